@@ -1,0 +1,134 @@
+"""Canonical frames: the columns every reader produces and every writer stores.
+
+Readers turn an export into one of these frames; after ``validate`` the rest of the code trusts the
+columns (dtypes below). Dates are ``datetime64[ns]`` normalised to midnight; money is ``float64``
+in the database's one currency; text is ``object`` with ``None`` for missing.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# Deal status, as DESIGN.md §4 defines it.
+STATUSES = ("open", "won", "lost")
+# Forecast categories, normalised from Salesforce API values/labels and HubSpot's names.
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
+ACTIVITY_TYPES = ("call", "email", "meeting", "other")
+READINESS_KINDS = ("course", "certification", "assessment", "call_score")
+# Roster roles that count as expert support on a deal (DESIGN.md §9).
+EXPERT_ROLES = ("SE", "CSM", "Partner", "Manager", "Executive")
+UNASSIGNED = "Unassigned"
+
+# column -> pandas dtype. Order is the canonical order.
+PIPELINE = {
+    "deal_id": "object",
+    "deal_name": "object",
+    "account": "object",
+    "owner": "object",            # rep name as in the export; UNASSIGNED when blank
+    "stage": "object",
+    "stage_order": "Int64",
+    "status": "object",           # one of STATUSES
+    "amount": "float64",          # NaN when the export has none
+    "probability": "float64",     # fraction 0..1
+    "forecast_category": "object",  # one of FORECAST_CATEGORIES or None
+    "close_date": "datetime64[ns]",
+    "created_date": "datetime64[ns]",
+    "next_step": "object",
+    "last_activity_date": "datetime64[ns]",
+    "deal_type": "object",
+    "lead_source": "object",
+    "push_count": "Int64",        # the export's own Push Count column, when it has one
+}
+
+# One row per field change of a deal (Salesforce OpportunityHistory / Field History, HubSpot).
+HISTORY = {
+    "deal_id": "object",
+    "changed_at": "datetime64[ns]",
+    "field": "object",            # close_date | amount | stage | forecast_category | owner | probability
+    "old_value": "object",        # ISO dates, plain numbers, names as text
+    "new_value": "object",
+}
+
+ACTIVITY = {
+    "activity_id": "object",
+    "owner": "object",            # rep name as in the export
+    "activity_date": "datetime64[ns]",
+    "type": "object",             # one of ACTIVITY_TYPES
+    "deal_id": "object",          # None when not linked to a deal
+    "account": "object",
+    "duration_seconds": "float64",
+    "subject": "object",
+    "participants": "object",     # '; '-joined names of others who took part (SE, manager, ...)
+    "completed": "bool",
+}
+
+ROSTER = {
+    "rep": "object",
+    "email": "object",
+    "crm_user_id": "object",
+    "team": "object",
+    "manager": "object",
+    "role": "object",             # AE, SDR, SE, CSM, Manager, Executive, ...
+    "start_date": "datetime64[ns]",
+    "effective_from": "datetime64[ns]",  # team membership starts; NaT = file's as-of
+}
+
+QUOTA = {
+    "rep": "object",
+    "quarter": "object",          # '2026-Q4'
+    "quota": "float64",
+}
+
+READINESS = {
+    "rep": "object",
+    "program": "object",
+    "kind": "object",             # one of READINESS_KINDS
+    "required": "bool",
+    "assigned_date": "datetime64[ns]",
+    "due_date": "datetime64[ns]",
+    "completed_date": "datetime64[ns]",
+    "score": "float64",           # 0..100
+}
+
+FRAMES = {
+    "pipeline": PIPELINE,
+    "history": HISTORY,
+    "activity": ACTIVITY,
+    "roster": ROSTER,
+    "quota": QUOTA,
+    "readiness": READINESS,
+}
+
+
+class SchemaError(ValueError):
+    """A reader produced a frame that breaks the canonical contract (a bug, not bad input)."""
+
+
+def empty(kind: str) -> pd.DataFrame:
+    """An empty canonical frame of ``kind`` with the right dtypes."""
+    spec = FRAMES[kind]
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in spec.items()})
+
+
+def conform(df: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Return ``df`` with exactly the canonical columns of ``kind``, in order, with their dtypes.
+
+    Missing optional columns are added empty. Values that cannot take the dtype are a reader bug.
+    """
+    spec = FRAMES[kind]
+    out = pd.DataFrame(index=df.index)
+    for col, dtype in spec.items():
+        s = df[col] if col in df.columns else pd.Series(None, index=df.index, dtype="object")
+        try:
+            if dtype == "datetime64[ns]":
+                s = pd.to_datetime(s).astype("datetime64[ns]").dt.normalize()
+            elif dtype == "bool":
+                s = s.fillna(False).astype(bool)
+            elif dtype == "object":
+                s = s.astype(object).where(s.notna(), None)
+            else:
+                s = s.astype(dtype)
+        except (TypeError, ValueError) as exc:
+            raise SchemaError(f"{kind}.{col}: cannot hold {dtype}: {exc}") from exc
+        out[col] = s
+    return out.reset_index(drop=True)

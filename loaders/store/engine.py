@@ -1,0 +1,115 @@
+"""Engine factory, sessions and schema upgrades.
+
+An engine is made per process on first use (never at import, never shared across a fork): the
+factory keys its cache by process id, so a gunicorn worker forked after the master touched the
+store builds its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from loaders.config import load_config
+from loaders.store.models import SCHEMA_VERSION_KEY, Meta
+
+_ENGINES: dict[tuple[int, str], Engine] = {}
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets readers and one writer work at once; the timeout lets two loads queue, not fail.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for ``url`` (default: the configured store) in this process."""
+    url = url or load_config().database_url
+    key = (os.getpid(), url)
+    engine = _ENGINES.get(key)
+    if engine is None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        _ENGINES[key] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every engine of this process (tests and forks)."""
+    for key in [k for k in _ENGINES if k[0] == os.getpid()]:
+        _ENGINES.pop(key).dispose()
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session whose work commits on success and rolls back on any error."""
+    session = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(url: str):
+    """An Alembic configuration pointing at our migrations and ``url``."""
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Bring the store at ``url`` to ``revision``, keeping its rows (never drops)."""
+    from alembic import command
+
+    url = url or load_config().database_url
+    get_engine(url)  # makes the SQLite folder
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_revision(url: str | None = None) -> str | None:
+    """The Alembic revision the store at ``url`` is at (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine(url).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def data_version(session: Session) -> int:
+    """The store's data version: bumped by every import, read by live pages and caches."""
+    value = session.scalar(select(Meta.value).where(Meta.key == SCHEMA_VERSION_KEY))
+    return int(value) if value is not None else 0
+
+
+def bump_data_version(session: Session) -> int:
+    """Increase the data version inside the caller's transaction, and return the new one."""
+    row = session.get(Meta, SCHEMA_VERSION_KEY, with_for_update=True)
+    if row is None:
+        row = Meta(key=SCHEMA_VERSION_KEY, value="0")
+        session.add(row)
+    row.value = str(int(row.value) + 1)
+    session.flush()
+    return int(row.value)
