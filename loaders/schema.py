@@ -90,6 +90,9 @@ READINESS = {
     "score": "float64",           # 0..100
 }
 
+# Values a missing column takes (otherwise empty): an exported activity is done unless it says not.
+DEFAULTS = {("activity", "completed"): True}
+
 FRAMES = {
     "pipeline": PIPELINE,
     "history": HISTORY,
@@ -118,7 +121,10 @@ def conform(df: pd.DataFrame, kind: str) -> pd.DataFrame:
     spec = FRAMES[kind]
     out = pd.DataFrame(index=df.index)
     for col, dtype in spec.items():
-        s = df[col] if col in df.columns else pd.Series(None, index=df.index, dtype="object")
+        if col in df.columns:
+            s = df[col]
+        else:
+            s = pd.Series(DEFAULTS.get((kind, col)), index=df.index, dtype="object")
         try:
             if dtype == "datetime64[ns]":
                 s = pd.to_datetime(s).astype("datetime64[ns]").dt.normalize()

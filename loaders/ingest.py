@@ -1,0 +1,469 @@
+"""Write canonical frames into the store: one file, one import batch, one transaction.
+
+``load_file`` is what the CLI, the watcher and browser uploads call: it hashes the file (a file
+already loaded changes nothing), reads it through ``loaders.formats``, archives the original next to
+the database, and stores rows, rejects and the batch record together, bumping the data version in
+the same transaction. Any failure rolls everything back and leaves the archive as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, delete, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from loaders import clock, schema
+from loaders.config import Config, load_config
+from loaders.identity import name_key
+from loaders.store.engine import bump_data_version, get_engine, session_scope
+from loaders.store.models import (
+    Activity,
+    ImportBatch,
+    OpportunityHistory,
+    OpportunitySnapshot,
+    Quota,
+    ReadinessEvent,
+    RejectedRow,
+    Rep,
+    RepAlias,
+    Team,
+    TeamMembership,
+)
+
+CHUNK = 20_000
+_FILE_DATE = re.compile(r"(?<!\d)(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
+# Order in which a folder is loaded: who the reps are before what they did.
+_KIND_ORDER = {"roster": 0, "quota": 1, "readiness": 2, "pipeline": 3, "history": 4, "activity": 5}
+EARLIEST = dt.date(1900, 1, 1)
+
+
+@dataclass
+class LoadOutcome:
+    """What came of loading one file, for the one-screen summary."""
+
+    path: Path
+    status: str                       # loaded | unchanged | failed
+    kind: str | None = None
+    format: str | None = None
+    source: str | None = None
+    as_of: dt.datetime | None = None
+    batch_id: int | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    warnings: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def date_in_name(name: str) -> dt.datetime | None:
+    """The as-of date written in a file name (``..._2026-11-20.csv``, ``20261120``), if any."""
+    match = _FILE_DATE.search(name)
+    if not match:
+        return None
+    try:
+        return dt.datetime(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
+
+
+def resolve_as_of(path: Path, explicit: dt.datetime | None,
+                  from_content: dt.datetime | None) -> dt.datetime:
+    """``--as-of``, else a date in the file name, else one found in the content, else the file's time."""
+    return (explicit or date_in_name(path.name) or from_content
+            or dt.datetime.fromtimestamp(path.stat().st_mtime))
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and files inside folders named (recursively), skipping ``_``/``.`` names.
+
+    Folder contents are ordered so rosters and quotas load before the facts that refer to them,
+    and snapshots in as-of order.
+    """
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = [f for f in sorted(p.rglob("*")) if f.is_file() and not any(
+                part.startswith(("_", ".")) for part in f.relative_to(p).parts)
+                and f.suffix.lower() in {".csv", ".xlsx", ".xls", ".txt", ".zip", ".tsv"}]
+            out.extend(sorted(found, key=_folder_order))
+        else:
+            out.append(p)
+    return out
+
+
+def _folder_order(path: Path) -> tuple:
+    name = path.name.lower()
+    rank = 9
+    for word, kind in (("roster", "roster"), ("quota", "quota"), ("enablement", "readiness"),
+                       ("readiness", "readiness"), ("user", "roster")):
+        if word in name:
+            rank = _KIND_ORDER[kind]
+            break
+    stamp = date_in_name(path.name) or dt.datetime.min
+    return (rank, stamp, name)
+
+
+def load_file(path: Path, *, engine: Engine | None = None, config: Config | None = None,
+              as_of: dt.datetime | None = None, format: str | None = None,
+              kind: str | None = None, mapping: Path | None = None, source: str | None = None,
+              date_format: str | None = None,
+              progress: Callable[[int], None] | None = None) -> LoadOutcome:
+    """Load one export file into the store, all or nothing.
+
+    Args:
+        path: the export.
+        engine: the store (default: the configured one).
+        config: settings (default: from the environment).
+        as_of: the snapshot's as-of time, overriding the file name and content.
+        format: force a reader (see ``loaders.formats.FORMATS``).
+        kind: force a kind of data when the header could be several.
+        mapping: a TOML mapping file for layouts no built-in reader knows.
+        source: label the data's source system (default: the reader's, e.g. ``salesforce``).
+        date_format: strftime format for dates whose day/month order is ambiguous.
+        progress: called with the number of rows read so far, for progress bars.
+
+    Returns:
+        The outcome; ``status == "failed"`` carries a user-facing ``message``. Programming errors
+        still raise.
+    """
+    from loaders.formats import LoadError, read_export
+
+    config = config or load_config()
+    engine = engine or get_engine(config.database_url)
+    path = Path(path)
+    outcome = LoadOutcome(path=path, status="failed")
+    if not path.is_file():
+        outcome.message = f"{path}: no such file"
+        return outcome
+    digest = file_hash(path)
+    with session_scope(engine) as session:
+        prior = session.scalar(select(ImportBatch).where(ImportBatch.content_hash == digest))
+        if prior is not None:
+            outcome.status = "unchanged"
+            outcome.kind, outcome.format, outcome.source = prior.kind, prior.format, prior.source
+            outcome.batch_id, outcome.as_of = prior.id, prior.as_of
+            outcome.message = f"already loaded as batch {prior.id} on {prior.loaded_at:%Y-%m-%d %H:%M}"
+            return outcome
+    try:
+        result = read_export(path, format=format, kind=kind, mapping=mapping,
+                             date_format=date_format, progress=progress)
+    except LoadError as exc:
+        outcome.message = str(exc)
+        return outcome
+    stamp = resolve_as_of(path, as_of, result.as_of)
+    outcome.kind, outcome.format = result.kind, result.format
+    outcome.source = source or result.source
+    outcome.as_of = stamp
+    archived = archive_file(path, digest, config)
+    try:
+        batch_id = store_frame(
+            engine, result.kind, result.frame, source=outcome.source, as_of=stamp,
+            source_name=path.name, format=result.format, content_hash=digest,
+            rejects=result.rejects, warnings=result.warnings, rows_read=result.rows_read,
+            archived_path=str(archived))
+    except BaseException:
+        archived.unlink(missing_ok=True)
+        raise
+    outcome.status = "loaded"
+    outcome.batch_id = batch_id
+    outcome.rows_read = result.rows_read
+    outcome.rows_loaded = len(result.frame)
+    outcome.rows_rejected = len(result.rejects)
+    outcome.warnings = list(result.warnings)
+    return outcome
+
+
+def archive_file(path: Path, digest: str, config: Config) -> Path:
+    """Copy the original export next to the database, named by its hash (nothing is lost)."""
+    target = config.archive_dir / digest[:2] / f"{digest[:16]}-{path.name}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        tmp = target.with_suffix(target.suffix + ".part")
+        shutil.copyfile(path, tmp)
+        tmp.replace(target)
+    return target
+
+
+def store_frame(engine: Engine, kind: str, frame: pd.DataFrame, *, source: str = "salesforce",
+                as_of: dt.datetime, source_name: str = "frame", format: str = "frame",
+                content_hash: str | None = None, rejects: Sequence = (),
+                warnings: Sequence[str] = (), rows_read: int | None = None,
+                archived_path: str | None = None) -> int:
+    """Store a canonical frame as one import batch, in one transaction.
+
+    Args:
+        engine: the store.
+        kind: one of ``schema.FRAMES``.
+        frame: rows of that kind (conformed here).
+        source: source-system label; deals and activities are keyed by (source, id).
+        as_of: the batch's as-of time; a pipeline snapshot's day.
+        source_name, format, content_hash, rejects, warnings, rows_read, archived_path: batch
+            record fields (a hash is derived from the frame when not given).
+
+    Returns:
+        The new batch's id.
+    """
+    if kind not in schema.FRAMES:
+        raise ValueError(f"unknown kind {kind!r}")
+    frame = schema.conform(frame, kind)
+    if content_hash is None:
+        content_hash = hashlib.sha256(
+            pd.util.hash_pandas_object(frame, index=False).values.tobytes()
+            + f"{kind}|{source}|{as_of}|{source_name}".encode()).hexdigest()
+    warnings = list(warnings)
+    with session_scope(engine) as session:
+        batch = ImportBatch(
+            source_name=source_name, source=source, kind=kind, format=format,
+            content_hash=content_hash, as_of=as_of, rows_read=rows_read or len(frame) + len(rejects),
+            rows_loaded=len(frame), rows_rejected=len(rejects), warnings="",
+            status="loaded", archived_path=archived_path, loaded_at=clock.now())
+        session.add(batch)
+        session.flush()
+        writer = _WRITERS[kind]
+        warnings.extend(writer(session, batch, frame) or [])
+        batch.warnings = "\n".join(warnings)
+        _store_rejects(session, batch.id, rejects)
+        bump_data_version(session)
+        return batch.id
+
+
+def _records(frame: pd.DataFrame, extra: dict) -> list[dict]:
+    """Frame rows as dicts for a bulk insert: NaN/NaT become None, timestamps become dates."""
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            out[col] = pd.Series([None if pd.isna(v) else v.date() for v in s], dtype=object)
+        elif isinstance(s.dtype, pd.Int64Dtype) or pd.api.types.is_float_dtype(s):
+            out[col] = s.astype(object).where(s.notna(), None)
+    for key, value in extra.items():
+        out[key] = value
+    return out.to_dict("records")
+
+
+def _bulk_insert(session: Session, model, rows: list[dict]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(model), rows[start:start + CHUNK])
+
+
+def _write_pipeline(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
+    warnings = []
+    dupes = frame["deal_id"].duplicated(keep="last")
+    if dupes.any():
+        warnings.append(f"{int(dupes.sum())} duplicate deal ids; the last row of each was kept")
+        frame = frame[~dupes]
+    day = batch.as_of.date()
+    # A second snapshot of the same source and day replaces the first, so a day has one picture.
+    replaced = session.scalars(
+        select(ImportBatch.id).where(ImportBatch.kind == "pipeline", ImportBatch.source == batch.source,
+                                     ImportBatch.id != batch.id)
+        .join(OpportunitySnapshot, OpportunitySnapshot.batch_id == ImportBatch.id)
+        .where(OpportunitySnapshot.snapshot_date == day).distinct()).all()
+    if replaced:
+        session.execute(delete(OpportunitySnapshot).where(OpportunitySnapshot.batch_id.in_(replaced)))
+        session.execute(update(ImportBatch).where(ImportBatch.id.in_(replaced))
+                        .values(status="replaced"))
+        warnings.append(f"replaces the {batch.source} snapshot of {day} from batch(es) "
+                        + ", ".join(map(str, replaced)))
+    frame = frame.assign(owner_key=frame["owner"].map(name_key))
+    _bulk_insert(session, OpportunitySnapshot, _records(
+        frame, {"batch_id": batch.id, "source": batch.source, "snapshot_date": day}))
+    return warnings
+
+
+def _write_history(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
+    frame = frame.copy()
+    frame["changed_at"] = frame["changed_at"].astype("datetime64[ns]")
+    key_cols = ["deal_id", "changed_at", "field"]
+    existing = set()
+    ids = frame["deal_id"].dropna().unique().tolist()
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(OpportunityHistory.deal_id, OpportunityHistory.changed_at, OpportunityHistory.field)
+            .where(OpportunityHistory.source == batch.source,
+                   OpportunityHistory.deal_id.in_(ids[start:start + 500]))).all()
+        existing.update((d, pd.Timestamp(c), f) for d, c, f in rows)
+    keep = [tuple(k) not in existing for k in frame[key_cols].itertuples(index=False)]
+    skipped = len(frame) - sum(keep)
+    frame = frame[keep]
+    rows = frame.assign(changed_at=frame["changed_at"].astype(object)).to_dict("records")
+    for r in rows:
+        r["changed_at"] = r["changed_at"].to_pydatetime() if pd.notna(r["changed_at"]) else None
+        r.update(batch_id=batch.id, source=batch.source)
+    _bulk_insert(session, OpportunityHistory, rows)
+    return [f"{skipped} history rows were already stored"] if skipped else []
+
+
+def _upsert_insert(session: Session):
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - other databases are not supported yet
+        raise NotImplementedError(f"activities upsert is not implemented for {name}")
+    return dialect_insert
+
+
+def _write_activity(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
+    warnings = []
+    dupes = frame["activity_id"].duplicated(keep="last")
+    if dupes.any():
+        warnings.append(f"{int(dupes.sum())} duplicate activity ids; the last row of each was kept")
+        frame = frame[~dupes]
+    frame = frame.assign(owner_key=frame["owner"].map(name_key))
+    rows = _records(frame, {"batch_id": batch.id, "source": batch.source})
+    dialect_insert = _upsert_insert(session)
+    cols = [c for c in rows[0] if c not in ("source", "activity_id")] if rows else []
+    for start in range(0, len(rows), CHUNK):
+        stmt = dialect_insert(Activity)
+        # activities re-exported in a later file are updated in place, keyed by (source, id)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source", "activity_id"],
+            set_={c: getattr(stmt.excluded, c) for c in cols})
+        session.execute(stmt, rows[start:start + CHUNK])
+    return warnings
+
+
+def _rep_for(session: Session, name: str, cache: dict[str, Rep]) -> Rep:
+    """The rep known by ``name`` (an alias), created with that alias when new."""
+    key = name_key(name)
+    if key in cache:
+        return cache[key]
+    rep = session.scalar(select(Rep).join(RepAlias, RepAlias.rep_id == Rep.id)
+                         .where(RepAlias.alias == key))
+    if rep is None:
+        rep = session.scalar(select(Rep).where(Rep.name == name.strip()))
+    if rep is None:
+        rep = Rep(name=" ".join(name.split()))
+        session.add(rep)
+        session.flush()
+    _add_alias(session, rep, key)
+    cache[key] = rep
+    return rep
+
+
+def _add_alias(session: Session, rep: Rep, key: str) -> None:
+    if not key:
+        return
+    alias = session.get(RepAlias, key)
+    if alias is None:
+        session.add(RepAlias(alias=key, rep_id=rep.id))
+        session.flush()
+    elif alias.rep_id != rep.id:
+        alias.rep_id = rep.id
+
+
+def _write_roster(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
+    warnings: list[str] = []
+    cache: dict[str, Rep] = {}
+    teams: dict[str, Team] = {t.name: t for t in session.scalars(select(Team))}
+    file_day = batch.as_of.date()
+    # Rows of one rep load oldest first, so a re-org row (with Effective From) ends the old team.
+    frame = frame.assign(_from=frame["effective_from"].fillna(pd.Timestamp(EARLIEST)))
+    frame = frame.sort_values(["_from"], kind="stable")
+    for row in frame.itertuples(index=False):
+        rep = _rep_for(session, row.rep, cache)
+        for attr in ("email", "crm_user_id", "role", "manager"):
+            value = getattr(row, attr)
+            if value:
+                setattr(rep, attr, value)
+        if pd.notna(row.start_date):
+            rep.start_date = row.start_date.date()
+        _add_alias(session, rep, name_key(row.email))
+        _add_alias(session, rep, name_key(row.crm_user_id))
+        if not row.team:
+            continue
+        team = teams.get(row.team)
+        if team is None:
+            team = teams[row.team] = Team(name=row.team)
+            session.add(team)
+            session.flush()
+        current = session.scalars(
+            select(TeamMembership).where(TeamMembership.rep_id == rep.id)
+            .order_by(TeamMembership.effective_from.desc())).first()
+        if pd.notna(row.effective_from):
+            start = row.effective_from.date()
+        elif current is None:
+            # A first membership covers the rep's whole history, so past snapshots have a team.
+            start = EARLIEST
+        else:
+            start = file_day
+        if current is not None and current.team_id == team.id:
+            continue
+        if current is not None and current.effective_from >= start:
+            if current.effective_from == start:
+                current.team_id = team.id
+                current.batch_id = batch.id
+                continue
+            warnings.append(f"{row.rep}: membership of {row.team} from {start} is older than the "
+                            f"stored one from {current.effective_from}; kept the stored one")
+            continue
+        if current is not None:
+            current.effective_to = start
+        session.add(TeamMembership(rep_id=rep.id, team_id=team.id, effective_from=start,
+                                   batch_id=batch.id))
+        session.flush()
+    return warnings
+
+
+def _write_quota(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
+    cache: dict[str, Rep] = {}
+    for row in frame.itertuples(index=False):
+        rep = _rep_for(session, row.rep, cache)
+        quota = session.get(Quota, (rep.id, row.quarter))
+        if quota is None:
+            session.add(Quota(rep_id=rep.id, quarter=row.quarter, amount=float(row.quota),
+                              batch_id=batch.id))
+        else:
+            quota.amount, quota.batch_id = float(row.quota), batch.id
+    session.flush()
+    return []
+
+
+def _write_readiness(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
+    frame = frame.rename(columns={"rep": "owner"})
+    frame = frame.assign(owner_key=frame["owner"].map(name_key))
+    # An LMS export is the current state of the programs it lists: it replaces their earlier rows.
+    pairs = list({(k, p) for k, p in zip(frame["owner_key"], frame["program"], strict=True)})
+    for start in range(0, len(pairs), 400):
+        session.execute(delete(ReadinessEvent).where(
+            tuple_(ReadinessEvent.owner_key, ReadinessEvent.program).in_(pairs[start:start + 400])))
+    _bulk_insert(session, ReadinessEvent, _records(frame, {"batch_id": batch.id}))
+    return []
+
+
+def _store_rejects(session: Session, batch_id: int, rejects: Sequence) -> None:
+    rows = [{"batch_id": batch_id, "row_number": int(r.row_number), "column": r.column,
+             "reason": r.reason, "raw": r.raw} for r in rejects]
+    _bulk_insert(session, RejectedRow, rows)
+
+
+_WRITERS = {
+    "pipeline": _write_pipeline,
+    "history": _write_history,
+    "activity": _write_activity,
+    "roster": _write_roster,
+    "quota": _write_quota,
+    "readiness": _write_readiness,
+}
+
+__all__ = ["LoadOutcome", "expand_paths", "load_file", "resolve_as_of", "store_frame"]
