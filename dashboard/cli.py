@@ -1,0 +1,246 @@
+"""The ``teamcar`` command line: set up the store, make and load exports, serve the dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from loaders.config import ConfigError, load_config
+
+app = typer.Typer(help="Team Car: the quarter as a course map for sales managers.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+err = Console(stderr=True)
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the store or bring it to the latest schema, keeping every row."""
+    from loaders.store.engine import current_revision, upgrade
+
+    url = load_config().database_url
+    upgrade(url)
+    console.print(f"Store at [bold]{_safe_url(url)}[/] is at schema {current_revision(url)}.")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the store's schema revision."""
+    from loaders.store.engine import current_revision
+
+    url = load_config().database_url
+    console.print(f"{_safe_url(url)}: {current_revision(url) or 'empty (run teamcar db upgrade)'}")
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the exports into.")],
+    reps: Annotated[int, typer.Option(min=1, help="Account executives to simulate.")] = 24,
+    deals_per_rep: Annotated[int, typer.Option(min=1, help="Open deals per rep this quarter.")] = 12,
+    weeks: Annotated[int, typer.Option(min=1, max=60, help="Weekly snapshots, the last on --today.")] = 13,
+    today: Annotated[str | None, typer.Option(help="The demo's today, YYYY-MM-DD.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same files.")] = 7,
+) -> None:
+    """Write a realistic, seeded set of Salesforce, HubSpot, roster and enablement exports."""
+    summary = _generate(out_dir, reps=reps, deals_per_rep=deals_per_rep, weeks=weeks,
+                        today=_date(today, "--today"), seed=seed)
+    console.print(f"Wrote {len(summary.files)} files to [bold]{out_dir}[/].")
+
+
+def _generate(out_dir: Path, *, reps: int, deals_per_rep: int, weeks: int,
+              today: dt.date | None, seed: int):
+    from loaders.generate import GenerateParams
+    from loaders.generate import generate as run_generate
+
+    from loaders import clock
+
+    params = GenerateParams(reps=reps, deals_per_rep=deals_per_rep, weeks=weeks,
+                            today=today or clock.today(), seed=seed,
+                            fiscal_year_start_month=load_config().fiscal_year_start_month)
+    with _progress() as bar:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
+
+        return run_generate(Path(out_dir), params, progress=report)
+
+
+@app.command()
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="Export files or folders of exports.")],
+    as_of: Annotated[str | None, typer.Option(help="As-of date of the snapshot(s), YYYY-MM-DD.")] = None,
+    format: Annotated[str | None, typer.Option(help="Force a reader instead of detecting it.")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="TOML mapping file for other layouts.")] = None,
+    kind: Annotated[str | None, typer.Option(help="pipeline, history, activity, roster, quota, readiness.")] = None,
+    source: Annotated[str | None, typer.Option(help="Source label (default: the CRM's name).")] = None,
+    date_format: Annotated[str | None, typer.Option(help="strftime format for ambiguous dates, e.g. %d/%m/%Y.")] = None,
+) -> None:
+    """Load exports into the store: one import batch per file, all or nothing per file."""
+    outcomes = _load(paths, as_of=_date(as_of, "--as-of"), format=format, mapping=mapping,
+                     kind=kind, source=source, date_format=date_format)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _load(paths, *, as_of=None, format=None, mapping=None, kind=None, source=None,
+          date_format=None, quiet=False):
+    from loaders.ingest import expand_paths, load_file
+    from loaders.store.engine import upgrade
+
+    config = load_config()
+    upgrade(config.database_url)
+    files = expand_paths(paths)
+    missing = [p for p in files if not p.exists()]
+    if missing:
+        raise UserError("no such file or folder: " + ", ".join(map(str, missing)))
+    if not files:
+        raise UserError("no export files found in " + ", ".join(map(str, paths)))
+    stamp = dt.datetime.combine(as_of, dt.time()) if as_of else None
+    outcomes = []
+    with _progress(disable=quiet) as bar:
+        overall = bar.add_task(f"Loading {len(files)} file(s)", total=len(files))
+        for path in files:
+            task = bar.add_task(path.name, total=None)
+            outcome = load_file(path, config=config, as_of=stamp, format=format, kind=kind,
+                                mapping=mapping, source=source, date_format=date_format,
+                                progress=lambda n, t=task: bar.update(t, completed=n))
+            bar.remove_task(task)
+            bar.advance(overall)
+            outcomes.append(outcome)
+    if not quiet:
+        _print_outcomes(outcomes)
+    return outcomes
+
+
+def _print_outcomes(outcomes) -> None:
+    table = Table(title="Load summary", show_lines=False)
+    for col, justify in (("file", "left"), ("status", "left"), ("kind", "left"),
+                         ("format", "left"), ("as of", "left"), ("read", "right"),
+                         ("loaded", "right"), ("rejected", "right"), ("warnings", "right")):
+        table.add_column(col, justify=justify)
+    colour = {"loaded": "green", "unchanged": "dim", "failed": "red"}
+    for o in outcomes:
+        table.add_row(o.path.name, f"[{colour[o.status]}]{o.status}[/]", o.kind or "",
+                      o.format or "", f"{o.as_of:%Y-%m-%d}" if o.as_of else "",
+                      f"{o.rows_read:,}", f"{o.rows_loaded:,}", f"{o.rows_rejected:,}",
+                      str(len(o.warnings)))
+    console.print(table)
+    for o in outcomes:
+        if o.status == "failed":
+            err.print(f"[red]error[/] {o.message}")
+        for w in o.warnings:
+            console.print(f"[yellow]warning[/] {o.path.name}: {w}")
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8050,
+    reps: Annotated[int, typer.Option(min=1, help="Reps in the demo.")] = 24,
+    serve_app: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading.")] = True,
+) -> None:
+    """Generate a live-looking demo (relative to today), load it into data/demo.db and serve it."""
+    config = load_config()
+    demo_dir = config.data_dir / "demo"
+    db_path = config.data_dir / "demo.db"
+    # The demo keeps its own store, rebuilt each time, so demo snapshots never pile up elsewhere.
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    os.environ["TEAMCAR_DATABASE_URL"] = f"sqlite:///{db_path}"
+    _generate(demo_dir / "exports", reps=reps, deals_per_rep=12, weeks=13, today=None, seed=7)
+    outcomes = _load([demo_dir / "exports"], quiet=True)
+    loaded = sum(o.status == "loaded" for o in outcomes)
+    rows = sum(o.rows_loaded for o in outcomes)
+    console.print(f"Loaded {loaded} demo exports ({rows:,} rows) into [bold]{db_path}[/].")
+    failed = [o for o in outcomes if o.status == "failed"]
+    for o in failed:
+        err.print(f"[red]error[/] {o.message}")
+    if failed:
+        raise typer.Exit(1)
+    if serve_app:
+        _serve(host, port, workers=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8050,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (gunicorn when > 1).")] = 1,
+) -> None:
+    """Serve the dashboard on the configured store."""
+    from loaders.store.engine import upgrade
+
+    upgrade(load_config().database_url)
+    _serve(host, port, workers)
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    url = f"http://{host}:{port}/"
+    if workers > 1:
+        console.print(f"Team Car is serving at [bold link={url}]{url}[/] with {workers} gunicorn workers.")
+        sys.stdout.flush()
+        os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                                   "--bind", f"{host}:{port}", "--timeout", "120",
+                                   "dashboard.wsgi:server"])
+    from dashboard.app import create_app
+
+    console.print(f"Team Car is serving at [bold link={url}]{url}[/] (Ctrl+C stops it).")
+    create_app().run(host=host, port=port, debug=False)
+
+
+def _progress(disable: bool = False) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}"),
+                    TimeElapsedColumn(), console=err, transient=True,
+                    disable=disable or not err.is_terminal)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    """Entry point: runs the CLI and turns user-facing errors into one clear line."""
+    from loaders.schema import SchemaError
+
+    try:
+        app()
+    except (UserError, ConfigError) as exc:
+        err.print(f"[red]error[/] {exc}")
+        sys.exit(2)
+    except SchemaError as exc:  # a reader bug, reported plainly with what to send us
+        err.print(f"[red]internal error[/] {exc}")
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()
