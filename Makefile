@@ -1,0 +1,32 @@
+# Habits people already have. `make demo` and `make test` set everything up on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: demo test lint serve bench clean-demo
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+demo: $(VENV)/.installed  ## generate, load and serve the demo on http://127.0.0.1:8050/
+	$(VENV)/bin/teamcar demo
+
+test: $(VENV)/.installed  ## lint and run every test tier
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check dashboard loaders
+
+serve: $(VENV)/.installed
+	$(VENV)/bin/teamcar serve
+
+bench: $(VENV)/.installed  ## small-size benchmarks; see bench/README.md for full sizes
+	$(PY) bench/run.py --small
+
+clean-demo:
+	rm -rf data/demo data/demo.db data/demo.db-wal data/demo.db-shm
