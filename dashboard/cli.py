@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -157,6 +158,44 @@ def _print_outcomes(outcomes) -> None:
             err.print(f"[red]error[/] {o.message}")
         for w in o.warnings:
             console.print(f"[yellow]warning[/] {o.path.name}: {w}")
+
+
+@app.command()
+def watch(
+    folder: Annotated[Path, typer.Argument(help="Folder where exports land.")],
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between looks.")] = 1.0,
+    settle: Annotated[float, typer.Option(min=0.0, help="Seconds a file must stay still.")] = 2.0,
+    once: Annotated[bool, typer.Option(help="Load what is there now (when still) and exit.")] = False,
+) -> None:
+    """Load each export that lands in FOLDER, then move it to processed/ or failed/."""
+    from loaders.ingest import load_file
+    from loaders.store.engine import upgrade
+    from loaders.watch import Watcher
+
+    if not folder.is_dir():
+        raise UserError(f"{folder}: not a folder")
+    config = load_config()
+    upgrade(config.database_url)
+
+    def report(o) -> None:
+        if o.status == "failed":
+            err.print(f"[red]failed[/] {o.path.name}: {o.message} (moved to failed/)")
+        else:
+            console.print(f"[green]{o.status}[/] {o.path.name}: {o.kind}, {o.rows_loaded:,} rows, "
+                          f"{o.rows_rejected:,} rejected, {len(o.warnings)} warnings")
+
+    watcher = Watcher(folder, settle=settle, load=lambda p: load_file(p, config=config),
+                      on_outcome=report)
+    if once:
+        watcher.poll()
+        time.sleep(settle)
+        watcher.poll()
+        return
+    console.print(f"Watching [bold]{folder}[/] (Ctrl+C stops).")
+    try:
+        watcher.run(interval)
+    except KeyboardInterrupt:
+        console.print("Stopped.")
 
 
 @app.command()
