@@ -115,14 +115,14 @@ def _load(paths, *, as_of=None, format=None, mapping=None, kind=None, source=Non
     from loaders.ingest import expand_paths, load_file
     from loaders.store.engine import upgrade
 
-    config = load_config()
-    upgrade(config.database_url)
     files = expand_paths(paths)
     missing = [p for p in files if not p.exists()]
     if missing:
         raise UserError("no such file or folder: " + ", ".join(map(str, missing)))
     if not files:
         raise UserError("no export files found in " + ", ".join(map(str, paths)))
+    config = load_config()
+    upgrade(config.database_url)
     stamp = dt.datetime.combine(as_of, dt.time()) if as_of else None
     outcomes = []
     with _progress(disable=quiet) as bar:
