@@ -1,0 +1,482 @@
+"""Render the story into export files, exactly in the shapes of FORMATS.md.
+
+Large files (snapshots, activities, the truth log) are written through pyarrow from string columns
+built with lookups; small ones (roster, quotas, enablement) through pandas.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from loaders.generate import vocab
+from loaders.generate.activities import CALL, EMAIL, MEETING, OTHER, Activities
+from loaders.generate.deals import Deals, History
+from loaders.generate.people import HUBSPOT, SALESFORCE, SOURCE_NAMES, Org
+from loaders.generate.text import (
+    NEVER,
+    SF_EMPTY_ID,
+    DayFormats,
+    clock_column,
+    duration_column,
+    format_values,
+    from_codes,
+    join,
+    sf_ids,
+)
+from loaders.generate.timeline import Timeline
+
+BOM = "\ufeff"
+
+SF_OPPORTUNITY_COLUMNS = [
+    "Opportunity Owner", "Account Name", "Opportunity Name", "Opportunity ID", "Stage",
+    "Fiscal Period", "Amount Currency", "Amount", "Probability (%)", "Close Date", "Created Date",
+    "Next Step", "Lead Source", "Type", "Forecast Category", "Last Activity"]
+HS_DEAL_COLUMNS = [
+    "Record ID", "Deal Name", "Deal Stage", "Close Date", "Amount", "Deal owner", "Pipeline",
+    "Create Date", "Forecast category", "Deal probability", "Last Activity Date", "Next step",
+    "Deal Type", "Is Closed Won", "Is Deal Closed?", "HubSpot Team", "Associated Company",
+    "Weighted amount"]
+SF_TASK_COLUMNS = [
+    "Id", "WhoId", "WhatId", "Subject", "ActivityDate", "Status", "OwnerId", "Type", "AccountId",
+    "IsClosed", "CreatedDate", "CallDurationInSeconds", "CallType", "TaskSubtype"]
+SF_EVENT_COLUMNS = [
+    "Id", "WhoId", "WhatId", "Subject", "ActivityDateTime", "ActivityDate", "DurationInMinutes",
+    "OwnerId", "Type", "AccountId", "CreatedDate"]
+HS_CALL_COLUMNS = [
+    "Record ID", "Activity date", "Activity assigned to", "Call Title", "Call direction",
+    "Call outcome", "Call duration (HH:mm:ss)", "Associated Deal IDs", "Associated Deal"]
+HS_EMAIL_COLUMNS = [
+    "Record ID", "Activity date", "Activity assigned to", "Email subject", "Email direction",
+    "Associated Deal IDs", "Associated Deal"]
+HS_MEETING_COLUMNS = [
+    "Record ID", "Activity date", "Activity assigned to", "Meeting name", "Meeting outcome",
+    "Meeting start time", "Meeting end time", "Associated Deal IDs", "Associated Deal"]
+ROSTER_COLUMNS = ["Rep", "Email", "Team", "Manager", "Role", "Start Date", "CRM User ID",
+                  "Effective From"]
+QUOTA_COLUMNS = ["Rep", "Quarter", "Quota"]
+EVENT_LOG_COLUMNS = ["source", "deal_id", "date", "field", "old_value", "new_value"]
+EVENT_FIELDS = ("created", "owner", "stage", "probability", "forecast_category", "amount",
+                "close_date", "deleted")
+
+SF_FOOTER = ('"Confidential Information - Do Not Distribute"',
+             '"Copyright (c) 2000-{year} salesforce.com, inc. All rights reserved."')
+_CHUNK_ROWS = 500_000
+
+
+def write_csv(path: Path, header: Sequence[str], columns: Sequence[pa.Array], *,
+              quote_all: bool = False, encoding: str = "utf-8", bom: bool = False,
+              footer: Sequence[str] = ()) -> int:
+    """Write one CSV file; returns the number of data rows.
+
+    Args:
+        path: the file.
+        header: column names, written as the first line.
+        columns: one string (or number) array per column.
+        quote_all: every value and header name double-quoted (Salesforce); otherwise pyarrow quotes
+            text values and leaves numbers and the header bare.
+        encoding: ``utf-8`` or ``iso-8859-1``.
+        bom: start with a UTF-8 byte order mark.
+        footer: lines after the table, preceded by one blank line.
+    """
+    table = pa.table(list(columns), names=[f"c{i}" for i in range(len(header))])
+    options = pacsv.WriteOptions(include_header=False,
+                                 quoting_style="all_valid" if quote_all else "needed")
+    head = ",".join(f'"{h}"' if quote_all else h for h in header) + "\n"
+    with open(path, "wb") as f:
+        f.write(((BOM if bom else "") + head).encode(encoding))
+        for start in range(0, table.num_rows, _CHUNK_ROWS):
+            buf = io.BytesIO()
+            pacsv.write_csv(table.slice(start, _CHUNK_ROWS), buf, options)
+            data = buf.getvalue()
+            f.write(data if encoding == "utf-8" else data.decode("utf-8").encode(encoding))
+        if footer:
+            f.write(("\n" + "".join(line + "\n" for line in footer)).encode(encoding))
+    return table.num_rows
+
+
+def _constant(value: str, n: int) -> pa.Array:
+    return from_codes(np.zeros(n, np.int64), [value])
+
+
+def _flag(mask: np.ndarray, yes: str, no: str) -> pa.Array:
+    return from_codes(mask.astype(np.int64), [no, yes])
+
+
+def _padded(table: pa.Array) -> pa.Array:
+    """``table`` with an empty string at the end, for ``take`` with -1 meaning blank."""
+    return pa.concat_arrays([table, pa.array([""], pa.string())])
+
+
+def _take(padded: pa.Array, codes: np.ndarray) -> pa.Array:
+    codes = np.asarray(codes, np.int64)
+    return padded.take(pa.array(np.where(codes < 0, len(padded) - 1, codes)))
+
+
+def _plain_number(v: float) -> str:
+    return f"{v:.2f}".rstrip("0").rstrip(".")
+
+
+class Renderer:
+    """Everything the writers share: the story, lookups of names, dates and ids."""
+
+    def __init__(self, org: Org, deals: Deals, acts: Activities, last_seen: np.ndarray,
+                 tl: Timeline) -> None:
+        self.org, self.deals, self.acts, self.last_seen, self.tl = org, deals, acts, last_seen, tl
+        first = int(min(deals.created.min(), tl.window_start) - 30)
+        last = int(max(deals.close.values[deals.close.values < NEVER].max(initial=tl.today),
+                       deals.close.initial.max(), tl.next_end) + 30)
+        self.days = DayFormats(first, last)
+        dates = [tl.date(d) for d in range(first, last + 1)]
+        self.periods = pa.array([tl.cal.sf_period(tl.cal.index(d)) for d in dates], pa.string())
+        self.person_names = _padded(pa.array(org.names, pa.string()))
+        self.team_names = _padded(pa.array(org.team_names, pa.string()))
+        self.deal_ids = _padded(deals.ids)
+        self.deal_names = _padded(deals.names)
+        self.account_names = _padded(deals.account_names)
+        self.next_steps = [s for stage in vocab.NEXT_STEPS for s in stage]
+        self._activity_kinds = {
+            "salesforce_tasks": (SALESFORCE, [CALL, EMAIL, OTHER], self.salesforce_tasks),
+            "salesforce_events": (SALESFORCE, [MEETING], self.salesforce_events),
+            "hubspot_calls": (HUBSPOT, [CALL], self.hubspot_calls),
+            "hubspot_emails": (HUBSPOT, [EMAIL], self.hubspot_emails),
+            "hubspot_meetings": (HUBSPOT, [MEETING], self.hubspot_meetings),
+        }
+        # Per file kind a running number over all weeks: ids grow with time, as a CRM's do.
+        self._activity_serial = np.zeros(len(acts), np.int64)
+        for source, kinds, _ in self._activity_kinds.values():
+            mask = (acts.source == source) & np.isin(acts.kind, kinds)
+            self._activity_serial[mask] = np.arange(mask.sum())
+
+    # -- shared columns ---------------------------------------------------------------------
+    def _date(self, days: np.ndarray, style: str) -> pa.Array:
+        return self.days.column(days, style)
+
+    def _stamp(self, days: np.ndarray, minutes: np.ndarray, seconds: bool = False) -> pa.Array:
+        """``2026-10-02 14:31`` (or ``...:00``); blank where ``days`` is NEVER."""
+        text = join(self._date(days, "iso"), clock_column(minutes, seconds), sep=" ")
+        return pc.if_else(pa.array(days >= NEVER), "", text)
+
+    def _next_step(self, stage: np.ndarray, rows: np.ndarray) -> pa.Array:
+        pick = self.deals.next_step[rows]
+        codes = np.where((stage < vocab.OPEN_STAGES) & (pick >= 0), stage * 4 + pick, -1)
+        return from_codes(codes, self.next_steps)
+
+    def _state(self, rows: np.ndarray, day: int):
+        d = self.deals
+        stage = d.stage.at(day, rows)
+        return (stage, d.amount.at(day, rows), d.close.at(day, rows), d.owner.at(day, rows),
+                d.forecast(stage, rows), d.probability(stage, rows))
+
+    def _last_activity(self, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        stamp = self.last_seen[rows, k]
+        return np.where(stamp >= 0, stamp // 1440, NEVER), np.maximum(stamp, 0) % 1440
+
+    # -- snapshots --------------------------------------------------------------------------
+    def salesforce_opportunities(self, path: Path, k: int) -> int:
+        """The Salesforce report export of snapshot ``k``."""
+        d, day = self.deals, int(self.tl.snapshots[k])
+        rows = np.flatnonzero(d.present(day) & (d.source == SALESFORCE))
+        stage, amount, close, owner, fc, prob = self._state(rows, day)
+        last_day, _ = self._last_activity(rows, k)
+        period_codes = close - self.days.first
+        columns = [
+            _take(self.person_names, owner),
+            _take(self.account_names, d.account[rows]),
+            _take(self.deal_names, rows),
+            _take(self.deal_ids, rows),
+            from_codes(stage, [s for s, _, _ in vocab.SF_STAGES]),
+            self.periods.take(pa.array(period_codes)),
+            _constant("USD", len(rows)),
+            format_values(amount, lambda v: f"{v:,.2f}"),
+            format_values(prob, str),
+            self._date(close, "mdy"),
+            self._date(d.created[rows], "mdy"),
+            self._next_step(stage, rows),
+            from_codes(d.lead_source[rows], vocab.LEAD_SOURCES),
+            from_codes(d.deal_type[rows], vocab.SF_TYPES),
+            from_codes(fc, vocab.SF_FORECAST),
+            self._date(last_day, "mdy"),
+        ]
+        footer = [line.format(year=self.tl.today_date.year) for line in SF_FOOTER]
+        return write_csv(path, SF_OPPORTUNITY_COLUMNS, columns, quote_all=True, bom=True,
+                         footer=footer)
+
+    def hubspot_deals(self, path: Path, k: int) -> int:
+        """The HubSpot deals export of snapshot ``k``."""
+        d, org, day = self.deals, self.org, int(self.tl.snapshots[k])
+        rows = np.flatnonzero(d.present(day) & (d.source == HUBSPOT))
+        stage, amount, close, owner, fc, prob = self._state(rows, day)
+        last_day, last_minute = self._last_activity(rows, k)
+        team = np.where(owner >= 0, org.team_on(day)[np.maximum(owner, 0)], -1)
+        columns = [
+            _take(self.deal_ids, rows),
+            _take(self.deal_names, rows),
+            from_codes(stage, [s for s, _, _ in vocab.HS_STAGES]),
+            self._stamp(close, d.hs_close_minute[rows]),
+            format_values(amount, lambda v: str(int(v))),
+            _take(self.person_names, owner),
+            _constant(vocab.HS_PIPELINE, len(rows)),
+            self._stamp(d.created[rows], d.hs_create_minute[rows]),
+            from_codes(fc, vocab.HS_FORECAST),
+            format_values(prob, lambda p: f"{p / 100:g}"),
+            self._stamp(last_day, last_minute),
+            self._next_step(stage, rows),
+            from_codes(d.deal_type[rows], vocab.HS_TYPES),
+            _flag(stage == vocab.WON, "true", "false"),
+            _flag(stage >= vocab.WON, "true", "false"),
+            _take(self.team_names, team),
+            _take(self.account_names, d.account[rows]),
+            format_values(np.round(amount * prob / 100, 2), _plain_number),
+        ]
+        return write_csv(path, HS_DEAL_COLUMNS, columns)
+
+    # -- activities -------------------------------------------------------------------------
+    def _subject(self, rows: np.ndarray, by_kind: dict[int, Sequence[str]]) -> pa.Array:
+        """The activity's subject for its kind, with the account's name when it is on a deal."""
+        a = self.acts
+        flat: list[str] = []
+        first, size = np.zeros(4, np.int64), np.ones(4, np.int64)
+        for kind, subjects in by_kind.items():
+            first[kind], size[kind] = len(flat), len(subjects)
+            flat += subjects
+        kind = a.kind[rows]
+        base = from_codes(first[kind] + a.subject[rows] % size[kind], flat)
+        deal = a.deal[rows]
+        account = _take(self.account_names, np.where(deal >= 0, self.deals.account[deal], -1))
+        return pc.if_else(pa.array(deal >= 0), join(base, " - ", account), base)
+
+    def activity_files(self, out_dir: Path, k: int) -> dict[str, int]:
+        """Write the activity files of week ``k`` (the 7 days ending on snapshot ``k``).
+
+        Returns:
+            File name to number of rows, for the sources that have teams.
+        """
+        a = self.acts
+        date = self.tl.date(int(self.tl.snapshots[k])).isoformat()
+        in_week = a.week == k
+        written = {}
+        for name, (source, kinds, writer) in self._activity_kinds.items():
+            if not (self.org.team_source == source).any():
+                continue
+            rows = np.flatnonzero(in_week & (a.source == source) & np.isin(a.kind, kinds))
+            file = f"{name}_{date}.csv"
+            written[file] = writer(out_dir / file, rows)
+        return written
+
+    def _sf_common(self, rows: np.ndarray):
+        a, d = self.acts, self.deals
+        deal = a.deal[rows]
+        account = np.where(deal >= 0, d.account[deal], -1)
+        linked = pa.array(deal >= 0)
+        who = pc.if_else(pa.array((deal >= 0) & (a.subject[rows] % 5 != 0)),
+                         sf_ids("003", 2_000_000 + np.maximum(account, 0)), "")
+        what = pc.if_else(linked, _take(self.deal_ids, deal), SF_EMPTY_ID)
+        account_id = pc.if_else(linked, sf_ids("001", 3_000_000 + np.maximum(account, 0)), "")
+        owner = self.org.sf_user_ids.take(pa.array(a.owner[rows]))
+        return who, what, account_id, owner
+
+    def salesforce_tasks(self, path: Path, rows: np.ndarray) -> int:
+        """Data Export ``Task.csv`` shape: calls, emails and other tasks."""
+        a = self.acts
+        kind, day = a.kind[rows], a.day[rows]
+        who, what, account_id, owner = self._sf_common(rows)
+        subject = self._subject(rows, {CALL: vocab.TASK_SUBJECTS["call"],
+                                       EMAIL: vocab.TASK_SUBJECTS["email"],
+                                       OTHER: vocab.TASK_SUBJECTS["other"]})
+        is_call = kind == CALL
+        columns = [
+            sf_ids("00T", 7_000_000 + 5 * self._activity_serial[rows]),
+            who, what, subject,
+            join(self._date(day, "iso"), " 00:00:00"),
+            _flag(a.completed[rows], "Completed", "Not Started"),
+            owner,
+            from_codes(kind, ["Call", "Email", "", "Other"]),
+            account_id,
+            _flag(a.completed[rows], "1", "0"),
+            self._stamp(day, a.minute[rows], seconds=True),
+            pc.if_else(pa.array(is_call), pc.cast(pa.array(a.seconds[rows]), pa.string()), ""),
+            from_codes(np.where(is_call, a.inbound[rows], -1), ["Outbound", "Inbound"]),
+            from_codes(kind, ["Call", "Email", "", "Task"]),
+        ]
+        return write_csv(path, SF_TASK_COLUMNS, columns, quote_all=True, encoding="iso-8859-1")
+
+    def salesforce_events(self, path: Path, rows: np.ndarray) -> int:
+        """Data Export ``Event.csv`` shape: meetings, the experts' included."""
+        a = self.acts
+        day, minute = a.day[rows], a.minute[rows]
+        who, what, account_id, owner = self._sf_common(rows)
+        booked_minute = 8 * 60 + (minute + 17 * a.created_lag[rows]) % 600
+        columns = [
+            sf_ids("00U", 9_000_000 + 5 * self._activity_serial[rows]),
+            who, what, self._subject(rows, {MEETING: vocab.MEETING_SUBJECTS}),
+            self._stamp(day, minute, seconds=True),
+            join(self._date(day, "iso"), " 00:00:00"),
+            pc.cast(pa.array(a.seconds[rows] // 60), pa.string()),
+            owner,
+            _constant("Meeting", len(rows)),
+            account_id,
+            self._stamp(day - a.created_lag[rows], booked_minute, seconds=True),
+        ]
+        return write_csv(path, SF_EVENT_COLUMNS, columns, quote_all=True, encoding="iso-8859-1")
+
+    def _hs_common(self, rows: np.ndarray, id_base: int):
+        a = self.acts
+        deal = a.deal[rows]
+        return (pc.cast(pa.array(id_base + 3 * self._activity_serial[rows]), pa.string()),
+                self._stamp(a.day[rows], a.minute[rows]),
+                _take(self.person_names, a.owner[rows]),
+                _take(self.deal_ids, deal), _take(self.deal_names, deal))
+
+    def hubspot_calls(self, path: Path, rows: np.ndarray) -> int:
+        """HubSpot calls export."""
+        a = self.acts
+        rid, when, who, deal_ids, deal_names = self._hs_common(rows, 40_000_000_000)
+        columns = [rid, when, who, self._subject(rows, {CALL: vocab.TASK_SUBJECTS["call"]}),
+                   _flag(a.inbound[rows], "Inbound", "Outbound"),
+                   from_codes(a.outcome[rows], vocab.CALL_OUTCOMES),
+                   duration_column(a.seconds[rows]), deal_ids, deal_names]
+        return write_csv(path, HS_CALL_COLUMNS, columns)
+
+    def hubspot_emails(self, path: Path, rows: np.ndarray) -> int:
+        """HubSpot emails export."""
+        a = self.acts
+        rid, when, who, deal_ids, deal_names = self._hs_common(rows, 50_000_000_000)
+        columns = [rid, when, who, self._subject(rows, {EMAIL: vocab.TASK_SUBJECTS["email"]}),
+                   _flag(a.inbound[rows], "Incoming", "Outgoing"), deal_ids, deal_names]
+        return write_csv(path, HS_EMAIL_COLUMNS, columns)
+
+    def hubspot_meetings(self, path: Path, rows: np.ndarray) -> int:
+        """HubSpot meetings export, the experts' meetings included."""
+        a = self.acts
+        rid, when, who, deal_ids, deal_names = self._hs_common(rows, 60_000_000_000)
+        end = a.minute[rows] + a.seconds[rows] // 60
+        columns = [rid, when, who, self._subject(rows, {MEETING: vocab.MEETING_SUBJECTS}),
+                   from_codes(a.outcome[rows], vocab.MEETING_OUTCOMES), when,
+                   self._stamp(a.day[rows], end), deal_ids, deal_names]
+        return write_csv(path, HS_MEETING_COLUMNS, columns)
+
+    # -- truth ------------------------------------------------------------------------------
+    def event_log(self, path: Path, chunk: int = 200_000) -> int:
+        """``_truth/events.csv``: every deal's creation, field values and changes, by deal and day."""
+        options = pacsv.WriteOptions(include_header=False)
+        total = 0
+        with open(path, "wb") as f:
+            f.write((",".join(EVENT_LOG_COLUMNS) + "\n").encode())
+            for start in range(0, len(self.deals), chunk):
+                rows = np.arange(start, min(start + chunk, len(self.deals)))
+                table = self._event_rows(rows)
+                pacsv.write_csv(table, f, options)
+                total += table.num_rows
+        return total
+
+    def _event_rows(self, rows: np.ndarray) -> pa.Table:
+        d = self.deals
+        src = d.source[rows]
+        stage_labels = [s.strip() for s, _, _ in vocab.SF_STAGES + vocab.HS_STAGES]
+        fc_labels = list(vocab.SF_FORECAST + vocab.HS_FORECAST)
+        parts = []   # (row, day, field, old, new) with old/new as string arrays
+
+        def add(field: str, row, day, old: pa.Array, new: pa.Array):
+            parts.append((row, day, np.full(len(row), EVENT_FIELDS.index(field)), old, new))
+
+        def add_history(field, h: History, fmt):
+            everyone = np.arange(len(rows))
+            add(field, everyone, d.created[rows], _constant("", len(rows)), fmt(h.initial, everyone))
+            row, day, old, new = h.changes()
+            keep = old != new
+            add(field, row[keep], day[keep], fmt(old[keep], row[keep]), fmt(new[keep], row[keep]))
+
+        def sliced(h: History) -> History:
+            return History(h.initial[rows], h.times[rows], h.values[rows])
+
+        stage = sliced(d.stage)
+        add("created", np.arange(len(rows)), d.created[rows], _constant("", len(rows)),
+            _take(self.deal_names, rows))
+        add_history("owner", sliced(d.owner), lambda v, r: _take(self.person_names, v))
+        add_history("stage", stage, lambda v, r: from_codes(v + 7 * src[r], stage_labels))
+        add_history("probability",
+                    History(d.probability(stage.initial, rows), stage.times,
+                            d.probability(stage.values, rows)),
+                    lambda v, r: format_values(v, lambda p: f"{p / 100:g}"))
+        add_history("forecast_category",
+                    History(d.forecast(stage.initial, rows), stage.times,
+                            d.forecast(stage.values, rows)),
+                    lambda v, r: from_codes(v + 5 * src[r], fc_labels))
+        add_history("amount", sliced(d.amount), lambda v, r: format_values(v, lambda x: str(int(x))))
+        add_history("close_date", sliced(d.close), lambda v, r: self._date(v, "iso"))
+        gone = np.flatnonzero(d.deleted[rows] < NEVER)
+        add("deleted", gone, d.deleted[rows][gone], _constant("", len(gone)),
+            _constant("", len(gone)))
+
+        row = np.concatenate([p[0] for p in parts])
+        day = np.concatenate([p[1] for p in parts])
+        field = np.concatenate([p[2] for p in parts])
+        order = pa.array(np.lexsort((field, day, row)))
+        deal = rows[row]
+        return pa.table([
+            from_codes(d.source[deal], SOURCE_NAMES),
+            _take(self.deal_ids, deal),
+            self._date(day, "iso"),
+            from_codes(field, EVENT_FIELDS),
+            pa.concat_arrays([p[3] for p in parts]),
+            pa.concat_arrays([p[4] for p in parts]),
+        ], names=EVENT_LOG_COLUMNS).take(order)
+
+
+def write_roster(path: Path, org: Org) -> int:
+    """``roster.csv``: everyone, with a second, dated row for each rep who changed team."""
+    records = []
+    for p in range(org.n_people):
+        role = str(org.roles[p])
+        for team, effective in [(org.team_before[p], None)] + (
+                [(org.team_after[p], org.move_day[p])] if org.move_day[p] < NEVER else []):
+            if team < 0:
+                team_name, manager = vocab.LEADERSHIP_TEAM, ""
+            else:
+                team_name = org.team_names[team]
+                boss = org.executive if role == "Manager" else org.team_manager[team]
+                manager = org.names[boss]
+            on_hubspot = team >= 0 and org.team_source[team] == HUBSPOT
+            records.append({
+                "Rep": org.names[p], "Email": org.emails[p], "Team": team_name,
+                "Manager": manager, "Role": role,
+                "Start Date": Timeline.date(org.start_day[p]).isoformat(),
+                "CRM User ID": org.emails[p] if on_hubspot else org.sf_user_ids[p].as_py(),
+                "Effective From": Timeline.date(effective).isoformat() if effective is not None else "",
+            })
+    pd.DataFrame(records, columns=ROSTER_COLUMNS).to_csv(path, index=False)
+    return len(records)
+
+
+def write_quotas(path: Path, rows: list[tuple[str, str, float]]) -> int:
+    """``quotas.csv``: ``Rep,Quarter,Quota`` with plain numbers."""
+    df = pd.DataFrame(rows, columns=QUOTA_COLUMNS)
+    df["Quota"] = df["Quota"].map(lambda v: str(int(v)))
+    df.to_csv(path, index=False)
+    return len(df)
+
+
+def write_enablement(path: Path, rows: pd.DataFrame, org: Org, days: DayFormats) -> int:
+    """``enablement.csv``: the LMS export, dates ``M/D/YYYY``."""
+    person = rows["person"].to_numpy()
+    df = pd.DataFrame({
+        "User Email": np.array(org.emails, object)[person],
+        "User Name": np.array(org.names, object)[person],
+        "Program": rows["Program"].to_numpy(),
+        "Program Type": rows["Program Type"].to_numpy(),
+        "Required": rows["Required"].to_numpy(),
+        "Assigned Date": days.column(rows["assigned"].to_numpy(), "mdy").to_pylist(),
+        "Due Date": days.column(rows["due"].to_numpy(), "mdy").to_pylist(),
+        "Completed Date": days.column(rows["completed"].to_numpy(), "mdy").to_pylist(),
+        "Score (%)": [("" if np.isnan(s) else str(int(s))) for s in rows["score"].to_numpy()],
+    })
+    df.to_csv(path, index=False)
+    return len(df)
