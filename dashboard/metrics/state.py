@@ -38,13 +38,16 @@ def snapshot_dates_at(snapshots: pd.DataFrame, day: dt.date) -> dict[str, pd.Tim
 
 
 def deal_state_at(snapshots: pd.DataFrame, day: dt.date,
-                  history: pd.DataFrame | None = None) -> pd.DataFrame:
+                  history: pd.DataFrame | None = None,
+                  history_reach: dict[str, dt.date] | None = None) -> pd.DataFrame:
     """Every deal as it stood on ``day``: one row per (source, deal_id).
 
     Args:
         snapshots: snapshot rows (``SNAPSHOT_COLUMNS``) of one or more snapshot dates.
         day: the day asked for.
         history: field history (``HISTORY_COLUMNS``), when loaded; refines the snapshot picture.
+        history_reach: source -> last day its loaded history covers (default: the last change
+            in ``history`` of each source). A later snapshot is rolled back only within it.
 
     Returns:
         The snapshot rows in force on ``day`` (history applied), with ``snapshot_date`` kept.
@@ -57,18 +60,22 @@ def deal_state_at(snapshots: pd.DataFrame, day: dt.date,
         rows = snapshots[(snapshots["source"] == source) & (snapshots["snapshot_date"] == snap_day)]
         parts.append(rows)
     base = pd.concat(parts, ignore_index=True) if parts else empty(SNAPSHOT_COLUMNS)
-    if history is None or history.empty:
+    if history is None:
         return base.reset_index(drop=True)
     history = conform(history, HISTORY_COLUMNS)
-    out = [base[~base["source"].isin(history["source"].unique())]]
-    for source, hist in history.groupby("source", sort=True):
+    if history_reach is None:
+        history_reach = history.groupby("source")["changed_at"].max().dt.normalize().to_dict()
+    reach = {s: ts(d) for s, d in history_reach.items()}
+    out = [base[~base["source"].isin(list(reach))]]
+    for source in sorted(reach):
         own = snapshots[snapshots["source"] == source]
-        out.append(_state_with_history(own, hist, day, chosen.get(source)))
+        hist = history[history["source"] == source]
+        out.append(_state_with_history(own, hist, day, chosen.get(source), reach[source]))
     return pd.concat(out, ignore_index=True)
 
 
 def _state_with_history(snapshots: pd.DataFrame, history: pd.DataFrame, day: pd.Timestamp,
-                        base_day: pd.Timestamp | None) -> pd.DataFrame:
+                        base_day: pd.Timestamp | None, covered_to: pd.Timestamp) -> pd.DataFrame:
     statuses = stage_status_map(snapshots)
     parts = []
     known: set = set()
@@ -77,7 +84,6 @@ def _state_with_history(snapshots: pd.DataFrame, history: pd.DataFrame, day: pd.
         parts.append(roll_forward(base, history, base_day, day, statuses))
         known = set(base["deal_id"])
     later = snapshots.loc[snapshots["snapshot_date"] > day, "snapshot_date"]
-    covered_to = history["changed_at"].max().normalize()
     if not later.empty and later.min() <= covered_to:
         nxt_day = later.min()
         nxt = snapshots[(snapshots["snapshot_date"] == nxt_day) & ~snapshots["deal_id"].isin(known)]

@@ -1,0 +1,396 @@
+"""Scoped reads of the store, returning the frames ``dashboard.metrics`` takes.
+
+Every function takes ``scope``: the team names the viewer may see, or None for all teams (the
+local single-user default). Scope is applied in SQL, so rows a viewer may not see never leave
+the database. Owners that match no roster rep have no team: they are visible only with scope None.
+All SQL is built with SQLAlchemy Core and bound parameters.
+
+Only what the figures need is read: for each source, the one snapshot in force on each day asked
+for (two with field history: the one before and the one after), and of those only the deals
+in the quarter, closed in the win-rate window, or needed to classify movement between the days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Engine, and_, false, func, literal, or_, select, tuple_
+from sqlalchemy.sql import ColumnElement, Select
+
+from dashboard.metrics.figures import WIN_RATE_DAYS
+from dashboard.metrics.frames import (
+    ACTIVITY_COUNT_COLUMNS,
+    DEAL_TOUCH_COLUMNS,
+    HISTORY_COLUMNS,
+    READINESS_COLUMNS,
+    SNAPSHOT_COLUMNS,
+    conform,
+)
+from loaders.store.models import (
+    Activity,
+    ImportBatch,
+    OpportunityHistory,
+    OpportunitySnapshot,
+    Quota,
+    ReadinessEvent,
+    Rep,
+    RepAlias,
+    Team,
+    TeamMembership,
+)
+
+Scope = Sequence[str] | None
+S = OpportunitySnapshot
+_SNAPSHOT_READ = [c for c in SNAPSHOT_COLUMNS]
+
+
+def _read(engine: Engine, stmt: Select, columns: Sequence[str]) -> pd.DataFrame:
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+
+
+def _membership_on(day: dt.date) -> ColumnElement[bool]:
+    return and_(TeamMembership.effective_from <= day,
+                or_(TeamMembership.effective_to.is_(None), TeamMembership.effective_to > day))
+
+
+def scoped_rep_ids(scope: Scope, day: dt.date) -> Select:
+    """Ids of the reps in a team of ``scope`` on ``day``."""
+    return (select(TeamMembership.rep_id)
+            .join(Team, Team.id == TeamMembership.team_id)
+            .where(Team.name.in_(list(scope or [])), _membership_on(day)))
+
+
+def scoped_aliases(scope: Scope, day: dt.date) -> Select:
+    """Owner keys (aliases) of the reps in a team of ``scope`` on ``day``."""
+    return select(RepAlias.alias).where(RepAlias.rep_id.in_(scoped_rep_ids(scope, day)))
+
+
+def _owner_in_scope(column, scope: Scope, day: dt.date) -> ColumnElement[bool]:
+    if scope is None:
+        return literal(True)
+    if not list(scope):
+        return false()
+    return column.in_(scoped_aliases(scope, day))
+
+
+# --- reps, aliases, quotas ------------------------------------------------------------------
+
+def load_reps(engine: Engine, scope: Scope, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The roster on ``day``: reps (``rep, team, role, start_date``) and their aliases.
+
+    With a scope, only the reps in its teams on ``day``; with None, every rep, the ones without a
+    team on ``day`` having ``team`` None.
+    """
+    m = (select(TeamMembership.rep_id, TeamMembership.team_id, TeamMembership.effective_from)
+         .where(_membership_on(day)).subquery())
+    stmt = (select(Rep.name, Team.name, Rep.role, Rep.start_date, m.c.effective_from)
+            .select_from(Rep)
+            .outerjoin(m, m.c.rep_id == Rep.id)
+            .outerjoin(Team, Team.id == m.c.team_id))
+    if scope is not None:
+        stmt = stmt.where(Team.name.in_(list(scope)))
+    reps = _read(engine, stmt, ["rep", "team", "role", "start_date", "_from"])
+    reps = (reps.sort_values(["rep", "_from"], na_position="first", kind="stable")
+            .drop_duplicates("rep", keep="last").drop(columns="_from"))
+    reps["start_date"] = pd.to_datetime(reps["start_date"]).astype("datetime64[ns]")
+    reps["team"] = reps["team"].astype("object").where(reps["team"].notna(), None)
+    a_stmt = select(RepAlias.alias, Rep.name).join(Rep, Rep.id == RepAlias.rep_id)
+    if scope is not None:
+        a_stmt = a_stmt.where(Rep.id.in_(scoped_rep_ids(scope, day)))
+    aliases = _read(engine, a_stmt, ["alias", "rep"])
+    return reps.reset_index(drop=True), aliases
+
+
+def load_quotas(engine: Engine, scope: Scope, quarter: str, day: dt.date) -> pd.DataFrame:
+    """``rep, quota`` for ``quarter`` (e.g. ``2026-Q4``), reps in scope on ``day``."""
+    stmt = (select(Rep.name, Quota.amount).join(Rep, Rep.id == Quota.rep_id)
+            .where(Quota.quarter == quarter))
+    if scope is not None:
+        stmt = stmt.where(Rep.id.in_(scoped_rep_ids(scope, day)))
+    out = _read(engine, stmt, ["rep", "quota"])
+    out["quota"] = out["quota"].astype("float64")
+    return out
+
+
+# --- which snapshots ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SnapshotPick:
+    """The snapshot batches that describe one day."""
+
+    day: dt.date
+    base: dict[str, int]                 # source -> batch in force (latest on or before day)
+    following: dict[str, int]            # source -> next batch after day (sources with history)
+    dates: dict[int, dt.date]            # batch -> snapshot day
+
+    @property
+    def batch_ids(self) -> list[int]:
+        return sorted(set(self.base.values()) | set(self.following.values()))
+
+
+def pipeline_batches(engine: Engine) -> pd.DataFrame:
+    """Live pipeline snapshot batches (``id, source, as_of``): metadata, no deal rows."""
+    stmt = (select(ImportBatch.id, ImportBatch.source, ImportBatch.as_of)
+            .where(ImportBatch.kind == "pipeline", ImportBatch.status == "loaded"))
+    out = _read(engine, stmt, ["id", "source", "as_of"])
+    out["as_of"] = pd.to_datetime(out["as_of"]).astype("datetime64[ns]")
+    return out
+
+
+def history_sources(engine: Engine) -> dict[str, dt.date]:
+    """Sources with field history loaded, and the day their history reaches."""
+    stmt = (select(ImportBatch.source, func.max(ImportBatch.as_of))
+            .where(ImportBatch.kind == "history", ImportBatch.status == "loaded")
+            .group_by(ImportBatch.source))
+    with engine.connect() as conn:
+        return {s: pd.Timestamp(a).date() for s, a in conn.execute(stmt).all()}
+
+
+def pick_snapshots(batches: pd.DataFrame, day: dt.date,
+                   history: dict[str, dt.date] | None = None) -> SnapshotPick:
+    """For each source the latest snapshot on or before ``day`` (by as-of time), and, for sources
+    whose field history reaches past it, the first snapshot after ``day``."""
+    history = history or {}
+    b = batches.assign(day=batches["as_of"].dt.normalize())
+    stamp = pd.Timestamp(day)
+    base, following, dates = {}, {}, {}
+    for source, rows in b.groupby("source"):
+        before = rows[rows["day"] <= stamp].sort_values(["as_of", "id"])
+        if not before.empty:
+            last = before.iloc[-1]
+            base[source] = int(last["id"])
+            dates[int(last["id"])] = last["day"].date()
+        if source in history:
+            after = rows[rows["day"] > stamp].sort_values(["as_of", "id"])
+            if not after.empty and after.iloc[0]["day"].date() <= history[source]:
+                nxt = after.iloc[0]
+                following[source] = int(nxt["id"])
+                dates[int(nxt["id"])] = nxt["day"].date()
+    return SnapshotPick(day, base, following, dates)
+
+
+# --- deal states ----------------------------------------------------------------------------
+
+def _snapshot_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    return conform(rows, SNAPSHOT_COLUMNS)
+
+
+def _open_in_quarter(table, start: dt.date, end: dt.date) -> ColumnElement[bool]:
+    return and_(table.status == "open", table.close_date >= start, table.close_date <= end)
+
+
+def load_day_states(engine: Engine, scope: Scope, days: Sequence[dt.date], quarter,
+                    team_day: dt.date | None = None) -> dict[dt.date, pd.DataFrame]:
+    """The deals in force on each of ``days`` (one or two), as ``deal_state_at`` gives them.
+
+    Rows read per day: deals with a close date in ``quarter``; deals closed in that day's
+    win-rate window; and deals open in the quarter on another of ``days`` (for movement). With a
+    scope, deals owned by its reps (team membership on ``team_day``, default the last day), plus
+    the rows of deals such a rep owns on another of ``days`` (ownership transfers).
+    Sources with field history are read whole (history can move a deal into the quarter) and the
+    history between their snapshots is replayed.
+
+    Returns:
+        day -> snapshot rows (``SNAPSHOT_COLUMNS``), one row per deal.
+    """
+    from dashboard.metrics.state import deal_state_at
+
+    days = list(days)
+    team_day = team_day or max(days)
+    batches = pipeline_batches(engine)
+    hist = history_sources(engine)
+    picks = {day: pick_snapshots(batches, day, hist) for day in days}
+    qs, qe = quarter.start, quarter.end
+    out = {}
+    for day in days:
+        pick = picks[day]
+        if not pick.batch_ids:
+            out[day] = _snapshot_frame(pd.DataFrame(columns=_SNAPSHOT_READ))
+            continue
+        others = [picks[o].base.values() for o in days if o != day]
+        other_ids = sorted({b for ids in others for b in ids})
+        wanted = or_(
+            and_(S.close_date >= qs, S.close_date <= qe),
+            and_(S.status.in_(("won", "lost")),
+                 S.close_date >= day - dt.timedelta(days=WIN_RATE_DAYS - 1),
+                 S.close_date <= day),
+            S.source.in_(list(hist)),
+        )
+        visible = _owner_in_scope(S.owner_key, scope, team_day)
+        if other_ids:
+            other = OpportunitySnapshot.__table__.alias("other")
+            wanted = or_(wanted, tuple_(S.source, S.deal_id).in_(
+                select(other.c.source, other.c.deal_id).where(
+                    other.c.batch_id.in_(other_ids),
+                    _open_in_quarter(other.c, qs, qe))))
+            if scope is not None:
+                visible = or_(visible, tuple_(S.source, S.deal_id).in_(
+                    select(other.c.source, other.c.deal_id).where(
+                        other.c.batch_id.in_(other_ids),
+                        _owner_in_scope(other.c.owner_key, scope, team_day))))
+        cols = [S.source, S.deal_id, S.snapshot_date, *(getattr(S, c) for c in _SNAPSHOT_READ[3:])]
+        stmt = select(*cols).where(S.batch_id.in_(pick.batch_ids), wanted, visible)
+        rows = _snapshot_frame(_read(engine, stmt, _SNAPSHOT_READ))
+        reach = {s: hist[s] for s in set(pick.base) | set(pick.following) if s in hist}
+        history = load_history(engine, scope, rows, pick) if reach else None
+        out[day] = deal_state_at(rows, day, history, reach if reach else None)
+    return out
+
+
+def load_history(engine: Engine, scope: Scope, rows: pd.DataFrame,
+                 pick: SnapshotPick) -> pd.DataFrame:
+    """Field history of the deals in ``rows`` between their sources' snapshots around the day.
+
+    ``scope`` is already applied: only deals of ``rows`` (read under it) are asked for.
+    """
+    del scope
+    parts = []
+    for source in set(pick.base) | set(pick.following):
+        lo = pick.dates.get(pick.base.get(source), dt.date(1900, 1, 1))
+        hi = pick.dates.get(pick.following.get(source), pick.day)
+        deal_ids = rows.loc[rows["source"] == source, "deal_id"].unique().tolist()
+        H = OpportunityHistory
+        for start in range(0, len(deal_ids), 1000):
+            stmt = (select(H.source, H.deal_id, H.changed_at, H.field, H.old_value, H.new_value)
+                    .where(H.source == source, H.deal_id.in_(deal_ids[start:start + 1000]),
+                           H.changed_at >= dt.datetime.combine(lo, dt.time()),
+                           H.changed_at < dt.datetime.combine(hi, dt.time()) + dt.timedelta(1)))
+            parts.append(_read(engine, stmt, list(HISTORY_COLUMNS)))
+    if not parts:
+        return conform(pd.DataFrame(columns=list(HISTORY_COLUMNS)), HISTORY_COLUMNS)
+    return conform(pd.concat(parts, ignore_index=True), HISTORY_COLUMNS)
+
+
+# --- activities -----------------------------------------------------------------------------
+
+def load_deal_touches(engine: Engine, scope: Scope, as_of: dt.date, quarter,
+                      team_day: dt.date | None = None) -> pd.DataFrame:
+    """Last completed activity on or before ``as_of`` of each deal open in the quarter then.
+
+    The deals are those of the snapshots in force on ``as_of`` (sources with history: all of that
+    snapshot's deals), owned by reps in scope.
+    """
+    batches = pipeline_batches(engine)
+    pick = pick_snapshots(batches, as_of, history_sources(engine))
+    if not pick.batch_ids:
+        return conform(pd.DataFrame(columns=list(DEAL_TOUCH_COLUMNS)), DEAL_TOUCH_COLUMNS)
+    deals = select(S.source, S.deal_id).where(
+        S.batch_id.in_(pick.batch_ids),
+        or_(_open_in_quarter(S, quarter.start, quarter.end),
+            S.source.in_(list(history_sources(engine)))),
+        _owner_in_scope(S.owner_key, scope, team_day or as_of))
+    stmt = (select(Activity.source, Activity.deal_id, func.max(Activity.activity_date))
+            .where(Activity.completed.is_(True), Activity.activity_date <= as_of,
+                   Activity.deal_id.is_not(None),
+                   tuple_(Activity.source, Activity.deal_id).in_(deals))
+            .group_by(Activity.source, Activity.deal_id))
+    return conform(_read(engine, stmt, list(DEAL_TOUCH_COLUMNS)), DEAL_TOUCH_COLUMNS)
+
+
+def load_activity_counts(engine: Engine, scope: Scope, start: dt.date, end: dt.date,
+                         team_day: dt.date | None = None) -> pd.DataFrame:
+    """Completed activities per owner key and day in ``[start, end]``, owners in scope.
+
+    Returns:
+        ``owner_key, activity_date, n, owner`` (one spelling of the owner, for unmatched owners).
+    """
+    stmt = (select(Activity.owner_key, Activity.activity_date, func.count(), func.min(Activity.owner))
+            .where(Activity.completed.is_(True), Activity.activity_date >= start,
+                   Activity.activity_date <= end,
+                   _owner_in_scope(Activity.owner_key, scope, team_day or end))
+            .group_by(Activity.owner_key, Activity.activity_date))
+    out = _read(engine, stmt, [*ACTIVITY_COUNT_COLUMNS, "owner"])
+    return conform(out, ACTIVITY_COUNT_COLUMNS)
+
+
+def load_expert_support(engine: Engine, scope: Scope, as_of: dt.date,
+                        team_day: dt.date | None = None,
+                        roles: Sequence[str] = ("SE", "CSM", "Partner", "Manager", "Executive"),
+                        ) -> pd.DataFrame:
+    """Deals (``source, deal_id``) with a completed activity on or before ``as_of`` by a roster
+    member whose role is an expert one, with ``experts`` (how many such activities).
+
+    Deals owned by reps in scope (in the snapshot in force on ``as_of``).
+    """
+    batches = pipeline_batches(engine)
+    pick = pick_snapshots(batches, as_of)
+    role_ci = [r.casefold() for r in roles]
+    experts = (select(RepAlias.alias).join(Rep, Rep.id == RepAlias.rep_id)
+               .where(func.lower(Rep.role).in_(role_ci)))
+    deals = select(S.source, S.deal_id).where(
+        S.batch_id.in_(pick.batch_ids or [-1]),
+        _owner_in_scope(S.owner_key, scope, team_day or as_of))
+    stmt = (select(Activity.source, Activity.deal_id, func.count())
+            .where(Activity.completed.is_(True), Activity.activity_date <= as_of,
+                   Activity.owner_key.in_(experts),
+                   tuple_(Activity.source, Activity.deal_id).in_(deals))
+            .group_by(Activity.source, Activity.deal_id))
+    return _read(engine, stmt, ["source", "deal_id", "experts"])
+
+
+# --- readiness ------------------------------------------------------------------------------
+
+def load_readiness_events(engine: Engine, scope: Scope, day: dt.date) -> pd.DataFrame:
+    """Readiness events of the reps in scope on ``day`` (``READINESS_COLUMNS``)."""
+    R = ReadinessEvent
+    stmt = (select(R.owner_key, R.program, R.kind, R.required, R.assigned_date, R.due_date,
+                   R.completed_date, R.score, R.owner)
+            .where(_owner_in_scope(R.owner_key, scope, day)))
+    out = _read(engine, stmt, [*READINESS_COLUMNS, "owner"])
+    return conform(out, READINESS_COLUMNS)
+
+
+# --- push counts ----------------------------------------------------------------------------
+
+def load_close_date_changes(engine: Engine, scope: Scope, as_of: dt.date,
+                            deal_ids: Sequence[str] | None = None,
+                            team_day: dt.date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What push counts need: close-date changes seen by snapshots, and field history.
+
+    Snapshots are reduced in SQL to the rows where a deal's close date differs from its previous
+    snapshot (plus each deal's first), so 50 weekly snapshots cost what the changes cost.
+
+    Returns:
+        (``source, deal_id, snapshot_date, close_date`` rows, close-date field history rows),
+        for deals owned in scope in the snapshot in force on ``as_of`` (optionally only
+        ``deal_ids``).
+    """
+    batches = pipeline_batches(engine)
+    live = batches[batches["as_of"].dt.normalize() <= pd.Timestamp(as_of)]["id"].tolist()
+    pick = pick_snapshots(batches, as_of)
+    current = select(S.source, S.deal_id).where(
+        S.batch_id.in_(pick.batch_ids or [-1]),
+        _owner_in_scope(S.owner_key, scope, team_day or as_of))
+    if deal_ids is not None:
+        current = current.where(S.deal_id.in_(list(deal_ids)))
+    prev = func.lag(S.close_date).over(partition_by=(S.source, S.deal_id),
+                                       order_by=(S.snapshot_date, S.batch_id))
+    inner = (select(S.source, S.deal_id, S.snapshot_date, S.close_date, prev.label("prev"))
+             .where(S.batch_id.in_(live or [-1]),
+                    tuple_(S.source, S.deal_id).in_(current)).subquery())
+    stmt = select(inner.c.source, inner.c.deal_id, inner.c.snapshot_date, inner.c.close_date) \
+        .where(or_(inner.c.prev.is_(None), inner.c.close_date.is_(None),
+                   inner.c.close_date != inner.c.prev))
+    snaps = _read(engine, stmt, ["source", "deal_id", "snapshot_date", "close_date"])
+    for col in ("snapshot_date", "close_date"):
+        snaps[col] = pd.to_datetime(snaps[col]).astype("datetime64[ns]")
+    H = OpportunityHistory
+    h_stmt = (select(H.source, H.deal_id, H.changed_at, H.field, H.old_value, H.new_value)
+              .where(H.field == "close_date",
+                     H.changed_at < dt.datetime.combine(as_of, dt.time()) + dt.timedelta(1),
+                     tuple_(H.source, H.deal_id).in_(current)))
+    history = conform(_read(engine, h_stmt, list(HISTORY_COLUMNS)), HISTORY_COLUMNS)
+    return snaps, history
+
+
+__all__ = [
+    "Scope", "SnapshotPick", "history_sources", "load_activity_counts", "load_close_date_changes",
+    "load_day_states", "load_deal_touches", "load_expert_support", "load_history",
+    "load_quotas", "load_readiness_events", "load_reps", "pick_snapshots", "pipeline_batches",
+    "scoped_aliases", "scoped_rep_ids",
+]
