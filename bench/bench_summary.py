@@ -1,0 +1,153 @@
+"""Benchmark: the full ``teamcar summary`` (with movement) on a synthetic store.
+
+DESIGN.md §7 sizes: 2,000 reps, 200,000 open deals, 50 weekly snapshots. Seeding that store takes
+a while; the summary itself reads only the snapshots in force on ``as_of`` and ``since``.
+
+    .venv/bin/python bench/bench_summary.py                       # small: proves it works
+    .venv/bin/python bench/bench_summary.py --reps 2000 --deals-per-rep 100 --snapshots 50
+    .venv/bin/python bench/bench_summary.py --url postgresql+psycopg://postgres@127.0.0.1/bench
+
+The summary runs in a fresh child process, so its peak memory (max RSS) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+QUARTER = "2026-Q4"
+AS_OF = dt.date(2026, 11, 22)
+
+
+def seed(url: str, reps: int, deals_per_rep: int, snapshots: int, activities: int,
+         seed_value: int = 7) -> dict:
+    """Fill the store at ``url`` with a synthetic book of the given size."""
+    from loaders import schema
+    from loaders.ingest import store_frame
+    from loaders.store.engine import get_engine, upgrade
+
+    upgrade(url)
+    engine = get_engine(url)
+    rng = np.random.default_rng(seed_value)
+    names = [f"Rep {i:04d}" for i in range(reps)]
+    teams = [f"Team {i // 20:03d}" for i in range(reps)]
+    jan = dt.datetime(2026, 1, 1)
+    t0 = time.perf_counter()
+    store_frame(engine, "roster", schema.conform(pd.DataFrame({
+        "rep": names, "team": teams, "role": "AE", "email": [f"r{i}@x.com" for i in range(reps)],
+        "start_date": pd.Timestamp("2024-01-01")}), "roster"), source="roster", as_of=jan)
+    store_frame(engine, "quota", schema.conform(pd.DataFrame({
+        "rep": names, "quarter": QUARTER,
+        "quota": rng.integers(200, 800, reps) * 1000.0}), "quota"), source="roster", as_of=jan)
+
+    n_open = reps * deals_per_rep
+    n_closed = n_open // 4
+    n = n_open + n_closed
+    deal_ids = np.array([f"D{i:07d}" for i in range(n)], dtype=object)
+    owner = rng.integers(0, reps, n)
+    amount = rng.integers(5, 200, n) * 1000.0
+    q_start, q_end = pd.Timestamp("2026-10-01"), pd.Timestamp("2026-12-31")
+    close = q_start + pd.to_timedelta(rng.integers(-30, 120, n), unit="D")
+    created = close - pd.to_timedelta(rng.integers(20, 200, n), unit="D")
+    closed = np.zeros(n, dtype=bool)
+    closed[n_open:] = True
+    close = close.where(~closed, pd.Timestamp(AS_OF) - pd.to_timedelta(
+        rng.integers(1, 360, n), unit="D"))
+    won = rng.random(n) < 0.35
+    cats = np.array(["pipeline", "best_case", "commit"], dtype=object)[rng.integers(0, 3, n)]
+    status = np.where(closed, np.where(won, "won", "lost"), "open").astype(object)
+    days = [pd.Timestamp(AS_OF) - pd.Timedelta(weeks=w) for w in range(snapshots - 1, -1, -1)]
+    for k, day in enumerate(days):
+        # Each week: a few deals change amount, close date, or close; new ones appear.
+        exists = created <= day
+        drift = rng.random(n) < 0.05
+        amount = np.where(drift, amount * rng.choice([0.8, 1.25], n), amount)
+        push = rng.random(n) < 0.03
+        close = close.where(~push | closed, close + pd.Timedelta(days=30))
+        frame = pd.DataFrame({
+            "deal_id": deal_ids[exists], "deal_name": deal_ids[exists],
+            "owner": np.array(names, dtype=object)[owner[exists]],
+            "status": status[exists], "amount": amount[exists], "probability": 0.4,
+            "forecast_category": cats[exists], "close_date": close[exists],
+            "created_date": created[exists], "stage": "Negotiation",
+            "last_activity_date": day - pd.to_timedelta(rng.integers(0, 30, exists.sum()), "D"),
+            "next_step": np.where(rng.random(exists.sum()) < 0.8, "Follow up", None),
+        })
+        store_frame(engine, "pipeline", schema.conform(frame, "pipeline"), source="salesforce",
+                    as_of=day.to_pydatetime(), source_name=f"sf_{day.date()}.csv")
+        print(f"  snapshot {k + 1}/{snapshots} ({exists.sum():,} deals) "
+              f"{time.perf_counter() - t0:,.0f}s", file=sys.stderr, flush=True)
+    if activities:
+        act_day = pd.Timestamp(AS_OF) - pd.to_timedelta(rng.integers(0, 90, activities), "D")
+        act = pd.DataFrame({
+            "activity_id": [f"T{i:08d}" for i in range(activities)],
+            "owner": np.array(names, dtype=object)[rng.integers(0, reps, activities)],
+            "activity_date": act_day, "type": "call",
+            "deal_id": deal_ids[rng.integers(0, n_open, activities)], "completed": True})
+        store_frame(engine, "activity", schema.conform(act, "activity"), source="salesforce",
+                    as_of=dt.datetime.combine(AS_OF, dt.time()))
+    return {"seed_seconds": round(time.perf_counter() - t0, 1), "rows_per_snapshot_max": n}
+
+
+def _measure(url: str, queue) -> None:
+    from dashboard.summary import compute_summary, summary_json
+    from loaders.store.engine import get_engine
+
+    engine = get_engine(url)
+    since = AS_OF - dt.timedelta(days=7)
+    t0 = time.perf_counter()
+    summary = compute_summary(engine, QUARTER, AS_OF, since)
+    t1 = time.perf_counter()
+    data = summary_json(summary)
+    text = json.dumps(data)
+    t2 = time.perf_counter()
+    queue.put({
+        "compute_seconds": round(t1 - t0, 2),
+        "json_seconds": round(t2 - t1, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "reps": len(data["reps"]),
+        "open_deals": int(summary.flags["open_in_quarter"].sum()),
+        "moved_deals": len(data["movement"]["deals"]),
+        "json_mb": round(len(text) / 1e6, 1),
+    })
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="store URL (default: a new SQLite file)")
+    parser.add_argument("--reps", type=int, default=100)
+    parser.add_argument("--deals-per-rep", type=int, default=50)
+    parser.add_argument("--snapshots", type=int, default=4)
+    parser.add_argument("--activities", type=int, default=20_000)
+    parser.add_argument("--no-seed", action="store_true", help="the store at --url is seeded")
+    args = parser.parse_args(argv)
+    url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    report = {"url": url.split("@")[-1], "reps": args.reps,
+              "open_deals": args.reps * args.deals_per_rep, "snapshots": args.snapshots}
+    if not args.no_seed:
+        report.update(seed(url, args.reps, args.deals_per_rep, args.snapshots, args.activities))
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_measure, args=(url, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    report["summary"] = result
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
