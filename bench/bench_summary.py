@@ -58,7 +58,7 @@ def seed(url: str, reps: int, deals_per_rep: int, snapshots: int, activities: in
     deal_ids = np.array([f"D{i:07d}" for i in range(n)], dtype=object)
     owner = rng.integers(0, reps, n)
     amount = rng.integers(5, 200, n) * 1000.0
-    q_start, q_end = pd.Timestamp("2026-10-01"), pd.Timestamp("2026-12-31")
+    q_start = pd.Timestamp("2026-10-01")
     close = q_start + pd.to_timedelta(rng.integers(-30, 120, n), unit="D")
     created = close - pd.to_timedelta(rng.integers(20, 200, n), unit="D")
     closed = np.zeros(n, dtype=bool)
