@@ -119,8 +119,7 @@ def generate(out_dir: Path, params: GenerateParams | None = None,
     summary = GenerateSummary(out_dir=out_dir, deals=len(deals), activities=len(acts))
     summary.files["roster.csv"] = write_roster(out_dir / "roster.csv", org)
     summary.files["quotas.csv"] = write_quotas(out_dir / "quotas.csv", quota_rows(org, tl))
-    summary.files["enablement.csv"] = write_enablement(out_dir / "enablement.csv", readiness, org,
-                                                       renderer.days)
+    summary.files["enablement.csv"] = write_enablement(out_dir / "enablement.csv", readiness, org)
     sources = set(org.team_source.tolist())
     for k, day in enumerate(tl.snapshots.tolist()):
         date = tl.date(day).isoformat()

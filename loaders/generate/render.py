@@ -464,9 +464,11 @@ def write_quotas(path: Path, rows: list[tuple[str, str, float]]) -> int:
     return len(df)
 
 
-def write_enablement(path: Path, rows: pd.DataFrame, org: Org, days: DayFormats) -> int:
+def write_enablement(path: Path, rows: pd.DataFrame, org: Org) -> int:
     """``enablement.csv``: the LMS export, dates ``M/D/YYYY``."""
     person = rows["person"].to_numpy()
+    dated = rows[["assigned", "due", "completed"]].to_numpy()
+    days = DayFormats(int(dated.min()), int(dated[dated < NEVER].max()))
     df = pd.DataFrame({
         "User Email": np.array(org.emails, object)[person],
         "User Name": np.array(org.names, object)[person],

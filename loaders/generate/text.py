@@ -88,6 +88,8 @@ class DayFormats:
         """``style`` is ``mdy`` (``11/2/2026``) or ``iso`` (``2026-11-02``); NEVER becomes empty."""
         days = np.asarray(days, dtype=np.int64)
         codes = np.where(days >= NEVER, -1, days - self.first)
+        if ((codes < -1) | (codes >= len(self.iso))).any():
+            raise ValueError("a day outside the range these formats were made for")
         return from_codes(codes, getattr(self, style))
 
 
