@@ -74,10 +74,9 @@ def generate(
 
 def _generate(out_dir: Path, *, reps: int, deals_per_rep: int, weeks: int,
               today: dt.date | None, seed: int):
+    from loaders import clock
     from loaders.generate import GenerateParams
     from loaders.generate import generate as run_generate
-
-    from loaders import clock
 
     params = GenerateParams(reps=reps, deals_per_rep=deals_per_rep, weeks=weeks,
                             today=today or clock.today(), seed=seed,
@@ -158,6 +157,27 @@ def _print_outcomes(outcomes) -> None:
             err.print(f"[red]error[/] {o.message}")
         for w in o.warnings:
             console.print(f"[yellow]warning[/] {o.path.name}: {w}")
+
+
+@app.command()
+def summary(
+    quarter: Annotated[str | None, typer.Option(help="Fiscal quarter, e.g. 2026-Q4 (default: today's).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Day to measure on, YYYY-MM-DD.")] = None,
+    since: Annotated[str | None, typer.Option(help="Comparison day: adds movement and rank change.")] = None,
+    team: Annotated[str | None, typer.Option(help="One team's name (default: all teams).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """Every figure of the quarter for the team and each rep, as tables or JSON."""
+    from dashboard.fiscal import quarter_of
+    from dashboard.summary import SummaryError, summary_command
+    from loaders import clock
+
+    config = load_config()
+    name = quarter or quarter_of(clock.today(), config.fiscal_year_start_month).name
+    try:
+        summary_command(name, as_of, since, team, as_json, console=console)
+    except SummaryError as exc:
+        raise UserError(str(exc)) from None
 
 
 @app.command()
