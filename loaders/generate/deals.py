@@ -372,14 +372,34 @@ def _build_close(rng, tl: Timeline, kind, closed_on, created, last_change) -> Hi
     forced_new[into] = final[into]
     final[into] = qe + rng.integers(5, 60, len(into))
 
-    count = rng.choice(4, n, p=[0.5, 0.28, 0.14, 0.08])
-    until = np.where(forced_day < NEVER, forced_day - 1, last_change)
-    times = _sample_days(rng, created + 1, until, count, 3, recent=1.5)
-    push = rng.random((n, 3)) < 0.78
-    delta = np.where(push, np.where(rng.random((n, 3)) < 0.8, rng.integers(7, 45, (n, 3)),
-                                    rng.integers(45, 120, (n, 3))),
-                     -rng.integers(5, 30, (n, 3)))
-    h = _backward(final, times, lambda j, new: np.maximum(new - delta[:, j], created))
+    # Earlier moves, walked back from there: values first, then days. A push happens around the
+    # date that slips (two weeks before to a week after it), a pull-in some days before the new
+    # date, so no move sets a date already past. A move that cannot fit after the deal's creation
+    # is dropped with the moves before it.
+    k = 3
+    count = rng.choice(k + 1, n, p=[0.5, 0.28, 0.14, 0.08])
+    push = rng.random((n, k)) < 0.78
+    delta = np.where(push, np.where(rng.random((n, k)) < 0.8, rng.integers(7, 45, (n, k)),
+                                    rng.integers(45, 120, (n, k))),
+                     -rng.integers(5, 30, (n, k)))
+    lead = np.where(push, rng.integers(-7, 15, (n, k)), rng.integers(3, 30, (n, k)))
+    times = np.full((n, k), NEVER, np.int64)
+    values = np.empty((n, k), np.int64)
+    value = final.copy()
+    latest = np.where(forced_day < NEVER, forced_day - 1, last_change)
+    alive = np.ones(n, bool)
+    for j in range(k - 1, -1, -1):
+        moves = alive & (j < count)
+        old = np.maximum(value - delta[:, j], created)
+        cap = np.minimum(latest, value)
+        fits = moves & (cap >= created + 1)
+        day = np.clip(np.where(push[:, j], old, value) - lead[:, j], created + 1, cap)
+        times[:, j] = np.where(fits, day, NEVER)
+        values[:, j] = value
+        alive &= ~(moves & ~fits)
+        latest = np.where(fits, day - 1, latest)
+        value = np.where(fits, old, value)
+    h = _drop_no_ops(value, *_compact(times, values))
     h = _append(h, forced_day, forced_new)
     return _append(h, np.where(closed, closed_on, NEVER), closed_on)
 
