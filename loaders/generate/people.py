@@ -180,7 +180,7 @@ def build_org(rng: np.random.Generator, reps: int, tl: Timeline) -> Org:
         rep_quota=quota,
         rep_perf=np.clip(np.exp(0.55 * perf_z), 0.15, 2.5),
         rep_win_rate=np.clip(0.27 + 0.06 * perf_z + rng.normal(0, 0.03, n_reps), 0.12, 0.5),
-        rep_coverage=np.clip(np.exp(0.2 * perf_z + rng.normal(0, 0.2, n_reps)), 0.5, 1.8),
+        rep_coverage=np.clip(np.exp(0.2 * perf_z + rng.normal(0, 0.3, n_reps)), 0.4, 2.0),
         rep_activity=np.exp(rng.normal(0, 0.3, n_reps) + 0.1 * perf_z),
         rep_patchy=rng.random(n_reps) < 0.25,
         rep_diligence=np.clip(rng.beta(4, 2, n_reps) + 0.05 * perf_z, 0, 1),
