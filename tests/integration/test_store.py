@@ -97,20 +97,20 @@ def test_failure_midway_leaves_store_unchanged(engine, monkeypatch):
                                                 "quota": [5.0]}), as_of=NOV20)
     before = (_version(engine), _count(engine, ImportBatch), _count(engine, OpportunitySnapshot))
     monkeypatch.setattr(ingest, "CHUNK", 10)
-    real = ingest._bulk_insert
+    real = ingest._insert_chunk
     calls = {"n": 0}
 
-    def failing_insert(session, model, batch_rows):
-        # the real writer chunks; fail after some chunks were already sent to the database
-        for start in range(0, len(batch_rows), 10):
-            calls["n"] += 1
-            if calls["n"] == 3:
-                raise RuntimeError("disk on fire")
-            real(session, model, batch_rows[start:start + 10])
+    def failing_chunk(conn, table, chunk, upsert_keys):
+        # fail after two chunks were already sent to the database
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk on fire")
+        real(conn, table, chunk, upsert_keys)
 
-    monkeypatch.setattr(ingest, "_bulk_insert", failing_insert)
+    monkeypatch.setattr(ingest, "_insert_chunk", failing_chunk)
     with pytest.raises(RuntimeError, match="disk on fire"):
         store_frame(engine, "pipeline", rows, as_of=NOV20)
+    assert calls["n"] == 3
     after = (_version(engine), _count(engine, ImportBatch), _count(engine, OpportunitySnapshot))
     assert after == before
 
@@ -200,3 +200,21 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
     engine = get_engine(f"sqlite:///{tmp_path / 'w.db'}")
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_history_rows_already_stored_are_skipped(engine):
+    from loaders.store.models import OpportunityHistory
+
+    hist = pd.DataFrame({"deal_id": ["D1", "D1"],
+                         "changed_at": [dt.datetime(2026, 10, 3, 9, 30), dt.datetime(2026, 11, 2, 17, 0)],
+                         "field": ["close_date", "amount"], "old_value": ["2026-11-01", "100"],
+                         "new_value": ["2026-12-01", "150"]})
+    store_frame(engine, "history", hist.iloc[:1], as_of=NOV20, source_name="h1.csv")
+    store_frame(engine, "history", hist, as_of=NOV20, source_name="h2.csv")
+    with session_scope(engine) as s:
+        rows = s.execute(select(OpportunityHistory.changed_at, OpportunityHistory.field)
+                         .order_by(OpportunityHistory.changed_at)).all()
+        warnings = s.scalar(select(ImportBatch.warnings).where(ImportBatch.source_name == "h2.csv"))
+    assert rows == [(dt.datetime(2026, 10, 3, 9, 30), "close_date"),
+                    (dt.datetime(2026, 11, 2, 17, 0), "amount")]
+    assert "1 history rows were already stored" in warnings
