@@ -113,9 +113,7 @@ def out(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def log(out) -> pd.DataFrame:
-    df = pd.read_csv(out / "_truth" / "events.csv", dtype=str, keep_default_na=False)
-    df["date"] = df["date"].map(dt.date.fromisoformat)
-    return df
+    return _read_log(out)
 
 
 @pytest.fixture(scope="module")
@@ -262,22 +260,57 @@ def test_fiscal_year_start_moves_the_quarter(tmp_path):
 
 # -- the files agree with each other and with the log -----------------------------------------
 
-def test_every_snapshot_is_the_log_replayed_to_its_date(out, log):
-    snapshots = sorted(out.glob("salesforce_opportunities_*.csv")) + sorted(out.glob("hubspot_deals_*.csv"))
-    assert len(snapshots) == 26
+def _read_log(folder: Path) -> pd.DataFrame:
+    df = pd.read_csv(folder / "_truth" / "events.csv", dtype=str, keep_default_na=False)
+    df["date"] = df["date"].map(dt.date.fromisoformat)
+    return df
+
+
+def _assert_snapshots_are_the_log_replayed(folder: Path, log: pd.DataFrame) -> int:
+    """Every snapshot file holds exactly the deals the log has in its CRM that day, in their state."""
+    snapshots = [*folder.glob("salesforce_opportunities_*.csv"), *folder.glob("hubspot_deals_*.csv")]
     source_of = log.groupby("deal_id")["source"].first()
+    created = log[log["field"] == "created"].set_index("deal_id")["date"]
+    cols = ["owner", "stage", "amount", "close_date", "probability", "forecast_category"]
     for path in snapshots:
-        day = _date_in_name(path)
         file = _snapshot(path).set_index("deal_id")
         file["stage"] = file["stage"].str.strip()
-        truth = _replay(log, day)
+        truth = _replay(log, _date_in_name(path))
         truth = truth[source_of[truth.index].to_numpy() == path.name.split("_")[0]]
         assert sorted(file.index) == sorted(truth.index), path.name
-        cols = ["owner", "stage", "amount", "close_date", "probability", "forecast_category"]
         pd.testing.assert_frame_equal(file.loc[truth.index, cols], truth[cols], check_names=False,
                                       obj=path.name)
-        created = log[log["field"] == "created"].set_index("deal_id")["date"]
-        assert (file["created"] == created[file.index]).all()
+        assert (file["created"] == created[file.index]).all(), path.name
+    return len(snapshots)
+
+
+def test_every_snapshot_is_the_log_replayed_to_its_date(out, log):
+    assert _assert_snapshots_are_the_log_replayed(out, log) == 26
+
+
+@pytest.mark.parametrize("params", [
+    GenerateParams(reps=1, deals_per_rep=1, weeks=1, today=dt.date(2026, 10, 1)),
+    GenerateParams(reps=3, deals_per_rep=2, weeks=2, today=dt.date(2026, 12, 31)),
+    GenerateParams(reps=17, deals_per_rep=5, weeks=20, today=dt.date(2026, 1, 1),
+                   fiscal_year_start_month=7),
+], ids=["first-day-one-rep", "last-day", "july-fiscal-year"])
+def test_edge_sizes_and_days_still_tell_one_story(tmp_path, params):
+    generate(tmp_path, params)
+    n_sources = 2 if params.reps > 16 else 1
+    log = _read_log(tmp_path)
+    assert _assert_snapshots_are_the_log_replayed(tmp_path, log) == params.weeks * n_sources
+
+
+def test_committed_sample_is_what_the_generator_writes(tmp_path):
+    sample = FORMATS.parent / "data" / "sample"
+    generate(tmp_path, GenerateParams(today=TODAY, seed=7))
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    committed = sorted(str(p.relative_to(sample)) for p in sample.rglob("*")
+                       if p.is_file() and p.name != "README.md")
+    assert written == committed, "regenerate data/sample (see its README)"
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (sample / name).read_bytes(), (
+            f"{name} differs: regenerate data/sample (see its README)")
 
 
 def _activities(out: Path) -> pd.DataFrame:
