@@ -43,7 +43,7 @@ PIPELINE = {
 # One row per field change of a deal (Salesforce OpportunityHistory / Field History, HubSpot).
 HISTORY = {
     "deal_id": "object",
-    "changed_at": "datetime64[ns]",
+    "changed_at": "datetime64[ns]",  # keeps the time of day: order within a day matters
     "field": "object",            # close_date | amount | stage | forecast_category | owner | probability
     "old_value": "object",        # ISO dates, plain numbers, names as text
     "new_value": "object",
@@ -92,6 +92,8 @@ READINESS = {
 
 # Values a missing column takes (otherwise empty): an exported activity is done unless it says not.
 DEFAULTS = {("activity", "completed"): True}
+# Datetime columns that keep their time of day (every other date is normalised to midnight).
+KEEP_TIME = {("history", "changed_at")}
 
 FRAMES = {
     "pipeline": PIPELINE,
@@ -127,7 +129,9 @@ def conform(df: pd.DataFrame, kind: str) -> pd.DataFrame:
             s = pd.Series(DEFAULTS.get((kind, col)), index=df.index, dtype="object")
         try:
             if dtype == "datetime64[ns]":
-                s = pd.to_datetime(s).astype("datetime64[ns]").dt.normalize()
+                s = pd.to_datetime(s).astype("datetime64[ns]")
+                if (kind, col) not in KEEP_TIME:
+                    s = s.dt.normalize()
             elif dtype == "bool":
                 s = s.fillna(False).astype(bool)
             elif dtype == "object":
