@@ -57,8 +57,7 @@ def _weekday_shift(day, lo, hi):
     return np.where(weekend & (back >= lo), back, np.where(weekend & (fwd <= hi), fwd, day))
 
 
-def build_activities(rng: np.random.Generator, org: Org, deals: Deals, tl: Timeline,
-                     deals_per_rep: int) -> Activities:
+def build_activities(rng: np.random.Generator, org: Org, deals: Deals, tl: Timeline) -> Activities:
     """Draw the activities of the snapshot weeks (see the module docstring)."""
     w0, today = tl.window_start, tl.today
     n_reps = len(org.rep_person)
@@ -113,9 +112,7 @@ def build_activities(rng: np.random.Generator, org: Org, deals: Deals, tl: Timel
     large = (deal >= 0) & (amount[deal] >= 2 * typical[deals.rep[deal]])
     joined = np.flatnonzero((kind == MEETING) & (deal >= 0)
                             & (rng.random(len(day)) < np.where(large, 0.45, 0.12)))
-    team = org.team_before[owner[joined]]
-    moved = day[joined] >= org.move_day[owner[joined]]
-    team = np.where(moved, org.team_after[owner[joined]], team)
+    team = org.team_on(day[joined], owner[joined])
     who = rng.choice(3, len(joined), p=[0.55, 0.3, 0.15])
     expert_person = np.choose(who, [org.team_se[team], org.team_manager[team],
                                     np.full(len(joined), org.executive)])

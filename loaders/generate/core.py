@@ -109,7 +109,7 @@ def generate(out_dir: Path, params: GenerateParams | None = None,
     org = build_org(rng_org, params.reps, tl)
     deals = build_deals(rng_deals, org, tl, params.deals_per_rep)
     report("story", 1, 3)
-    acts = build_activities(rng_acts, org, deals, tl, params.deals_per_rep)
+    acts = build_activities(rng_acts, org, deals, tl)
     last_seen = last_activity(rng_last, deals, acts, tl)
     report("story", 2, 3)
     readiness = build_enablement(rng_lms, org, tl)

@@ -62,9 +62,10 @@ class Org:
         team = np.maximum(self.team_after, 0)
         return np.where(self.team_after < 0, SALESFORCE, self.team_source[team])
 
-    def team_on(self, day: int) -> np.ndarray:
-        """Each person's team index on ``day`` (-1 for the executive)."""
-        return np.where(day >= self.move_day, self.team_after, self.team_before)
+    def team_on(self, day: int | np.ndarray, people: np.ndarray) -> np.ndarray:
+        """The team index of ``people`` on ``day`` (one day, or one per person); -1 = executive."""
+        return np.where(day >= self.move_day[people], self.team_after[people],
+                        self.team_before[people])
 
     def ramp(self, quarter_start: int, quarter_end: int) -> np.ndarray:
         """Share of full quota each rep carries in the quarter from ``quarter_start`` to ``quarter_end``.

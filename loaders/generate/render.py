@@ -215,7 +215,7 @@ class Renderer:
         rows = np.flatnonzero(d.present(day) & (d.source == HUBSPOT))
         stage, amount, close, owner, fc, prob = self._state(rows, day)
         last_day, last_minute = self._last_activity(rows, k)
-        team = np.where(owner >= 0, org.team_on(day)[np.maximum(owner, 0)], -1)
+        team = np.where(owner >= 0, org.team_on(day, np.maximum(owner, 0)), -1)
         columns = [
             _take(self.deal_ids, rows),
             _take(self.deal_names, rows),
