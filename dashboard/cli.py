@@ -289,6 +289,8 @@ def _safe_url(url: str) -> str:
 
 def main() -> None:
     """Entry point: runs the CLI and turns user-facing errors into one clear line."""
+    from sqlalchemy.exc import DBAPIError
+
     from loaders.schema import SchemaError
 
     try:
@@ -296,8 +298,12 @@ def main() -> None:
     except (UserError, ConfigError) as exc:
         err.print(f"[red]error[/] {exc}")
         sys.exit(2)
-    except SchemaError as exc:  # a reader bug, reported plainly with what to send us
-        err.print(f"[red]internal error[/] {exc}")
+    except SchemaError as exc:  # a reader bug, reported plainly
+        err.print(f"[red]internal error[/] a reader produced bad rows: {exc}")
+        sys.exit(3)
+    except DBAPIError as exc:  # the store is unreachable, locked or refused the write
+        err.print(f"[red]database error[/] {_safe_url(load_config().database_url)}: "
+                  f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}")
         sys.exit(3)
 
 

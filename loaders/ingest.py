@@ -168,6 +168,9 @@ def load_file(path: Path, *, engine: Engine | None = None, config: Config | None
     except LoadError as exc:
         outcome.message = str(exc)
         return outcome
+    except schema.SchemaError as exc:  # a reader bug: this file fails, the others go on
+        outcome.message = f"{path.name}: internal error, the reader produced bad rows: {exc}"
+        return outcome
     stamp = resolve_as_of(path, as_of, result.as_of)
     outcome.kind, outcome.format = result.kind, result.format
     outcome.source = source or result.source

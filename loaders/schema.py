@@ -95,6 +95,22 @@ DEFAULTS = {("activity", "completed"): True}
 # Datetime columns that keep their time of day (every other date is normalised to midnight).
 KEEP_TIME = {("history", "changed_at")}
 
+# Columns that must hold a value in every row, and the values a column may take.
+REQUIRED = {
+    "pipeline": ("deal_id", "owner", "status"),
+    "history": ("deal_id", "changed_at", "field"),
+    "activity": ("activity_id", "owner", "activity_date", "type"),
+    "roster": ("rep",),
+    "quota": ("rep", "quarter", "quota"),
+    "readiness": ("rep", "program", "kind"),
+}
+CHOICES = {
+    ("pipeline", "status"): STATUSES,
+    ("pipeline", "forecast_category"): FORECAST_CATEGORIES,
+    ("activity", "type"): ACTIVITY_TYPES,
+    ("readiness", "kind"): READINESS_KINDS,
+}
+
 FRAMES = {
     "pipeline": PIPELINE,
     "history": HISTORY,
@@ -141,4 +157,12 @@ def conform(df: pd.DataFrame, kind: str) -> pd.DataFrame:
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"{kind}.{col}: cannot hold {dtype}: {exc}") from exc
         out[col] = s
+    for col in REQUIRED[kind]:
+        if out[col].isna().any():
+            raise SchemaError(f"{kind}.{col}: {int(out[col].isna().sum())} row(s) without a value")
+    for (k, col), allowed in CHOICES.items():
+        if k == kind:
+            bad = set(out[col].dropna().unique()) - set(allowed)
+            if bad:
+                raise SchemaError(f"{kind}.{col}: {sorted(map(str, bad))[:5]} not among {allowed}")
     return out.reset_index(drop=True)

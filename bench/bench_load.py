@@ -1,0 +1,158 @@
+"""Loading throughput: a big pipeline snapshot and a big activity export into SQLite and PostgreSQL,
+each beside pyarrow's parse of the same file (the floor), in the same run.
+
+    .venv/bin/python bench/bench_load.py --pipeline-rows 1000000 --activity-rows 5000000
+    .venv/bin/python bench/bench_load.py --small        # what CI runs: proves it works
+
+Files are made by tiling real generator output (Salesforce report and Task.csv shapes) with fresh
+ids. Every step runs in its own process so its peak memory is its own. Writes a Markdown table to
+bench/out/load.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._measure import measure  # noqa: E402
+
+PG_SERVER = os.environ.get("TEAMCAR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/")
+
+
+def make_files(folder: Path, pipeline_rows: int, activity_rows: int) -> dict:
+    """Write a pipeline snapshot and a Task export of the asked sizes; return their paths."""
+    import pandas as pd
+
+    from loaders.generate import GenerateParams, generate
+
+    seed_dir = folder / "seed"
+    generate(seed_dir, GenerateParams(reps=120, deals_per_rep=20, weeks=2,
+                                      today=dt.date(2026, 11, 22), seed=11))
+    snap = sorted(seed_dir.glob("salesforce_opportunities_*.csv"))[-1]
+    tasks = sorted(seed_dir.glob("salesforce_tasks_*.csv"))
+
+    base = pd.read_csv(snap, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                       skipfooter=3, engine="python")
+    pipe = folder / f"salesforce_opportunities_big_{dt.date(2026, 11, 20)}.csv"
+    _tile(base, pipeline_rows, "Opportunity ID", pipe, encoding="utf-8-sig")
+    act_base = pd.concat([pd.read_csv(t, dtype=str, keep_default_na=False, encoding="latin-1")
+                          for t in tasks])
+    act = folder / f"salesforce_tasks_big_{dt.date(2026, 11, 20)}.csv"
+    _tile(act_base, activity_rows, "Id", act, encoding="latin-1")
+    return {"pipeline": str(pipe), "activity": str(act)}
+
+
+def _tile(base, rows: int, id_col: str, path: Path, encoding: str) -> None:
+    import pandas as pd
+
+    written = 0
+    first = True
+    while written < rows:
+        part = base.iloc[: rows - written].copy()
+        n = len(part)
+        # fresh 18-character ids, unique across the file
+        part[id_col] = [f"{id_col[:3].upper()}{written + i:015d}" for i in range(n)]
+        part.to_csv(path, mode="w" if first else "a", header=first, index=False,
+                    quoting=csv.QUOTE_ALL, encoding=encoding if first else encoding.replace("-sig", ""))
+        written += n
+        first = False
+    del pd
+
+
+def parse_with_pyarrow(path: str) -> int:
+    """The floor: pyarrow's multithreaded CSV parse of the same file, all columns as strings."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    with open(path, encoding="latin-1") as fh:
+        header = next(csv.reader(fh))
+    table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(encoding="latin-1"),
+                           parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _r: "skip"),
+                           convert_options=pacsv.ConvertOptions(
+                               column_types={c: pa.string() for c in header}))
+    return table.num_rows
+
+
+def load_into(path: str, url: str, data_dir: str) -> dict:
+    """teamcar's own path: read, normalise, archive, store in one transaction."""
+    os.environ["TEAMCAR_DATA_DIR"] = data_dir
+    from loaders.config import load_config
+    from loaders.ingest import load_file
+    from loaders.store.engine import get_engine, upgrade
+
+    upgrade(url)
+    outcome = load_file(Path(path), engine=get_engine(url), config=load_config())
+    if outcome.status != "loaded":
+        raise RuntimeError(outcome.message)
+    return {"rows": outcome.rows_loaded, "rejected": outcome.rows_rejected}
+
+
+def _pg_database() -> tuple[str, object]:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_SERVER + "postgres", isolation_level="AUTOCOMMIT")
+    name = f"teamcar_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return PG_SERVER + name, drop
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pipeline-rows", type=int, default=1_000_000)
+    parser.add_argument("--activity-rows", type=int, default=5_000_000)
+    parser.add_argument("--small", action="store_true", help="20,000 and 50,000 rows")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    args = parser.parse_args(argv)
+    if args.small:
+        args.pipeline_rows, args.activity_rows = 20_000, 50_000
+
+    work = Path(tempfile.mkdtemp(prefix="teamcar-bench-load-"))
+    print(f"making files in {work} ...", file=sys.stderr)
+    files = make_files(work, args.pipeline_rows, args.activity_rows)
+    lines = ["| file | rows | MB | pyarrow parse s | backend | teamcar load s | rows/s | ratio to pyarrow | peak RSS MB |",
+             "|---|---:|---:|---:|---|---:|---:|---:|---:|"]
+    for kind, path in files.items():
+        size_mb = Path(path).stat().st_size / 1e6
+        floor = measure("bench.bench_load:parse_with_pyarrow", path=path)
+        for backend in args.backends.split(","):
+            drop = None
+            if backend == "sqlite":
+                url = f"sqlite:///{work / f'{kind}.db'}"
+            else:
+                url, drop = _pg_database()
+            try:
+                run = measure("bench.bench_load:load_into", path=path, url=url,
+                              data_dir=str(work / f"data-{backend}"))
+            finally:
+                if drop:
+                    drop()
+            rows = run["result"]["rows"]
+            line = (f"| {kind} | {rows:,} | {size_mb:,.0f} | {floor['seconds']:.1f} | {backend} | "
+                    f"{run['seconds']:.1f} | {rows / run['seconds']:,.0f} | "
+                    f"{run['seconds'] / floor['seconds']:.1f}x | {run['peak_rss_mb']:,.0f} |")
+            print(line, flush=True)
+            lines.append(line)
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "load.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
