@@ -1,0 +1,656 @@
+"""Salesforce: report exports (human headers) and the weekly Data Export (API names)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from loaders import clock, schema
+from loaders.formats.base import (
+    F,
+    Format,
+    Sheet,
+    derive_status,
+    fallback_deal_keys,
+    learn_stage_order,
+    reject_duplicates,
+)
+from loaders.formats.common import (
+    activity_type_from_text,
+    content_ids,
+    format_dates,
+    format_numbers,
+    latest,
+    lookup_names,
+)
+from loaders.parsing import (
+    LoadError,
+    date_order,
+    forecast_categories,
+    normalize_header,
+    parse_amounts,
+    parse_dates,
+    parse_probabilities,
+    text_values,
+)
+
+# Salesforce's standard opportunity stages in their default sort order.
+SALESFORCE_STAGES = (
+    "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
+    "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
+)
+
+# ---------------------------------------------------------------------------------------------
+# Report export: "Opportunities" report, Details Only, CSV or XLSX
+
+REPORT_FIELDS = (
+    F("owner", "Opportunity Owner", "Owner", "Owner Name", "Opportunity Owner Name",
+      "Owner Full Name", "Owner: Full Name", "Rep", "Rep Name", "Sales Rep",
+      "Proprietário da oportunidade", "Proprietario da oportunidade", "Propietario de la oportunidad",
+      "Propriétaire de l'opportunité", "Opportunity-Inhaber", "Opportunity Inhaber",
+      required=True, label="Opportunity Owner"),
+    F("deal_name", "Opportunity Name", "Opportunity", "Nome da oportunidade",
+      "Nombre de la oportunidad", "Nom de l'opportunité", "Opportunity-Name", "Opportunityname",
+      required=True),
+    F("deal_id", "Opportunity ID", "Opportunity ID (18)", "Opportunity 18 ID", "Opportunity Id 18",
+      "ID da oportunidade", "Id. de la oportunidad", "ID de oportunidad", "ID de l'opportunité",
+      "Opportunity-ID"),
+    F("account", "Account Name", "Account", "Nome da conta", "Nombre de la cuenta",
+      "Nom du compte", "Accountname", "Account: Account Name"),
+    F("stage", "Stage", "Opportunity Stage", "Fase", "Fase da oportunidade", "Etapa", "Étape",
+      "Phase", required=True),
+    F("amount", "Amount", "Amount (converted)", "Valor", "Importe", "Montant", "Betrag"),
+    F("amount_currency", "Amount Currency", "Amount (converted) Currency", "Opportunity Currency",
+      "Currency", "Moeda", "Moneda", "Devise", "Währung", expected=False),
+    F("probability", "Probability (%)", "Probability", "Probabilidade (%)", "Probabilidade",
+      "Probabilidad (%)", "Probabilidad", "Probabilité (%)", "Wahrscheinlichkeit (%)"),
+    F("close_date", "Close Date", "Data de fechamento", "Data de encerramento", "Fecha de cierre",
+      "Date de clôture", "Schlusstermin", "Abschlussdatum", required=True, type="date"),
+    F("created_date", "Created Date", "Data de criação", "Fecha de creación", "Date de création",
+      "Erstellungsdatum", "Erstelldatum", type="date"),
+    F("next_step", "Next Step", "Próxima etapa", "Próximo passo", "Paso siguiente",
+      "Étape suivante", "Nächster Schritt"),
+    F("lead_source", "Lead Source", "Origem do lead", "Origen del candidato",
+      "Origine de la piste", "Lead-Quelle", "Leadquelle"),
+    F("deal_type", "Type", "Opportunity Type", "Tipo", "Tipo de oportunidade",
+      "Tipo de oportunidad", "Type d'opportunité", "Typ", "Opportunity-Typ"),
+    F("forecast_category", "Forecast Category", "Categoria de previsão",
+      "Categoría de pronóstico", "Catégorie de prévision", "Prognosekategorie"),
+    F("last_activity_date", "Last Activity", "Last Activity Date", "Última atividade",
+      "Última actividad", "Dernière activité", "Letzte Aktivität", type="date"),
+    F("push_count", "Push Count", expected=False),
+    F("is_won", "Won", "Ganho", "Ganado", "Gagné", "Gewonnen", expected=False),
+    F("is_closed", "Closed", "Fechado", "Cerrado", "Fermé", "Geschlossen", expected=False),
+)
+
+
+def read_report(s: Sheet) -> pd.DataFrame:
+    """Salesforce opportunity report export ("Details Only")."""
+    owner = s.owner("owner")
+    name = s.text("deal_name")
+    account = s.text("account")
+    if s.has("deal_id"):
+        deal_id = s.ids("deal_id", required=True)
+    else:
+        deal_id = fallback_deal_keys(name, account, owner)
+        s.reject(np.equal(deal_id, None), "deal_name", "a deal name is required when the export "
+                                                       "has no Opportunity ID column")
+        s.warnings.append("no 'Opportunity ID' column: deals are keyed by opportunity name + "
+                          "account, so a renamed deal will look like a new one")
+    stage = s.text("stage", required=True)
+    amount = s.amount("amount", currency="amount_currency")
+    probability = s.probability("probability", scale="percent")
+    forecast = s.forecast("forecast_category")
+    close = s.date("close_date", required=True)
+    created = s.date("created_date")
+    last_activity = s.date("last_activity_date", on_bad="blank")
+    push = s.number("push_count", on_bad="blank")
+    status = derive_status(
+        stage,
+        is_won=s.bools("is_won") if s.has("is_won") else None,
+        is_closed=s.bools("is_closed") if s.has("is_closed") else None,
+        forecast=forecast)
+    reject_duplicates(s, deal_id, "deal_id" if s.has("deal_id") else "deal_name",
+                      "Opportunity ID" if s.has("deal_id") else "opportunity name + account")
+    return s.frame({
+        "deal_id": deal_id, "deal_name": name, "account": account, "owner": owner,
+        "stage": stage, "stage_order": learn_stage_order(stage, status, known=SALESFORCE_STAGES),
+        "status": status, "amount": amount, "probability": probability,
+        "forecast_category": forecast, "close_date": close, "created_date": created,
+        "next_step": s.text("next_step"), "last_activity_date": last_activity,
+        "deal_type": s.text("deal_type"), "lead_source": s.text("lead_source"),
+        "push_count": pd.array(push, dtype="Int64"),
+    })
+
+
+REPORT = Format(
+    name="salesforce-report", kind="pipeline", source="salesforce",
+    title="a Salesforce opportunity report export", fields=REPORT_FIELDS, reader=read_report)
+
+# ---------------------------------------------------------------------------------------------
+# Data Export: Opportunity.csv
+
+OPPORTUNITY_FIELDS = (
+    F("deal_id", "Id", required=True),
+    F("deal_name", "Name", required=True),
+    F("stage", "StageName", required=True),
+    F("close_date", "CloseDate", required=True, type="date"),
+    F("owner_id", "OwnerId", required=True),
+    F("account_id", "AccountId"),
+    F("stage_sort", "StageSortOrder", expected=False),
+    F("amount", "Amount"),
+    F("currency", "CurrencyIsoCode", expected=False),
+    F("probability", "Probability"),
+    F("deal_type", "Type"),
+    F("next_step", "NextStep"),
+    F("lead_source", "LeadSource"),
+    F("is_closed", "IsClosed"),
+    F("is_won", "IsWon"),
+    F("forecast_api", "ForecastCategory", expected=False),
+    F("forecast_label", "ForecastCategoryName", expected=False),
+    F("created_date", "CreatedDate", type="date"),
+    F("last_activity_date", "LastActivityDate", type="date"),
+    F("push_count", "PushCount", expected=False),
+    F("modstamp", "SystemModstamp", expected=False, type="date"),
+    F("last_modified", "LastModifiedDate", expected=False, type="date"),
+    F("is_deleted", "IsDeleted", expected=False),
+)
+
+
+def _skip_deleted(s: Sheet) -> np.ndarray:
+    """Rows of deleted records (``IsDeleted`` = 1): dropped quietly, counted in a warning."""
+    if not s.has("is_deleted"):
+        return np.zeros(s.n, dtype=bool)
+    deleted = s.bools("is_deleted", on_bad="blank") == True  # noqa: E712
+    s.warn_count(deleted, "deleted records (IsDeleted = 1), skipped")
+    return deleted
+
+
+def _data_export_as_of(s: Sheet) -> None:
+    for name in ("modstamp", "last_modified"):
+        if s.has(name):
+            stamp = latest(s.date(name, on_bad="blank"))
+            if stamp is not None:
+                s.as_of = stamp
+                return
+
+
+def _owners(s: Sheet, field: str = "owner_id") -> np.ndarray:
+    ids = s.ids(field, required=True)
+    users = s.options.users
+    if not users:
+        s.warnings.append("no User.csv beside the file: owners are shown as Salesforce user ids "
+                          "(the roster's CRM User ID matches them)")
+        return ids
+    names, unknown = lookup_names(ids, users)
+    s.warn_count(unknown, "owner id not found in User.csv, kept as the id")
+    return names
+
+
+def _accounts(s: Sheet, field: str = "account_id") -> np.ndarray:
+    ids = s.ids(field)
+    if s.options.accounts:
+        names, _unknown = lookup_names(ids, s.options.accounts)
+        return names
+    return ids
+
+
+def read_opportunity(s: Sheet) -> pd.DataFrame:
+    """Data Export ``Opportunity.csv``; owner names from ``User.csv`` when it is beside the file."""
+    deleted = _skip_deleted(s)
+    deal_id = s.ids("deal_id", required=True)
+    stage = s.text("stage", required=True)
+    label = forecast_categories(s.column("forecast_label")).values
+    api = forecast_categories(s.column("forecast_api")).values
+    forecast = np.where(np.equal(label, None), api, label)
+    unknown = np.equal(forecast, None) & ~(np.equal(text_values(s.column("forecast_label")), None)
+                                           & np.equal(text_values(s.column("forecast_api")), None))
+    s.warn_count(unknown, "forecast category Team Car does not know, left empty")
+    status = derive_status(stage, is_closed=s.bools("is_closed"), is_won=s.bools("is_won"),
+                           forecast=forecast)
+    sort = s.number("stage_sort", on_bad="blank") if s.has("stage_sort") else None
+    _data_export_as_of(s)
+    reject_duplicates(s, deal_id, "deal_id", "Id")
+    return s.frame({
+        "deal_id": deal_id, "deal_name": s.text("deal_name"), "account": _accounts(s),
+        "owner": _owners(s), "stage": stage,
+        "stage_order": learn_stage_order(stage, status, explicit=sort, known=SALESFORCE_STAGES),
+        "status": status, "amount": s.amount("amount", currency="currency"),
+        "probability": s.probability("probability", scale="percent"),
+        "forecast_category": forecast, "close_date": s.date("close_date", required=True),
+        "created_date": s.date("created_date"), "next_step": s.text("next_step"),
+        "last_activity_date": s.date("last_activity_date", on_bad="blank"),
+        "deal_type": s.text("deal_type"), "lead_source": s.text("lead_source"),
+        "push_count": pd.array(s.number("push_count", on_bad="blank"), dtype="Int64"),
+    }, drop=deleted)
+
+
+OPPORTUNITY = Format(
+    name="salesforce-opportunity", kind="pipeline", source="salesforce",
+    title="a Salesforce Data Export Opportunity.csv", fields=OPPORTUNITY_FIELDS,
+    reader=read_opportunity)
+
+# ---------------------------------------------------------------------------------------------
+# Data Export: OpportunityHistory.csv
+
+HISTORY_FIELDS = (
+    F("deal_id", "OpportunityId", required=True),
+    F("changed_at", "CreatedDate", required=True, type="date"),
+    F("stage", "StageName", required=True),
+    F("amount", "Amount"),
+    F("close_date", "CloseDate", type="date"),
+    F("probability", "Probability"),
+    F("forecast", "ForecastCategory"),
+    F("prev_forecast", "FromForecastCategory", expected=False),
+    F("prev_stage", "FromOpportunityStageName", expected=False),
+    F("prev_amount", "PrevAmount", expected=False),
+    F("prev_close_date", "PrevCloseDate", expected=False, type="date"),
+    F("modstamp", "SystemModstamp", expected=False, type="date"),
+    F("is_deleted", "IsDeleted", expected=False),
+)
+
+
+def history_changes(deal_id: np.ndarray, changed_at: np.ndarray, order: np.ndarray,
+                    fields: dict[str, tuple[np.ndarray, np.ndarray | None]]) -> pd.DataFrame:
+    """Field changes from rows that each hold a deal's state after a change.
+
+    Args:
+        deal_id, changed_at: per row.
+        order: the rows' position in the file, to break ties in ``changed_at``.
+        fields: canonical field -> (new value text, previous value text or None); where the
+            previous value is missing it is taken from the deal's previous row.
+
+    Returns:
+        A frame of ``deal_id, changed_at, field, old_value, new_value, row`` (``row`` indexes the
+        input), one row per value that differs from the one before it; a deal's first row gives
+        its values at creation (``old_value`` None).
+    """
+    base = pd.DataFrame({"deal_id": pd.Series(deal_id, dtype=object),
+                         "changed_at": changed_at, "order": order,
+                         "row": np.arange(len(deal_id))})
+    base = base.sort_values(["deal_id", "changed_at", "order"], kind="stable")
+    first = ~base["deal_id"].duplicated(keep="first")
+    parts = []
+    for field, (new, prev) in fields.items():
+        new_s = pd.Series(new, dtype=object).iloc[base["row"].to_numpy()].reset_index(drop=True)
+        shifted = new_s.shift(1)
+        shifted[first.to_numpy()] = None
+        old = shifted
+        if prev is not None:
+            given = pd.Series(prev, dtype=object).iloc[base["row"].to_numpy()].reset_index(drop=True)
+            old = given.where(given.notna(), shifted)
+        changed = np.array(old.fillna("\x00") != new_s.fillna("\x00"), dtype=bool)
+        changed &= ~(first.to_numpy() & new_s.isna().to_numpy())
+        if not changed.any():
+            continue
+        parts.append(pd.DataFrame({
+            "deal_id": base["deal_id"].to_numpy()[changed],
+            "changed_at": base["changed_at"].to_numpy()[changed],
+            "field": field,
+            "old_value": old.to_numpy(dtype=object)[changed],
+            "new_value": new_s.to_numpy(dtype=object)[changed],
+            "row": base["row"].to_numpy()[changed],
+            "order": base["order"].to_numpy()[changed],
+        }))
+    if not parts:
+        return pd.DataFrame(columns=["deal_id", "changed_at", "field", "old_value", "new_value",
+                                     "row"])
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values(["deal_id", "changed_at", "order"], kind="stable")
+    return out.drop(columns="order").reset_index(drop=True)
+
+
+def read_opportunity_history(s: Sheet) -> pd.DataFrame:
+    """Data Export ``OpportunityHistory.csv``: one row per deal state; emits field changes."""
+    deleted = _skip_deleted(s)
+    deal_id = s.ids("deal_id", required=True)
+    changed_at = s.date("changed_at", required=True)
+    stage = s.text("stage")
+    amount = s.amount("amount")
+    close = s.date("close_date")
+    prob = s.probability("probability", scale="percent")
+    forecast = forecast_categories(s.column("forecast")).values
+    fields: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
+        "stage": (stage, s.text("prev_stage") if s.has("prev_stage") else None),
+        "amount": (format_numbers(amount),
+                   format_numbers(s.amount("prev_amount", on_bad="blank"))
+                   if s.has("prev_amount") else None),
+        "close_date": (format_dates(close),
+                       format_dates(s.date("prev_close_date", on_bad="blank"))
+                       if s.has("prev_close_date") else None),
+        "forecast_category": (forecast,
+                              forecast_categories(s.column("prev_forecast")).values
+                              if s.has("prev_forecast") else None),
+        "probability": (format_numbers(prob), None),
+    }
+    _data_export_as_of(s)
+    keep = ~s.bad & ~deleted
+    idx = np.flatnonzero(keep)
+    changes = history_changes(
+        deal_id[idx], changed_at[idx], idx,
+        {k: (v[idx], None if p is None else p[idx]) for k, (v, p) in fields.items()})
+    s.extra["history_rows"] = int(len(idx))
+    return schema.conform(changes.drop(columns="row"), "history")
+
+
+OPPORTUNITY_HISTORY = Format(
+    name="salesforce-opportunity-history", kind="history", source="salesforce",
+    title="a Salesforce Data Export OpportunityHistory.csv", fields=HISTORY_FIELDS,
+    reader=read_opportunity_history)
+
+# ---------------------------------------------------------------------------------------------
+# Opportunity Field History report
+
+FIELD_HISTORY_FIELDS = (
+    F("field", "Field / Event", "Field/Event", "Field", "Campo / Evento", "Campo/Evento",
+      "Champ / Événement", "Feld / Ereignis", required=True, label="Field / Event"),
+    F("old_value", "Old Value", "Valor antigo", "Valor anterior", "Ancienne valeur", "Alter Wert",
+      required=True),
+    F("new_value", "New Value", "Novo valor", "Valor nuevo", "Nouvelle valeur", "Neuer Wert",
+      required=True),
+    F("changed_at", "Edit Date", "Data de edição", "Fecha de edición", "Date de modification",
+      "Bearbeitungsdatum", required=True, type="date"),
+    F("deal_name", "Opportunity Name", "Nome da oportunidade", "Nombre de la oportunidad",
+      "Nom de l'opportunité", required=True),
+    F("deal_id", "Opportunity ID", "Opportunity ID (18)", "ID da oportunidade"),
+    F("account", "Account Name", expected=False),
+    F("owner", "Opportunity Owner", expected=False),
+    F("edited_by", "Edited By", expected=False),
+    F("stage", "Stage", expected=False),
+)
+
+_FIELD_NAMES = {
+    "closedate": "close_date", "amount": "amount", "stage": "stage",
+    "forecastcategory": "forecast_category", "opportunityowner": "owner", "owner": "owner",
+    "probability": "probability", "probability%": "probability",
+    "datadefechamento": "close_date", "valor": "amount", "fase": "stage",
+    "fechadecierre": "close_date", "importe": "amount", "etapa": "stage",
+}
+
+
+def read_field_history(s: Sheet) -> pd.DataFrame:
+    """Salesforce "Opportunity Field History" report: one row per field edit."""
+    field_text = s.text("field", required=True)
+    own = getattr(s.format, "values", {}).get("field", {})
+    canon = np.array([own.get(normalize_header(f), _FIELD_NAMES.get(normalize_header(f)))
+                      if f else None for f in field_text], dtype=object)
+    other = np.equal(canon, None)
+    s.warn_count(other & ~np.equal(field_text, None),
+                 "events or fields Team Car does not track (such as 'Created.'), skipped")
+    changed_at = s.date("changed_at", required=True)
+    name = s.text("deal_name", required=not s.has("deal_id"))
+    if s.has("deal_id"):
+        deal_id = s.ids("deal_id", required=True)
+    else:
+        deal_id = fallback_deal_keys(name, s.text("account"), s.text("owner"))
+        s.warnings.append("no 'Opportunity ID' column: history is keyed by opportunity name + "
+                          "account, matching snapshots that have no ids either")
+    old_raw, new_raw = s.column("old_value"), s.column("new_value")
+    old = text_values(old_raw)
+    new = text_values(new_raw)
+    for fname, parse in (("close_date", "date"), ("amount", "amount"),
+                         ("probability", "probability"), ("forecast_category", "forecast")):
+        rows = canon == fname
+        if not rows.any():
+            continue
+        if parse == "date":
+            evidence = date_order(np.concatenate([old[rows], new[rows]]))
+            day_first = s.options.day_first
+            if day_first is None:
+                day_first = evidence.decide()
+            if day_first is None:
+                day_first = s.day_first("changed_at")
+            if day_first is None:
+                raise LoadError(f"{s.name}: close dates such as {evidence.example!r} read both as "
+                                "day/month and month/day; rerun with --date-format %d/%m/%Y or "
+                                "%m/%d/%Y")
+            conv = lambda v, d=day_first: parse_dates(v, day_first=d)  # noqa: E731
+            fmt = format_dates
+            expected = "expected a date"
+        elif parse == "amount":
+            conv = parse_amounts
+            fmt = format_numbers
+            expected = "expected an amount like 1,234.00"
+        elif parse == "probability":
+            conv = lambda v: parse_probabilities(v, scale="percent")  # noqa: E731
+            fmt = format_numbers
+            expected = "expected a probability like 40%"
+        else:
+            conv = forecast_categories
+            fmt = None
+            expected = "expected a forecast category"
+        for values, column in ((old, "old_value"), (new, "new_value")):
+            parsed = conv(values[rows])
+            if parse != "forecast":
+                bad = np.zeros(s.n, dtype=bool)
+                bad[rows] = parsed.bad
+                s.reject(bad, column, expected)
+            converted = fmt(parsed.values) if fmt else parsed.values
+            values[rows] = converted
+    return s.frame({"deal_id": deal_id, "changed_at": changed_at, "field": canon,
+                    "old_value": old, "new_value": new}, drop=other)
+
+
+FIELD_HISTORY = Format(
+    name="salesforce-field-history", kind="history", source="salesforce",
+    title="a Salesforce Opportunity Field History report", fields=FIELD_HISTORY_FIELDS,
+    reader=read_field_history)
+
+# ---------------------------------------------------------------------------------------------
+# Data Export: Task.csv and Event.csv
+
+TASK_FIELDS = (
+    F("activity_id", "Id", required=True),
+    F("owner_id", "OwnerId", required=True),
+    F("activity_date", "ActivityDate", required=True, type="date"),
+    F("what_id", "WhatId"),
+    F("account_id", "AccountId"),
+    F("subject", "Subject"),
+    F("status", "Status"),
+    F("type", "Type"),
+    F("subtype", "TaskSubtype", expected=False),
+    F("is_closed", "IsClosed"),
+    F("duration", "CallDurationInSeconds"),
+    F("completed_at", "CompletedDateTime", expected=False, type="date"),
+    F("created_date", "CreatedDate", type="date"),
+    F("modstamp", "SystemModstamp", expected=False, type="date"),
+    F("is_deleted", "IsDeleted", expected=False),
+)
+TASK_SIGNATURE = (("Id",), ("OwnerId",), ("ActivityDate",),
+                  ("Status", "TaskSubtype", "IsClosed", "CallDurationInSeconds"))
+
+
+def _deal_from_what(what: np.ndarray) -> np.ndarray:
+    """WhatId when it points at an opportunity (prefix 006), else None."""
+    out = what.copy()
+    mask = ~np.equal(what, None)
+    out[mask] = [w if w.startswith("006") else None for w in what[mask]]
+    return out
+
+
+def _account_for(s: Sheet, what: np.ndarray) -> np.ndarray:
+    account = _accounts(s) if s.has("account_id") else np.full(s.n, None, dtype=object)
+    from_what = ~np.equal(what, None) & np.equal(account, None)
+    if from_what.any():
+        acc_what = what.copy()
+        acc_what[from_what] = [w if w.startswith("001") else None for w in what[from_what]]
+        if s.options.accounts:
+            acc_what, _ = lookup_names(acc_what, s.options.accounts)
+        account = np.where(from_what, acc_what, account)
+    return account
+
+
+def read_task(s: Sheet) -> pd.DataFrame:
+    """Data Export ``Task.csv`` (or a Data Loader extract of Task)."""
+    deleted = _skip_deleted(s)
+    activity_id = s.ids("activity_id", required=True)
+    what = s.ids("what_id")
+    date = s.date("activity_date")
+    for alt, label in (("completed_at", "CompletedDateTime"), ("created_date", "CreatedDate")):
+        missing = np.isnat(date) & ~s.bad
+        if missing.any() and s.has(alt):
+            alt_date = s.date(alt, on_bad="blank")
+            fill = missing & ~np.isnat(alt_date)
+            s.warn_count(fill, f"no ActivityDate, dated by {label}")
+            date = np.where(fill, alt_date, date)
+    s.reject(np.isnat(date), "activity_date", "a date is required")
+    subject = s.text("subject")
+    kind = activity_type_from_text(text_values(s.column("subtype")), text_values(s.column("type")),
+                                   subject)
+    status = text_values(s.column("status"))
+    done_status = np.isin(status, ["Completed", "Closed", "Done", "completed", "closed", "done"])
+    is_closed = s.bools("is_closed", on_bad="blank") == True  # noqa: E712
+    completed = done_status | is_closed
+    _data_export_as_of(s)
+    reject_duplicates(s, activity_id, "activity_id", "Id")
+    return s.frame({
+        "activity_id": activity_id, "owner": _owners(s), "activity_date": date, "type": kind,
+        "deal_id": _deal_from_what(what), "account": _account_for(s, what),
+        "duration_seconds": s.number("duration", on_bad="blank"), "subject": subject,
+        "participants": None, "completed": completed,
+    }, drop=deleted)
+
+
+TASK = Format(
+    name="salesforce-task", kind="activity", source="salesforce",
+    title="a Salesforce Data Export Task.csv", fields=TASK_FIELDS, reader=read_task,
+    signature=TASK_SIGNATURE)
+
+EVENT_FIELDS = (
+    F("activity_id", "Id", required=True),
+    F("owner_id", "OwnerId", required=True),
+    F("start", "ActivityDateTime", type="date"),
+    F("activity_date", "ActivityDate", type="date"),
+    F("duration", "DurationInMinutes"),
+    F("what_id", "WhatId"),
+    F("account_id", "AccountId"),
+    F("subject", "Subject"),
+    F("type", "Type"),
+    F("is_all_day", "IsAllDayEvent", expected=False),
+    F("created_date", "CreatedDate", type="date"),
+    F("modstamp", "SystemModstamp", expected=False, type="date"),
+    F("is_deleted", "IsDeleted", expected=False),
+)
+EVENT_SIGNATURE = (("Id",), ("OwnerId",), ("ActivityDateTime", "DurationInMinutes"))
+
+
+def read_event(s: Sheet) -> pd.DataFrame:
+    """Data Export ``Event.csv``: meetings, with duration from ``DurationInMinutes``.
+
+    An event counts as completed once its day has come (``loaders.clock.today``).
+    """
+    deleted = _skip_deleted(s)
+    activity_id = s.ids("activity_id", required=True)
+    what = s.ids("what_id")
+    start = s.date("start")
+    day = s.date("activity_date")
+    date = np.where(np.isnat(start), day, start)
+    s.reject(np.isnat(date), "start" if s.has("start") else "activity_date",
+             "a date (ActivityDateTime or ActivityDate) is required")
+    subject = s.text("subject")
+    types = text_values(s.column("type"))
+    kind = activity_type_from_text(None, types, None, default="meeting")
+    kind = np.where(np.isin(kind, ["call", "email"]), kind, "meeting")
+    _data_export_as_of(s)
+    cutoff = np.datetime64(clock.today(), "D") + np.timedelta64(1, "D")
+    reject_duplicates(s, activity_id, "activity_id", "Id")
+    return s.frame({
+        "activity_id": activity_id, "owner": _owners(s), "activity_date": date, "type": kind,
+        "deal_id": _deal_from_what(what), "account": _account_for(s, what),
+        "duration_seconds": s.number("duration", on_bad="blank") * 60.0, "subject": subject,
+        "participants": None, "completed": ~np.isnat(date) & (date < cutoff),
+    }, drop=deleted)
+
+
+EVENT = Format(
+    name="salesforce-event", kind="activity", source="salesforce",
+    title="a Salesforce Data Export Event.csv", fields=EVENT_FIELDS, reader=read_event,
+    signature=EVENT_SIGNATURE)
+
+# ---------------------------------------------------------------------------------------------
+# "Tasks and Events" report
+
+ACTIVITY_REPORT_FIELDS = (
+    F("owner", "Assigned", "Assigned To", "Assigned: Full Name", "Atribuído a", "Asignado",
+      "Zugewiesen", required=True, label="Assigned"),
+    F("activity_date", "Date", "Due Date", "Activity Date", "Data", "Fecha", required=True,
+      type="date"),
+    F("subject", "Subject", "Assunto", "Asunto", "Objet", "Betreff", required=True),
+    F("account", "Company / Account", "Company/Account", "Account", "Account Name"),
+    F("deal_name", "Opportunity", "Related To", expected=False),
+    F("deal_id", "Opportunity ID", expected=False),
+    F("activity_id", "Activity ID", "Task ID", "Event ID", expected=False),
+    F("status", "Status"),
+    F("activity_type", "Activity Type"),
+    F("subtype", "Task Subtype", "Task/Event Subtype"),
+    F("task_type", "Task Type", "Type", expected=False),
+    F("duration", "Call Duration", "Duration", "Call Duration (seconds)", expected=False),
+    F("created_date", "Created Date", type="date", expected=False),
+)
+ACTIVITY_REPORT_SIGNATURE = (("Assigned", "Assigned To", "Assigned: Full Name"),
+                             ("Subject",), ("Date", "Due Date", "Activity Date"),
+                             ("Activity Type", "Task Subtype", "Status", "Call Type"))
+
+
+def read_activity_report(s: Sheet) -> pd.DataFrame:
+    """Salesforce "Tasks and Events" report export."""
+    owner = s.owner("owner")
+    date = s.date("activity_date", required=True)
+    subject = s.text("subject")
+    activity_type = text_values(s.column("activity_type"))
+    kind = activity_type_from_text(text_values(s.column("subtype")),
+                                   text_values(s.column("task_type")), subject)
+    is_event = np.isin(np.array([normalize_header(a) if a else "" for a in activity_type]),
+                       ["event", "evento", "evenement", "ereignis"])
+    kind = np.where(is_event & (kind == "other"), "meeting", kind)
+    status = text_values(s.column("status"))
+    open_status = np.isin(np.array([normalize_header(x) if x else "" for x in status]),
+                          ["notstarted", "inprogress", "waitingonsomeoneelse", "deferred", "open"])
+    completed = ~open_status
+    if s.has("activity_id"):
+        activity_id = s.ids("activity_id", required=True)
+    else:
+        activity_id = content_ids(s, ["owner", "activity_date", "subject", "account", "deal_name",
+                                      "activity_type", "subtype"])
+        s.warnings.append("no activity id column: activities are identified by their content")
+    if s.has("deal_id"):
+        deal_id = s.ids("deal_id")
+    else:
+        deal_id = np.full(s.n, None, dtype=object)
+        if s.has("deal_name"):
+            s.warnings.append("no 'Opportunity ID' column: activities are not linked to deals")
+    reject_duplicates(s, activity_id, "activity_id" if s.has("activity_id") else "subject",
+                      "activity")
+    return s.frame({
+        "activity_id": activity_id, "owner": owner, "activity_date": date, "type": kind,
+        "deal_id": deal_id, "account": s.text("account"),
+        "duration_seconds": s.duration("duration"), "subject": subject, "participants": None,
+        "completed": completed,
+    })
+
+
+ACTIVITY_REPORT = Format(
+    name="salesforce-activity-report", kind="activity", source="salesforce",
+    title="a Salesforce Tasks and Events report export", fields=ACTIVITY_REPORT_FIELDS,
+    reader=read_activity_report, signature=ACTIVITY_REPORT_SIGNATURE)
+
+# ---------------------------------------------------------------------------------------------
+# Lookups beside a Data Export file (not loaded on their own)
+
+USER_COLUMNS = ("id", "firstname", "lastname")
+ACCOUNT_COLUMNS = ("id", "name")
+
+
+def users_from_table(ids: np.ndarray, first: np.ndarray, last: np.ndarray,
+                     user_type: np.ndarray | None) -> dict[str, str]:
+    """``User.csv`` rows to {user id: "First Last"}, skipping non-Standard users."""
+    out = {}
+    for i, uid in enumerate(ids):
+        if uid is None:
+            continue
+        if user_type is not None and user_type[i] not in (None, "Standard"):
+            continue
+        name = " ".join(p for p in (first[i], last[i]) if p)
+        if name:
+            out[uid] = name
+    return out
