@@ -29,7 +29,9 @@ from loaders.generate.text import (
     format_values,
     from_codes,
     join,
+    padded,
     sf_ids,
+    take,
 )
 from loaders.generate.timeline import Timeline
 
@@ -110,16 +112,6 @@ def _flag(mask: np.ndarray, yes: str, no: str) -> pa.Array:
     return from_codes(mask.astype(np.int64), [no, yes])
 
 
-def _padded(table: pa.Array) -> pa.Array:
-    """``table`` with an empty string at the end, for ``take`` with -1 meaning blank."""
-    return pa.concat_arrays([table, pa.array([""], pa.string())])
-
-
-def _take(padded: pa.Array, codes: np.ndarray) -> pa.Array:
-    codes = np.asarray(codes, np.int64)
-    return padded.take(pa.array(np.where(codes < 0, len(padded) - 1, codes)))
-
-
 def _plain_number(v: float) -> str:
     return f"{v:.2f}".rstrip("0").rstrip(".")
 
@@ -136,11 +128,11 @@ class Renderer:
         self.days = DayFormats(first, last)
         dates = [tl.date(d) for d in range(first, last + 1)]
         self.periods = pa.array([tl.cal.sf_period(tl.cal.index(d)) for d in dates], pa.string())
-        self.person_names = _padded(pa.array(org.names, pa.string()))
-        self.team_names = _padded(pa.array(org.team_names, pa.string()))
-        self.deal_ids = _padded(deals.ids)
-        self.deal_names = _padded(deals.names)
-        self.account_names = _padded(deals.account_names)
+        self.person_names = padded(pa.array(org.names, pa.string()))
+        self.team_names = padded(pa.array(org.team_names, pa.string()))
+        self.deal_ids = padded(deals.ids)
+        self.deal_names = padded(deals.names)
+        self.account_names = padded(deals.account_names)
         self.next_steps = [s for stage in vocab.NEXT_STEPS for s in stage]
         self._activity_kinds = {
             "salesforce_tasks": (SALESFORCE, [CALL, EMAIL, OTHER], self.salesforce_tasks),
@@ -188,10 +180,10 @@ class Renderer:
         last_day, _ = self._last_activity(rows, k)
         period_codes = close - self.days.first
         columns = [
-            _take(self.person_names, owner),
-            _take(self.account_names, d.account[rows]),
-            _take(self.deal_names, rows),
-            _take(self.deal_ids, rows),
+            take(self.person_names, owner),
+            take(self.account_names, d.account[rows]),
+            take(self.deal_names, rows),
+            take(self.deal_ids, rows),
             from_codes(stage, [s for s, _, _ in vocab.SF_STAGES]),
             self.periods.take(pa.array(period_codes)),
             _constant("USD", len(rows)),
@@ -217,12 +209,12 @@ class Renderer:
         last_day, last_minute = self._last_activity(rows, k)
         team = np.where(owner >= 0, org.team_on(day, np.maximum(owner, 0)), -1)
         columns = [
-            _take(self.deal_ids, rows),
-            _take(self.deal_names, rows),
+            take(self.deal_ids, rows),
+            take(self.deal_names, rows),
             from_codes(stage, [s for s, _, _ in vocab.HS_STAGES]),
             self._stamp(close, d.hs_close_minute[rows]),
             format_values(amount, lambda v: str(int(v))),
-            _take(self.person_names, owner),
+            take(self.person_names, owner),
             _constant(vocab.HS_PIPELINE, len(rows)),
             self._stamp(d.created[rows], d.hs_create_minute[rows]),
             from_codes(fc, vocab.HS_FORECAST),
@@ -232,8 +224,8 @@ class Renderer:
             from_codes(d.deal_type[rows], vocab.HS_TYPES),
             _flag(stage == vocab.WON, "true", "false"),
             _flag(stage >= vocab.WON, "true", "false"),
-            _take(self.team_names, team),
-            _take(self.account_names, d.account[rows]),
+            take(self.team_names, team),
+            take(self.account_names, d.account[rows]),
             format_values(np.round(amount * prob / 100, 2), _plain_number),
         ]
         return write_csv(path, HS_DEAL_COLUMNS, columns)
@@ -250,7 +242,7 @@ class Renderer:
         kind = a.kind[rows]
         base = from_codes(first[kind] + a.subject[rows] % size[kind], flat)
         deal = a.deal[rows]
-        account = _take(self.account_names, np.where(deal >= 0, self.deals.account[deal], -1))
+        account = take(self.account_names, np.where(deal >= 0, self.deals.account[deal], -1))
         return pc.if_else(pa.array(deal >= 0), join(base, " - ", account), base)
 
     def activity_files(self, out_dir: Path, k: int) -> dict[str, int]:
@@ -278,7 +270,7 @@ class Renderer:
         linked = pa.array(deal >= 0)
         who = pc.if_else(pa.array((deal >= 0) & (a.subject[rows] % 5 != 0)),
                          sf_ids("003", 2_000_000 + np.maximum(account, 0)), "")
-        what = pc.if_else(linked, _take(self.deal_ids, deal), SF_EMPTY_ID)
+        what = pc.if_else(linked, take(self.deal_ids, deal), SF_EMPTY_ID)
         account_id = pc.if_else(linked, sf_ids("001", 3_000_000 + np.maximum(account, 0)), "")
         owner = self.org.sf_user_ids.take(pa.array(a.owner[rows]))
         return who, what, account_id, owner
@@ -332,8 +324,8 @@ class Renderer:
         deal = a.deal[rows]
         return (pc.cast(pa.array(id_base + 3 * self._activity_serial[rows]), pa.string()),
                 self._stamp(a.day[rows], a.minute[rows]),
-                _take(self.person_names, a.owner[rows]),
-                _take(self.deal_ids, deal), _take(self.deal_names, deal))
+                take(self.person_names, a.owner[rows]),
+                take(self.deal_ids, deal), take(self.deal_names, deal))
 
     def hubspot_calls(self, path: Path, rows: np.ndarray) -> int:
         """HubSpot calls export."""
@@ -399,8 +391,8 @@ class Renderer:
 
         stage = sliced(d.stage)
         add("created", np.arange(len(rows)), d.created[rows], _constant("", len(rows)),
-            _take(self.deal_names, rows))
-        add_history("owner", sliced(d.owner), lambda v, r: _take(self.person_names, v))
+            take(self.deal_names, rows))
+        add_history("owner", sliced(d.owner), lambda v, r: take(self.person_names, v))
         add_history("stage", stage, lambda v, r: from_codes(v + 7 * src[r], stage_labels))
         add_history("probability",
                     History(d.probability(stage.initial, rows), stage.times,
@@ -423,7 +415,7 @@ class Renderer:
         deal = rows[row]
         return pa.table([
             from_codes(d.source[deal], SOURCE_NAMES),
-            _take(self.deal_ids, deal),
+            take(self.deal_ids, deal),
             self._date(day, "iso"),
             from_codes(field, EVENT_FIELDS),
             pa.concat_arrays([p[3] for p in parts]),

@@ -55,13 +55,21 @@ def sf_ids(key_prefix: str, numbers: np.ndarray) -> pa.Array:
     return pa.array(out.view("S18").ravel(), pa.binary(18)).cast(pa.string())
 
 
+def padded(table: Sequence[str] | pa.Array) -> pa.Array:
+    """``table`` as a string array with an empty string added at the end, for ``take``."""
+    table = table if isinstance(table, pa.Array) else pa.array(list(table), pa.string())
+    return pa.concat_arrays([table, pa.array([""], pa.string())])
+
+
+def take(padded_table: pa.Array, codes: np.ndarray) -> pa.Array:
+    """String column ``padded_table[code]``, empty text where the code is negative."""
+    codes = np.asarray(codes, np.int64)
+    return padded_table.take(pa.array(np.where(codes < 0, len(padded_table) - 1, codes)))
+
+
 def from_codes(codes: np.ndarray, table: Sequence[str] | pa.Array) -> pa.Array:
     """String column: ``table[code]``, empty text where the code is negative."""
-    codes = np.asarray(codes)
-    table = table if isinstance(table, pa.Array) else pa.array(list(table), pa.string())
-    table = pa.concat_arrays([table, pa.array([""], pa.string())])
-    idx = np.where(codes < 0, len(table) - 1, codes).astype(np.int64)
-    return table.take(pa.array(idx))
+    return take(padded(table), codes)
 
 
 def format_values(values: np.ndarray, fmt: Callable[[object], str]) -> pa.Array:
