@@ -1,4 +1,12 @@
-"""The Dash app factory: the shell (top bar, navigation) around the registered pages."""
+"""The Dash app factory and the shell around every page: top bar, URL state, live data check.
+
+The top bar carries the product's name, the views, the quarter and team pickers and how fresh the
+data is. The URL is the single source of truth for what a view shows: the pickers write it, the
+pages read it (Dash passes the query to each page's ``layout``), and the shell rewrites the
+address bar to the full state (without a new history entry) so a copied link opens the same
+picture. A poll every few seconds compares the store's data version with the one the browser last
+drew; pages redraw only when it changed.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +14,23 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from dashboard import catalog, ids, live, urls
+from loaders import clock
 from loaders.config import REPO_ROOT
+from loaders.store.engine import get_engine
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 ASSETS_DIR = REPO_ROOT / "assets"
 
-NAV = (("Course", "/"), ("Review", "/review"), ("Rider", "/rider"), ("Data", "/data"))
+# (label, path, id): the views in the order a manager uses them.
+NAV = (("Course", "/", ids.SHELL_NAV_COURSE), ("Review", "/review", ids.SHELL_NAV_REVIEW),
+       ("Rider", "/rider", ids.SHELL_NAV_RIDER), ("Data", "/data", ids.SHELL_NAV_DATA))
 
 
 def create_app() -> dash.Dash:
-    """Build the app. Nothing here touches the store: pages query it per request."""
+    """Build the app. Nothing here touches the store: pages and callbacks query it per request."""
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -27,21 +40,139 @@ def create_app() -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=False,
     )
-    app.layout = _shell
+    app.layout = shell
     return app
 
 
-def _shell():
-    links = [dbc.NavItem(dbc.NavLink(label, href=href, active="exact"))
-             for label, href in NAV
-             if any(p["path"] == href for p in dash.page_registry.values())]
-    bar = dbc.Navbar(
-        dbc.Container([
-            html.A([html.Span("Team Car", className="brand-name"),
-                    html.Span("the quarter as a course", className="brand-tag")],
-                   href="/", className="navbar-brand"),
-            dbc.Nav(links, navbar=True, className="me-auto"),
-        ], fluid=True),
-        color="dark", dark=True, className="shell-bar",
-    )
-    return html.Div([bar, dbc.Container(dash.page_container, fluid=True, className="page")])
+def _registered(path: str) -> bool:
+    return any(p["path"] == path for p in dash.page_registry.values())
+
+
+def viewer_scope() -> list[str] | None:
+    """The teams the current viewer may see; None (all teams) in the local single-user mode."""
+    return None
+
+
+def shell() -> html.Div:
+    """The page frame: a cheap skeleton (no store reads); callbacks fill it."""
+    links = []
+    for label, path, nav_id in NAV:
+        ready = _registered(path)
+        links.append(dbc.NavItem(dbc.NavLink(label, href=path, id=nav_id, disabled=not ready)))
+    pickers = html.Div([
+        html.Label("Quarter", htmlFor=ids.SHELL_QUARTER, className="visually-hidden"),
+        dbc.Select(id=ids.SHELL_QUARTER, options=[], value=None, size="sm",
+                   className="shell-picker shell-quarter"),
+        html.Label("Team", htmlFor=ids.SHELL_TEAM, className="visually-hidden"),
+        dbc.Select(id=ids.SHELL_TEAM, options=[{"label": "All teams", "value": urls.ALL_TEAMS}],
+                   value=urls.ALL_TEAMS, size="sm", className="shell-picker shell-team"),
+        html.Div(id=ids.SHELL_FRESHNESS, className="freshness tone-stale",
+                 children=[html.Span(className="freshness-dot"), html.Span("Checking data…")]),
+    ], className="shell-controls")
+    bar = dbc.Navbar(dbc.Container([
+        html.A([html.Span("Team Car", className="brand-name"),
+                html.Span("the quarter as a course", className="brand-tag")],
+               href="/", className="navbar-brand"),
+        dbc.Nav(links, navbar=True, className="me-auto shell-nav"),
+        pickers,
+    ], fluid=True), color="dark", dark=True, className="shell-bar")
+    return html.Div([
+        dcc.Location(id=ids.SHELL_URL, refresh="callback-nav"),
+        dcc.Store(id=ids.SHELL_CANONICAL),
+        dcc.Store(id=ids.SHELL_DATA_VERSION),
+        dcc.Interval(id=ids.SHELL_POLL, interval=live.POLL_MS),
+        bar,
+        dbc.Container(dash.page_container, fluid=True, className="page"),
+    ])
+
+
+def _team_options(selected: str | None) -> list[dict]:
+    teams = catalog.teams(get_engine(), viewer_scope())["team"].astype("object").tolist()
+    if selected and selected not in teams:
+        teams.append(selected)       # a link to a team no longer on the roster still shows it
+    return [{"label": "All teams", "value": urls.ALL_TEAMS}] + [
+        {"label": t, "value": t} for t in teams]
+
+
+@callback(
+    Output(ids.SHELL_URL, "search"),
+    Output(ids.SHELL_CANONICAL, "data"),
+    Output(ids.SHELL_QUARTER, "value"),
+    Output(ids.SHELL_QUARTER, "options"),
+    Output(ids.SHELL_TEAM, "value"),
+    Output(ids.SHELL_TEAM, "options"),
+    *(Output(nav_id, "href") for _, _, nav_id in NAV),
+    *(Output(nav_id, "active") for _, _, nav_id in NAV),
+    Input(ids.SHELL_URL, "search"),
+    Input(ids.SHELL_URL, "pathname"),
+    Input(ids.SHELL_QUARTER, "value"),
+    Input(ids.SHELL_TEAM, "value"),
+)
+def sync_url(search, pathname, quarter, team):
+    """Keep the pickers and the URL in step, both ways.
+
+    A picker change writes the URL (and starts the view over at its first page); a URL change
+    (a link, back/forward, a page's own controls) sets the pickers. The nav links carry the
+    shared state, and the canonical query goes to the address bar without a history entry.
+    """
+    keep = [no_update] * (4 + 2 * len(NAV))
+    if ctx.triggered_id in (ids.SHELL_QUARTER, ids.SHELL_TEAM):
+        changes = {"page": None}
+        if ctx.triggered_id == ids.SHELL_QUARTER:
+            changes.update(quarter=quarter, as_of=None, since=None)
+        else:
+            changes.update(team=None if team in (None, urls.ALL_TEAMS) else team, lanes=None,
+                           q=None)
+        return [urls.merge(search, **changes), no_update, *keep]
+    query = urls.parse(search)
+    state = urls.resolve(query)
+    full = urls.canonical(query)
+    shared = urls.carry(full)
+    hrefs = [path + shared for _, path, _ in NAV]
+    path = pathname or "/"
+    active = [(p == "/" and path == "/") or (p != "/" and path.startswith(p)) for _, p, _ in NAV]
+    return [no_update, {"search": full}, state.quarter, urls.quarter_options(state.quarter),
+            state.team or urls.ALL_TEAMS, _team_options(state.team), *hrefs, *active]
+
+
+# The address bar shows the full state; replaceState adds no history entry and starts no
+# navigation (the page on screen already shows this state).
+clientside_callback(
+    """
+    function(canonical) {
+        if (canonical && typeof canonical.search === "string"
+                && canonical.search !== window.location.search) {
+            window.history.replaceState(window.history.state, "",
+                window.location.pathname + canonical.search + window.location.hash);
+        }
+        return window.dash_clientside.no_update;
+    }
+    """,
+    Output(ids.SHELL_CANONICAL, "data", allow_duplicate=True),
+    Input(ids.SHELL_CANONICAL, "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output(ids.SHELL_DATA_VERSION, "data"),
+    Output(ids.SHELL_FRESHNESS, "children"),
+    Output(ids.SHELL_FRESHNESS, "className"),
+    Input(ids.SHELL_POLL, "n_intervals"),
+    State(ids.SHELL_DATA_VERSION, "data"),
+)
+def poll_data_version(_n, known):
+    """The live check: ``no_update`` unless the store's data version changed since last drawn."""
+    engine = get_engine()
+    version = live.check_version(known, engine)
+    if version is no_update:
+        return no_update, no_update, no_update
+    fresh = catalog.freshness(engine)
+    latest = None
+    if len(fresh) and fresh["latest_snapshot"].notna().any():
+        latest = fresh["latest_snapshot"].max()
+        latest = latest.date() if hasattr(latest, "date") and callable(latest.date) else latest
+    label, detail, tone = live.freshness(latest, clock.today())
+    children = [html.Span(className="freshness-dot"), html.Span(label, className="freshness-label"),
+                html.Span(detail, className="freshness-detail")]
+    return version, children, f"freshness tone-{tone}"

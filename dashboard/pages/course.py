@@ -1,53 +1,292 @@
-"""Course (home). Until the course map lands (issue 5) it shows what the store holds."""
+"""Course (home): the quarter as a course, the peloton, and the team's figures, live.
+
+The layout is a skeleton built from the URL alone (no store reads); ``render`` fills it from the
+cached course model whenever the URL's state or the store's data version changes. Controls write
+the URL, so the browser's history and a pasted link both reproduce the picture.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import catalog, ids
+from dashboard import course_model as cm
+from dashboard import ids, urls
+from dashboard.app import viewer_scope
+from dashboard.figures import (
+    make_course_figure,
+    make_deal_details,
+    make_peloton_figure,
+    make_team_strip,
+)
+from dashboard.figures import style as s
 from loaders.store.engine import get_engine
 
 dash.register_page(__name__, path="/", name="Course", title="Team Car · Course")
 
+GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": "hover", "scrollZoom": False,
+                "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d",
+                                           "zoomOut2d", "autoScale2d", "resetScale2d"],
+                "toImageButtonOptions": {"format": "png", "scale": 2}}
 
-def layout(**_query):
-    """A cheap skeleton; the store is read by the callback, per request."""
+
+def blank_figure(height: int = 120) -> go.Figure:
+    """An empty, axis-free figure: what a graph shows before its data arrives."""
+    fig = go.Figure()
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), paper_bgcolor="#fff",
+                      plot_bgcolor="#fff", xaxis=dict(visible=False), yaxis=dict(visible=False))
+    return fig
+
+
+def since_options(state: urls.ViewState) -> list[dict]:
+    """Comparison days to offer: one, two and four weeks back, the quarter's start, and the URL's."""
+    as_of = state.as_of_day
+    quarter = state.quarter_obj()
+    days = {as_of - dt.timedelta(days=7): "a week ago",
+            as_of - dt.timedelta(days=14): "two weeks ago",
+            as_of - dt.timedelta(days=28): "four weeks ago",
+            quarter.start - dt.timedelta(days=1): "the quarter's start"}
+    if state.since_day and state.since_day not in days:
+        days[state.since_day] = "the day in the link"
+    out = []
+    for day, words in sorted(days.items(), reverse=True):
+        if day >= as_of:
+            continue
+        out.append({"label": f"since {words} ({s.day(day, '%d %b')})", "value": day.isoformat()})
+    return out
+
+
+def layout(**query):
+    """A cheap skeleton from the URL's query; callbacks fill it (Dash also calls it bare)."""
+    state = urls.resolve(query)
     return html.Div([
-        html.H1("The course"),
-        dcc.Location(id=ids.COURSE_URL),
-        dcc.Loading(html.Div(id=ids.COURSE_OVERVIEW)),
-    ])
+        dcc.Location(id=ids.COURSE_URL, refresh="callback-nav"),
+        dcc.Store(id=ids.COURSE_STATE, data=state.to_dict()),
+        dcc.Store(id=ids.COURSE_VIEW),
+        html.Div([
+            html.Div([
+                html.H1(state.quarter, id=ids.COURSE_TITLE, className="course-title"),
+                html.Div(id=ids.COURSE_SUBTITLE, className="course-subtitle muted"),
+            ]),
+            html.Div([
+                html.Label("Compare with", htmlFor=ids.COURSE_SINCE, className="since-label"),
+                dbc.Select(id=ids.COURSE_SINCE, options=since_options(state), value=state.since,
+                           size="sm", className="since-select"),
+            ], className="since-box"),
+        ], className="course-head"),
+        html.Div(id=ids.COURSE_MESSAGE),
+        dcc.Loading(html.Div(id=ids.COURSE_STRIP, className="strip-holder"), delay_show=400,
+                    type="dot"),
+        html.Section([
+            html.Div([
+                html.H2("The peloton", className="section-title"),
+                html.Span("every rider by attainment against the pace line · ▲▼ places moved "
+                          "since the comparison day · click a rider to open them",
+                          className="section-hint"),
+            ], className="section-head"),
+            dcc.Graph(id=ids.COURSE_PELOTON, figure=blank_figure(160), config=GRAPH_CONFIG,
+                      className="peloton-graph"),
+        ], className="panel"),
+        html.Section([
+            html.Div([
+                html.Div([
+                    html.H2("The course", className="section-title"),
+                    html.Span(id=ids.COURSE_LANES_INFO, className="section-hint"),
+                ]),
+                html.Div([
+                    dbc.RadioItems(
+                        id=ids.COURSE_LANES_VIEW,
+                        options=[{"label": "Riders", "value": "reps"},
+                                 {"label": "Teams", "value": "teams"}],
+                        value=state.lanes if state.lanes in urls.LANE_VIEWS else None,
+                        inline=True, className="btn-group lanes-view", inputClassName="btn-check",
+                        labelClassName="btn btn-sm btn-outline-secondary",
+                        labelCheckedClassName="active"),
+                    dbc.Input(id=ids.COURSE_SEARCH, type="search", value=state.q, debounce=True,
+                              placeholder="Find a rider…", size="sm", className="lane-search"),
+                    dbc.Pagination(id=ids.COURSE_PAGER, max_value=1, active_page=state.page,
+                                   fully_expanded=False, first_last=True, previous_next=True,
+                                   size="sm", className="lane-pager mb-0"),
+                ], className="course-tools"),
+            ], className="section-head course-head-row"),
+            dcc.Loading(dcc.Graph(id=ids.COURSE_MAP, figure=blank_figure(300), config=GRAPH_CONFIG,
+                                  className="course-graph"), delay_show=400, type="dot"),
+        ], className="panel"),
+        dbc.Offcanvas(id=ids.COURSE_DEAL, is_open=False, placement="end", title="Deal",
+                      scrollable=True, className="deal-panel", children=[
+                          html.Div(id=ids.COURSE_DEAL_BODY),
+                          dbc.Button("Open this rider", id=ids.COURSE_DEAL_RIDER, href="/rider",
+                                     color="secondary", outline=True, size="sm",
+                                     className="mt-2"),
+                      ]),
+    ], className="course-page")
 
 
-def _kpi(label: str, value: str) -> dbc.Col:
-    return dbc.Col(html.Div([html.Div(label, className="kpi-label"),
-                             html.Div(value, className="kpi-value")], className="kpi"), md=3)
+def _subtitle(model: cm.CourseModel, state: urls.ViewState) -> str:
+    q = model.quarter
+    day = min(max((model.as_of - q.start).days + 1, 0), q.days)
+    left = (q.end - model.as_of).days
+    who = state.team or "All teams"
+    finish = ("the finish is today" if left == 0 else
+              f"{left} day{'s' if left != 1 else ''} to the finish" if left > 0 else "finished")
+    return (f"{who} · day {day} of {q.days} · {finish} · as of "
+            f"{s.day(model.as_of)} · {s.day(q.start, '%d %b')} – {s.day(q.end, '%d %b %Y')}")
 
 
-@callback(Output(ids.COURSE_OVERVIEW, "children"), Input(ids.COURSE_URL, "pathname"))
-def render_overview(_path):
-    """Headline counts, freshness per source, and the teams on the roster."""
+def _lanes_info(page: cm.CoursePage, model: cm.CourseModel, state: urls.ViewState) -> str:
+    if page.view == "teams":
+        what = f"{page.total} team{'s' if page.total != 1 else ''}"
+        more = (f" · teams {(page.page - 1) * cm.LANES_PER_PAGE + 1}–"
+                f"{(page.page - 1) * cm.LANES_PER_PAGE + len(page.lanes)}") if page.pages > 1 else ""
+        return (f"one lane per team ({len(model.lanes):,} riders) · deals grouped by week · "
+                f"{what}{more} · click a team for its riders")
+    if state.q and page.total == 0:
+        return f"no rider matches “{state.q}”"
+    what = f"{page.total:,} rider{'s' if page.total != 1 else ''}"
+    if state.q:
+        what += f" matching “{state.q}”"
+    more = ""
+    if page.pages > 1:
+        first = (page.page - 1) * cm.LANES_PER_PAGE + 1
+        more = f" · showing {first:,}–{first + len(page.lanes) - 1:,}"
+    return (f"{what}{more} · each deal at its close date, sized by amount · "
+            "click a deal for details, a rider's status for their page")
+
+
+@callback(
+    Output(ids.COURSE_TITLE, "children"),
+    Output(ids.COURSE_SUBTITLE, "children"),
+    Output(ids.COURSE_MESSAGE, "children"),
+    Output(ids.COURSE_STRIP, "children"),
+    Output(ids.COURSE_PELOTON, "figure"),
+    Output(ids.COURSE_MAP, "figure"),
+    Output(ids.COURSE_PAGER, "max_value"),
+    Output(ids.COURSE_PAGER, "className"),
+    Output(ids.COURSE_LANES_INFO, "children"),
+    Output(ids.COURSE_LANES_VIEW, "value"),
+    Output(ids.COURSE_VIEW, "data"),
+    Input(ids.COURSE_STATE, "data"),
+    Input(ids.SHELL_DATA_VERSION, "data"),
+)
+def render(state_data, version):
+    """Draw the view for the URL's state with the store's current data."""
+    if version is None or not state_data:
+        # The shell's first data-version check is under way; it triggers this again.
+        return [no_update] * 11
+    state = urls.ViewState.from_dict(state_data)
     engine = get_engine()
-    c = catalog.counts(engine)
-    fresh = catalog.freshness(engine)
-    teams = catalog.teams(engine)
-    if c["batches"] == 0:
-        return dbc.Alert(["No data loaded yet. Run ", html.Code("teamcar demo"),
-                          " or ", html.Code("teamcar load PATH"), "."], color="info")
-    latest = fresh["latest_snapshot"].max() if len(fresh) else None
-    return html.Div([
-        dbc.Row([_kpi("Teams", f"{c['teams']:,}"), _kpi("Reps", f"{c['reps']:,}"),
-                 _kpi("Imports", f"{c['batches']:,}"),
-                 _kpi("Data as of", f"{latest:%d %b %Y}" if latest else "—")], className="g-3 mb-4"),
-        dbc.Row([
-            dbc.Col([html.H2("Sources", className="h5"),
-                     dbc.Table.from_dataframe(fresh.rename(columns={
-                         "source": "Source", "latest_snapshot": "Latest snapshot",
-                         "deals": "Deals in it"}), striped=True, size="sm")], md=6),
-            dbc.Col([html.H2("Teams", className="h5"),
-                     dbc.Table.from_dataframe(teams.rename(columns={
-                         "team": "Team", "members": "Members"}), striped=True, size="sm")], md=6),
-        ]),
-    ])
+    scope = viewer_scope()
+    model = cm.course_model(engine, state, scope)
+    title = state.quarter + (f" · {state.team}" if state.team else "")
+    subtitle = _subtitle(model, state)
+    if model.lanes.empty:
+        msg = dbc.Alert([html.B("Nothing on this course yet. "),
+                         "No riders or deals for this quarter and team. Load exports with ",
+                         html.Code("teamcar load"), " or try another quarter."], color="info")
+        return (title, subtitle, msg, None, blank_figure(60), blank_figure(60), 1,
+                "lane-pager mb-0 d-none", "", no_update, no_update)
+    page = cm.course_page(engine, model, state, scope)
+    strip = make_team_strip(model.team, pace=model.pace, movement=model.moved or None,
+                            since=model.since, label=state.team or "Team")
+    riders = model.lanes.rename(columns={"lane": "rep"})
+    highlight = page.lanes["lane"].iloc[0] if state.q and page.total == 1 else None
+    peloton = make_peloton_figure(riders, pace=model.pace, since=model.since, highlight=highlight)
+    course = make_course_figure(
+        page.lanes, page.deals, quarter_start=model.quarter.start, quarter_end=model.quarter.end,
+        as_of=model.as_of, since=model.since, teams=page.teams,
+        group_by_team=page.view == "reps", largest_amount=page.largest,
+        quarter_name=model.quarter.name)
+    pager_class = "lane-pager mb-0" + ("" if page.pages > 1 else " d-none")
+    return (title, subtitle, None, strip, peloton, course, page.pages, pager_class,
+            _lanes_info(page, model, state), page.view, page.view)
+
+
+@callback(
+    Output(ids.COURSE_URL, "search"),
+    Input(ids.COURSE_SINCE, "value"),
+    Input(ids.COURSE_LANES_VIEW, "value"),
+    Input(ids.COURSE_SEARCH, "value"),
+    Input(ids.COURSE_PAGER, "active_page"),
+    State(ids.COURSE_STATE, "data"),
+    State(ids.COURSE_VIEW, "data"),
+    State(ids.SHELL_URL, "search"),
+    prevent_initial_call=True,
+)
+def controls_to_url(since, lanes, text, page, state_data, shown_view, search):
+    """The page's controls write the URL; the router redraws the page from it."""
+    state = urls.ViewState.from_dict(state_data)
+    trigger = ctx.triggered_id
+    if trigger == ids.COURSE_SINCE and since and since != state.since:
+        return urls.merge(search, since=since)
+    if trigger == ids.COURSE_LANES_VIEW and lanes and lanes != shown_view:
+        return urls.merge(search, lanes=lanes, page=None, q=None)
+    if trigger == ids.COURSE_SEARCH and (text or "").strip() != state.q:
+        return urls.merge(search, q=(text or "").strip() or None, page=None, lanes=None)
+    if trigger == ids.COURSE_PAGER and page and int(page) != state.page:
+        return urls.merge(search, page=int(page) if int(page) > 1 else None)
+    return no_update
+
+
+@callback(
+    Output(ids.COURSE_URL, "href"),
+    Input(ids.COURSE_MAP, "clickData"),
+    Input(ids.COURSE_PELOTON, "clickData"),
+    State(ids.SHELL_URL, "search"),
+    prevent_initial_call=True,
+)
+def follow_click(map_click, peloton_click, search):
+    """A rider's status (or a peloton marker) opens the rider; a team lane opens its riders."""
+    click = map_click if ctx.triggered_id == ids.COURSE_MAP else peloton_click
+    point = _point(click)
+    if not point:
+        return no_update
+    kind, name = point[0], point[1]
+    if kind == "rider":
+        return urls.rider_path(name, search)
+    if kind == "team":
+        return "/" + urls.merge(search, team=name, lanes=None, page=None, q=None)
+    return no_update
+
+
+def _point(click) -> list | None:
+    try:
+        data = click["points"][0]["customdata"]
+    except (TypeError, KeyError, IndexError):
+        return None
+    return list(data) if isinstance(data, list | tuple) and len(data) >= 2 else None
+
+
+@callback(
+    Output(ids.COURSE_DEAL, "is_open"),
+    Output(ids.COURSE_DEAL, "title"),
+    Output(ids.COURSE_DEAL_BODY, "children"),
+    Output(ids.COURSE_DEAL_RIDER, "href"),
+    Input(ids.COURSE_MAP, "clickData"),
+    State(ids.COURSE_STATE, "data"),
+    State(ids.SHELL_URL, "search"),
+    prevent_initial_call=True,
+)
+def open_deal(click, state_data, search):
+    """A deal's details: its fields as of the map's day and its snapshot-by-snapshot trail."""
+    point = _point(click)
+    if not point or point[0] != "deal" or len(point) < 3:
+        return no_update, no_update, no_update, no_update
+    state = urls.ViewState.from_dict(state_data)
+    engine = get_engine()
+    model = cm.course_model(engine, state, viewer_scope())
+    deal = cm.deal_record(model, point[1], point[2])
+    if deal is None:
+        return True, "Deal", dbc.Alert("This deal is no longer on this course.", color="warning"), \
+            no_update
+    pushes = cm.with_push_counts(engine, model.deals[
+        (model.deals["source"] == deal["source"]) & (model.deals["deal_id"] == deal["deal_id"])],
+        model, state, viewer_scope())
+    if len(pushes):
+        deal["push_count"] = pushes.iloc[0].get("push_count")
+    trail = cm.deal_trail(engine, deal["source"], deal["deal_id"], model.as_of, model.quarter)
+    title = deal.get("deal_name") or deal.get("deal_id")
+    return True, str(title), make_deal_details(deal, trail), urls.rider_path(deal["rep"], search)

@@ -1,0 +1,130 @@
+"""Results of expensive reads, cached under the store's data version (DESIGN.md §9).
+
+Every lookup first reads the data version from the store (one tiny query), so a worker never
+serves a result computed before the latest import, and several workers or machines agree without
+talking to each other. The cache itself lives in this process (a small LRU) unless
+``TEAMCAR_CACHE_URL`` names a Redis server, which all workers then share. Either way it is only a
+cache: losing it costs time, never correctness.
+
+Cached values are shared between requests: callers must treat them as read-only (copy a frame
+before changing it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+
+from dashboard.live import current_version
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+LOCAL_ENTRIES = 24
+REDIS_TTL_SECONDS = 6 * 3600
+_LOCAL: dict[int, _Lru] = {}
+_REDIS: dict[tuple[int, str], Any] = {}
+
+
+class _Lru:
+    """A small least-recently-used map, safe across the threads of one worker."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[str, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self.lock:
+            if key not in self.items:
+                return None
+            self.items.move_to_end(key)
+            return self.items[key]
+
+    def set(self, key: str, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+def _local() -> _Lru:
+    pid = os.getpid()                   # a forked worker starts with an empty cache of its own
+    if pid not in _LOCAL:
+        _LOCAL[pid] = _Lru(LOCAL_ENTRIES)
+    return _LOCAL[pid]
+
+
+def _redis(url: str):
+    key = (os.getpid(), url)
+    if key not in _REDIS:
+        import redis
+
+        _REDIS[key] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return _REDIS[key]
+
+
+def cache_key(name: str, engine: Engine, version: int, args: Hashable) -> str:
+    """A key stable across processes: the name, the store, its data version and the arguments."""
+    raw = repr((name, engine.url.render_as_string(hide_password=True), version, args))
+    return f"teamcar:{name}:{version}:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def cached(name: str, engine: Engine, args: Hashable, compute: Callable[[], T],
+           cache_url: str | None = None) -> T:
+    """``compute()``'s result for ``args`` at the store's current data version.
+
+    Args:
+        name: what is cached (part of the key).
+        engine: the store; its data version is read on every call.
+        args: everything the result depends on besides the data (quarter, day, team, scope...).
+        compute: makes the result on a miss.
+        cache_url: a Redis URL to share the cache between workers (default:
+            ``TEAMCAR_CACHE_URL``; none means this process only).
+
+    Returns:
+        The cached or fresh result (read-only).
+    """
+    if cache_url is None:
+        from loaders.config import load_config
+
+        cache_url = load_config().cache_url
+    version = current_version(engine)
+    key = cache_key(name, engine, version, args)
+    if cache_url:
+        try:
+            client = _redis(cache_url)
+            blob = client.get(key)
+            if blob is not None:
+                return pickle.loads(blob)  # noqa: S301 - our own values, in our own Redis
+            value = compute()
+            client.set(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL),
+                       ex=REDIS_TTL_SECONDS)
+            return value
+        except Exception as exc:  # noqa: BLE001 - a cache outage must not take the page down
+            log.warning("cache at %s unavailable (%s); computing without it", cache_url, exc)
+            return compute()
+    local = _local()
+    hit = local.get(key)
+    if hit is not None:
+        return hit
+    value = compute()
+    local.set(key, value)
+    return value
+
+
+def clear_local() -> None:
+    """Empty this process's cache (tests)."""
+    _local().clear()

@@ -1,0 +1,260 @@
+"""What the Course and Rider views draw, read through the metrics engine and cached by data version.
+
+A thin adapter: every number comes from ``dashboard.summary.compute_summary`` (scoped queries
+and ``dashboard.metrics``); team figures per team come from ``metrics.rep_figures`` run over
+teams (totals, never averaged ratios) and ``metrics.team_readiness``; push counts from
+``queries.load_close_date_changes`` and ``metrics.push_counts``. This module only shapes those
+results into lanes and markers, pages them, and caches them under the store's data version.
+
+At DESIGN.md §7 sizes the page never carries every deal: lanes come a page at a time (or one lane
+per team, with deals grouped per week and kind), and push counts are read only for the deals of
+the lanes on screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from dashboard import cache, queries
+from dashboard.figures.course import aggregate_by_team, largest_amount
+from dashboard.fiscal import Quarter, parse_quarter
+from dashboard.metrics import band, push_counts, rep_figures, team_readiness
+from dashboard.metrics.frames import DEAL_KEY
+from dashboard.summary import compute_summary
+from dashboard.urls import ViewState
+from loaders.store.models import OpportunitySnapshot
+
+LANES_PER_PAGE = 30
+NO_TEAM = "No team"
+# Rider and team status columns the map and the peloton read.
+STATUS = ("attainment", "pace", "coverage", "readiness_index", "readiness_band", "won", "quota",
+          "rank", "rank_change", "no_quota", "pace_gap", "open_pipeline")
+DEAL_FIELDS = ("source", "deal_id", "deal_name", "account", "rep", "team", "amount", "stage",
+               "forecast_category", "status", "probability", "close_date", "created_date",
+               "last_activity_date", "next_step", "push_count", "past_due")
+MOVED = ("created", "pulled_in", "increased", "decreased", "won", "lost", "pushed_out", "removed",
+         "won_new")
+
+
+@dataclass
+class CourseModel:
+    """One view's numbers: the riders, their teams, the deals on the course, what moved."""
+
+    quarter: Quarter
+    as_of: dt.date
+    since: dt.date | None
+    pace: float
+    team: dict                               # the view's team figures (DESIGN.md §5 keys)
+    lanes: pd.DataFrame                      # one row per rider, in course order
+    teams: pd.DataFrame                      # one row per team (figures from team totals)
+    deals: pd.DataFrame                      # in-quarter deals (+ pushed out since), per rider
+    moved: dict[str, int] = field(default_factory=dict)
+    largest: float | None = None             # the marker scale shared by every page
+
+
+@dataclass
+class CoursePage:
+    """One page of lanes, ready for the figure builders."""
+
+    view: str                                # "reps" or "teams"
+    lanes: pd.DataFrame
+    deals: pd.DataFrame
+    teams: pd.DataFrame | None
+    page: int
+    pages: int
+    total: int                               # lanes matching (riders or teams)
+    largest: float | None
+
+
+def _order_lanes(reps: pd.DataFrame) -> pd.DataFrame:
+    """Riders grouped by team (teams by name, no team last), best placed first within each."""
+    df = reps.copy()
+    df["_no_team"] = df["team"].isna()
+    df["_team"] = df["team"].astype("object").fillna("")
+    df["_no_rank"] = df["rank"].isna()
+    df["_rank"] = pd.to_numeric(df["rank"], errors="coerce").fillna(0)
+    df = df.sort_values(["_no_team", "_team", "_no_rank", "_rank", "lane"], kind="stable")
+    return df.drop(columns=["_no_team", "_team", "_no_rank", "_rank"]).reset_index(drop=True)
+
+
+def _team_rows(summary, riders: pd.DataFrame) -> pd.DataFrame:
+    """Each team's figures from its totals: ``rep_figures`` run with teams as the riders."""
+    if riders.empty:
+        return pd.DataFrame(columns=["team", "lane", *STATUS])
+    team_of = riders.set_index("rep")["team"].astype("object").fillna(NO_TEAM)
+    flags = summary.flags[summary.flags["rep"].isin(riders["rep"])]
+    flags = flags.assign(rep=flags["rep"].map(team_of).to_numpy())
+    names = sorted(team_of.unique(), key=lambda t: (t == NO_TEAM, t))
+    quota = summary.reps["quota"].where(~summary.reps["no_quota"].astype(bool), 0.0)
+    quotas = quota.groupby(team_of.reindex(summary.reps.index).to_numpy()).sum().reset_index()
+    quotas.columns = ["rep", "quota"]
+    out = rep_figures(flags, pd.DataFrame({"rep": names, "team": names}), quotas,
+                      summary.quarter, summary.as_of)
+    ready = summary.reps["readiness_index"].groupby(team_of.reindex(summary.reps.index).to_numpy())
+    out["readiness_index"] = [team_readiness(ready.get_group(t)) if t in ready.groups else None
+                              for t in out.index]
+    out["readiness_band"] = [band(v) for v in out["readiness_index"]]
+    out["rank"] = np.nan
+    out["rank_change"] = np.nan
+    out = out.reset_index().rename(columns={"rep": "lane"})
+    out["team"] = out["lane"]
+    out["kind"] = "team"
+    return out
+
+
+def _deals(summary, riders: pd.DataFrame) -> pd.DataFrame:
+    """The deals on the course: in the quarter on ``as_of`` (open, won or lost), plus those pushed
+    out of it since the comparison day, with where their close date was then."""
+    f = summary.flags
+    keep = f["in_quarter"].to_numpy(dtype=bool, copy=True)
+    moved = summary.movement
+    if moved is not None and not moved.empty:
+        out_keys = moved.loc[moved["category"] == "pushed_out", DEAL_KEY]
+        if len(out_keys):
+            pushed = f[DEAL_KEY].merge(out_keys.assign(_out=True), on=DEAL_KEY, how="left")
+            keep |= pushed["_out"].fillna(False).to_numpy(dtype=bool)
+    deals = f.loc[keep & f["rep"].isin(riders["rep"]).to_numpy()]
+    cols = [c for c in DEAL_FIELDS if c in deals.columns]
+    deals = deals[cols].copy()
+    deals["lane"] = deals["rep"]
+    deals["team"] = deals["team"].astype("object").fillna(NO_TEAM)
+    if moved is not None and not moved.empty:
+        since = moved[[*DEAL_KEY, "close_date_since"]]
+        deals = deals.merge(since, on=DEAL_KEY, how="left")
+    else:
+        deals["close_date_since"] = pd.NaT
+    deals["close_date_since"] = pd.to_datetime(deals["close_date_since"]).astype("datetime64[ns]")
+    return deals.reset_index(drop=True)
+
+
+def build_model(engine: Engine, state: ViewState, scope: list[str] | None) -> CourseModel:
+    """Compute the view's model (uncached; see ``course_model``)."""
+    quarter = parse_quarter(state.quarter)
+    summary = compute_summary(engine, quarter, state.as_of_day, state.since_day, state.team,
+                              scope=scope)
+    reps = summary.reps.reset_index()
+    riders = reps[["rep", "team"]]
+    lanes = reps.rename(columns={"rep": "lane"})
+    lanes["team"] = lanes["team"].astype("object").where(lanes["team"].notna(), None)
+    keep = ["lane", "team", *[c for c in STATUS if c in lanes.columns]]
+    lanes = _order_lanes(lanes[keep])
+    lanes["team"] = lanes["team"].astype("object").fillna(NO_TEAM)
+    teams = _team_rows(summary, riders)
+    deals = _deals(summary, riders)
+    moved: dict[str, int] = {}
+    if summary.movement is not None:
+        counts = summary.movement["category"].value_counts()
+        moved = {k: int(counts.get(k, 0)) for k in MOVED}
+    pace = float(summary.team.get("pace") or 0.0)
+    return CourseModel(quarter, summary.as_of, summary.since, pace, dict(summary.team), lanes,
+                       teams, deals, moved, largest_amount(deals["amount"]))
+
+
+def course_model(engine: Engine, state: ViewState, scope: list[str] | None) -> CourseModel:
+    """The view's model, cached under the store's data version (read-only: copy to change)."""
+    args = (state.quarter, state.as_of, state.since, state.team,
+            tuple(scope) if scope is not None else None)
+    return cache.cached("course-model", engine, args, lambda: build_model(engine, state, scope))
+
+
+def lane_view(model: CourseModel, state: ViewState) -> str:
+    """``teams`` when the riders would not fit one page and nobody is searched for, else ``reps``."""
+    if state.q:
+        return "reps"
+    if state.lanes in ("reps", "teams"):
+        return state.lanes
+    return "teams" if len(model.lanes) > LANES_PER_PAGE and model.teams["lane"].nunique() > 1 \
+        else "reps"
+
+
+def search_lanes(lanes: pd.DataFrame, text: str) -> pd.DataFrame:
+    """Riders whose name (or team) contains ``text``, case and accents aside."""
+    if not text:
+        return lanes
+    needle = text.casefold()
+    hay = (lanes["lane"].astype("object").fillna("").astype(str) + " · "
+           + lanes["team"].astype("object").fillna("").astype(str)).str.casefold()
+    return lanes[hay.str.contains(needle, regex=False).to_numpy()]
+
+
+def course_page(engine: Engine, model: CourseModel, state: ViewState,
+                scope: list[str] | None, per_page: int = LANES_PER_PAGE) -> CoursePage:
+    """The lanes of the page asked for, and their markers (with push counts)."""
+    view = lane_view(model, state)
+    lanes = model.teams if view == "teams" else search_lanes(model.lanes, state.q)
+    total = len(lanes)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, state.page), pages)
+    shown = lanes.iloc[(page - 1) * per_page: page * per_page].reset_index(drop=True)
+    if view == "teams":
+        deals = model.deals[model.deals["team"].isin(shown["lane"])]
+        grouped = aggregate_by_team(deals, model.quarter.start)
+        return CoursePage(view, shown, grouped, None, page, pages, total,
+                          largest_amount(grouped["amount"]) if len(grouped) else None)
+    deals = model.deals[model.deals["lane"].isin(shown["lane"])].copy()
+    deals = with_push_counts(engine, deals, model, state, scope)
+    teams = model.teams[model.teams["lane"].isin(shown["team"])]
+    return CoursePage(view, shown, deals, teams, page, pages, total, model.largest)
+
+
+def with_push_counts(engine: Engine, deals: pd.DataFrame, model: CourseModel, state: ViewState,
+                     scope: list[str] | None) -> pd.DataFrame:
+    """``deals`` with ``push_count`` from snapshots and field history (DESIGN.md §9)."""
+    if deals.empty:
+        return deals.assign(push_count=pd.Series(dtype="Int64"))
+    ids = sorted(deals["deal_id"].astype(str).unique())
+    view = [state.team] if state.team else scope
+
+    def compute() -> pd.DataFrame:
+        snaps, history = queries.load_close_date_changes(engine, view, model.as_of, deal_ids=ids,
+                                                         team_day=model.as_of)
+        exported = deals[[*DEAL_KEY, "push_count"]] if "push_count" in deals else None
+        return push_counts(snaps, history, model.as_of, exported)
+
+    key = (state.quarter, state.as_of, state.team, tuple(scope) if scope else None,
+           tuple(ids))
+    counts = cache.cached("course-pushes", engine, key, compute)
+    out = deals.drop(columns=["push_count"], errors="ignore").merge(
+        counts[[*DEAL_KEY, "push_count"]], on=DEAL_KEY, how="left")
+    return out
+
+
+def deal_record(model: CourseModel, source: str, deal_id: str) -> dict | None:
+    """One deal of the model as a dict (None when it is not on this course for this viewer)."""
+    d = model.deals
+    hit = d[(d["source"].astype(str) == str(source)) & (d["deal_id"].astype(str) == str(deal_id))]
+    if hit.empty:
+        return None
+    return hit.iloc[0].to_dict()
+
+
+def deal_trail(engine: Engine, source: str, deal_id: str, as_of: dt.date,
+               quarter: Quarter) -> pd.DataFrame:
+    """The deal in each snapshot of the quarter up to ``as_of`` (oldest first), for its details.
+
+    Only called for a deal already in the viewer's (scoped) model: the deal itself is the scope.
+    """
+    S = OpportunitySnapshot
+    start = quarter.start - dt.timedelta(days=7)
+    stmt = (select(S.snapshot_date, S.close_date, S.amount, S.stage, S.forecast_category)
+            .where(S.source == source, S.deal_id == deal_id, S.snapshot_date <= as_of,
+                   S.snapshot_date >= start)
+            .order_by(S.snapshot_date))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return pd.DataFrame([tuple(r) for r in rows],
+                        columns=["snapshot_date", "close_date", "amount", "stage",
+                                 "forecast_category"])
+
+
+def rider_lane(model: CourseModel, rep: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One rider's lane and deals (empty frames when the rider is not in the view)."""
+    lane = model.lanes[model.lanes["lane"].astype("object") == rep]
+    deals = model.deals[model.deals["lane"].astype("object") == rep]
+    return lane.reset_index(drop=True), deals.reset_index(drop=True)

@@ -1,0 +1,54 @@
+"""Live pages: a cheap check of the store's data version, and how fresh the data is.
+
+Every open page polls ``check_version`` every few seconds with the version it last drew (kept in
+the browser). The check is one single-row read; it answers ``no_update`` unless an import bumped
+the version, and only then do the pages redraw. No worker remembers anything between requests,
+so any worker behind any load balancer answers the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dash import no_update
+from sqlalchemy import Engine
+
+from loaders.store.engine import data_version, get_engine, session_scope
+
+POLL_MS = 4_000          # new data shows within 10 s: one poll plus the redraw
+
+
+def current_version(engine: Engine | None = None) -> int:
+    """The store's data version (0 for a store nothing was loaded into)."""
+    with session_scope(engine or get_engine()) as session:
+        return data_version(session)
+
+
+def check_version(known: int | None, engine: Engine | None = None):
+    """The new data version when it differs from ``known``, else ``dash.no_update``."""
+    version = current_version(engine)
+    return no_update if known == version else version
+
+
+def freshness(latest: dt.date | None, today: dt.date) -> tuple[str, str, str]:
+    """How fresh the data is, for the top bar.
+
+    Args:
+        latest: the day of the newest pipeline snapshot (None when nothing is loaded).
+        today: the clock's today.
+
+    Returns:
+        (label, detail, tone): ``"Data as of 20 Nov"``, ``"2 days old"``, and ``fresh`` (today or
+        yesterday), ``aging`` (up to a week) or ``stale`` (older, or nothing loaded).
+    """
+    if latest is None:
+        return "No data loaded", "load exports to start", "stale"
+    age = (today - latest).days
+    label = f"Data as of {latest.day} {latest:%b %Y}"
+    if age <= 0:
+        return label, "today", "fresh"
+    if age == 1:
+        return label, "1 day old", "fresh"
+    if age <= 7:
+        return label, f"{age} days old", "aging"
+    return label, f"{age} days old", "stale"

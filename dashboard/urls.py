@@ -1,0 +1,178 @@
+"""Every view's state lives in its URL: parse, resolve and write query strings.
+
+``?quarter=2026-Q4&team=East&since=2026-11-15&page=2&q=ann&lanes=reps&as_of=2026-11-20``
+
+Missing keys take defaults (the current quarter, all teams, as of the earlier of today and the
+quarter's end, compared with a week before), so a short link works; the shell rewrites the
+address bar to the full state so a link copied from it opens the same picture later. Keys that
+apply everywhere (quarter, team, as_of) travel with navigation between views; the rest belong to
+one view.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from dataclasses import asdict, dataclass
+from urllib.parse import parse_qsl, quote, unquote, urlencode
+
+from dashboard.fiscal import Quarter, default_as_of, parse_quarter, quarter_of
+from loaders import clock
+
+GLOBAL_KEYS = ("quarter", "team", "as_of")
+ALL_TEAMS = "*"      # the team picker's "All teams" (a URL without team)
+LANE_VIEWS = ("reps", "teams")
+
+
+def parse(search: str | None) -> dict[str, str]:
+    """``?a=1&b=2`` -> ``{"a": "1", "b": "2"}`` (the last value of a repeated key wins)."""
+    return dict(parse_qsl((search or "").lstrip("?"), keep_blank_values=False))
+
+
+def build(params: dict[str, object]) -> str:
+    """A query string from ``params``, empty values left out; ``""`` when nothing is left."""
+    clean = {k: str(v) for k, v in params.items() if v not in (None, "")}
+    return "?" + urlencode(clean) if clean else ""
+
+
+def merge(search: str | None, **changes: object) -> str:
+    """``search`` with ``changes`` applied (None or ``""`` removes a key)."""
+    params = parse(search)
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return build(params)
+
+
+def carry(search: str | None) -> str:
+    """The part of ``search`` that travels to another view (quarter, team, as_of)."""
+    params = parse(search)
+    return build({k: params[k] for k in GLOBAL_KEYS if k in params})
+
+
+def rider_path(rep: str, search: str | None = None) -> str:
+    """The rider page of ``rep``, carrying the shared state."""
+    return "/rider/" + quote(str(rep), safe="") + carry(search)
+
+
+def rep_from_path(value: str | None) -> str | None:
+    """The rep's name from the ``<rep>`` part of ``/rider/<rep>``."""
+    if not value:
+        return None
+    return unquote(value).strip() or None
+
+
+def _date(value: object) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _int(value: object, default: int) -> int:
+    try:
+        return max(1, int(str(value)))
+    except (TypeError, ValueError):
+        return default
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """A view's resolved state: what its URL asks for, defaults filled in."""
+
+    quarter: str
+    team: str | None
+    as_of: str
+    since: str | None
+    page: int = 1
+    q: str = ""
+    lanes: str = "auto"
+    explicit_as_of: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ViewState:
+        return cls(**data)
+
+    def quarter_obj(self) -> Quarter:
+        return parse_quarter(self.quarter)
+
+    @property
+    def as_of_day(self) -> dt.date:
+        return dt.date.fromisoformat(self.as_of)
+
+    @property
+    def since_day(self) -> dt.date | None:
+        return dt.date.fromisoformat(self.since) if self.since else None
+
+
+def default_since(as_of: dt.date) -> dt.date:
+    """The comparison day by default: a week before ``as_of`` (last week's snapshot)."""
+    return as_of - dt.timedelta(days=7)
+
+
+def resolve(query: dict[str, object], today: dt.date | None = None) -> ViewState:
+    """The state a URL's query asks for, with defaults for what it leaves out.
+
+    Bad values (an unknown quarter, a malformed day) fall back to the defaults rather than fail:
+    a mistyped link still opens a picture.
+    """
+    today = today or clock.today()
+    try:
+        quarter = parse_quarter(str(query.get("quarter") or ""))
+    except ValueError:
+        quarter = quarter_of(today)
+    as_of = _date(query.get("as_of"))
+    explicit = as_of is not None
+    if as_of is None:
+        as_of = default_as_of(quarter, today)
+    since = _date(query.get("since"))
+    if since is None or since >= as_of:
+        since = default_since(as_of)
+    team = str(query.get("team") or "").strip() or None
+    if team == ALL_TEAMS:
+        team = None
+    lanes = str(query.get("lanes") or "auto")
+    return ViewState(quarter=quarter.name, team=team, as_of=as_of.isoformat(),
+                     since=since.isoformat() if since else None,
+                     page=_int(query.get("page"), 1), q=str(query.get("q") or "").strip(),
+                     lanes=lanes if lanes in LANE_VIEWS else "auto", explicit_as_of=explicit)
+
+
+def canonical(query: dict[str, object], today: dt.date | None = None) -> str:
+    """The query with the quarter made explicit (what the address bar should show)."""
+    state = resolve(query, today)
+    params = {k: v for k, v in query.items() if v not in (None, "")}
+    params["quarter"] = state.quarter
+    ordered = {k: params[k] for k in ("quarter", "team", "as_of", "since", "lanes", "q", "page")
+               if k in params}
+    ordered.update({k: v for k, v in params.items() if k not in ordered})
+    return build(ordered)
+
+
+def quarter_options(selected: str | None, today: dt.date | None = None,
+                    back: int = 4, ahead: int = 1) -> list[dict]:
+    """Quarters to offer: ``back`` before the current one to ``ahead`` after, plus ``selected``."""
+    today = today or clock.today()
+    current = quarter_of(today)
+    quarters = [current]
+    q = current
+    for _ in range(back):
+        q = q.previous()
+        quarters.append(q)
+    q = current
+    for _ in range(ahead):
+        q = q.next()
+        quarters.insert(0, q)
+    names = [x.name for x in quarters]
+    if selected and selected not in names:
+        with contextlib.suppress(ValueError):
+            names.append(parse_quarter(selected).name)
+    names = sorted(set(names), reverse=True)
+    return [{"label": n + (" · now" if n == current.name else ""), "value": n} for n in names]
