@@ -185,11 +185,13 @@ def build_deals(rng: np.random.Generator, org: Org, tl: Timeline, deals_per_rep:
 
     reps, kinds, won, closes = [], [], [], []
 
-    def add(counts, kind, lo=None, hi=None, won_flags=None):
+    def add(counts, kind, lo=None, hi=None, win_rate=None):
+        """``counts[r]`` deals of rep r, closing in [lo[r], hi] (open when no lo), won at win_rate."""
         rep = np.repeat(np.arange(n_reps), counts)
         reps.append(rep)
         kinds.append(np.full(len(rep), kind))
-        won.append(np.zeros(len(rep), bool) if won_flags is None else won_flags)
+        won.append(np.zeros(len(rep), bool) if win_rate is None
+                   else rng.random(len(rep)) < np.broadcast_to(win_rate, n_reps)[rep])
         closes.append(np.full(len(rep), NEVER, np.int64) if lo is None
                       else _uniform_days(rng, lo[rep], np.full(len(rep), hi)))
 
@@ -198,15 +200,14 @@ def build_deals(rng: np.random.Generator, org: Org, tl: Timeline, deals_per_rep:
         a, b = tl.day(tl.cal.start(q)), tl.day(tl.cal.end(q))
         lo = np.maximum(a, rep_start + 20)
         counts = np.where(lo <= b, rng.poisson(0.5 * dpr * org.ramp(a, b)), 0)
-        rep = np.repeat(np.arange(n_reps), counts)
-        add(counts, HISTORY, lo, b, rng.random(len(rep)) < org.rep_win_rate[rep])
+        add(counts, HISTORY, lo, b, org.rep_win_rate)
     # This quarter so far: enough won to put each rep at their own distance from pace.
     lo = np.maximum(qs, rep_start + 20)
     n_won = np.where(lo <= today, np.round(won_target / avg), 0).astype(np.int64)
     n_lost = np.where(lo <= today, rng.poisson(np.maximum(n_won, 1) * (1 - org.rep_win_rate)
                                                / org.rep_win_rate), 0)
-    add(n_won, CLOSED_NOW, lo, today, np.ones(n_won.sum(), bool))
-    add(n_lost, CLOSED_NOW, lo, today)
+    add(n_won, CLOSED_NOW, lo, today, 1.0)
+    add(n_lost, CLOSED_NOW, lo, today, 0.0)
     n_open = np.maximum(1, np.round(dpr * org.rep_coverage * grown)).astype(np.int64)
     add(n_open, OPEN_NOW)
     add(rng.poisson(0.45 * dpr * org.rep_coverage * grown), OPEN_NEXT)
