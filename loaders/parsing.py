@@ -898,8 +898,12 @@ def _parse_amounts_general(vals: pa.Array, decimal: str
     lp = _np_bool(pc.is_valid(_group(m, "lp")))
     rp = _np_bool(pc.is_valid(_group(m, "rp")))
     neg = lp & rp
+    signs = np.zeros(len(values), dtype=np.int64)
     for g in ("s1", "s2", "s3"):
-        neg ^= _np_bool(pc.is_in(_group(m, g), pa.array(["-", "\u2212"])))
+        minus = _np_bool(pc.is_in(_group(m, g), pa.array(["-", "\u2212"])))
+        neg ^= minus
+        signs += minus
+    signs += (lp & rp)
     mult_txt = np.asarray(pc.fill_null(pc.utf8_lower(_group(m, "mult")), "").to_numpy(
         zero_copy_only=False), dtype=object)
     mult = np.ones(len(values))
@@ -908,7 +912,7 @@ def _parse_amounts_general(vals: pa.Array, decimal: str
             mult[mult_txt == key] = factor
     scaled = np.where(mult != 1, np.round(values * mult, 6), values)
     values = np.where(neg, -scaled, scaled)
-    bad = ~(matched & ok & (lp == rp))
+    bad = ~(matched & ok & (lp == rp)) | (signs > 1)
     cur = pc.coalesce(_group(m, "c1"), _group(m, "c2"))
     cur_txt = np.asarray(pc.fill_null(pc.utf8_trim_whitespace(cur), "").to_numpy(
         zero_copy_only=False), dtype=object)

@@ -28,6 +28,7 @@ __all__ = [
     "LoadError",
     "ReadResult",
     "Reject",
+    "UnknownFormatError",
     "detect_format",
     "read_bundle",
     "read_export",
@@ -100,14 +101,19 @@ def _matcher(formats: Sequence[Format]) -> Callable[[list[str]], float | None]:
     return match
 
 
+class UnknownFormatError(LoadError):
+    """The file's header matches no format (a ``LoadError``; bundles skip such files)."""
+
+
 def _unknown(table: RawTable, formats: Sequence[Format], chosen: bool) -> LoadError:
     header = ", ".join(repr(h) for h in table.header if h) or "(none)"
     from loaders.parsing import normalize_header
 
     keys = {normalize_header(h) for h in table.header}
     for what, needs in _LOOKUP_NEEDS.items():
-        if set(needs) <= keys and not chosen:
-            return LoadError(
+        named = Path(table.name).name.lower() == f"{what.rstrip('s')}.csv"
+        if set(needs) <= keys and not chosen and (what != "accounts" or named):
+            return UnknownFormatError(
                 f"{table.name}: is a Salesforce Data Export lookup ({what}), read beside "
                 "Opportunity.csv, Task.csv or Event.csv (or with the whole export folder or ZIP), "
                 "not loaded on its own")
@@ -125,7 +131,7 @@ def _unknown(table: RawTable, formats: Sequence[Format], chosen: bool) -> LoadEr
         hint = (f" It looks like {f.title} but lacks "
                 f"{', '.join(repr(m) for m in f.missing(table.header)) or 'some key columns'}.")
     known = "; ".join(f"{f.name} ({', '.join(f.key_columns()[:4])})" for f in formats)
-    return LoadError(
+    return UnknownFormatError(
         f"{table.name}: not an export Team Car recognises. Columns found (line "
         f"{table.header_line}): {header}.{hint} Known formats: {known}. "
         "Name one with --format, or describe the columns in a mapping file (--mapping).")
@@ -362,11 +368,9 @@ def read_bundle(path: Path, *, date_format: str | None = None,
         data = read()
         try:
             result = read_export(Path(name), data=data, options=_copy(opts), progress=progress)
-        except LoadError as exc:
-            if "not an export Team Car recognises" in str(exc) or "is empty" in str(exc):
-                out.skipped.append((name, "not a file Team Car loads"))
-                continue
-            raise
+        except UnknownFormatError:
+            out.skipped.append((name, "not a file Team Car loads"))
+            continue
         out.results.append(result)
     stamps = [r.as_of for r in out.results if r.as_of is not None]
     out.as_of = max(stamps) if stamps else None
