@@ -405,7 +405,8 @@ def _deal_traces(d: pd.DataFrame, lane_row: dict, start: dt.date, days: int,
         marker = dict(size=k["_size"].to_numpy(), color=s.KIND_COLOUR[kind],
                       symbol=s.KIND_SYMBOL[kind], opacity=0.9)
         if kind == "lost":
-            marker.update(opacity=0.75, line=dict(color=s.KIND_COLOUR[kind], width=2))
+            # Lost deals matter less than open ones: drawn light, so they do not crowd the road.
+            marker.update(opacity=0.5, line=dict(color=s.KIND_COLOUR[kind], width=1.5))
         else:
             due = (k["past_due"].fillna(False).astype(bool).to_numpy() if "past_due" in k
                    else np.zeros(len(k), dtype=bool))

@@ -53,7 +53,7 @@ def swarm_offsets(x: np.ndarray, width: float) -> np.ndarray:
 
 def zone(attainment: float, pace: float) -> str:
     """``breakaway``, ``peloton`` or ``dropped`` for one rider."""
-    gap = attainment - pace
+    gap = round(attainment - pace, 9)          # 0.7 - 0.6 is 0.0999...: points, not float noise
     if gap >= s.BREAKAWAY:
         return "breakaway"
     if gap <= s.DROPPED:

@@ -162,7 +162,7 @@ def pace_colour(attainment: object, pace: object) -> str:
     """Teal when at or ahead of pace, amber when a little behind, red when dropped."""
     if is_missing(attainment) or is_missing(pace):
         return NO_VALUE
-    gap = float(attainment) - float(pace)
+    gap = round(float(attainment) - float(pace), 9)
     if gap >= 0:
         return AHEAD
     if gap > DROPPED:

@@ -24,6 +24,7 @@ from dashboard.figures import (
     make_team_strip,
 )
 from dashboard.figures import style as s
+from loaders import clock
 from loaders.store.engine import get_engine
 
 dash.register_page(__name__, path="/", name="Course", title="Team Car · Course")
@@ -131,8 +132,12 @@ def _subtitle(model: cm.CourseModel, state: urls.ViewState) -> str:
     day = min(max((model.as_of - q.start).days + 1, 0), q.days)
     left = (q.end - model.as_of).days
     who = state.team or "All teams"
-    finish = ("the finish is today" if left == 0 else
-              f"{left} day{'s' if left != 1 else ''} to the finish" if left > 0 else "finished")
+    if q.end < clock.today():
+        finish = "quarter finished"
+    elif left == 0:
+        finish = "the finish is today"
+    else:
+        finish = f"{left} day{'s' if left != 1 else ''} to the finish"
     return (f"{who} · day {day} of {q.days} · {finish} · as of "
             f"{s.day(model.as_of)} · {s.day(q.start, '%d %b')} – {s.day(q.end, '%d %b %Y')}")
 

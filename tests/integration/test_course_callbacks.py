@@ -1,0 +1,320 @@
+"""The Course and Rider callbacks called as plain functions against a demo store.
+
+The store is the demo's: the generator's exports for 24 reps (today pinned to 2026-11-22) loaded
+through the same loaders as the CLI. Every number the page shows is checked against
+``compute_summary`` on the same store, i.e. against the metrics engine, not against the page's
+own arithmetic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import pandas as pd
+import pytest
+from dash import no_update
+
+from dashboard import cache, ids, urls
+from dashboard.figures import style
+from dashboard.summary import compute_summary
+from loaders.config import load_config
+from loaders.ingest import expand_paths, load_file, store_frame
+from loaders.store.engine import get_engine, upgrade
+
+TODAY = dt.date(2026, 11, 22)
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    """The demo's exports loaded into a fresh SQLite store (once for the module)."""
+    from loaders.generate import GenerateParams, generate
+
+    root = tmp_path_factory.mktemp("demo")
+    generate(root / "exports", GenerateParams(reps=24, today=TODAY, seed=7))
+    url = f"sqlite:///{root / 'demo.db'}"
+    upgrade(url)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TEAMCAR_DATA_DIR", str(root))
+    mp.setenv("TEAMCAR_DATABASE_URL", url)
+    config = load_config()
+    engine = get_engine(url)
+    outcomes = [load_file(p, engine=engine, config=config)
+                for p in expand_paths([root / "exports"])]
+    mp.undo()
+    failed = [o.message for o in outcomes if o.status == "failed"]
+    assert not failed, failed
+    return url
+
+
+@pytest.fixture
+def store(demo_store, monkeypatch, tmp_path):
+    monkeypatch.setenv("TEAMCAR_DATABASE_URL", demo_store)
+    monkeypatch.setenv("TEAMCAR_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TEAMCAR_CACHE_URL", raising=False)
+    cache.clear_local()
+    return get_engine(demo_store)
+
+
+@pytest.fixture(scope="module")
+def pages():
+    """The app (pages registered) and the page modules whose callbacks we call."""
+    from dashboard.app import create_app
+
+    app = create_app()
+    return app, sys.modules["pages.course"], sys.modules["pages.rider"]
+
+
+def state(**query) -> dict:
+    return urls.resolve({"quarter": "2026-Q4", **query}, TODAY).to_dict()
+
+
+def version(engine) -> int:
+    from dashboard.live import current_version
+
+    return current_version(engine)
+
+
+def render(course, engine, **query):
+    out = course.render(state(**query), version(engine))
+    names = ("title", "subtitle", "message", "strip", "peloton", "map", "pages", "pager_class",
+             "info", "view", "view_store")
+    return dict(zip(names, out, strict=True))
+
+
+def strip_texts(component) -> list[str]:
+    out = []
+    if isinstance(component, str):
+        return [component]
+    children = getattr(component, "children", None)
+    if children is None:
+        return out
+    for child in children if isinstance(children, list | tuple) else [children]:
+        out += strip_texts(child)
+    return out
+
+
+def lane_labels(fig) -> list[str]:
+    return [t for t in fig.layout.yaxis.ticktext if not t.startswith("<b>")]
+
+
+def test_course_matches_the_store(store, pages):
+    _, course, _ = pages
+    out = render(course, store)
+    summary = compute_summary(store, "2026-Q4", TODAY, TODAY - dt.timedelta(days=7))
+    assert out["title"] == "2026-Q4"
+    assert out["subtitle"].startswith("All teams · day 53 of 92 · 39 days to the finish")
+    # Every rider of the store has a lane, in team order, nobody else.
+    labels = lane_labels(out["map"])
+    assert sorted(labels) == sorted(style.esc(r)[:26] if len(r) <= 26 else style.esc(r[:25]) + "…"
+                                    for r in summary.reps.index)
+    teams = [t for t in out["map"].layout.yaxis.ticktext if t.startswith("<b>")]
+    expected_teams = sorted({t for t in summary.reps["team"].dropna()})
+    assert teams[:len(expected_teams)] == [f"<b>{t.upper()}</b>" for t in expected_teams]
+    # The strip shows the team's figures as the engine computed them.
+    words = strip_texts(out["strip"])
+    team = summary.team
+    assert style.pct(team["attainment"]) in words
+    assert style.money(team["pace_gap"], signed=True) in words
+    assert style.money(team["commit_forecast"]) in words
+    assert style.money(team["best_case_forecast"]) in words
+    assert style.times(team["coverage"]) in words
+    moved = int((summary.movement["category"] != "unchanged").sum())
+    assert f"{moved} deals" in words
+    # One marker per deal in the quarter (and per deal pushed out of it since), riders only.
+    flags = summary.flags
+    pushed = summary.movement.loc[summary.movement["category"] == "pushed_out", "deal_id"]
+    on_course = flags[(flags["in_quarter"] | flags["deal_id"].isin(pushed))
+                      & flags["rep"].isin(summary.reps.index)]
+    kinds = set(style.KIND_LABEL.values())
+    shown = sum(len(t.x) for t in out["map"].data if t.name in kinds and t.x is not None
+                and t.name != "Past due")
+    assert shown == len(on_course)
+    # The peloton places every rider with a quota.
+    dots = [t for t in out["peloton"].data if t.name == "riders"][0]
+    assert len(dots.x) == int(summary.reps["attainment"].notna().sum())
+
+
+def test_team_filter_keeps_that_teams_riders(store, pages):
+    _, course, _ = pages
+    summary = compute_summary(store, "2026-Q4", TODAY)
+    team = sorted(summary.reps["team"].dropna().unique())[0]
+    out = render(course, store, team=team)
+    assert out["title"] == f"2026-Q4 · {team}"
+    expected = sorted(summary.reps.index[summary.reps["team"] == team])
+    assert sorted(lane_labels(out["map"])) == sorted(style.esc(r) for r in expected)
+    assert [t for t in out["map"].layout.yaxis.ticktext if t.startswith("<b>")] == \
+        [f"<b>{team.upper()}</b>"]
+
+
+def test_an_earlier_quarter_is_seen_from_its_end(store, pages):
+    _, course, _ = pages
+    out = render(course, store, quarter="2026-Q3")
+    assert "as of 30 Sep 2026" in out["subtitle"]
+    assert "day 92 of 92 · quarter finished" in out["subtitle"]
+
+
+def test_nothing_to_show_says_so(store, pages):
+    _, course, _ = pages
+    out = render(course, store, quarter="2020-Q1")
+    assert out["message"] is not None and out["map"].layout.height == 60
+
+
+def test_render_waits_for_the_first_version_check(store, pages):
+    _, course, _ = pages
+    assert course.render(state(), None) == [no_update] * 11
+
+
+def test_search_pages_and_team_lanes(store, pages):
+    _, course, _ = pages
+    summary = compute_summary(store, "2026-Q4", TODAY)
+    rep = summary.reps.index[0]
+    out = render(course, store, q=rep.split()[0].lower())
+    assert rep in [label for label in lane_labels(out["map"])]
+    assert out["view"] == "reps"
+    teams = render(course, store, lanes="teams")
+    assert teams["view"] == "teams"
+    assert lane_labels(teams["map"]) == sorted(summary.reps["team"].dropna().unique().tolist()) \
+        + (["No team"] if summary.reps["team"].isna().any() else [])
+    assert "one lane per team" in teams["info"]
+
+
+def test_controls_write_the_url(pages):
+    _, course, _ = pages
+    st = state()
+    search = "?quarter=2026-Q4&page=2"
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    def call(trigger, **values):
+        args = dict(since=st["since"], lanes=None, text="", page=2)
+        args.update(values)
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{trigger}.value",
+                                                           "value": None}]))
+        return course.controls_to_url(args["since"], args["lanes"], args["text"], args["page"],
+                                      st, "reps", search)
+
+    assert call(ids.COURSE_SINCE, since="2026-11-08") == \
+        "?quarter=2026-Q4&page=2&since=2026-11-08"
+    assert call(ids.COURSE_SINCE) is no_update                # unchanged
+    assert call(ids.COURSE_SEARCH, text=" Ann ") == "?quarter=2026-Q4&q=Ann"
+    assert call(ids.COURSE_LANES_VIEW, lanes="teams") == "?quarter=2026-Q4&lanes=teams"
+    assert call(ids.COURSE_LANES_VIEW, lanes="reps") is no_update   # already shown
+
+
+def test_clicks_follow_riders_and_teams(pages):
+    _, course, _ = pages
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{ids.COURSE_MAP}.clickData",
+                                                       "value": None}]))
+    search = "?quarter=2026-Q4&team=East&page=2"
+    rider = {"points": [{"customdata": ["rider", "Zoë <b>O'Neil</b>"]}]}
+    assert course.follow_click(rider, None, search) == \
+        "/rider/Zo%C3%AB%20%3Cb%3EO%27Neil%3C%2Fb%3E?quarter=2026-Q4&team=East"
+    team = {"points": [{"customdata": ["team", "West"]}]}
+    assert course.follow_click(team, None, search) == "/?quarter=2026-Q4&team=West"
+    deal = {"points": [{"customdata": ["deal", "salesforce", "D1"]}]}
+    assert course.follow_click(deal, None, search) is no_update
+    assert course.follow_click(None, None, search) is no_update
+
+
+def test_a_deal_click_opens_its_details(store, pages):
+    _, course, _ = pages
+    summary = compute_summary(store, "2026-Q4", TODAY, TODAY - dt.timedelta(days=7))
+    flags = summary.flags
+    deal = flags[flags["in_quarter"] & (flags["status"] == "open")].iloc[0]
+    click = {"points": [{"customdata": ["deal", deal["source"], deal["deal_id"]]}]}
+    is_open, title, body, href = course.open_deal(click, state(), "?quarter=2026-Q4")
+    assert is_open is True
+    assert title == str(deal["deal_name"])
+    words = strip_texts(body)
+    assert style.money_full(deal["amount"]) in words
+    assert href.startswith("/rider/")
+    missing = {"points": [{"customdata": ["deal", "salesforce", "no-such-deal"]}]}
+    assert course.open_deal(missing, state(), "")[0] is True
+    rider = {"points": [{"customdata": ["rider", "Ann"]}]}
+    assert course.open_deal(rider, state(), "") == (no_update,) * 4
+
+
+def test_rider_page(store, pages):
+    _, _, rider = pages
+    summary = compute_summary(store, "2026-Q4", TODAY)
+    rep = summary.reps.index[1]
+    data = {"rep": rep, "view": state()}
+    sub, msg, fig, options = rider.render_rider(data, version(store))
+    assert sub.startswith(f"{summary.reps.loc[rep, 'team']} · 2026-Q4 · attainment "
+                          f"{style.pct(summary.reps.loc[rep, 'attainment'])}")
+    assert msg is None
+    assert lane_labels(fig) == [style.esc(rep)]
+    assert {o["value"] for o in options} >= set(summary.reps.index)
+    sub, msg, fig, _ = rider.render_rider({"rep": "Nobody Here", "view": state()}, version(store))
+    assert msg is not None and fig is no_update
+    assert rider.layout() is not None          # Dash calls it bare
+    assert rider.pick_rider("Ann Lee", {"rep": None}, "?quarter=2026-Q4&page=3") == \
+        "/rider/Ann%20Lee?quarter=2026-Q4"
+
+
+def test_shell_keeps_pickers_and_url_in_step(store, pages):
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    from dashboard import app as shell
+
+    def call(trigger, search, quarter=None, team=None, path="/"):
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{trigger}.value",
+                                                           "value": None}]))
+        return shell.sync_url(search, path, quarter, team)
+
+    out = call(ids.SHELL_URL, "?team=East&page=2")
+    assert out[0] is no_update
+    assert out[1] == {"search": "?quarter=2026-Q4&team=East&page=2"}
+    assert out[2] == "2026-Q4" and out[4] == "East"
+    hrefs = out[6:10]
+    assert hrefs == ["/?quarter=2026-Q4&team=East", "/review?quarter=2026-Q4&team=East",
+                     "/rider?quarter=2026-Q4&team=East", "/data?quarter=2026-Q4&team=East"]
+    assert out[10:14] == [True, False, False, False]
+    picked = call(ids.SHELL_QUARTER, "?quarter=2026-Q4&team=East&page=2&since=2026-11-01",
+                  quarter="2026-Q3", team="East")
+    assert picked[0] == "?quarter=2026-Q3&team=East"
+    picked = call(ids.SHELL_TEAM, "?quarter=2026-Q4&team=East", quarter="2026-Q4",
+                  team=urls.ALL_TEAMS)
+    assert picked[0] == "?quarter=2026-Q4"
+
+
+def test_live_check_answers_no_update_until_new_data(store, pages):
+    from dashboard import app as shell
+
+    known = version(store)
+    assert shell.poll_data_version(5, known) == (no_update, no_update, no_update)
+    new, children, tone = shell.poll_data_version(0, None)
+    assert new == known and tone.startswith("freshness tone-")
+    assert "Data as of" in strip_texts(children)[0]
+
+
+def test_new_data_redraws_with_the_new_version(demo_store, tmp_path, monkeypatch, pages):
+    """A new snapshot bumps the version: the cached model is not reused, the figures change."""
+    import shutil
+
+    _, course, _ = pages
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(demo_store.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    monkeypatch.setenv("TEAMCAR_DATABASE_URL", url)
+    engine = get_engine(url)
+    cache.clear_local()
+    before = render(course, engine)
+    summary = compute_summary(engine, "2026-Q4", TODAY)
+    rep = summary.reps.index[0]
+    store_frame(engine, "pipeline", pd.DataFrame({
+        "deal_id": ["NEW-1"], "deal_name": ["Fresh <deal>"], "account": ["New account"],
+        "owner": [rep], "stage": ["Negotiation"], "status": ["open"], "amount": [123_456.0],
+        "probability": [0.5], "forecast_category": ["commit"],
+        "close_date": [pd.Timestamp("2026-12-10")], "created_date": [pd.Timestamp("2026-11-22")]}),
+        source="manual", as_of=dt.datetime(2026, 11, 22, 12), source_name="manual_2026-11-22.csv")
+    after = render(course, engine)
+    commits = [t for t in after["map"].data if t.name == "Commit"][0]
+    assert "Fresh &lt;deal&gt;" in {row[3] for row in commits.customdata}
+    old = [t for t in before["map"].data if t.name == "Commit"][0]
+    assert len(commits.x) == len(old.x) + 1
