@@ -968,7 +968,8 @@ def parse_probabilities(column: pa.Array | pa.ChunkedArray | Sequence[str | None
 _TRUE = {"true", "t", "1", "yes", "y", "x", "checked", "sim", "s", "ja", "j", "oui", "si", "sí",
          "wahr", "required", "mandatory", "won", "closed", "1.0", "done", "completed", "✓", "✔"}
 _FALSE = {"false", "f", "0", "no", "n", "unchecked", "nao", "não", "nein", "non", "falsch",
-          "optional", "0.0", "open", "not done", "-"}
+          "optional", "0.0", "open", "not done", "notdone", "to do", "todo", "undone", "pending",
+          "-"}
 
 
 def parse_bools(column: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> Parsed:
@@ -985,11 +986,12 @@ def parse_bools(column: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> Pa
 
 
 def parse_durations(column: pa.Array | pa.ChunkedArray | Sequence[str | None], *,
-                    number_unit: str = "s") -> Parsed:
-    """Durations in seconds from ``HH:mm:ss``, ``mm:ss``, ``1h 5m`` or a plain number.
+                    number_unit: str = "s", two_part: str = "mm:ss") -> Parsed:
+    """Durations in seconds from ``HH:mm:ss``, ``mm:ss`` or a plain number.
 
     Args:
         number_unit: what a plain number counts: ``"s"``, ``"ms"`` or ``"min"``.
+        two_part: how ``12:30`` reads: ``"mm:ss"`` (HubSpot) or ``"hh:mm"`` (Pipedrive).
     """
     d = Distinct.of(column)
     m = pc.extract_regex(
@@ -998,6 +1000,11 @@ def parse_durations(column: pa.Array | pa.ChunkedArray | Sequence[str | None], *
     h = np.nan_to_num(_group_float(m, "h"))
     mi = _group_float(m, "m")
     s = _group_float(m, "s")
+    if two_part == "hh:mm":
+        short = np.isnan(_group_float(m, "h"))
+        h = np.where(short, mi, h)
+        mi = np.where(short, s, mi)
+        s = np.where(short, 0.0, s)
     frac_txt = pc.fill_null(_group(m, "f"), "0")
     frac = _np_float(pc.binary_join_element_wise("0.", frac_txt, ""))
     secs = h * 3600 + mi * 60 + s + np.nan_to_num(frac)

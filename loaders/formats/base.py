@@ -29,6 +29,7 @@ from loaders.parsing import (
     date_order,
     forecast_categories,
     map_distinct,
+    map_values,
     normalize_header,
     parse_amounts,
     parse_bools,
@@ -294,6 +295,12 @@ class Sheet:
             self.reject(np.equal(values, None), name, "a value is required")
         return values
 
+    def loose(self, name: str) -> np.ndarray:
+        """Field ``name``'s values compared loosely (``normalize_header``): ``""`` when empty."""
+        values = map_values(self.column(name), normalize_header)
+        values[np.equal(values, None)] = ""
+        return values
+
     def owner(self, name: str) -> np.ndarray:
         """Owner names; blanks become ``Unassigned`` with a warning count."""
         values = text_values(self.column(name))
@@ -382,8 +389,10 @@ class Sheet:
         return self._apply(name, parse_bools(self.column(name)), required=False, on_bad=on_bad,
                            expected="expected true/false, yes/no or 1/0")
 
-    def duration(self, name: str, *, number_unit: str = "s", on_bad: str = "blank") -> np.ndarray:
-        return self._apply(name, parse_durations(self.column(name), number_unit=number_unit),
+    def duration(self, name: str, *, number_unit: str = "s", two_part: str = "mm:ss",
+                 on_bad: str = "blank") -> np.ndarray:
+        parsed = parse_durations(self.column(name), number_unit=number_unit, two_part=two_part)
+        return self._apply(name, parsed,
                            required=False, on_bad=on_bad,
                            expected="expected a duration like 00:12:30 or a number")
 

@@ -15,7 +15,7 @@ from loaders.formats.base import (
     reject_duplicates,
 )
 from loaders.formats.common import first_of_list
-from loaders.parsing import normalize_header, text_values
+from loaders.parsing import text_values
 
 # HubSpot's default sales pipeline, in order.
 HUBSPOT_STAGES = (
@@ -144,9 +144,7 @@ def read_calls(s: Sheet) -> pd.DataFrame:
         duration = s.duration("duration_hms")
     else:
         duration = s.duration("duration_ms", number_unit="ms")
-    status = text_values(s.column("call_status"))
-    not_done = np.isin(np.array([normalize_header(x) if x else "" for x in status], dtype=object),
-                       list(_CALL_NOT_DONE))
+    not_done = np.isin(s.loose("call_status"), list(_CALL_NOT_DONE))
     return _activity(s, "call", s.text("subject"), duration, ~not_done)
 
 
@@ -166,9 +164,8 @@ EMAIL_SIGNATURE = (("Record ID", "Activity ID", "Engagement ID"),
 
 def read_emails(s: Sheet) -> pd.DataFrame:
     """HubSpot emails export."""
-    status = text_values(s.column("send_status"))
-    failed = np.isin(np.array([normalize_header(x) if x else "" for x in status], dtype=object),
-                     ["failed", "bounced", "scheduled", "canceled", "cancelled"])
+    failed = np.isin(s.loose("send_status"), ["failed", "bounced", "scheduled", "canceled",
+                                             "cancelled"])
     return _activity(s, "email", s.text("subject"), np.full(s.n, np.nan), ~failed)
 
 
@@ -202,8 +199,7 @@ def read_meetings(s: Sheet) -> pd.DataFrame:
     s.reject(np.isnat(date), "activity_date", "a date is required")
     duration = (end - start).astype("timedelta64[s]").astype("float64")
     duration[np.isnat(end) | np.isnat(start) | (duration < 0)] = np.nan
-    outcome = np.array([normalize_header(x) if x else "" for x in
-                        text_values(s.column("outcome"))], dtype=object)
+    outcome = s.loose("outcome")
     cancelled = np.isin(outcome, list(_MEETING_NOT_DONE))
     tomorrow = np.datetime64(clock.today(), "D") + np.timedelta64(1, "D")
     future = np.isin(outcome, ["scheduled", ""]) & (date >= tomorrow)

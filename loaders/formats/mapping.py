@@ -30,6 +30,7 @@ from loaders.formats.common import activity_kind, content_ids
 from loaders.parsing import (
     LoadError,
     day_first_from_format,
+    map_distinct,
     map_values,
     normalize_header,
     text_values,
@@ -68,6 +69,7 @@ class MappedFormat(Format):
     decimal: str | None = None
     probability_scale: str | None = None
     duration_unit: str = "s"
+    duration_clock: str = "mm:ss"
     salesforce_ids: bool = False
     stages: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
@@ -136,12 +138,15 @@ def mapping_from_dict(spec: dict, *, where: str = "mapping", name: str = "mappin
     unit = spec.get("duration_unit", "s")
     if unit not in ("s", "ms", "min"):
         raise LoadError(f"{where}: duration_unit must be \"s\", \"ms\" or \"min\"")
+    clock_style = spec.get("duration_clock", "mm:ss")
+    if clock_style not in ("mm:ss", "hh:mm"):
+        raise LoadError(f"{where}: duration_clock must be \"mm:ss\" or \"hh:mm\"")
     stages = {}
     for stage, info in dict(spec.get("stages", {})).items():
         if isinstance(info, str):
             info = {"status": info}
-        status = info.get("status", "open")
-        if status not in schema.STATUSES:
+        status = info.get("status")
+        if status is not None and status not in schema.STATUSES:
             raise LoadError(f"{where}: stages.{stage!r}: status must be one of "
                             f"{', '.join(schema.STATUSES)}")
         order = info.get("order")
@@ -166,6 +171,7 @@ def mapping_from_dict(spec: dict, *, where: str = "mapping", name: str = "mappin
         title=str(spec.get("title", f"the mapping {where}")), fields=tuple(fields),
         reader=_READERS[kind], signature=signature, day_first=day_first,
         decimal=_decimal(spec, where), probability_scale=scale, duration_unit=unit,
+        duration_clock=clock_style,
         salesforce_ids=bool(spec.get("salesforce_ids", False)), stages=stages, values=values,
         constants=constants)
 
@@ -258,12 +264,14 @@ def read_mapped_pipeline(s: Sheet) -> pd.DataFrame:
     if s.has("lost_date"):
         status[~np.isnat(s.date("lost_date", on_bad="blank")) & (status != "won")] = "lost"
     if fmt.stages:
-        keys = np.array([normalize_header(x) if x else "" for x in stage], dtype=object)
-        by_stage = np.array([fmt.stages.get(k, (None, None))[0] for k in keys], dtype=object)
+        def info(x: str) -> tuple:
+            return fmt.stages.get(normalize_header(x), (None, None))
+
+        by_stage = map_distinct(stage, lambda x: info(x)[0])
         has = ~np.equal(by_stage, None)
         status[has] = by_stage[has]
-        orders = np.array([fmt.stages.get(k, (None, None))[1] for k in keys], dtype=object)
-        explicit_order = np.array([np.nan if o is None else float(o) for o in orders])
+        orders = map_distinct(stage, lambda x: info(x)[1])
+        explicit_order = np.where(np.equal(orders, None), np.nan, orders).astype(float)
     else:
         explicit_order = None
     if explicit is not None:
@@ -302,10 +310,8 @@ def read_mapped_activity(s: Sheet) -> pd.DataFrame:
         kind[np.equal(kind, None)] = "other"
     else:
         kind = np.full(s.n, fmt.constants.get("type", "other"), dtype=object)
-    if s.has("duration_seconds"):
-        duration = s.duration("duration_seconds", number_unit=fmt.duration_unit)
-    else:
-        duration = s.duration("duration", number_unit=fmt.duration_unit)
+    name = "duration_seconds" if s.has("duration_seconds") else "duration"
+    duration = s.duration(name, number_unit=fmt.duration_unit, two_part=fmt.duration_clock)
     if s.has("completed"):
         completed = s.bools("completed", on_bad="blank")
         completed = np.where(np.equal(completed, None), True, completed).astype(bool)
@@ -361,13 +367,21 @@ account = ["Deal - Organization", "Organization", "Deal - Organisation"]
 last_activity_date = ["Deal - Last activity date", "Last activity date"]
 next_step = ["Deal - Next activity subject", "Next activity subject"]
 required = ["deal_id", "deal_name", "stage", "status"]
+
+[stages]    # Pipedrive's default pipeline; the Status column says open, won or lost
+"Qualified" = { order = 1 }
+"Contact Made" = { order = 2 }
+"Demo Scheduled" = { order = 3 }
+"Proposal Made" = { order = 4 }
+"Negotiations Started" = { order = 5 }
 """
 
 PIPEDRIVE_ACTIVITIES = """
 title = "a Pipedrive activities export"
 kind = "activity"
 source = "pipedrive"
-duration_unit = "s"
+duration_unit = "min"
+duration_clock = "hh:mm"
 
 [columns]
 activity_id = ["Activity - ID"]

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from loaders.formats.base import F, Format, Sheet, reject_duplicates
 from loaders.parsing import (
@@ -203,8 +204,7 @@ def read_readiness(s: Sheet) -> pd.DataFrame:
         s.warnings.append("no 'Required' column: every program counts as required")
     completed = s.date("completed_date")
     if s.has("status"):
-        status = np.array([normalize_header(x) if x else "" for x in
-                           text_values(s.column("status"))], dtype=object)
+        status = s.loose("status")
         done_no_date = np.isin(status, list(_DONE_STATUS)) & np.isnat(completed)
         s.warn_count(done_no_date, "marked completed but no completion date "
                                    "(left without one)")
@@ -219,12 +219,11 @@ def read_readiness(s: Sheet) -> pd.DataFrame:
 def _scores(s: Sheet) -> np.ndarray:
     if not s.has("score"):
         return np.full(s.n, np.nan)
-    raw = text_values(s.column("score"))
-    stripped = np.array([v.replace("%", "").strip() if v else "" for v in raw], dtype=object)
-    parsed = parse_numbers(stripped.astype(str).tolist())
+    column = s.column("score")
+    parsed = parse_numbers(pc.utf8_trim_whitespace(pc.replace_substring(column, "%", "")))
     values = parsed.values.copy()
     finite = values[~np.isnan(values) & ~s.bad]
-    has_pct = any(v and "%" in v for v in raw)
+    has_pct = bool(pc.any(pc.match_substring(column, "%")).as_py())
     if len(finite) and not has_pct and (finite <= 1).all() and (finite % 1 != 0).any():
         values = values * 100.0
     s.reject(parsed.bad, "score", "expected a score from 0 to 100")

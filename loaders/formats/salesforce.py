@@ -27,6 +27,7 @@ from loaders.parsing import (
     LoadError,
     date_order,
     forecast_categories,
+    map_distinct,
     normalize_header,
     parse_amounts,
     parse_dates,
@@ -372,8 +373,8 @@ def read_field_history(s: Sheet) -> pd.DataFrame:
     """Salesforce "Opportunity Field History" report: one row per field edit."""
     field_text = s.text("field", required=True)
     own = getattr(s.format, "values", {}).get("field", {})
-    canon = np.array([own.get(normalize_header(f), _FIELD_NAMES.get(normalize_header(f)))
-                      if f else None for f in field_text], dtype=object)
+    canon = map_distinct(field_text, lambda f: own.get(normalize_header(f),
+                                                        _FIELD_NAMES.get(normalize_header(f))))
     other = np.equal(canon, None)
     s.warn_count(other & ~np.equal(field_text, None),
                  "events or fields Team Car does not track (such as 'Created.'), skipped")
@@ -462,18 +463,14 @@ TASK_SIGNATURE = (("Id",), ("OwnerId",), ("ActivityDate",),
 
 def _deal_from_what(what: np.ndarray) -> np.ndarray:
     """WhatId when it points at an opportunity (prefix 006), else None."""
-    out = what.copy()
-    mask = ~np.equal(what, None)
-    out[mask] = [w if w.startswith("006") else None for w in what[mask]]
-    return out
+    return map_distinct(what, lambda w: w if w.startswith("006") else None)
 
 
 def _account_for(s: Sheet, what: np.ndarray) -> np.ndarray:
     account = _accounts(s) if s.has("account_id") else np.full(s.n, None, dtype=object)
     from_what = ~np.equal(what, None) & np.equal(account, None)
     if from_what.any():
-        acc_what = what.copy()
-        acc_what[from_what] = [w if w.startswith("001") else None for w in what[from_what]]
+        acc_what = map_distinct(what, lambda w: w if w.startswith("001") else None)
         if s.options.accounts:
             acc_what, _ = lookup_names(acc_what, s.options.accounts)
         account = np.where(from_what, acc_what, account)
@@ -597,15 +594,12 @@ def read_activity_report(s: Sheet) -> pd.DataFrame:
     owner = s.owner("owner")
     date = s.date("activity_date", required=True)
     subject = s.text("subject")
-    activity_type = text_values(s.column("activity_type"))
     kind = activity_type_from_text(text_values(s.column("subtype")),
                                    text_values(s.column("task_type")), subject)
-    is_event = np.isin(np.array([normalize_header(a) if a else "" for a in activity_type]),
-                       ["event", "evento", "evenement", "ereignis"])
+    is_event = np.isin(s.loose("activity_type"), ["event", "evento", "evenement", "ereignis"])
     kind = np.where(is_event & (kind == "other"), "meeting", kind)
-    status = text_values(s.column("status"))
-    open_status = np.isin(np.array([normalize_header(x) if x else "" for x in status]),
-                          ["notstarted", "inprogress", "waitingonsomeoneelse", "deferred", "open"])
+    open_status = np.isin(s.loose("status"), ["notstarted", "inprogress", "waitingonsomeoneelse",
+                                             "deferred", "open"])
     completed = ~open_status
     if s.has("activity_id"):
         activity_id = s.ids("activity_id", required=True)
