@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard import catalog, ids, live, urls
 from loaders import clock
@@ -95,7 +95,6 @@ def _team_options(selected: str | None) -> list[dict]:
 
 
 @callback(
-    Output(ids.SHELL_URL, "search"),
     Output(ids.SHELL_CANONICAL, "data"),
     Output(ids.SHELL_QUARTER, "value"),
     Output(ids.SHELL_QUARTER, "options"),
@@ -105,34 +104,47 @@ def _team_options(selected: str | None) -> list[dict]:
     *(Output(nav_id, "active") for _, _, nav_id in NAV),
     Input(ids.SHELL_URL, "search"),
     Input(ids.SHELL_URL, "pathname"),
-    Input(ids.SHELL_QUARTER, "value"),
-    Input(ids.SHELL_TEAM, "value"),
 )
-def sync_url(search, pathname, quarter, team):
-    """Keep the pickers and the URL in step, both ways.
+def sync_url(search, pathname):
+    """The URL sets the pickers and the nav links (which carry the shared state).
 
-    A picker change writes the URL (and starts the view over at its first page); a URL change
-    (a link, back/forward, a page's own controls) sets the pickers. The nav links carry the
-    shared state, and the canonical query goes to the address bar without a history entry.
+    The full query (defaults made explicit) goes to the address bar without a history entry.
     """
-    keep = [no_update] * (4 + 2 * len(NAV))
-    if ctx.triggered_id in (ids.SHELL_QUARTER, ids.SHELL_TEAM):
-        changes = {"page": None}
-        if ctx.triggered_id == ids.SHELL_QUARTER:
-            changes.update(quarter=quarter, as_of=None, since=None)
-        else:
-            changes.update(team=None if team in (None, urls.ALL_TEAMS) else team, lanes=None,
-                           q=None)
-        return [urls.merge(search, **changes), no_update, *keep]
     query = urls.parse(search)
     state = urls.resolve(query)
     full = urls.canonical(query)
     shared = urls.carry(full)
-    hrefs = [path + shared for _, path, _ in NAV]
     path = pathname or "/"
+    hrefs = [p + shared for _, p, _ in NAV]
     active = [(p == "/" and path == "/") or (p != "/" and path.startswith(p)) for _, p, _ in NAV]
-    return [no_update, {"search": full}, state.quarter, urls.quarter_options(state.quarter),
+    return [{"search": full}, state.quarter, urls.quarter_options(state.quarter),
             state.team or urls.ALL_TEAMS, _team_options(state.team), *hrefs, *active]
+
+
+@callback(
+    Output(ids.SHELL_URL, "href"),
+    Input(ids.SHELL_QUARTER, "value"),
+    Input(ids.SHELL_TEAM, "value"),
+    State(ids.SHELL_URL, "search"),
+    State(ids.SHELL_URL, "pathname"),
+    prevent_initial_call=True,
+)
+def pick(quarter, team, search, pathname):
+    """A picker change writes the URL (the view starts over at its first page).
+
+    The pickers are also set from the URL (``sync_url``); then they agree with it and nothing
+    is written, so following a link never adds a history entry of its own.
+    """
+    state = urls.resolve(urls.parse(search))
+    team = None if team in (None, "", urls.ALL_TEAMS) else team
+    if not quarter or (quarter == state.quarter and team == state.team):
+        return no_update
+    changes: dict = {"quarter": quarter, "team": team, "page": None}
+    if quarter != state.quarter:
+        changes.update(as_of=None, since=None)
+    if team != state.team:
+        changes.update(lanes=None, q=None)
+    return (pathname or "/") + urls.merge(search, **changes)
 
 
 # The address bar shows the full state; replaceState adds no history entry and starts no

@@ -46,6 +46,13 @@ def merge(search: str | None, **changes: object) -> str:
     return build(params)
 
 
+def search_of(canonical: dict | str | None) -> str:
+    """The query string the shell last put in the address bar (its canonical store's data)."""
+    if isinstance(canonical, dict):
+        return str(canonical.get("search") or "")
+    return canonical or ""
+
+
 def carry(search: str | None) -> str:
     """The part of ``search`` that travels to another view (quarter, team, as_of)."""
     params = parse(search)

@@ -48,7 +48,7 @@ OPTIONAL_DEAL_COLUMNS = ("push_count", "last_activity_date", "close_date_since",
 
 DEAL_HOVER = ("<b>%{customdata[3]}</b><br>%{customdata[4]}<br>"
               "Amount <b>%{customdata[5]}</b><br>Stage %{customdata[6]} · %{customdata[7]}<br>"
-              "Close %{customdata[8]} · pushed %{customdata[9]}×<br>"
+              "Close %{customdata[8]} · %{customdata[9]}<br>"
               "Last activity %{customdata[10]}%{customdata[11]}<br>"
               "<i>%{customdata[12]} · click for details</i><extra></extra>")
 GROUP_HOVER = ("<b>%{customdata[2]}</b> · %{customdata[3]}<br>%{customdata[4]}<br>"
@@ -168,7 +168,7 @@ def deal_customdata(df: pd.DataFrame, since: dt.date | None) -> np.ndarray:
         df["deal_id"].astype("object").to_numpy(), _text(df["deal_name"]).to_numpy(),
         _text(df["account"]).to_numpy(), amount_text.to_numpy(), _text(df["stage"]).to_numpy(),
         cat_text.to_numpy(), close_text.to_numpy(dtype=object),
-        pushes.astype(str).to_numpy(dtype=object),
+        np.where(pushes > 0, "pushed " + pushes.astype(str) + "×", "never pushed").astype(object),
         _dates(_column(df, "last_activity_date")).to_numpy(dtype=object),
         np.asarray(move_text, dtype=object), ("Rider " + _text(df["lane"])).to_numpy(),
     ]
@@ -406,7 +406,8 @@ def _deal_traces(d: pd.DataFrame, lane_row: dict, start: dt.date, days: int,
                       symbol=s.KIND_SYMBOL[kind], opacity=0.9)
         if kind == "lost":
             # Lost deals matter less than open ones: drawn light, so they do not crowd the road.
-            marker.update(opacity=0.5, line=dict(color=s.KIND_COLOUR[kind], width=1.5))
+            marker.update(opacity=0.5, size=k["_size"].to_numpy() * 0.7,
+                          line=dict(color=s.KIND_COLOUR[kind], width=1.5))
         else:
             due = (k["past_due"].fillna(False).astype(bool).to_numpy() if "past_due" in k
                    else np.zeros(len(k), dtype=bool))

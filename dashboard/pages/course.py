@@ -194,6 +194,11 @@ def render(state_data, version):
                          html.Code("teamcar load"), " or try another quarter."], color="info")
         return (title, subtitle, msg, None, blank_figure(60), blank_figure(60), 1,
                 "lane-pager mb-0 d-none", "", no_update, no_update)
+    msg = None
+    if model.deals.empty and not model.team.get("quota"):
+        msg = dbc.Alert([html.B("Nothing on this course yet. "),
+                         f"No deals close in {state.quarter} and no quotas are loaded for it."],
+                        color="info")
     page = cm.course_page(engine, model, state, scope)
     strip = make_team_strip(model.team, pace=model.pace, movement=model.moved or None,
                             since=model.since, label=state.team or "Team")
@@ -206,7 +211,7 @@ def render(state_data, version):
         group_by_team=page.view == "reps", largest_amount=page.largest,
         quarter_name=model.quarter.name)
     pager_class = "lane-pager mb-0" + ("" if page.pages > 1 else " d-none")
-    return (title, subtitle, None, strip, peloton, course, page.pages, pager_class,
+    return (title, subtitle, msg, strip, peloton, course, page.pages, pager_class,
             _lanes_info(page, model, state), page.view, page.view)
 
 
@@ -218,12 +223,13 @@ def render(state_data, version):
     Input(ids.COURSE_PAGER, "active_page"),
     State(ids.COURSE_STATE, "data"),
     State(ids.COURSE_VIEW, "data"),
-    State(ids.SHELL_URL, "search"),
+    State(ids.SHELL_CANONICAL, "data"),
     prevent_initial_call=True,
 )
-def controls_to_url(since, lanes, text, page, state_data, shown_view, search):
+def controls_to_url(since, lanes, text, page, state_data, shown_view, canonical):
     """The page's controls write the URL; the router redraws the page from it."""
     state = urls.ViewState.from_dict(state_data)
+    search = urls.search_of(canonical)
     trigger = ctx.triggered_id
     if trigger == ids.COURSE_SINCE and since and since != state.since:
         return urls.merge(search, since=since)
@@ -240,11 +246,12 @@ def controls_to_url(since, lanes, text, page, state_data, shown_view, search):
     Output(ids.COURSE_URL, "href"),
     Input(ids.COURSE_MAP, "clickData"),
     Input(ids.COURSE_PELOTON, "clickData"),
-    State(ids.SHELL_URL, "search"),
+    State(ids.SHELL_CANONICAL, "data"),
     prevent_initial_call=True,
 )
-def follow_click(map_click, peloton_click, search):
+def follow_click(map_click, peloton_click, canonical):
     """A rider's status (or a peloton marker) opens the rider; a team lane opens its riders."""
+    search = urls.search_of(canonical)
     click = map_click if ctx.triggered_id == ids.COURSE_MAP else peloton_click
     point = _point(click)
     if not point:
@@ -272,11 +279,12 @@ def _point(click) -> list | None:
     Output(ids.COURSE_DEAL_RIDER, "href"),
     Input(ids.COURSE_MAP, "clickData"),
     State(ids.COURSE_STATE, "data"),
-    State(ids.SHELL_URL, "search"),
+    State(ids.SHELL_CANONICAL, "data"),
     prevent_initial_call=True,
 )
-def open_deal(click, state_data, search):
+def open_deal(click, state_data, canonical):
     """A deal's details: its fields as of the map's day and its snapshot-by-snapshot trail."""
+    search = urls.search_of(canonical)
     point = _point(click)
     if not point or point[0] != "deal" or len(point) < 3:
         return no_update, no_update, no_update, no_update

@@ -97,11 +97,11 @@ def render_rider(data, version):
     Output(ids.RIDER_URL, "href"),
     Input(ids.RIDER_PICK, "value"),
     State(ids.RIDER_STATE, "data"),
-    State(ids.SHELL_URL, "search"),
+    State(ids.SHELL_CANONICAL, "data"),
     prevent_initial_call=True,
 )
-def pick_rider(value, data, search):
+def pick_rider(value, data, canonical):
     """Choosing a rider opens their page."""
     if not value or value == (data or {}).get("rep"):
         return no_update
-    return urls.rider_path(value, search)
+    return urls.rider_path(value, urls.search_of(canonical))

@@ -13,7 +13,7 @@ import sys
 
 import pandas as pd
 import pytest
-from dash import no_update
+from dash import html, no_update
 
 from dashboard import cache, ids, urls
 from dashboard.figures import style
@@ -157,7 +157,7 @@ def test_an_earlier_quarter_is_seen_from_its_end(store, pages):
 def test_nothing_to_show_says_so(store, pages):
     _, course, _ = pages
     out = render(course, store, quarter="2020-Q1")
-    assert out["message"] is not None and out["map"].layout.height == 60
+    assert "Nothing on this course yet. " in strip_texts(out["message"])
 
 
 def test_render_waits_for_the_first_version_check(store, pages):
@@ -192,7 +192,7 @@ def test_controls_write_the_url(pages):
         context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{trigger}.value",
                                                            "value": None}]))
         return course.controls_to_url(args["since"], args["lanes"], args["text"], args["page"],
-                                      st, "reps", search)
+                                      st, "reps", {"search": search})
 
     assert call(ids.COURSE_SINCE, since="2026-11-08") == \
         "?quarter=2026-Q4&page=2&since=2026-11-08"
@@ -211,6 +211,7 @@ def test_clicks_follow_riders_and_teams(pages):
                                                        "value": None}]))
     search = "?quarter=2026-Q4&team=East&page=2"
     rider = {"points": [{"customdata": ["rider", "Zoë <b>O'Neil</b>"]}]}
+    search = {"search": search}
     assert course.follow_click(rider, None, search) == \
         "/rider/Zo%C3%AB%20%3Cb%3EO%27Neil%3C%2Fb%3E?quarter=2026-Q4&team=East"
     team = {"points": [{"customdata": ["team", "West"]}]}
@@ -226,7 +227,7 @@ def test_a_deal_click_opens_its_details(store, pages):
     flags = summary.flags
     deal = flags[flags["in_quarter"] & (flags["status"] == "open")].iloc[0]
     click = {"points": [{"customdata": ["deal", deal["source"], deal["deal_id"]]}]}
-    is_open, title, body, href = course.open_deal(click, state(), "?quarter=2026-Q4")
+    is_open, title, body, href = course.open_deal(click, state(), {"search": "?quarter=2026-Q4"})
     assert is_open is True
     assert title == str(deal["deal_name"])
     words = strip_texts(body)
@@ -252,35 +253,28 @@ def test_rider_page(store, pages):
     sub, msg, fig, _ = rider.render_rider({"rep": "Nobody Here", "view": state()}, version(store))
     assert msg is not None and fig is no_update
     assert rider.layout() is not None          # Dash calls it bare
-    assert rider.pick_rider("Ann Lee", {"rep": None}, "?quarter=2026-Q4&page=3") == \
+    assert rider.pick_rider("Ann Lee", {"rep": None}, {"search": "?quarter=2026-Q4&page=3"}) == \
         "/rider/Ann%20Lee?quarter=2026-Q4"
 
 
 def test_shell_keeps_pickers_and_url_in_step(store, pages):
-    from dash._callback_context import context_value
-    from dash._utils import AttributeDict
-
     from dashboard import app as shell
 
-    def call(trigger, search, quarter=None, team=None, path="/"):
-        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{trigger}.value",
-                                                           "value": None}]))
-        return shell.sync_url(search, path, quarter, team)
-
-    out = call(ids.SHELL_URL, "?team=East&page=2")
-    assert out[0] is no_update
-    assert out[1] == {"search": "?quarter=2026-Q4&team=East&page=2"}
-    assert out[2] == "2026-Q4" and out[4] == "East"
-    hrefs = out[6:10]
-    assert hrefs == ["/?quarter=2026-Q4&team=East", "/review?quarter=2026-Q4&team=East",
-                     "/rider?quarter=2026-Q4&team=East", "/data?quarter=2026-Q4&team=East"]
-    assert out[10:14] == [True, False, False, False]
-    picked = call(ids.SHELL_QUARTER, "?quarter=2026-Q4&team=East&page=2&since=2026-11-01",
-                  quarter="2026-Q3", team="East")
-    assert picked[0] == "?quarter=2026-Q3&team=East"
-    picked = call(ids.SHELL_TEAM, "?quarter=2026-Q4&team=East", quarter="2026-Q4",
-                  team=urls.ALL_TEAMS)
-    assert picked[0] == "?quarter=2026-Q4"
+    out = shell.sync_url("?team=East&page=2", "/")
+    assert out[0] == {"search": "?quarter=2026-Q4&team=East&page=2"}
+    assert out[1] == "2026-Q4" and out[3] == "East"
+    assert out[5:9] == ["/?quarter=2026-Q4&team=East", "/review?quarter=2026-Q4&team=East",
+                        "/rider?quarter=2026-Q4&team=East", "/data?quarter=2026-Q4&team=East"]
+    assert out[9:13] == [True, False, False, False]
+    assert shell.sync_url("", "/rider/Ann%20Lee")[9:13] == [False, False, True, False]
+    # Pickers set from the URL agree with it: nothing is written.
+    assert shell.pick("2026-Q4", "East", "?team=East&page=2", "/") is no_update
+    assert shell.pick("2026-Q4", urls.ALL_TEAMS, "", "/") is no_update
+    # A picker change writes the URL and starts the view over.
+    assert shell.pick("2026-Q3", "East", "?quarter=2026-Q4&team=East&page=2&since=2026-11-01",
+                      "/") == "/?quarter=2026-Q3&team=East"
+    assert shell.pick("2026-Q4", urls.ALL_TEAMS, "?quarter=2026-Q4&team=East&q=ann",
+                      "/rider/Ann") == "/rider/Ann?quarter=2026-Q4"
 
 
 def test_live_check_answers_no_update_until_new_data(store, pages):
@@ -290,7 +284,7 @@ def test_live_check_answers_no_update_until_new_data(store, pages):
     assert shell.poll_data_version(5, known) == (no_update, no_update, no_update)
     new, children, tone = shell.poll_data_version(0, None)
     assert new == known and tone.startswith("freshness tone-")
-    assert "Data as of" in strip_texts(children)[0]
+    assert strip_texts(html.Div(children))[0] == "Data as of 22 Nov 2026"
 
 
 def test_new_data_redraws_with_the_new_version(demo_store, tmp_path, monkeypatch, pages):

@@ -171,7 +171,7 @@ def test_hover_text_is_escaped_and_ids_stay_raw():
     assert custom[4] == "Evil &amp; Co"
     assert custom[5] == "25,000"
     assert custom[8] == "1 Dec 2026"
-    assert custom[9] == "2"
+    assert custom[9] == "pushed 2×"
     assert "pushed from 15 Nov 2026" in custom[11]
     won = trace(fig, "Won").customdata[0]
     assert won[2] == "D<3>"                         # raw: the click handler looks it up
