@@ -214,6 +214,7 @@ def _to_utf8(data: bytes, name: str, forced: str | None) -> tuple[bytes, int, st
         except (UnicodeDecodeError, LookupError) as exc:
             raise LoadError(f"{name}: cannot be read as {forced} ({exc})") from None
     if data.startswith(b"\xef\xbb\xbf"):
+        _refuse_binary(data[3:8195], name)
         return data, 3, "utf-8-sig"
     for bom, enc in _BOMS:
         if data.startswith(bom):
@@ -226,11 +227,7 @@ def _to_utf8(data: bytes, name: str, forced: str | None) -> tuple[bytes, int, st
                 raise LoadError(f"{name}: is a binary file, not a CSV or XLSX export")
             return text.encode("utf-8"), 0, enc
     head = data[:8192]
-    if b"\x00" in head:
-        raise LoadError(f"{name}: is a binary file, not a CSV or XLSX export")
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
-    if controls > max(2, len(head) // 100):
-        raise LoadError(f"{name}: is a binary file, not a CSV or XLSX export")
+    _refuse_binary(head, name)
     if head.lstrip()[:5].lower() in (b"<html", b"<!doc", b"<?xml", b"<tabl"):
         raise LoadError(f"{name}: is an HTML/XML document (a report saved as 'Excel' from Salesforce "
                         "Classic?); export it as CSV or XLSX")
@@ -242,6 +239,13 @@ def _to_utf8(data: bytes, name: str, forced: str | None) -> tuple[bytes, int, st
         recoded, enc = _transcode(data, name)
         return recoded, 0, enc
     return data, 0, "utf-8"
+
+
+def _refuse_binary(head: bytes, name: str) -> None:
+    """A NUL byte or many control characters early on: not a text export."""
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    if b"\x00" in head or controls > max(2, len(head) // 100):
+        raise LoadError(f"{name}: is a binary file, not a CSV or XLSX export")
 
 
 def _transcode(data: bytes, name: str, start: int = 0) -> tuple[bytes, str]:

@@ -465,3 +465,9 @@ def test_zip_of_csvs_points_to_bundles():
 def test_missing_file():
     with pytest.raises(LoadError, match="cannot be read"):
         read_table("/nonexistent/file.csv")
+
+
+def test_binary_after_a_bom_is_still_binary():
+    data = codecs.BOM_UTF8 + f"{HEADER}\n".encode() + b"\x00\x01\x02garbage\xff" * 50
+    with pytest.raises(LoadError, match="binary"):
+        table(data)
