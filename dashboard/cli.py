@@ -152,6 +152,9 @@ def _print_outcomes(outcomes) -> None:
                       f"{o.rows_read:,}", f"{o.rows_loaded:,}", f"{o.rows_rejected:,}",
                       str(len(o.warnings)))
     console.print(table)
+    tally = {status: sum(o.status == status for o in outcomes)
+             for status in ("loaded", "unchanged", "failed")}
+    console.print(", ".join(f"{n} {status}" for status, n in tally.items()) + ".")
     for o in outcomes:
         if o.status == "failed":
             err.print(f"[red]error[/] {o.message}")
