@@ -115,6 +115,7 @@ class RawTable:
     matched: bool = True
     problems: dict[int, str] = field(default_factory=dict)
     skipped_lines: int = 0
+    parser: str = "arrow"      # arrow (fast path), python (careful reader) or xlsx
 
     def __len__(self) -> int:
         return len(self.line_numbers)
@@ -138,7 +139,7 @@ class RawTable:
             encoding=self.encoding, delimiter=self.delimiter, sheet=self.sheet,
             matched=self.matched,
             problems={remap[k]: v for k, v in self.problems.items() if k in remap},
-            skipped_lines=self.skipped_lines + int(len(keep) - len(idx)))
+            skipped_lines=self.skipped_lines + int(len(keep) - len(idx)), parser=self.parser)
 
 
 def read_table(path: Path | str, *, match_header: HeaderMatcher | None = None,
@@ -322,13 +323,13 @@ def _footer_start(data: bytes, start: int, end: int, delimiter: str, ncols: int
     tail_start = max(start, end - 64 * 1024)
     tail = data[tail_start:end]
     parts = tail.split(b"\n")
+    pos = len(tail)
     if parts and not parts[-1].strip():
-        parts.pop()  # what follows the last newline
+        pos -= len(parts.pop()) + 1  # what follows the last newline, and that newline
         if tail_start == start and not parts:
             return end, 0
     # parts[0] may be a partial line: never classify it.
     offsets = []
-    pos = len(tail)
     for part in reversed(parts[1:] if tail_start > start else parts):
         pos -= len(part)
         offsets.append((pos, part))
@@ -379,9 +380,11 @@ def _read_csv_bytes(data: bytes, name: str, encoding: str,
         return _read_csv_bytes(recoded, name, enc, match_header)
     columns: list[pa.Array]
     problems: dict[int, str] = {}
+    parser = "arrow"
     if table is not None:
         columns, line_numbers = table[0], first_line + table[1]
     else:
+        parser = "python"
         try:
             text = data[body_start:body_end].decode("utf-8")
         except UnicodeDecodeError:
@@ -392,7 +395,8 @@ def _read_csv_bytes(data: bytes, name: str, encoding: str,
         columns, line_numbers, problems = _parse_with_python(text, ncols, delim, name, first_line)
     raw = RawTable(name=name, header=header, columns=columns, line_numbers=line_numbers,
                    header_line=header_line, encoding=encoding, delimiter=delim,
-                   matched=matched, problems=problems, skipped_lines=hidx + footer_lines)
+                   matched=matched, problems=problems, skipped_lines=hidx + footer_lines,
+                   parser=parser)
     return _drop_junk_rows(raw)
 
 
@@ -600,7 +604,7 @@ def _read_xlsx(data: bytes, name: str, match_header: HeaderMatcher | None) -> Ra
     raw = RawTable(name=name, header=header, columns=columns,
                    line_numbers=np.asarray(lines, dtype=np.int64), header_line=hidx + 1,
                    encoding=None, delimiter=None, sheet=ws.title, matched=matched,
-                   skipped_lines=hidx)
+                   skipped_lines=hidx, parser="xlsx")
     return _drop_junk_rows(raw)
 
 

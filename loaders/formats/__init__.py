@@ -211,7 +211,7 @@ def read_export(path: Path, *, format: str | None = None, kind: str | None = Non
     extra = dict(sheet.extra)
     extra.update({"encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet,
                   "header_line": table.header_line, "columns": list(table.header),
-                  "skipped_lines": table.skipped_lines,
+                  "skipped_lines": table.skipped_lines, "parser": table.parser,
                   "dropped": getattr(sheet, "dropped", 0)})
     if progress:
         progress(len(table))

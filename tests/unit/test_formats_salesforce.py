@@ -40,6 +40,7 @@ def test_report_as_formats_md_describes_it():
     assert r.rows_read == 5 and r.rejects == [] and r.warnings == []
     assert r.as_of is None
     assert r.extra["encoding"] == "utf-8-sig" and r.extra["currency"] == "USD"
+    assert r.extra["parser"] == "arrow" and r.extra["skipped_lines"] == 3
     want = expected("pipeline", [
         dict(deal_id="006Hp00001AbCdEIAV", deal_name="Northwind - Platform Expansion",
              account="Northwind Traders", owner="Dana Whitfield", stage="Negotiation/Review",

@@ -367,6 +367,21 @@ def test_titles_above_and_footer_below_are_skipped():
     assert t.header_line == 5
     assert cells(t) == [["Ada", "Deal A", "Won", "1/2/2026"]]
     assert t.line_numbers.tolist() == [6]
+    assert t.parser == "arrow"          # junk around the table keeps the fast path
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+@pytest.mark.parametrize("final_newline", [True, False])
+def test_footer_leaves_exactly_the_table_for_the_fast_path(ending, final_newline):
+    lines = [HEADER, "Ada,A,Won,1/2/2026", "Bob,B,Lost,1/3/2026", "",
+             '"Confidential Information - Do Not Distribute"',
+             '"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."']
+    text = ending.join(lines) + (ending if final_newline else "")
+    t = table(text.encode())
+    assert cells(t) == [["Ada", "A", "Won", "1/2/2026"], ["Bob", "B", "Lost", "1/3/2026"]]
+    assert t.line_numbers.tolist() == [2, 3]
+    assert t.parser == "arrow"
+    assert t.skipped_lines == 3
 
 
 def test_report_name_below_the_table_after_a_blank_line():
@@ -381,6 +396,7 @@ def test_quoted_line_breaks_keep_physical_line_numbers():
     t = table(data)
     assert cells(t)[0][1] == "Deal\nwith two\nbreaks"
     assert t.line_numbers.tolist() == [2, 5]
+    assert t.parser == "arrow"
 
 
 def test_blank_lines_between_rows_keep_line_numbers():
