@@ -150,6 +150,9 @@ def compute_summary(engine: Engine, quarter: str | Quarter, as_of: dt.date | str
     ready = readiness(riders, events, counts, figures[["open_deals", "hygiene_ok_deals"]], as_of,
                       config.readiness_weights)
     figures = figures.join(ready)
+    # Owners off the roster ("Unassigned" included) are not riders with a form to measure.
+    off_roster = riders.set_index("rep")["team"].isna().reindex(figures.index).fillna(False)
+    figures.loc[off_roster.to_numpy(), ["readiness_index", "readiness_band"]] = None
     figures["rank"] = rank_reps(figures)
 
     movement = waterfall = by_rep = None
