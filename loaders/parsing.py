@@ -711,6 +711,23 @@ _SF_ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", dtype=np.uint8
 SALESFORCE_EMPTY_IDS = frozenset({"000000000000000AAA", "000000000000000"})
 
 
+def _with_checksums(short: pa.StringArray) -> pa.StringArray:
+    """15-character ids (all exactly 15 ASCII characters) with their 3-character suffix added."""
+    short = pa.concat_arrays([short]) if short.offset else short
+    offsets = np.frombuffer(short.buffers()[1], dtype=np.int32)[:len(short) + 1]
+    raw = np.frombuffer(short.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    raw = raw.reshape(-1, 15)
+    upper = ((raw >= 65) & (raw <= 90)).reshape(-1, 3, 5)
+    # bit j of each 5-character chunk says whether its j-th character is upper case
+    bits = np.packbits(upper, axis=2, bitorder="little")[:, :, 0]
+    out = np.empty((len(short), 18), dtype=np.uint8)
+    out[:, :15] = raw
+    out[:, 15:] = _SF_ALPHABET[bits]
+    new_offsets = np.arange(0, 18 * (len(short) + 1), 18, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(short), pa.py_buffer(new_offsets),
+                                       pa.py_buffer(out.ravel()))
+
+
 def salesforce_ids(column: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.ndarray:
     """Salesforce ids as 18-character text; empty cells and ``000000000000000AAA`` become None.
 
@@ -719,22 +736,17 @@ def salesforce_ids(column: pa.Array | pa.ChunkedArray | Sequence[str | None]) ->
     """
     d = Distinct.of(column)
     values = d.values
-    short_mask = _np_bool(pc.match_substring_regex(values, r"^[A-Za-z0-9]{15}$"))
-    if short_mask.any():
-        short = values.filter(pa.array(short_mask))
-        offsets = np.frombuffer(short.buffers()[1], dtype=np.int32)[
-            short.offset:short.offset + len(short) + 1]
-        raw = np.frombuffer(short.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-        raw = raw.reshape(-1, 15)
-        upper = ((raw >= 65) & (raw <= 90)).reshape(-1, 3, 5)
-        bits = (upper * np.array([1, 2, 4, 8, 16], dtype=np.uint8)).sum(axis=2)
-        letters = np.ascontiguousarray(_SF_ALPHABET[bits])
-        suffix = pa.array(letters.view("S3").ravel(), pa.binary(3)).cast(pa.string())
-        values = pc.replace_with_mask(values, pa.array(short_mask),
-                                      pc.binary_join_element_wise(short, suffix, ""))
+    short_mask = (pc.utf8_length(values).to_numpy(zero_copy_only=False) == 15) & _np_bool(
+        pc.utf8_is_alnum(values)) & _np_bool(pc.string_is_ascii(values))
+    if short_mask.all() and len(values):
+        values = _with_checksums(values)
+    elif short_mask.any():
+        mask = pa.array(short_mask)
+        values = pc.replace_with_mask(values, mask, _with_checksums(values.filter(mask)))
     empty = pc.or_(pc.equal(pc.utf8_length(values), 0),
                    pc.is_in(values, pa.array(sorted(SALESFORCE_EMPTY_IDS))))
-    values = pc.if_else(empty, None, values)
+    if pc.any(empty).as_py():
+        values = pc.if_else(empty, None, values)
     per = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
     return d.spread(per)
 

@@ -23,12 +23,12 @@ from loaders import schema
 from loaders.identity import name_key
 from loaders.parsing import (
     DateOrder,
+    Distinct,
     LoadError,
     Parsed,
     RawTable,
     date_order,
     forecast_categories,
-    map_distinct,
     map_values,
     normalize_header,
     parse_amounts,
@@ -186,6 +186,7 @@ class Sheet:
         self._columns: dict[str, list[int]] = {}
         self._fields = {f.name: f for f in fmt.fields}
         self._day_first: dict[str, bool | None] | None = None
+        self._distinct: dict[str, Distinct] = {}
         self._resolve()
         for index, problem in table.problems.items():
             mask = np.zeros(self.n, dtype=bool)
@@ -240,6 +241,12 @@ class Sheet:
             col = pc.if_else(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(col)), 0), other, col)
         return col
 
+    def distinct(self, name: str) -> Distinct:
+        """Field ``name``'s column split into distinct values (computed once per field)."""
+        if name not in self._distinct:
+            self._distinct[name] = Distinct.of(self.column(name))
+        return self._distinct[name]
+
     # -- rejects -------------------------------------------------------------------------
 
     def _add_reject(self, mask: np.ndarray, column: str | None, expected: str,
@@ -290,20 +297,55 @@ class Sheet:
 
     def text(self, name: str, *, required: bool = False) -> np.ndarray:
         """Trimmed text, None when empty; ``required`` rejects rows with an empty cell."""
-        values = text_values(self.column(name))
+        values = text_values(self.distinct(name))
         if required and self.has(name):
             self.reject(np.equal(values, None), name, "a value is required")
         return values
 
     def loose(self, name: str) -> np.ndarray:
         """Field ``name``'s values compared loosely (``normalize_header``): ``""`` when empty."""
-        values = map_values(self.column(name), normalize_header)
+        values = map_values(self.distinct(name), normalize_header)
         values[np.equal(values, None)] = ""
         return values
 
+    def per_value(self, name: str, fn, dtype=object) -> np.ndarray:
+        """``fn`` of each row's trimmed text (``""`` when empty), computed once per distinct value.
+
+        Meant for columns with few distinct values (stages, statuses, flags, types).
+        """
+        d = self.distinct(name)
+        per = np.array([fn(v) for v in d.values.to_pylist()], dtype=dtype)
+        if len(per) == 0:
+            return np.zeros(self.n, dtype=dtype)
+        return d.spread(per)
+
+    def flag(self, name: str, words: Sequence[str]) -> np.ndarray:
+        """Rows whose value is one of ``words`` (compared loosely, like headers)."""
+        if not self.has(name):
+            return np.zeros(self.n, dtype=bool)
+        wanted = {normalize_header(w) for w in words}
+        return self.per_value(name, lambda v: normalize_header(v) in wanted, bool)
+
+    def truth(self, name: str, *, on_bad: str = "reject") -> np.ndarray:
+        """Yes/no column as int8: 1 true, 0 false, -1 empty or missing column."""
+        if not self.has(name):
+            return np.full(self.n, -1, dtype=np.int8)
+        d = self.distinct(name)
+        parsed = parse_bools(d.values)          # one verdict per distinct value
+        codes = np.full(len(parsed.values), -1, dtype=np.int8)
+        codes[parsed.values == True] = 1  # noqa: E712 - object array of True/False/None
+        codes[parsed.values == False] = 0  # noqa: E712
+        bad = d.spread(parsed.bad) if len(codes) else np.zeros(self.n, dtype=bool)
+        expected = "expected true/false, yes/no or 1/0"
+        if on_bad == "reject":
+            self.reject(bad, name, expected)
+        else:
+            self.warn_count(bad, f"unreadable {self.header(name)!r} left empty ({expected})")
+        return d.spread(codes) if len(codes) else np.full(self.n, -1, dtype=np.int8)
+
     def owner(self, name: str) -> np.ndarray:
         """Owner names; blanks become ``Unassigned`` with a warning count."""
-        values = text_values(self.column(name))
+        values = text_values(self.distinct(name))
         blank = np.equal(values, None)
         if blank.any():
             values = values.copy()
@@ -313,7 +355,7 @@ class Sheet:
 
     def ids(self, name: str, *, required: bool = False) -> np.ndarray:
         """Salesforce-style ids (15 -> 18 characters, the empty sentinel -> None)."""
-        values = salesforce_ids(self.column(name))
+        values = salesforce_ids(self.distinct(name))
         if required and self.has(name):
             self.reject(np.equal(values, None), name, "an id is required")
         return values
@@ -339,14 +381,14 @@ class Sheet:
         differs from the file's main currency are converted with ``Options.rates`` when known,
         else rejected: amounts in different currencies are never summed as one.
         """
-        parsed = parse_amounts(self.column(name), decimal=decimal)
+        parsed = parse_amounts(self.distinct(name), decimal=decimal)
         values = self._apply(name, parsed, required=required, on_bad=on_bad,
                              expected="expected an amount like 1,234.00")
         if not self.has(name):
             return values
         codes = parsed.note["currency"]
         if currency and self.has(currency):
-            explicit = _upper(text_values(self.column(currency)))
+            explicit = map_values(self.distinct(currency), str.upper)
             codes = np.where(np.equal(explicit, None), codes, explicit)
         return self._one_currency(name, values, codes)
 
@@ -376,32 +418,32 @@ class Sheet:
         return values
 
     def number(self, name: str, *, required: bool = False, on_bad: str = "reject") -> np.ndarray:
-        return self._apply(name, parse_numbers(self.column(name)), required=required,
+        return self._apply(name, parse_numbers(self.distinct(name)), required=required,
                            on_bad=on_bad, expected="expected a number")
 
     def probability(self, name: str, *, scale: str | None = None, on_bad: str = "reject"
                     ) -> np.ndarray:
-        parsed = parse_probabilities(self.column(name), scale=scale)
+        parsed = parse_probabilities(self.distinct(name), scale=scale)
         return self._apply(name, parsed, required=False, on_bad=on_bad,
                            expected="expected a probability such as 40 (%) or 0.4")
 
     def bools(self, name: str, *, on_bad: str = "reject") -> np.ndarray:
-        return self._apply(name, parse_bools(self.column(name)), required=False, on_bad=on_bad,
+        return self._apply(name, parse_bools(self.distinct(name)), required=False, on_bad=on_bad,
                            expected="expected true/false, yes/no or 1/0")
 
     def duration(self, name: str, *, number_unit: str = "s", two_part: str = "mm:ss",
                  on_bad: str = "blank") -> np.ndarray:
-        parsed = parse_durations(self.column(name), number_unit=number_unit, two_part=two_part)
+        parsed = parse_durations(self.distinct(name), number_unit=number_unit, two_part=two_part)
         return self._apply(name, parsed,
                            required=False, on_bad=on_bad,
                            expected="expected a duration like 00:12:30 or a number")
 
     def forecast(self, name: str) -> np.ndarray:
-        parsed = forecast_categories(self.column(name))
+        parsed = forecast_categories(self.distinct(name))
         if self.has(name):
             unknown = parsed.bad
             if unknown.any():
-                labels = sorted(set(text_values(self.column(name))[unknown & ~self._bad]) - {None})
+                labels = sorted(set(text_values(self.distinct(name))[unknown & ~self._bad]) - {None})
                 if labels:
                     self.warn_count(unknown, f"forecast category Team Car does not know "
                                              f"({', '.join(map(repr, labels[:5]))}), left empty")
@@ -412,7 +454,7 @@ class Sheet:
         if not self.has(name):
             return np.full(self.n, np.datetime64("NaT"), dtype="datetime64[ns]")
         day_first = self.day_first(name)
-        parsed = parse_dates(self.column(name), day_first=bool(day_first))
+        parsed = parse_dates(self.distinct(name), day_first=bool(day_first))
         shape = _DATE_SHAPES[day_first if self._date_numeric(name) else None]
         return self._apply(name, parsed, required=required, on_bad=on_bad,
                            expected=f"expected a date such as {shape}")
@@ -423,7 +465,7 @@ class Sheet:
         out = {}
         for f in self.format.fields:
             if f.type == "date" and self.has(f.name):
-                out[f.name] = date_order(self.column(f.name))
+                out[f.name] = date_order(self.distinct(f.name))
         return out
 
     def _date_numeric(self, name: str) -> bool:
@@ -499,10 +541,6 @@ class Sheet:
         return schema.conform(df, kind)
 
 
-def _upper(values: np.ndarray) -> np.ndarray:
-    return map_distinct(values, lambda v: v.upper() if isinstance(v, str) else None)
-
-
 # ---------------------------------------------------------------------------------------------
 # Deal rules shared by every pipeline format
 
@@ -523,43 +561,53 @@ def status_from_stage_name(stage: str | None) -> str | None:
     return None
 
 
-def derive_status(stage: np.ndarray, *, is_closed: np.ndarray | None = None,
+STATUS_CODES = np.array(["open", "won", "lost"], dtype=object)
+
+
+def stage_status_code(stage: str | None) -> int:
+    """-1 when the stage name says nothing, else 1 (won) or 2 (lost)."""
+    return {"won": 1, "lost": 2}.get(status_from_stage_name(stage) or "", -1)
+
+
+def derive_status(stage_code: np.ndarray, *, is_closed: np.ndarray | None = None,
                   is_won: np.ndarray | None = None, is_lost: np.ndarray | None = None,
-                  forecast: np.ndarray | None = None, explicit: np.ndarray | None = None
+                  forecast_closed: np.ndarray | None = None, explicit: np.ndarray | None = None
                   ) -> np.ndarray:
     """Each deal's status (``open``/``won``/``lost``).
 
-    Precedence: an explicit status column; closed/won flags (Salesforce ``IsClosed``/``IsWon``,
-    HubSpot ``Is Deal Closed?``/``Is Closed Won``/``Is closed lost``); the stage name; a ``closed``
-    forecast category counts as won. Otherwise open.
+    Args:
+        stage_code: per row, what the stage name says (``stage_status_code``: -1, 1 won, 2 lost).
+        is_closed, is_won, is_lost: flags as ``Sheet.truth`` gives them (1, 0, -1 unknown), or
+            None when the export has no such column (Salesforce ``IsClosed``/``IsWon``, HubSpot
+            ``Is Deal Closed?``/``Is Closed Won``/``Is closed lost``).
+        forecast_closed: rows whose forecast category is ``closed``.
+        explicit: a status column's values (``open``/``won``/``lost`` or None).
+
+    Precedence: the explicit status; the flags; the stage name; a ``closed`` forecast category
+    counts as won. Otherwise open.
     """
-    n = len(stage)
-    by_name = map_distinct(stage, status_from_stage_name)
-    status = np.full(n, "open", dtype=object)
-    named = ~np.equal(by_name, None)
-    status[named] = by_name[named]
-    if forecast is not None:
-        closed_fc = (forecast == "closed") & ~named
-        status[closed_fc] = "won"
+    named = stage_code > 0
+    status = np.where(named, stage_code, 0).astype(np.int8)
+    if forecast_closed is not None:
+        status[forecast_closed & ~named] = 1
     if is_won is not None:
-        won = is_won == True  # noqa: E712 - object array of True/False/None
-        status[won] = "won"
+        won = is_won == 1
+        status[won] = 1
         if is_closed is not None:
-            closed = is_closed == True  # noqa: E712
-            status[closed & ~won] = "lost"
-            status[(is_closed == False) & ~won] = "open"  # noqa: E712
+            status[(is_closed == 1) & ~won] = 2
+            status[(is_closed == 0) & ~won] = 0
         elif is_lost is None:
-            status[(is_won == False) & (status == "won")] = "open"  # noqa: E712
+            status[(is_won == 0) & (status == 1)] = 0
     elif is_closed is not None:
-        closed = is_closed == True  # noqa: E712
-        status[closed & (status == "open")] = "lost"
-        status[(is_closed == False)] = "open"  # noqa: E712
+        status[(is_closed == 1) & (status == 0)] = 2
+        status[is_closed == 0] = 0
     if is_lost is not None:
-        status[(is_lost == True) & (status != "won")] = "lost"  # noqa: E712
+        status[(is_lost == 1) & (status != 1)] = 2
+    out = STATUS_CODES[status]
     if explicit is not None:
         given = ~np.equal(explicit, None)
-        status[given] = explicit[given]
-    return status
+        out[given] = explicit[given]
+    return out
 
 
 def learn_stage_order(stage: np.ndarray, status: np.ndarray, *,
@@ -612,8 +660,12 @@ def fallback_deal_keys(name: np.ndarray, account: np.ndarray, owner: np.ndarray 
 
 def reject_duplicates(sheet: Sheet, keys: np.ndarray, name: str, what: str) -> None:
     """Reject later rows whose key repeats an earlier kept row's."""
+    kept = ~sheet.bad & ~np.equal(keys, None)
+    if kept.all():
+        arr = pa.array(keys, pa.string())
+        if pc.count_distinct(arr).as_py() == len(arr):
+            return
     s = pd.Series(keys, dtype=object)
-    kept = ~sheet.bad & s.notna().to_numpy()
     dup = np.zeros(len(s), dtype=bool)
     sub = s[kept]
     d = sub.duplicated(keep="first")

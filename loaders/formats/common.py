@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
 from loaders.formats.base import Sheet
-from loaders.parsing import map_distinct, normalize_header
+from loaders.parsing import normalize_header
 
 _TYPE_WORDS = {
     "call": "call", "calls": "call", "phonecall": "call", "phone": "call", "callbound": "call",
@@ -29,29 +30,33 @@ def activity_kind(text: str | None) -> str | None:
     return _TYPE_WORDS.get(normalize_header(text))
 
 
-def _kinds(values: np.ndarray | None, n: int) -> np.ndarray:
-    if values is None:
-        return np.full(n, None, dtype=object)
-    return map_distinct(values, activity_kind)
+_KIND_NAMES = np.array([None, "call", "email", "meeting", "other"], dtype=object)
+_KIND_CODE = {None: 0, "call": 1, "email": 2, "meeting": 3, "other": 4}
+_SUBJECT_CALL = re.compile(r"^\s*(call|logged call)\b", re.I)
+_SUBJECT_EMAIL = re.compile(r"^\s*(email|e-mail|mass email)\s*:", re.I)
 
 
-def activity_type_from_text(subtype: np.ndarray | None, type_: np.ndarray | None,
-                            subject: np.ndarray | None, *, default: str = "other") -> np.ndarray:
+def _subject_kind(subject: str) -> str | None:
+    if _SUBJECT_CALL.match(subject):
+        return "call"
+    if _SUBJECT_EMAIL.match(subject):
+        return "email"
+    return None
+
+
+def activity_types(s: Sheet, subtype: str | None, type_: str | None, subject: str | None,
+                   *, default: str = "other") -> np.ndarray:
     """Activity type from Salesforce ``TaskSubtype``, then ``Type``, then a subject that starts
-    with ``Call``/``Email:``; else ``default``."""
-    n = next(len(a) for a in (subtype, type_, subject) if a is not None)
-    out = _kinds(subtype, n)
-    for more in (_kinds(type_, n),):
-        fill = np.equal(out, None)
-        out[fill] = more[fill]
-    if subject is not None:
-        subj = pd.Series(subject, dtype=object).fillna("").str.lower()
-        guess = np.where(subj.str.match(r"^\s*(call|logged call)\b"), "call",
-                         np.where(subj.str.match(r"^\s*(email|e-mail|mass email)\s*:"), "email",
-                                  None))
-        fill = np.equal(out, None)
-        out[fill] = guess[fill]
-    out[np.equal(out, None)] = default
+    with ``Call``/``Email:``; else ``default``. Each rule runs once per distinct value."""
+    code = np.zeros(s.n, dtype=np.int8)
+    rules = [(subtype, activity_kind), (type_, activity_kind), (subject, _subject_kind)]
+    for name, rule in rules:
+        if not name or not s.has(name) or code.all():
+            continue
+        more = s.per_value(name, lambda v, r=rule: _KIND_CODE[r(v) if v else None], np.int8)
+        code = np.where(code == 0, more, code)
+    out = _KIND_NAMES[code]
+    out[code == 0] = default
     return out
 
 

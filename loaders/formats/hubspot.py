@@ -13,6 +13,7 @@ from loaders.formats.base import (
     derive_status,
     learn_stage_order,
     reject_duplicates,
+    stage_status_code,
 )
 from loaders.formats.common import first_of_list
 from loaders.parsing import text_values
@@ -57,11 +58,11 @@ def read_deals(s: Sheet) -> pd.DataFrame:
     stage = s.text("stage", required=True)
     forecast = s.forecast("forecast_category")
     status = derive_status(
-        stage,
-        is_closed=s.bools("is_closed") if s.has("is_closed") else None,
-        is_won=s.bools("is_won") if s.has("is_won") else None,
-        is_lost=s.bools("is_lost") if s.has("is_lost") else None,
-        forecast=forecast)
+        s.per_value("stage", stage_status_code, np.int8),
+        is_closed=s.truth("is_closed") if s.has("is_closed") else None,
+        is_won=s.truth("is_won") if s.has("is_won") else None,
+        is_lost=s.truth("is_lost") if s.has("is_lost") else None,
+        forecast_closed=forecast == "closed")
     account, several = first_of_list(s.text("account"))
     reject_duplicates(s, deal_id, "deal_id", "Record ID")
     if s.has("pipeline"):
@@ -144,7 +145,7 @@ def read_calls(s: Sheet) -> pd.DataFrame:
         duration = s.duration("duration_hms")
     else:
         duration = s.duration("duration_ms", number_unit="ms")
-    not_done = np.isin(s.loose("call_status"), list(_CALL_NOT_DONE))
+    not_done = s.flag("call_status", list(_CALL_NOT_DONE))
     return _activity(s, "call", s.text("subject"), duration, ~not_done)
 
 
@@ -164,8 +165,7 @@ EMAIL_SIGNATURE = (("Record ID", "Activity ID", "Engagement ID"),
 
 def read_emails(s: Sheet) -> pd.DataFrame:
     """HubSpot emails export."""
-    failed = np.isin(s.loose("send_status"), ["failed", "bounced", "scheduled", "canceled",
-                                             "cancelled"])
+    failed = s.flag("send_status", ["failed", "bounced", "scheduled", "canceled", "cancelled"])
     return _activity(s, "email", s.text("subject"), np.full(s.n, np.nan), ~failed)
 
 
@@ -199,10 +199,10 @@ def read_meetings(s: Sheet) -> pd.DataFrame:
     s.reject(np.isnat(date), "activity_date", "a date is required")
     duration = (end - start).astype("timedelta64[s]").astype("float64")
     duration[np.isnat(end) | np.isnat(start) | (duration < 0)] = np.nan
-    outcome = s.loose("outcome")
-    cancelled = np.isin(outcome, list(_MEETING_NOT_DONE))
+    cancelled = s.flag("outcome", list(_MEETING_NOT_DONE))
     tomorrow = np.datetime64(clock.today(), "D") + np.timedelta64(1, "D")
-    future = np.isin(outcome, ["scheduled", ""]) & (date >= tomorrow)
+    scheduled = s.flag("outcome", ["scheduled"]) | s.per_value("outcome", lambda v: not v, bool)
+    future = scheduled & (date >= tomorrow)
     return _activity(s, "meeting", s.text("subject"), duration, ~cancelled & ~future, date=date)
 
 

@@ -25,6 +25,7 @@ from loaders.formats.base import (
     fallback_deal_keys,
     learn_stage_order,
     reject_duplicates,
+    stage_status_code,
 )
 from loaders.formats.common import activity_kind, content_ids
 from loaders.parsing import (
@@ -256,9 +257,11 @@ def read_mapped_pipeline(s: Sheet) -> pd.DataFrame:
         s.reject(given & np.equal(explicit, None), "status",
                  "expected a status such as Open, Won or Lost (or map it under [values.status])")
     status = derive_status(
-        stage, is_won=s.bools("is_won") if s.has("is_won") else None,
-        is_closed=s.bools("is_closed") if s.has("is_closed") else None,
-        is_lost=s.bools("is_lost") if s.has("is_lost") else None, forecast=forecast)
+        s.per_value("stage", stage_status_code, np.int8),
+        is_won=s.truth("is_won") if s.has("is_won") else None,
+        is_closed=s.truth("is_closed") if s.has("is_closed") else None,
+        is_lost=s.truth("is_lost") if s.has("is_lost") else None,
+        forecast_closed=None if forecast is None else forecast == "closed")
     if s.has("won_date"):
         status[~np.isnat(s.date("won_date", on_bad="blank"))] = "won"
     if s.has("lost_date"):
@@ -313,8 +316,7 @@ def read_mapped_activity(s: Sheet) -> pd.DataFrame:
     name = "duration_seconds" if s.has("duration_seconds") else "duration"
     duration = s.duration(name, number_unit=fmt.duration_unit, two_part=fmt.duration_clock)
     if s.has("completed"):
-        completed = s.bools("completed", on_bad="blank")
-        completed = np.where(np.equal(completed, None), True, completed).astype(bool)
+        completed = s.truth("completed", on_bad="blank") != 0
     else:
         completed = np.full(s.n, bool(fmt.constants.get("completed", True)))
     deal_id = _ids(s, "deal_id") if s.has("deal_id") else None

@@ -197,15 +197,13 @@ def read_readiness(s: Sheet) -> pd.DataFrame:
         kind = np.full(s.n, header_kind or "course", dtype=object)
     kind[np.equal(kind, None)] = "course"
     if s.has("required"):
-        required = s.bools("required", on_bad="blank")
-        required = np.where(np.equal(required, None), True, required).astype(bool)
+        required = s.truth("required", on_bad="blank") != 0
     else:
         required = np.ones(s.n, dtype=bool)
         s.warnings.append("no 'Required' column: every program counts as required")
     completed = s.date("completed_date")
     if s.has("status"):
-        status = s.loose("status")
-        done_no_date = np.isin(status, list(_DONE_STATUS)) & np.isnat(completed)
+        done_no_date = s.flag("status", list(_DONE_STATUS)) & np.isnat(completed)
         s.warn_count(done_no_date, "marked completed but no completion date "
                                    "(left without one)")
     score = _scores(s)

@@ -14,9 +14,10 @@ from loaders.formats.base import (
     fallback_deal_keys,
     learn_stage_order,
     reject_duplicates,
+    stage_status_code,
 )
 from loaders.formats.common import (
-    activity_type_from_text,
+    activity_types,
     content_ids,
     format_dates,
     format_numbers,
@@ -107,10 +108,10 @@ def read_report(s: Sheet) -> pd.DataFrame:
     last_activity = s.date("last_activity_date", on_bad="blank")
     push = s.number("push_count", on_bad="blank")
     status = derive_status(
-        stage,
-        is_won=s.bools("is_won") if s.has("is_won") else None,
-        is_closed=s.bools("is_closed") if s.has("is_closed") else None,
-        forecast=forecast)
+        s.per_value("stage", stage_status_code, np.int8),
+        is_won=s.truth("is_won") if s.has("is_won") else None,
+        is_closed=s.truth("is_closed") if s.has("is_closed") else None,
+        forecast_closed=forecast == "closed")
     reject_duplicates(s, deal_id, "deal_id" if s.has("deal_id") else "deal_name",
                       "Opportunity ID" if s.has("deal_id") else "opportunity name + account")
     return s.frame({
@@ -162,7 +163,7 @@ def _skip_deleted(s: Sheet) -> np.ndarray:
     """Rows of deleted records (``IsDeleted`` = 1): dropped quietly, counted in a warning."""
     if not s.has("is_deleted"):
         return np.zeros(s.n, dtype=bool)
-    deleted = s.bools("is_deleted", on_bad="blank") == True  # noqa: E712
+    deleted = s.truth("is_deleted", on_bad="blank") == 1
     s.warn_count(deleted, "deleted records (IsDeleted = 1), skipped")
     return deleted
 
@@ -207,8 +208,9 @@ def read_opportunity(s: Sheet) -> pd.DataFrame:
     unknown = np.equal(forecast, None) & ~(np.equal(text_values(s.column("forecast_label")), None)
                                            & np.equal(text_values(s.column("forecast_api")), None))
     s.warn_count(unknown, "forecast category Team Car does not know, left empty")
-    status = derive_status(stage, is_closed=s.bools("is_closed"), is_won=s.bools("is_won"),
-                           forecast=forecast)
+    status = derive_status(s.per_value("stage", stage_status_code, np.int8),
+                           is_closed=s.truth("is_closed"), is_won=s.truth("is_won"),
+                           forecast_closed=forecast == "closed")
     sort = s.number("stage_sort", on_bad="blank") if s.has("stage_sort") else None
     _data_export_as_of(s)
     reject_duplicates(s, deal_id, "deal_id", "Id")
@@ -461,16 +463,17 @@ TASK_SIGNATURE = (("Id",), ("OwnerId",), ("ActivityDate",),
                   ("Status", "TaskSubtype", "IsClosed", "CallDurationInSeconds"))
 
 
-def _deal_from_what(what: np.ndarray) -> np.ndarray:
+def _deal_from_what(s: Sheet, what: np.ndarray) -> np.ndarray:
     """WhatId when it points at an opportunity (prefix 006), else None."""
-    return map_distinct(what, lambda w: w if w.startswith("006") else None)
+    return np.where(s.per_value("what_id", lambda w: w.startswith("006"), bool), what, None)
 
 
 def _account_for(s: Sheet, what: np.ndarray) -> np.ndarray:
     account = _accounts(s) if s.has("account_id") else np.full(s.n, None, dtype=object)
     from_what = ~np.equal(what, None) & np.equal(account, None)
     if from_what.any():
-        acc_what = map_distinct(what, lambda w: w if w.startswith("001") else None)
+        acc_what = np.where(s.per_value("what_id", lambda w: w.startswith("001"), bool), what,
+                            None)
         if s.options.accounts:
             acc_what, _ = lookup_names(acc_what, s.options.accounts)
         account = np.where(from_what, acc_what, account)
@@ -492,17 +495,14 @@ def read_task(s: Sheet) -> pd.DataFrame:
             date = np.where(fill, alt_date, date)
     s.reject(np.isnat(date), "activity_date", "a date is required")
     subject = s.text("subject")
-    kind = activity_type_from_text(text_values(s.column("subtype")), text_values(s.column("type")),
-                                   subject)
-    status = text_values(s.column("status"))
-    done_status = np.isin(status, ["Completed", "Closed", "Done", "completed", "closed", "done"])
-    is_closed = s.bools("is_closed", on_bad="blank") == True  # noqa: E712
-    completed = done_status | is_closed
+    kind = activity_types(s, "subtype", "type", "subject")
+    completed = s.flag("status", ["Completed", "Closed", "Done"]) | (
+        s.truth("is_closed", on_bad="blank") == 1)
     _data_export_as_of(s)
     reject_duplicates(s, activity_id, "activity_id", "Id")
     return s.frame({
         "activity_id": activity_id, "owner": _owners(s), "activity_date": date, "type": kind,
-        "deal_id": _deal_from_what(what), "account": _account_for(s, what),
+        "deal_id": _deal_from_what(s, what), "account": _account_for(s, what),
         "duration_seconds": s.number("duration", on_bad="blank"), "subject": subject,
         "participants": None, "completed": completed,
     }, drop=deleted)
@@ -545,15 +545,14 @@ def read_event(s: Sheet) -> pd.DataFrame:
     s.reject(np.isnat(date), "start" if s.has("start") else "activity_date",
              "a date (ActivityDateTime or ActivityDate) is required")
     subject = s.text("subject")
-    types = text_values(s.column("type"))
-    kind = activity_type_from_text(None, types, None, default="meeting")
-    kind = np.where(np.isin(kind, ["call", "email"]), kind, "meeting")
+    kind = activity_types(s, None, "type", None, default="meeting")
+    kind[kind == "other"] = "meeting"
     _data_export_as_of(s)
     cutoff = np.datetime64(clock.today(), "D") + np.timedelta64(1, "D")
     reject_duplicates(s, activity_id, "activity_id", "Id")
     return s.frame({
         "activity_id": activity_id, "owner": _owners(s), "activity_date": date, "type": kind,
-        "deal_id": _deal_from_what(what), "account": _account_for(s, what),
+        "deal_id": _deal_from_what(s, what), "account": _account_for(s, what),
         "duration_seconds": s.number("duration", on_bad="blank") * 60.0, "subject": subject,
         "participants": None, "completed": ~np.isnat(date) & (date < cutoff),
     }, drop=deleted)
@@ -594,12 +593,11 @@ def read_activity_report(s: Sheet) -> pd.DataFrame:
     owner = s.owner("owner")
     date = s.date("activity_date", required=True)
     subject = s.text("subject")
-    kind = activity_type_from_text(text_values(s.column("subtype")),
-                                   text_values(s.column("task_type")), subject)
-    is_event = np.isin(s.loose("activity_type"), ["event", "evento", "evenement", "ereignis"])
+    kind = activity_types(s, "subtype", "task_type", "subject")
+    is_event = s.flag("activity_type", ["event", "evento", "evenement", "ereignis"])
     kind = np.where(is_event & (kind == "other"), "meeting", kind)
-    open_status = np.isin(s.loose("status"), ["notstarted", "inprogress", "waitingonsomeoneelse",
-                                             "deferred", "open"])
+    open_status = s.flag("status", ["Not Started", "In Progress", "Waiting on someone else",
+                                    "Deferred", "Open"])
     completed = ~open_status
     if s.has("activity_id"):
         activity_id = s.ids("activity_id", required=True)
