@@ -896,8 +896,16 @@ def parse_amounts(column: pa.Array | pa.ChunkedArray | Sequence[str | None], *,
         bad[idx] = b
         codes[idx] = c
     values[bad | empty] = np.nan
+    # currencies as small integers too, so callers never hash a million strings
+    coded = np.flatnonzero(~np.equal(codes, None))
+    names = sorted(set(codes[coded]))
+    index = np.full(n, -1, dtype=np.int16)
+    if len(coded):
+        lookup = {c: i for i, c in enumerate(names)}
+        index[coded] = [lookup[c] for c in codes[coded]]
     return Parsed(d.spread(values), d.spread(bad), d.spread(empty),
-                  {"currency": d.spread(codes), "decimal": decimal})
+                  {"currency": d.spread(codes), "currency_index": d.spread(index),
+                   "currency_names": names, "decimal": decimal})
 
 
 def _parse_amounts_general(vals: pa.Array, decimal: str

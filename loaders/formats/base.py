@@ -319,6 +319,12 @@ class Sheet:
             return np.zeros(self.n, dtype=dtype)
         return d.spread(per)
 
+    def starts_with(self, name: str, prefix: str) -> np.ndarray:
+        """Rows whose trimmed value starts with ``prefix``."""
+        d = self.distinct(name)
+        return d.spread(np.asarray(pc.fill_null(pc.starts_with(d.values, prefix), False)
+                                   .to_numpy(zero_copy_only=False), dtype=bool))
+
     def flag(self, name: str, words: Sequence[str]) -> np.ndarray:
         """Rows whose value is one of ``words`` (compared loosely, like headers)."""
         if not self.has(name):
@@ -386,29 +392,39 @@ class Sheet:
                              expected="expected an amount like 1,234.00")
         if not self.has(name):
             return values
-        codes = parsed.note["currency"]
+        index = parsed.note["currency_index"]
+        names = list(parsed.note["currency_names"])
         if currency and self.has(currency):
-            explicit = map_values(self.distinct(currency), str.upper)
-            codes = np.where(np.equal(explicit, None), codes, explicit)
-        return self._one_currency(name, values, codes)
+            d = self.distinct(currency)
+            per = np.full(len(d.values), -1, dtype=np.int16)
+            for i, code in enumerate(d.values.to_pylist()):
+                if code:
+                    code = code.upper()
+                    if code not in names:
+                        names.append(code)
+                    per[i] = names.index(code)
+            explicit = d.spread(per) if len(per) else np.full(self.n, -1, dtype=np.int16)
+            index = np.where(explicit >= 0, explicit, index)
+        return self._one_currency(name, values, index, names)
 
-    def _one_currency(self, name: str, values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-        ids, names = pd.factorize(codes, use_na_sentinel=True)
-        present = (ids >= 0) & ~self._bad
+    def _one_currency(self, name: str, values: np.ndarray, index: np.ndarray,
+                      names: list[str]) -> np.ndarray:
+        present = (index >= 0) & ~self._bad
         if not present.any():
             return values
-        counts = np.bincount(ids[present], minlength=len(names))
-        main = self.options.corporate_currency or str(names[int(counts.argmax())])
+        counts = np.bincount(index[present], minlength=len(names))
+        main = self.options.corporate_currency or names[int(counts.argmax())]
         self.extra.setdefault("currency", main)
-        main_id = next((i for i, c in enumerate(names) if c == main), -2)
-        others = present & (ids != main_id)
+        main_id = names.index(main) if main in names else -2
+        others = present & (index != main_id)
         if not others.any():
             return values
         rates = self.options.rates or {}
+        rate_of = np.array([rates.get(c, np.nan) for c in names], dtype=float)
         values = values.copy()
-        convertible = others & np.isin(codes, list(rates)) if rates else np.zeros_like(others)
+        convertible = others & ~np.isnan(rate_of[np.maximum(index, 0)])
         if convertible.any():
-            rate = np.array([rates.get(c, np.nan) for c in codes[convertible]], dtype=float)
+            rate = rate_of[index[convertible]]
             values[convertible] = values[convertible] / rate * rates.get(main, 1.0)
             self.warn_count(convertible, f"converted to {main} with the export's rates")
         missing = others & ~convertible
@@ -662,14 +678,11 @@ def reject_duplicates(sheet: Sheet, keys: np.ndarray, name: str, what: str) -> N
     """Reject later rows whose key repeats an earlier kept row's."""
     kept = ~sheet.bad & ~np.equal(keys, None)
     if kept.all():
-        arr = pa.array(keys, pa.string())
-        if pc.count_distinct(arr).as_py() == len(arr):
-            return
-    s = pd.Series(keys, dtype=object)
-    dup = np.zeros(len(s), dtype=bool)
-    sub = s[kept]
-    d = sub.duplicated(keep="first")
-    if not d.any():
+        dup = pd.Series(keys, dtype=object, copy=False).duplicated(keep="first").to_numpy()
+    else:
+        dup = np.zeros(len(keys), dtype=bool)
+        d = pd.Series(keys[kept], dtype=object).duplicated(keep="first").to_numpy()
+        dup[np.flatnonzero(kept)[d]] = True
+    if not dup.any():
         return
-    dup[np.flatnonzero(kept)[d.to_numpy()]] = True
     sheet.reject(dup, name, f"repeats the {what} of an earlier row (the first one is kept)")

@@ -465,15 +465,14 @@ TASK_SIGNATURE = (("Id",), ("OwnerId",), ("ActivityDate",),
 
 def _deal_from_what(s: Sheet, what: np.ndarray) -> np.ndarray:
     """WhatId when it points at an opportunity (prefix 006), else None."""
-    return np.where(s.per_value("what_id", lambda w: w.startswith("006"), bool), what, None)
+    return np.where(s.starts_with("what_id", "006"), what, None)
 
 
 def _account_for(s: Sheet, what: np.ndarray) -> np.ndarray:
     account = _accounts(s) if s.has("account_id") else np.full(s.n, None, dtype=object)
     from_what = ~np.equal(what, None) & np.equal(account, None)
     if from_what.any():
-        acc_what = np.where(s.per_value("what_id", lambda w: w.startswith("001"), bool), what,
-                            None)
+        acc_what = np.where(s.starts_with("what_id", "001"), what, None)
         if s.options.accounts:
             acc_what, _ = lookup_names(acc_what, s.options.accounts)
         account = np.where(from_what, acc_what, account)

@@ -408,3 +408,40 @@ def test_tasks_and_events_report(tmp_path):
                                                  day("2026-10-13")]
     assert r.frame["activity_id"].is_unique
     assert r.frame["deal_id"].isna().all()
+
+
+# ---------------------------------------------------------------------------------------------
+# currencies
+
+
+def test_rows_in_another_currency_without_rates_are_rejected(tmp_path):
+    path = tmp_path / "report.csv"
+    path.write_text("Opportunity Owner,Opportunity Name,Opportunity ID,Stage,Close Date,"
+                    "Amount Currency,Amount\n"
+                    "Ada,A,1,Prospecting,11/20/2026,USD,\"1,000.00\"\n"
+                    "Ada,B,2,Prospecting,11/20/2026,USD,\"2,000.00\"\n"
+                    "Ada,C,3,Prospecting,11/20/2026,EUR,\"3,000.00\"\n")
+    r = read_export(path)
+    assert r.frame["amount"].tolist() == [1000.0, 2000.0]
+    assert [(x.row_number, x.column) for x in r.rejects] == [(4, "Amount")]
+    assert "in a currency other than USD" in r.rejects[0].reason
+    assert r.extra["currency"] == "USD"
+
+
+def test_data_export_converts_with_currency_type_rates(tmp_path):
+    (tmp_path / "Opportunity.csv").write_text(
+        '"Id","Name","StageName","CloseDate","OwnerId","Amount","CurrencyIsoCode"\n'
+        '"006Hp000015Yh7kIAC","A","Prospecting","2026-11-20 00:00:00","005Hp00000hnUYPIA2",'
+        '"1000","USD"\n'
+        '"006Hp000015Yh7lIAC","B","Prospecting","2026-11-20 00:00:00","005Hp00000hnUYPIA2",'
+        '"900","EUR"\n'
+        '"006Hp000015Yh7mIAC","C","Prospecting","2026-11-20 00:00:00","005Hp00000hnUYPIA2",'
+        '"500","CHF"\n')
+    (tmp_path / "CurrencyType.csv").write_text(
+        '"Id","IsoCode","ConversionRate","IsCorporate","IsActive"\n'
+        '"01LA","USD","1","1","1"\n"01LB","EUR","0.9","0","1"\n')
+    r = read_export(tmp_path / "Opportunity.csv")
+    assert r.frame["amount"].tolist() == [1000.0, pytest.approx(1000.0)]
+    assert [(x.row_number, x.column) for x in r.rejects] == [(4, "Amount")]
+    assert r.extra["currency"] == "USD"
+    assert "1 row: converted to USD with the export's rates" in r.warnings
