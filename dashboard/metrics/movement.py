@@ -32,8 +32,8 @@ WATERFALL_KEYS = ("start", "created", "pulled_in", "increased", "decreased", "wo
                   "pushed_out", "removed", "end")
 REP_WATERFALL_KEYS = ("start", "transferred_in", "transferred_out", "created", "pulled_in",
                       "increased", "decreased", "won", "lost", "pushed_out", "removed", "end")
-_SIDE_COLUMNS = ("deal_name", "rep", "team", "status", "amount", "close_date", "forecast_category",
-                 "stage", "owner")
+_SIDE_COLUMNS = ("deal_name", "account", "rep", "team", "status", "amount", "close_date",
+                 "forecast_category", "stage", "owner")
 
 
 def _side(state: pd.DataFrame, quarter, suffix: str) -> pd.DataFrame:
@@ -60,7 +60,8 @@ def compute_movement(state_a: pd.DataFrame, state_b: pd.DataFrame, quarter) -> p
         One row per deal: ``source, deal_id, deal_name, rep, team`` (credited owner),
         ``rep_since, rep_now, category, amount_since, amount_now, close_date_since,
         close_date_now, status_since, status_now, forecast_category_since,
-        forecast_category_now, in_sa, in_sb, transferred, cents_since, cents_now, delta_cents``.
+        forecast_category_now, stage_since, stage_now, account, in_sa, in_sb, transferred,
+        cents_since, cents_now, delta_cents`` (stage and account as exported, for display).
     """
     a = _side(state_a, quarter, "a")
     b = _side(state_b, quarter, "b")
@@ -114,6 +115,9 @@ def compute_movement(state_a: pd.DataFrame, state_b: pd.DataFrame, quarter) -> p
         "status_now": m["status_b"].astype("object"),
         "forecast_category_since": m["forecast_category_a"].astype("object"),
         "forecast_category_now": m["forecast_category_b"].astype("object"),
+        "stage_since": _column(m, "stage_a"),
+        "stage_now": _column(m, "stage_b"),
+        "account": _column(m, "account_b").where(present_b, _column(m, "account_a")),
         "in_sa": in_sa,
         "in_sb": in_sb,
         "cents_since": m["cents_a"],
@@ -127,6 +131,13 @@ def compute_movement(state_a: pd.DataFrame, state_b: pd.DataFrame, quarter) -> p
         ["_o", "cents_now", "cents_since", "source", "deal_id"],
         ascending=[True, False, False, True, True], kind="stable").drop(columns="_o")
     return out.reset_index(drop=True)
+
+
+def _column(m: pd.DataFrame, name: str) -> pd.Series:
+    """A text column of the merged sides as objects (all missing when the states lack it)."""
+    if name not in m:
+        return pd.Series(None, index=m.index, dtype="object")
+    return m[name].astype("object")
 
 
 def _category_cents(movement: pd.DataFrame, key) -> pd.DataFrame:

@@ -1,0 +1,504 @@
+"""Review (meeting mode): what changed since the last review, deal by deal, and where the quarter
+stands.
+
+The weekly pipeline meeting in one page: "since" and "now" pickers (default: the last two
+snapshots a week apart), the waterfall of DESIGN.md §5, the moved deals (sort, filter, group by
+rep or movement; export to CSV and XLSX), the forecast roll-up by rep and the focus list of the
+deals that close the gap to quota. Each chart saves as PNG; ``present=1`` turns the page into a
+projector view (large type, no top bar). Clicking a waterfall bar or a figure lists the rows
+behind it.
+
+State lives in the URL (``quarter, team, as_of`` = now, ``since``, ``group``, ``present``); the
+layout is a skeleton built from it, and ``render`` fills it from the cached review model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import (
+    ALL,
+    Input,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
+
+from dashboard import exports, ids, urls
+from dashboard import review_model as rm
+from dashboard.app import viewer_scope
+from dashboard.figures import review as fr
+from dashboard.figures import style as s
+from dashboard.figures.trace_view import make_trace_body
+from dashboard.fiscal import parse_quarter
+from dashboard.metrics import ROWS_BEHIND
+from dashboard.metrics.movement import WATERFALL_KEYS
+from dashboard.trace import figure_trace, waterfall_trace
+from loaders import clock
+from loaders.store.engine import get_engine
+
+dash.register_page(__name__, path="/review", name="Review", title="Team Car · Review")
+
+GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": "hover", "scrollZoom": False,
+                "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d",
+                                           "zoomOut2d", "autoScale2d", "resetScale2d"],
+                "toImageButtonOptions": {"format": "png", "scale": 2}}
+GROUP_OPTIONS = [{"label": "No grouping", "value": "none"}, {"label": "By rep", "value": "rep"},
+                 {"label": "By movement", "value": "category"}]
+GRID_DEFAULTS = {"sortable": True, "resizable": True, "filter": True, "floatingFilter": False,
+                 "suppressHeaderMenuButton": False}
+ROW_ID = "params.data.source + '|' + params.data.deal_id"
+
+
+def _blank(height: int = 120) -> dict:
+    return {"data": [], "layout": {"height": height, "xaxis": {"visible": False},
+                                   "yaxis": {"visible": False}, "paper_bgcolor": "#fff",
+                                   "plot_bgcolor": "#fff", "margin": {"l": 0, "r": 0, "t": 0,
+                                                                      "b": 0}}}
+
+
+def _group(value: object) -> str:
+    return value if value in ("rep", "category") else "none"
+
+
+def _present(value: object) -> bool:
+    return str(value or "").lower() in ("1", "true", "yes", "on")
+
+
+def _png_button(button_id: str) -> dbc.Button:
+    return dbc.Button("PNG", id=button_id, size="sm", color="secondary", outline=True,
+                      className="png-button", title="Save this chart as a PNG image")
+
+
+def layout(**query):
+    """A skeleton from the URL's query; ``render`` fills it (Dash also calls it bare)."""
+    state = urls.resolve(query)
+    group = _group(query.get("group"))
+    present = _present(query.get("present"))
+    data = {"view": state.to_dict(), "as_of": query.get("as_of"), "since": query.get("since"),
+            "group": group, "present": present}
+    picker = {"size": "sm", "className": "since-select review-day"}
+    return html.Div([
+        dcc.Location(id=ids.REVIEW_URL, refresh="callback-nav"),
+        dcc.Store(id=ids.REVIEW_STATE, data=data),
+        dcc.Store(id=ids.REVIEW_PNG_DONE),
+        dcc.Download(id=ids.REVIEW_DOWNLOAD),
+        html.Div([
+            html.Div([
+                html.Div("Pipeline review", className="kpi-label"),
+                html.H1(state.quarter + (f" · {state.team}" if state.team else ""),
+                        id=ids.REVIEW_TITLE, className="course-title"),
+                html.Div(id=ids.REVIEW_SUBTITLE, className="course-subtitle muted"),
+            ]),
+            html.Div([
+                html.Label("Since", htmlFor=ids.REVIEW_SINCE, className="since-label"),
+                dbc.Select(id=ids.REVIEW_SINCE, options=[], value=None, **picker),
+                html.Label("Now", htmlFor=ids.REVIEW_NOW, className="since-label"),
+                dbc.Select(id=ids.REVIEW_NOW, options=[], value=None, **picker),
+                dbc.Button("Exit presentation" if present else "Present", id=ids.REVIEW_PRESENT,
+                           size="sm", color="dark" if not present else "light",
+                           className="present-button",
+                           title="Large type and no top bar, for a projector"),
+            ], className="since-box review-controls"),
+        ], className="course-head"),
+        html.Div(id=ids.REVIEW_MESSAGE),
+        dcc.Loading(html.Div(id=ids.REVIEW_KPIS, className="strip-holder"), delay_show=400,
+                    type="dot"),
+        html.Section([
+            html.Div([
+                html.Div([html.H2("What changed", className="section-title"),
+                          html.Span("the quarter's open pipeline from “since” to “now” · "
+                                    "click a bar for its deals", className="section-hint")]),
+                _png_button(ids.REVIEW_WATERFALL_PNG),
+            ], className="section-head review-section-head"),
+            dcc.Graph(id=ids.REVIEW_WATERFALL, figure=_blank(360), config=GRAPH_CONFIG,
+                      className="review-graph"),
+            html.Div(id=ids.REVIEW_WATERFALL_NOTE, className="review-note"),
+        ], className="panel"),
+        html.Section([
+            html.Div([
+                html.Div([html.H2("Moved deals", className="section-title"),
+                          html.Span(id=ids.REVIEW_MOVED_INFO, className="section-hint")]),
+                html.Div([
+                    dbc.RadioItems(id=ids.REVIEW_GROUP, options=GROUP_OPTIONS, value=group,
+                                   inline=True, className="btn-group lanes-view",
+                                   inputClassName="btn-check",
+                                   labelClassName="btn btn-sm btn-outline-secondary",
+                                   labelCheckedClassName="active"),
+                    dbc.Input(id=ids.REVIEW_SEARCH, type="search", placeholder="Find a deal…",
+                              size="sm", className="lane-search", debounce=False),
+                    dbc.Button("CSV", id=ids.REVIEW_EXPORT_CSV, size="sm", color="secondary",
+                               outline=True, title="Download the table as CSV"),
+                    dbc.Button("XLSX", id=ids.REVIEW_EXPORT_XLSX, size="sm", color="secondary",
+                               outline=True, title="Download the table as an Excel workbook"),
+                ], className="course-tools"),
+            ], className="section-head course-head-row"),
+            dag.AgGrid(id=ids.REVIEW_MOVED, columnDefs=fr.moved_columns(
+                None if group == "none" else group), rowData=[],
+                defaultColDef=GRID_DEFAULTS, getRowId=ROW_ID,
+                dashGridOptions={"enableCellSpan": True, "animateRows": False,
+                                 "tooltipShowDelay": 400, "suppressCellFocus": True,
+                                 "localeText": {"noRowsToShow": "No deal moved between these days"}},
+                className="review-grid", style={"height": "460px"}),
+        ], className="panel"),
+        html.Section([
+            html.Div([
+                html.Div([html.H2("Forecast roll-up", className="section-title"),
+                          html.Span("won, commit and best case against quota, by rep · click a "
+                                    "rep's name to open their page", className="section-hint")]),
+                _png_button(ids.REVIEW_ROLLUP_PNG),
+            ], className="section-head review-section-head"),
+            dbc.Row([
+                dbc.Col(dcc.Graph(id=ids.REVIEW_ROLLUP_CHART, figure=_blank(300),
+                                  config=GRAPH_CONFIG, className="review-graph"), lg=4),
+                dbc.Col(dag.AgGrid(id=ids.REVIEW_ROLLUP, columnDefs=fr.rollup_columns(),
+                                   rowData=[], defaultColDef=GRID_DEFAULTS,
+                                   getRowId="params.data.rep",
+                                   dashGridOptions={"suppressCellFocus": True,
+                                                    "animateRows": False},
+                                   className="review-grid", style={"height": "560px"}), lg=8),
+            ], className="g-3"),
+        ], className="panel"),
+        html.Section([
+            html.Div([
+                html.Div([html.H2("Focus list", className="section-title"),
+                          html.Span(id=ids.REVIEW_FOCUS_INFO, className="section-hint")]),
+                _png_button(ids.REVIEW_FOCUS_PNG),
+            ], className="section-head review-section-head"),
+            dbc.Row([
+                dbc.Col(dcc.Graph(id=ids.REVIEW_FOCUS_CHART, figure=_blank(300),
+                                  config=GRAPH_CONFIG, className="review-graph"), lg=5),
+                dbc.Col(dag.AgGrid(id=ids.REVIEW_FOCUS, columnDefs=fr.focus_columns(),
+                                   rowData=[], defaultColDef={**GRID_DEFAULTS, "filter": False},
+                                   getRowId=ROW_ID,
+                                   dashGridOptions={"suppressCellFocus": True,
+                                                    "animateRows": False,
+                                                    "tooltipShowDelay": 400},
+                                   className="review-grid", style={"height": "400px"}), lg=7),
+            ], className="g-3"),
+        ], className="panel"),
+        dbc.Offcanvas(id=ids.REVIEW_TRACE, is_open=False, placement="end", title="Rows behind",
+                      scrollable=True, className="trace-panel",
+                      children=html.Div(id=ids.REVIEW_TRACE_BODY)),
+    ], id=ids.REVIEW_PAGE, className="review-page" + (" present-mode" if present else ""))
+
+
+# --- render -----------------------------------------------------------------------------------
+
+def _days(data: dict) -> tuple[urls.ViewState, dt.date, dt.date, list[dt.date]]:
+    state = urls.ViewState.from_dict(data["view"])
+    quarter = parse_quarter(state.quarter)
+    days = rm.snapshot_days(get_engine())
+    now, since = rm.resolve_days({"as_of": data.get("as_of"), "since": data.get("since")},
+                                 days, quarter)
+    return state, now, since, days
+
+
+def _model(data: dict) -> tuple[rm.ReviewModel, urls.ViewState, list[dt.date]]:
+    state, now, since, days = _days(data)
+    model = rm.review_model(get_engine(), state.quarter, now, since, state.team, viewer_scope())
+    return model, state, days
+
+
+def _day_label(day: dt.date, days: set[dt.date]) -> str:
+    text = f"{day:%a} {s.day(day)}"
+    return text if day in days else text + " (no snapshot that day)"
+
+
+def _counts(model: rm.ReviewModel) -> dict[str, int]:
+    counts = model.movement["category"].value_counts()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+@callback(
+    Output(ids.REVIEW_TITLE, "children"),
+    Output(ids.REVIEW_SUBTITLE, "children"),
+    Output(ids.REVIEW_MESSAGE, "children"),
+    Output(ids.REVIEW_SINCE, "options"),
+    Output(ids.REVIEW_SINCE, "value"),
+    Output(ids.REVIEW_NOW, "options"),
+    Output(ids.REVIEW_NOW, "value"),
+    Output(ids.REVIEW_KPIS, "children"),
+    Output(ids.REVIEW_WATERFALL, "figure"),
+    Output(ids.REVIEW_WATERFALL_NOTE, "children"),
+    Output(ids.REVIEW_MOVED, "rowData"),
+    Output(ids.REVIEW_MOVED_INFO, "children"),
+    Output(ids.REVIEW_ROLLUP, "rowData"),
+    Output(ids.REVIEW_ROLLUP, "dashGridOptions"),
+    Output(ids.REVIEW_ROLLUP_CHART, "figure"),
+    Output(ids.REVIEW_FOCUS, "rowData"),
+    Output(ids.REVIEW_FOCUS_CHART, "figure"),
+    Output(ids.REVIEW_FOCUS_INFO, "children"),
+    Input(ids.REVIEW_STATE, "data"),
+    Input(ids.SHELL_DATA_VERSION, "data"),
+)
+def render(data, version):
+    """Draw the review for the URL's days and team with the store's current data."""
+    if version is None or not data:
+        return [no_update] * 18
+    model, state, days = _model(data)
+    title = state.quarter + (f" · {state.team}" if state.team else "")
+    known = set(days)
+    offered = rm.day_options(days, model.quarter, [model.as_of, model.since])
+    since_opts = [{"label": _day_label(d, known), "value": d.isoformat()} for d in offered
+                  if d < model.as_of]
+    now_opts = [{"label": _day_label(d, known), "value": d.isoformat()} for d in offered
+                if d > model.since]
+    span = (model.as_of - model.since).days
+    who = state.team or "All teams"
+    counts = _counts(model)
+    moved = rm.moved_deals(model)
+    subtitle = (f"{who} · {s.day(model.since)} → {s.day(model.as_of)} ({span} day"
+                f"{'s' if span != 1 else ''}) · {len(moved):,} deal{'s' if len(moved) != 1 else ''}"
+                " moved")
+    message = _message(days, model)
+    if not days:
+        return (title, subtitle, message, since_opts, model.since.isoformat(), now_opts,
+                model.as_of.isoformat(), None, _blank(120), "", [], "", [], Patch(),
+                _blank(120), [], _blank(120), "")
+    kpis = fr.make_review_kpis(model.figures, model.waterfall, counts, kind=ids.REVIEW_KPI)
+    waterfall = fr.make_waterfall_figure(model.waterfall, counts, since=model.since,
+                                         as_of=model.as_of)
+    note = fr.waterfall_note(model.waterfall, counts)
+    rows = rm.grid_records(moved)
+    info = _moved_info(len(moved), len(rows))
+    roll = rm.rollup(model)
+    roll_rows = _records(roll)
+    options = Patch()
+    options["pinnedBottomRowData"] = [_plain_dict(rm.rollup_total(model))]
+    focus, focus_info = rm.focus_list(model)
+    return (title, subtitle, message, since_opts, model.since.isoformat(), now_opts,
+            model.as_of.isoformat(), kpis, waterfall, note, rows, info, roll_rows, options,
+            fr.make_rollup_figure(roll), _records(focus),
+            fr.make_focus_figure(focus, focus_info["gap"]), fr.focus_note(focus_info))
+
+
+def _message(days: list[dt.date], model: rm.ReviewModel):
+    if not days:
+        return dbc.Alert([html.B("No pipeline snapshots yet. "), "Load exports with ",
+                          html.Code("teamcar load"), " or upload one on the Data page."],
+                         color="info")
+    if not [d for d in days if d <= model.since]:
+        return dbc.Alert(f"No snapshot was taken on or before {s.day(model.since)}: every deal "
+                         "counts as new. Pick a later “since” day.", color="warning")
+    return None
+
+
+def _moved_info(total: int, shown: int) -> str:
+    if total == 0:
+        return "nothing moved between these days"
+    more = f" · the {shown:,} largest shown, the export has all" if shown < total else ""
+    return (f"{total:,} deal{'s' if total != 1 else ''}{more} · sort, filter or group; the "
+            "export follows the filters")
+
+
+def _plain_dict(row: dict) -> dict:
+    out = {}
+    for k, v in row.items():
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            out[k] = None
+        elif hasattr(v, "item"):
+            out[k] = v.item()
+        elif isinstance(v, dt.date):
+            out[k] = v.isoformat()
+        else:
+            out[k] = v
+    return out
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return [_plain_dict(r) for r in df.to_dict("records")]
+
+
+# --- controls -> URL --------------------------------------------------------------------------
+
+@callback(
+    Output(ids.REVIEW_URL, "search"),
+    Input(ids.REVIEW_SINCE, "value"),
+    Input(ids.REVIEW_NOW, "value"),
+    Input(ids.REVIEW_GROUP, "value"),
+    Input(ids.REVIEW_PRESENT, "n_clicks"),
+    State(ids.REVIEW_STATE, "data"),
+    State(ids.SHELL_CANONICAL, "data"),
+    prevent_initial_call=True,
+)
+def controls_to_url(since, now, group, present_clicks, data, canonical):
+    """The pickers, the grouping and the presentation toggle write the URL."""
+    if not data:
+        return no_update
+    search = urls.search_of(canonical)
+    trigger = ctx.triggered_id
+    if trigger == ids.REVIEW_PRESENT and present_clicks:
+        return urls.merge(search, present=None if data.get("present") else 1)
+    if trigger == ids.REVIEW_GROUP and group and group != data.get("group"):
+        return urls.merge(search, group=None if group == "none" else group)
+    if trigger in (ids.REVIEW_SINCE, ids.REVIEW_NOW):
+        state, cur_now, cur_since, days = _days(data)
+        new_now = rm._day(now) or cur_now
+        new_since = rm._day(since) or cur_since
+        if new_now == cur_now and new_since == cur_since:
+            return no_update
+        if new_since >= new_now:
+            earlier = [d for d in days if d <= new_now - dt.timedelta(days=7)]
+            new_since = earlier[-1] if earlier else new_now - dt.timedelta(days=7)
+        return urls.merge(search, as_of=new_now.isoformat(), since=new_since.isoformat())
+    return no_update
+
+
+@callback(
+    Output(ids.REVIEW_MOVED, "dashGridOptions"),
+    Input(ids.REVIEW_SEARCH, "value"),
+    prevent_initial_call=True,
+)
+def search_deals(text):
+    """The quick filter of the moved deals (the grid filters in the browser)."""
+    patch = Patch()
+    patch["quickFilterText"] = text or ""
+    return patch
+
+
+@callback(
+    Output(ids.REVIEW_URL, "href"),
+    Input(ids.REVIEW_ROLLUP, "cellClicked"),
+    State(ids.REVIEW_ROLLUP, "rowData"),
+    State(ids.SHELL_CANONICAL, "data"),
+    prevent_initial_call=True,
+)
+def open_rider(cell, rows, canonical):
+    """Clicking a rep in the roll-up opens their rider page."""
+    if not cell or cell.get("colId") != "rep" or cell.get("rowPinned"):
+        return no_update
+    rep = cell.get("value")
+    names = {r.get("rep") for r in rows or []}
+    if not rep or rep not in names:
+        return no_update
+    return urls.rider_path(rep, urls.search_of(canonical))
+
+
+# --- rows behind a figure ---------------------------------------------------------------------
+
+@callback(
+    Output(ids.REVIEW_TRACE, "is_open"),
+    Output(ids.REVIEW_TRACE, "title"),
+    Output(ids.REVIEW_TRACE_BODY, "children"),
+    Input(ids.REVIEW_WATERFALL, "clickData"),
+    Input({"type": ids.REVIEW_KPI, "key": ALL}, "n_clicks"),
+    State(ids.REVIEW_STATE, "data"),
+    prevent_initial_call=True,
+)
+def show_rows(click, _kpi_clicks, data):
+    """A waterfall bar or a figure card: the rows it was made of, re-adding to it."""
+    trigger = ctx.triggered_id
+    key = None
+    if trigger == ids.REVIEW_WATERFALL:
+        try:
+            key = click["points"][0]["customdata"]
+        except (TypeError, KeyError, IndexError):
+            return no_update, no_update, no_update
+    elif isinstance(trigger, dict) and trigger.get("type") == ids.REVIEW_KPI:
+        if not ctx.triggered or not ctx.triggered[0].get("value"):
+            return no_update, no_update, no_update
+        key = trigger.get("key")
+    if not key:
+        return no_update, no_update, no_update
+    model, _state, _days = _model(data)
+    trace = review_trace(model, key)
+    if trace is None:
+        return no_update, no_update, no_update
+    return True, trace.title, make_trace_body(trace, ids.REVIEW_TRACE_GRID)
+
+
+def review_trace(model: rm.ReviewModel, key: str):
+    """The trace of a waterfall key or a §5 figure in this review (None for an unknown key)."""
+    if key in WATERFALL_KEYS or key == "won_new":
+        return waterfall_trace(model.movement, key)
+    if key in ROWS_BEHIND:
+        return figure_trace(model.flags, key, model.riders)
+    return None
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+@callback(
+    Output(ids.REVIEW_DOWNLOAD, "data"),
+    Input(ids.REVIEW_EXPORT_CSV, "n_clicks"),
+    Input(ids.REVIEW_EXPORT_XLSX, "n_clicks"),
+    State(ids.REVIEW_STATE, "data"),
+    State(ids.REVIEW_MOVED, "filterModel"),
+    State(ids.REVIEW_MOVED, "virtualRowData"),
+    State(ids.REVIEW_SEARCH, "value"),
+    prevent_initial_call=True,
+)
+def export_moved(_csv, _xlsx, data, filter_model, visible, search):
+    """The moved deals as CSV or XLSX, built on the server (formula cells neutralised).
+
+    With a filter or search on, the file holds the rows the grid shows, in its order; the values
+    always come from the store, never from the browser.
+    """
+    trigger = ctx.triggered_id
+    if trigger not in (ids.REVIEW_EXPORT_CSV, ids.REVIEW_EXPORT_XLSX) or not data:
+        return no_update
+    model, state, _days = _model(data)
+    table = export_rows_for(model, filter_model, visible, search)
+    stem = ("review", state.quarter, state.team or "all-teams", model.since.isoformat(), "to",
+            model.as_of.isoformat())
+    if trigger == ids.REVIEW_EXPORT_CSV:
+        return dcc.send_bytes(exports.to_csv_bytes(table), exports.safe_filename(*stem, ext="csv"))
+    title = (f"Moved deals · {state.team or 'All teams'} · {state.quarter} · "
+             f"{model.since.isoformat()} → {model.as_of.isoformat()} · generated "
+             f"{clock.today().isoformat()}")
+    return dcc.send_bytes(exports.to_xlsx_bytes(table, sheet="Moved deals", title=title),
+                          exports.safe_filename(*stem, ext="xlsx"))
+
+
+def export_rows_for(model: rm.ReviewModel, filter_model: dict | None, visible: list | None,
+                    search: str | None) -> pd.DataFrame:
+    """The export table: every moved deal, or those the grid shows when it is filtered."""
+    moved = rm.moved_deals(model)
+    if (filter_model or (search or "").strip()) and visible is not None:
+        keys = [(str(r.get("source")), str(r.get("deal_id"))) for r in visible
+                if isinstance(r, dict)]
+        order = {k: i for i, k in enumerate(keys)}
+        key = list(zip(moved["source"].astype(str), moved["deal_id"].astype(str), strict=True))
+        pos = pd.Series([order.get(k) for k in key], index=moved.index, dtype="float64")
+        moved = moved[pos.notna().to_numpy()].assign(_pos=pos.dropna().to_numpy()) \
+            .sort_values("_pos").drop(columns="_pos")
+    return rm.export_table(moved)
+
+
+# Chart PNGs are drawn by Plotly in the browser (the same image as the modebar's camera).
+clientside_callback(
+    """
+    function(a, b, c) {
+        const map = {"review-waterfall-png": ["review-waterfall", "waterfall"],
+                     "review-rollup-png": ["review-rollup-chart", "forecast-rollup"],
+                     "review-focus-png": ["review-focus-chart", "focus-list"]};
+        const trig = (window.dash_clientside.callback_context.triggered || [])[0];
+        if (!trig || !trig.value) { return window.dash_clientside.no_update; }
+        const which = map[trig.prop_id.split(".")[0]];
+        const gd = document.querySelector("#" + which[0] + " .js-plotly-plot");
+        if (!gd) { return window.dash_clientside.no_update; }
+        const q = new URLSearchParams(window.location.search);
+        const name = ["review", which[1], q.get("quarter") || "", q.get("team") || ""]
+            .filter(Boolean).join("-").replace(/[^A-Za-z0-9-]+/g, "-");
+        window.Plotly.downloadImage(gd, {format: "png", scale: 2, filename: name,
+                                         width: gd.clientWidth, height: gd.clientHeight});
+        return trig.prop_id;
+    }
+    """,
+    Output(ids.REVIEW_PNG_DONE, "data"),
+    Input(ids.REVIEW_WATERFALL_PNG, "n_clicks"),
+    Input(ids.REVIEW_ROLLUP_PNG, "n_clicks"),
+    Input(ids.REVIEW_FOCUS_PNG, "n_clicks"),
+    prevent_initial_call=True,
+)
