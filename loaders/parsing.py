@@ -127,6 +127,20 @@ class RawTable:
             [col[index].as_py() for col in self.columns])
         return buf.getvalue()
 
+    def raw_rows(self, rows: np.ndarray) -> list[str]:
+        """Rows (by index) as CSV lines, taken column by column."""
+        take = pa.array(np.asarray(rows, dtype=np.int64))
+        cells = [col.take(take).to_pylist() for col in self.columns]
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="")
+        out = []
+        for row in (zip(*cells, strict=True) if cells else ([] for _ in rows)):
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow(row)
+            out.append(buf.getvalue())
+        return out
+
     def take(self, keep: np.ndarray) -> RawTable:
         """The rows where ``keep`` is True (problems re-indexed)."""
         idx = np.flatnonzero(keep)

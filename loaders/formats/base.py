@@ -274,18 +274,27 @@ class Sheet:
         return self._bad
 
     def rejects(self) -> list[Reject]:
-        out = []
-        for i in np.flatnonzero(self._bad):
-            column, expected, values = self._reasons[self._reason[i]]
-            if values is not None:
-                value = values[int(i)].as_py()
-                reason = f"{column} {value.strip()!r}: {expected}" if value.strip() else \
-                    f"{column} is empty: {expected}"
-            else:
-                reason = expected
-            out.append(Reject(int(self.table.line_numbers[i]), column, reason,
-                              self.table.raw_row(int(i))))
-        return out
+        """The rejected rows, in file order, each with its first reason and its text."""
+        rows = np.flatnonzero(self._bad)
+        if not len(rows):
+            return []
+        take = pa.array(rows)
+        raws = self.table.raw_rows(rows)
+        reasons = np.empty(len(rows), dtype=object)
+        for k, (column, expected, values) in enumerate(self._reasons):
+            mine = np.flatnonzero(self._reason[rows] == k)
+            if not len(mine):
+                continue
+            if values is None:
+                reasons[mine] = expected
+                continue
+            cells = values.take(take.take(pa.array(mine))).to_pylist()
+            reasons[mine] = [f"{column} {c.strip()!r}: {expected}" if c.strip()
+                             else f"{column} is empty: {expected}" for c in cells]
+        columns = [r[0] for r in self._reasons]
+        return [Reject(int(line), columns[self._reason[i]], reason, raw)
+                for i, line, reason, raw in zip(rows, self.table.line_numbers[rows], reasons, raws,
+                                                strict=True)]
 
     def warn_count(self, mask: np.ndarray, message: str) -> None:
         """Add ``message`` prefixed with the count of ``mask`` rows (kept rows only), when any."""
@@ -553,7 +562,7 @@ class Sheet:
                 data[col] = pd.Series(arr, dtype=object, copy=False)
             else:
                 data[col] = pd.Series(arr, copy=False)
-        df = pd.DataFrame(data, index=pd.RangeIndex(int(keep.sum())))
+        df = pd.DataFrame(data, index=pd.RangeIndex(int(keep.sum())), copy=False)
         return schema.conform(df, kind)
 
 

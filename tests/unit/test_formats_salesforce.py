@@ -445,3 +445,22 @@ def test_data_export_converts_with_currency_type_rates(tmp_path):
     assert [(x.row_number, x.column) for x in r.rejects] == [(4, "Amount")]
     assert r.extra["currency"] == "USD"
     assert "1 row: converted to USD with the export's rates" in r.warnings
+
+
+def test_a_column_that_appears_twice_is_read_as_one(tmp_path):
+    path = tmp_path / "report.csv"
+    path.write_text("Opportunity Owner,Opportunity Name,Opportunity ID,Stage,Close Date,Amount,Amount\n"
+                    "Ada,A,1,Prospecting,11/20/2026,,500\n"
+                    "Ada,B,2,Prospecting,11/20/2026,700,\n")
+    r = read_export(path)
+    assert r.frame["amount"].tolist() == [500.0, 700.0]
+    assert any("'Amount' appears 2 times" in w for w in r.warnings)
+
+
+def test_users_beside_the_export_skip_non_standard_users():
+    from loaders.formats import users_from
+    from loaders.parsing import read_table
+
+    users = users_from(read_table(DATA_EXPORT / "User.csv"))
+    assert users == {"005Hp00000hnUYPIA2": "Ada Admin", "005Hp00000Rep01IAA": "Dana Whitfield",
+                     "005Hp00000Rep02IAA": "Luis Ortega", "005Hp00000SE001IAA": "Avery Stone"}
