@@ -31,6 +31,8 @@ from dashboard.urls import ViewState
 from loaders.store.models import OpportunitySnapshot
 
 LANES_PER_PAGE = 30
+MARKERS_PER_PAGE = 2_500     # busy riders (a hundred deals each) come fewer lanes to a page
+MIN_LANES_PER_PAGE = 8
 NO_TEAM = "No team"
 # Rider and team status columns the map and the peloton read.
 STATUS = ("attainment", "pace", "coverage", "readiness_index", "readiness_band", "won", "quota",
@@ -70,6 +72,7 @@ class CoursePage:
     pages: int
     total: int                               # lanes matching (riders or teams)
     largest: float | None
+    per_page: int = LANES_PER_PAGE
 
 
 def _order_lanes(reps: pd.DataFrame) -> pd.DataFrame:
@@ -183,10 +186,21 @@ def search_lanes(lanes: pd.DataFrame, text: str) -> pd.DataFrame:
     return lanes[hay.str.contains(needle, regex=False).to_numpy()]
 
 
+def lanes_per_page(model: CourseModel) -> int:
+    """Rider lanes on a page: 30, fewer when riders carry so many deals that a page of them would
+    send more than ``MARKERS_PER_PAGE`` markers."""
+    per_rider = len(model.deals) / max(1, len(model.lanes))
+    if per_rider <= 0:
+        return LANES_PER_PAGE
+    return int(min(LANES_PER_PAGE, max(MIN_LANES_PER_PAGE, MARKERS_PER_PAGE // per_rider)))
+
+
 def course_page(engine: Engine, model: CourseModel, state: ViewState,
-                scope: list[str] | None, per_page: int = LANES_PER_PAGE) -> CoursePage:
+                scope: list[str] | None, per_page: int | None = None) -> CoursePage:
     """The lanes of the page asked for, and their markers (with push counts)."""
     view = lane_view(model, state)
+    if per_page is None:
+        per_page = LANES_PER_PAGE if view == "teams" else lanes_per_page(model)
     lanes = model.teams if view == "teams" else search_lanes(model.lanes, state.q)
     total = len(lanes)
     pages = max(1, math.ceil(total / per_page))
@@ -196,11 +210,11 @@ def course_page(engine: Engine, model: CourseModel, state: ViewState,
         deals = model.deals[model.deals["team"].isin(shown["lane"])]
         grouped = aggregate_by_team(deals, model.quarter.start)
         return CoursePage(view, shown, grouped, None, page, pages, total,
-                          largest_amount(grouped["amount"]) if len(grouped) else None)
+                          largest_amount(grouped["amount"]) if len(grouped) else None, per_page)
     deals = model.deals[model.deals["lane"].isin(shown["lane"])].copy()
     deals = with_push_counts(engine, deals, model, state, scope)
     teams = model.teams[model.teams["lane"].isin(shown["team"])]
-    return CoursePage(view, shown, deals, teams, page, pages, total, model.largest)
+    return CoursePage(view, shown, deals, teams, page, pages, total, model.largest, per_page)
 
 
 def with_push_counts(engine: Engine, deals: pd.DataFrame, model: CourseModel, state: ViewState,

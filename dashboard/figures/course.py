@@ -46,11 +46,12 @@ DEAL_COLUMNS = ("lane", "source", "deal_id", "deal_name", "account", "amount", "
 OPTIONAL_DEAL_COLUMNS = ("push_count", "last_activity_date", "close_date_since", "past_due",
                          "count")
 
+# Per trace: the kind's label stands in for the forecast category (won and lost say so).
 DEAL_HOVER = ("<b>%{customdata[3]}</b><br>%{customdata[4]}<br>"
-              "Amount <b>%{customdata[5]}</b><br>Stage %{customdata[6]} · %{customdata[7]}<br>"
-              "Close %{customdata[8]} · %{customdata[9]}<br>"
-              "Last activity %{customdata[10]}%{customdata[11]}<br>"
-              "<i>%{customdata[12]} · click for details</i><extra></extra>")
+              "Amount <b>%{customdata[5]}</b><br>Stage %{customdata[6]} · KIND<br>"
+              "Close %{customdata[7]} · pushed %{customdata[8]}×<br>"
+              "Last activity %{customdata[9]}%{customdata[10]}<br>"
+              "<i>click for details</i><extra></extra>")
 GROUP_HOVER = ("<b>%{customdata[2]}</b> · %{customdata[3]}<br>%{customdata[4]}<br>"
                "Amount <b>%{customdata[5]}</b><br><i>click to open this team's riders</i>"
                "<extra></extra>")
@@ -142,17 +143,13 @@ def _column(df: pd.DataFrame, name: str, default: object = None) -> pd.Series:
 def deal_customdata(df: pd.DataFrame, since: dt.date | None) -> np.ndarray:
     """Per deal: ``["deal", source, deal_id]`` (raw, for clicks), then the hover fields, escaped.
 
-    Columns 3-12: name, account, amount, stage, category, close date (+ past due), pushes,
-    last activity, close-date move, rider.
+    Columns 3-10: name, account, amount, stage, close date (+ past due), times pushed, last
+    activity, close-date move. The forecast category comes from the trace (one per kind).
     """
     n = len(df)
     if n == 0:
-        return np.empty((0, 13), dtype=object)
+        return np.empty((0, 11), dtype=object)
     amounts = pd.to_numeric(df["amount"], errors="coerce")
-    amount_text = amounts.map(s.money_full).astype("object")
-    cat = df["forecast_category"].astype("object")
-    cat_text = cat.map(lambda c: s.CATEGORY_LABEL.get(c, s.MISSING if s.is_missing(c)
-                                                      else html.escape(str(c))))
     due = _column(df, "past_due", False).fillna(False).astype(bool)
     close_text = _dates(df["close_date"]) + np.where(due, " <b>past due</b>", "")
     pushes = pd.to_numeric(_column(df, "push_count"), errors="coerce").fillna(0).astype(int)
@@ -160,19 +157,17 @@ def deal_customdata(df: pd.DataFrame, since: dt.date | None) -> np.ndarray:
     close = pd.to_datetime(df["close_date"].astype("object"), errors="coerce")
     moved = earlier.notna() & close.notna() & (earlier != close)
     when = f" since {s.day(since, '%d %b')}" if since else ""
-    word = np.where(earlier < close, "pushed", "pulled in")
-    move_text = np.where(moved, "<br>Close date " + pd.Series(word, index=df.index) + " from "
-                         + _dates(earlier) + when, "")
-    cols = [
+    word = pd.Series(np.where(earlier < close, "pushed", "pulled in"), index=df.index)
+    move_text = np.where(moved, "<br>Close date " + word + " from " + _dates(earlier) + when, "")
+    return np.column_stack([
         np.full(n, "deal", dtype=object), df["source"].astype("object").to_numpy(),
         df["deal_id"].astype("object").to_numpy(), _text(df["deal_name"]).to_numpy(),
-        _text(df["account"]).to_numpy(), amount_text.to_numpy(), _text(df["stage"]).to_numpy(),
-        cat_text.to_numpy(), close_text.to_numpy(dtype=object),
-        np.where(pushes > 0, "pushed " + pushes.astype(str) + "×", "never pushed").astype(object),
+        _text(df["account"]).to_numpy(), amounts.map(s.money_full).to_numpy(dtype=object),
+        _text(df["stage"]).to_numpy(), close_text.to_numpy(dtype=object),
+        pushes.astype(str).to_numpy(dtype=object),
         _dates(_column(df, "last_activity_date")).to_numpy(dtype=object),
-        np.asarray(move_text, dtype=object), ("Rider " + _text(df["lane"])).to_numpy(),
-    ]
-    return np.column_stack(cols)
+        np.asarray(move_text, dtype=object),
+    ])
 
 
 def group_customdata(df: pd.DataFrame) -> np.ndarray:
@@ -374,8 +369,9 @@ def _deal_traces(d: pd.DataFrame, lane_row: dict, start: dt.date, days: int,
     y = d["lane"].astype("object").map(lane_row).to_numpy(dtype=float) if len(d) else np.array([])
     x = day_offset(d["close_date"], start) if len(d) else np.array([])
     # A deal closing after the finish is drawn just past it; its hover keeps the real date.
-    x = np.where(x > days, days + BEYOND, x)
-    size = marker_sizes(d["amount"], largest) if len(d) else np.array([])
+    x = np.where(x > days, days + BEYOND, x).astype(np.float32)   # 4 bytes a value on the wire
+    y = y.astype(np.float32)
+    size = (marker_sizes(d["amount"], largest) if len(d) else np.array([])).astype(np.float32)
     d = d.assign(_x=x, _y=y, _size=size)
     traces: list[dict] = []
     if "close_date_since" in d.columns and len(d):
@@ -383,7 +379,8 @@ def _deal_traces(d: pd.DataFrame, lane_row: dict, start: dt.date, days: int,
         close = pd.to_datetime(d["close_date"].astype("object"), errors="coerce")
         m = d[(earlier.notna() & (earlier != close)).to_numpy()]
         if len(m):
-            x0 = np.clip(day_offset(m["close_date_since"], start), -0.5, days + BEYOND)
+            x0 = np.clip(day_offset(m["close_date_since"], start), -0.5,
+                         days + BEYOND).astype(np.float32)
             nan = np.full(len(m), np.nan)
             traces.append(dict(
                 type="scattergl", x=np.column_stack([x0, m["_x"].to_numpy(), nan]).ravel(),
@@ -401,27 +398,28 @@ def _deal_traces(d: pd.DataFrame, lane_row: dict, start: dt.date, days: int,
         if grouped:
             custom, template = group_customdata(k), GROUP_HOVER
         else:
-            custom, template = deal_customdata(k, since), DEAL_HOVER
+            custom = deal_customdata(k, since)
+            template = DEAL_HOVER.replace("KIND", s.KIND_LABEL[kind])
         marker = dict(size=k["_size"].to_numpy(), color=s.KIND_COLOUR[kind],
-                      symbol=s.KIND_SYMBOL[kind], opacity=0.9)
+                      symbol=s.KIND_SYMBOL[kind], opacity=0.9,
+                      line=dict(color="rgba(255,255,255,0.9)", width=1))
         if kind == "lost":
             # Lost deals matter less than open ones: drawn light, so they do not crowd the road.
             marker.update(opacity=0.5, size=k["_size"].to_numpy() * 0.7,
                           line=dict(color=s.KIND_COLOUR[kind], width=1.5))
-        else:
-            due = (k["past_due"].fillna(False).astype(bool).to_numpy() if "past_due" in k
-                   else np.zeros(len(k), dtype=bool))
-            marker["line"] = dict(color=np.where(due, s.BEHIND, "rgba(255,255,255,0.9)"),
-                                  width=np.where(due, 2.5, 1.0))
         traces.append(dict(type="scattergl", x=k["_x"].to_numpy(), y=k["_y"].to_numpy(),
                            mode="markers", name=s.KIND_LABEL[kind], customdata=custom,
                            hovertemplate=template, marker=marker, legendgroup=kind,
                            xaxis="x", yaxis="y"))
     if not grouped:
-        # Legend key for the red ring of past-due deals (no points of its own).
-        traces.append(dict(type="scattergl", x=[None], y=[None], mode="markers",
-                           name="Past due", xaxis="x", yaxis="y", hoverinfo="skip",
-                           marker=dict(size=11, color="#ffffff",
+        # Past-due deals get a red ring drawn over their marker (not hoverable itself).
+        due = d[d["past_due"].fillna(False).astype(bool).to_numpy()] if "past_due" in d else \
+            d.iloc[0:0]
+        traces.append(dict(type="scattergl", x=due["_x"].to_numpy(), y=due["_y"].to_numpy(),
+                           mode="markers", name="Past due", xaxis="x", yaxis="y",
+                           hoverinfo="skip", legendgroup="past_due",
+                           marker=dict(size=due["_size"].to_numpy() + 3,
+                                       color="rgba(0,0,0,0)",
                                        line=dict(color=s.BEHIND, width=2.5))))
     return traces
 
@@ -468,7 +466,7 @@ def _status_traces(rows: pd.DataFrame, since: dt.date | None) -> list[dict]:
              showlegend=False, name="pace", xaxis="x2", yaxis="y",
              marker=dict(symbol="line-ns", size=22, line=dict(color=s.INK, width=2.5))),
         dict(type="scatter", x=np.full(len(rows), 0.5), y=y, mode="text",
-             text=[s.times(c) for c in cov], customdata=custom, hovertemplate=hover,
+             text=[s.times(c) for c in cov], customdata=custom, hoverinfo="none",
              textfont=dict(size=13, color=[_coverage_colour(c) for c in cov]),
              showlegend=False, name="coverage", xaxis="x3", yaxis="y"),
         dict(type="scatter", x=np.full(len(rows), 0.22), y=y, mode="markers+text",
@@ -476,7 +474,7 @@ def _status_traces(rows: pd.DataFrame, since: dt.date | None) -> list[dict]:
                                          for b in band]),
              text=["" if s.is_missing(v) else f"{float(v):.0f}" for v in ready],
              textposition="middle right", textfont=dict(size=12, color=s.MUTED),
-             customdata=custom, hovertemplate=hover, showlegend=False, name="form",
+             customdata=custom, hoverinfo="none", showlegend=False, name="form",
              xaxis="x4", yaxis="y"),
     ]
     return traces

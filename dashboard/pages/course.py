@@ -8,6 +8,7 @@ the URL, so the browser's history and a pasted link both reproduce the picture.
 from __future__ import annotations
 
 import datetime as dt
+import html as html_text
 
 import dash
 import dash_bootstrap_components as dbc
@@ -145,8 +146,8 @@ def _subtitle(model: cm.CourseModel, state: urls.ViewState) -> str:
 def _lanes_info(page: cm.CoursePage, model: cm.CourseModel, state: urls.ViewState) -> str:
     if page.view == "teams":
         what = f"{page.total} team{'s' if page.total != 1 else ''}"
-        more = (f" · teams {(page.page - 1) * cm.LANES_PER_PAGE + 1}–"
-                f"{(page.page - 1) * cm.LANES_PER_PAGE + len(page.lanes)}") if page.pages > 1 else ""
+        more = (f" · teams {(page.page - 1) * page.per_page + 1}–"
+                f"{(page.page - 1) * page.per_page + len(page.lanes)}") if page.pages > 1 else ""
         return (f"one lane per team ({len(model.lanes):,} riders) · deals grouped by week · "
                 f"{what}{more} · click a team for its riders")
     if state.q and page.total == 0:
@@ -156,7 +157,7 @@ def _lanes_info(page: cm.CoursePage, model: cm.CourseModel, state: urls.ViewStat
         what += f" matching “{state.q}”"
     more = ""
     if page.pages > 1:
-        first = (page.page - 1) * cm.LANES_PER_PAGE + 1
+        first = (page.page - 1) * page.per_page + 1
         more = f" · showing {first:,}–{first + len(page.lanes) - 1:,}"
     return (f"{what}{more} · each deal at its close date, sized by amount · "
             "click a deal for details, a rider's status for their page")
@@ -252,11 +253,16 @@ def controls_to_url(since, lanes, text, page, state_data, shown_view, canonical)
 def follow_click(map_click, peloton_click, canonical):
     """A rider's status (or a peloton marker) opens the rider; a team lane opens its riders."""
     search = urls.search_of(canonical)
-    click = map_click if ctx.triggered_id == ids.COURSE_MAP else peloton_click
-    point = _point(click)
-    if not point:
-        return no_update
-    kind, name = point[0], point[1]
+    if ctx.triggered_id == ids.COURSE_PELOTON:
+        point = _point(peloton_click, 1)
+        if not point:
+            return no_update
+        kind, name = "rider", html_text.unescape(point[0])     # the peloton's names are escaped
+    else:
+        point = _point(map_click)
+        if not point:
+            return no_update
+        kind, name = point[0], point[1]
     if kind == "rider":
         return urls.rider_path(name, search)
     if kind == "team":
@@ -264,12 +270,12 @@ def follow_click(map_click, peloton_click, canonical):
     return no_update
 
 
-def _point(click) -> list | None:
+def _point(click, fields: int = 2) -> list | None:
     try:
         data = click["points"][0]["customdata"]
     except (TypeError, KeyError, IndexError):
         return None
-    return list(data) if isinstance(data, list | tuple) and len(data) >= 2 else None
+    return list(data) if isinstance(data, list | tuple) and len(data) >= fields else None
 
 
 @callback(

@@ -131,8 +131,9 @@ def test_course_matches_the_store(store, pages):
                 and t.name != "Past due")
     assert shown == len(on_course)
     # The peloton places every rider with a quota.
-    dots = [t for t in out["peloton"].data if t.name == "riders"][0]
-    assert len(dots.x) == int(summary.reps["attainment"].notna().sum())
+    placed = sum(len(t.x) for t in out["peloton"].data
+                 if t.type == "scattergl" and t.customdata is not None)
+    assert placed == int(summary.reps["attainment"].notna().sum())
 
 
 def test_team_filter_keeps_that_teams_riders(store, pages):
@@ -216,6 +217,13 @@ def test_clicks_follow_riders_and_teams(pages):
         "/rider/Zo%C3%AB%20%3Cb%3EO%27Neil%3C%2Fb%3E?quarter=2026-Q4&team=East"
     team = {"points": [{"customdata": ["team", "West"]}]}
     assert course.follow_click(team, None, search) == "/?quarter=2026-Q4&team=West"
+    context_value.set(AttributeDict(triggered_inputs=[
+        {"prop_id": f"{ids.COURSE_PELOTON}.clickData", "value": None}]))
+    peloton = {"points": [{"customdata": ["Zoë &lt;b&gt;O&#x27;Neil&lt;/b&gt;", "East", "80%"]}]}
+    assert course.follow_click(None, peloton, search) == \
+        "/rider/Zo%C3%AB%20%3Cb%3EO%27Neil%3C%2Fb%3E?quarter=2026-Q4&team=East"
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{ids.COURSE_MAP}.clickData",
+                                                       "value": None}]))
     deal = {"points": [{"customdata": ["deal", "salesforce", "D1"]}]}
     assert course.follow_click(deal, None, search) is no_update
     assert course.follow_click(None, None, search) is no_update

@@ -8,6 +8,7 @@ finish line is at x = 92.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ import pytest
 from dashboard.figures import style
 from dashboard.figures.course import (
     BEYOND,
+    DEAL_HOVER,
     MAX_MARKER,
     MIN_MARKER,
     aggregate_by_team,
@@ -149,8 +151,9 @@ def test_deals_sit_at_their_close_date_on_their_lane():
 
 
 def test_past_due_deals_get_a_red_ring():
-    commit = trace(figure(), "Commit")
-    assert list(commit.marker.line.color) == [style.BEHIND]
+    ring = trace(figure(), "Past due")
+    assert list(ring.x) == [2.5] and list(ring.y) == [1.0]      # D1, Ann Lee's commit deal
+    assert ring.hoverinfo == "skip" and ring.marker.line.color == style.BEHIND
 
 
 def test_trails_run_from_the_earlier_close_date():
@@ -165,25 +168,29 @@ def test_trails_run_from_the_earlier_close_date():
 
 def test_hover_text_is_escaped_and_ids_stay_raw():
     fig = figure()
-    custom = trace(fig, "Best case").customdata[0]
-    assert custom[0] == "deal" and custom[1] == "salesforce" and custom[2] == "D2"
+    best = trace(fig, "Best case")
+    custom = best.customdata[0]
+    assert list(custom[:3]) == ["deal", "salesforce", "D2"]
     assert custom[3] == "&lt;script&gt;alert(1)&lt;/script&gt;"
     assert custom[4] == "Evil &amp; Co"
     assert custom[5] == "25,000"
-    assert custom[8] == "1 Dec 2026"
-    assert custom[9] == "pushed 2×"
-    assert "pushed from 15 Nov 2026" in custom[11]
+    assert custom[6] == "Proposal"
+    assert custom[7] == "1 Dec 2026"
+    assert custom[8] == "2"
+    assert "pushed from 15 Nov 2026" in custom[10]
+    assert "Stage %{customdata[6]} · Best case" in best.hovertemplate
     won = trace(fig, "Won").customdata[0]
     assert won[2] == "D<3>"                         # raw: the click handler looks it up
     assert won[4] == style.MISSING                  # no account
-    assert won[12] == "Rider Bo &lt;b&gt;Chen&lt;/b&gt;"
-    assert "past due" in trace(fig, "Commit").customdata[0][8]
+    assert "past due" in trace(fig, "Commit").customdata[0][7]
 
 
 def test_customdata_columns_line_up_with_the_hover_template():
     data = deal_customdata(deals(), dt.date(2026, 11, 15))
-    assert data.shape == (6, 13)
-    assert data[4][11] == "<br>Close date pushed from 20 Dec 2026 since 15 Nov"
+    assert data.shape == (6, 11)
+    assert data[4][10] == "<br>Close date pushed from 20 Dec 2026 since 15 Nov"
+    fields = {int(i) for i in re.findall(r"customdata\[(\d+)\]", DEAL_HOVER)}
+    assert fields == set(range(3, 11))
 
 
 def test_status_columns_beside_each_lane():

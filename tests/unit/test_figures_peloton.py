@@ -41,23 +41,37 @@ def test_swarm_stacks_riders_that_would_overlap():
     assert got.tolist() == [0, 1, -1, 0]
 
 
+def test_swarm_wraps_past_its_depth():
+    got = swarm_offsets(np.zeros(7), width=0.02, max_stack=2)
+    assert got.tolist() == [0, 1, -1, 2, -2, 0, 1]
+
+
 def test_swarm_is_deterministic():
     x = np.random.default_rng(1).uniform(0, 1, 200)
     assert swarm_offsets(x, 0.02).tolist() == swarm_offsets(x, 0.02).tolist()
 
 
+def riders_traces(fig):
+    return [t for t in fig.data if t.type == "scattergl" and t.customdata is not None]
+
+
 def test_peloton_places_riders_with_quota():
     fig = make_peloton_figure(riders(), pace=0.6, since=dt.date(2026, 11, 15))
     go.Figure(fig.to_dict())
-    dots = [t for t in fig.data if t.name == "riders"][0]
-    assert list(dots.x) == [0.80, 0.55, 0.20]
-    assert [list(c) for c in dots.customdata] == [["rider", "Ann Lee"], ["rider", "Bo <i>Chen</i>"],
-                                                 ["rider", "Cy Diaz"]]
-    assert list(dots.marker.symbol) == ["triangle-up", "circle", "triangle-down"]
-    assert list(dots.marker.color) == [style.AHEAD, style.NEAR, style.BEHIND]
-    assert "Up 2 places since 15 Nov" in dots.hovertemplate[0]
-    assert "Bo &lt;i&gt;Chen&lt;/i&gt;" in dots.hovertemplate[1]
-    assert "In the breakaway" in dots.hovertemplate[0]
+    by_name = {t.name: t for t in riders_traces(fig)}
+    # Ann +20 pts: ahead; Bo -5: a little behind; Cy -40: dropped (one trace per colour).
+    assert list(by_name) == ["ahead of pace", "a little behind", "dropped"]
+    ahead, near, dropped = by_name.values()
+    assert list(ahead.x) == pytest.approx([0.80]) and ahead.marker.color == style.AHEAD
+    assert list(near.x) == pytest.approx([0.55]) and near.marker.color == style.NEAR
+    assert list(dropped.x) == pytest.approx([0.20]) and dropped.marker.color == style.BEHIND
+    # Symbols: 5 = triangle-up (moved up), 0 = circle, 6 = triangle-down.
+    assert [list(t.marker.symbol) for t in by_name.values()] == [[5], [0], [6]]
+    assert list(ahead.customdata[0]) == ["Ann Lee", "East", "80%", "+20 pts", "breakaway", "1",
+                                         "▲2"]
+    assert list(near.customdata[0]) == ["Bo &lt;i&gt;Chen&lt;/i&gt;", "East", "55%", "−5 pts",
+                                        "peloton", "2", "="]
+    assert "vs pace 60%" in ahead.hovertemplate and "since 15 Nov" in ahead.hovertemplate
     notes = [a.text for a in fig.layout.annotations]
     assert "1 rider without quota not placed" in notes
     assert "<b>pace 60%</b>" in notes
@@ -81,8 +95,8 @@ def test_pace_line_and_zones():
 
 def test_searched_rider_is_ringed():
     fig = make_peloton_figure(riders(), pace=0.6, highlight="Cy Diaz")
-    dots = [t for t in fig.data if t.name == "riders"][0]
-    assert list(dots.marker.line.width) == [1, 1, 3]
+    ring = [t for t in fig.data if t.name == "searched"][0]
+    assert list(ring.x) == pytest.approx([0.20])
 
 
 def test_no_riders():

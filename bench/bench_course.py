@@ -1,0 +1,227 @@
+"""Benchmark the Course: callback time and figure size, at the demo's size and at DESIGN.md §7's.
+
+    .venv/bin/python bench/bench_course.py --small             # CI: proves it runs (a few seconds)
+    .venv/bin/python bench/bench_course.py                     # demo size and 2,000 reps
+    .venv/bin/python bench/bench_course.py --sizes 2000 --screenshots
+
+Each size gets a seeded store (``tests/integration/course_store.py``: reps in teams of ten, weekly
+snapshots, about 100 open deals per rep at 2,000 reps) kept under ``bench/out/`` and reused
+when it exists. For each view (all teams, one page of riders, one team, a search) it measures
+the Course's ``render`` callback cold (empty cache) and warm (cached model), the JSON bytes of
+what the callback sends (the course map, the peloton, the whole response), and the live check.
+Results go to ``bench/out/bench_course.json``; ``--screenshots`` also serves each store and saves
+the pages to ``bench/out/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "bench" / "out"
+TODAY = dt.date(2026, 11, 22)
+SIZES = {
+    # name: reps, teams, open deals per rep (roughly: deals_per_rep in the quarter), weeks
+    "small": (40, 4, 10, 3),
+    "demo": (24, 3, 12, 8),
+    "2000": (2000, 200, 180, 3),
+}
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("TEAMCAR_TODAY", TODAY.isoformat())
+
+
+def build(name: str) -> str:
+    """The store for ``name`` (built once, then reused)."""
+    from loaders.store.engine import get_engine, upgrade
+    from tests.integration.course_store import build_course_store
+
+    reps, teams, per_rep, weeks = SIZES[name]
+    path = OUT / f"course-{name}.db"
+    url = f"sqlite:///{path}"
+    done = OUT / f"course-{name}.done"
+    if path.exists() and done.exists():
+        return url
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    upgrade(url)
+    build_course_store(get_engine(url), reps=reps, teams=teams, deals_per_rep=per_rep,
+                       weeks=weeks, today=TODAY)
+    done.write_text(f"{time.perf_counter() - started:.1f}s\n")
+    print(f"  built {name} store in {time.perf_counter() - started:.1f} s", flush=True)
+    return url
+
+
+def json_bytes(value) -> int:
+    from plotly.io.json import to_json_plotly
+
+    if hasattr(value, "to_plotly_json"):
+        value = value.to_plotly_json()
+    return len(to_json_plotly(value).encode())
+
+
+def measure(name: str, url: str, repeat: int) -> dict:
+    """Time the callbacks of each view against the store at ``url``."""
+    os.environ["TEAMCAR_DATABASE_URL"] = url
+    os.environ.setdefault("TEAMCAR_DATA_DIR", str(OUT / "data"))
+    from dashboard import cache, urls
+    from dashboard.app import create_app, poll_data_version
+    from dashboard.live import current_version
+    from dashboard.summary import compute_summary
+    from loaders.store.engine import dispose_engines, get_engine
+
+    create_app()
+    course = sys.modules["pages.course"]
+    engine = get_engine(url)
+    version = current_version(engine)
+    reps = compute_summary(engine, "2026-Q4", TODAY).reps
+    team = sorted(reps["team"].dropna().unique())[0]
+    someone = reps.index[len(reps) // 2]
+    views = {
+        "all teams": {},
+        "riders, page 1": {"lanes": "reps"},
+        "one team": {"team": team},
+        "search": {"q": someone},
+    }
+    result = {"size": name, "reps": int(len(reps)), "views": {}}
+    with engine.connect() as conn:
+        from sqlalchemy import text
+
+        result["open_deals"] = int(conn.execute(text(
+            "select count(*) from opportunity_snapshots where snapshot_date = :d and "
+            "status = 'open'"), {"d": TODAY.isoformat()}).scalar())
+    for label, query in views.items():
+        state = urls.resolve({"quarter": "2026-Q4", **query}, TODAY).to_dict()
+        cold = []
+        for _ in range(repeat):
+            cache.clear_local()
+            dispose_engines()
+            t = time.perf_counter()
+            out = course.render(state, version)
+            cold.append(time.perf_counter() - t)
+        warm = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            out = course.render(state, version)
+            warm.append(time.perf_counter() - t)
+        course_fig, peloton = out[5], out[4]
+        lanes = [x for x in course_fig.layout.yaxis.ticktext if not x.startswith("<b>")]
+        markers = sum(len(tr.x) for tr in course_fig.data
+                      if tr.type == "scattergl" and tr.customdata is not None)
+        result["views"][label] = {
+            "cold_ms": round(1000 * statistics.median(cold)),
+            "warm_ms": round(1000 * statistics.median(warm)),
+            "map_bytes": json_bytes(course_fig),
+            "peloton_bytes": json_bytes(peloton),
+            "response_bytes": json_bytes(list(out)),
+            "lanes": len(lanes),
+            "markers": markers,
+            "view": out[9],
+        }
+        print(f"  {name:>5} · {label:<15} cold {result['views'][label]['cold_ms']:>6} ms · "
+              f"warm {result['views'][label]['warm_ms']:>5} ms · map "
+              f"{result['views'][label]['map_bytes'] / 1024:>6.0f} kB · response "
+              f"{result['views'][label]['response_bytes'] / 1024:>6.0f} kB · "
+              f"{len(lanes)} lanes, {markers} markers", flush=True)
+    polls = []
+    for _ in range(20):
+        t = time.perf_counter()
+        poll_data_version(1, version)
+        polls.append(time.perf_counter() - t)
+    result["live_check_ms"] = round(1000 * statistics.median(polls), 2)
+    print(f"  {name:>5} · live check (no change) {result['live_check_ms']} ms", flush=True)
+    dispose_engines()
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def screenshots(name: str, url: str) -> list[Path]:
+    """Serve the store and save the Course's views as PNGs."""
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    env = {**os.environ, "TEAMCAR_DATABASE_URL": url}
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    saved = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.3)
+        shots = {"": "overview", "?quarter=2026-Q4&lanes=reps": "riders",
+                 "?quarter=2026-Q4&team=Team+007": "team", "?quarter=2026-Q4&q=Ann": "search"}
+        if name != "2000":
+            shots = {"": "overview"}
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                         args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            for query, label in shots.items():
+                t = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/{query}")
+                page.wait_for_function(
+                    "() => { const gd = document.querySelector('#course-map .js-plotly-plot');"
+                    " return gd && gd.layout && gd.layout.yaxis && gd.layout.yaxis.ticktext"
+                    " && gd.layout.yaxis.ticktext.length > 0; }", timeout=180_000)
+                page.wait_for_timeout(800)
+                path = OUT / "screenshots" / f"course-{name}-{label}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(path), full_page=True)
+                print(f"  {name} · {label}: page ready in {time.perf_counter() - t:.1f} s -> "
+                      f"{path.relative_to(REPO)}", flush=True)
+                saved.append(path)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return saved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="a quick run for CI")
+    parser.add_argument("--sizes", nargs="*", default=None, choices=sorted(SIZES))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--screenshots", action="store_true")
+    args = parser.parse_args()
+    sizes = args.sizes or (["small"] if args.small else ["demo", "2000"])
+    results = []
+    for name in sizes:
+        print(f"{name}:", flush=True)
+        url = build(name)
+        # Each size in a fresh process: the app and its caches start clean.
+        if len(sizes) > 1:
+            cmd = [sys.executable, __file__, "--sizes", name, "--repeat", str(args.repeat)]
+            if args.screenshots:
+                cmd.append("--screenshots")
+            subprocess.run(cmd, check=True)
+            continue
+        results.append(measure(name, url, 1 if args.small else args.repeat))
+        if args.screenshots:
+            screenshots(name, url)
+    if results:
+        path = OUT / ("bench_course_small.json" if args.small else f"bench_course_{sizes[0]}.json")
+        path.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {path.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
