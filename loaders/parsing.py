@@ -1196,48 +1196,19 @@ def parse_dates(column: pa.Array | pa.ChunkedArray | Sequence[str | None], *,
     d = Distinct.of(column)
     n = len(d.values)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    done = np.zeros(n, dtype=bool)
+    done = d.empty.copy()
     bad = np.zeros(n, dtype=bool)
-
-    iso = pc.extract_regex(d.values, _ISO_RE)
-    iso_ok = _np_bool(iso.is_valid())
-    if iso_ok.any():
-        hh, mi, ss, frac, offset, bad_ap = _struct_time(iso)
-        vals, ok = _compose(_group_float(iso, "y"), _group_float(iso, "m"), _group_float(iso, "d"),
-                            hh, mi, ss, frac)
-        vals = vals - offset.astype(np.int64).astype("timedelta64[m]")
-        ok &= ~bad_ap
-        out[iso_ok] = vals[iso_ok]
-        bad |= iso_ok & ~ok
-        done |= iso_ok
-
-    num = pc.extract_regex(d.values, _NUMERIC_RE)
-    num_ok = _np_bool(num.is_valid()) & ~done
-    if num_ok.any():
-        a = _group_float(num, "a")
-        b = _group_float(num, "b")
-        day, mon = (a, b) if day_first else (b, a)
-        hh, mi, ss, frac, offset, bad_ap = _struct_time(num)
-        y = _two_digit_year(_group_float(num, "y"))
-        vals, ok = _compose(y, mon, day, hh, mi, ss, frac)
-        vals = vals - offset.astype(np.int64).astype("timedelta64[m]")
-        ok &= ~bad_ap
-        out[num_ok] = vals[num_ok]
-        bad |= num_ok & ~ok
-        done |= num_ok
-
-    compact = pc.extract_regex(d.values, _COMPACT_RE)
-    c_ok = _np_bool(compact.is_valid()) & ~done
-    if c_ok.any():
-        z = np.zeros(n)
-        vals, ok = _compose(_group_float(compact, "y"), _group_float(compact, "m"),
-                            _group_float(compact, "d"), z, z, z, z)
-        out[c_ok] = vals[c_ok]
-        bad |= c_ok & ~ok
-        done |= c_ok
-
-    empty = d.empty
-    rest = np.flatnonzero(~done & ~empty)
+    _fast_iso(d.values, out, done)
+    for step in (_iso_dates, _numeric_dates, _compact_dates):
+        rows = np.flatnonzero(~done)
+        if not len(rows):
+            break
+        matched, values, ok = step(d.values.take(pa.array(rows)), day_first)
+        hit = rows[matched]
+        out[hit] = values[matched]
+        bad[hit] = ~ok[matched]
+        done[hit] = True
+    rest = np.flatnonzero(~done)
     if len(rest):
         texts = d.values.take(pa.array(rest)).to_pylist()
         for i, text in zip(rest, texts, strict=True):
@@ -1246,8 +1217,74 @@ def parse_dates(column: pa.Array | pa.ChunkedArray | Sequence[str | None], *,
                 bad[i] = True
             else:
                 out[i] = np.datetime64(value, "ns")
+    empty = d.empty
     out[bad | empty] = np.datetime64("NaT")
     return Parsed(d.spread(out), d.spread(bad), d.spread(empty))
+
+
+def _iso_dates(values: pa.Array, day_first: bool | None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    m = pc.extract_regex(values, _ISO_RE)
+    hh, mi, ss, frac, offset, bad_ap = _struct_time(m)
+    out, ok = _compose(_group_float(m, "y"), _group_float(m, "m"), _group_float(m, "d"),
+                       hh, mi, ss, frac)
+    out = out - offset.astype(np.int64).astype("timedelta64[m]")
+    return _np_bool(m.is_valid()), out, ok & ~bad_ap
+
+
+def _numeric_dates(values: pa.Array, day_first: bool | None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    m = pc.extract_regex(values, _NUMERIC_RE)
+    a = _group_float(m, "a")
+    b = _group_float(m, "b")
+    day, mon = (a, b) if day_first else (b, a)
+    hh, mi, ss, frac, offset, bad_ap = _struct_time(m)
+    out, ok = _compose(_two_digit_year(_group_float(m, "y")), mon, day, hh, mi, ss, frac)
+    out = out - offset.astype(np.int64).astype("timedelta64[m]")
+    return _np_bool(m.is_valid()), out, ok & ~bad_ap
+
+
+def _compact_dates(values: pa.Array, day_first: bool | None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    m = pc.extract_regex(values, _COMPACT_RE)
+    z = np.zeros(len(values))
+    out, ok = _compose(_group_float(m, "y"), _group_float(m, "m"), _group_float(m, "d"),
+                       z, z, z, z)
+    return _np_bool(m.is_valid()), out, ok
+
+
+_FAST_ISO = (
+    (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d", False),
+    (r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", "%Y-%m-%d %H:%M:%S", True),
+    (r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$", "%Y-%m-%dT%H:%M:%S", True),
+    (r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", "%Y-%m-%d %H:%M", False),
+)
+
+
+def _fast_iso(values: pa.Array, out: np.ndarray, done: np.ndarray) -> None:
+    """Zero-padded ISO dates and datetimes through arrow's strptime, checked against rollover
+    (``2026-02-30`` would otherwise become March 2); fills ``out`` and ``done`` in place."""
+    for pattern, fmt, seconds in _FAST_ISO:
+        if done.all():
+            return
+        hit = _np_bool(pc.match_substring_regex(values, pattern)) & ~done
+        if not hit.any():
+            continue
+        rows = np.flatnonzero(hit)
+        sub = values.take(pa.array(rows))
+        ts = pc.strptime(sub, format=fmt, unit="s", error_is_null=True)
+        ok = pc.and_(pc.is_valid(ts), pc.equal(
+            pc.day(ts), pc.cast(pc.utf8_slice_codeunits(sub, 8, 10), pa.int64())))
+        years = pc.year(ts)
+        ok = pc.and_(ok, pc.and_(pc.greater_equal(years, 1678), pc.less_equal(years, 2261)))
+        if seconds:
+            ok = pc.and_(ok, pc.equal(pc.second(ts), pc.cast(
+                pc.utf8_slice_codeunits(sub, 17, 19), pa.int64())))
+        ok_np = _np_bool(ok)
+        good = rows[ok_np]
+        out[good] = np.asarray(ts.filter(pa.array(ok_np)).cast(pa.timestamp("ns")).to_numpy(
+            zero_copy_only=False), dtype="datetime64[ns]")
+        done[good] = True
 
 
 _MONTH_WORD = re.compile(r"[A-Za-zÀ-ÿ]{3,}")
