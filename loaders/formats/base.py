@@ -579,6 +579,11 @@ def status_from_stage_name(stage: str | None) -> str | None:
     """``won``/``lost`` when the stage name says so (``Closed Won``, ``Fechado/Ganho``), else None."""
     if not stage:
         return None
+    key = normalize_header(stage)
+    if key in ("closedwon", "won"):      # HubSpot's internal stage ids read like this
+        return "won"
+    if key in ("closedlost", "lost"):
+        return "lost"
     if _WON.search(stage):
         return "won"
     if _LOST.search(stage):

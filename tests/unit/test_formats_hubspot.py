@@ -147,3 +147,12 @@ def test_deal_ids_may_arrive_as_numbers_from_xlsx(tmp_path):
     r = read_export(path)
     assert r.frame["deal_id"].tolist() == ["18234001"]
     assert r.frame["amount"].tolist() == [12500.0]
+
+
+def test_internal_stage_ids_read_like_labels(tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_text("Record ID,Deal Name,Deal Stage\n1,A,appointmentscheduled\n2,B,closedwon\n"
+                    "3,C,closedlost\n4,D,contractsent\n")
+    r = read_export(path)
+    assert r.frame["status"].tolist() == ["open", "won", "lost", "open"]
+    assert r.frame["stage_order"].tolist() == [1, 6, 7, 5]
