@@ -19,7 +19,18 @@ from pathlib import Path
 from loaders.formats import hubspot, people, salesforce
 from loaders.formats.base import Format, Options, ReadResult, Reject, Sheet
 from loaders.formats.mapping import BUILTIN_MAPPINGS, load_mapping
-from loaders.parsing import LoadError, RawTable, day_first_from_format, read_table, text_values
+from loaders.parsing import (
+    LoadError,
+    RawTable,
+    day_first_from_format,
+    normalize_header,
+    parse_bools,
+    parse_numbers,
+    read_table,
+    salesforce_ids,
+    text_values,
+)
+from loaders.schema import FRAMES
 
 __all__ = [
     "FORMATS",
@@ -77,8 +88,6 @@ def _candidates(format: str | None, kind: str | None, mapping: Path | None) -> l
             raise LoadError(f"format {format!r} holds {fmt.kind} rows, not {kind}")
         return [fmt]
     if kind is not None:
-        from loaders.schema import FRAMES
-
         if kind not in FRAMES:
             raise LoadError(f"unknown kind {kind!r}; kinds: {', '.join(FRAMES)}")
         return [f for f in FORMATS.values() if f.kind == kind]
@@ -107,8 +116,6 @@ class UnknownFormatError(LoadError):
 
 def _unknown(table: RawTable, formats: Sequence[Format], chosen: bool) -> LoadError:
     header = ", ".join(repr(h) for h in table.header if h) or "(none)"
-    from loaders.parsing import normalize_header
-
     keys = {normalize_header(h) for h in table.header}
     for what, needs in _LOOKUP_NEEDS.items():
         named = Path(table.name).name.lower() == f"{what.rstrip('s')}.csv"
@@ -225,8 +232,6 @@ def read_export(path: Path, *, format: str | None = None, kind: str | None = Non
 
 def _lookup_table(name: str, data: bytes | None, path: Path | None,
                   needed: tuple[str, ...]) -> RawTable | None:
-    from loaders.parsing import normalize_header
-
     def match(cells: list[str]) -> float | None:
         keys = {normalize_header(c) for c in cells}
         return 1.0 if set(needed) <= keys else None
@@ -239,8 +244,6 @@ def _lookup_table(name: str, data: bytes | None, path: Path | None,
 
 
 def _column(table: RawTable, key: str):
-    from loaders.parsing import normalize_header
-
     for i, h in enumerate(table.header):
         if normalize_header(h) == key:
             return table.columns[i]
@@ -249,8 +252,6 @@ def _column(table: RawTable, key: str):
 
 def users_from(table: RawTable) -> dict[str, str]:
     """``User.csv`` -> {18-character user id: "First Last"}; non-Standard users are skipped."""
-    from loaders.parsing import salesforce_ids
-
     ids = salesforce_ids(_column(table, "id"))
     first = text_values(_column(table, "firstname"))
     last = text_values(_column(table, "lastname"))
@@ -261,8 +262,6 @@ def users_from(table: RawTable) -> dict[str, str]:
 
 def accounts_from(table: RawTable) -> dict[str, str]:
     """``Account.csv`` -> {18-character account id: name}."""
-    from loaders.parsing import salesforce_ids
-
     ids = salesforce_ids(_column(table, "id"))
     names = text_values(_column(table, "name"))
     return {i: n for i, n in zip(ids, names, strict=True) if i and n}
@@ -270,8 +269,6 @@ def accounts_from(table: RawTable) -> dict[str, str]:
 
 def rates_from(table: RawTable) -> tuple[dict[str, float], str | None]:
     """``CurrencyType.csv`` -> ({ISO code: units per corporate unit}, corporate code)."""
-    from loaders.parsing import parse_bools, parse_numbers
-
     codes = text_values(_column(table, "isocode"))
     rates = parse_numbers(_column(table, "conversionrate")).values
     corp_col = _column(table, "iscorporate")

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from loaders.formats.base import F, Format, Sheet, reject_duplicates
 from loaders.parsing import (
+    LoadError,
     map_values,
     normalize_header,
     parse_numbers,
@@ -177,8 +178,6 @@ def read_readiness(s: Sheet) -> pd.DataFrame:
     email = s.text("email")
     user = s.text("user")
     if not s.has("email") and not s.has("user"):
-        from loaders.parsing import LoadError
-
         raise LoadError(f"{s.name}: no column names the learner (User Email, Email, User Name, "
                         f"Learner...); columns found: {', '.join(map(repr, s.table.header))}")
     rep = np.where(np.equal(email, None), user, email)
