@@ -41,6 +41,7 @@ def create_app() -> dash.Dash:
         suppress_callback_exceptions=False,
     )
     app.layout = shell
+    __import__("dashboard.upload").upload.register_upload(app.server)
     return app
 
 

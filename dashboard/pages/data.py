@@ -1,47 +1,310 @@
-"""Data: every import batch with its source, format, as-of and counts."""
+"""Data: what is loaded, what was refused and why, how fresh each source is, and uploads.
+
+- Every import batch with its file, source, format, as-of, counts and status (newest first).
+- The rejected rows of a batch (row number, column, reason, the raw line), downloadable as CSV.
+- Freshness per source and kind of data.
+- Upload from the browser: drop a file on the zone (or choose one). ``assets/upload.js`` posts it
+  to ``/api/upload`` (``dashboard.upload``: size limit, the CLI's loader and rules) and puts the
+  JSON answer in ``data-upload-result``; the page shows it and redraws from the store.
+
+``?batch=N`` (in the URL) picks the batch whose rejected rows are shown; by default the newest batch
+with rejects.
+"""
 
 from __future__ import annotations
 
 import dash
 import dash_ag_grid as dag
-from dash import Input, Output, callback, dcc, html
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import catalog, ids
+from dashboard import data_model, exports, ids, urls
+from dashboard.app import viewer_scope
+from dashboard.figures import style as s
+from dashboard.upload import SUFFIXES, UPLOAD_PATH
+from loaders import clock
+from loaders.config import load_config
 from loaders.store.engine import get_engine
 
 dash.register_page(__name__, path="/data", name="Data", title="Team Car · Data")
 
 COLUMNS = [
-    {"field": "id", "headerName": "Batch", "width": 90},
-    {"field": "source_name", "headerName": "File", "flex": 2},
-    {"field": "source", "headerName": "Source"},
-    {"field": "kind", "headerName": "Kind"},
-    {"field": "format", "headerName": "Format"},
-    {"field": "as_of", "headerName": "As of"},
-    {"field": "rows_read", "headerName": "Read", "type": "numericColumn"},
-    {"field": "rows_loaded", "headerName": "Loaded", "type": "numericColumn"},
-    {"field": "rows_rejected", "headerName": "Rejected", "type": "numericColumn"},
-    {"field": "status", "headerName": "Status"},
-    {"field": "loaded_at", "headerName": "Loaded at"},
+    {"field": "id", "headerName": "Batch", "width": 105, "type": "numericColumn",
+     "sort": "desc"},
+    {"field": "source_name", "headerName": "File", "flex": 2, "minWidth": 240,
+     "tooltipField": "source_name"},
+    {"field": "source", "headerName": "Source", "width": 120},
+    {"field": "kind", "headerName": "Kind", "width": 110},
+    {"field": "format", "headerName": "Format", "width": 150},
+    {"field": "as_of", "headerName": "As of", "width": 150},
+    {"field": "rows_read", "headerName": "Read", "type": "numericColumn", "width": 95},
+    {"field": "rows_loaded", "headerName": "Loaded", "type": "numericColumn", "width": 100},
+    {"field": "rows_rejected", "headerName": "Rejected", "type": "numericColumn", "width": 105,
+     "cellClassRules": {"tc-down": "params.value > 0"}},
+    {"field": "status", "headerName": "Status", "width": 100},
+    {"field": "loaded_at", "headerName": "Loaded at", "width": 150},
+    {"field": "warnings", "headerName": "Warnings", "flex": 1, "minWidth": 160,
+     "tooltipField": "warnings"},
 ]
+REJECT_COLUMNS = [
+    {"field": "row_number", "headerName": "Row", "width": 85, "type": "numericColumn"},
+    {"field": "column", "headerName": "Column", "width": 160},
+    {"field": "reason", "headerName": "Reason", "flex": 2, "minWidth": 260,
+     "tooltipField": "reason", "wrapText": True, "autoHeight": True},
+    {"field": "raw", "headerName": "Raw row", "flex": 2, "minWidth": 260, "tooltipField": "raw"},
+]
+GRID_DEFAULTS = {"sortable": True, "filter": True, "resizable": True}
+REJECT_ROWS_SHOWN = 2_000
+KIND_WORD = {"pipeline": "pipeline snapshots", "activity": "activities", "history": "field history",
+             "roster": "roster", "quota": "quotas", "readiness": "enablement"}
 
 
-def layout(**_query):
-    """A cheap skeleton; the grid is filled per request."""
+def _batch_arg(value: object) -> int | None:
+    try:
+        n = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return n if n > 0 else None
+
+
+def layout(**query):
+    """A cheap skeleton (no store reads); callbacks fill it."""
+    limit_mb = load_config().max_upload_mb
+    accept = ",".join(SUFFIXES)
     return html.Div([
-        html.H1("Data"),
-        dcc.Location(id=ids.DATA_URL),
-        dag.AgGrid(id=ids.DATA_BATCHES, columnDefs=COLUMNS, rowData=[],
-                   defaultColDef={"sortable": True, "filter": True, "resizable": True},
-                   dashGridOptions={"pagination": True, "paginationPageSize": 50},
-                   style={"height": "70vh"}),
-    ])
+        dcc.Location(id=ids.DATA_URL, refresh="callback-nav"),
+        dcc.Store(id=ids.DATA_STATE, data={"batch": _batch_arg(query.get("batch"))}),
+        dcc.Store(id=ids.DATA_UPLOAD_RESULT),
+        dcc.Store(id=ids.DATA_BATCH),
+        dcc.Download(id=ids.DATA_DOWNLOAD),
+        html.Div([
+            html.Div([
+                html.Div("Data desk", className="kpi-label"),
+                html.H1("Data", id=ids.DATA_TITLE, className="course-title"),
+                html.Div("what is loaded, what was refused and why, and how fresh each source is",
+                         className="course-subtitle muted"),
+            ]),
+        ], className="course-head"),
+        dbc.Row([
+            dbc.Col(html.Section([
+                html.Div(html.H2("Load an export", className="section-title"),
+                         className="section-head"),
+                html.Div([
+                    html.Div("Drop an export here", className="upload-title"),
+                    html.Div(f"or click to choose a file · CSV, TSV, XLSX or ZIP · up to "
+                             f"{limit_mb} MB", className="upload-hint"),
+                    html.Div("Read by the same loader and rules as teamcar load: all or nothing, "
+                             "rejected rows kept with their reason, a file loaded twice changes "
+                             "nothing.", className="upload-hint"),
+                ], id=ids.DATA_UPLOAD_ZONE, className="upload-zone", tabIndex="0", role="button",
+                    **{"data-url": UPLOAD_PATH, "data-limit": str(limit_mb * 1024 * 1024),
+                       "data-accept": accept, "aria-label": "Upload an export"}),
+                html.Div(id=ids.DATA_UPLOAD_STATUS, className="upload-status",
+                         **{"aria-live": "polite"}),
+            ], className="panel h-100"), lg=5),
+            dbc.Col(html.Section([
+                html.Div([html.H2("Freshness", className="section-title"),
+                          html.Span("the newest data of each source and kind",
+                                    className="section-hint")], className="section-head"),
+                html.Div(id=ids.DATA_FRESHNESS, className="freshness-list"),
+            ], className="panel h-100"), lg=7),
+        ], className="g-3 mb-3"),
+        html.Section([
+            html.Div([html.H2("Import batches", className="section-title"),
+                      html.Span("one per file loaded · click a batch for its rejected rows",
+                                className="section-hint")], className="section-head"),
+            dag.AgGrid(id=ids.DATA_BATCHES, columnDefs=COLUMNS, rowData=[],
+                       defaultColDef=GRID_DEFAULTS, getRowId="'b' + params.data.id",
+                       dashGridOptions={"pagination": True, "paginationPageSize": 50,
+                                        "suppressCellFocus": True, "tooltipShowDelay": 400},
+                       className="data-grid", style={"height": "430px"}),
+        ], className="panel"),
+        html.Section([
+            html.Div([
+                html.Div([html.H2("Rejected rows", className="section-title"),
+                          html.Span(id=ids.DATA_REJECTS_TITLE, className="section-hint")]),
+                dbc.Button("Download CSV", id=ids.DATA_REJECTS_DOWNLOAD, size="sm",
+                           color="secondary", outline=True, disabled=True),
+            ], className="section-head review-section-head"),
+            dag.AgGrid(id=ids.DATA_REJECTS, columnDefs=REJECT_COLUMNS, rowData=[],
+                       defaultColDef=GRID_DEFAULTS,
+                       dashGridOptions={"suppressCellFocus": True, "tooltipShowDelay": 400,
+                                        "localeText": {"noRowsToShow": "No rejected rows"}},
+                       className="data-grid", style={"height": "320px"}),
+        ], className="panel"),
+    ], className="data-page")
 
 
-@callback(Output(ids.DATA_BATCHES, "rowData"), Input(ids.DATA_URL, "pathname"))
-def fill_batches(_path):
-    """Rows for the batches grid (dates as ISO text so the grid sorts them)."""
-    df = catalog.import_batches(get_engine())
+def _text_time(series: pd.Series) -> pd.Series:
+    return series.astype(str).str.slice(0, 16).where(series.notna(), None)
+
+
+def batch_records(engine, scope) -> list[dict]:
+    """Rows for the batches grid (times as ISO text so the grid sorts them)."""
+    df = data_model.batches(engine, scope)
+    if df.empty:
+        return []
     for col in ("as_of", "loaded_at"):
-        df[col] = df[col].astype(str).str.slice(0, 16)
-    return df.to_dict("records")
+        df[col] = _text_time(df[col])
+    df["warnings"] = df["warnings"].astype("object").fillna("").str.replace("\n", " · ")
+    out = []
+    for row in df.to_dict("records"):
+        out.append({k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()})
+    return out
+
+
+def freshness_cards(engine, scope) -> html.Div:
+    """One line per source and kind: its newest data and its age."""
+    today = clock.today()
+    df = data_model.freshness(engine, today, scope)
+    if df.empty:
+        return html.Div("Nothing loaded yet: drop an export on the left, or run "
+                        "teamcar load.", className="muted")
+    items = []
+    for r in df.itertuples(index=False):
+        latest = s.day(r.latest) if pd.notna(r.latest) else s.MISSING
+        age = r.age_days
+        when = ("today" if age == 0 else "yesterday" if age == 1 else
+                f"{age} days old" if age is not None else "")
+        extra = [f"{int(r.batches)} file{'s' if r.batches != 1 else ''}"]
+        if r.kind == "pipeline" and pd.notna(r.deals):
+            extra.append(f"{int(r.deals):,} deals in the latest")
+        else:
+            extra.append(f"{int(r.rows or 0):,} rows")
+        items.append(html.Li([
+            html.Span(className=f"freshness-dot fresh-{r.tone}"),
+            html.Span([html.B(str(r.source)), " · ", KIND_WORD.get(r.kind, str(r.kind))],
+                      className="fresh-what"),
+            html.Span([latest, html.Span(f" · {when}", className="muted")],
+                      className="fresh-when"),
+            html.Span(" · ".join(extra), className="fresh-extra muted"),
+        ], className=f"fresh-item tone-{r.tone}"))
+    return html.Ul(items, className="fresh-items")
+
+
+def _reject_target(data: dict | None, result: dict | None, engine, scope) -> int | None:
+    if ctx.triggered_id == ids.DATA_UPLOAD_RESULT and result:
+        loaded = [r for r in result.get("results", []) if r.get("status") == "loaded"]
+        with_rejects = [r for r in loaded if (r.get("rows_rejected") or 0) > 0]
+        if with_rejects:
+            return int(with_rejects[-1]["batch_id"])
+    chosen = (data or {}).get("batch")
+    return chosen or data_model.latest_with_rejects(engine, scope)
+
+
+@callback(
+    Output(ids.DATA_BATCHES, "rowData"),
+    Output(ids.DATA_FRESHNESS, "children"),
+    Output(ids.DATA_REJECTS, "rowData"),
+    Output(ids.DATA_REJECTS_TITLE, "children"),
+    Output(ids.DATA_REJECTS_DOWNLOAD, "disabled"),
+    Output(ids.DATA_BATCH, "data"),
+    Input(ids.DATA_STATE, "data"),
+    Input(ids.SHELL_DATA_VERSION, "data"),
+    Input(ids.DATA_UPLOAD_RESULT, "data"),
+)
+def render(data, version, result):
+    """The batches, freshness and rejected rows, from the store as it is now."""
+    if version is None and result is None:
+        return [no_update] * 6
+    engine = get_engine()
+    scope = viewer_scope()
+    if scope is not None:
+        return ([], html.Div("Imports are shown to administrators only.", className="muted"),
+                [], "", True, None)
+    rows = batch_records(engine, scope)
+    fresh = freshness_cards(engine, scope)
+    target = _reject_target(data, result, engine, scope)
+    if target is None:
+        return rows, fresh, [], "no batch has rejected rows", True, None
+    info = data_model.batch(engine, target, scope)
+    if info is None:
+        return rows, fresh, [], f"batch {target} is not in the store", True, None
+    rejects = data_model.rejected_rows(engine, target, scope, limit=REJECT_ROWS_SHOWN)
+    n = int(info.get("rows_rejected") or 0)
+    title = (f"batch {target} · {info['source_name']} · {n:,} row{'s' if n != 1 else ''} "
+             "could not be read")
+    if n > len(rejects):
+        title += f" (the first {len(rejects):,} shown; the download has all)"
+    records = [{k: (None if v is None or (isinstance(v, float) and v != v) else v)
+                for k, v in r.items()} for r in rejects.to_dict("records")]
+    return rows, fresh, records, title, n == 0, target
+
+
+@callback(
+    Output(ids.DATA_URL, "search"),
+    Input(ids.DATA_BATCHES, "cellClicked"),
+    State(ids.SHELL_CANONICAL, "data"),
+    State(ids.DATA_STATE, "data"),
+    prevent_initial_call=True,
+)
+def pick_batch(cell, canonical, data):
+    """Clicking a batch shows its rejected rows (``?batch=N`` in the URL)."""
+    batch = _batch_arg(str((cell or {}).get("rowId") or "").lstrip("b"))
+    if batch is None or batch == (data or {}).get("batch"):
+        return no_update
+    return urls.merge(urls.search_of(canonical), batch=batch)
+
+
+@callback(
+    Output(ids.DATA_DOWNLOAD, "data"),
+    Input(ids.DATA_REJECTS_DOWNLOAD, "n_clicks"),
+    State(ids.DATA_BATCH, "data"),
+    prevent_initial_call=True,
+)
+def download_rejects(n_clicks, batch_id):
+    """Every rejected row of the batch shown, as CSV (formula cells neutralised)."""
+    if not n_clicks or not batch_id:
+        return no_update
+    engine = get_engine()
+    scope = viewer_scope()
+    info = data_model.batch(engine, batch_id, scope)
+    if info is None:
+        return no_update
+    rows = data_model.rejected_rows(engine, batch_id, scope)
+    table = rows.rename(columns={"row_number": "Row", "column": "Column", "reason": "Reason",
+                                 "raw": "Raw row"})
+    name = exports.safe_filename("rejected", f"batch-{batch_id}",
+                                 str(info["source_name"]).rsplit(".", 1)[0], ext="csv")
+    return dcc.send_bytes(exports.to_csv_bytes(table), name)
+
+
+@callback(
+    Output(ids.DATA_UPLOAD_STATUS, "children"),
+    Input(ids.DATA_UPLOAD_RESULT, "data"),
+    prevent_initial_call=True,
+)
+def show_upload(result):
+    """What came of the upload, in words (file names and messages as text)."""
+    if not result:
+        return no_update
+    return [upload_alert(r) for r in result.get("results", [])]
+
+
+def upload_alert(r: dict) -> dbc.Alert:
+    """One upload's outcome as an alert a person can act on."""
+    name = html.Span(str(r.get("file") or "the file"), className="upload-file")
+    status = r.get("status")
+    if status == "loaded":
+        as_of = s.day(r.get("as_of")) if r.get("as_of") else s.MISSING
+        rejected = int(r.get("rows_rejected") or 0)
+        parts = [html.B("Loaded "), name, html.Br(),
+                 f"{r.get('kind')} ({r.get('format')}, {r.get('source')}) as of {as_of} · "
+                 f"{int(r.get('rows_read') or 0):,} rows read, "
+                 f"{int(r.get('rows_loaded') or 0):,} loaded, {rejected:,} rejected · batch "
+                 f"{r.get('batch_id')}"]
+        if rejected:
+            parts += [html.Br(), "The rejected rows and their reasons are listed below."]
+        for w in r.get("warnings") or []:
+            parts += [html.Br(), html.Small(f"Note: {w}")]
+        return dbc.Alert(parts, color="warning" if rejected else "success",
+                         className="upload-ok")
+    if status == "unchanged":
+        return dbc.Alert([html.B("Already loaded: "), name, html.Br(),
+                          f"{r.get('message') or ''}. Nothing changed."], color="info",
+                         className="upload-same")
+    return dbc.Alert([html.B("Not loaded: "), name, html.Br(),
+                      str(r.get("message") or "the upload failed"), html.Br(),
+                      html.Small("Nothing was changed in the store.")], color="danger",
+                     className="upload-error")
