@@ -29,6 +29,7 @@ from loaders.parsing import (
     RawTable,
     date_order,
     forecast_categories,
+    map_distinct,
     map_values,
     normalize_header,
     parse_amounts,
@@ -676,15 +677,13 @@ def learn_stage_order(stage: np.ndarray, status: np.ndarray, *,
 def fallback_deal_keys(name: np.ndarray, account: np.ndarray, owner: np.ndarray | None = None
                        ) -> np.ndarray:
     """A deal key when the export has no id: ``name|account`` (``name||owner`` without account)."""
-    frame = pd.DataFrame({"n": pd.Series(name, dtype=object), "a": pd.Series(account, dtype=object)})
+    n = pd.Series(map_distinct(name, name_key), dtype=object).fillna("")
+    a = pd.Series(map_distinct(account, name_key), dtype=object).fillna("")
+    key = "name:" + n + "|" + a
     if owner is not None:
-        frame["o"] = pd.Series(owner, dtype=object)
-    keyed = frame.map(name_key)
-    key = "name:" + keyed["n"] + "|" + keyed["a"]
-    if owner is not None:
-        no_account = keyed["a"] == ""
-        key = key.where(~no_account, key + "|" + keyed["o"])
-    key = key.where(keyed["n"] != "", None)
+        o = pd.Series(map_distinct(owner, name_key), dtype=object).fillna("")
+        key = key.where(a != "", key + "|" + o)
+    key = key.where(n != "", None)
     return key.to_numpy(dtype=object)
 
 

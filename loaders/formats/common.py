@@ -7,6 +7,8 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from loaders.formats.base import Sheet
 from loaders.parsing import normalize_header
@@ -84,9 +86,9 @@ def _plain(v: float) -> str:
 
 def format_numbers(values: np.ndarray) -> np.ndarray:
     """Plain number texts (``15000``, ``0.4``, ``1234.5``); NaN gives None."""
-    s = pd.Series(np.asarray(values, dtype=float))
-    return s.map(_plain, na_action="ignore").astype(object).where(s.notna(), None).to_numpy(
-        dtype=object)
+    codes, uniques = pd.factorize(np.asarray(values, dtype=float), use_na_sentinel=True)
+    per = np.array([_plain(v) for v in uniques] + [None], dtype=object)
+    return per[codes]
 
 
 def latest(values: np.ndarray) -> datetime | None:
@@ -112,11 +114,13 @@ def content_ids(s: Sheet, fields: list[str]) -> np.ndarray:
     """Stable ids for rows of an export without an id column: a hash of the rows' text."""
     cols = {f: pd.Series(s.column(f).to_numpy(zero_copy_only=False), dtype=object)
             for f in fields if s.has(f)}
-    hashed = pd.util.hash_pandas_object(pd.DataFrame(cols), index=False).to_numpy()
-    seen: dict[int, int] = {}
-    out = np.empty(len(hashed), dtype=object)
-    for i, h in enumerate(hashed):
-        k = seen.get(int(h), 0)
-        seen[int(h)] = k + 1
-        out[i] = f"h{int(h):016x}" + (f"-{k}" if k else "")
-    return out
+    hashed = pd.util.hash_pandas_object(pd.DataFrame(cols), index=False)
+    # identical rows (two calls logged alike) stay apart: -1, -2... after the first
+    repeat = hashed.groupby(hashed.to_numpy()).cumcount().to_numpy()
+    text = pa.array(hashed.to_numpy()).cast(pa.string())
+    ids = np.asarray(pc.binary_join_element_wise("h", text, "").to_numpy(zero_copy_only=False),
+                     dtype=object)
+    again = np.flatnonzero(repeat)
+    if len(again):
+        ids[again] = [f"{ids[i]}-{repeat[i]}" for i in again]
+    return ids
