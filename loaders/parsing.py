@@ -749,7 +749,13 @@ def salesforce_ids(column: pa.Array | pa.ChunkedArray | Sequence[str | None]) ->
     (``identity.salesforce_id18``); it is computed here for the whole column with numpy.
     """
     d = Distinct.of(column)
-    values = d.values
+    values = salesforce_id_values(d.values)
+    per = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+    return d.spread(per)
+
+
+def salesforce_id_values(values: pa.Array) -> pa.Array:
+    """``salesforce_ids`` on an arrow array, returning an arrow array (nulls for empty)."""
     short_mask = (pc.utf8_length(values).to_numpy(zero_copy_only=False) == 15) & _np_bool(
         pc.utf8_is_alnum(values)) & _np_bool(pc.string_is_ascii(values))
     if short_mask.all() and len(values):
@@ -761,8 +767,35 @@ def salesforce_ids(column: pa.Array | pa.ChunkedArray | Sequence[str | None]) ->
                    pc.is_in(values, pa.array(sorted(SALESFORCE_EMPTY_IDS))))
     if pc.any(empty).as_py():
         values = pc.if_else(empty, None, values)
-    per = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
-    return d.spread(per)
+    return values
+
+
+def surely_unique(values: pa.Array) -> bool:
+    """True when a string array certainly has no repeats; False means "not sure".
+
+    Fast for ids of one length (the usual case): a 64-bit hash of every value is computed with
+    numpy straight from the arrow buffers and sorted; no equal neighbours means no duplicates.
+    """
+    if len(values) < 2:
+        return True
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.null_count or values.type != pa.string():
+        return False
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[
+        values.offset:values.offset + len(values) + 1]
+    width = int(offsets[1] - offsets[0])
+    if width == 0 or not (np.diff(offsets) == width).all():
+        return False
+    grid = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    grid = grid.reshape(len(values), width)
+    h = np.full(len(values), 14695981039346656037, dtype=np.uint64)
+    prime = np.uint64(1099511628211)
+    for i in range(width):
+        h ^= grid[:, i]
+        h *= prime
+    h.sort()
+    return not (h[1:] == h[:-1]).any()
 
 
 def map_distinct(values: np.ndarray, fn: Callable[[object], object]) -> np.ndarray:

@@ -38,7 +38,8 @@ from loaders.parsing import (
     parse_durations,
     parse_numbers,
     parse_probabilities,
-    salesforce_ids,
+    salesforce_id_values,
+    surely_unique,
     text_values,
 )
 
@@ -188,6 +189,7 @@ class Sheet:
         self._fields = {f.name: f for f in fmt.fields}
         self._day_first: dict[str, bool | None] | None = None
         self._distinct: dict[str, Distinct] = {}
+        self.unique_hint: dict[str, bool] = {}   # field -> its values are certainly distinct
         self._resolve()
         for index, problem in table.problems.items():
             mask = np.zeros(self.n, dtype=bool)
@@ -371,7 +373,11 @@ class Sheet:
 
     def ids(self, name: str, *, required: bool = False) -> np.ndarray:
         """Salesforce-style ids (15 -> 18 characters, the empty sentinel -> None)."""
-        values = salesforce_ids(self.distinct(name))
+        d = self.distinct(name)
+        per_value = salesforce_id_values(d.values)
+        values = d.spread(np.asarray(per_value.to_numpy(zero_copy_only=False), dtype=object))
+        if d.indices is None:      # one value per row: a cheap proof of uniqueness may exist
+            self.unique_hint[name] = surely_unique(per_value)
         if required and self.has(name):
             self.reject(np.equal(values, None), name, "an id is required")
         return values
@@ -690,6 +696,8 @@ def fallback_deal_keys(name: np.ndarray, account: np.ndarray, owner: np.ndarray 
 def reject_duplicates(sheet: Sheet, keys: np.ndarray, name: str, what: str) -> None:
     """Reject later rows whose key repeats an earlier kept row's."""
     kept = ~sheet.bad & ~np.equal(keys, None)
+    if kept.all() and sheet.unique_hint.get(name):
+        return
     if kept.all():
         dup = pd.Series(keys, dtype=object, copy=False).duplicated(keep="first").to_numpy()
     else:

@@ -487,3 +487,17 @@ def test_binary_after_a_bom_is_still_binary():
     data = codecs.BOM_UTF8 + f"{HEADER}\n".encode() + b"\x00\x01\x02garbage\xff" * 50
     with pytest.raises(LoadError, match="binary"):
         table(data)
+
+
+@pytest.mark.parametrize(("values", "unique"), [
+    (["006A", "006B", "006C"], True),
+    (["006A", "006B", "006A"], False),
+    (["ab", "abc"], False),            # lengths differ: not sure
+    ([], True),
+])
+def test_surely_unique(values, unique):
+    import pyarrow as pa
+
+    from loaders.parsing import surely_unique
+
+    assert surely_unique(pa.array(values, pa.string())) is unique
