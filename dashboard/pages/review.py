@@ -399,7 +399,7 @@ def open_rider(cell, rows, canonical):
 def show_rows(click, _kpi_clicks, data):
     """A waterfall bar or a figure card: the rows it was made of, re-adding to it."""
     trigger = ctx.triggered_id
-    key = None
+    key, kind = None, "bar"
     if trigger == ids.REVIEW_WATERFALL:
         try:
             key = click["points"][0]["customdata"]
@@ -408,21 +408,24 @@ def show_rows(click, _kpi_clicks, data):
     elif isinstance(trigger, dict) and trigger.get("type") == ids.REVIEW_KPI:
         if not ctx.triggered or not ctx.triggered[0].get("value"):
             return no_update, no_update, no_update
-        key = trigger.get("key")
+        key, kind = trigger.get("key"), "figure"
     if not key:
         return no_update, no_update, no_update
     model, _state, _days = _model(data)
-    trace = review_trace(model, key)
+    trace = review_trace(model, key, kind)
     if trace is None:
         return no_update, no_update, no_update
     return True, trace.title, make_trace_body(trace, ids.REVIEW_TRACE_GRID)
 
 
-def review_trace(model: rm.ReviewModel, key: str):
-    """The trace of a waterfall key or a §5 figure in this review (None for an unknown key)."""
-    if key in WATERFALL_KEYS or key == "won_new":
+def review_trace(model: rm.ReviewModel, key: str, kind: str = "bar"):
+    """The rows behind a waterfall bar (``kind="bar"``) or a §5 figure (``kind="figure"``; the
+    "pipeline now" card is the waterfall's end bar); None for an unknown key."""
+    if kind == "figure" and key == "end":
+        kind = "bar"
+    if kind == "bar" and (key in WATERFALL_KEYS or key == "won_new"):
         return waterfall_trace(model.movement, key)
-    if key in ROWS_BEHIND:
+    if kind == "figure" and key in ROWS_BEHIND:
         return figure_trace(model.flags, key, model.riders)
     return None
 
