@@ -884,6 +884,8 @@ _PLAIN = {
 # Prefixes common enough to deserve a fast path: (regex, characters to drop, currency or None
 # to take the first three characters as the code).
 _PREFIXES = ((r"[A-Z]{3} ", 4, None), (r"\$", 1, "USD"), (r"€", 1, "EUR"), (r"£", 1, "GBP"))
+# Suffixes likewise: (regex, (currency, symbol) or None to take the last three characters).
+_SUFFIXES = ((r"[ \x{a0}\x{202f}]?€", ("EUR", "€")), (r" [A-Z]{3}", None))
 
 
 def _plain_to_float(numbers: pa.Array, decimal: str) -> np.ndarray:
@@ -908,14 +910,31 @@ def parse_amounts(column: pa.Array | pa.ChunkedArray | Sequence[str | None], *,
     vals = d.values
     n = len(vals)
     empty = d.empty
+    plain = None
+    if decimal in (None, "."):
+        plain = _np_bool(pc.match_substring_regex(vals, _PLAIN["."])) & ~empty
+        # every value a plain English number: nothing can argue for a decimal comma
+        if decimal is None and (plain | empty).all():
+            decimal = "."
     if decimal is None:
         decimal = decimal_separator(vals) or "."
+    if plain is None or decimal != ".":
+        plain = _np_bool(pc.match_substring_regex(vals, _PLAIN[decimal])) & ~empty
     values = np.full(n, np.nan)
     bad = np.zeros(n, dtype=bool)
-    codes = np.full(n, None, dtype=object)
+    index = np.full(n, -1, dtype=np.int16)      # currency of each value, into ``names``
+    names: list[str] = []
+
+    def code_of(found: Sequence[str | None]) -> np.ndarray:
+        codes, uniques = pd.factorize(np.asarray(found, dtype=object), use_na_sentinel=True)
+        for c in uniques:
+            if c not in names:
+                names.append(c)
+        per = np.array([names.index(c) for c in uniques] + [-1], dtype=np.int16)
+        return per[codes]
+
     todo = ~empty
     plain_body = _PLAIN[decimal][1:]
-    plain = _np_bool(pc.match_substring_regex(vals, _PLAIN[decimal])) & todo
     if plain.any():
         values[plain] = _plain_to_float(vals.filter(pa.array(plain)), decimal)
         todo &= ~plain
@@ -931,27 +950,43 @@ def parse_amounts(column: pa.Array | pa.ChunkedArray | Sequence[str | None], *,
         chosen = sub.filter(pa.array(hit))
         values[rows] = _plain_to_float(pc.utf8_slice_codeunits(chosen, drop), decimal)
         if code is None:
-            codes[rows] = np.asarray(pc.utf8_slice_codeunits(chosen, 0, 3).to_numpy(
-                zero_copy_only=False), dtype=object)
+            found = pc.dictionary_encode(pc.utf8_slice_codeunits(chosen, 0, 3))
+            per = code_of(found.dictionary.to_pylist())
+            index[rows] = per[found.indices.to_numpy(zero_copy_only=False)]
         else:
-            codes[rows] = code
+            index[rows] = code_of([code])[0]
+        todo[rows] = False
+    for suffix, code in _SUFFIXES:
+        if not todo.any():
+            break
+        idx = np.flatnonzero(todo)
+        sub = vals.take(pa.array(idx))
+        hit = _np_bool(pc.match_substring_regex(sub, plain_body[:-1] + suffix + "$"))
+        if not hit.any():
+            continue
+        rows = idx[hit]
+        chosen = sub.filter(pa.array(hit))
+        if code is None:
+            number = pc.utf8_slice_codeunits(chosen, 0, -4)
+            found = pc.dictionary_encode(pc.utf8_slice_codeunits(chosen, -3))
+            per = code_of(found.dictionary.to_pylist())
+            index[rows] = per[found.indices.to_numpy(zero_copy_only=False)]
+        else:
+            number = pc.utf8_rtrim(chosen, characters=" \u00a0\u202f" + code[1])
+            index[rows] = code_of([code[0]])[0]
+        values[rows] = _plain_to_float(number, decimal)
         todo[rows] = False
     if todo.any():
         idx = np.flatnonzero(todo)
         v, b, c = _parse_amounts_general(vals.take(pa.array(idx)), decimal)
         values[idx] = v
         bad[idx] = b
-        codes[idx] = c
+        index[idx] = code_of(list(c))
     values[bad | empty] = np.nan
-    # currencies as small integers too, so callers never hash a million strings
-    coded = np.flatnonzero(~np.equal(codes, None))
-    names = sorted(set(codes[coded]))
-    index = np.full(n, -1, dtype=np.int16)
-    if len(coded):
-        lookup = {c: i for i, c in enumerate(names)}
-        index[coded] = [lookup[c] for c in codes[coded]]
+    index = d.spread(index)
+    lookup = np.array([None, *names], dtype=object)
     return Parsed(d.spread(values), d.spread(bad), d.spread(empty),
-                  {"currency": d.spread(codes), "currency_index": d.spread(index),
+                  {"currency": lookup[index + 1], "currency_index": index,
                    "currency_names": names, "decimal": decimal})
 
 
