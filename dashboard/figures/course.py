@@ -39,6 +39,9 @@ BEYOND = 2.0                # deals closing after the finish sit this many days 
 COLUMNS = (0.72, 0.14, 0.07, 0.07)   # road, attainment vs pace, coverage, form
 GAP = 0.012
 LABEL_CHARS = 26
+# Days from mid-week where each kind's group of deals sits on a team lane.
+KIND_SHIFT = {"commit": -2.1, "best_case": -0.7, "pipeline": 0.7, "omitted": 2.1, "won": -1.2,
+              "lost": 1.2}
 
 # Deal columns the builder reads; optional ones may be absent.
 DEAL_COLUMNS = ("lane", "source", "deal_id", "deal_name", "account", "amount", "stage",
@@ -65,19 +68,27 @@ def marker_kind(status: pd.Series, category: pd.Series) -> pd.Series:
     return cat.where(st != "won", "won").where(st != "lost", "lost")
 
 
-def marker_sizes(amounts: pd.Series, largest: float | None = None) -> np.ndarray:
+def marker_sizes(amounts: pd.Series, largest: float | None = None,
+                 biggest: float = MAX_MARKER) -> np.ndarray:
     """Marker diameters in pixels, with area proportional to amount (missing amounts smallest)."""
     values = pd.to_numeric(amounts, errors="coerce").fillna(0.0).clip(lower=0.0).to_numpy(float)
     top = float(largest) if largest else (values.max() if len(values) else 0.0)
     if top <= 0:
         return np.full(len(values), MIN_MARKER)
-    return MIN_MARKER + (MAX_MARKER - MIN_MARKER) * np.sqrt(np.minimum(values, top) / top)
+    return MIN_MARKER + (biggest - MIN_MARKER) * np.sqrt(np.minimum(values, top) / top)
+
+
+def biggest_marker(markers_per_lane: float) -> float:
+    """The largest marker for a lane this busy: full size up to 25 deals, smaller beyond."""
+    if markers_per_lane <= 25:
+        return MAX_MARKER
+    return float(max(14.0, MAX_MARKER * math.sqrt(25 / markers_per_lane)))
 
 
 def day_offset(days: pd.Series, start: dt.date) -> np.ndarray:
     """Close dates as x positions: days since ``start`` plus half a day (noon)."""
     stamps = pd.to_datetime(pd.Series(days)).astype("datetime64[ns]")
-    return ((stamps - pd.Timestamp(start)).dt.days.astype("float64") + 0.5).to_numpy()
+    return ((stamps - pd.Timestamp(start)) / pd.Timedelta(days=1) + 0.5).to_numpy(dtype=float)
 
 
 def lane_rows(lanes: pd.DataFrame, teams: pd.DataFrame | None = None,
@@ -371,7 +382,9 @@ def _deal_traces(d: pd.DataFrame, lane_row: dict, start: dt.date, days: int,
     # A deal closing after the finish is drawn just past it; its hover keeps the real date.
     x = np.where(x > days, days + BEYOND, x).astype(np.float32)   # 4 bytes a value on the wire
     y = y.astype(np.float32)
-    size = (marker_sizes(d["amount"], largest) if len(d) else np.array([])).astype(np.float32)
+    busy = len(d) / max(1, len(lane_row))
+    size = (marker_sizes(d["amount"], largest, biggest_marker(busy)) if len(d)
+            else np.array([])).astype(np.float32)
     d = d.assign(_x=x, _y=y, _size=size)
     traces: list[dict] = []
     if "close_date_since" in d.columns and len(d):
@@ -509,7 +522,10 @@ def aggregate_by_team(deals: pd.DataFrame, quarter_start: dt.date,
          .agg(amount=("_amount", "sum"), count=("_amount", "size")).reset_index())
     g["lane"] = g["_team"]
     g["team"] = g["_team"]
-    g["close_date"] = start + pd.to_timedelta(g["_week"] * 7 + 3, unit="D")
+    # Kinds sit side by side within their week (a group per kind would otherwise hide another).
+    shift = g["kind"].map(KIND_SHIFT).fillna(0.0)
+    hours = (g["_week"] * 7 + 3) * 24 + (shift * 24).round()
+    g["close_date"] = start + pd.to_timedelta(hours, unit="h")
     g["status"] = np.where(g["kind"] == "won", "won", np.where(g["kind"] == "lost", "lost",
                                                                "open"))
     g["forecast_category"] = np.where(g["kind"].isin(["won", "lost"]), "closed", g["kind"])

@@ -199,16 +199,19 @@ def _mover_labels(placed: pd.DataFrame, x: np.ndarray, levels: np.ndarray,
     """Name the riders who moved most (up and down), with staggered leaders so labels clear."""
     if change.notna().sum() == 0:
         return []
-    ups = change[change > 0].sort_values(ascending=False, kind="stable").head(LABELS).index
-    downs = change[change < 0].sort_values(kind="stable").head(LABELS).index
+    labels = LABELS if len(placed) <= 150 else 1      # a crowd leaves room for few names
+    ups = change[change > 0].sort_values(ascending=False, kind="stable").head(labels).index
+    downs = change[change < 0].sort_values(kind="stable").head(labels).index
     chosen = sorted([*ups, *downs], key=lambda i: x[i])
     notes = []
     for k, idx in enumerate(chosen):
         c = int(change[idx])
         up = levels[idx] >= 0
         lift = 22 + 16 * (k % 3)
+        edge = x[idx] / max(float(x.max()), 1e-9) if len(x) else 0.5
         notes.append(dict(
             x=x[idx], y=levels[idx], ax=0, ay=-lift if up else lift, showarrow=True,
+            xanchor="right" if edge > 0.85 else ("left" if edge < 0.15 else "center"),
             arrowhead=0, arrowwidth=1, arrowcolor="#9ca3af",
             text=f"{s.esc(placed.loc[idx, 'rep'])} {'▲' if c > 0 else '▼'}{abs(c)}",
             font=dict(size=11, color=s.AHEAD if c > 0 else s.BEHIND),

@@ -59,7 +59,7 @@ def must_be_true(team: Mapping) -> tuple[str, str, str]:
     deal_text = ""
     if not s.is_missing(deals) and not s.is_missing(avg):
         n = int(deals)
-        deal_text = f" · ≈{n} more win{'s' if n != 1 else ''} of {s.money(avg)}"
+        deal_text = f" · ≈{n:,} more win{'s' if n != 1 else ''} of {s.money(avg)}"
     if float(need) > 0:
         return (f"+{s.money(need)} pipeline",
                 f"to win {s.money(to_go)} at a {s.pct(rate)} win rate{deal_text}", "tone-behind")
@@ -77,7 +77,7 @@ def moved_summary(movement: Mapping[str, int] | None) -> tuple[int, str]:
     total = sum(c for c, _ in counts)
     if total == 0:
         return 0, "nothing moved"
-    parts = [f"{c} {word}" for c, word in counts if c][:3]
+    parts = [f"{c:,} {word}" for c, word in counts if c][:3]
     return total, " · ".join(parts)
 
 
@@ -118,7 +118,7 @@ def make_team_strip(team: Mapping, *, pace: float, movement: Mapping[str, int] |
     ]
     total, words = moved_summary(movement)
     when = s.day(since, "%d %b") if since else "last snapshot"
-    cards.append(_card(f"Moved since {when}", f"{total} deal{'s' if total != 1 else ''}",
+    cards.append(_card(f"Moved since {when}", f"{total:,} deal{'s' if total != 1 else ''}",
                        words, "", "moved"))
     value, sub, tone = must_be_true(team)
     cards.append(_card("What must be true", value, sub, tone, "must"))

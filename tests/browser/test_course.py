@@ -3,8 +3,8 @@
 1. Open the Course: the lanes and the team's figures are the store's; hover a deal and read it;
    click it and see its details; change team and quarter from the top bar; follow a lane to its
    rider; the console stays clean.
-2. Leave the Course open, load a new snapshot through ``loaders.ingest``: the page shows it by
-   itself within 10 seconds, without a reload.
+2. Leave the Course open (served by two gunicorn workers), load a new snapshot through
+   ``loaders.ingest``: the page shows it by itself within 10 seconds, without a reload.
 """
 
 from __future__ import annotations
@@ -236,6 +236,11 @@ def test_course_journey(serve_store, demo_store, data_dir, page, console_errors)
     page.wait_for_url(re.compile(r"^[^?]*/\?"), timeout=10_000)
     wait_for_map(page)
     assert sorted(lane_names(page)) == expected
+
+    # The top bar's links keep the quarter and team: the Data view opens with them.
+    page.get_by_role("link", name="Data").click()
+    page.wait_for_url(re.compile(r"/data\?quarter=2026-Q4"), timeout=10_000)
+    page.locator(".ag-center-cols-container .ag-row").first.wait_for(timeout=15_000)
     assert console_errors == []
 
 
@@ -244,7 +249,8 @@ def test_course_updates_by_itself(serve_store, demo_store, data_dir, page, conso
     summary = compute_summary(engine, "2026-Q4", TODAY)
     rep = summary.reps.index[0]
     dispose_engines()
-    base = serve_store(demo_store, data_dir)
+    # Two gunicorn workers: whichever answers the poll, no worker keeps state of its own.
+    base = serve_store(demo_store, data_dir, workers=2)
     page.goto(base + "/")
     wait_for_map(page)
     before = set(page.evaluate(DEAL_IDS_JS))

@@ -72,8 +72,10 @@ def build_course_store(engine: Engine, *, reps: int = 24, teams: int = 3, deals_
             n.lower().replace(" ", ".") + "@example.com" for n in names],
         "start_date": [pd.Timestamp(today) - pd.Timedelta(days=int(d))
                        for d in rng.integers(60, 1500, reps)]})
-    # One rep without quota, so "no quota" is always on show.
-    quota = rng.choice([400_000.0, 500_000.0, 600_000.0, 750_000.0], reps)
+    # Quotas in proportion to the book (about half of the quarter's deals by value), so
+    # attainment lands around pace with a spread; one rep without quota is always on show.
+    typical = deals_per_rep * float(np.exp(10.6 + 0.7 ** 2 / 2))
+    quota = np.round(typical * rng.uniform(0.35, 0.6, reps), -4)
     quotas = pd.DataFrame({"rep": names, "quarter": quarter.name, "quota": quota})
     if reps > 3:
         quotas = quotas.drop(index=3)
@@ -88,7 +90,7 @@ def build_course_store(engine: Engine, *, reps: int = 24, teams: int = 3, deals_
                         for c, x in zip(close0, rng.integers(20, 120, n), strict=True)])
     amount = np.round(rng.lognormal(10.6, 0.7, n), -2)
     past = np.array([c <= today for c in close0])
-    outcome = np.where(past, rng.choice(["won", "lost", "open"], n, p=[0.5, 0.25, 0.25]),
+    outcome = np.where(past, rng.choice(["won", "lost", "open"], n, p=[0.55, 0.3, 0.15]),
                        rng.choice(["open", "won"], n, p=[0.95, 0.05]))
     # Some deals get their close date moved on a snapshot day (pushed, a few pulled in).
     moves = rng.random(n) < 0.25
