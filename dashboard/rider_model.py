@@ -92,7 +92,7 @@ def tenure_words(tenure_days: int | None) -> str:
         return f"starts in {-tenure_days} days"
     if tenure_days < 60:
         return f"{tenure_days} day{'s' if tenure_days != 1 else ''}"
-    months = int(tenure_days // 30.44)
+    months = round(tenure_days / 30.44)
     years, months = divmod(months, 12)
     if years:
         return f"{years} yr {months} mo" if months else f"{years} yr"

@@ -179,6 +179,45 @@ def _badges(model: rdm.RiderModel) -> list:
     Output(ids.RIDER_MESSAGE, "children"),
     Output(ids.RIDER_LANE, "figure"),
     Output(ids.RIDER_PICK, "options"),
+    Input(ids.RIDER_STATE, "data"),
+    Input(ids.SHELL_DATA_VERSION, "data"),
+)
+def render_rider(data, version):
+    """The rider's team, standing and lane (from the Course's cached model), and the picker."""
+    if version is None or not data:
+        return no_update, no_update, no_update, no_update
+    state = urls.ViewState.from_dict(data["view"])
+    rep = data.get("rep")
+    engine = get_engine()
+    course = cm.course_model(engine, state, viewer_scope())
+    options = [{"label": "Choose a rider…", "value": ""}] + [
+        {"label": f"{r.lane} · {r.team}", "value": r.lane}
+        for r in course.lanes.sort_values("lane").itertuples(index=False)]
+    if not rep:
+        return f"{state.quarter} · {len(course.lanes):,} riders", None, no_update, options
+    lane, deals = cm.rider_lane(course, rep)
+    _state, _rep, model = _model(data)
+    if model is None or (lane.empty and not model.figures):
+        msg = dbc.Alert(f"No rider called “{rep}” in {state.quarter}"
+                        + (f" for {state.team}" if state.team else "") + ".", color="warning")
+        return state.quarter, msg, no_update, options
+    f = model.figures
+    rank = f.get("rank")
+    where = model.team or "No team"
+    sub = (f"{where} · {state.quarter} · attainment {s.pct(f.get('attainment'))} against pace "
+           f"{s.pct(f.get('pace'))} · coverage {s.times(f.get('coverage'))} · rank "
+           f"{s.MISSING if s.is_missing(rank) else int(rank)} in {where}")
+    if lane.empty:
+        return sub, None, _blank(80), options
+    deals = cm.with_push_counts(engine, deals, course, state, viewer_scope())
+    fig = make_course_figure(lane, deals, quarter_start=course.quarter.start,
+                             quarter_end=course.quarter.end, as_of=course.as_of,
+                             since=course.since, group_by_team=False,
+                             largest_amount=course.largest, quarter_name=course.quarter.name)
+    return sub, None, fig, options
+
+
+@callback(
     Output(ids.RIDER_BADGES, "children"),
     Output(ids.RIDER_KPIS, "children"),
     Output(ids.RIDER_MUST, "children"),
@@ -190,48 +229,21 @@ def _badges(model: rdm.RiderModel) -> list:
     Input(ids.RIDER_STATE, "data"),
     Input(ids.SHELL_DATA_VERSION, "data"),
 )
-def render_rider(data, version):
-    """The rider's standing, lane, what must be true, flagged deals, activity and readiness."""
-    if version is None or not data:
-        return [no_update] * 12
-    state = urls.ViewState.from_dict(data["view"])
-    rep = data.get("rep")
-    engine = get_engine()
-    course = cm.course_model(engine, state, viewer_scope())
-    options = [{"label": "Choose a rider…", "value": ""}] + [
-        {"label": f"{r.lane} · {r.team}", "value": r.lane}
-        for r in course.lanes.sort_values("lane").itertuples(index=False)]
-    rest = [no_update] * 8
-    if not rep:
-        return (f"{state.quarter} · {len(course.lanes):,} riders", None, no_update, options,
-                None, *rest)
+def render_details(data, version):
+    """What the 1:1 walks through: figures, what must be true, flagged deals, activity, form."""
+    if version is None or not data or not data.get("rep"):
+        return [no_update] * 8
     _state, _rep, model = _model(data)
-    lane, deals = cm.rider_lane(course, rep)
-    if model is None or (lane.empty and not model.figures):
-        msg = dbc.Alert(f"No rider called “{rep}” in {state.quarter}"
-                        + (f" for {state.team}" if state.team else "") + ".", color="warning")
-        return state.quarter, msg, no_update, options, None, *rest
+    if model is None:
+        return [None, None, None, [], "", _blank(60), "", None]
     f = model.figures
-    rank = f.get("rank")
-    where = model.team or "No team"
-    sub = (f"{where} · {state.quarter} · attainment {s.pct(f.get('attainment'))} against pace "
-           f"{s.pct(f.get('pace'))} · coverage {s.times(f.get('coverage'))} · rank "
-           f"{s.MISSING if s.is_missing(rank) else int(rank)} in {where}")
-    if lane.empty:
-        fig = _blank(80)
-    else:
-        deals = cm.with_push_counts(engine, deals, course, state, viewer_scope())
-        fig = make_course_figure(lane, deals, quarter_start=course.quarter.start,
-                                 quarter_end=course.quarter.end, as_of=course.as_of,
-                                 since=course.since, group_by_team=False,
-                                 largest_amount=course.largest, quarter_name=course.quarter.name)
     large = rdm.large_threshold(model.team_figures)
     act = model.activity
     weeks_ok = f.get("activity_weeks_ok")
     act_info = (f"last 8 weeks · {int(act['total'].sum()) if len(act) else 0} activities · "
                 f"{s.MISSING if s.is_missing(weeks_ok) else int(weeks_ok)} of "
                 f"{int(f.get('activity_weeks') or 0)} weeks on track")
-    return (sub, None, fig, options, _badges(model), fr.make_rider_kpis(f, kind=ids.RIDER_KPI),
+    return (_badges(model), fr.make_rider_kpis(f, kind=ids.RIDER_KPI),
             fr.must_be_true(f, model.days_left), fr.deal_records(model.deals, rdm.PUSHED_FLAG),
             fr.flags_summary(model.deals, large), fr.make_activity_figure(act), act_info,
             fr.readiness_panel(f, kind=ids.RIDER_COMPONENT))
