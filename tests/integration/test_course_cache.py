@@ -1,0 +1,76 @@
+"""The Course's cache is keyed by the store's data version: an import makes it recompute.
+
+On SQLite and PostgreSQL (the ``engine`` fixture), in this process's cache and in Redis (when a
+Redis server is reachable; CI starts one and requires it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pandas as pd
+import pytest
+
+from dashboard import cache
+from dashboard.live import check_version, current_version
+from loaders.ingest import store_frame
+
+REDIS_URL = os.environ.get("TEAMCAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def load_something(engine, n: int) -> None:
+    store_frame(engine, "roster", pd.DataFrame({"rep": [f"Rep {n}"], "team": ["East"]}),
+                as_of=dt.datetime(2026, 11, 1), source_name=f"roster-{n}.csv")
+
+
+@pytest.fixture
+def redis_url():
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        if os.environ.get("TEAMCAR_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"Redis required in CI but not reachable at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["in-process", "redis"])
+def test_an_import_invalidates_the_cache(engine, shared, request):
+    url = request.getfixturevalue("redis_url") if shared else ""
+    cache.clear_local()
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"n": len(calls)}
+
+    first = cache.cached("test", engine, ("q",), compute, cache_url=url)
+    again = cache.cached("test", engine, ("q",), compute, cache_url=url)
+    assert first == again == {"n": 1} and len(calls) == 1
+    other = cache.cached("test", engine, ("other",), compute, cache_url=url)
+    assert other == {"n": 2}
+    load_something(engine, 1)
+    fresh = cache.cached("test", engine, ("q",), compute, cache_url=url)
+    assert fresh == {"n": 3}
+
+
+def test_an_unreachable_redis_only_costs_time(engine):
+    cache.clear_local()
+    got = cache.cached("test", engine, ("q",), lambda: 42, cache_url="redis://127.0.0.1:1/0")
+    assert got == 42
+
+
+def test_live_check(engine):
+    before = current_version(engine)
+    from dash import no_update
+
+    assert check_version(before, engine) is no_update
+    load_something(engine, 2)
+    assert check_version(before, engine) == before + 1
+    assert check_version(None, engine) == before + 1
