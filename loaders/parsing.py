@@ -722,6 +722,8 @@ def text_values(column: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np
 # -- ids -------------------------------------------------------------------------------------
 
 _SF_ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", dtype=np.uint8)
+_IS_UPPER = np.zeros(256, dtype=bool)
+_IS_UPPER[ord("A"):ord("Z") + 1] = True
 SALESFORCE_EMPTY_IDS = frozenset({"000000000000000AAA", "000000000000000"})
 
 
@@ -731,7 +733,7 @@ def _with_checksums(short: pa.StringArray) -> pa.StringArray:
     offsets = np.frombuffer(short.buffers()[1], dtype=np.int32)[:len(short) + 1]
     raw = np.frombuffer(short.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
     raw = raw.reshape(-1, 15)
-    upper = ((raw >= 65) & (raw <= 90)).reshape(-1, 3, 5)
+    upper = _IS_UPPER[raw].reshape(-1, 3, 5)
     # bit j of each 5-character chunk says whether its j-th character is upper case
     bits = np.packbits(upper, axis=2, bitorder="little")[:, :, 0]
     out = np.empty((len(short), 18), dtype=np.uint8)
