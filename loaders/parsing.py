@@ -733,9 +733,10 @@ def _with_checksums(short: pa.StringArray) -> pa.StringArray:
     offsets = np.frombuffer(short.buffers()[1], dtype=np.int32)[:len(short) + 1]
     raw = np.frombuffer(short.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
     raw = raw.reshape(-1, 15)
-    upper = _IS_UPPER[raw].reshape(-1, 3, 5)
+    upper = _IS_UPPER[raw].view(np.uint8).reshape(-1, 3, 5)
     # bit j of each 5-character chunk says whether its j-th character is upper case
-    bits = np.packbits(upper, axis=2, bitorder="little")[:, :, 0]
+    bits = (upper[:, :, 0] | (upper[:, :, 1] << 1) | (upper[:, :, 2] << 2)
+            | (upper[:, :, 3] << 3) | (upper[:, :, 4] << 4))
     out = np.empty((len(short), 18), dtype=np.uint8)
     out[:, :15] = raw
     out[:, 15:] = _SF_ALPHABET[bits]
