@@ -53,6 +53,7 @@ FORMATS: dict[str, Format] = {
         salesforce.OPPORTUNITY,
         salesforce.OPPORTUNITY_HISTORY,
         salesforce.FIELD_HISTORY,
+        salesforce.STAGE_HISTORY,
         salesforce.TASK,
         salesforce.EVENT,
         salesforce.ACTIVITY_REPORT,

@@ -440,6 +440,59 @@ FIELD_HISTORY = Format(
     reader=read_field_history)
 
 # ---------------------------------------------------------------------------------------------
+# Opportunity History report (stage history): one row per stage change, with the deal's values
+
+STAGE_HISTORY_FIELDS = (
+    F("from_stage", "From Stage", "Fase anterior", "Etapa anterior", required=True),
+    F("to_stage", "To Stage", "Fase nova", "Etapa nueva", required=True),
+    F("changed_at", "Last Modified", "Last Modified Date", "Stage Change Date", "Edit Date",
+      required=True, type="date"),
+    F("deal_name", "Opportunity Name", required=True),
+    F("deal_id", "Opportunity ID", "Opportunity ID (18)"),
+    F("account", "Account Name", expected=False),
+    F("amount", "Amount", expected=False),
+    F("close_date", "Close Date", expected=False, type="date"),
+    F("probability", "Probability (%)", "Probability", expected=False),
+    F("forecast", "Forecast Category", expected=False),
+)
+
+
+def read_stage_history(s: Sheet) -> pd.DataFrame:
+    """Salesforce "Opportunity History" report: stage moves, and the deal's amount, close date,
+    probability and forecast category after each move (changes between rows become history)."""
+    if s.has("deal_id"):
+        deal_id = s.ids("deal_id", required=True)
+    else:
+        deal_id = fallback_deal_keys(s.text("deal_name", required=True), s.text("account"))
+        s.warnings.append("no 'Opportunity ID' column: history is keyed by opportunity name + "
+                          "account, matching snapshots that have no ids either")
+    changed_at = s.date("changed_at", required=True)
+    fields: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
+        "stage": (s.text("to_stage", required=True), s.text("from_stage"))}
+    if s.has("amount"):
+        fields["amount"] = (format_numbers(s.amount("amount")), None)
+    if s.has("close_date"):
+        fields["close_date"] = (format_dates(s.date("close_date")), None)
+    if s.has("probability"):
+        fields["probability"] = (format_numbers(s.probability("probability", scale="percent")),
+                                 None)
+    if s.has("forecast"):
+        fields["forecast_category"] = (s.forecast("forecast"), None)
+    keep = np.flatnonzero(~s.bad)
+    changes = history_changes(deal_id[keep], changed_at[keep], keep,
+                              {k: (v[keep], None if p is None else p[keep])
+                               for k, (v, p) in fields.items()})
+    # a deal's first row tells its values then, not a change: keep only its stage move
+    first_values = changes["old_value"].isna() & (changes["field"] != "stage")
+    return schema.conform(changes[~first_values].drop(columns="row"), "history")
+
+
+STAGE_HISTORY = Format(
+    name="salesforce-stage-history", kind="history", source="salesforce",
+    title="a Salesforce Opportunity History report", fields=STAGE_HISTORY_FIELDS,
+    reader=read_stage_history)
+
+# ---------------------------------------------------------------------------------------------
 # Data Export: Task.csv and Event.csv
 
 TASK_FIELDS = (

@@ -464,3 +464,21 @@ def test_users_beside_the_export_skip_non_standard_users():
     users = users_from(read_table(DATA_EXPORT / "User.csv"))
     assert users == {"005Hp00000hnUYPIA2": "Ada Admin", "005Hp00000Rep01IAA": "Dana Whitfield",
                      "005Hp00000Rep02IAA": "Luis Ortega", "005Hp00000SE001IAA": "Avery Stone"}
+
+
+def test_opportunity_history_report_gives_stage_moves_and_value_changes():
+    r = read_export(EXPORTS / "opportunity_stage_history.csv")
+    assert (r.kind, r.format) == ("history", "salesforce-stage-history")
+    rows = r.frame[["deal_id", "changed_at", "field", "old_value", "new_value"]].values.tolist()
+    e, g = "006Hp00001AbCdEIAV", "006Hp00001AbCdGIAV"
+    assert rows == [
+        [e, pd.Timestamp("2026-06-02"), "stage", None, "Prospecting"],
+        [e, pd.Timestamp("2026-07-20"), "stage", "Prospecting", "Proposal/Price Quote"],
+        [e, pd.Timestamp("2026-07-20"), "amount", "40000", "50000"],
+        [e, pd.Timestamp("2026-07-20"), "probability", "0.1", "0.75"],
+        [e, pd.Timestamp("2026-09-25"), "stage", "Proposal/Price Quote", "Negotiation/Review"],
+        [e, pd.Timestamp("2026-09-25"), "amount", "50000", "48500"],
+        [e, pd.Timestamp("2026-09-25"), "close_date", "2026-09-30", "2026-11-20"],
+        [e, pd.Timestamp("2026-09-25"), "probability", "0.75", "0.9"],
+        [g, pd.Timestamp("2026-10-03"), "stage", "Negotiation/Review", "Closed Won"],
+    ]
