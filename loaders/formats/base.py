@@ -237,7 +237,8 @@ class Sheet:
         """Field ``name``'s text column (all empty when absent; duplicates coalesced)."""
         positions = self._columns.get(name)
         if not positions:
-            return pa.array([""] * self.n, pa.string())
+            return pa.StringArray.from_buffers(  # all empty, without a million Python strings
+                self.n, pa.py_buffer(np.zeros(self.n + 1, dtype=np.int32)), pa.py_buffer(b""))
         col = self.table.columns[positions[0]]
         for p in positions[1:]:
             other = self.table.columns[p]
