@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_course.py --small             # CI: proves it runs (a few seconds)
     .venv/bin/python bench/bench_course.py                     # demo size and 2,000 reps
     .venv/bin/python bench/bench_course.py --sizes 2000 --screenshots
+    .venv/bin/python bench/bench_course.py --url sqlite:///data/demo.db   # any store, e.g. the demo
 
 Each size gets a seeded store (``tests/integration/course_store.py``: reps in teams of ten, weekly
 snapshots, about 100 open deals per rep at 2,000 reps) kept under ``bench/out/`` and reused
@@ -201,7 +202,15 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="*", default=None, choices=sorted(SIZES))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--screenshots", action="store_true")
+    parser.add_argument("--url", help="measure this store instead (e.g. sqlite:///data/demo.db "
+                                      "after `teamcar demo --no-serve`)")
     args = parser.parse_args()
+    if args.url:
+        result = measure("store", args.url, args.repeat)
+        (OUT / "bench_course_store.json").write_text(json.dumps([result], indent=2) + "\n")
+        if args.screenshots:
+            screenshots("store", args.url)
+        return
     sizes = args.sizes or (["small"] if args.small else ["demo", "2000"])
     results = []
     for name in sizes:
