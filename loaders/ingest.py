@@ -43,6 +43,8 @@ _FILE_DATE = re.compile(r"(?<!\d)(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]
 # Order in which a folder is loaded: who the reps are before what they did.
 _KIND_ORDER = {"roster": 0, "quota": 1, "readiness": 2, "pipeline": 3, "history": 4, "activity": 5}
 EARLIEST = dt.date(1900, 1, 1)
+EXPORT_SUFFIXES = {".csv", ".xlsx", ".xls", ".txt", ".zip", ".tsv"}
+_BUNDLE_MARKERS = {"opportunity.csv", "opportunityhistory.csv"}
 
 
 @dataclass
@@ -99,14 +101,23 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
+        if p.is_dir() and not is_bundle(p):
+            bundles = [d for d in sorted(p.rglob("*")) if d.is_dir() and is_bundle(d)]
             found = [f for f in sorted(p.rglob("*")) if f.is_file() and not any(
                 part.startswith(("_", ".")) for part in f.relative_to(p).parts)
-                and f.suffix.lower() in {".csv", ".xlsx", ".xls", ".txt", ".zip", ".tsv"}]
-            out.extend(sorted(found, key=_folder_order))
+                and f.suffix.lower() in EXPORT_SUFFIXES
+                and not any(b in f.parents for b in bundles)]
+            out.extend(sorted(found + bundles, key=_folder_order))
         else:
             out.append(p)
     return out
+
+
+def is_bundle(path: Path) -> bool:
+    """A Salesforce Data Export as delivered: its ZIP, or a folder holding ``Opportunity.csv``."""
+    if path.is_dir():
+        return any(f.name.lower() in _BUNDLE_MARKERS for f in path.iterdir() if f.is_file())
+    return path.suffix.lower() == ".zip"
 
 
 def _folder_order(path: Path) -> tuple:
@@ -144,18 +155,22 @@ def load_file(path: Path, *, engine: Engine | None = None, config: Config | None
         The outcome; ``status == "failed"`` carries a user-facing ``message``. Programming errors
         still raise.
     """
-    from loaders.formats import LoadError, read_export
+    from loaders.formats import LoadError, read_bundle, read_export
 
     config = config or load_config()
     engine = engine or get_engine(config.database_url)
     path = Path(path)
     outcome = LoadOutcome(path=path, status="failed")
-    if not path.is_file():
+    if not path.exists():
         outcome.message = f"{path}: no such file"
         return outcome
-    digest = file_hash(path)
+    bundle = is_bundle(path)
+    digest = folder_hash(path) if path.is_dir() else file_hash(path)
     with session_scope(engine) as session:
-        prior = session.scalar(select(ImportBatch).where(ImportBatch.content_hash == digest))
+        # a bundle's batches carry member hashes; its archive name carries the bundle's own
+        prior = session.scalar(select(ImportBatch).where(
+            (ImportBatch.content_hash == digest)
+            | ImportBatch.archived_path.like(f"%{digest[:16]}-%")).limit(1))
         if prior is not None:
             outcome.status = "unchanged"
             outcome.kind, outcome.format, outcome.source = prior.kind, prior.format, prior.source
@@ -163,41 +178,79 @@ def load_file(path: Path, *, engine: Engine | None = None, config: Config | None
             outcome.message = f"already loaded as batch {prior.id} on {prior.loaded_at:%Y-%m-%d %H:%M}"
             return outcome
     try:
-        result = read_export(path, format=format, kind=kind, mapping=mapping,
-                             date_format=date_format, progress=progress)
+        if bundle:
+            read = read_bundle(path, date_format=date_format, progress=progress)
+            members = [(r.extra.get("member", path.name), r) for r in read.results]
+            skipped = [f"{name}: skipped, {why}" for name, why in read.skipped]
+            if not members:
+                raise LoadError(f"{path.name}: no Salesforce Data Export file Team Car loads in it "
+                                f"({len(read.skipped)} skipped)")
+        else:
+            members = [(path.name, read_export(path, format=format, kind=kind, mapping=mapping,
+                                               date_format=date_format, progress=progress))]
+            skipped = []
     except LoadError as exc:
         outcome.message = str(exc)
         return outcome
     except schema.SchemaError as exc:  # a reader bug: this file fails, the others go on
         outcome.message = f"{path.name}: internal error, the reader produced bad rows: {exc}"
         return outcome
-    stamp = resolve_as_of(path, as_of, result.as_of)
-    outcome.kind, outcome.format = result.kind, result.format
-    outcome.source = source or result.source
+    first = members[0][1]
+    stamp = resolve_as_of(path, as_of, first.as_of)
+    outcome.kind = first.kind if len(members) == 1 else "bundle"
+    outcome.format = first.format if not bundle else "salesforce-data-export"
+    outcome.source = source or first.source
     outcome.as_of = stamp
     archived = archive_file(path, digest, config)
     try:
-        batch_id = store_frame(
-            engine, result.kind, result.frame, source=outcome.source, as_of=stamp,
-            source_name=path.name, format=result.format, content_hash=digest,
-            rejects=result.rejects, warnings=result.warnings, rows_read=result.rows_read,
-            archived_path=str(archived))
+        with session_scope(engine) as session:
+            ids = []
+            for name, result in members:
+                ids.append(_store(
+                    session, result.kind, result.frame, source=source or result.source,
+                    as_of=stamp, source_name=name if not bundle else f"{path.name}/{name}",
+                    format=result.format,
+                    content_hash=digest if not bundle else _member_hash(digest, name),
+                    rejects=result.rejects,
+                    warnings=result.warnings + (skipped if name == members[0][0] else []),
+                    rows_read=result.rows_read, archived_path=str(archived)))
     except BaseException:
         archived.unlink(missing_ok=True)
         raise
     outcome.status = "loaded"
-    outcome.batch_id = batch_id
-    outcome.rows_read = result.rows_read
-    outcome.rows_loaded = len(result.frame)
-    outcome.rows_rejected = len(result.rejects)
-    outcome.warnings = list(result.warnings)
+    outcome.batch_id = ids[0]
+    outcome.rows_read = sum(r.rows_read for _, r in members)
+    outcome.rows_loaded = sum(len(r.frame) for _, r in members)
+    outcome.rows_rejected = sum(len(r.rejects) for _, r in members)
+    outcome.warnings = [w for _, r in members for w in r.warnings] + skipped
+    if bundle:
+        outcome.warnings.insert(0, "read " + ", ".join(f"{n} ({r.kind}, {len(r.frame):,} rows)"
+                                                      for n, r in members))
     return outcome
+
+
+def _member_hash(bundle_digest: str, member: str) -> str:
+    return hashlib.sha256(f"{bundle_digest}:{member}".encode()).hexdigest()
+
+
+def folder_hash(folder: Path) -> str:
+    """SHA-256 over a folder's files (names and contents), for Data Export folders."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(folder)).encode() + b"\0" + file_hash(f).encode())
+    return h.hexdigest()
 
 
 def archive_file(path: Path, digest: str, config: Config) -> Path:
     """Copy the original export next to the database, named by its hash (nothing is lost)."""
     target = config.archive_dir / digest[:2] / f"{digest[:16]}-{path.name}"
     target.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        target = target.with_name(target.name + ".zip")
+        if not target.exists():
+            made = shutil.make_archive(str(target.with_suffix(".part")), "zip", root_dir=path)
+            Path(made).replace(target)
+        return target
     if not target.exists():
         tmp = target.with_suffix(target.suffix + ".part")
         shutil.copyfile(path, tmp)
@@ -231,21 +284,30 @@ def store_frame(engine: Engine, kind: str, frame: pd.DataFrame, *, source: str =
         content_hash = hashlib.sha256(
             pd.util.hash_pandas_object(frame, index=False).values.tobytes()
             + f"{kind}|{source}|{as_of}|{source_name}".encode()).hexdigest()
-    warnings = list(warnings)
     with session_scope(engine) as session:
-        batch = ImportBatch(
-            source_name=source_name, source=source, kind=kind, format=format,
-            content_hash=content_hash, as_of=as_of, rows_read=rows_read or len(frame) + len(rejects),
-            rows_loaded=len(frame), rows_rejected=len(rejects), warnings="",
-            status="loaded", archived_path=archived_path, loaded_at=clock.now())
-        session.add(batch)
-        session.flush()
-        writer = _WRITERS[kind]
-        warnings.extend(writer(session, batch, frame) or [])
-        batch.warnings = "\n".join(warnings)
-        _store_rejects(session, batch.id, rejects)
-        bump_data_version(session)
-        return batch.id
+        return _store(session, kind, frame, source=source, as_of=as_of, source_name=source_name,
+                      format=format, content_hash=content_hash, rejects=rejects,
+                      warnings=warnings, rows_read=rows_read, archived_path=archived_path)
+
+
+def _store(session: Session, kind: str, frame: pd.DataFrame, *, source: str, as_of: dt.datetime,
+           source_name: str, format: str, content_hash: str, rejects: Sequence,
+           warnings: Sequence[str], rows_read: int | None, archived_path: str | None) -> int:
+    """Write one batch inside the caller's transaction; see ``store_frame``."""
+    warnings = list(warnings)
+    batch = ImportBatch(
+        source_name=source_name, source=source, kind=kind, format=format,
+        content_hash=content_hash, as_of=as_of, rows_read=rows_read or len(frame) + len(rejects),
+        rows_loaded=len(frame), rows_rejected=len(rejects), warnings="",
+        status="loaded", archived_path=archived_path, loaded_at=clock.now())
+    session.add(batch)
+    session.flush()
+    writer = _WRITERS[kind]
+    warnings.extend(writer(session, batch, frame) or [])
+    batch.warnings = "\n".join(warnings)
+    _store_rejects(session, batch.id, rejects)
+    bump_data_version(session)
+    return batch.id
 
 
 def _bulk_insert(session: Session, model, frame: pd.DataFrame,

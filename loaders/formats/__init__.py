@@ -369,6 +369,7 @@ def read_bundle(path: Path, *, date_format: str | None = None,
         except UnknownFormatError:
             out.skipped.append((name, "not a file Team Car loads"))
             continue
+        result.extra["member"] = name
         out.results.append(result)
     stamps = [r.as_of for r in out.results if r.as_of is not None]
     out.as_of = max(stamps) if stamps else None
