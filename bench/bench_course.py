@@ -168,7 +168,7 @@ def screenshots(name: str, url: str) -> list[Path]:
                     break
             time.sleep(0.3)
         shots = {"": "overview", "?quarter=2026-Q4&lanes=reps": "riders",
-                 "?quarter=2026-Q4&team=Team+007": "team", "?quarter=2026-Q4&q=Ann": "search"}
+                 "?quarter=2026-Q4&team=Team+010": "team", "?quarter=2026-Q4&q=Ann": "search"}
         if name != "2000":
             shots = {"": "overview"}
         with sync_playwright() as pw:
@@ -224,12 +224,11 @@ def main() -> None:
             subprocess.run(cmd, check=True)
             continue
         results.append(measure(name, url, 1 if args.small else args.repeat))
-        if args.screenshots:
-            screenshots(name, url)
-    if results:
-        path = OUT / ("bench_course_small.json" if args.small else f"bench_course_{sizes[0]}.json")
+        path = OUT / ("bench_course_small.json" if args.small else f"bench_course_{name}.json")
         path.write_text(json.dumps(results, indent=2) + "\n")
         print(f"wrote {path.relative_to(REPO)}")
+        if args.screenshots:
+            screenshots(name, url)
 
 
 if __name__ == "__main__":
