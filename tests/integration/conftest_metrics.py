@@ -30,19 +30,15 @@ salesforce on 11-01 and 11-22, hubspot on 10-30 and 11-20:
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
 
 from loaders import schema
 from loaders.ingest import store_frame
-from loaders.store.engine import get_engine, upgrade
+from loaders.store.engine import get_engine
+from tests import stores
 
-PG_SERVER = os.environ.get("TEAMCAR_TEST_POSTGRES_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/")
 QUARTER = "2026-Q4"
 SINCE = dt.date(2026, 11, 1)
 AS_OF = dt.date(2026, 11, 22)
@@ -139,38 +135,9 @@ def seed_book(engine) -> None:
     ]), source="lms", as_of=at(AS_OF, dt.time(6)), source_name="lms.csv")
 
 
-def _pg_admin():
-    try:
-        admin = create_engine(PG_SERVER + "postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("select 1"))
-        return admin
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        if os.environ.get("TEAMCAR_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL required but not reachable at {PG_SERVER}: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_SERVER}: {exc}")
-
-
 def make_store(backend: str, folder) -> tuple[str, callable]:
     """An upgraded empty store on ``backend``; returns its URL and a function dropping it."""
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'metrics.db'}"
-        upgrade(url)
-        return url, lambda: get_engine(url).dispose()
-    admin = _pg_admin()
-    name = f"teamcar_metrics_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_SERVER + name
-    upgrade(url)
-
-    def drop():
-        get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
+    return stores.make_store(backend, folder, prefix="teamcar_metrics")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

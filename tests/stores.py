@@ -1,0 +1,62 @@
+"""Fresh stores for tests: SQLite in a folder, or a PostgreSQL database made and dropped per use.
+
+Where no PostgreSQL server is reachable the test is skipped with the reason, unless
+``TEAMCAR_REQUIRE_POSTGRES=1`` (set by ``.ci/run``) makes that a failure: CI proves both stores.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from loaders.store.engine import dispose_engines, get_engine, upgrade
+
+PG_SERVER = os.environ.get("TEAMCAR_TEST_POSTGRES_URL",
+                           "postgresql+psycopg://postgres@127.0.0.1:5432/")
+
+
+def postgres_admin() -> Engine:
+    """An autocommit engine on the server's ``postgres`` database, or skip/fail the test."""
+    try:
+        engine = create_engine(PG_SERVER + "postgres", isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        return engine
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        if os.environ.get("TEAMCAR_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL required but not reachable at {PG_SERVER}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_SERVER}: {exc}")
+
+
+def make_store(backend: str, folder: Path, prefix: str = "teamcar_test",
+               migrate: bool = True) -> tuple[str, Callable[[], None]]:
+    """An empty store on ``backend`` (upgraded unless ``migrate`` is false).
+
+    Returns:
+        Its URL and a function that disposes of it (drops the PostgreSQL database).
+    """
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / f'{prefix}.db'}"
+        if migrate:
+            upgrade(url)
+        return url, lambda: get_engine(url).dispose()
+    admin = postgres_admin()
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_SERVER + name
+    if migrate:
+        upgrade(url)
+
+    def drop() -> None:
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
