@@ -27,7 +27,20 @@
     return limit > 0 && file.size > limit;
   }
 
+  function readable(file, zone) {
+    var accept = (zone.getAttribute("data-accept") || "").toLowerCase().split(",");
+    var name = file.name.toLowerCase();
+    return !accept[0] || accept.some(function (ext) { return ext && name.endsWith(ext); });
+  }
+
   function sendOne(file, zone) {
+    if (!readable(file, zone)) {
+      return Promise.resolve({status: "failed", file: file.name,
+        message: "This is not an export Team Car reads: upload a CSV, TSV, TXT, XLSX or ZIP file."});
+    }
+    if (file.size === 0) {
+      return Promise.resolve({status: "failed", file: file.name, message: "The file is empty."});
+    }
     if (tooLarge(file, zone)) {
       var mb = Math.round(parseInt(zone.getAttribute("data-limit"), 10) / 1048576);
       return Promise.resolve({status: "failed", file: file.name, http: 413,

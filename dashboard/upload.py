@@ -10,9 +10,11 @@ day. ``loaders.ingest.load_file`` then loads it exactly as ``teamcar load`` woul
 the original archived, a file loaded twice changes nothing) and the upload folder is removed.
 
 The answer is JSON: ``status`` (``loaded``, ``unchanged`` or ``failed``), ``message``, and for a
-loaded file its kind, format, source, as-of, batch and row counts. HTTP 200 when the store has the
-file, 4xx with a readable ``message`` otherwise. Uploads go into the whole store, so only a viewer
-who may see every team (the local default) may upload.
+loaded file its kind, format, source, as-of, batch and row counts. A file that was read is answered
+with HTTP 200 whatever came of it (a broken export is an everyday outcome, not a protocol error,
+so the browser's console stays clean); a request refused before reading (no file, not an export,
+too large, not allowed) gets a 4xx. Either way ``message`` says what happened in words. Uploads
+go into the whole store, so only a viewer who may see every team (the local default) may upload.
 """
 
 from __future__ import annotations
@@ -139,8 +141,7 @@ def _load(path: Path, original: str, config: Config):
     }
     if outcome.status == "failed":
         # The loader's message names the file by its stored name; the person knows it by theirs.
-        body["message"] = outcome.message.replace(path.name, original).replace(str(path), original)
-        return _answer(422, **body)
+        body["message"] = outcome.message.replace(str(path), original).replace(path.name, original)
     return _answer(200, **body)
 
 

@@ -63,7 +63,7 @@ def waterfall_steps(waterfall: Mapping[str, float]) -> list[tuple[str, int]]:
 
 def make_waterfall_figure(waterfall: Mapping[str, float], counts: Mapping[str, int] | None = None,
                           *, since: dt.date | None = None, as_of: dt.date | None = None,
-                          height: int = 380) -> go.Figure:
+                          height: int = 380, large: bool = False) -> go.Figure:
     """The pipeline waterfall from ``since`` to ``as_of``.
 
     Args:
@@ -71,6 +71,7 @@ def make_waterfall_figure(waterfall: Mapping[str, float], counts: Mapping[str, i
         counts: deals per movement category (bar hover and labels).
         since, as_of: the days compared (axis labels).
         height: pixels.
+        large: projector type sizes (presentation mode).
 
     Returns:
         A Plotly waterfall; each bar's ``customdata`` is its key, so a click names the bar.
@@ -103,14 +104,15 @@ def make_waterfall_figure(waterfall: Mapping[str, float], counts: Mapping[str, i
         increasing=dict(marker=dict(color=UP)), decreasing=dict(marker=dict(color=DOWN)),
         totals=dict(marker=dict(color=TOTAL)),
         connector=dict(line=dict(color="#94a3b8", width=1, dash="dot")),
-        textfont=dict(size=13)))
+        textfont=dict(size=18 if large else 13)))
     top = max([abs(float(waterfall.get("start") or 0)), abs(float(waterfall.get("end") or 0)),
                *_running(values)]) or 1.0
     fig.update_layout(**s.base_layout(height))
     fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), bargap=0.25,
                       yaxis=dict(range=[0, top * 1.15], gridcolor=s.GRID, zeroline=False,
-                                 tickformat="~s", fixedrange=True),
-                      xaxis=dict(fixedrange=True, tickfont=dict(size=13)))
+                                 tickformat="~s", fixedrange=True,
+                                 tickfont=dict(size=16 if large else 12)),
+                      xaxis=dict(fixedrange=True, tickfont=dict(size=17 if large else 13)))
     return fig
 
 
@@ -255,8 +257,16 @@ def rollup_columns() -> list[dict]:
 GROUPS = {"rep": ("rep", "Rep"), "category": ("movement", "Movement")}
 
 
-def moved_columns(group: str | None = None) -> list[dict]:
-    """Columns of the moved-deals grid; ``group`` (``rep`` or ``category``) leads and spans rows."""
+PRESENT_HIDDEN = ("amount_since", "close_date_since", "close_moved_days", "category", "owner",
+                  "account", "team")
+
+
+def moved_columns(group: str | None = None, present: bool = False) -> list[dict]:
+    """Columns of the moved-deals grid; ``group`` (``rep`` or ``category``) leads and spans rows.
+
+    ``present`` (the projector) keeps the columns a room reads: deal, rep, movement, change, the
+    amount and close date now, stage, pushes.
+    """
     money = {"type": "numericColumn", "valueFormatter": MONEY_FMT, "filter": "agNumberColumnFilter",
              "width": 120}
     cols = [
@@ -301,6 +311,8 @@ def moved_columns(group: str | None = None) -> list[dict]:
         cols.insert(0, lead)
         change = next(c for c in cols if c["field"] == "change")
         change.update(sort="desc", sortIndex=1)
+    if present:
+        cols = [{**c, "hide": True} if c["field"] in PRESENT_HIDDEN else c for c in cols]
     return cols
 
 

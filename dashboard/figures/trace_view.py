@@ -125,7 +125,7 @@ def make_trace_body(trace: Trace, grid_id: str) -> html.Div:
         dag.AgGrid(id=grid_id, rowData=trace_records(trace), columnDefs=COLUMNS[trace.kind],
                    defaultColDef={"sortable": True, "resizable": True, "filter": True},
                    dashGridOptions={"suppressCellFocus": True, "tooltipShowDelay": 300,
-                                    "overlayNoRowsTemplate": "No rows"},
+                                    "localeText": {"noRowsToShow": "No rows"}},
                    getRowId="params.data._key",
                    className="trace-grid", style={"height": f"{height}px"}),
     ])

@@ -233,7 +233,7 @@ def render(data, version, result):
 
 
 @callback(
-    Output(ids.DATA_URL, "search"),
+    Output(ids.DATA_URL, "href"),
     Input(ids.DATA_BATCHES, "cellClicked"),
     State(ids.SHELL_CANONICAL, "data"),
     State(ids.DATA_STATE, "data"),
@@ -244,7 +244,7 @@ def pick_batch(cell, canonical, data):
     batch = _batch_arg(str((cell or {}).get("rowId") or "").lstrip("b"))
     if batch is None or batch == (data or {}).get("batch"):
         return no_update
-    return urls.merge(urls.search_of(canonical), batch=batch)
+    return "/data" + urls.merge(urls.search_of(canonical), batch=batch)
 
 
 @callback(
@@ -304,7 +304,22 @@ def upload_alert(r: dict) -> dbc.Alert:
         return dbc.Alert([html.B("Already loaded: "), name, html.Br(),
                           f"{r.get('message') or ''}. Nothing changed."], color="info",
                          className="upload-same")
-    return dbc.Alert([html.B("Not loaded: "), name, html.Br(),
-                      str(r.get("message") or "the upload failed"), html.Br(),
-                      html.Small("Nothing was changed in the store.")], color="danger",
-                     className="upload-error")
+    head, more = split_message(str(r.get("message") or "the upload failed"),
+                               str(r.get("file") or ""))
+    parts = [html.B("Not loaded: "), name, html.Br(), head]
+    if more:
+        parts.append(html.Details([html.Summary("What Team Car can read"), more],
+                                  className="upload-more"))
+    parts += [html.Small("Nothing was changed in the store.", className="d-block mt-1")]
+    return dbc.Alert(parts, color="danger", className="upload-error")
+
+
+def split_message(message: str, file: str) -> tuple[str, str]:
+    """A loader's message as (what went wrong, the long list after it): the file name the alert
+    already shows is dropped, and a list of known formats goes behind a disclosure."""
+    if file and message.startswith(file + ": "):
+        message = message[len(file) + 2:]
+    head, sep, tail = message.partition(" Known formats: ")
+    if not sep:
+        return message, ""
+    return head, "Known formats: " + tail

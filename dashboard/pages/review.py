@@ -47,7 +47,8 @@ from dashboard.trace import figure_trace, waterfall_trace
 from loaders import clock
 from loaders.store.engine import get_engine
 
-dash.register_page(__name__, path="/review", name="Review", title="Team Car · Review")
+PATH = "/review"
+dash.register_page(__name__, path=PATH, name="Review", title="Team Car · Review")
 
 GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": "hover", "scrollZoom": False,
                 "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d",
@@ -144,7 +145,7 @@ def layout(**query):
                 ], className="course-tools"),
             ], className="section-head course-head-row"),
             dag.AgGrid(id=ids.REVIEW_MOVED, columnDefs=fr.moved_columns(
-                None if group == "none" else group), rowData=[],
+                None if group == "none" else group, present), rowData=[],
                 defaultColDef=GRID_DEFAULTS, getRowId=ROW_ID,
                 dashGridOptions={"enableCellSpan": True, "animateRows": False,
                                  "tooltipShowDelay": 400, "suppressCellFocus": True,
@@ -267,8 +268,10 @@ def render(data, version):
                 model.as_of.isoformat(), None, _blank(120), "", [], "", [], Patch(),
                 _blank(120), [], _blank(120), "")
     kpis = fr.make_review_kpis(model.figures, model.waterfall, counts, kind=ids.REVIEW_KPI)
+    present = bool(data.get("present"))
     waterfall = fr.make_waterfall_figure(model.waterfall, counts, since=model.since,
-                                         as_of=model.as_of)
+                                         as_of=model.as_of, height=440 if present else 380,
+                                         large=present)
     note = fr.waterfall_note(model.waterfall, counts)
     rows = rm.grid_records(moved)
     info = _moved_info(len(moved), len(rows))
@@ -323,7 +326,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
 # --- controls -> URL --------------------------------------------------------------------------
 
 @callback(
-    Output(ids.REVIEW_URL, "search"),
+    Output(ids.REVIEW_URL, "href"),
     Input(ids.REVIEW_SINCE, "value"),
     Input(ids.REVIEW_NOW, "value"),
     Input(ids.REVIEW_GROUP, "value"),
@@ -333,15 +336,16 @@ def _records(df: pd.DataFrame) -> list[dict]:
     prevent_initial_call=True,
 )
 def controls_to_url(since, now, group, present_clicks, data, canonical):
-    """The pickers, the grouping and the presentation toggle write the URL."""
+    """The pickers, the grouping and the presentation toggle write the URL (as ``href``: the
+    router redraws the page from it)."""
     if not data:
         return no_update
     search = urls.search_of(canonical)
     trigger = ctx.triggered_id
     if trigger == ids.REVIEW_PRESENT and present_clicks:
-        return urls.merge(search, present=None if data.get("present") else 1)
+        return PATH + urls.merge(search, present=None if data.get("present") else 1)
     if trigger == ids.REVIEW_GROUP and group and group != data.get("group"):
-        return urls.merge(search, group=None if group == "none" else group)
+        return PATH + urls.merge(search, group=None if group == "none" else group)
     if trigger in (ids.REVIEW_SINCE, ids.REVIEW_NOW):
         state, cur_now, cur_since, days = _days(data)
         new_now = rm._day(now) or cur_now
@@ -351,7 +355,7 @@ def controls_to_url(since, now, group, present_clicks, data, canonical):
         if new_since >= new_now:
             earlier = [d for d in days if d <= new_now - dt.timedelta(days=7)]
             new_since = earlier[-1] if earlier else new_now - dt.timedelta(days=7)
-        return urls.merge(search, as_of=new_now.isoformat(), since=new_since.isoformat())
+        return PATH + urls.merge(search, as_of=new_now.isoformat(), since=new_since.isoformat())
     return no_update
 
 
@@ -368,7 +372,7 @@ def search_deals(text):
 
 
 @callback(
-    Output(ids.REVIEW_URL, "href"),
+    Output(ids.REVIEW_URL, "href", allow_duplicate=True),
     Input(ids.REVIEW_ROLLUP, "cellClicked"),
     State(ids.REVIEW_ROLLUP, "rowData"),
     State(ids.SHELL_CANONICAL, "data"),

@@ -126,7 +126,7 @@ def test_upload_result_shows_its_rejects_and_words(store, data_page, tmp_path):
 def test_clicking_a_batch_writes_the_url(store, data_page):
     url = run(data_page.pick_batch, f"{ids.DATA_BATCHES}.cellClicked", {"rowId": "b12"},
               {"rowId": "b12"}, {"search": "?quarter=2026-Q4"}, {"batch": None})
-    assert url == "?quarter=2026-Q4&batch=12"
+    assert url == "/data?quarter=2026-Q4&batch=12"
     assert run(data_page.pick_batch, f"{ids.DATA_BATCHES}.cellClicked", {"rowId": "b12"},
                {"rowId": "b12"}, {"search": ""}, {"batch": 12}) is no_update
 

@@ -276,21 +276,28 @@ def test_export_neutralises_formulas(store, review, tmp_path, monkeypatch):
     assert all(c.data_type == "s" for c in cells.values())
 
 
+def href_query(href) -> dict:
+    path, _, query = href.partition("?")
+    assert path == "/review"
+    return urls.parse(query)
+
+
 def test_controls_write_the_url(store, review):
     canonical = {"search": "?quarter=2026-Q4"}
-    url = run(review.controls_to_url, f"{ids.REVIEW_SINCE}.value", "2026-10-18", "2026-10-18",
-              "2026-11-22", "none", None, data(), canonical)
-    assert urls.parse(url) == {"quarter": "2026-Q4", "as_of": "2026-11-22", "since": "2026-10-18"}
+    href = run(review.controls_to_url, f"{ids.REVIEW_SINCE}.value", "2026-10-18", "2026-10-18",
+               "2026-11-22", "none", None, data(), canonical)
+    assert href_query(href) == {"quarter": "2026-Q4", "as_of": "2026-11-22",
+                                "since": "2026-10-18"}
     # Picking a "now" before "since" moves "since" a week or more back.
-    url = run(review.controls_to_url, f"{ids.REVIEW_NOW}.value", "2026-10-11", "2026-11-15",
-              "2026-10-11", "none", None, data(), canonical)
-    assert urls.parse(url)["since"] == "2026-10-04"
-    url = run(review.controls_to_url, f"{ids.REVIEW_GROUP}.value", "rep", None, None, "rep",
-              None, data(), canonical)
-    assert urls.parse(url)["group"] == "rep"
-    url = run(review.controls_to_url, f"{ids.REVIEW_PRESENT}.n_clicks", 1, None, None, "none", 1,
-              data(), canonical)
-    assert urls.parse(url)["present"] == "1"
+    href = run(review.controls_to_url, f"{ids.REVIEW_NOW}.value", "2026-10-11", "2026-11-15",
+               "2026-10-11", "none", None, data(), canonical)
+    assert href_query(href)["since"] == "2026-10-04"
+    href = run(review.controls_to_url, f"{ids.REVIEW_GROUP}.value", "rep", None, None, "rep",
+               None, data(), canonical)
+    assert href_query(href)["group"] == "rep"
+    href = run(review.controls_to_url, f"{ids.REVIEW_PRESENT}.n_clicks", 1, None, None, "none",
+               1, data(), canonical)
+    assert href_query(href)["present"] == "1"
     # The render setting the pickers to what the URL says changes nothing.
     assert run(review.controls_to_url, f"{ids.REVIEW_SINCE}.value", "2026-11-15", "2026-11-15",
                "2026-11-22", "none", None, data(), canonical) is no_update

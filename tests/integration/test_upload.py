@@ -102,7 +102,7 @@ def test_broken_export_is_refused_and_changes_nothing(store, app):
     engine, data_dir = store
     before = counts(engine)
     resp = post(app, b"Deal,Value\nAcme,12\n", "deals_2026-11-22.csv")
-    assert resp.status_code == 422
+    assert resp.status_code == 200               # read, and refused: an outcome, not an error
     body = resp.json
     assert body["status"] == "failed" and body["file"] == "deals_2026-11-22.csv"
     assert "Deal" in body["message"] and "Value" in body["message"]      # the columns it found
@@ -179,7 +179,8 @@ def test_cross_site_posts_are_refused(store, app):
     assert resp.status_code == 403
     assert counts(engine) == before
     ok = post(app, b"Deal,Value\n", "x.csv", Origin="http://localhost")
-    assert ok.status_code == 422                        # same origin: read (and refused as broken)
+    assert ok.json["status"] == "failed"                # same origin: read (and refused as broken)
+    assert "Deal" in ok.json["message"]
 
 
 def test_no_file(store, app):
