@@ -24,11 +24,11 @@ from dashboard import cache, queries
 from dashboard.fiscal import Quarter, default_as_of, parse_quarter
 from dashboard.metrics import push_counts
 from dashboard.metrics.frames import DEAL_KEY
-from dashboard.summary import Summary, compute_summary
+from dashboard.summary import compute_summary
 from dashboard.trace import MOVE_LABEL
 from loaders import clock
 
-GRID_ROW_LIMIT = 5_000       # moved deals sent to the browser; the export carries them all
+GRID_ROW_LIMIT = 1_000       # moved deals sent to the browser; the export carries them all
 FOCUS_MIN, FOCUS_MAX = 15, 100
 ROLLUP_KEYS = ("quota", "won", "commit", "best_case", "commit_forecast", "best_case_forecast",
                "open_pipeline", "weighted_pipeline", "attainment")
@@ -59,6 +59,7 @@ class ReviewModel:
     reps: pd.DataFrame                  # per rider: team + §5 figures (index rep)
     flags: pd.DataFrame                 # the as_of deals with what each counts towards
     riders: list[str]
+    view: list[str] | None = None       # the teams read (the team shown, else the scope)
 
 
 # --- days -------------------------------------------------------------------------------------
@@ -131,10 +132,11 @@ def build_review(engine: Engine, quarter: str | Quarter, as_of: dt.date, since: 
     """Compute the review (uncached; see ``review_model``)."""
     quarter = parse_quarter(quarter) if isinstance(quarter, str) else quarter
     summary = compute_summary(engine, quarter, as_of, since, team, scope=scope)
-    movement = _with_pushes(engine, summary, team, scope)
     riders = [str(r) for r in summary.reps.index]
+    view = [team] if team else (list(scope) if scope is not None else None)
     return ReviewModel(quarter, summary.as_of, summary.since, team, dict(summary.team),
-                       dict(summary.waterfall), movement, summary.reps, summary.flags, riders)
+                       dict(summary.waterfall), summary.movement, summary.reps, summary.flags,
+                       riders, view)
 
 
 def review_model(engine: Engine, quarter: str, as_of: dt.date, since: dt.date,
@@ -146,34 +148,43 @@ def review_model(engine: Engine, quarter: str, as_of: dt.date, since: dt.date,
                         lambda: build_review(engine, quarter, as_of, since, team, scope))
 
 
-def _with_pushes(engine: Engine, summary: Summary, team: str | None,
-                 scope: Sequence[str] | None) -> pd.DataFrame:
-    """The movement with ``push_count`` (DESIGN.md §9) for the deals that moved."""
-    moved = summary.movement.copy()
-    moved["push_count"] = pd.Series(pd.NA, index=moved.index, dtype="Int64")
-    ids = sorted(moved.loc[moved["category"] != "unchanged", "deal_id"].astype(str).unique())
+def push_counts_for(engine: Engine, model: ReviewModel, deals: pd.DataFrame) -> pd.DataFrame:
+    """``source, deal_id, push_count`` (DESIGN.md §9) of ``deals``, cached by data version.
+
+    Only the deals asked for are read (the rows on screen, or every moved deal for an export):
+    at 2,000 reps a week moves tens of thousands of deals, and their history costs seconds.
+    """
+    ids = sorted(deals["deal_id"].astype(str).unique())
     if not ids:
-        return moved
-    view = [team] if team else (list(scope) if scope is not None else None)
-    snaps, history = queries.load_close_date_changes(engine, view, summary.as_of, deal_ids=ids,
-                                                     team_day=summary.as_of)
-    exported = summary.flags[[*DEAL_KEY, "push_count"]]
-    exported = exported[exported["deal_id"].astype(str).isin(ids)]
-    counts = push_counts(snaps, history, summary.as_of, exported)
-    moved = moved.drop(columns="push_count").merge(counts[[*DEAL_KEY, "push_count"]],
-                                                   on=DEAL_KEY, how="left")
-    moved["push_count"] = moved["push_count"].astype("Int64")
-    return moved
+        return pd.DataFrame({"source": [], "deal_id": [], "push_count": []})
+
+    def compute() -> pd.DataFrame:
+        snaps, history = queries.load_close_date_changes(engine, model.view, model.as_of,
+                                                         deal_ids=ids, team_day=model.as_of)
+        exported = model.flags[[*DEAL_KEY, "push_count"]]
+        exported = exported[exported["deal_id"].astype(str).isin(ids)]
+        return push_counts(snaps, history, model.as_of, exported)[[*DEAL_KEY, "push_count"]]
+
+    key = (model.quarter.name, model.as_of.isoformat(), model.team,
+           tuple(model.view) if model.view is not None else None, tuple(ids))
+    return cache.cached("review-pushes", engine, key, compute)
 
 
 # --- tables -----------------------------------------------------------------------------------
 
-def moved_deals(model: ReviewModel) -> pd.DataFrame:
+def moved_deals(model: ReviewModel, engine: Engine | None = None,
+                limit: int | None = None) -> pd.DataFrame:
     """Every deal that moved between the days (unchanged ones left out), largest change first.
 
-    Columns: the keys of ``EXPORT_COLUMNS``. ``change`` is what the deal did to the pipeline of
-    the quarter (arrivals +, departures −, amount changes by their difference), so the changes
-    add up to ``end − start`` (created-and-won deals, shown apart, add 0).
+    Args:
+        model: the review.
+        engine: the store, to add each deal's ``push_count`` (None: left empty).
+        limit: keep the ``limit`` largest changes (None: all).
+
+    Returns:
+        The keys of ``EXPORT_COLUMNS``. ``change`` is what the deal did to the pipeline of the
+        quarter (arrivals +, departures −, amount changes by their difference), so the changes
+        add up to ``end − start`` (created-and-won deals, shown apart, add 0).
     """
     m = model.movement[model.movement["category"] != "unchanged"].copy()
     cat = m["category"]
@@ -195,6 +206,13 @@ def moved_deals(model: ReviewModel) -> pd.DataFrame:
         m[col] = m[col].where(pd.notna(m[col]), None)
     m["_abs"] = np.abs(change_cents)
     m = m.sort_values(["_abs", "deal_id"], ascending=[False, True], kind="stable")
+    if limit is not None:
+        m = m.head(limit)
+    m["push_count"] = pd.Series(pd.NA, index=m.index, dtype="Int64")
+    if engine is not None and len(m):
+        pushes = push_counts_for(engine, model, m)
+        m = m.drop(columns="push_count").merge(pushes, on=DEAL_KEY, how="left")
+        m["push_count"] = m["push_count"].astype("Int64")
     cols = [c for c, _ in EXPORT_COLUMNS]
     out = m.reindex(columns=cols)
     for col in ("deal_name", "account", "rep", "team", "stage_since", "stage_now",
@@ -342,5 +360,5 @@ def focus_list(model: ReviewModel, limit: int | None = None) -> tuple[pd.DataFra
 
 
 __all__ = ["EXPORT_COLUMNS", "GRID_ROW_LIMIT", "ReviewModel", "build_review", "day_options",
-           "export_table", "focus_list", "grid_records", "moved_deals", "resolve_days",
-           "review_model", "rollup", "rollup_total", "snapshot_days"]
+           "export_table", "focus_list", "grid_records", "moved_deals", "push_counts_for",
+           "resolve_days", "review_model", "rollup", "rollup_total", "snapshot_days"]

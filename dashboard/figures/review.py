@@ -221,8 +221,9 @@ def make_rollup_figure(rollup: pd.DataFrame, height_per_row: int = 20) -> go.Fig
     height = max(220, 70 + height_per_row * len(df))
     fig.update_layout(**s.base_layout(height))
     fig.update_layout(barmode="stack", showlegend=True, bargap=0.3,
-                      legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),
-                      margin=dict(l=10, r=20, t=30, b=30),
+                      legend=dict(orientation="h", y=1.0, x=0, yanchor="bottom",
+                                  font=dict(size=11), traceorder="normal"),
+                      margin=dict(l=10, r=20, t=24, b=30),
                       xaxis=dict(gridcolor=s.GRID, tickformat="~s", fixedrange=True),
                       yaxis=dict(fixedrange=True, automargin=True, tickmode="array", tickvals=y,
                                  ticktext=y, tickfont=dict(size=11)))
@@ -235,9 +236,9 @@ def rollup_columns() -> list[dict]:
              "flex": 1, "minWidth": 96}
     return [
         {"field": "rep", "headerName": "Rep", "pinned": "left", "minWidth": 150, "flex": 2,
-         "filter": "agTextColumnFilter", "cellClass": "tc-link"},
+         "filter": "agTextColumnFilter", "cellClass": "tc-link", "tooltipField": "team"},
         {"field": "team", "headerName": "Team", "minWidth": 120, "flex": 1.4,
-         "filter": "agTextColumnFilter"},
+         "filter": "agTextColumnFilter", "hide": True},
         {"field": "quota", "headerName": "Quota", **money},
         {"field": "won", "headerName": "Won", **money},
         {"field": "commit", "headerName": "Commit", **money},
@@ -374,23 +375,23 @@ def focus_columns() -> list[dict]:
     """Columns of the focus grid."""
     money = {"type": "numericColumn", "valueFormatter": MONEY_FMT, "width": 120}
     return [
-        {"field": "rank", "headerName": "#", "width": 64, "pinned": "left"},
-        {"field": "deal_name", "headerName": "Deal", "minWidth": 220, "flex": 2,
+        {"field": "rank", "headerName": "#", "width": 60, "pinned": "left"},
+        {"field": "deal_name", "headerName": "Deal", "minWidth": 200, "flex": 2,
          "tooltipField": "deal_name"},
-        {"field": "rep", "headerName": "Rep", "minWidth": 130},
-        {"field": "stage", "headerName": "Stage", "minWidth": 120},
-        {"field": "forecast_category", "headerName": "Category", "width": 115,
+        {"field": "rep", "headerName": "Rep", "minWidth": 120, "flex": 1},
+        {"field": "amount", "headerName": "Amount", **money},
+        {"field": "probability", "headerName": "Prob.", "width": 80, "type": "numericColumn",
+         "valueFormatter": PCT_FMT},
+        {"field": "running_amount", "headerName": "Running total", **money,
+         "cellClassRules": {"tc-up": "params.data && params.data.closes_gap"}},
+        {"field": "close_date", "headerName": "Close", "width": 110,
+         "cellClassRules": {"tc-down": "params.data && params.data.past_due"}},
+        {"field": "forecast_category", "headerName": "Category", "width": 110,
          "valueFormatter": {"function": "({commit: 'Commit', best_case: 'Best case', pipeline: "
                                         "'Pipeline', omitted: 'Omitted'})[params.value] || "
                                         "params.value || ''"}},
-        {"field": "close_date", "headerName": "Close", "width": 110,
-         "cellClassRules": {"tc-down": "params.data && params.data.past_due"}},
-        {"field": "probability", "headerName": "Prob.", "width": 80, "type": "numericColumn",
-         "valueFormatter": PCT_FMT},
-        {"field": "amount", "headerName": "Amount", **money},
         {"field": "weighted", "headerName": "× prob.", **money},
-        {"field": "running_amount", "headerName": "Running total", **money,
-         "cellClassRules": {"tc-up": "params.data && params.data.closes_gap"}},
+        {"field": "stage", "headerName": "Stage", "minWidth": 120},
     ]
 
 

@@ -88,10 +88,13 @@ def deal_flag_words(row: dict) -> str:
     return " · ".join(words)
 
 
-def trace_records(trace: Trace) -> list[dict]:
-    """The trace's rows as grid records (only the columns its kind shows)."""
+ROWS_SHOWN = 500          # rows sent to the panel; the summary line counts and adds them all
+
+
+def trace_records(trace: Trace, limit: int = ROWS_SHOWN) -> list[dict]:
+    """The trace's first ``limit`` rows as grid records (only the columns its kind shows)."""
     fields = [c["field"] for c in COLUMNS[trace.kind]]
-    df = trace.rows
+    df = trace.rows.head(limit)
     out = []
     for row in df.to_dict("records"):
         row = {k: _value(v) for k, v in row.items()}
@@ -113,12 +116,14 @@ def trace_summary(trace: Trace) -> str:
     head = f"{trace.count:,} {what}{'s' if trace.count != 1 else ''}"
     if trace.total is not None:
         head += f" · adding up to {s.money_full(trace.total)}"
+    if trace.count > ROWS_SHOWN:
+        head += f" · the first {ROWS_SHOWN:,} listed"
     return head
 
 
 def make_trace_body(trace: Trace, grid_id: str) -> html.Div:
     """What the trace panel shows: the summary, the note, and the rows."""
-    height = min(640, 90 + 38 * max(trace.count, 1))
+    height = min(640, 90 + 38 * max(min(trace.count, ROWS_SHOWN), 1))
     return html.Div([
         html.Div(trace_summary(trace), className="trace-summary"),
         html.Div(trace.note, className="trace-note muted") if trace.note else None,

@@ -161,13 +161,13 @@ def layout(**query):
             ], className="section-head review-section-head"),
             dbc.Row([
                 dbc.Col(dcc.Graph(id=ids.REVIEW_ROLLUP_CHART, figure=_blank(300),
-                                  config=GRAPH_CONFIG, className="review-graph"), lg=4),
+                                  config=GRAPH_CONFIG, className="review-graph"), lg=5),
                 dbc.Col(dag.AgGrid(id=ids.REVIEW_ROLLUP, columnDefs=fr.rollup_columns(),
                                    rowData=[], defaultColDef=GRID_DEFAULTS,
                                    getRowId="params.data.rep",
                                    dashGridOptions={"suppressCellFocus": True,
                                                     "animateRows": False},
-                                   className="review-grid", style={"height": "560px"}), lg=8),
+                                   className="review-grid", style={"height": "560px"}), lg=7),
             ], className="g-3"),
         ], className="panel"),
         html.Section([
@@ -258,9 +258,9 @@ def render(data, version):
     span = (model.as_of - model.since).days
     who = state.team or "All teams"
     counts = _counts(model)
-    moved = rm.moved_deals(model)
+    n_moved = sum(v for k, v in counts.items() if k != "unchanged")
     subtitle = (f"{who} · {s.day(model.since)} → {s.day(model.as_of)} ({span} day"
-                f"{'s' if span != 1 else ''}) · {len(moved):,} deal{'s' if len(moved) != 1 else ''}"
+                f"{'s' if span != 1 else ''}) · {n_moved:,} deal{'s' if n_moved != 1 else ''}"
                 " moved")
     message = _message(days, model)
     if not days:
@@ -273,8 +273,9 @@ def render(data, version):
                                          as_of=model.as_of, height=440 if present else 380,
                                          large=present)
     note = fr.waterfall_note(model.waterfall, counts)
+    moved = rm.moved_deals(model, get_engine(), limit=rm.GRID_ROW_LIMIT)
     rows = rm.grid_records(moved)
-    info = _moved_info(len(moved), len(rows))
+    info = _moved_info(n_moved, len(rows))
     roll = rm.rollup(model)
     roll_rows = _records(roll)
     options = Patch()
@@ -471,7 +472,7 @@ def export_moved(_csv, _xlsx, data, filter_model, visible, search):
 def export_rows_for(model: rm.ReviewModel, filter_model: dict | None, visible: list | None,
                     search: str | None) -> pd.DataFrame:
     """The export table: every moved deal, or those the grid shows when it is filtered."""
-    moved = rm.moved_deals(model)
+    moved = rm.moved_deals(model, get_engine())
     if (filter_model or (search or "").strip()) and visible is not None:
         keys = [(str(r.get("source")), str(r.get("deal_id"))) for r in visible
                 if isinstance(r, dict)]

@@ -262,3 +262,17 @@ def test_activity_weeks_against_team_median():
     assert weeks.loc[1, ["activities", "team_median", "ok", "counted"]].tolist() == \
         [0, 0.0, True, True]
     assert weeks.loc[2, "counted"] is False or not weeks.loc[2, "counted"]
+
+
+def test_long_traces_list_their_first_rows_but_count_them_all():
+    from dashboard.figures.trace_view import ROWS_SHOWN
+    from dashboard.trace import Trace
+
+    n = ROWS_SHOWN + 100
+    rows = pd.DataFrame({"deal_name": [f"D{i}" for i in range(n)], "rep": "Ann",
+                         "category": "created", "value": 1.0, "source": "sf",
+                         "deal_id": [str(i) for i in range(n)]})
+    trace = Trace("created", "New deals", "movement", rows, float(n), n)
+    assert len(trace_records(trace)) == ROWS_SHOWN
+    assert trace_summary(trace) == (f"{n:,} deals · adding up to {n:,} · the first "
+                                    f"{ROWS_SHOWN:,} listed")
