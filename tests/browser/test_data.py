@@ -55,6 +55,7 @@ def test_upload_journey(serve_store, data_store, data_dir, page, console_errors,
     page.wait_for_function(
         "async (n) => (await window.dash_ag_grid.getApiAsync('data-batches'))"
         ".paginationGetRowCount() === n", arg=before, timeout=30_000)
+    page.locator(".fresh-item").first.wait_for(timeout=10_000)
     assert page.locator(".fresh-item").count() >= 6
 
     # A valid export, chosen with the file picker: loaded, listed, its rejects shown.

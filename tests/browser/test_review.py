@@ -94,8 +94,10 @@ def test_review_journey(serve_store, review_store, data_dir, page, console_error
     bars = waterfall(page)
     assert bars["keys"] == list(KEYS)
     assert [round(y * 100) for y in bars["y"]] == expected_bars(now)
-    assert page.locator("#review-since-picker").input_value() == "2026-11-15"
-    assert page.locator("#review-now-picker").input_value() == "2026-11-22"
+    page.wait_for_function(
+        "() => document.querySelector('#review-since-picker').value === '2026-11-15'"
+        " && document.querySelector('#review-now-picker').value === '2026-11-22'",
+        timeout=10_000)
     moved = now.movement[now.movement["category"] != "unchanged"]
     wait_rows(page, "review-moved-grid", len(moved))
     rows = grid_rows(page, "review-moved-grid")

@@ -83,8 +83,9 @@ def test_rider_journey(serve_store, rider_store, data_dir, page, console_errors)
     page.wait_for_function(
         "async ([id, n]) => (await window.dash_ag_grid.getApiAsync(id)).getDisplayedRowCount()"
         " === n", arg=["rider-flags-grid", open_deals], timeout=20_000)
-    assert page.locator("#rider-flags-info").inner_text().startswith(
-        f"{open_deals} open deals closing this quarter")
+    page.wait_for_function(
+        "(t) => document.querySelector('#rider-flags-info').innerText.startsWith(t)",
+        arg=f"{open_deals} open deals closing this quarter", timeout=10_000)
     page.wait_for_function(
         "() => { const gd = document.querySelector('#rider-trend .js-plotly-plot');"
         " return gd && gd.data && gd.data.some((t) => t.name === 'Attainment'); }",
