@@ -297,7 +297,7 @@ def moved_columns(group: str | None = None, present: bool = False) -> list[dict]
         {"field": "category", "headerName": "Category", "minWidth": 150,
          "filter": "agTextColumnFilter"},
         {"field": "owner", "headerName": "Owner", "minWidth": 140, "filter": "agTextColumnFilter",
-         "hide": True},
+         "tooltipField": "owner"},
         {"field": "push_count", "headerName": "Pushed", "width": 95, "type": "numericColumn",
          "filter": "agNumberColumnFilter",
          "valueFormatter": {"function": "params.value == null ? '' : params.value + '×'"},
