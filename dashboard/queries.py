@@ -17,7 +17,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine, and_, false, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.sql import ColumnElement, Select
 
 from dashboard.metrics.figures import WIN_RATE_DAYS
@@ -273,23 +286,29 @@ def load_deal_touches(engine: Engine, scope: Scope, as_of: dt.date, quarter,
     """Last completed activity on or before ``as_of`` of each deal open in the quarter then.
 
     The deals are those of the snapshots in force on ``as_of`` (sources with history: all of that
-    snapshot's deals), owned by reps in scope.
+    snapshot's deals), owned by reps in scope. Each deal's touch is one seek of the covering
+    index ``ix_act_deal_done`` (source, deal_id, completed, activity_date): the activities table
+    is never scanned, however many activities there are.
     """
     batches = pipeline_batches(engine)
-    pick = pick_snapshots(batches, as_of, history_sources(engine))
+    hist = history_sources(engine)
+    pick = pick_snapshots(batches, as_of, hist)
     if not pick.batch_ids:
         return conform(pd.DataFrame(columns=list(DEAL_TOUCH_COLUMNS)), DEAL_TOUCH_COLUMNS)
-    deals = select(S.source, S.deal_id).where(
+    deals = (select(S.source, S.deal_id).distinct().where(
         S.batch_id.in_(pick.batch_ids),
-        or_(_open_in_quarter(S, quarter.start, quarter.end),
-            S.source.in_(list(history_sources(engine)))),
-        _owner_in_scope(S.owner_key, scope, team_day or as_of))
-    stmt = (select(Activity.source, Activity.deal_id, func.max(Activity.activity_date))
-            .where(Activity.completed.is_(True), Activity.activity_date <= as_of,
-                   Activity.deal_id.is_not(None),
-                   tuple_(Activity.source, Activity.deal_id).in_(deals))
-            .group_by(Activity.source, Activity.deal_id))
-    return conform(_read(engine, stmt, list(DEAL_TOUCH_COLUMNS)), DEAL_TOUCH_COLUMNS)
+        or_(_open_in_quarter(S, quarter.start, quarter.end), S.source.in_(list(hist))),
+        _owner_in_scope(S.owner_key, scope, team_day or as_of))).subquery("d")
+    A = Activity
+    last = (select(A.activity_date)
+            .where(A.source == deals.c.source, A.deal_id == deals.c.deal_id,
+                   A.completed == true(), A.activity_date <= as_of)
+            .order_by(A.activity_date.desc()).limit(1)
+            .correlate(deals).scalar_subquery())
+    # Deals without a touch are dropped here, not in SQL: SQLite would run the seek twice.
+    out = _read(engine, select(deals.c.source, deals.c.deal_id, last), list(DEAL_TOUCH_COLUMNS))
+    out = out[out["last_touch"].notna()].reset_index(drop=True)
+    return conform(out, DEAL_TOUCH_COLUMNS)
 
 
 def load_activity_counts(engine: Engine, scope: Scope, start: dt.date, end: dt.date,
@@ -300,11 +319,44 @@ def load_activity_counts(engine: Engine, scope: Scope, start: dt.date, end: dt.d
         ``owner_key, activity_date, n, owner`` (one spelling of the owner, for unmatched owners).
     """
     stmt = (select(Activity.owner_key, Activity.activity_date, func.count(), func.min(Activity.owner))
-            .where(Activity.completed.is_(True), Activity.activity_date >= start,
+            .where(Activity.completed == true(), Activity.activity_date >= start,
                    Activity.activity_date <= end,
                    _owner_in_scope(Activity.owner_key, scope, team_day or end))
             .group_by(Activity.owner_key, Activity.activity_date))
     out = _read(engine, stmt, [*ACTIVITY_COUNT_COLUMNS, "owner"])
+    return conform(out, ACTIVITY_COUNT_COLUMNS)
+
+
+def load_activity_week_counts(engine: Engine, scope: Scope, as_of: dt.date, weeks: int = 8,
+                              team_day: dt.date | None = None) -> pd.DataFrame:
+    """``load_activity_counts`` over the ``weeks`` 7-day weeks ending on ``as_of``, summed per week
+    in SQL: what activity consistency needs, in a few rows per owner instead of one per day.
+
+    Each row's ``activity_date`` is the last day of its week (``as_of - 7 * w``), so a metric
+    that buckets days into weeks ending on ``as_of`` puts it in the same week as its days. The
+    owner spelling is the one ``load_activity_counts`` gives each day (the least of that day's),
+    and days are summed only within one spelling, so the reps attached are the same too.
+
+    Returns:
+        ``owner_key, activity_date, n, owner``.
+    """
+    first = as_of - dt.timedelta(days=7 * weeks - 1)
+    A = Activity
+    week = case(*((A.activity_date >= as_of - dt.timedelta(days=7 * w + 6), w)
+                  for w in range(weeks - 1)), else_=weeks - 1)
+    daily = (select(A.owner_key.label("owner_key"), week.label("week"), func.count().label("n"),
+                    func.min(A.owner).label("owner"))
+             .where(A.completed == true(), A.activity_date >= first, A.activity_date <= as_of,
+                    _owner_in_scope(A.owner_key, scope, team_day or as_of))
+             # Day first: the order of ix_act_done_day, so SQLite aggregates without sorting.
+             .group_by(A.activity_date, A.owner_key)).subquery("daily")
+    stmt = (select(daily.c.owner_key, daily.c.week, cast(func.sum(daily.c.n), BigInteger),
+                    daily.c.owner)
+            .group_by(daily.c.owner_key, daily.c.week, daily.c.owner))
+    out = _read(engine, stmt, ["owner_key", "week", "n", "owner"])
+    ends = pd.Series([pd.Timestamp(as_of) - pd.Timedelta(days=7 * w) for w in range(weeks)])
+    out["activity_date"] = ends.reindex(out["week"].astype("int64").to_numpy()).to_numpy()
+    out = out[["owner_key", "activity_date", "n", "owner"]]
     return conform(out, ACTIVITY_COUNT_COLUMNS)
 
 
@@ -389,7 +441,8 @@ def load_close_date_changes(engine: Engine, scope: Scope, as_of: dt.date,
 
 
 __all__ = [
-    "Scope", "SnapshotPick", "history_sources", "load_activity_counts", "load_close_date_changes",
+    "Scope", "SnapshotPick", "history_sources", "load_activity_counts",
+    "load_activity_week_counts", "load_close_date_changes",
     "load_day_states", "load_deal_touches", "load_expert_support", "load_history",
     "load_quotas", "load_readiness_events", "load_reps", "pick_snapshots", "pipeline_batches",
     "scoped_aliases", "scoped_rep_ids",

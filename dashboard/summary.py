@@ -142,8 +142,7 @@ def compute_summary(engine: Engine, quarter: str | Quarter, as_of: dt.date | str
     riders = _riders(reps, flags, quotas, view)
     figures = rep_figures(flags, riders, quotas, quarter, as_of)
 
-    first = as_of - dt.timedelta(days=7 * WEEKS - 1)
-    counts = queries.load_activity_counts(engine, view, first, as_of, team_day=as_of)
+    counts = queries.load_activity_week_counts(engine, view, as_of, WEEKS, team_day=as_of)
     counts = attach_reps(counts, aliases, reps)
     events = attach_reps(queries.load_readiness_events(engine, view, as_of), aliases, reps,
                          name="owner_key")

@@ -176,7 +176,10 @@ class Activity(Base):
     __table_args__ = (
         UniqueConstraint("source", "activity_id", name="uq_activity_source_id"),
         Index("ix_act_owner_date", "owner_key", "activity_date"),
-        Index("ix_act_deal", "source", "deal_id"),
+        # A deal's last completed touch: one seek (summary stale check).
+        Index("ix_act_deal_done", "source", "deal_id", "completed", "activity_date"),
+        # Completed activities per owner in a window, read from the index alone.
+        Index("ix_act_done_day", "completed", "activity_date", "owner_key", "owner"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
