@@ -17,9 +17,12 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 
 
 def _bundle(tmp_path: Path) -> Path:
+    """The real sample's two files (shared/ sits beside the checkout; the fixtures hold a copy)."""
     src = SAMPLE if SAMPLE.is_dir() else next(FIXTURE.rglob("OpportunityHistory.csv")).parent
     folder = tmp_path / "WE_00D000000000001_1"
-    shutil.copytree(src, folder)
+    folder.mkdir(parents=True)
+    for name in ("opportunity.csv", "OpportunityHistory.csv"):
+        shutil.copy(src / name, folder / name)
     return folder
 
 
