@@ -25,8 +25,12 @@ lint: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(VENV)/bin/teamcar serve
 
-bench: $(VENV)/.installed  ## small-size benchmarks; see bench/README.md for full sizes
-	$(PY) bench/run.py --small
+bench: $(VENV)/.installed  ## every benchmark at a small size (proves they run); full sizes: see each file's docstring
+	$(PY) bench/bench_generate.py --reps 24 --deals-per-rep 5 --weeks 2
+	$(PY) bench/bench_load.py --small
+	$(PY) bench/bench_summary.py
+	$(PY) bench/bench_course.py --small
+	$(PY) bench/bench_review.py --sizes demo
 
 clean-demo:
 	rm -rf data/demo data/demo.db data/demo.db-wal data/demo.db-shm
