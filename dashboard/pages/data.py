@@ -131,7 +131,7 @@ def layout(**query):
                        defaultColDef=GRID_DEFAULTS,
                        dashGridOptions={"suppressCellFocus": True, "tooltipShowDelay": 400,
                                         "localeText": {"noRowsToShow": "No rejected rows"}},
-                       className="data-grid", style={"height": "320px"}),
+                       className="data-grid", style={"height": "260px"}),
         ], className="panel"),
     ], className="data-page")
 
