@@ -69,6 +69,18 @@ def demo_copy(folder: Path) -> str:
     return f"sqlite:///{target}"
 
 
+def use_store(url: str, monkeypatch, data_dir: Path):
+    """Point the app at ``url`` with a private data folder and an empty in-process cache."""
+    from dashboard import cache
+    from loaders.store.engine import get_engine
+
+    monkeypatch.setenv("TEAMCAR_DATABASE_URL", url)
+    monkeypatch.setenv("TEAMCAR_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("TEAMCAR_CACHE_URL", raising=False)
+    cache.clear_local()
+    return get_engine(url)
+
+
 def export_file(name_part: str) -> Path:
     """One of the demo's export files whose name contains ``name_part`` (the newest such)."""
     files = sorted(p for p in (demo_root() / "exports").iterdir() if name_part in p.name)

@@ -21,7 +21,7 @@ from dashboard.figures import style
 from dashboard.metrics.movement import WATERFALL_KEYS
 from dashboard.summary import compute_summary
 from loaders.store.engine import get_engine
-from tests.integration.review_store import TODAY, demo_copy
+from tests.integration.review_store import TODAY, demo_copy, use_store
 
 SINCE = TODAY - dt.timedelta(days=7)
 
@@ -33,11 +33,7 @@ def demo_url(tmp_path_factory):
 
 @pytest.fixture
 def store(demo_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("TEAMCAR_DATABASE_URL", demo_url)
-    monkeypatch.setenv("TEAMCAR_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("TEAMCAR_CACHE_URL", raising=False)
-    cache.clear_local()
-    return get_engine(demo_url)
+    return use_store(demo_url, monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="module")
