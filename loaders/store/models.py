@@ -237,3 +237,34 @@ class CoachingNote(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class User(Base):
+    """Someone who may sign in: a manager (their own teams), a leader (all) or an admin (all, and
+    the data and the users). ``password_hash`` is None for a user who signs in only through a
+    single sign-on proxy."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # Failed sign-ins in a row and the last one's time: a run of them pauses the account briefly.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    teams: Mapped[list[UserTeam]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="UserTeam.team")
+
+
+class UserTeam(Base):
+    """A team a manager may see, by name (not a key into ``teams``: a manager can be set up
+    before the roster that names their team is loaded, and a re-load keeps the grant)."""
+
+    __tablename__ = "user_teams"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    team: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="teams")
