@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import shutil
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import DateTime, Engine, delete, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from loaders import clock, schema
@@ -166,17 +169,8 @@ def load_file(path: Path, *, engine: Engine | None = None, config: Config | None
         return outcome
     bundle = is_bundle(path)
     digest = folder_hash(path) if path.is_dir() else file_hash(path)
-    with session_scope(engine) as session:
-        # a bundle's batches carry member hashes; its archive name carries the bundle's own
-        prior = session.scalar(select(ImportBatch).where(
-            (ImportBatch.content_hash == digest)
-            | ImportBatch.archived_path.like(f"%{digest[:16]}-%")).limit(1))
-        if prior is not None:
-            outcome.status = "unchanged"
-            outcome.kind, outcome.format, outcome.source = prior.kind, prior.format, prior.source
-            outcome.batch_id, outcome.as_of = prior.id, prior.as_of
-            outcome.message = f"already loaded as batch {prior.id} on {prior.loaded_at:%Y-%m-%d %H:%M}"
-            return outcome
+    if _already_loaded(engine, digest, outcome):
+        return outcome
     try:
         if bundle:
             read = read_bundle(path, date_format=date_format, progress=progress)
@@ -214,6 +208,13 @@ def load_file(path: Path, *, engine: Engine | None = None, config: Config | None
                     rejects=result.rejects,
                     warnings=result.warnings + (skipped if name == members[0][0] else []),
                     rows_read=result.rows_read, archived_path=str(archived)))
+    except IntegrityError:
+        # The same file loaded by another process at the same moment: its batch won the unique
+        # (hash, kind) key; this load changes nothing, and the archive is that batch's.
+        if _already_loaded(engine, digest, outcome, at_once=True):
+            return outcome
+        archived.unlink(missing_ok=True)
+        raise
     except BaseException:
         archived.unlink(missing_ok=True)
         raise
@@ -227,6 +228,25 @@ def load_file(path: Path, *, engine: Engine | None = None, config: Config | None
         outcome.warnings.insert(0, "read " + ", ".join(f"{n} ({r.kind}, {len(r.frame):,} rows)"
                                                       for n, r in members))
     return outcome
+
+
+def _already_loaded(engine: Engine, digest: str, outcome: LoadOutcome,
+                    at_once: bool = False) -> bool:
+    """Fill ``outcome`` as "unchanged" when a batch with this content is stored already."""
+    with session_scope(engine) as session:
+        # a bundle's batches carry member hashes; its archive name carries the bundle's own
+        prior = session.scalar(select(ImportBatch).where(
+            (ImportBatch.content_hash == digest)
+            | ImportBatch.archived_path.like(f"%{digest[:16]}-%")).limit(1))
+    if prior is None:
+        return False
+    outcome.status = "unchanged"
+    outcome.kind, outcome.format, outcome.source = prior.kind, prior.format, prior.source
+    outcome.batch_id, outcome.as_of = prior.id, prior.as_of
+    when = "just now, by another load running at the same time" if at_once else (
+        f"on {prior.loaded_at:%Y-%m-%d %H:%M}")
+    outcome.message = f"already loaded as batch {prior.id} {when}"
+    return True
 
 
 def _member_hash(bundle_digest: str, member: str) -> str:
@@ -248,14 +268,20 @@ def archive_file(path: Path, digest: str, config: Config) -> Path:
     if path.is_dir():
         target = target.with_name(target.name + ".zip")
         if not target.exists():
-            made = shutil.make_archive(str(target.with_suffix(".part")), "zip", root_dir=path)
+            made = shutil.make_archive(str(_part_name(target).with_suffix("")), "zip",
+                                       root_dir=path)
             Path(made).replace(target)
         return target
     if not target.exists():
-        tmp = target.with_suffix(target.suffix + ".part")
+        tmp = _part_name(target)
         shutil.copyfile(path, tmp)
         tmp.replace(target)
     return target
+
+
+def _part_name(target: Path) -> Path:
+    # one partial copy per process: two loads of one file at once never write the same part file
+    return target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
 
 
 def store_frame(engine: Engine, kind: str, frame: pd.DataFrame, *, source: str = "salesforce",

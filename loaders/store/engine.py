@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +22,7 @@ from loaders.config import load_config
 from loaders.store.models import SCHEMA_VERSION_KEY, Meta
 
 _ENGINES: dict[tuple[int, str], Engine] = {}
+CONNECT_TIMEOUT_S = 5
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -49,7 +52,10 @@ def get_engine(url: str | None = None) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            # A pooled connection to a server that restarted is tested before use and replaced;
+            # an unreachable server fails a request within seconds instead of hanging a worker.
+            engine = create_engine(url, pool_pre_ping=True, pool_recycle=1800,
+                                   connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
         _ENGINES[key] = engine
     return engine
 
@@ -108,11 +114,21 @@ def data_version(session: Session) -> int:
 
 
 def bump_data_version(session: Session) -> int:
-    """Increase the data version inside the caller's transaction, and return the new one."""
-    row = session.get(Meta, SCHEMA_VERSION_KEY, with_for_update=True)
-    if row is None:
-        row = Meta(key=SCHEMA_VERSION_KEY, value="0")
-        session.add(row)
+    """Increase the data version inside the caller's transaction, and return the new one.
+
+    Two loads may commit at once, into a store that has no version yet: the row is created with
+    "insert unless present" (the second waits for the first and inserts nothing), then locked and
+    re-read, so neither load fails on the key and no bump is lost.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(Meta)
+        session.execute(insert.values(key=SCHEMA_VERSION_KEY, value="0")
+                        .on_conflict_do_nothing(index_elements=["key"]))
+    elif session.get(Meta, SCHEMA_VERSION_KEY) is None:  # pragma: no cover - other stores
+        session.add(Meta(key=SCHEMA_VERSION_KEY, value="0"))
+        session.flush()
+    row = session.get(Meta, SCHEMA_VERSION_KEY, with_for_update=True, populate_existing=True)
     row.value = str(int(row.value) + 1)
     session.flush()
     return int(row.value)

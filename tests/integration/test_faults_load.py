@@ -1,0 +1,205 @@
+"""Loads under faults, on SQLite and PostgreSQL: a loader killed mid-file, and loads at once.
+
+``teamcar load`` runs as a real subprocess. A load killed with SIGKILL (no clean-up runs) at
+several moments, while it reads, while its transaction writes and a little later, must leave the
+store exactly as it was before that file; loading the file again then works. Two loads of
+different files at the same moment both land; one file loaded twice at the same moment lands
+once, the other load reporting "unchanged" (not an IntegrityError traceback).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from loaders.ingest import load_file
+from loaders.store.engine import data_version, get_engine, session_scope
+from loaders.store.models import ImportBatch, OpportunitySnapshot, RejectedRow, Rep
+from tests.stores import make_store
+
+pytestmark = pytest.mark.slow
+
+HEADER = ["Opportunity Owner", "Account Name", "Opportunity Name", "Opportunity ID", "Stage",
+          "Fiscal Period", "Amount Currency", "Amount", "Probability (%)", "Close Date",
+          "Created Date", "Next Step", "Lead Source", "Type", "Forecast Category",
+          "Last Activity"]
+
+
+def write_report(path: Path, rows: int, tag: str, bad_every: int = 0) -> Path:
+    """A Salesforce opportunity report of ``rows`` deals (every ``bad_every``-th amount unreadable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, quoting=csv.QUOTE_ALL)
+        w.writerow(HEADER)
+        for i in range(rows):
+            amount = "lots" if bad_every and i % bad_every == 0 else f"{1000 + i % 5000:,}.00"
+            w.writerow([f"Rep {tag} {i % 40}", f"Account {i % 997}", f"{tag} deal {i}",
+                        f"006{tag.upper():>3.3}{i:012d}", "Prospecting", "Q4-2026", "USD", amount,
+                        "10", f"12/{1 + i % 28}/2026", "9/1/2026", "", "Web", "New Business",
+                        "Pipeline", ""])
+    return path
+
+
+def stats(url: str) -> dict:
+    with session_scope(get_engine(url)) as s:
+        return {
+            "batches": sorted(s.execute(select(ImportBatch.id, ImportBatch.source_name,
+                                               ImportBatch.status)).all()),
+            "snapshots": s.scalar(select(func.count()).select_from(OpportunitySnapshot)),
+            "rejects": s.scalar(select(func.count()).select_from(RejectedRow)),
+            "reps": s.scalar(select(func.count()).select_from(Rep)),
+            "version": data_version(s),
+        }
+
+
+def start_load(url: str, data_dir: Path, *paths: Path) -> subprocess.Popen:
+    env = {**os.environ, "TEAMCAR_DATABASE_URL": url, "TEAMCAR_DATA_DIR": str(data_dir),
+           "COLUMNS": "200"}
+    return subprocess.Popen([sys.executable, "-m", "dashboard.cli", "load", *map(str, paths)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def writing(url: str) -> bool:
+    """True while another connection holds an open write transaction on the store."""
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.rollback()
+            return False
+        except sqlite3.OperationalError:          # "database is locked": the loader writes
+            return True
+        finally:
+            conn.close()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(text(
+                "select count(*) from pg_stat_activity where datname = current_database() "
+                "and pid <> pg_backend_pid() and backend_xid is not null")).scalar())
+    finally:
+        engine.dispose()
+
+
+def kill_when(proc: subprocess.Popen, url: str, moment: str) -> str:
+    """SIGKILL ``proc`` at ``moment``; returns where it was when killed."""
+    deadline = time.monotonic() + 60
+    if moment.startswith("after "):
+        time.sleep(float(moment.split()[1]))
+    else:
+        while not writing(url):
+            assert proc.poll() is None, "the load finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(float(moment.split("+")[1]) if "+" in moment else 0)
+    seen = "writing" if writing(url) else "not writing"
+    if proc.poll() is not None:
+        pytest.fail(f"the load ended by itself before the kill ({moment}): {proc.stderr.read()}")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(30)
+    return seen
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    url, drop = make_store(request.param, tmp_path, prefix="faults")
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    yield url, data_dir
+    drop()
+
+
+def test_a_load_killed_at_any_moment_leaves_the_store_as_it_was(store, tmp_path, monkeypatch):
+    url, data_dir = store
+    monkeypatch.setenv("TEAMCAR_DATA_DIR", str(data_dir))
+    first = write_report(tmp_path / "in" / "first_2026-11-13.csv", 50, "fst", bad_every=10)
+    assert load_file(first, engine=get_engine(url)).status == "loaded"
+    before = stats(url)
+    big = write_report(tmp_path / "in" / "big_2026-11-20.csv", 60_000, "big", bad_every=997)
+    # before the store is touched, as soon as the transaction writes, and deeper into it
+    seen = {m: kill_when(start_load(url, data_dir, big), url, m)
+            for m in ("after 0.8", "writing", "writing+0.6")}
+    assert seen["writing"] == "writing", seen
+    after = stats(url)
+    assert after == before, seen
+    # loading the file again works, and counts it once
+    proc = start_load(url, data_dir, big)
+    out, errors = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out + errors
+    final = stats(url)
+    assert len(final["batches"]) == len(before["batches"]) + 1
+    assert final["snapshots"] == before["snapshots"] + 60_000 - 61
+    assert final["rejects"] == before["rejects"] + 61
+    assert final["version"] == before["version"] + 1
+    # killed copies left no half-written archive behind the one the batch names
+    archived = [p for p in (data_dir / "archive").rglob("*") if p.is_file()]
+    assert not [p for p in archived if p.name.endswith(".part")], archived
+
+
+def test_two_loads_of_different_files_at_once_both_land(store, tmp_path):
+    url, data_dir = store
+    before = stats(url)                  # an empty store: not even a data version yet
+    a = write_report(tmp_path / "in" / "east_2026-11-19.csv", 20_000, "eas")
+    b = write_report(tmp_path / "in" / "west_2026-11-20.csv", 20_000, "wes")
+    procs = [start_load(url, data_dir, a), start_load(url, data_dir, b)]
+    results = [p.communicate(timeout=300) for p in procs]
+    for proc, (out, errors) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, out + errors
+        assert "Traceback" not in errors and "1 loaded" in out, out + errors
+    after = stats(url)
+    assert [name for _, name, _ in after["batches"]] in (
+        [a.name, b.name], [b.name, a.name])
+    assert after["snapshots"] == 40_000
+    assert after["version"] == before["version"] + 2
+
+
+def test_one_file_loaded_twice_at_once_lands_once(store, tmp_path):
+    url, data_dir = store
+    big = write_report(tmp_path / "in" / "same_2026-11-20.csv", 20_000, "sam")
+    procs = [start_load(url, data_dir, big), start_load(url, data_dir, big)]
+    results = [p.communicate(timeout=300) for p in procs]
+    for proc, (out, errors) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, out + errors
+        assert "Traceback" not in errors and "IntegrityError" not in out + errors
+    outs = sorted(out for out, _ in results)
+    assert any("1 loaded" in o for o in outs) and any("1 unchanged" in o for o in outs), outs
+    after = stats(url)
+    assert len(after["batches"]) == 1 and after["snapshots"] == 20_000
+    assert after["version"] == 1
+
+
+def test_the_same_file_finishing_first_elsewhere_answers_unchanged(store, tmp_path, monkeypatch):
+    """Deterministic form of the race: another load of the file commits while this one reads."""
+    from loaders import formats
+
+    url, data_dir = store
+    monkeypatch.setenv("TEAMCAR_DATA_DIR", str(data_dir))
+    path = write_report(tmp_path / "in" / "race_2026-11-20.csv", 30, "rac")
+    real = formats.read_export
+    calls = []
+
+    def read_while_another_load_lands(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            assert load_file(path, engine=get_engine(url)).status == "loaded"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(formats, "read_export", read_while_another_load_lands)
+    outcome = load_file(path, engine=get_engine(url))
+    assert outcome.status == "unchanged", outcome.message
+    assert "same time" in outcome.message
+    after = stats(url)
+    assert len(after["batches"]) == 1 and after["snapshots"] == 30
+    batch_archive = session_scope(get_engine(url))
+    with batch_archive as s:
+        archived = s.scalar(select(ImportBatch.archived_path))
+    assert Path(archived).is_file()              # the losing load kept the winner's archive
