@@ -8,15 +8,21 @@ cache: losing it costs time, never correctness.
 
 Cached values are shared between requests: callers must treat them as read-only (copy a frame
 before changing it).
+
+A miss is computed once: requests that ask for the same key meanwhile wait for that result
+instead of computing it again (per process with a lock; across workers with a short-lived lock
+key in Redis). Fifty managers opening the Course after a load cost one computation, not fifty.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import pickle
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -29,8 +35,11 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 LOCAL_ENTRIES = 24
 REDIS_TTL_SECONDS = 6 * 3600
+LOCK_SECONDS = 300          # a worker computing a key holds its Redis lock at most this long
 _LOCAL: dict[int, _Lru] = {}
 _REDIS: dict[tuple[int, str], Any] = {}
+_FLIGHTS: dict[str, threading.Lock] = {}
+_FLIGHTS_LOCK = threading.Lock()
 
 
 class _Lru:
@@ -105,24 +114,70 @@ def cached(name: str, engine: Engine, args: Hashable, compute: Callable[[], T],
     key = cache_key(name, engine, version, args)
     if cache_url:
         try:
-            client = _redis(cache_url)
-            blob = client.get(key)
-            if blob is not None:
-                return pickle.loads(blob)  # noqa: S301 - our own values, in our own Redis
-            value = compute()
-            client.set(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL),
-                       ex=REDIS_TTL_SECONDS)
-            return value
-        except Exception as exc:  # noqa: BLE001 - a cache outage must not take the page down
+            return _cached_redis(_redis(cache_url), key, compute)
+        except _Unavailable as exc:
             log.warning("cache at %s unavailable (%s); computing without it", cache_url, exc)
             return compute()
     local = _local()
     hit = local.get(key)
     if hit is not None:
         return hit
-    value = compute()
-    local.set(key, value)
-    return value
+    with _flight(key):
+        hit = local.get(key)           # computed by the request we waited for
+        if hit is not None:
+            return hit
+        value = compute()
+        local.set(key, value)
+        return value
+
+
+class _Unavailable(Exception):
+    """Redis could not be reached or answered an error."""
+
+
+def _flight(key: str) -> threading.Lock:
+    """The lock that lets one thread of this process compute ``key`` while others wait."""
+    with _FLIGHTS_LOCK:
+        if len(_FLIGHTS) > 1024:
+            for k in [k for k, lock in _FLIGHTS.items() if not lock.locked()]:
+                del _FLIGHTS[k]
+        return _FLIGHTS.setdefault(key, threading.Lock())
+
+
+def _redis_call(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - any Redis failure means: go on without it
+        raise _Unavailable(str(exc)) from exc
+
+
+def _cached_redis(client, key: str, compute: Callable[[], T]) -> T:
+    """Read ``key`` from Redis; on a miss compute it once across every worker sharing Redis."""
+    blob = _redis_call(client.get, key)
+    if blob is not None:
+        return pickle.loads(blob)  # noqa: S301 - our own values, in our own Redis
+    with _flight(key):                 # threads of this worker wait here
+        blob = _redis_call(client.get, key)
+        if blob is not None:
+            return pickle.loads(blob)  # noqa: S301
+        lock = key + ":computing"
+        deadline = time.monotonic() + LOCK_SECONDS
+        # Another worker computing it: wait for its result rather than compute it twice.
+        while not _redis_call(client.set, lock, os.getpid(), nx=True, ex=LOCK_SECONDS):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+            blob = _redis_call(client.get, key)
+            if blob is not None:
+                return pickle.loads(blob)  # noqa: S301
+        try:
+            value = compute()
+            _redis_call(client.set, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL),
+                        ex=REDIS_TTL_SECONDS)
+        finally:
+            with contextlib.suppress(Exception):   # the lock expires on its own
+                client.delete(lock)
+        return value
 
 
 def clear_local() -> None:

@@ -1,7 +1,7 @@
 """What the Course and Rider views draw, read through the metrics engine and cached by data version.
 
-A thin adapter: every number comes from ``dashboard.summary.compute_summary`` (scoped queries
-and ``dashboard.metrics``); team figures per team come from ``metrics.rep_figures`` run over
+A thin adapter: every number comes from ``dashboard.summary.summary_for`` (one all-teams
+``compute_summary`` per data version and days, narrowed to the viewer's teams); team figures per team come from ``metrics.rep_figures`` run over
 teams (totals, never averaged ratios) and ``metrics.team_readiness``; push counts from
 ``queries.load_close_date_changes`` and ``metrics.push_counts``. This module only shapes those
 results into lanes and markers, pages them, and caches them under the store's data version.
@@ -26,7 +26,7 @@ from dashboard.figures.course import aggregate_by_team, largest_amount
 from dashboard.fiscal import Quarter, parse_quarter
 from dashboard.metrics import band, push_counts, rep_figures, team_readiness
 from dashboard.metrics.frames import DEAL_KEY
-from dashboard.summary import compute_summary
+from dashboard.summary import summary_for
 from dashboard.urls import ViewState
 from loaders.store.models import OpportunitySnapshot
 
@@ -139,8 +139,8 @@ def _deals(summary, riders: pd.DataFrame) -> pd.DataFrame:
 def build_model(engine: Engine, state: ViewState, scope: list[str] | None) -> CourseModel:
     """Compute the view's model (uncached; see ``course_model``)."""
     quarter = parse_quarter(state.quarter)
-    summary = compute_summary(engine, quarter, state.as_of_day, state.since_day, state.team,
-                              scope=scope)
+    summary = summary_for(engine, quarter, state.as_of_day, state.since_day, state.team,
+                          scope=scope)
     reps = summary.reps.reset_index()
     riders = reps[["rep", "team"]]
     lanes = reps.rename(columns={"rep": "lane"})

@@ -1,6 +1,6 @@
 """What the Review (weekly pipeline meeting) shows, read through the metrics engine and cached.
 
-A thin adapter like ``course_model``: every number comes from ``compute_summary`` (scoped
+A thin adapter like ``course_model``: every number comes from ``summary_for`` (scoped
 queries and ``dashboard.metrics``) between "since" and "now"; push counts from
 ``queries.load_close_date_changes`` and ``metrics.push_counts``. This module picks the days,
 shapes the results into the waterfall, the moved deals, the roll-up by rep and the focus list,
@@ -24,7 +24,7 @@ from dashboard import cache, queries
 from dashboard.fiscal import Quarter, default_as_of, parse_quarter
 from dashboard.metrics import push_counts
 from dashboard.metrics.frames import DEAL_KEY
-from dashboard.summary import compute_summary
+from dashboard.summary import summary_for
 from dashboard.trace import MOVE_LABEL
 from loaders import clock
 
@@ -131,7 +131,7 @@ def build_review(engine: Engine, quarter: str | Quarter, as_of: dt.date, since: 
                  team: str | None, scope: Sequence[str] | None) -> ReviewModel:
     """Compute the review (uncached; see ``review_model``)."""
     quarter = parse_quarter(quarter) if isinstance(quarter, str) else quarter
-    summary = compute_summary(engine, quarter, as_of, since, team, scope=scope)
+    summary = summary_for(engine, quarter, as_of, since, team, scope=scope)
     riders = [str(r) for r in summary.reps.index]
     view = [team] if team else (list(scope) if scope is not None else None)
     return ReviewModel(quarter, summary.as_of, summary.since, team, dict(summary.team),

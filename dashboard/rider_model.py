@@ -27,7 +27,7 @@ from dashboard.metrics import attach_reps, push_counts
 from dashboard.metrics.frames import DEAL_KEY, ts
 from dashboard.metrics.readiness import COMPONENTS, WEEKS
 from dashboard.review_model import snapshot_days
-from dashboard.summary import Summary, compute_summary
+from dashboard.summary import Summary, compute_summary, summary_for
 from loaders.store.models import Activity
 
 LARGE_FACTOR = 2.0            # a large deal: at least 2 x the team's average won deal
@@ -131,7 +131,7 @@ def build_rider(engine: Engine, rep: str, quarter: str | Quarter, as_of: dt.date
     """The rider's model (uncached; see ``rider_model``); None when the rep is not in scope."""
     quarter = parse_quarter(quarter) if isinstance(quarter, str) else quarter
     known, team, role, start = rider_team(engine, rep, as_of, scope)
-    summary = _summary(engine, quarter, as_of, since, team, scope)
+    summary = summary_for(engine, quarter, as_of, since, team, scope=scope)
     if rep not in summary.reps.index and not known:
         return None
     # A rep on the roster with nothing in this view (an SE, say) gets empty figures.

@@ -64,6 +64,10 @@ class Summary:
     movement: pd.DataFrame | None    # one row per moved deal (with --since)
     waterfall: dict | None           # team waterfall (+ won_new)
     rep_waterfalls: pd.DataFrame | None
+    # What ``restrict`` needs to narrow an all-teams summary to some teams without the store:
+    riders: pd.DataFrame | None = None       # rep, team, start_date: the reps shown
+    quotas: pd.DataFrame | None = None       # rep, quota
+    then: pd.DataFrame | None = None         # rep figures on ``since`` (for rank change)
 
 
 def _day(value: dt.date | str | None, option: str) -> dt.date | None:
@@ -154,7 +158,7 @@ def compute_summary(engine: Engine, quarter: str | Quarter, as_of: dt.date | str
     figures.loc[off_roster.to_numpy(), ["readiness_index", "readiness_band"]] = None
     figures["rank"] = rank_reps(figures)
 
-    movement = waterfall = by_rep = None
+    movement = waterfall = by_rep = then = None
     since_rank = None
     if since is not None:
         state_a = attach_reps(states[since], aliases, reps)
@@ -164,6 +168,7 @@ def compute_summary(engine: Engine, quarter: str | Quarter, as_of: dt.date | str
         started = riders.set_index("rep")["start_date"].reindex(then.index)
         then.loc[(started > pd.Timestamp(since)).fillna(False).to_numpy(), "no_quota"] = True
         since_rank = rank_reps(then)
+        then = then[["attainment", "pace", "no_quota"]]
         moved = compute_movement(state_a, state, quarter)
         by_rep = rep_waterfalls(moved)
         by_rep = by_rep[by_rep.index.isin(riders["rep"])]
@@ -176,7 +181,77 @@ def compute_summary(engine: Engine, quarter: str | Quarter, as_of: dt.date | str
     team_fig = team_figures(flags, riders, quotas, quarter, as_of)
     team_fig["readiness_index"] = team_readiness(figures["readiness_index"])
     return Summary(quarter, as_of, since, view, team_fig, figures, flags, movement, waterfall,
-                   by_rep)
+                   by_rep, riders, quotas, then)
+
+
+def restrict(summary: Summary, team: str | None = None,
+             scope: Sequence[str] | None = None) -> Summary:
+    """An all-teams summary narrowed to ``team`` (or the teams of ``scope``), with no store read.
+
+    Equal to ``compute_summary`` run for that team or scope (a test compares them on every team
+    of the fixtures): per-rep figures do not depend on who else is shown, so the narrowing keeps
+    the view's riders and their deals, then recomputes what does depend on the set: rank (and
+    rank change), the team's totals and readiness, the movement list and its waterfall. Owners
+    off the roster are never in a narrowed view, as in ``_riders``.
+
+    Raises:
+        SummaryError: when ``team`` is outside ``scope``.
+    """
+    view = _scope(team, scope)
+    if view is None:
+        return summary
+    if summary.scope is not None or summary.riders is None:
+        raise ValueError("restrict needs an all-teams summary from compute_summary")
+    riders = summary.riders[summary.riders["team"].isin(view)].reset_index(drop=True)
+    keep = summary.reps.index.isin(riders["rep"])
+    figures = summary.reps.loc[keep].copy()
+    own = summary.flags["team"].isin(view).to_numpy()
+    flags = summary.flags.loc[own].reset_index(drop=True)
+    quotas = summary.quotas[summary.quotas["rep"].isin(riders["rep"])]
+    figures["rank"] = rank_reps(figures)
+    movement = waterfall = by_rep = then = None
+    since_rank = None
+    if summary.since is not None:
+        then = summary.then.loc[summary.then.index.isin(riders["rep"])]
+        since_rank = rank_reps(then)
+        by_rep = summary.rep_waterfalls
+        by_rep = by_rep[by_rep.index.isin(riders["rep"])]
+        moved = summary.movement
+        movement = moved[moved["team"].isin(view).to_numpy()].reset_index(drop=True)
+        waterfall = compute_waterfall(movement)
+    figures["rank_change"] = rank_change(figures["rank"], since_rank)
+    team_fig = team_figures(flags, riders, quotas, summary.quarter, summary.as_of)
+    team_fig["readiness_index"] = team_readiness(figures["readiness_index"])
+    return Summary(summary.quarter, summary.as_of, summary.since, view, team_fig, figures, flags,
+                   movement, waterfall, by_rep, riders, quotas, then)
+
+
+def summary_for(engine: Engine, quarter: str | Quarter, as_of: dt.date | str | None = None,
+                since: dt.date | str | None = None, team: str | None = None, *,
+                scope: Sequence[str] | None = None, config: Config | None = None) -> Summary:
+    """``compute_summary``'s answer, narrowed from one all-teams summary cached per data version.
+
+    Every view of every viewer on the same days shares that one computation (seconds at DESIGN.md
+    §7 sizes); narrowing it to a team or a manager's teams costs milliseconds (``restrict``).
+    The result is shared: treat it as read-only.
+    """
+    from dashboard import cache
+
+    config = config or load_config()
+    if not isinstance(quarter, Quarter):
+        try:
+            quarter = parse_quarter(quarter, config.fiscal_year_start_month)
+        except ValueError as exc:
+            raise SummaryError(str(exc)) from None
+    as_of = _day(as_of, "--as-of") or default_as_of(quarter)
+    since = _day(since, "--since")
+    _scope(team, scope)                 # refuse a team outside the scope before any work
+    settings = (config.fiscal_year_start_month, config.stale_days,
+                tuple(sorted(config.readiness_weights.items())))
+    args = (quarter.name, as_of.isoformat(), since.isoformat() if since else None, settings)
+    everyone = cache.cached("summary", engine, args,
+                            lambda: compute_summary(engine, quarter, as_of, since, config=config))
+    return restrict(everyone, team, scope)
 
 
 # --- JSON -------------------------------------------------------------------------------------
