@@ -74,3 +74,44 @@ def test_live_check(engine):
     load_something(engine, 2)
     assert check_version(before, engine) == before + 1
     assert check_version(None, engine) == before + 1
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["in-process", "redis"])
+def test_a_miss_is_computed_once_for_everyone_waiting(engine, shared, request):
+    """Twelve requests for the same cold key: one computation, twelve identical answers."""
+    import threading
+    import time
+
+    url = request.getfixturevalue("redis_url") if shared else ""
+    cache.clear_local()
+    calls = []
+    start = threading.Barrier(12)
+    results = []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.3)                      # long enough for every thread to arrive meanwhile
+        return {"n": len(calls)}
+
+    def ask():
+        start.wait()
+        results.append(cache.cached("flight", engine, ("q",), compute, cache_url=url))
+
+    threads = [threading.Thread(target=ask) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(calls) == 1
+    assert results == [{"n": 1}] * 12
+
+
+def test_a_failed_computation_is_not_cached(engine):
+    cache.clear_local()
+
+    def broken():
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        cache.cached("fails", engine, ("q",), broken, cache_url="")
+    assert cache.cached("fails", engine, ("q",), lambda: 7, cache_url="") == 7
