@@ -1,0 +1,176 @@
+"""Open Team Car's pages in headless Chromium (Playwright): time to a usable page, bytes over the
+wire, and every callback request the page made (its payload, for replaying over HTTP).
+
+Bytes are Chromium's own count (CDP ``Network.loadingFinished`` ``encodedDataLength``: headers and
+body as they crossed the wire, compressed where they were). A page is *usable* when its main graph
+or grid shows data (``READY`` below, the same checks the browser tests wait for).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from urllib.parse import quote, urlsplit
+
+CHROMIUM = os.environ.get("TEAMCAR_CHROMIUM", "/usr/bin/chromium")
+ENDPOINT = "/_dash-update-component"
+QUARTER = "2026-Q4"
+
+# The main graph or grid of each page holds data.
+READY = {
+    "course": "() => { const gd = document.querySelector('#course-map .js-plotly-plot');"
+              " return !!(gd && gd.layout && gd.layout.yaxis && gd.layout.yaxis.ticktext &&"
+              " gd.layout.yaxis.ticktext.length > 0); }",
+    "review": "() => { const gd = document.querySelector('#review-waterfall .js-plotly-plot');"
+              " return !!(gd && gd.data && gd.data.length && gd.data[0].type === 'waterfall'); }",
+    "rider": "() => { const gd = document.querySelector('#rider-lane .js-plotly-plot');"
+             " return !!(gd && gd.data && gd.data.length > 0"
+             " && document.querySelector('#rider-kpis .kpi-value')); }",
+    "data": "() => !!document.querySelector('#data-batches .ag-center-cols-container .ag-row')",
+}
+
+# The baseline: Dash's shell drawn (the top bar's pickers filled in by the first callback),
+# before any page data. What every page costs before its own callbacks.
+SHELL_READY = ("() => { const s = document.querySelector('#shell-quarter');"
+               " return !!(s && s.options && s.options.length > 0); }")
+
+
+def page_path(page: str, team: str | None = None, rep: str | None = None) -> str:
+    """The URL path and query of ``page`` for ``team`` (all teams when None)."""
+    query = f"?quarter={QUARTER}" + (f"&team={quote(team)}" if team else "")
+    if page == "course":
+        return "/" + query
+    if page == "rider":
+        return "/rider/" + quote(rep or "", safe="") + query
+    return f"/{page}" + query
+
+
+def launch(pw):
+    """Headless Debian Chromium with the browser tests' flags."""
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+
+
+def callback_label(output: str) -> str:
+    """A short name for a callback from its ``output`` key (``..a.b...c.d..`` or ``a.b``):
+    its first figure or grid output (else its first output) and how many more it has."""
+    parts = [_short(p) for p in output.strip(".").split("...") if p] or [output]
+    main = next((p for p in parts if p.endswith((".figure", ".rowData"))), parts[0])
+    return main + (f" +{len(parts) - 1}" if len(parts) > 1 else "")
+
+
+def _short(part: str) -> str:
+    if part.startswith("{"):                      # a pattern-matching id is JSON
+        try:
+            obj, prop = part.rsplit(".", 1)
+            return f"{json.loads(obj).get('type', obj)}.{prop}"
+        except ValueError:
+            return part
+    return part
+
+
+def open_page(context, base: str, page_name: str, path: str, timeout_s: float = 120,
+              settle_ms: int = 600) -> dict:
+    """Open ``base + path`` in a new tab of ``context`` and measure it.
+
+    Returns:
+        ``usable_s`` (navigation start to the main graph/grid showing data), ``shell_s`` (to the
+        top bar drawn, the baseline), ``bytes``, ``callback_bytes`` and ``responses`` (received
+        until the page's callbacks went quiet), ``console``
+        (errors), and ``callbacks``: each ``POST /_dash-update-component`` in the order sent,
+        as ``{"label", "body", "path", "status", "response_bytes", "ms", "done_at_s"}``
+        (``done_at_s``: when its response ended, seconds after navigation started).
+    """
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    received = {"bytes": 0, "responses": 0, "callback_bytes": 0}
+
+    def finished(event: dict) -> None:
+        n = int(event.get("encodedDataLength") or 0)
+        received["bytes"] += n
+        received["responses"] += 1
+        if urlsplit(urls.get(event.get("requestId", ""), "")).path.endswith(ENDPOINT):
+            received["callback_bytes"] += n
+
+    urls: dict[str, str] = {}
+
+    def responded(event: dict) -> None:
+        urls[event.get("requestId", "")] = event.get("response", {}).get("url", "")
+
+    cdp.on("Network.responseReceived", responded)
+    cdp.on("Network.loadingFinished", finished)
+    sent: list = []
+    inflight = {"n": 0, "last": time.monotonic()}
+    console: list[str] = []
+
+    def is_callback(req) -> bool:
+        return req.method == "POST" and urlsplit(req.url).path.endswith(ENDPOINT)
+
+    def on_request(req) -> None:
+        if is_callback(req):
+            sent.append(req)
+            inflight["n"] += 1
+
+    def on_done(req) -> None:
+        if is_callback(req):
+            inflight["n"] -= 1
+            inflight["last"] = time.monotonic()
+
+    page.on("request", on_request)
+    page.on("requestfinished", on_done)
+    page.on("requestfailed", on_done)
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console.append(str(e)))
+    try:
+        started = time.perf_counter()
+        epoch = time.time() * 1000
+        page.goto(base + path, timeout=timeout_s * 1000)
+        page.wait_for_function(SHELL_READY, timeout=timeout_s * 1000, polling=50)
+        shell = time.perf_counter() - started
+        page.wait_for_function(READY[page_name], timeout=timeout_s * 1000, polling=50)
+        usable = time.perf_counter() - started
+        # The rest of the first render: wait until no callback is in flight for settle_ms.
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+            if inflight["n"] <= 0 and time.monotonic() - inflight["last"] > settle_ms / 1000:
+                break
+        full = time.perf_counter() - started
+        calls = []
+        for req in sent:
+            resp = req.response()
+            try:
+                body = resp.body() if resp is not None and resp.status == 200 else b""
+            except Exception:  # noqa: BLE001 - a body Chromium did not keep
+                body = b""
+            payload = req.post_data or ""
+            try:
+                output = json.loads(payload).get("output", "?")
+            except ValueError:
+                output = "?"
+            timing = req.timing
+            ms = timing.get("responseEnd", -1) - max(timing.get("requestStart", 0), 0)
+            done_at = (timing.get("startTime", epoch) + timing.get("responseEnd", 0) - epoch) / 1000
+            url = urlsplit(req.url)
+            calls.append({"label": callback_label(output), "output": output, "body": payload,
+                          "path": url.path + (f"?{url.query}" if url.query else ""),
+                          "status": resp.status if resp is not None else 0,
+                          "response_bytes": len(body), "ms": round(ms, 1),
+                          "done_at_s": round(done_at, 3)})
+        return {"page": page_name, "path": path, "shell_s": round(shell, 3),
+                "usable_s": round(usable, 3), "settled_s": round(full, 3),
+                "bytes": received["bytes"], "callback_bytes": received["callback_bytes"],
+                "responses": received["responses"], "console": console[:10], "callbacks": calls}
+    finally:
+        with contextlib.suppress(Exception):  # the page may be gone already
+            cdp.detach()
+        page.close()
+
+
+def new_context(browser):
+    """A fresh context: an empty HTTP cache, as a first visit has."""
+    return browser.new_context(viewport={"width": 1440, "height": 900})

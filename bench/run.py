@@ -1,0 +1,674 @@
+"""The one-command benchmark (issue 7): load, pages, callbacks, concurrent load and memory, on
+SQLite and PostgreSQL, each figure beside its baseline measured in the same run.
+
+    .venv/bin/python bench/run.py --size small                     # CI (make bench): ~2 minutes
+    .venv/bin/python bench/run.py --size full --store sqlite       # DESIGN.md §7 sizes (make bench-full)
+    .venv/bin/python bench/run.py --size full --store sqlite,postgres
+
+Sizes: ``full`` is DESIGN.md §7 (2,000 reps, 200,000 open deals, 50 weekly snapshots, 5,000,000
+activities; a 200,000-row pipeline report and a 5,000,000-row activity file for load
+throughput); ``small`` proves the tool works. The store is seeded by ``bench_summary.seed`` and the
+load files are made by ``bench_load.make_files``; both are made once into ``--cache`` (default
+``bench/out/cache/<size>/``) and reused by later runs. The SQLite store is served from the cache;
+PostgreSQL gets a throwaway database per run, seeded from the same builder and dropped after (also
+when the run fails or is interrupted).
+
+For each store:
+
+- load throughput: ``loaders.ingest.load_file`` of each file into a fresh store (its own process),
+  rows/s, against pyarrow's multithreaded parse of the same file (the baseline);
+- pages (Course, Review, Rider, Data) in headless Chromium against ``teamcar serve --workers 2``:
+  seconds to a usable page (the main graph or grid shows data) and bytes transferred, cold (the
+  first visit after the server started on freshly loaded data: empty caches everywhere) and warm
+  (the same browser again: its HTTP cache and the workers' caches filled). Baseline: the shell
+  (top bar) drawn in the same visit, and the bytes that were not callback responses;
+- callbacks: every ``POST /_dash-update-component`` a page load made (captured from Chromium),
+  replayed ``--repeat`` times over HTTP: median, p95 and the largest figure's JSON bytes.
+  Baseline: the live check that finds nothing new (the cheapest round trip through Dash);
+- concurrent load: ``--managers`` simulated managers (``bench/loadtest.py``) replaying the
+  captured page loads (all teams and single teams, every page) for ``--duration`` seconds;
+  p50/p95 and errors. Baseline: one manager;
+- memory: each gunicorn worker's peak resident set (VmHWM) after all that. Baseline: a worker
+  just after it started.
+
+Writes ``bench/out/run-<size>.json`` (raw figures, per store; a run with fewer stores keeps the
+other stores' last figures, marked with their date) and a Markdown table: ``bench/RESULTS.md`` for
+``full``, ``bench/out/RESULTS-small.md`` for ``small`` (``--results`` to choose).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "bench" / "out"
+sys.path.insert(0, str(REPO))
+
+from bench import _browser  # noqa: E402
+from bench.loadtest import replay, run_load, serve  # noqa: E402
+
+TODAY = "2026-11-22"
+SIZES = {
+    "small": {"reps": 100, "deals_per_rep": 20, "snapshots": 6, "activities": 50_000,
+              "pipeline_rows": 20_000, "activity_rows": 50_000,
+              "repeat": 5, "warm": 1, "teams": 1, "team_pages": ("course",), "managers": 50,
+              "duration": 12, "baseline_duration": 4, "seed_timeout": 600, "step_timeout": 300},
+    "full": {"reps": 2000, "deals_per_rep": 100, "snapshots": 50, "activities": 5_000_000,
+             "pipeline_rows": 200_000, "activity_rows": 5_000_000,
+             "repeat": 20, "warm": 2, "teams": 2, "team_pages": ("course", "review", "rider"),
+             "managers": 50, "duration": 60,
+             "baseline_duration": 20, "seed_timeout": 4 * 3600, "step_timeout": 3600},
+}
+PAGES = ("course", "review", "rider", "data")
+TARGETS = {"usable_s": 2.0, "callback_p95_ms": 500.0, "figure_bytes": 2_000_000,
+           "load_ratio": 3.0, "errors": 0}
+PG_SERVER = os.environ.get("TEAMCAR_TEST_POSTGRES_URL",
+                           "postgresql+psycopg://postgres@127.0.0.1:5432/")
+
+
+def log(msg: str) -> None:
+    print(f"[{dt.datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+# --- children with timeouts ------------------------------------------------------------------
+
+def child(target: str, timeout: float, **kwargs) -> dict:
+    """``bench/_measure.py``'s child (own process, own peak memory) with a time limit."""
+    cmd = [sys.executable, str(REPO / "bench" / "_measure.py"), target, json.dumps(kwargs)]
+    env = {**os.environ, "TEAMCAR_TODAY": TODAY}
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env,
+                                cwd=REPO, start_new_session=True)
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise TimeoutError(f"{target} took more than {timeout:.0f} s") from None
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{target} failed ({proc.returncode}):\n{err.read()[-4000:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# --- PostgreSQL throwaway databases ------------------------------------------------------------
+
+class Databases:
+    """Throwaway PostgreSQL databases, all dropped by ``drop_all`` (called however the run ends)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def create(self, label: str) -> str:
+        import uuid
+
+        from sqlalchemy import create_engine, text
+
+        name = f"teamcar_bench_{label}_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_SERVER + "postgres", isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin.dispose()
+        self.names.append(name)
+        return PG_SERVER + name
+
+    def drop(self, url: str) -> None:
+        name = url.rsplit("/", 1)[-1]
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(PG_SERVER + "postgres", isolation_level="AUTOCOMMIT",
+                              connect_args={"connect_timeout": 10})
+        try:
+            with admin.connect() as conn:
+                conn.execute(text("SET statement_timeout = '120s'"))
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
+        if name in self.names:
+            self.names.remove(name)
+
+    def drop_all(self) -> None:
+        for name in list(self.names):
+            try:
+                self.drop(PG_SERVER + name)
+            except Exception as exc:  # noqa: BLE001 - report and go on dropping the others
+                log(f"could not drop {name}: {exc}")
+
+
+# --- data, made once per size ------------------------------------------------------------------
+
+def prepare(size: str, cache: Path) -> dict:
+    """The cached SQLite store and load files for ``size`` (built when missing)."""
+    p = SIZES[size]
+    cache.mkdir(parents=True, exist_ok=True)
+    info_path = cache / "built.json"
+    info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    db = cache / "store.db"
+    if not info.get("store"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        log(f"seeding the {size} SQLite store (once; cached in {cache}) ...")
+        run = child("bench.bench_summary:seed", p["seed_timeout"], url=f"sqlite:///{db}",
+                    **_seed_args(p))
+        info["store"] = {"seconds": round(run["seconds"], 1), "built": _now()}
+        info_path.write_text(json.dumps(info, indent=2))
+    files = cache / "files"
+    if not info.get("files"):
+        shutil.rmtree(files, ignore_errors=True)
+        files.mkdir(parents=True)
+        log(f"writing the load files ({p['pipeline_rows']:,} and {p['activity_rows']:,} rows) ...")
+        run = child("bench.run:make_load_files", p["seed_timeout"], folder=str(files),
+                    pipeline_rows=p["pipeline_rows"], activity_rows=p["activity_rows"])
+        info["files"] = run["result"]
+        info_path.write_text(json.dumps(info, indent=2))
+    return {"sqlite_url": f"sqlite:///{db}", "files": info["files"], "built": info}
+
+
+def make_load_files(folder: str, pipeline_rows: int, activity_rows: int) -> dict:
+    """``bench_load.make_files`` from a child (its arguments arrive as JSON)."""
+    from bench.bench_load import make_files
+
+    return make_files(Path(folder), pipeline_rows, activity_rows)
+
+
+def _seed_args(p: dict) -> dict:
+    return {"reps": p["reps"], "deals_per_rep": p["deals_per_rep"], "snapshots": p["snapshots"],
+            "activities": p["activities"]}
+
+
+# --- measurements --------------------------------------------------------------------------------
+
+def measure_loads(files: dict, store: str, work: Path, dbs: Databases, timeout: float,
+                  floors: dict) -> dict:
+    """Each file loaded into a fresh store of kind ``store``, beside pyarrow's parse."""
+    out = {}
+    for kind, path in files.items():
+        if kind not in floors:
+            log(f"pyarrow parse of the {kind} file ...")
+            floors[kind] = child("bench.bench_load:parse_with_pyarrow", timeout, path=path)
+        floor = floors[kind]
+        url = (f"sqlite:///{work / f'load-{kind}.db'}" if store == "sqlite"
+               else dbs.create(f"load_{kind}"))
+        try:
+            log(f"{store}: loading the {kind} file ...")
+            run = child("bench.bench_load:load_into", timeout, path=path, url=url,
+                        data_dir=str(work / f"load-data-{kind}"))
+        finally:
+            if store == "postgres":
+                dbs.drop(url)
+            else:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{work / f'load-{kind}.db'}{suffix}").unlink(missing_ok=True)
+        rows = run["result"]["rows"]
+        out[kind] = {"rows": rows, "rejected": run["result"]["rejected"],
+                     "mb": round(Path(path).stat().st_size / 1e6, 1),
+                     "seconds": round(run["seconds"], 2), "rows_per_s": round(rows / run["seconds"]),
+                     "peak_rss_mb": round(run["peak_rss_mb"]),
+                     "pyarrow_seconds": round(floor["seconds"], 3),
+                     "pyarrow_rows_per_s": round(floor["result"] / floor["seconds"]),
+                     "ratio": round(run["seconds"] / floor["seconds"], 2)}
+        log(f"{store}: {kind} {rows:,} rows in {run['seconds']:.1f} s "
+            f"({out[kind]['ratio']}x pyarrow's {floor['seconds']:.2f} s)")
+    return out
+
+
+def pick_people(url: str, n_teams: int) -> dict:
+    """Teams (first ``n_teams`` by name) and one rep in each, from the store."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            teams = [r[0] for r in conn.execute(text(
+                "select t.name from teams t join team_memberships m on m.team_id = t.id "
+                "where m.effective_to is null group by t.name order by t.name"))]
+            reps = {}
+            for team in teams[:max(n_teams, 1)]:
+                reps[team] = conn.execute(text(
+                    "select r.name from reps r join team_memberships m on m.rep_id = r.id "
+                    "join teams t on t.id = m.team_id where t.name = :t and m.effective_to "
+                    "is null order by r.name limit 1"), {"t": team}).scalar()
+    finally:
+        engine.dispose()
+    return {"teams": teams[:n_teams], "reps": reps}
+
+
+def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
+    """Pages, callbacks, concurrent load and worker memory against ``teamcar serve --workers 2``."""
+    from playwright.sync_api import sync_playwright
+
+    people = pick_people(url, p["teams"])
+    first_team = people["teams"][0] if people["teams"] else None
+    rep = people["reps"].get(first_team) if first_team else None
+    result: dict = {"pages": {}, "callbacks": {}, "people": people}
+    timeout = p["step_timeout"]
+    with serve(url, work / f"serve-{store}", workers=2, start_timeout=300,
+               env={"TEAMCAR_TODAY": TODAY}) as server:
+        result["idle_rss_mb"] = _rss_now(server.worker_pids())
+        scenarios: list[list[dict]] = []
+        with sync_playwright() as pw:
+            browser = _browser.launch(pw)
+            try:
+                for name in PAGES:
+                    path = _browser.page_path(name, rep=rep)
+                    ctx = _browser.new_context(browser)
+                    try:
+                        log(f"{store}: {name} cold ...")
+                        cold = _browser.open_page(ctx, server.base, name, path, timeout)
+                        warm = []
+                        for _ in range(p["warm"]):
+                            warm.append(_browser.open_page(ctx, server.base, name, path, timeout))
+                    finally:
+                        ctx.close()
+                    result["pages"][name] = {"cold": _slim(cold), "warm": [_slim(w) for w in warm],
+                                             "cold_calls": cold["callbacks"]}
+                    scenarios.append(_scenario(name, cold))
+                    log(f"{store}: {name} usable cold {cold['usable_s']:.2f} s, warm "
+                        f"{min(w['usable_s'] for w in warm):.2f} s, "
+                        f"{cold['bytes'] / 1e6:.1f} MB cold")
+                # More page loads for the concurrent load: the same pages for single teams.
+                for team in people["teams"]:
+                    for name in p["team_pages"]:
+                        path = _browser.page_path(name, team=team, rep=people["reps"][team])
+                        ctx = _browser.new_context(browser)
+                        try:
+                            seen = _browser.open_page(ctx, server.base, name, path, timeout)
+                        finally:
+                            ctx.close()
+                        scenarios.append(_scenario(name, seen))
+            finally:
+                browser.close()
+
+        log(f"{store}: replaying callbacks x{p['repeat']} ...")
+        live = None
+        for name in PAGES:
+            done = set()
+            for call in result["pages"][name]["cold_calls"]:
+                if call["output"] in done or call["status"] != 200 or call["response_bytes"] <= 200:
+                    continue                      # "nothing to update" answers: not a callback's work
+                done.add(call["output"])
+                stats = replay(server.base, call["body"], p["repeat"], timeout=timeout,
+                               path=call["path"])
+                stats.update(label=call["label"], captured_bytes=call["response_bytes"],
+                             main=True)
+                result["callbacks"].setdefault(name, []).append(stats)
+        # The baseline: the live check when nothing changed (the browser's later polls).
+        polls = [c for c in result["pages"]["course"]["cold_calls"]
+                 if c["output"].startswith("..shell-data-version.data") and c["response_bytes"] < 100]
+        if polls:
+            live = replay(server.base, polls[-1]["body"], max(p["repeat"], 20), timeout=timeout,
+                          path=polls[-1]["path"])
+        result["live_check"] = live
+        for name in PAGES:
+            result["pages"][name].pop("cold_calls")
+
+        log(f"{store}: load, 1 manager x {p['baseline_duration']} s ...")
+        one = run_load(server.base, scenarios, managers=1, duration=p["baseline_duration"],
+                       request_timeout=timeout)
+        log(f"{store}: load, {p['managers']} managers x {p['duration']} s ...")
+        many = run_load(server.base, scenarios, managers=p["managers"], duration=p["duration"],
+                        request_timeout=timeout)
+        result["load_1"] = one.to_dict()
+        result["load_n"] = many.to_dict()
+        log(f"{store}: {p['managers']} managers: p50 {many.p50_ms} ms, p95 {many.p95_ms} ms, "
+            f"{many.errors} errors of {many.requests}")
+        result["peak_rss_mb"] = {str(k): round(v) for k, v in server.peak_rss_mb().items()}
+        result["server_log_tail"] = server.tail(1500) if many.errors or one.errors else ""
+    return result
+
+
+def _rss_now(pids: list[int]) -> float | None:
+    values = []
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    values.append(int(line.split()[1]) / 1024)
+        except OSError:
+            pass
+    return round(max(values)) if values else None
+
+
+def _slim(visit: dict) -> dict:
+    """A visit without the payloads (kept: what each callback sent back and how fast)."""
+    keep = {k: v for k, v in visit.items() if k != "callbacks"}
+    keep["callbacks"] = [{k: c[k] for k in ("label", "status", "response_bytes", "ms",
+                                            "done_at_s")}
+                         for c in visit["callbacks"]]
+    return keep
+
+
+def _scenario(page: str, visit: dict) -> list[dict]:
+    calls = [c for c in visit["callbacks"] if c["status"] == 200]
+    return [{"label": f"{page}: {c['label']}", "body": c["body"], "path": c["path"]}
+            for c in calls]
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+def machine() -> dict:
+    info = {"date": _now(), "host": platform.node(), "python": platform.python_version(),
+            "os": platform.platform(), "cores": os.cpu_count()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_gb"] = round(int(line.split()[1]) / 1024 / 1024, 1)
+        info["load_average_at_start"] = os.getloadavg()
+    except OSError:
+        pass
+    for key, cmd in (("chromium", [_browser.CHROMIUM, "--version"]),
+                     ("git", ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])):
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            info[key] = subprocess.run(cmd, capture_output=True, text=True, timeout=20,
+                                       check=False).stdout.strip()
+    import sqlite3
+
+    info["sqlite"] = sqlite3.sqlite_version
+    try:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(PG_SERVER + "postgres", connect_args={"connect_timeout": 5})
+        with engine.connect() as conn:
+            info["postgres"] = conn.execute(text("show server_version")).scalar()
+        engine.dispose()
+    except Exception:  # noqa: BLE001 - not reachable: the report says so by leaving it out
+        pass
+    return info
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _fmt(x, unit: str = "", digits: int = 0) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, str):
+        return x
+    return f"{x:,.{digits}f}{unit}"
+
+
+def render_markdown(report: dict) -> str:
+    """The table people read: figure | SQLite | PostgreSQL | baseline | ratio | target | met?"""
+    stores = report["stores"]
+    order = [s for s in ("sqlite", "postgres") if s in stores]
+    size = report["size"]
+    p = report["params"]
+    lines = [
+        f"# Team Car benchmark — {size} size",
+        "",
+        f"Run `{report['command']}` on {report['machine'].get('date')}; "
+        f"machine: {report['machine'].get('cpu', '?')}, {report['machine'].get('cores')} cores, "
+        f"{report['machine'].get('memory_gb', '?')} GB, {report['machine'].get('os', '')}; "
+        f"Python {report['machine'].get('python')}, SQLite {report['machine'].get('sqlite')}, "
+        f"PostgreSQL {report['machine'].get('postgres', '—')}, "
+        f"{report['machine'].get('chromium', 'Chromium ?')}; commit "
+        f"{report['machine'].get('git', '?')}; load average at start "
+        f"{', '.join(f'{x:.1f}' for x in report['machine'].get('load_average_at_start', []))}.",
+        "",
+        f"Store: {p['reps']:,} reps, {p['reps'] * p['deals_per_rep']:,} open deals, "
+        f"{p['snapshots']} weekly snapshots, {p['activities']:,} activities "
+        f"(`bench_summary.seed`). Load files: a {p['pipeline_rows']:,}-row pipeline report and a "
+        f"{p['activity_rows']:,}-row activity file (`bench_load.make_files`). Served by "
+        f"`teamcar serve --workers 2` (gunicorn); pages in headless Chromium; callbacks replayed "
+        f"over HTTP ×{p['repeat']}; concurrent load: {p['managers']} managers × {p['duration']} s.",
+        "",
+    ]
+    for s in stores:
+        meta = stores[s]
+        if meta.get("from_earlier_run"):
+            lines.append(f"*{s}: figures from an earlier run ({meta.get('date')}).*")
+        if meta.get("error"):
+            lines.append(f"*{s}: the run failed: `{meta['error'][:300]}`*")
+    lines += ["", "| figure | SQLite | PostgreSQL | baseline | ratio | target | met? |",
+              "|---|---:|---:|---:|---:|---:|:-:|"]
+
+    def row(figure: str, get, base, ratio=None, target: str = "—", met=None) -> None:
+        vals, bases, ratios, mets = [], [], [], []
+        for s in ("sqlite", "postgres"):
+            data = stores.get(s, {})
+            try:
+                v = get(data) if data and not data.get("error_only") else None
+            except (KeyError, TypeError, IndexError):
+                v = None
+            vals.append(v)
+            if s in order and v is not None:
+                try:
+                    bases.append(base(data))
+                    ratios.append(ratio(data) if ratio else None)
+                    mets.append(met(data) if met else None)
+                except (KeyError, TypeError, IndexError, ZeroDivisionError):
+                    bases.append(None)
+                    ratios.append(None)
+                    mets.append(None)
+        cells = [_fmt(v) if not isinstance(v, str) else v for v in vals]
+        base_cell = " / ".join(_fmt(b) if not isinstance(b, str) else b for b in bases) or "—"
+        ratio_cell = " / ".join("—" if r is None else f"{r:.1f}×" for r in ratios) or "—"
+        met_cell = " / ".join("—" if m is None else ("yes" if m else "**no**")
+                              for m in mets) or "—"
+        lines.append(f"| {figure} | {cells[0]} | {cells[1]} | {base_cell} | {ratio_cell} | "
+                     f"{target} | {met_cell} |")
+
+    # load throughput
+    for kind, name in (("pipeline", "pipeline report"), ("activity", "activity file")):
+        def g(d, k=kind):
+            x = d["loads"][k]
+            return f"{x['rows_per_s']:,} rows/s ({x['seconds']:.1f} s)"
+
+        row(f"load {name}, {p[kind + '_rows']:,} rows (rows/s; baseline: pyarrow parse)", g,
+            lambda d, k=kind: f"{d['loads'][k]['pyarrow_rows_per_s']:,} rows/s "
+                              f"({d['loads'][k]['pyarrow_seconds']:.1f} s)",
+            lambda d, k=kind: d["loads"][k]["ratio"], f"≤ {TARGETS['load_ratio']:.0f}× parse time",
+            lambda d, k=kind: d["loads"][k]["ratio"] <= TARGETS["load_ratio"])
+    # pages
+    for name in PAGES:
+        label = name.capitalize()
+        row(f"{label}: usable, cold (s; baseline: shell drawn)",
+            lambda d, n=name: f"{d['server']['pages'][n]['cold']['usable_s']:.2f}",
+            lambda d, n=name: f"{d['server']['pages'][n]['cold']['shell_s']:.2f}",
+            lambda d, n=name: d["server"]["pages"][n]["cold"]["usable_s"]
+            / d["server"]["pages"][n]["cold"]["shell_s"],
+            f"< {TARGETS['usable_s']:.0f} s",
+            lambda d, n=name: d["server"]["pages"][n]["cold"]["usable_s"] < TARGETS["usable_s"])
+        row(f"{label}: usable, warm (s, median)",
+            lambda d, n=name: f"{_median_of(d['server']['pages'][n]['warm'], 'usable_s'):.2f}",
+            lambda d, n=name: f"{_median_of(d['server']['pages'][n]['warm'], 'shell_s'):.2f}",
+            lambda d, n=name: _median_of(d["server"]["pages"][n]["warm"], "usable_s")
+            / _median_of(d["server"]["pages"][n]["warm"], "shell_s"),
+            f"< {TARGETS['usable_s']:.0f} s",
+            lambda d, n=name: _median_of(d["server"]["pages"][n]["warm"], "usable_s")
+            < TARGETS["usable_s"])
+        row(f"{label}: bytes transferred, cold / warm (MB; baseline: cold, not callbacks)",
+            lambda d, n=name: f"{d['server']['pages'][n]['cold']['bytes'] / 1e6:.2f} / "
+                              f"{_median_of(d['server']['pages'][n]['warm'], 'bytes') / 1e6:.2f}",
+            lambda d, n=name: f"{(d['server']['pages'][n]['cold']['bytes'] - d['server']['pages'][n]['cold']['callback_bytes']) / 1e6:.2f}",
+            lambda d, n=name: d["server"]["pages"][n]["cold"]["bytes"]
+            / max(1, d["server"]["pages"][n]["cold"]["bytes"]
+                  - d["server"]["pages"][n]["cold"]["callback_bytes"]))
+    # callbacks
+    labels = []
+    for s in order:
+        for page, calls in stores[s].get("server", {}).get("callbacks", {}).items():
+            for c in calls:
+                if c["main"] and (page, c["label"]) not in labels:
+                    labels.append((page, c["label"]))
+    for page, label in labels:
+        def find(d, page=page, label=label):
+            return next(c for c in d["server"]["callbacks"][page] if c["label"] == label)
+
+        row(f"{page.capitalize()} callback `{label}`: p95 (median) ms; baseline: live check "
+            f"median",
+            lambda d, f=find: f"{f(d)['p95_ms']:,.0f} ({f(d)['median_ms']:,.0f})",
+            lambda d: f"{d['server']['live_check']['median_ms']:.0f}",
+            lambda d, f=find: f(d)["p95_ms"] / d["server"]["live_check"]["median_ms"],
+            f"< {TARGETS['callback_p95_ms']:.0f} ms",
+            lambda d, f=find: f(d)["p95_ms"] < TARGETS["callback_p95_ms"])
+        row(f"{page.capitalize()} callback `{label}`: largest figure JSON (kB; response kB)",
+            lambda d, f=find: f"{f(d)['figure_bytes'] / 1e3:,.0f} ({f(d)['response_bytes'] / 1e3:,.0f})"
+            if f(d)["figure_bytes"] else f"— ({f(d)['response_bytes'] / 1e3:,.0f})",
+            lambda d: "—", None, "< 2 MB",
+            lambda d, f=find: f(d)["figure_bytes"] < TARGETS["figure_bytes"])
+    # concurrent load
+    m = p["managers"]
+    row(f"concurrent load, {m} managers: p50 / p95 ms (baseline: 1 manager)",
+        lambda d: f"{_fmt(d['server']['load_n']['p50_ms'])} / {_fmt(d['server']['load_n']['p95_ms'])}",
+        lambda d: f"{_fmt(d['server']['load_1']['p50_ms'])} / {_fmt(d['server']['load_1']['p95_ms'])}",
+        lambda d: d["server"]["load_n"]["p95_ms"] / d["server"]["load_1"]["p95_ms"])
+    row(f"concurrent load, {m} managers: requests/s",
+        lambda d: f"{d['server']['load_n']['requests_per_s']:,.1f}",
+        lambda d: f"{d['server']['load_1']['requests_per_s']:,.1f}",
+        lambda d: d["server"]["load_n"]["requests_per_s"] / d["server"]["load_1"]["requests_per_s"])
+    row(f"concurrent load, {m} managers: errors / requests",
+        lambda d: f"{d['server']['load_n']['errors']} / {d['server']['load_n']['requests']:,}",
+        lambda d: f"{d['server']['load_1']['errors']} / {d['server']['load_1']['requests']:,}",
+        None, "0 errors", lambda d: d["server"]["load_n"]["errors"] == 0)
+    # memory
+    row("peak RSS of a worker (MB, the larger of 2; baseline: a worker just started)",
+        lambda d: f"{max(d['server']['peak_rss_mb'].values()):,}",
+        lambda d: f"{d['server']['idle_rss_mb']:,}",
+        lambda d: max(d["server"]["peak_rss_mb"].values()) / d["server"]["idle_rss_mb"])
+    lines += ["", "Notes:", "",
+              "- *usable*: navigation start to the page's main graph or grid showing data (Course: "
+              "the course map's lanes; Review: the waterfall; Rider: the rider's lane and figures; "
+              "Data: a row in the imports grid). *Shell drawn*: the top bar's pickers filled in "
+              "by the first callback, in the same visit.",
+              "- *cold*: the first visit after the server started on the data (empty caches in "
+              "the workers and the browser); *warm*: the same browser again.",
+              "- bytes: Chromium's count of what crossed the wire (CDP `encodedDataLength`).",
+              "- callbacks: each one a page load made, captured in Chromium and replayed over "
+              "HTTP (`POST /_dash-update-component`); only those that send data are listed "
+              f"(all are in `bench/out/run-{size}.json`).",
+              "- concurrent load: `bench/loadtest.py`; each manager replays whole page loads "
+              "(every page, all teams and single teams) back to back, without pauses.",
+              "- ratio: the figure over its baseline (SQLite / PostgreSQL when both ran).", ""]
+    return "\n".join(lines)
+
+
+def _median_of(visits: list[dict], key: str) -> float:
+    return statistics.median(v[key] for v in visits)
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument("--store", default="sqlite,postgres",
+                        help="comma-separated: sqlite, postgres")
+    parser.add_argument("--cache", type=Path, help="where the data is made once "
+                                                   "(default bench/out/cache/<size>)")
+    parser.add_argument("--results", type=Path, help="the Markdown table (default: "
+                                                     "bench/RESULTS.md for full, "
+                                                     "bench/out/RESULTS-small.md for small)")
+    for key in ("repeat", "warm", "teams", "managers"):
+        parser.add_argument(f"--{key}", type=int)
+    for key in ("duration", "baseline_duration"):
+        parser.add_argument(f"--{key.replace('_', '-')}", dest=key, type=float)
+    args = parser.parse_args(argv)
+    p = dict(SIZES[args.size])
+    for key in ("repeat", "warm", "teams", "managers", "duration", "baseline_duration"):
+        if getattr(args, key) is not None:
+            p[key] = getattr(args, key)
+    stores = [s.strip() for s in args.store.split(",") if s.strip()]
+    unknown = set(stores) - {"sqlite", "postgres"}
+    if unknown:
+        parser.error(f"unknown store(s): {', '.join(sorted(unknown))}")
+    cache = args.cache or OUT / "cache" / args.size
+    results = args.results or (REPO / "bench" / "RESULTS.md" if args.size == "full"
+                               else OUT / "RESULTS-small.md")
+    os.environ["TEAMCAR_TODAY"] = TODAY
+
+    dbs = Databases()
+
+    def on_signal(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+    started = time.monotonic()
+    raw_path = OUT / f"run-{args.size}.json"
+    previous = json.loads(raw_path.read_text()) if raw_path.exists() else {}
+    report = {"size": args.size, "params": p, "machine": machine(),
+              "command": "bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "stores": {}}
+    work = Path(tempfile.mkdtemp(prefix="teamcar-bench-run-"))
+    failed = False
+    try:
+        data = prepare(args.size, cache)
+        report["built"] = data["built"]
+        floors: dict = {}
+        for store in stores:
+            entry: dict = {"date": _now()}
+            report["stores"][store] = entry
+            url = None
+            try:
+                if store == "sqlite":
+                    url = data["sqlite_url"]
+                else:
+                    url = dbs.create("store")
+                    log("postgres: seeding a throwaway database ...")
+                    run = child("bench.bench_summary:seed", p["seed_timeout"], url=url,
+                                **_seed_args(p))
+                    child("bench.bench_summary:_analyze", p["step_timeout"], url=url)
+                    entry["seed_seconds"] = round(run["seconds"], 1)
+                entry["loads"] = measure_loads(data["files"], store, work, dbs, p["step_timeout"],
+                                               floors)
+                entry["server"] = measure_server(url, store, p, work)
+            except Exception as exc:  # noqa: BLE001 - report it, go on with the other store
+                failed = True
+                entry["error"] = f"{type(exc).__name__}: {exc}"
+                log(f"{store} failed:\n{traceback.format_exc()}")
+            finally:
+                if store == "postgres" and url:
+                    dbs.drop(url)
+            _write(report, previous, raw_path, results)
+    finally:
+        dbs.drop_all()
+        shutil.rmtree(work, ignore_errors=True)
+    log(f"done in {time.monotonic() - started:.0f} s: {results}")
+    print(results.read_text() if results.exists() else "")
+    return 1 if failed else 0
+
+
+def _write(report: dict, previous: dict, raw_path: Path, results: Path) -> None:
+    """The raw JSON and the Markdown; stores not run this time keep their earlier figures."""
+    merged = json.loads(json.dumps(report, default=str))
+    for store, entry in (previous.get("stores") or {}).items():
+        if store not in merged["stores"] and "server" in entry:
+            merged["stores"][store] = {**entry, "from_earlier_run": True}
+    raw_path.parent.mkdir(parents=True, exist_ok=True)
+    raw_path.write_text(json.dumps(merged, indent=2) + "\n")
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    (raw_path.parent / f"run-{report['size']}-{stamp}.json").write_text(
+        json.dumps(report, indent=2, default=str) + "\n")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(render_markdown(merged))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
