@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: demo test lint serve bench clean-demo
+.PHONY: demo test lint serve bench bench-full clean-demo
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: $(VENV)/.installed  ## every benchmark at a small size (proves they run);
 	$(PY) bench/bench_summary.py
 	$(PY) bench/bench_course.py --small
 	$(PY) bench/bench_review.py --sizes demo
+	$(PY) bench/run.py --size small
+
+bench-full: $(VENV)/.installed  ## DESIGN.md §7 sizes on SQLite and PostgreSQL -> bench/RESULTS.md (an hour or more)
+	$(PY) bench/run.py --size full
 
 clean-demo:
 	rm -rf data/demo data/demo.db data/demo.db-wal data/demo.db-shm
