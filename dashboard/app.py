@@ -16,7 +16,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from dashboard import catalog, ids, live, urls
+from dashboard import catalog, ids, live, outage, urls
 from loaders import clock
 from loaders.config import REPO_ROOT
 from loaders.store.engine import get_engine
@@ -39,8 +39,10 @@ def create_app() -> dash.Dash:
         title="Team Car",
         update_title=None,
         suppress_callback_exceptions=False,
+        on_error=outage.on_callback_error,
     )
     app.layout = shell
+    outage.register(app.server)
     __import__("dashboard.upload").upload.register_upload(app.server)
     return app
 
@@ -83,6 +85,7 @@ def shell() -> html.Div:
         dcc.Store(id=ids.SHELL_DATA_VERSION),
         dcc.Interval(id=ids.SHELL_POLL, interval=live.POLL_MS),
         bar,
+        outage.alert(),
         dbc.Container(dash.page_container, fluid=True, className="page"),
     ])
 
