@@ -16,7 +16,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from dashboard import catalog, ids, live, outage, urls
+from dashboard import auth, catalog, ids, live, outage, urls
 from loaders import clock
 from loaders.config import REPO_ROOT
 from loaders.store.engine import get_engine
@@ -43,6 +43,7 @@ def create_app() -> dash.Dash:
     )
     app.layout = shell
     outage.register(app.server)
+    auth.install(app.server)
     __import__("dashboard.upload").upload.register_upload(app.server)
     return app
 
@@ -52,16 +53,36 @@ def _registered(path: str) -> bool:
 
 
 def viewer_scope() -> list[str] | None:
-    """The teams the current viewer may see; None (all teams) in the local single-user mode."""
-    return None
+    """The teams the current viewer may see: None (all teams) for a leader, an admin and the
+    local single-user mode; a manager's own teams; [] when nobody is signed in."""
+    return auth.viewer_scope()
+
+
+def _who() -> html.Div | None:
+    """The signed-in viewer's name and role, and a way out (none in the local demo)."""
+    viewer = auth.current_viewer()
+    if viewer is None:
+        return None
+    parts = [html.Span(viewer.name, className="shell-user-name"),
+             html.Span(viewer.role, className="shell-user-role")]
+    if viewer.via == "password":
+        parts.append(html.Form(html.Button("Sign out", type="submit",
+                                           className="btn btn-sm shell-signout"),
+                               action=auth.LOGOUT_PATH, method="post",
+                               className="shell-signout-form"))
+    return html.Div(parts, className="shell-user", title=f"Signed in as {viewer.name}")
 
 
 def shell() -> html.Div:
     """The page frame: a cheap skeleton (no store reads); callbacks fill it."""
     links = []
+    admin = auth.may_manage_data()
     for label, path, nav_id in NAV:
         ready = _registered(path)
-        links.append(dbc.NavItem(dbc.NavLink(label, href=path, id=nav_id, disabled=not ready)))
+        # The Data desk is an administrator's: others keep the link (callbacks write it) unseen.
+        hidden = "d-none" if nav_id == ids.SHELL_NAV_DATA and not admin else None
+        links.append(dbc.NavItem(dbc.NavLink(label, href=path, id=nav_id, disabled=not ready),
+                                 className=hidden))
     pickers = html.Div([
         html.Label("Quarter", htmlFor=ids.SHELL_QUARTER, className="visually-hidden"),
         dbc.Select(id=ids.SHELL_QUARTER, options=[], value=None, size="sm",
@@ -71,6 +92,7 @@ def shell() -> html.Div:
                    value=urls.ALL_TEAMS, size="sm", className="shell-picker shell-team"),
         html.Div(id=ids.SHELL_FRESHNESS, className="freshness tone-stale",
                  children=[html.Span(className="freshness-dot"), html.Span("Checking data…")]),
+        _who(),
     ], className="shell-controls")
     bar = dbc.Navbar(dbc.Container([
         html.A([html.Span("Team Car", className="brand-name"),
@@ -91,11 +113,19 @@ def shell() -> html.Div:
 
 
 def _team_options(selected: str | None) -> list[dict]:
-    teams = catalog.teams(get_engine(), viewer_scope())["team"].astype("object").tolist()
-    if selected and selected not in teams:
+    """The teams the viewer may see (a manager: their own), with "All teams" when several."""
+    scope = viewer_scope()
+    teams = catalog.teams(get_engine(), scope)["team"].astype("object").tolist()
+    if scope is not None:
+        teams = sorted(set(teams) | set(scope))    # a granted team with no riders yet
+    if selected and selected not in teams and auth.team_allowed(selected, scope):
         teams.append(selected)       # a link to a team no longer on the roster still shows it
-    return [{"label": "All teams", "value": urls.ALL_TEAMS}] + [
-        {"label": t, "value": t} for t in teams]
+    options = [{"label": t, "value": t} for t in teams]
+    if scope is None:
+        return [{"label": "All teams", "value": urls.ALL_TEAMS}] + options
+    if len(teams) > 1:
+        return [{"label": "All my teams", "value": urls.ALL_TEAMS}] + options
+    return options
 
 
 @callback(

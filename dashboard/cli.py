@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,8 @@ app = typer.Typer(help="Team Car: the quarter as a course map for sales managers
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Manage who may sign in and what they see.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 console = Console()
 err = Console(stderr=True)
 
@@ -55,6 +58,88 @@ def db_current() -> None:
 
     url = load_config().database_url
     console.print(f"{_safe_url(url)}: {current_revision(url) or 'empty (run teamcar db upgrade)'}")
+
+
+class Role(StrEnum):
+    manager = "manager"
+    leader = "leader"
+    admin = "admin"
+
+
+def _users_engine():
+    from loaders.store.engine import get_engine, upgrade
+
+    url = load_config().database_url
+    upgrade(url)
+    return get_engine(url)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UserError("--password-stdin: no password on standard input")
+        return password
+    if not sys.stdin.isatty():
+        raise UserError("no terminal to ask for the password: pipe it with --password-stdin, "
+                        "or use --no-password for a single sign-on user")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The name they sign in with (and SSO sends).")],
+    role: Annotated[Role, typer.Option(help="manager: own teams; leader: all teams; admin: all "
+                                            "teams, the data and the users.")],
+    team: Annotated[list[str] | None, typer.Option(help="A team a manager may see (repeat for "
+                                                        "several).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password "
+                                                 "from standard input.")] = False,
+    no_password: Annotated[bool, typer.Option("--no-password", help="No password: signs in "
+                                              "through the single sign-on proxy only.")] = False,
+) -> None:
+    """Add a user who may sign in (asks for the password unless told otherwise)."""
+    from dashboard.auth import AuthError, add_user
+
+    if password_stdin and no_password:
+        raise UserError("--password-stdin and --no-password cannot be used together")
+    password = None if no_password else _read_password(password_stdin)
+    try:
+        user = add_user(_users_engine(), name, role.value, team or [], password)
+    except AuthError as exc:
+        raise UserError(str(exc)) from None
+    sees = ", ".join(user.teams) if user.teams else "every team"
+    console.print(f"Added [bold]{user.name}[/] ({user.role}), who sees {sees}.")
+
+
+@users_app.command("remove")
+def users_remove(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
+    """Remove a user; their open sessions end with their next click."""
+    from dashboard.auth import AuthError, remove_user
+
+    try:
+        remove_user(_users_engine(), name)
+    except AuthError as exc:
+        raise UserError(str(exc)) from None
+    console.print(f"Removed [bold]{name}[/].")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """The users, their roles and the teams they see."""
+    from dashboard.auth import list_users
+
+    users = list_users(_users_engine())
+    if not users:
+        console.print("No users: Team Car runs as the local single-user demo (no sign-in).")
+        return
+    table = Table(title="Users")
+    for col in ("name", "role", "teams", "signs in with"):
+        table.add_column(col)
+    for u in users:
+        table.add_row(u["name"], u["role"], ", ".join(u["teams"]) or "every team",
+                      "password" if u["password"] else "single sign-on only")
+    console.print(table)
 
 
 @app.command()

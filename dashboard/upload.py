@@ -14,7 +14,8 @@ loaded file its kind, format, source, as-of, batch and row counts. A file that w
 with HTTP 200 whatever came of it (a broken export is an everyday outcome, not a protocol error,
 so the browser's console stays clean); a request refused before reading (no file, not an export,
 too large, not allowed) gets a 4xx. Either way ``message`` says what happened in words. Uploads
-go into the whole store, so only a viewer who may see every team (the local default) may upload.
+go into the whole store, so only an administrator (or the local demo, which has no accounts) may
+upload; the sign-in guard (``dashboard.auth``) has already answered 401 to nobody signed in.
 """
 
 from __future__ import annotations
@@ -74,13 +75,13 @@ def _same_origin() -> bool:
 
 def upload_view():
     """Save the uploaded export privately, load it, answer with what came of it."""
-    from dashboard.app import viewer_scope
+    from dashboard.auth import may_manage_data
 
     config = load_config()
     limit = limit_bytes(config)
     mb = config.max_upload_mb
-    if viewer_scope() is not None:
-        return _answer(403, message="Only an administrator who sees every team may load data.")
+    if not may_manage_data():
+        return _answer(403, message="Only an administrator may load data.")
     if not _same_origin():
         return _answer(403, message="Uploads are accepted from Team Car's own pages only.")
     if request.content_length is not None and request.content_length > limit:

@@ -5,6 +5,7 @@ Every setting is documented in the README; ``tests/unit/test_config.py`` fails w
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +42,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TEAMCAR_CACHE_URL", "(in-process cache)",
             "redis://host:port/db for a cache shared by several workers."),
     Setting("TEAMCAR_MAX_UPLOAD_MB", "200", "Largest export accepted by a browser upload."),
+    Setting("TEAMCAR_SECRET_KEY", "(generated into <data dir>/secret_key)",
+            "Signs the sign-in cookie; set the same value on every machine behind a balancer."),
+    Setting("TEAMCAR_AUTH_HEADER", "(off)",
+            "Header a single sign-on proxy sets to the signed-in user's name, e.g. X-Forwarded-User."),
+    Setting("TEAMCAR_TRUSTED_PROXIES", "127.0.0.1",
+            "Comma-separated addresses or CIDR networks whose TEAMCAR_AUTH_HEADER is believed."),
+    Setting("TEAMCAR_SECURE_COOKIE", "0",
+            "1 sends the sign-in cookie over HTTPS only (set it when served over HTTPS)."),
 )
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _WEIGHT_KEYS = ("enablement", "skill", "activity", "hygiene")
 
 
@@ -58,6 +68,10 @@ class Config:
         default_factory=lambda: dict.fromkeys(_WEIGHT_KEYS, 1.0))
     cache_url: str | None = None
     max_upload_mb: int = 200
+    secret_key: str | None = field(default=None, repr=False)
+    auth_header: str | None = None
+    trusted_proxies: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.1/32"),)
+    secure_cookie: bool = False
 
     @property
     def archive_dir(self) -> Path:
@@ -101,6 +115,33 @@ def parse_weights(raw: str) -> dict[str, float]:
     return weights
 
 
+def parse_networks(raw: str, name: str = "TEAMCAR_TRUSTED_PROXIES") -> tuple[Network, ...]:
+    """Parse comma-separated addresses and CIDR networks (``127.0.0.1, 10.0.0.0/8, ::1``).
+
+    A bare address is a network of one. Host bits set in a network (``10.0.0.1/8``) are refused
+    rather than silently widened or narrowed.
+
+    Raises:
+        ConfigError: on anything that is not an address or a network.
+    """
+    networks = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(part, strict=True))
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {part!r} is not an IP address or network ({exc})") from None
+    return tuple(networks)
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name}={raw!r}: expected 1 or 0")
+
+
 def load_config(env: dict[str, str] | None = None) -> Config:
     """Build the configuration from the environment (``os.environ`` by default)."""
     env = dict(os.environ if env is None else env)
@@ -114,4 +155,8 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         readiness_weights=parse_weights(env.get("TEAMCAR_READINESS_WEIGHTS", "")),
         cache_url=env.get("TEAMCAR_CACHE_URL") or None,
         max_upload_mb=_int(env, "TEAMCAR_MAX_UPLOAD_MB", 200, 1, 10_000),
+        secret_key=env.get("TEAMCAR_SECRET_KEY") or None,
+        auth_header=(env.get("TEAMCAR_AUTH_HEADER") or "").strip() or None,
+        trusted_proxies=parse_networks(env.get("TEAMCAR_TRUSTED_PROXIES") or "127.0.0.1"),
+        secure_cookie=_flag(env, "TEAMCAR_SECURE_COOKIE"),
     )

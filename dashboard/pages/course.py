@@ -15,8 +15,8 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
+from dashboard import auth, ids, urls
 from dashboard import course_model as cm
-from dashboard import ids, urls
 from dashboard.app import viewer_scope
 from dashboard.figures import (
     make_course_figure,
@@ -186,8 +186,12 @@ def render(state_data, version):
     state = urls.ViewState.from_dict(state_data)
     engine = get_engine()
     scope = viewer_scope()
-    model = cm.course_model(engine, state, scope)
     title = state.quarter + (f" · {state.team}" if state.team else "")
+    if not auth.team_allowed(state.team, scope):
+        msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
+        return (title, "", msg, None, blank_figure(60), blank_figure(60), 1,
+                "lane-pager mb-0 d-none", "", no_update, no_update)
+    model = cm.course_model(engine, state, scope)
     subtitle = _subtitle(model, state)
     if model.lanes.empty:
         msg = dbc.Alert([html.B("Nothing on this course yet. "),
@@ -295,15 +299,20 @@ def open_deal(click, state_data, canonical):
     if not point or point[0] != "deal" or len(point) < 3:
         return no_update, no_update, no_update, no_update
     state = urls.ViewState.from_dict(state_data)
+    scope = viewer_scope()
+    if not auth.team_allowed(state.team, scope):
+        return no_update, no_update, no_update, no_update
     engine = get_engine()
-    model = cm.course_model(engine, state, viewer_scope())
+    model = cm.course_model(engine, state, scope)
+    # The deal is looked up in the viewer's own (scoped) model: ids from the browser reach no
+    # other row.
     deal = cm.deal_record(model, point[1], point[2])
     if deal is None:
         return True, "Deal", dbc.Alert("This deal is no longer on this course.", color="warning"), \
             no_update
     pushes = cm.with_push_counts(engine, model.deals[
         (model.deals["source"] == deal["source"]) & (model.deals["deal_id"] == deal["deal_id"])],
-        model, state, viewer_scope())
+        model, state, scope)
     if len(pushes):
         deal["push_count"] = pushes.iloc[0].get("push_count")
     trail = cm.deal_trail(engine, deal["source"], deal["deal_id"], model.as_of, model.quarter)

@@ -19,8 +19,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import data_model, exports, ids, urls
-from dashboard.app import viewer_scope
+from dashboard import auth, data_model, exports, ids, urls
 from dashboard.figures import style as s
 from dashboard.upload import SUFFIXES, UPLOAD_PATH
 from loaders import clock
@@ -209,10 +208,11 @@ def render(data, version, result):
     if version is None and result is None:
         return [no_update] * 6
     engine = get_engine()
-    scope = viewer_scope()
-    if scope is not None:
+    # Imports and rejected rows span every team: an administrator's (or the local demo's).
+    if not auth.may_manage_data():
         return ([], html.Div("Imports are shown to administrators only.", className="muted"),
                 [], "", True, None)
+    scope = None
     rows = batch_records(engine, scope)
     fresh = freshness_cards(engine, scope)
     target = _reject_target(data, result, engine, scope)
@@ -255,10 +255,10 @@ def pick_batch(cell, canonical, data):
 )
 def download_rejects(n_clicks, batch_id):
     """Every rejected row of the batch shown, as CSV (formula cells neutralised)."""
-    if not n_clicks or not batch_id:
+    if not n_clicks or not batch_id or not auth.may_manage_data():
         return no_update
     engine = get_engine()
-    scope = viewer_scope()
+    scope = None
     info = data_model.batch(engine, batch_id, scope)
     if info is None:
         return no_update

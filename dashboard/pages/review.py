@@ -34,7 +34,7 @@ from dash import (
     no_update,
 )
 
-from dashboard import exports, ids, urls
+from dashboard import auth, exports, ids, urls
 from dashboard import review_model as rm
 from dashboard.app import viewer_scope
 from dashboard.figures import review as fr
@@ -205,6 +205,12 @@ def _days(data: dict) -> tuple[urls.ViewState, dt.date, dt.date, list[dt.date]]:
     return state, now, since, days
 
 
+def _allowed(data: dict | None) -> bool:
+    """Whether the team the browser names (if any) is one the viewer may see."""
+    team = urls.ViewState.from_dict(data["view"]).team if data else None
+    return auth.team_allowed(team, viewer_scope())
+
+
 def _model(data: dict) -> tuple[rm.ReviewModel, urls.ViewState, list[dt.date]]:
     state, now, since, days = _days(data)
     model = rm.review_model(get_engine(), state.quarter, now, since, state.team, viewer_scope())
@@ -247,6 +253,11 @@ def render(data, version):
     """Draw the review for the URL's days and team with the store's current data."""
     if version is None or not data:
         return [no_update] * 18
+    if not _allowed(data):
+        state = urls.ViewState.from_dict(data["view"])
+        msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
+        return (state.quarter + f" · {state.team}", "", msg, [], None, [], None, None,
+                _blank(120), "", [], "", [], Patch(), _blank(120), [], _blank(120), "")
     model, state, days = _model(data)
     title = state.quarter + (f" · {state.team}" if state.team else "")
     known = set(days)
@@ -414,7 +425,7 @@ def show_rows(click, _kpi_clicks, data):
         if not ctx.triggered or not ctx.triggered[0].get("value"):
             return no_update, no_update, no_update
         key, kind = trigger.get("key"), "figure"
-    if not key:
+    if not key or not _allowed(data):
         return no_update, no_update, no_update
     model, _state, _days = _model(data)
     trace = review_trace(model, key, kind)
@@ -454,7 +465,8 @@ def export_moved(_csv, _xlsx, data, filter_model, visible, search):
     always come from the store, never from the browser.
     """
     trigger = ctx.triggered_id
-    if trigger not in (ids.REVIEW_EXPORT_CSV, ids.REVIEW_EXPORT_XLSX) or not data:
+    if trigger not in (ids.REVIEW_EXPORT_CSV, ids.REVIEW_EXPORT_XLSX) or not data \
+            or not _allowed(data):
         return no_update
     model, state, _days = _model(data)
     table = export_rows_for(model, filter_model, visible, search)

@@ -18,8 +18,8 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
+from dashboard import auth, ids, notes, urls
 from dashboard import course_model as cm
-from dashboard import ids, notes, urls
 from dashboard import rider_model as rdm
 from dashboard.app import viewer_scope
 from dashboard.figures import make_course_figure
@@ -189,7 +189,12 @@ def render_rider(data, version):
     state = urls.ViewState.from_dict(data["view"])
     rep = data.get("rep")
     engine = get_engine()
-    course = cm.course_model(engine, state, viewer_scope())
+    scope = viewer_scope()
+    if not auth.team_allowed(state.team, scope):
+        msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
+        return state.quarter, msg, _blank(80), [{"label": "Choose a rider…", "value": ""}]
+    # A rider outside the viewer's teams is in neither model: the page says no such rider.
+    course = cm.course_model(engine, state, scope)
     options = [{"label": "Choose a rider…", "value": ""}] + [
         {"label": f"{r.lane} · {r.team}", "value": r.lane}
         for r in course.lanes.sort_values("lane").itertuples(index=False)]
@@ -209,7 +214,7 @@ def render_rider(data, version):
            f"{s.MISSING if s.is_missing(rank) else int(rank)} in {where}")
     if lane.empty:
         return sub, None, _blank(80), options
-    deals = cm.with_push_counts(engine, deals, course, state, viewer_scope())
+    deals = cm.with_push_counts(engine, deals, course, state, scope)
     fig = make_course_figure(lane, deals, quarter_start=course.quarter.start,
                              quarter_end=course.quarter.end, as_of=course.as_of,
                              since=course.since, group_by_team=False,
