@@ -1,0 +1,70 @@
+"""A bounded load test: 10 simulated managers for 15 s against two gunicorn workers on the demo.
+
+The managers replay what real page loads sent (every page, all teams and one team), captured in
+Chromium by the benchmark's own tools (``bench/_browser.py``, ``bench/loadtest.py``). The error
+rate is printed and written to ``bench/out/loadtest-test.json``; there must be no errors. Speed
+is the benchmark's business (``bench/run.py``), not asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench import _browser
+from bench.loadtest import run_load, serve
+from bench.run import pick_people
+from tests.integration.review_store import demo_copy
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+OUT = Path(__file__).resolve().parents[2] / "bench" / "out"
+
+
+@pytest.fixture
+def chromium():
+    if not Path(_browser.CHROMIUM).exists() or shutil.which(_browser.CHROMIUM) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium required in CI but not found at {_browser.CHROMIUM}")
+        pytest.skip(f"Chromium not found at {_browser.CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _browser.launch(pw)
+        yield browser
+        browser.close()
+
+
+def test_ten_managers_for_fifteen_seconds_see_no_errors(chromium, tmp_path, data_dir):
+    url = demo_copy(tmp_path / "db")
+    people = pick_people(url, 1)
+    team = people["teams"][0]
+    rep = people["reps"][team]
+    with serve(url, data_dir, workers=2, env={"TEAMCAR_TODAY": "2026-11-22"}) as server:
+        scenarios = []
+        for page, path in (("course", _browser.page_path("course")),
+                           ("course", _browser.page_path("course", team=team)),
+                           ("review", _browser.page_path("review", team=team)),
+                           ("rider", _browser.page_path("rider", rep=rep)),
+                           ("data", _browser.page_path("data"))):
+            ctx = _browser.new_context(chromium)
+            try:
+                visit = _browser.open_page(ctx, server.base, page, path, timeout_s=60)
+            finally:
+                ctx.close()
+            assert visit["console"] == [], visit["console"]
+            scenarios.append([{"label": f"{page}: {c['label']}", "body": c["body"],
+                               "path": c["path"]} for c in visit["callbacks"]
+                              if c["status"] == 200])
+        result = run_load(server.base, scenarios, managers=10, duration=15, request_timeout=60)
+        log_tail = server.tail() if result.errors else ""
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "loadtest-test.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    print(f"\n10 managers x 15 s on 2 workers: {result.requests} requests, {result.errors} errors "
+          f"(error rate {result.error_rate:.2%}), p50 {result.p50_ms} ms, p95 {result.p95_ms} ms")
+    assert result.requests > 0
+    assert result.errors == 0, (result.error_samples, log_tail)
