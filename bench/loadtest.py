@@ -269,13 +269,19 @@ def run_load(base: str, scenarios: list[list[dict]], managers: int = 50, duratio
 
 
 def replay(base: str, body: str | bytes, repeat: int, timeout: float = 60,
-           path: str = ENDPOINT) -> dict:
-    """One callback sent ``repeat`` times in a row: latencies, status and response size."""
+           path: str = ENDPOINT, warmup: int = 1) -> dict:
+    """One callback sent ``warmup`` + ``repeat`` times in a row.
+
+    Returns:
+        ``first_ms`` (the first call), ``median_ms``, ``p95_ms`` and ``max_ms`` over the
+        ``repeat`` calls after the warm-up ones, ``errors`` (over all calls), and the response's
+        bytes and its largest figure's JSON bytes.
+    """
     session = requests.Session()
     times, statuses, size = [], [], 0
     content = b""
     try:
-        for _ in range(repeat):
+        for _ in range(warmup + repeat):
             t0 = time.perf_counter()
             try:
                 status, content = post_callback(session, base, body, timeout, path)
@@ -286,8 +292,10 @@ def replay(base: str, body: str | bytes, repeat: int, timeout: float = 60,
             size = max(size, len(content))
     finally:
         session.close()
-    return {"median_ms": _r(statistics.median(times)), "p95_ms": _r(percentile(times, 0.95)),
-            "max_ms": _r(max(times)), "errors": sum(s not in OK_STATUS for s in statuses),
+    measured = times[warmup:] or times
+    return {"first_ms": _r(times[0]), "median_ms": _r(statistics.median(measured)),
+            "p95_ms": _r(percentile(measured, 0.95)), "max_ms": _r(max(measured)),
+            "repeat": len(measured), "errors": sum(s not in OK_STATUS for s in statuses),
             "response_bytes": size, "figure_bytes": figure_bytes(content)}
 
 

@@ -66,7 +66,7 @@ SIZES = {
     "small": {"reps": 100, "deals_per_rep": 20, "snapshots": 6, "activities": 50_000,
               "pipeline_rows": 20_000, "activity_rows": 50_000,
               "repeat": 5, "warm": 1, "teams": 1, "team_pages": ("course",), "managers": 50,
-              "duration": 12, "baseline_duration": 4, "seed_timeout": 600, "step_timeout": 300},
+              "duration": 8, "baseline_duration": 3, "seed_timeout": 600, "step_timeout": 300},
     "full": {"reps": 2000, "deals_per_rep": 100, "snapshots": 50, "activities": 5_000_000,
              "pipeline_rows": 200_000, "activity_rows": 5_000_000,
              "repeat": 20, "warm": 2, "teams": 2, "team_pages": ("course", "review", "rider"),
@@ -191,6 +191,13 @@ def make_load_files(folder: str, pipeline_rows: int, activity_rows: int) -> dict
     return make_files(Path(folder), pipeline_rows, activity_rows)
 
 
+def make_schema(url: str) -> None:
+    """An empty store at the latest schema."""
+    from loaders.store.engine import upgrade
+
+    upgrade(url)
+
+
 def _seed_args(p: dict) -> dict:
     return {"reps": p["reps"], "deals_per_rep": p["deals_per_rep"], "snapshots": p["snapshots"],
             "activities": p["activities"]}
@@ -210,6 +217,7 @@ def measure_loads(files: dict, store: str, work: Path, dbs: Databases, timeout: 
         url = (f"sqlite:///{work / f'load-{kind}.db'}" if store == "sqlite"
                else dbs.create(f"load_{kind}"))
         try:
+            child("bench.run:make_schema", timeout, url=url)     # not part of the load's time
             log(f"{store}: loading the {kind} file ...")
             run = child("bench.bench_load:load_into", timeout, path=path, url=url,
                         data_dir=str(work / f"load-data-{kind}"))
@@ -262,8 +270,8 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
     rep = people["reps"].get(first_team) if first_team else None
     result: dict = {"pages": {}, "callbacks": {}, "people": people}
     timeout = p["step_timeout"]
-    with serve(url, work / f"serve-{store}", workers=2, start_timeout=300,
-               env={"TEAMCAR_TODAY": TODAY}) as server:
+    env = {"TEAMCAR_TODAY": TODAY, "TEAMCAR_CACHE_URL": p.get("cache_url") or ""}
+    with serve(url, work / f"serve-{store}", workers=2, start_timeout=300, env=env) as server:
         result["idle_rss_mb"] = _rss_now(server.worker_pids())
         scenarios: list[list[dict]] = []
         with sync_playwright() as pw:
@@ -435,7 +443,9 @@ def render_markdown(report: dict) -> str:
         f"(`bench_summary.seed`). Load files: a {p['pipeline_rows']:,}-row pipeline report and a "
         f"{p['activity_rows']:,}-row activity file (`bench_load.make_files`). Served by "
         f"`teamcar serve --workers 2` (gunicorn); pages in headless Chromium; callbacks replayed "
-        f"over HTTP ×{p['repeat']}; concurrent load: {p['managers']} managers × {p['duration']} s.",
+        f"over HTTP ×{p['repeat']} after one unmeasured call; concurrent load: "
+        f"{p['managers']} managers × {p['duration']} s. Query cache: "
+        f"{'shared, ' + p['cache_url'].split('@')[-1] if p.get('cache_url') else 'in each worker'}.",
         "",
     ]
     for s in stores:
@@ -447,7 +457,8 @@ def render_markdown(report: dict) -> str:
     lines += ["", "| figure | SQLite | PostgreSQL | baseline | ratio | target | met? |",
               "|---|---:|---:|---:|---:|---:|:-:|"]
 
-    def row(figure: str, get, base, ratio=None, target: str = "—", met=None) -> None:
+    def row(figure: str, get, base, ratio=None, target: str = "—", met=None,
+            shared_base: bool = False) -> None:
         vals, bases, ratios, mets = [], [], [], []
         for s in ("sqlite", "postgres"):
             data = stores.get(s, {})
@@ -466,9 +477,12 @@ def render_markdown(report: dict) -> str:
                     ratios.append(None)
                     mets.append(None)
         cells = [_fmt(v) if not isinstance(v, str) else v for v in vals]
-        base_cell = " / ".join(_fmt(b) if not isinstance(b, str) else b for b in bases) or "—"
-        ratio_cell = " / ".join("—" if r is None else f"{r:.1f}×" for r in ratios) or "—"
-        met_cell = " / ".join("—" if m is None else ("yes" if m else "**no**")
+        base_texts = [_fmt(b) if not isinstance(b, str) else b for b in bases]
+        if shared_base and len(set(base_texts)) == 1:     # the same file parsed: one baseline
+            base_texts = base_texts[:1]
+        base_cell = " ; ".join(base_texts) or "—"
+        ratio_cell = " ; ".join("—" if r is None else f"{r:.1f}×" for r in ratios) or "—"
+        met_cell = " ; ".join("—" if m is None else ("yes" if m else "**no**")
                               for m in mets) or "—"
         lines.append(f"| {figure} | {cells[0]} | {cells[1]} | {base_cell} | {ratio_cell} | "
                      f"{target} | {met_cell} |")
@@ -483,7 +497,7 @@ def render_markdown(report: dict) -> str:
             lambda d, k=kind: f"{d['loads'][k]['pyarrow_rows_per_s']:,} rows/s "
                               f"({d['loads'][k]['pyarrow_seconds']:.1f} s)",
             lambda d, k=kind: d["loads"][k]["ratio"], f"≤ {TARGETS['load_ratio']:.0f}× parse time",
-            lambda d, k=kind: d["loads"][k]["ratio"] <= TARGETS["load_ratio"])
+            lambda d, k=kind: d["loads"][k]["ratio"] <= TARGETS["load_ratio"], shared_base=True)
     # pages
     for name in PAGES:
         label = name.capitalize()
@@ -510,12 +524,16 @@ def render_markdown(report: dict) -> str:
             / max(1, d["server"]["pages"][n]["cold"]["bytes"]
                   - d["server"]["pages"][n]["cold"]["callback_bytes"]))
     # callbacks
-    labels = []
+    labels, figures = [], set()
     for s in order:
         for page, calls in stores[s].get("server", {}).get("callbacks", {}).items():
             for c in calls:
-                if c["main"] and (page, c["label"]) not in labels:
+                shared = c["label"].startswith("shell-") and any(
+                    lb == c["label"] for _, lb in labels)       # the top bar's, on every page
+                if c["main"] and not shared and (page, c["label"]) not in labels:
                     labels.append((page, c["label"]))
+                if c["figure_bytes"]:
+                    figures.add((page, c["label"]))
     for page, label in labels:
         def find(d, page=page, label=label):
             return next(c for c in d["server"]["callbacks"][page] if c["label"] == label)
@@ -527,6 +545,8 @@ def render_markdown(report: dict) -> str:
             lambda d, f=find: f(d)["p95_ms"] / d["server"]["live_check"]["median_ms"],
             f"< {TARGETS['callback_p95_ms']:.0f} ms",
             lambda d, f=find: f(d)["p95_ms"] < TARGETS["callback_p95_ms"])
+        if (page, label) not in figures:
+            continue
         row(f"{page.capitalize()} callback `{label}`: largest figure JSON (kB; response kB)",
             lambda d, f=find: f"{f(d)['figure_bytes'] / 1e3:,.0f} ({f(d)['response_bytes'] / 1e3:,.0f})"
             if f(d)["figure_bytes"] else f"— ({f(d)['response_bytes'] / 1e3:,.0f})",
@@ -564,7 +584,11 @@ def render_markdown(report: dict) -> str:
               f"(all are in `bench/out/run-{size}.json`).",
               "- concurrent load: `bench/loadtest.py`; each manager replays whole page loads "
               "(every page, all teams and single teams) back to back, without pauses.",
-              "- ratio: the figure over its baseline (SQLite / PostgreSQL when both ran).", ""]
+              "- baseline, ratio, met?: SQLite ; PostgreSQL when both ran (one baseline when it "
+              "is the same for both). Ratio: the figure over its baseline.",
+              "- load: `loaders.ingest.load_file` in a child process into a fresh store whose "
+              "schema was made beforehand; pyarrow: `pyarrow.csv.read_csv` of the same file, all "
+              "columns as strings (`bench_load.parse_with_pyarrow`).", ""]
     return "\n".join(lines)
 
 
@@ -588,8 +612,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument(f"--{key}", type=int)
     for key in ("duration", "baseline_duration"):
         parser.add_argument(f"--{key.replace('_', '-')}", dest=key, type=float)
+    parser.add_argument("--cache-url", default=os.environ.get("TEAMCAR_BENCH_CACHE_URL"),
+                        help="TEAMCAR_CACHE_URL for the served app (e.g. redis://127.0.0.1:6379/0); "
+                             "default: none, each worker caches in its own memory")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite the Markdown from bench/out/run-<size>.json")
     args = parser.parse_args(argv)
     p = dict(SIZES[args.size])
+    p["cache_url"] = args.cache_url
     for key in ("repeat", "warm", "teams", "managers", "duration", "baseline_duration"):
         if getattr(args, key) is not None:
             p[key] = getattr(args, key)
@@ -601,6 +631,11 @@ def main(argv: list[str] | None = None) -> int:
     results = args.results or (REPO / "bench" / "RESULTS.md" if args.size == "full"
                                else OUT / "RESULTS-small.md")
     os.environ["TEAMCAR_TODAY"] = TODAY
+    raw_path = OUT / f"run-{args.size}.json"
+    if args.render:
+        results.write_text(render_markdown(json.loads(raw_path.read_text())))
+        print(results.read_text())
+        return 0
 
     dbs = Databases()
 
@@ -611,7 +646,6 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, on_signal)
 
     started = time.monotonic()
-    raw_path = OUT / f"run-{args.size}.json"
     previous = json.loads(raw_path.read_text()) if raw_path.exists() else {}
     report = {"size": args.size, "params": p, "machine": machine(),
               "command": "bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
