@@ -7,6 +7,7 @@ Scoped like every query. Import batches belong to no team, so only a viewer who 
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 from collections.abc import Collection
 
 import pandas as pd
@@ -41,9 +42,19 @@ def batches(engine: Engine, scope: Scope = None, limit: int = 500) -> pd.DataFra
     return df.merge(warn, on="id", how="left")
 
 
+def _batch_id_ok(batch_id: object) -> bool:
+    # ids come from links and the browser: a forged one must be a plain, storable integer
+    if isinstance(batch_id, bool) or not isinstance(batch_id, numbers.Integral | str):
+        return False
+    try:
+        return 0 < int(str(batch_id)[:12]) < 2**31
+    except ValueError:
+        return False
+
+
 def batch(engine: Engine, batch_id: int, scope: Scope = None) -> dict | None:
     """One batch's record (None when unknown or not visible)."""
-    if scope is not None:
+    if scope is not None or not _batch_id_ok(batch_id):
         return None
     cols = [ImportBatch.id, ImportBatch.source_name, ImportBatch.source, ImportBatch.kind,
             ImportBatch.format, ImportBatch.as_of, ImportBatch.rows_read, ImportBatch.rows_loaded,
@@ -56,7 +67,7 @@ def batch(engine: Engine, batch_id: int, scope: Scope = None) -> dict | None:
 def rejected_rows(engine: Engine, batch_id: int, scope: Scope = None,
                   limit: int | None = None) -> pd.DataFrame:
     """The rows of a batch that could not be read: ``row_number, column, reason, raw``."""
-    if scope is not None:
+    if scope is not None or not _batch_id_ok(batch_id):
         return pd.DataFrame(columns=REJECT_COLUMNS)
     R = RejectedRow
     stmt = (select(R.row_number, R.column, R.reason, R.raw).where(R.batch_id == int(batch_id))

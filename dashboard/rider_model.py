@@ -157,6 +157,8 @@ def build_rider(engine: Engine, rep: str, quarter: str | Quarter, as_of: dt.date
 def rider_model(engine: Engine, rep: str, quarter: str, as_of: dt.date, since: dt.date | None,
                 scope: Sequence[str] | None) -> RiderModel | None:
     """The rider's model, cached under the store's data version (read-only)."""
+    if not isinstance(rep, str) or not rep.strip() or len(rep) > 255:
+        return None                      # a forged or stale request names no rider we know
     args = (rep, quarter, as_of.isoformat(), since.isoformat() if since else None,
             tuple(scope) if scope is not None else None)
     return cache.cached("rider-model", engine, args,

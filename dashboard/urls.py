@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from dashboard.fiscal import Quarter, default_as_of, parse_quarter, quarter_of
@@ -71,20 +71,38 @@ def rep_from_path(value: str | None) -> str | None:
     return unquote(value).strip() or None
 
 
+# Days and quarters a link may ask for: enough for any real history, and far from the calendar's
+# ends, where date arithmetic (a week before, a year back) would overflow.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+MAX_PAGE = 100_000
+
+
 def _date(value: object) -> dt.date | None:
-    if value in (None, ""):
+    if value in (None, "") or len(str(value)) > 32:
         return None
     try:
-        return dt.date.fromisoformat(str(value))
+        day = dt.date.fromisoformat(str(value))
     except ValueError:
         return None
+    return day if EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
 
 
 def _int(value: object, default: int) -> int:
     try:
-        return max(1, int(str(value)))
+        text = str(value)
+        return min(MAX_PAGE, max(1, int(text))) if len(text) <= 12 else default
     except (TypeError, ValueError):
         return default
+
+
+def _quarter(value: object, today: dt.date) -> Quarter:
+    try:
+        quarter = parse_quarter(str(value or "")[:32])
+    except ValueError:
+        return quarter_of(today)
+    if not EARLIEST_YEAR < quarter.start.year < LATEST_YEAR:
+        return quarter_of(today)
+    return quarter
 
 
 @dataclass(frozen=True)
@@ -105,7 +123,15 @@ class ViewState:
 
     @classmethod
     def from_dict(cls, data: dict) -> ViewState:
-        return cls(**data)
+        """A state a callback received from the browser, checked again like a URL: a forged or
+        stale one (unknown keys, a bad quarter or day, not a dict) falls back to defaults."""
+        if not isinstance(data, dict):
+            data = {}
+        query = {k: data.get(k) for k in ("quarter", "team", "as_of", "since", "page", "q",
+                                          "lanes") if isinstance(data.get(k), str | int)}
+        state = resolve(query)
+        return replace(state, explicit_as_of=state.explicit_as_of
+                       and bool(data.get("explicit_as_of")))
 
     def quarter_obj(self) -> Quarter:
         return parse_quarter(self.quarter)
@@ -131,10 +157,7 @@ def resolve(query: dict[str, object], today: dt.date | None = None) -> ViewState
     a mistyped link still opens a picture.
     """
     today = today or clock.today()
-    try:
-        quarter = parse_quarter(str(query.get("quarter") or ""))
-    except ValueError:
-        quarter = quarter_of(today)
+    quarter = _quarter(query.get("quarter"), today)
     as_of = _date(query.get("as_of"))
     explicit = as_of is not None
     if as_of is None:
