@@ -115,7 +115,11 @@ def measure(name: str, url: str, repeat: int) -> dict:
             t = time.perf_counter()
             out = course.render(state, version)
             warm.append(time.perf_counter() - t)
-        course_fig, peloton = out[5], out[4]
+        import plotly.graph_objects as go
+
+        from tests.integration.test_course_callbacks import decoded
+
+        course_fig, peloton = go.Figure(decoded(out[5])), go.Figure(decoded(out[4]))
         lanes = [x for x in course_fig.layout.yaxis.ticktext if not x.startswith("<b>")]
         markers = sum(len(tr.x) for tr in course_fig.data
                       if tr.type == "scattergl" and tr.customdata is not None)

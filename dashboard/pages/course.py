@@ -15,7 +15,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import auth, ids, urls
+from dashboard import auth, cache, ids, urls
 from dashboard import course_model as cm
 from dashboard.app import viewer_scope
 from dashboard.figures import (
@@ -191,6 +191,15 @@ def render(state_data, version):
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
         return (title, "", msg, None, blank_figure(60), blank_figure(60), 1,
                 "lane-pager mb-0 d-none", "", no_update, no_update)
+    key = (tuple(sorted(state.to_dict().items())), tuple(scope) if scope is not None else None)
+    return cache.cached("course-render", engine, key, lambda: _draw(engine, state, scope, title))
+
+
+def _draw(engine, state: urls.ViewState, scope, title: str) -> tuple:
+    """The view's outputs (figures as plain dicts, so a cached copy needs no re-validation).
+
+    The same for every viewer with the same scope: ``render`` caches it by data version.
+    """
     model = cm.course_model(engine, state, scope)
     subtitle = _subtitle(model, state)
     if model.lanes.empty:
@@ -216,8 +225,8 @@ def render(state_data, version):
         group_by_team=page.view == "reps", largest_amount=page.largest,
         quarter_name=model.quarter.name)
     pager_class = "lane-pager mb-0" + ("" if page.pages > 1 else " d-none")
-    return (title, subtitle, msg, strip, peloton, course, page.pages, pager_class,
-            _lanes_info(page, model, state), page.view, page.view)
+    return (title, subtitle, msg, strip, peloton.to_plotly_json(), course.to_plotly_json(),
+            page.pages, pager_class, _lanes_info(page, model, state), page.view, page.view)
 
 
 @callback(

@@ -76,10 +76,36 @@ def version(engine) -> int:
 
 
 def render(course, engine, **query):
+    import plotly.graph_objects as go
+
     out = course.render(state(**query), version(engine))
     names = ("title", "subtitle", "message", "strip", "peloton", "map", "pages", "pager_class",
              "info", "view", "view_store")
-    return dict(zip(names, out, strict=True))
+    got = dict(zip(names, out, strict=True))
+    for name in ("peloton", "map"):          # figures travel as plain dicts (cached as such)
+        if isinstance(got[name], dict):
+            got[name] = go.Figure(decoded(got[name]))
+    return got
+
+
+def decoded(value):
+    """A figure dict with plotly's base64 typed arrays (``bdata``) turned back into arrays."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        if "bdata" in value and "dtype" in value:
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            shape = value.get("shape")
+            if shape:
+                dims = [int(n) for n in str(shape).split(",")] if isinstance(shape, str) else shape
+                array = array.reshape(dims)
+            return array
+        return {k: decoded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [decoded(v) for v in value]
+    return value
 
 
 def strip_texts(component) -> list[str]:

@@ -1,0 +1,79 @@
+"""Compute what the first views need as soon as new data lands, before anyone asks.
+
+At DESIGN.md §7 sizes the all-teams summary behind every view takes seconds to compute. A
+server process (every gunicorn worker, or the single-process server) runs one background thread
+that watches the store's data version and, whenever it changes, computes the landing views
+through the same cached functions the pages call: the Course and the Review for the current
+quarter on their default days, for all teams. Every other view — a team, a manager's teams, a
+rider — is then narrowed from that shared summary in milliseconds (``summary.restrict``).
+
+With a shared Redis cache the workers take turns (``cache`` computes a key once); with the
+in-process cache each worker warms its own. Warming is only ever a head start: a request that
+arrives first computes the same thing itself, and one that arrives meanwhile waits for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from sqlalchemy import Engine
+
+from dashboard import course_model as cm
+from dashboard import review_model as rm
+from dashboard import urls
+from dashboard.fiscal import parse_quarter
+from dashboard.live import current_version
+
+log = logging.getLogger(__name__)
+CHECK_SECONDS = 2.0
+_STARTED: set[int] = set()
+
+
+def warm(engine: Engine) -> dict[str, float]:
+    """Compute the landing views for the store's current data; returns seconds per view."""
+    took: dict[str, float] = {}
+    started = time.perf_counter()
+    state = urls.resolve({})
+    model = cm.course_model(engine, state, None)
+    cm.course_page(engine, model, state, None)
+    took["course"] = time.perf_counter() - started
+    started = time.perf_counter()
+    quarter = parse_quarter(state.quarter)
+    days = rm.snapshot_days(engine)
+    now, since = rm.resolve_days({}, days, quarter)
+    rm.review_model(engine, state.quarter, now, since, None, None)
+    took["review"] = time.perf_counter() - started
+    return took
+
+
+def _loop(engine: Engine, stop: threading.Event, every: float) -> None:
+    seen = None
+    while not stop.is_set():
+        try:
+            version = current_version(engine)
+            if version != seen and version > 0:
+                took = warm(engine)
+                log.info("warmed data version %s: %s", version,
+                         ", ".join(f"{k} {v:.1f} s" for k, v in took.items()))
+                seen = version
+        except Exception as exc:  # noqa: BLE001 - the pages report store trouble; keep watching
+            log.warning("warming skipped: %s", exc)
+        stop.wait(every)
+
+
+def start(engine: Engine | None = None, every: float = CHECK_SECONDS) -> threading.Event | None:
+    """Start this process's warming thread (once); returns the event that stops it."""
+    import os
+
+    from loaders.store.engine import get_engine
+
+    if os.getpid() in _STARTED:
+        return None
+    _STARTED.add(os.getpid())
+    stop = threading.Event()
+    thread = threading.Thread(target=_loop, args=(engine or get_engine(), stop, every),
+                              name="teamcar-warm", daemon=True)
+    thread.start()
+    return stop
