@@ -18,7 +18,6 @@ output against Plotly's schema instead.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import math
 from collections.abc import Sequence
 
@@ -136,7 +135,7 @@ def _week_ticks(start: dt.date, days: int) -> tuple[list[float], list[str]]:
 def _text(series: pd.Series) -> pd.Series:
     """User text escaped for Plotly labels, missing values as a dash."""
     obj = series.astype("object")
-    return obj.map(lambda v: s.MISSING if s.is_missing(v) else html.escape(str(v), quote=True))
+    return obj.map(lambda v: s.MISSING if s.is_missing(v) else s.esc(v))
 
 
 def _dates(series: pd.Series, fmt: str = "%d %b %Y") -> pd.Series:
@@ -311,8 +310,8 @@ def _axes(start: dt.date, days: int, n: int, rows: pd.DataFrame) -> dict:
         name = str(r.lane)
         if len(name) > LABEL_CHARS:       # long names would squeeze the road; hover has them whole
             name = name[:LABEL_CHARS - 1] + "…"
-        name = s.esc(name)
-        labels.append(f"<b>{name.upper()}</b>" if r.header else name)
+        # upper-cased before escaping: Plotly decodes "&lt;", not "&LT;"
+        labels.append(f"<b>{s.esc(name.upper())}</b>" if r.header else s.esc(name))
     fixed = dict(showgrid=False, zeroline=False, fixedrange=True)
     return dict(
         xaxis=dict(domain=dom[0], range=[-1.0, days + BEYOND + 1.5], tickvals=vals, ticktext=text,

@@ -9,7 +9,6 @@ labels and hover text: a deal called ``<b>Big</b>`` must show its angle brackets
 from __future__ import annotations
 
 import datetime as dt
-import html
 import math
 
 import pandas as pd
@@ -70,11 +69,18 @@ DROPPED = -0.10
 MISSING = "—"
 
 
+# Plotly decodes only a few named entities (amp, lt, gt, ...) and numeric ones: a quote written
+# ``&quot;`` would show as those six characters. ``%`` is written as an entity too, so a name
+# holding ``%{x}`` is never read as a hover-template field.
+_PLOTLY_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;",
+                                 "'": "&#39;", "%": "&#37;"})
+
+
 def esc(value: object) -> str:
-    """User text made safe for a Plotly label: HTML special characters escaped, None as a dash."""
+    """User text made safe for a Plotly label or hover: markup shown as typed, None as a dash."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return MISSING
-    return html.escape(str(value), quote=True)
+    return str(value).translate(_PLOTLY_ESCAPES)
 
 
 def is_missing(value: object) -> bool:
