@@ -161,7 +161,12 @@ def open_page(context, base: str, page_name: str, path: str, timeout_s: float = 
                           "status": resp.status if resp is not None else 0,
                           "response_bytes": len(body), "ms": round(ms, 1),
                           "done_at_s": round(done_at, 3)})
+        # When the last data-bearing answer before the page was usable arrived: the rest of
+        # ``usable_s`` is the browser's own work (scripts, drawing).
+        answered = [c["done_at_s"] for c in calls
+                    if c["response_bytes"] > 200 and c["done_at_s"] <= usable + 0.05]
         return {"page": page_name, "path": path, "shell_s": round(shell, 3),
+                "data_answered_s": round(max(answered), 3) if answered else None,
                 "usable_s": round(usable, 3), "settled_s": round(full, 3),
                 "bytes": received["bytes"], "callback_bytes": received["callback_bytes"],
                 "responses": received["responses"], "console": console[:10], "callbacks": calls}

@@ -66,12 +66,14 @@ SIZES = {
     "small": {"reps": 100, "deals_per_rep": 20, "snapshots": 6, "activities": 50_000,
               "pipeline_rows": 20_000, "activity_rows": 50_000,
               "repeat": 5, "warm": 1, "teams": 1, "team_pages": ("course",), "managers": 50,
-              "duration": 8, "baseline_duration": 3, "seed_timeout": 600, "step_timeout": 300},
+              "duration": 8, "baseline_duration": 3, "seed_timeout": 600, "step_timeout": 300,
+              "page_timeout": 120, "request_timeout": 120},
     "full": {"reps": 2000, "deals_per_rep": 100, "snapshots": 50, "activities": 5_000_000,
              "pipeline_rows": 200_000, "activity_rows": 5_000_000,
              "repeat": 20, "warm": 2, "teams": 2, "team_pages": ("course", "review", "rider"),
              "managers": 50, "duration": 60,
-             "baseline_duration": 20, "seed_timeout": 4 * 3600, "step_timeout": 3600},
+             "baseline_duration": 20, "seed_timeout": 4 * 3600, "step_timeout": 3600,
+             "page_timeout": 600, "request_timeout": 300},
 }
 PAGES = ("course", "review", "rider", "data")
 TARGETS = {"usable_s": 2.0, "callback_p95_ms": 500.0, "figure_bytes": 2_000_000,
@@ -112,17 +114,45 @@ def child(target: str, timeout: float, **kwargs) -> dict:
 # --- PostgreSQL throwaway databases ------------------------------------------------------------
 
 class Databases:
-    """Throwaway PostgreSQL databases, all dropped by ``drop_all`` (called however the run ends)."""
+    """Throwaway PostgreSQL databases, all dropped by ``drop_all`` (called however the run ends).
+
+    Names carry the creating process's id (``teamcar_benchrun_<pid>_...``), so a later run drops
+    what a killed one left behind, and never another live run's databases.
+    """
+
+    PREFIX = "teamcar_benchrun_"
 
     def __init__(self) -> None:
         self.names: list[str] = []
+
+    def drop_orphans(self) -> None:
+        """Drop databases of earlier runs whose process is gone."""
+        from sqlalchemy import create_engine, text
+
+        try:
+            admin = create_engine(PG_SERVER + "postgres", connect_args={"connect_timeout": 5})
+            with admin.connect() as conn:
+                names = [r[0] for r in conn.execute(text(
+                    "select datname from pg_database where datname like :p"),
+                    {"p": self.PREFIX + "%"})]
+            admin.dispose()
+        except Exception:  # noqa: BLE001 - no server: nothing to clean
+            return
+        for name in names:
+            pid = name[len(self.PREFIX):].split("_", 1)[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                log(f"dropping {name}, left by an earlier run")
+                try:
+                    self.drop(PG_SERVER + name)
+                except Exception as exc:  # noqa: BLE001
+                    log(f"could not drop {name}: {exc}")
 
     def create(self, label: str) -> str:
         import uuid
 
         from sqlalchemy import create_engine, text
 
-        name = f"teamcar_bench_{label}_{uuid.uuid4().hex[:8]}"
+        name = f"{self.PREFIX}{os.getpid()}_{label}_{uuid.uuid4().hex[:6]}"
         admin = create_engine(PG_SERVER + "postgres", isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as conn:
@@ -269,7 +299,7 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
     first_team = people["teams"][0] if people["teams"] else None
     rep = people["reps"].get(first_team) if first_team else None
     result: dict = {"pages": {}, "callbacks": {}, "people": people}
-    timeout = p["step_timeout"]
+    timeout = p["page_timeout"]
     env = {"TEAMCAR_TODAY": TODAY, "TEAMCAR_CACHE_URL": p.get("cache_url") or ""}
     with serve(url, work / f"serve-{store}", workers=2, start_timeout=300, env=env) as server:
         result["idle_rss_mb"] = _rss_now(server.worker_pids())
@@ -315,7 +345,7 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
                 if call["output"] in done or call["status"] != 200 or call["response_bytes"] <= 200:
                     continue                      # "nothing to update" answers: not a callback's work
                 done.add(call["output"])
-                stats = replay(server.base, call["body"], p["repeat"], timeout=timeout,
+                stats = replay(server.base, call["body"], p["repeat"], timeout=p["request_timeout"],
                                path=call["path"])
                 stats.update(label=call["label"], captured_bytes=call["response_bytes"],
                              main=True)
@@ -324,7 +354,8 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
         polls = [c for c in result["pages"]["course"]["cold_calls"]
                  if c["output"].startswith("..shell-data-version.data") and c["response_bytes"] < 100]
         if polls:
-            live = replay(server.base, polls[-1]["body"], max(p["repeat"], 20), timeout=timeout,
+            live = replay(server.base, polls[-1]["body"], max(p["repeat"], 20),
+                          timeout=p["request_timeout"],
                           path=polls[-1]["path"])
         result["live_check"] = live
         for name in PAGES:
@@ -332,10 +363,10 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
 
         log(f"{store}: load, 1 manager x {p['baseline_duration']} s ...")
         one = run_load(server.base, scenarios, managers=1, duration=p["baseline_duration"],
-                       request_timeout=timeout)
+                       request_timeout=p["request_timeout"])
         log(f"{store}: load, {p['managers']} managers x {p['duration']} s ...")
         many = run_load(server.base, scenarios, managers=p["managers"], duration=p["duration"],
-                        request_timeout=timeout)
+                        request_timeout=p["request_timeout"])
         result["load_1"] = one.to_dict()
         result["load_n"] = many.to_dict()
         log(f"{store}: {p['managers']} managers: p50 {many.p50_ms} ms, p95 {many.p95_ms} ms, "
@@ -516,6 +547,11 @@ def render_markdown(report: dict) -> str:
             f"< {TARGETS['usable_s']:.0f} s",
             lambda d, n=name: _median_of(d["server"]["pages"][n]["warm"], "usable_s")
             < TARGETS["usable_s"])
+        row(f"{label}: last data answer arrived, cold / warm (s; the rest of *usable* is the "
+            f"browser's work)",
+            lambda d, n=name: f"{_fmt(d['server']['pages'][n]['cold'].get('data_answered_s'), '', 2)}"
+                              f" / {_fmt(d['server']['pages'][n]['warm'][0].get('data_answered_s'), '', 2)}",
+            lambda d: "—")
         row(f"{label}: bytes transferred, cold / warm (MB; baseline: cold, not callbacks)",
             lambda d, n=name: f"{d['server']['pages'][n]['cold']['bytes'] / 1e6:.2f} / "
                               f"{_median_of(d['server']['pages'][n]['warm'], 'bytes') / 1e6:.2f}",
@@ -652,6 +688,8 @@ def main(argv: list[str] | None = None) -> int:
               "stores": {}}
     work = Path(tempfile.mkdtemp(prefix="teamcar-bench-run-"))
     failed = False
+    if "postgres" in stores:
+        dbs.drop_orphans()
     try:
         data = prepare(args.size, cache)
         report["built"] = data["built"]
