@@ -38,6 +38,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, g, has_request_context, jsonify, redirect, request, session
+from flask.sessions import SecureCookieSessionInterface
 from jinja2 import Environment
 from sqlalchemy import Engine, delete, exists, inspect, select
 from sqlalchemy.exc import DBAPIError
@@ -334,9 +335,8 @@ def _decide(config: Config) -> Access:
                                   "administrator to add them with teamcar users add.")
         viewer = found[0]
         return Access(viewer=Viewer(viewer.name, viewer.role, viewer.teams, "sso"))
-    if not header and not users_configured(engine):
+    if not header and not _users_configured_once(engine):
         return Access(open=True)
-    _use_secret(config)
     name = session.get(SESSION_USER)
     if name:
         found = find_user(engine, name)
@@ -377,16 +377,40 @@ def secret_key(config: Config) -> str:
     return key
 
 
-def _use_secret(config: Config) -> None:
-    """Give the app its signing key just before a session is first read (the local demo, which
-    never reads one, never writes a key file)."""
-    from flask import current_app
+def _users_configured_once(engine: Engine) -> bool:
+    """``users_configured``, asked once per request."""
+    if "teamcar_users" not in g:
+        g.teamcar_users = users_configured(engine)
+    return g.teamcar_users
 
-    current_app.secret_key = secret_key(config)
+
+class LazyKeySessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing key found when sign-in is first needed.
+
+    Flask opens the session before any ``before_request`` runs, so the key cannot wait for the
+    guard. While Team Car runs as the local demo (no users, no sign-on header) there is no
+    session at all and no key file is written.
+    """
+
+    def get_signing_serializer(self, app: Flask):
+        if not app.secret_key:
+            config = load_config()
+            try:
+                needed = bool(config.auth_header) or _users_configured_once(
+                    get_engine(config.database_url))
+            except DBAPIError:
+                return None                 # the guard answers 503 for this request
+            if not needed:
+                return None
+            app.secret_key = secret_key(config)
+        return super().get_signing_serializer(app)
 
 
 def install(server: Flask) -> None:
     """Add ``/login``, ``/logout`` and the guard in front of every other request."""
+    server.session_interface = LazyKeySessions()
+    if load_config().secret_key:
+        server.secret_key = load_config().secret_key
     server.config.update(SESSION_COOKIE_NAME="teamcar_session", SESSION_COOKIE_HTTPONLY=True,
                          SESSION_COOKIE_SAMESITE="Lax",
                          SESSION_COOKIE_SECURE=load_config().secure_cookie,
@@ -458,7 +482,6 @@ def login_view():
     access = current_access()
     if access.open:
         return redirect("/")            # the local demo has no accounts to sign in to
-    _use_secret(load_config())
     nxt = _safe_next(request.values.get("next"))
     if request.method == "GET":
         if access.viewer is not None:
@@ -487,7 +510,6 @@ def logout_view():
     """Forget the session and go back to the sign-in page."""
     if current_access().open:
         return redirect("/")
-    _use_secret(load_config())
     session.clear()
     return redirect(LOGIN_PATH)
 

@@ -1,0 +1,201 @@
+"""Scope enforced on the server: forged callback requests from a signed-in manager get nothing.
+
+A store of nine reps in three teams (East, West, Central) on SQLite and PostgreSQL. Mia manages
+East. Requests are posted to ``/_dash-update-component`` exactly as a browser (or someone
+editing one's requests) would: naming another team, another team's rep, or asking for an export
+or the Data desk's rejected rows. None of them returns another team's rows or names.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from sqlalchemy import select
+
+from dashboard import auth, cache, ids, urls
+from loaders.store.engine import get_engine
+from loaders.store.models import OpportunitySnapshot
+from tests.integration.course_store import build_course_store
+from tests.integration.test_auth_app import PASSWORD, dash_call, sign_in
+
+
+@pytest.fixture(scope="module")
+def app():
+    from dashboard.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def store(store_url, monkeypatch):
+    for name in ("TEAMCAR_AUTH_HEADER", "TEAMCAR_TRUSTED_PROXIES", "TEAMCAR_CACHE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    cache.clear_local()
+    engine = get_engine(store_url)
+    info = build_course_store(engine, reps=9, teams=3, weeks=3)
+    auth.add_user(engine, "Mia Manager", "manager", ["East"], PASSWORD)
+    auth.add_user(engine, "Lee Leader", "leader", password=PASSWORD)
+    team_of = info["teams"]
+    return {"engine": engine, "east": sorted(r for r, t in team_of.items() if t == "East"),
+            "others": sorted(r for r, t in team_of.items() if t != "East")}
+
+
+@pytest.fixture
+def mia(app, store):
+    client = app.server.test_client()
+    assert sign_in(client, "Mia Manager").status_code == 302
+    return client
+
+
+def view(**query) -> dict:
+    return urls.resolve({"quarter": "2026-Q4", **query}).to_dict()
+
+
+def names_in(resp, reps) -> set[str]:
+    text = resp.get_data(as_text=True)
+    return {r for r in reps if r in text}
+
+
+def nothing(resp) -> bool:
+    """Dash's answer when a callback sends nothing back (every output ``no_update``)."""
+    return resp.status_code == 204 or (resp.status_code == 200 and not resp.json.get("response"))
+
+
+def course(client, app, **query):
+    return dash_call(client, app, f"{ids.COURSE_TITLE}.children",
+                     {f"{ids.COURSE_STATE}.data": view(**query),
+                      f"{ids.SHELL_DATA_VERSION}.data": 1})
+
+
+def test_the_course_shows_a_manager_their_own_team_only(app, store, mia):
+    resp = course(mia, app)
+    assert resp.status_code == 200
+    assert names_in(resp, store["east"]) == set(store["east"])
+    assert names_in(resp, store["others"]) == set()
+
+
+def test_a_forged_course_request_for_another_team_gets_nothing(app, store, mia):
+    resp = course(mia, app, team="West")
+    assert resp.status_code == 200
+    assert names_in(resp, store["east"] + store["others"]) == set()
+    assert "is not among the teams you may see" in resp.get_data(as_text=True)
+
+
+def test_a_leader_sees_every_team(app, store):
+    client = app.server.test_client()
+    sign_in(client, "Lee Leader")
+    resp = course(client, app)
+    assert names_in(resp, store["east"] + store["others"]) == set(store["east"] + store["others"])
+
+
+def test_a_forged_deal_click_on_another_teams_deal_gets_nothing(app, store, mia):
+    S = OpportunitySnapshot
+    with store["engine"].connect() as conn:
+        source, deal_id = conn.execute(select(S.source, S.deal_id).where(
+            S.owner.in_(store["others"])).limit(1)).one()
+    inputs = {f"{ids.COURSE_MAP}.clickData": {"points": [{"customdata": ["deal", source,
+                                                                          deal_id]}]}}
+    resp = dash_call(mia, app, f"{ids.COURSE_DEAL}.is_open", inputs,
+                     {f"{ids.COURSE_STATE}.data": view()})
+    assert names_in(resp, store["others"]) == set()
+    assert "no longer on this course" in resp.get_data(as_text=True)
+    # The same click by a leader opens the deal: the forged one failed for scope alone.
+    leader = app.server.test_client()
+    sign_in(leader, "Lee Leader")
+    opened = dash_call(leader, app, f"{ids.COURSE_DEAL}.is_open", inputs,
+                       {f"{ids.COURSE_STATE}.data": view()})
+    assert names_in(opened, store["others"])
+
+
+def test_a_forged_rider_request_for_another_teams_rep_gets_nothing(app, store, mia):
+    rep = store["others"][0]
+    data = {"rep": rep, "view": view()}
+    inputs = {f"{ids.RIDER_STATE}.data": data, f"{ids.SHELL_DATA_VERSION}.data": 1}
+    head = dash_call(mia, app, f"{ids.RIDER_SUBTITLE}.children", inputs)
+    assert head.status_code == 200
+    # The page echoes only the name it was asked for; nobody else of another team, no figures.
+    assert names_in(head, store["others"]) == {rep}
+    assert "No rider called" in head.get_data(as_text=True)
+    assert names_in(head, store["east"]) == set(store["east"])      # the picker: her own riders
+    details = dash_call(mia, app, f"{ids.RIDER_KPIS}.children", inputs)
+    body = details.json["response"] if details.status_code == 200 else {}
+    assert body.get(ids.RIDER_FLAGS, {}).get("rowData", []) == []
+    assert names_in(details, store["others"]) <= {rep}
+    trend = dash_call(mia, app, f"{ids.RIDER_TREND}.figure", inputs)
+    assert nothing(trend)
+    notes = dash_call(mia, app, f"{ids.RIDER_NOTES}.children",
+                      {f"{ids.RIDER_STATE}.data": data, f"{ids.RIDER_NOTES_VERSION}.data": 0})
+    assert notes.json["response"][ids.RIDER_NOTE_SAVE]["disabled"] is True
+
+
+def test_a_forged_rider_request_naming_another_team_gets_nothing(app, store, mia):
+    rep = store["east"][0]
+    resp = dash_call(mia, app, f"{ids.RIDER_SUBTITLE}.children",
+                     {f"{ids.RIDER_STATE}.data": {"rep": rep, "view": view(team="West")},
+                      f"{ids.SHELL_DATA_VERSION}.data": 1})
+    assert "is not among the teams you may see" in resp.get_data(as_text=True)
+    assert names_in(resp, store["others"]) == set()
+
+
+def review_data(**query) -> dict:
+    return {"view": view(**query), "as_of": None, "since": None, "group": "none",
+            "present": False}
+
+
+def test_a_forged_review_request_for_another_team_gets_nothing(app, store, mia):
+    resp = dash_call(mia, app, f"{ids.REVIEW_TITLE}.children",
+                     {f"{ids.REVIEW_STATE}.data": review_data(team="West"),
+                      f"{ids.SHELL_DATA_VERSION}.data": 1})
+    assert resp.status_code == 200
+    assert names_in(resp, store["east"] + store["others"]) == set()
+    assert "is not among the teams you may see" in resp.get_data(as_text=True)
+
+
+def export(client, app, **query):
+    return dash_call(client, app, f"{ids.REVIEW_DOWNLOAD}.data",
+                     {f"{ids.REVIEW_EXPORT_CSV}.n_clicks": 1},
+                     {f"{ids.REVIEW_STATE}.data": review_data(**query)},
+                     changed=f"{ids.REVIEW_EXPORT_CSV}.n_clicks")
+
+
+def test_a_managers_export_holds_their_team_only(app, store, mia):
+    resp = export(mia, app)
+    assert resp.status_code == 200
+    download = resp.json["response"][ids.REVIEW_DOWNLOAD]["data"]
+    csv = base64.b64decode(download["content"]).decode("utf-8-sig")
+    assert {r for r in store["east"] if r in csv}
+    assert {r for r in store["others"] if r in csv} == set()
+    assert nothing(export(mia, app, team="West"))
+
+
+def test_the_team_picker_lists_the_viewers_teams(app, store, mia):
+    inputs = {f"{ids.SHELL_URL}.search": "?quarter=2026-Q4&team=East",
+              f"{ids.SHELL_URL}.pathname": "/"}
+    resp = dash_call(mia, app, f"{ids.SHELL_TEAM}.options", inputs)
+    options = resp.json["response"][ids.SHELL_TEAM]["options"]
+    assert options == [{"label": "East", "value": "East"}]
+    forged = dash_call(mia, app, f"{ids.SHELL_TEAM}.options",
+                       {**inputs, f"{ids.SHELL_URL}.search": "?quarter=2026-Q4&team=West"})
+    assert forged.json["response"][ids.SHELL_TEAM]["options"] == options
+    leader = app.server.test_client()
+    sign_in(leader, "Lee Leader")
+    every = dash_call(leader, app, f"{ids.SHELL_TEAM}.options", inputs)
+    assert [o["value"] for o in every.json["response"][ids.SHELL_TEAM]["options"]] == [
+        urls.ALL_TEAMS, "Central", "East", "West"]
+
+
+@pytest.mark.parametrize("who", ["Mia Manager", "Lee Leader"])
+def test_the_data_desk_is_an_administrators(app, store, who):
+    client = app.server.test_client()
+    sign_in(client, who)
+    resp = dash_call(client, app, f"{ids.DATA_BATCHES}.rowData",
+                     {f"{ids.DATA_STATE}.data": {"batch": None},
+                      f"{ids.SHELL_DATA_VERSION}.data": 1})
+    body = resp.json["response"]
+    assert body[ids.DATA_BATCHES]["rowData"] == [] and body[ids.DATA_REJECTS]["rowData"] == []
+    assert "administrators only" in resp.get_data(as_text=True)
+    rejects = dash_call(client, app, f"{ids.DATA_DOWNLOAD}.data",
+                        {f"{ids.DATA_REJECTS_DOWNLOAD}.n_clicks": 1},
+                        {f"{ids.DATA_BATCH}.data": 1})
+    assert nothing(rejects)
