@@ -355,12 +355,16 @@ def _serve(host: str, port: int, workers: int) -> None:
         console.print(f"Team Car is serving at [bold link={url}]{url}[/] with {workers} gunicorn workers.")
         sys.stdout.flush()
         os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-                                   "--bind", f"{host}:{port}", "--timeout", "120",
+                                   "--bind", f"{host}:{port}",
+                                   "--config", "python:dashboard.gunicorn_conf",
                                    "dashboard.wsgi:server"])
+    from dashboard import warm
     from dashboard.app import create_app
 
     console.print(f"Team Car is serving at [bold link={url}]{url}[/] (Ctrl+C stops it).")
-    create_app().run(host=host, port=port, debug=False)
+    app = create_app()
+    warm.start()
+    app.run(host=host, port=port, debug=False)
 
 
 def _progress(disable: bool = False) -> Progress:

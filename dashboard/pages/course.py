@@ -15,7 +15,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import auth, cache, ids, urls
+from dashboard import auth, cache, ids, urls, warm
 from dashboard import course_model as cm
 from dashboard.app import viewer_scope
 from dashboard.figures import (
@@ -191,8 +191,19 @@ def render(state_data, version):
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
         return (title, "", msg, None, blank_figure(60), blank_figure(60), 1,
                 "lane-pager mb-0 d-none", "", no_update, no_update)
+    return _view(engine, state, scope)
+
+
+def _view(engine, state: urls.ViewState, scope) -> tuple:
+    title = state.quarter + (f" · {state.team}" if state.team else "")
     key = (tuple(sorted(state.to_dict().items())), tuple(scope) if scope is not None else None)
     return cache.cached("course-render", engine, key, lambda: _draw(engine, state, scope, title))
+
+
+@warm.on_new_data("course-view")
+def _warm_landing(engine) -> None:
+    """The Course as it opens for all teams, drawn when data lands (``dashboard.warm``)."""
+    _view(engine, urls.resolve({}), None)
 
 
 def _draw(engine, state: urls.ViewState, scope, title: str) -> tuple:

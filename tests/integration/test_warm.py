@@ -14,10 +14,14 @@ def _keys(version: int) -> set[str]:
 
 
 def test_warm_fills_the_landing_views(tmp_path, monkeypatch):
+    from dashboard.app import create_app
+
     engine = use_store(demo_copy(tmp_path), monkeypatch, tmp_path / "data")
+    create_app()                               # the pages register their landing views
     took = warm.warm(engine)
-    assert set(took) == {"course", "review"}
-    assert {"summary", "course-model", "review-model"} <= _keys(current_version(engine))
+    assert {"course", "review", "course-view"} <= set(took)
+    assert {"summary", "course-model", "review-model", "course-render"} <= _keys(
+        current_version(engine))
 
 
 def test_the_warming_thread_follows_new_data(tmp_path, monkeypatch):
