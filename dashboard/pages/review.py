@@ -34,7 +34,7 @@ from dash import (
     no_update,
 )
 
-from dashboard import auth, exports, ids, urls
+from dashboard import auth, cache, exports, ids, urls, warm
 from dashboard import review_model as rm
 from dashboard.app import viewer_scope
 from dashboard.figures import review as fr
@@ -211,9 +211,13 @@ def _allowed(data: dict | None) -> bool:
     return auth.team_allowed(team, viewer_scope())
 
 
-def _model(data: dict) -> tuple[rm.ReviewModel, urls.ViewState, list[dt.date]]:
+_VIEWER = object()      # "the signed-in viewer's scope" (None would mean all teams)
+
+
+def _model(data: dict, scope=_VIEWER) -> tuple[rm.ReviewModel, urls.ViewState, list[dt.date]]:
     state, now, since, days = _days(data)
-    model = rm.review_model(get_engine(), state.quarter, now, since, state.team, viewer_scope())
+    scope = viewer_scope() if scope is _VIEWER else scope
+    model = rm.review_model(get_engine(), state.quarter, now, since, state.team, scope)
     return model, state, days
 
 
@@ -258,7 +262,36 @@ def render(data, version):
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
         return (state.quarter + f" · {state.team}", "", msg, [], None, [], None, None,
                 _blank(120), "", [], "", [], Patch(), _blank(120), [], _blank(120), "")
-    model, state, days = _model(data)
+    scope = viewer_scope()
+    out = list(cache.cached("review-render", get_engine(), _key(data, scope),
+                            lambda: _draw(data, scope)))
+    if isinstance(out[13], list):          # the roll-up's total row, pinned below the grid
+        options = Patch()
+        options["pinnedBottomRowData"] = out[13]
+        out[13] = options
+    return tuple(out)
+
+
+@warm.on_new_data("review-view")
+def _warm_landing(engine) -> None:
+    """The Review as it opens for all teams, drawn when data lands (``dashboard.warm``)."""
+    del engine                             # the page reads the store the app is serving
+    data = {"view": urls.resolve({}).to_dict(), "as_of": None, "since": None,
+            "group": _group(None), "present": False}
+    cache.cached("review-render", get_engine(), _key(data, None), lambda: _draw(data, None))
+
+
+def _key(data: dict, scope) -> tuple:
+    """What the drawn review depends on: the resolved days, the team, the mode and the scope."""
+    state, now, since, _days_ = _days(data)
+    return (state.quarter, state.team, now.isoformat(), since.isoformat(), data.get("group"),
+            bool(data.get("present")), tuple(scope) if scope is not None else None)
+
+
+def _draw(data: dict, scope) -> tuple:
+    """The review's outputs for ``data`` (figures as plain dicts; the roll-up total as a list in
+    place of the grid options patch). The same for every viewer with the same scope."""
+    model, state, days = _model(data, scope)
     title = state.quarter + (f" · {state.team}" if state.team else "")
     known = set(days)
     offered = rm.day_options(days, model.quarter, [model.as_of, model.since])
@@ -276,26 +309,26 @@ def render(data, version):
     message = _message(days, model)
     if not days:
         return (title, subtitle, message, since_opts, model.since.isoformat(), now_opts,
-                model.as_of.isoformat(), None, _blank(120), "", [], "", [], Patch(),
+                model.as_of.isoformat(), None, _blank(120), "", [], "", [], [],
                 _blank(120), [], _blank(120), "")
     kpis = fr.make_review_kpis(model.figures, model.waterfall, counts, kind=ids.REVIEW_KPI)
     present = bool(data.get("present"))
     waterfall = fr.make_waterfall_figure(model.waterfall, counts, since=model.since,
                                          as_of=model.as_of, height=440 if present else 380,
-                                         large=present)
+                                         large=present).to_plotly_json()
     note = fr.waterfall_note(model.waterfall, counts)
     moved = rm.moved_deals(model, get_engine(), limit=rm.GRID_ROW_LIMIT)
     rows = rm.grid_records(moved)
     info = _moved_info(n_moved, len(rows))
     roll = rm.rollup(model)
     roll_rows = _records(roll)
-    options = Patch()
-    options["pinnedBottomRowData"] = [_plain_dict(rm.rollup_total(model))]
+    options = [_plain_dict(rm.rollup_total(model))]
     focus, focus_info = rm.focus_list(model)
     return (title, subtitle, message, since_opts, model.since.isoformat(), now_opts,
             model.as_of.isoformat(), kpis, waterfall, note, rows, info, roll_rows, options,
-            fr.make_rollup_figure(roll), _records(focus),
-            fr.make_focus_figure(focus, focus_info["gap"]), fr.focus_note(focus_info))
+            fr.make_rollup_figure(roll).to_plotly_json(), _records(focus),
+            fr.make_focus_figure(focus, focus_info["gap"]).to_plotly_json(),
+            fr.focus_note(focus_info))
 
 
 def _message(days: list[dt.date], model: rm.ReviewModel):

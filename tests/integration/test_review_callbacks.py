@@ -59,8 +59,16 @@ NAMES = ("title", "subtitle", "message", "since_options", "since", "now_options"
 def render(review, engine, **query) -> dict:
     from dashboard.live import current_version
 
+    import plotly.graph_objects as go
+
+    from tests.integration.test_course_callbacks import decoded
+
     out = review.render(data(**query), current_version(engine))
-    return dict(zip(NAMES, out, strict=True))
+    got = dict(zip(NAMES, out, strict=True))
+    for name in ("waterfall", "rollup_chart", "focus_chart"):   # figures travel as plain dicts
+        if isinstance(got[name], dict):
+            got[name] = go.Figure(decoded(got[name]))
+    return got
 
 
 def run(func, trigger: str, value, *args):

@@ -19,8 +19,8 @@ def test_warm_fills_the_landing_views(tmp_path, monkeypatch):
     engine = use_store(demo_copy(tmp_path), monkeypatch, tmp_path / "data")
     create_app()                               # the pages register their landing views
     took = warm.warm(engine)
-    assert {"course", "review", "course-view"} <= set(took)
-    assert {"summary", "course-model", "review-model", "course-render"} <= _keys(
+    assert {"course", "review", "course-view", "review-view"} <= set(took)
+    assert {"summary", "course-model", "review-model", "course-render", "review-render"} <= _keys(
         current_version(engine))
 
 
