@@ -73,6 +73,18 @@ def _same_origin() -> bool:
     return urlsplit(origin).netloc == request.host
 
 
+def _short(name: str, limit: int = 120) -> str:
+    """A file name the file system takes (255 bytes at most), keeping its start, end and suffix
+    (the end often carries the as-of date)."""
+    if len(name) <= limit:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 8:
+        stem, suffix = name, ""
+    keep = (limit - len(suffix) - 2) // 2
+    return f"{stem[:keep]}-{stem[-keep:]}" + (f".{suffix}" if suffix else "")
+
+
 def upload_view():
     """Save the uploaded export privately, load it, answer with what came of it."""
     from dashboard.auth import may_manage_data
@@ -97,7 +109,7 @@ def upload_view():
         return _answer(400, message="No file was sent. Drop an export on the upload area or "
                                     "choose one.")
     original = upload.filename
-    name = secure_filename(original.replace("\\", "/").rsplit("/", 1)[-1]) or ""
+    name = _short(secure_filename(original.replace("\\", "/").rsplit("/", 1)[-1]) or "")
     if not name.lower().endswith(SUFFIXES):
         return _answer(400, file=original,
                        message=f"“{original}” is not an export Team Car reads: upload a CSV, TSV, "

@@ -192,10 +192,31 @@ def read_table(path: Path | str, *, match_header: HeaderMatcher | None = None,
     return _read_csv_bytes(text_bytes, name, detected, match_header, start=start)
 
 
+# A member unpacking to more than this many times its packed size, and past ZIP_BOMB_BYTES, is a
+# "zip bomb" (an upload of a few MB that would fill the memory), not an export: refused unread.
+ZIP_BOMB_RATIO = 200
+ZIP_BOMB_BYTES = 256 * 1024 * 1024
+
+
+def check_zip_members(zf: zipfile.ZipFile, name: str) -> None:
+    """Refuse an archive whose members would unpack far beyond any real export.
+
+    Raises:
+        LoadError: naming the member.
+    """
+    for info in zf.infolist():
+        if info.file_size > ZIP_BOMB_BYTES and \
+                info.file_size > ZIP_BOMB_RATIO * max(1, info.compress_size):
+            raise LoadError(f"{name}: {info.filename} would unpack to "
+                            f"{info.file_size / 2**20:,.0f} MB from "
+                            f"{info.compress_size / 2**20:,.1f} MB; refused as unsafe")
+
+
 def _read_zip_member_or_xlsx(data: bytes, name: str, match_header: HeaderMatcher | None) -> RawTable:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = zf.namelist()
+            check_zip_members(zf, name)
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise LoadError(f"{name}: looks like a ZIP or XLSX file but is corrupt ({exc})") from None
     if "xl/workbook.xml" in names:

@@ -22,6 +22,7 @@ from loaders.formats.mapping import BUILTIN_MAPPINGS, load_mapping
 from loaders.parsing import (
     LoadError,
     RawTable,
+    check_zip_members,
     day_first_from_format,
     normalize_header,
     parse_bools,
@@ -340,6 +341,7 @@ def read_bundle(path: Path, *, date_format: str | None = None,
             zf = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:
             raise LoadError(f"{path.name}: not a ZIP archive or folder ({exc})") from None
+        check_zip_members(zf, path.name)
         for info in zf.infolist():
             parts = Path(info.filename).parts
             if info.is_dir() or any(part.startswith(("_", ".")) for part in parts):
