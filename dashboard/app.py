@@ -70,7 +70,8 @@ def _who() -> html.Div | None:
                                            className="btn btn-sm shell-signout"),
                                action=auth.LOGOUT_PATH, method="post",
                                className="shell-signout-form"))
-    return html.Div(parts, className="shell-user", title=f"Signed in as {viewer.name}")
+    return html.Div(parts, className="shell-user",
+                    title=f"Signed in as {viewer.name} ({viewer.role})")
 
 
 def shell() -> html.Div:

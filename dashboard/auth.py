@@ -63,8 +63,8 @@ MAX_FAILURES = 5
 PAUSE = dt.timedelta(minutes=5)
 FAIL_DELAY_SECONDS = 0.5
 MIN_PASSWORD = 8
-SIGN_IN_FAILED = "That name and password do not match an account, or it is paused after " \
-                 "several failed attempts. Try again in a few minutes."
+SIGN_IN_FAILED = ("That name and password do not match an account. After several tries, wait a "
+                  "few minutes before the next.")
 _SECRETS: dict[Path, str] = {}
 
 
