@@ -359,10 +359,10 @@ def _serve(host: str, port: int, workers: int) -> None:
                                    "--config", "python:dashboard.gunicorn_conf",
                                    "dashboard.wsgi:server"])
     from dashboard import warm
-    from dashboard.app import create_app
+    from dashboard.serving import served_app
 
     console.print(f"Team Car is serving at [bold link={url}]{url}[/] (Ctrl+C stops it).")
-    app = create_app()
+    app = served_app()
     warm.start()
     app.run(host=host, port=port, debug=False)
 

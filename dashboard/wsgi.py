@@ -1,5 +1,5 @@
 """WSGI entry point for gunicorn: ``gunicorn dashboard.wsgi:server``."""
 
-from dashboard.app import create_app
+from dashboard.serving import served_app
 
-server = create_app().server
+server = served_app().server

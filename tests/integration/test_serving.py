@@ -1,0 +1,27 @@
+"""The served app compresses what it sends (scripts, pages, callback JSON) when asked to."""
+
+from __future__ import annotations
+
+import re
+
+from tests.integration.review_store import demo_copy, use_store
+
+
+def test_responses_are_compressed(tmp_path, monkeypatch):
+    import gzip
+
+    from dashboard.serving import served_app
+
+    use_store(demo_copy(tmp_path), monkeypatch, tmp_path / "data")
+    client = served_app().server.test_client()
+    page = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert page.status_code == 200
+    assert page.headers.get("Content-Encoding") == "gzip"
+    html = gzip.decompress(page.data).decode()
+    scripts = re.findall(r'src="([^"]+dash_ag_grid[^"]*\.js)"', html)
+    assert scripts, "the page loads the grid's bundle"
+    plain = client.get(scripts[0])
+    packed = client.get(scripts[0], headers={"Accept-Encoding": "gzip"})
+    assert packed.headers.get("Content-Encoding") == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data) / 2
