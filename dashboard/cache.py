@@ -2,7 +2,7 @@
 
 Every lookup first reads the data version from the store (one tiny query), so a worker never
 serves a result computed before the latest import, and several workers or machines agree without
-talking to each other. The cache itself lives in this process (a small LRU) unless
+talking to each other. The cache itself lives in this process (an LRU bounded by memory) unless
 ``TEAMCAR_CACHE_URL`` names a Redis server, which all workers then share. Either way it is only a
 cache: losing it costs time, never correctness.
 
@@ -17,6 +17,7 @@ key in Redis). Fifty managers opening the Course after a load cost one computati
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
@@ -27,13 +28,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import Engine
 
 from dashboard.live import current_version
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-LOCAL_ENTRIES = 24
+LOCAL_BYTES = 1_500_000_000     # each worker's cache: about 1.5 GB of frames and figures
 REDIS_TTL_SECONDS = 6 * 3600
 LOCK_SECONDS = 300          # a worker computing a key holds its Redis lock at most this long
 _LOCAL: dict[int, _Lru] = {}
@@ -43,11 +46,13 @@ _FLIGHTS_LOCK = threading.Lock()
 
 
 class _Lru:
-    """A small least-recently-used map, safe across the threads of one worker."""
+    """A least-recently-used map bounded by the approximate memory of its values, safe across
+    the threads of one worker. One value larger than the whole budget is still kept (alone)."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[str, Any] = OrderedDict()
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self.used = 0
         self.lock = threading.Lock()
 
     def get(self, key: str) -> Any:
@@ -55,24 +60,50 @@ class _Lru:
             if key not in self.items:
                 return None
             self.items.move_to_end(key)
-            return self.items[key]
+            return self.items[key][0]
 
     def set(self, key: str, value: Any) -> None:
+        size = weight(value)
         with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            if key in self.items:
+                self.used -= self.items.pop(key)[1]
+            self.items[key] = (value, size)
+            self.used += size
+            while self.used > self.max_bytes and len(self.items) > 1:
+                _, (_, dropped) = self.items.popitem(last=False)
+                self.used -= dropped
 
     def clear(self) -> None:
         with self.lock:
             self.items.clear()
+            self.used = 0
+
+
+def weight(value: Any, depth: int = 0) -> int:
+    """Roughly the bytes ``value`` holds: frames and arrays by their buffers, containers summed."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return int(value.memory_usage(index=True, deep=False).sum()) \
+            if isinstance(value, pd.DataFrame) else int(value.memory_usage(index=True))
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, str | bytes):
+        return len(value) + 50
+    if depth > 6:
+        return 64
+    if isinstance(value, dict):
+        return 64 + sum(weight(v, depth + 1) for v in value.values())
+    if isinstance(value, list | tuple | set):
+        return 64 + sum(weight(v, depth + 1) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return 64 + sum(weight(getattr(value, f.name), depth + 1)
+                        for f in dataclasses.fields(value))
+    return 64
 
 
 def _local() -> _Lru:
     pid = os.getpid()                   # a forked worker starts with an empty cache of its own
     if pid not in _LOCAL:
-        _LOCAL[pid] = _Lru(LOCAL_ENTRIES)
+        _LOCAL[pid] = _Lru(LOCAL_BYTES)
     return _LOCAL[pid]
 
 
