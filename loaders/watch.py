@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from loaders.ingest import LoadOutcome, load_file
 
 log = logging.getLogger(__name__)
@@ -72,23 +74,42 @@ class Watcher:
     def _handle(self, path: Path) -> LoadOutcome:
         try:
             outcome = self.load(path)
+        except (OperationalError, InterfaceError) as exc:
+            # The store is away, not the file at fault: it stays where it is and is tried again
+            # once it has been still for ``settle`` seconds more.
+            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            log.warning("store unreachable while loading %s (%s); will retry", path.name,
+                        first[0] if first else type(exc).__name__)
+            outcome = LoadOutcome(path=path, status="failed",
+                                  message=f"{path.name}: store unreachable; will retry")
+            self.on_outcome(outcome)
+            return outcome
         except Exception as exc:  # noqa: BLE001 - a bad file must never stop the watcher
             log.error("loading %s failed unexpectedly:\n%s", path, traceback.format_exc())
             outcome = LoadOutcome(path=path, status="failed",
                                   message=f"{path.name}: unexpected error: {exc}")
         target_dir = self.failed if outcome.status == "failed" else self.processed
-        target_dir.mkdir(exist_ok=True)
-        target = _free_name(target_dir / path.name)
-        shutil.move(str(path), target)
-        if outcome.status == "failed":
-            target.with_name(target.name + ".error.txt").write_text(outcome.message + "\n")
+        try:
+            target_dir.mkdir(exist_ok=True)
+            target = _free_name(target_dir / path.name)
+            shutil.move(str(path), target)
+            if outcome.status == "failed":
+                target.with_name(target.name + ".error.txt").write_text(outcome.message + "\n")
+        except OSError as exc:               # gone meanwhile, or the folder is read-only
+            log.error("could not file %s away: %s", path.name, exc)
         self.on_outcome(outcome)
         return outcome
 
     def run(self, interval: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:
-        """Poll every ``interval`` seconds until ``stop()`` is true (or Ctrl+C)."""
+        """Poll every ``interval`` seconds until ``stop()`` is true (or Ctrl+C).
+
+        A folder that disappears for a while (an unmounted share) is waited for, not fatal.
+        """
         while not stop():
-            self.poll()
+            try:
+                self.poll()
+            except OSError as exc:
+                log.warning("cannot read %s (%s); trying again", self.folder, exc)
             time.sleep(interval)
 
 
