@@ -129,6 +129,8 @@ class OpportunitySnapshot(Base):
         Index("ix_snap_source_date", "source", "snapshot_date"),
         Index("ix_snap_deal", "source", "deal_id", "snapshot_date"),
         Index("ix_snap_owner", "owner_key"),
+        # A team's rows of one snapshot: an index range per owner (migration 0004).
+        Index("ix_snap_batch_owner", "batch_id", "owner_key"),
     )
     batch_id: Mapped[int] = mapped_column(
         ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True)
