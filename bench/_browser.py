@@ -129,9 +129,16 @@ def open_page(context, base: str, page_name: str, path: str, timeout_s: float = 
         started = time.perf_counter()
         epoch = time.time() * 1000
         page.goto(base + path, timeout=timeout_s * 1000)
-        page.wait_for_function(SHELL_READY, timeout=timeout_s * 1000, polling=50)
-        shell = time.perf_counter() - started
-        page.wait_for_function(READY[page_name], timeout=timeout_s * 1000, polling=50)
+        try:
+            page.wait_for_function(SHELL_READY, timeout=timeout_s * 1000, polling=50)
+            shell = time.perf_counter() - started
+            page.wait_for_function(READY[page_name], timeout=timeout_s * 1000, polling=50)
+        except Exception as exc:  # noqa: BLE001 - say what the page showed instead
+            answers = [(_req_label(r), r.response().status if r.response() else "no answer")
+                       for r in sent]
+            raise TimeoutError(f"{page_name} ({path}) not usable within {timeout_s:.0f} s: "
+                               f"{type(exc).__name__}; console errors: {console[:3]}; "
+                               f"callbacks: {answers[:12]}") from None
         usable = time.perf_counter() - started
         # The rest of the first render: wait until no callback is in flight for settle_ms.
         deadline = time.monotonic() + timeout_s
@@ -174,6 +181,13 @@ def open_page(context, base: str, page_name: str, path: str, timeout_s: float = 
         with contextlib.suppress(Exception):  # the page may be gone already
             cdp.detach()
         page.close()
+
+
+def _req_label(req) -> str:
+    try:
+        return callback_label(json.loads(req.post_data or "{}").get("output", "?"))
+    except ValueError:
+        return "?"
 
 
 def new_context(browser):

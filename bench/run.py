@@ -316,6 +316,11 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
                         warm = []
                         for _ in range(p["warm"]):
                             warm.append(_browser.open_page(ctx, server.base, name, path, timeout))
+                    except Exception as exc:  # noqa: BLE001 - one page failing: measure the rest
+                        log(f"{store}: {name} failed: {exc}")
+                        result["pages"][name] = {"error": str(exc)[:2000], "cold_calls": []}
+                        result["errors"] = result.get("errors", 0) + 1
+                        continue
                     finally:
                         ctx.close()
                     result["pages"][name] = {"cold": _slim(cold), "warm": [_slim(w) for w in warm],
@@ -331,9 +336,11 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
                         ctx = _browser.new_context(browser)
                         try:
                             seen = _browser.open_page(ctx, server.base, name, path, timeout)
+                            scenarios.append(_scenario(name, seen))
+                        except Exception as exc:  # noqa: BLE001 - a scenario fewer
+                            log(f"{store}: {name} for {team} failed: {exc}")
                         finally:
                             ctx.close()
-                        scenarios.append(_scenario(name, seen))
             finally:
                 browser.close()
 
@@ -351,7 +358,7 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
                              main=True)
                 result["callbacks"].setdefault(name, []).append(stats)
         # The baseline: the live check when nothing changed (the browser's later polls).
-        polls = [c for c in result["pages"]["course"]["cold_calls"]
+        polls = [c for name in PAGES for c in result["pages"][name]["cold_calls"]
                  if c["output"].startswith("..shell-data-version.data") and c["response_bytes"] < 100]
         if polls:
             live = replay(server.base, polls[-1]["body"], max(p["repeat"], 20),
@@ -361,6 +368,8 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
         for name in PAGES:
             result["pages"][name].pop("cold_calls")
 
+        if not any(scenarios):
+            raise RuntimeError("no page loaded: nothing to replay; server log:\n" + server.tail())
         log(f"{store}: load, 1 manager x {p['baseline_duration']} s ...")
         one = run_load(server.base, scenarios, managers=1, duration=p["baseline_duration"],
                        request_timeout=p["request_timeout"])
@@ -372,7 +381,8 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
         log(f"{store}: {p['managers']} managers: p50 {many.p50_ms} ms, p95 {many.p95_ms} ms, "
             f"{many.errors} errors of {many.requests}")
         result["peak_rss_mb"] = {str(k): round(v) for k, v in server.peak_rss_mb().items()}
-        result["server_log_tail"] = server.tail(1500) if many.errors or one.errors else ""
+        result["server_log_tail"] = (server.tail(3000) if many.errors or one.errors
+                                     or result.get("errors") else "")
     return result
 
 
@@ -484,7 +494,10 @@ def render_markdown(report: dict) -> str:
         if meta.get("from_earlier_run"):
             lines.append(f"*{s}: figures from an earlier run ({meta.get('date')}).*")
         if meta.get("error"):
-            lines.append(f"*{s}: the run failed: `{meta['error'][:300]}`*")
+            lines.append(f"*{s}: the run failed: `{_one_line(meta['error'], 300)}`*")
+        for page, data in (meta.get("server") or {}).get("pages", {}).items():
+            if data.get("error"):
+                lines.append(f"*{s}: {page} page failed: `{_one_line(data['error'], 400)}`*")
     lines += ["", "| figure | SQLite | PostgreSQL | baseline | ratio | target | met? |",
               "|---|---:|---:|---:|---:|---:|:-:|"]
 
@@ -626,6 +639,10 @@ def render_markdown(report: dict) -> str:
               "schema was made beforehand; pyarrow: `pyarrow.csv.read_csv` of the same file, all "
               "columns as strings (`bench_load.parse_with_pyarrow`).", ""]
     return "\n".join(lines)
+
+
+def _one_line(text: str, n: int) -> str:
+    return " ".join(str(text).replace("`", "'").split())[:n]
 
 
 def _median_of(visits: list[dict], key: str) -> float:
