@@ -165,3 +165,40 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
     clean(page, dialogs, "data")
     assert dialogs == []
     assert [e for e in console_errors if "alert" in e or "onerror" in e] == []
+
+
+@pytest.mark.postgres
+def test_a_database_outage_is_shown_and_survived(serve_store, tmp_path, data_dir, page,
+                                                 console_errors):
+    """The store behind a TCP proxy goes away and comes back while the Course is open."""
+    from tests.integration.test_faults_outage import Proxy
+    from tests.stores import make_store
+
+    url, drop = make_store("postgres", tmp_path, prefix="outage_browser")
+    proxy = Proxy(("127.0.0.1", 5432))
+    try:
+        engine = get_engine(url)
+        for p in expand_paths([HOSTILE]):
+            assert load_file(p, engine=engine, config=load_config()).status == "loaded"
+        dispose_engines()
+        proxy.start()
+        base = serve_store(url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"), data_dir)
+        page.goto(base + "/?quarter=2026-Q4&as_of=2026-11-22")
+        wait_for_map(page)
+        alert = page.locator("#shell-outage")
+        assert alert.count() == 0 or not alert.is_visible()
+
+        proxy.cut()                                          # the database goes away
+        alert.wait_for(state="visible", timeout=20_000)
+        assert "Database unreachable, retrying" in alert.inner_text()
+        assert page.locator("#course-map .js-plotly-plot").is_visible()   # the page stays
+        page.wait_for_timeout(4_000)                         # a few more polls meanwhile
+
+        proxy.start()                                        # and comes back
+        alert.wait_for(state="hidden", timeout=30_000)
+        wait_for_map(page)
+        assert page.locator("#shell-freshness").inner_text().startswith("Data as of")
+        assert console_errors == []
+    finally:
+        proxy.cut()
+        drop()
