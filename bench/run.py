@@ -493,6 +493,9 @@ def render_markdown(report: dict) -> str:
         meta = stores[s]
         if meta.get("from_earlier_run"):
             lines.append(f"*{s}: figures from an earlier run ({meta.get('date')}).*")
+        for part, name in (("loads_from", "load"), ("server_from", "server")):
+            if meta.get(part):
+                lines.append(f"*{s}: {name} figures from an earlier run ({meta[part]}).*")
         if meta.get("error"):
             lines.append(f"*{s}: the run failed: `{_one_line(meta['error'], 300)}`*")
         for page, data in (meta.get("server") or {}).get("pages", {}).items():
@@ -668,6 +671,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-url", default=os.environ.get("TEAMCAR_BENCH_CACHE_URL"),
                         help="TEAMCAR_CACHE_URL for the served app (e.g. redis://127.0.0.1:6379/0); "
                              "default: none, each worker caches in its own memory")
+    parser.add_argument("--parts", default="load,server",
+                        help="what to measure: load (throughput), server (pages, callbacks, "
+                             "concurrent load, memory); a part left out keeps the last run's "
+                             "figures for that store")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite the Markdown from bench/out/run-<size>.json")
     args = parser.parse_args(argv)
@@ -677,6 +684,9 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, key) is not None:
             p[key] = getattr(args, key)
     stores = [s.strip() for s in args.store.split(",") if s.strip()]
+    parts = {x.strip() for x in args.parts.split(",") if x.strip()}
+    if not parts <= {"load", "server"}:
+        parser.error("--parts: load, server")
     unknown = set(stores) - {"sqlite", "postgres"}
     if unknown:
         parser.error(f"unknown store(s): {', '.join(sorted(unknown))}")
@@ -718,6 +728,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 if store == "sqlite":
                     url = data["sqlite_url"]
+                elif "server" not in parts:
+                    url = None
                 else:
                     url = dbs.create("store")
                     log("postgres: seeding a throwaway database ...")
@@ -725,9 +737,18 @@ def main(argv: list[str] | None = None) -> int:
                                 **_seed_args(p))
                     child("bench.bench_summary:_analyze", p["step_timeout"], url=url)
                     entry["seed_seconds"] = round(run["seconds"], 1)
-                entry["loads"] = measure_loads(data["files"], store, work, dbs, p["step_timeout"],
-                                               floors)
-                entry["server"] = measure_server(url, store, p, work)
+                earlier = (previous.get("stores") or {}).get(store) or {}
+                if "load" in parts:
+                    entry["loads"] = measure_loads(data["files"], store, work, dbs,
+                                                   p["step_timeout"], floors)
+                elif earlier.get("loads"):
+                    entry["loads"] = earlier["loads"]
+                    entry["loads_from"] = earlier.get("date")
+                if "server" in parts:
+                    entry["server"] = measure_server(url, store, p, work)
+                elif earlier.get("server"):
+                    entry["server"] = earlier["server"]
+                    entry["server_from"] = earlier.get("date")
             except Exception as exc:  # noqa: BLE001 - report it, go on with the other store
                 failed = True
                 entry["error"] = f"{type(exc).__name__}: {exc}"
