@@ -26,7 +26,12 @@ from sqlalchemy.orm import Session
 from loaders import clock, schema
 from loaders.config import Config, load_config
 from loaders.identity import name_key
-from loaders.store.engine import bump_data_version, get_engine, session_scope
+from loaders.store.engine import (
+    bump_data_version,
+    get_engine,
+    session_scope,
+    wait_for_other_writers,
+)
 from loaders.store.models import (
     Activity,
     ImportBatch,
@@ -198,6 +203,7 @@ def load_file(path: Path, *, engine: Engine | None = None, config: Config | None
     archived = archive_file(path, digest, config)
     try:
         with session_scope(engine) as session:
+            wait_for_other_writers(session)
             ids = []
             for name, result in members:
                 ids.append(_store(

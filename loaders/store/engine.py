@@ -23,6 +23,10 @@ from loaders.store.models import SCHEMA_VERSION_KEY, Meta
 
 _ENGINES: dict[tuple[int, str], Engine] = {}
 CONNECT_TIMEOUT_S = 5
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A load waits this long for another load's transaction on SQLite (one writer at a time): a
+# large file can hold the write lock for minutes, and the second load must land, not fail.
+SQLITE_LOAD_WAIT_MS = 30 * 60_000
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -30,7 +34,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     # WAL lets readers and one writer work at once; the timeout lets two loads queue, not fail.
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     # 256 MB of page cache: bulk loads into indexed tables of millions of rows stay off the disk
@@ -58,6 +62,17 @@ def get_engine(url: str | None = None) -> Engine:
                                    connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
         _ENGINES[key] = engine
     return engine
+
+
+def wait_for_other_writers(session: Session) -> None:
+    """Let this session's transaction wait for another load's on SQLite, however long it takes.
+
+    Only a loader calls this (its connection goes back to the pool with the longer wait);
+    PostgreSQL writers do not lock each other out of a table, so nothing is needed there.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_LOAD_WAIT_MS}")
 
 
 def dispose_engines() -> None:

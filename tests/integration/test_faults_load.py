@@ -203,3 +203,29 @@ def test_the_same_file_finishing_first_elsewhere_answers_unchanged(store, tmp_pa
     with batch_archive as s:
         archived = s.scalar(select(ImportBatch.archived_path))
     assert Path(archived).is_file()              # the losing load kept the winner's archive
+
+
+def test_a_load_waits_for_another_loads_long_transaction_on_sqlite(tmp_path, monkeypatch):
+    """SQLite has one writer at a time: a load queued behind a long one must land, not fail
+    with "database is locked" once the ordinary busy timeout runs out."""
+    import threading
+
+    from loaders.store import engine as store_engine
+
+    monkeypatch.setattr(store_engine, "SQLITE_BUSY_TIMEOUT_MS", 300)   # the ordinary wait
+    url, drop = make_store("sqlite", tmp_path, prefix="queued")
+    monkeypatch.setenv("TEAMCAR_DATA_DIR", str(tmp_path / "data"))
+    path = write_report(tmp_path / "in" / "queued_2026-11-20.csv", 200, "que")
+    stats(url)                                        # the store is in WAL mode from here on
+    other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=5, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")                  # another writer holds the lock for 2 s
+    release = threading.Timer(2.0, other.rollback)
+    release.start()
+    try:
+        outcome = load_file(path, engine=get_engine(url))
+    finally:
+        release.join()
+        other.close()
+    assert outcome.status == "loaded", outcome.message
+    assert stats(url)["snapshots"] == 200
+    drop()
