@@ -89,33 +89,38 @@ def _holder(pids: list[int], client_port: int, timeout: float = 30) -> int:
 
 
 def ask_each_worker(server, body: bytes, path: str = "/_dash-update-component",
-                    tries: int = 200) -> dict[int, dict]:
-    """Send ``body`` until each worker has answered it once; returns {worker pid: JSON answer}.
+                    max_connections: int = 40) -> list[tuple[int, dict]]:
+    """Send ``body`` on new connections until every worker holds one; returns every
+    (worker pid, JSON answer).
 
-    Workers are threaded, so which one takes a connection is up to the kernel: each request's
-    headers go first, the worker that took the connection is read from its socket table, and
-    only then is the body sent.
+    Each connection gets the request's headers and waits for its body, so it stays with the
+    worker that accepted it; which worker that is comes from that worker's socket table. Once
+    each worker holds one, every body is sent and every answer read.
     """
     host, port = urlsplit(server.base).hostname, urlsplit(server.base).port
     head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
             "Connection: close\r\n\r\n").encode()
-    answers: dict[int, dict] = {}
     workers = set(server.worker_pids())
-    for _ in range(tries):
-        with socket.create_connection((host, port), timeout=60) as sock:
-            sock.sendall(head)
-            pid = _holder(server.worker_pids(), sock.getsockname()[1])
+    held: list[tuple[int, socket.socket]] = []
+    try:
+        while len(held) < max_connections and {pid for pid, _ in held} != workers:
+            sock = socket.create_connection((host, port), timeout=120)
+            sock.sendall(head)                  # the body waits: the connection stays put
+            held.append((_holder(list(workers), sock.getsockname()[1]), sock))
+        answers = []
+        for pid, sock in held:
             sock.sendall(body)
             raw = b""
             while chunk := sock.recv(65536):
                 raw += chunk
-        status_line, _, rest = raw.partition(b"\r\n")
-        assert b" 200 " in status_line + b" ", status_line
-        answers.setdefault(pid, json.loads(rest.partition(b"\r\n\r\n")[2]))
-        if set(answers) >= workers:
-            break
-    return answers
+            status_line, _, rest = raw.partition(b"\r\n")
+            assert b" 200 " in status_line + b" ", status_line
+            answers.append((pid, json.loads(rest.partition(b"\r\n\r\n")[2])))
+        return answers
+    finally:
+        for _, sock in held:
+            sock.close()
 
 
 def test_two_workers_serve_the_same_fresh_data(demo_postgres, data_dir, tmp_path):
@@ -124,17 +129,18 @@ def test_two_workers_serve_the_same_fresh_data(demo_postgres, data_dir, tmp_path
         assert len(workers) == 2
         poll = callback_body(server.base, "shell-data-version.data", {})
         before = ask_each_worker(server, poll)
-        assert set(before) == set(workers)                 # both workers answered
-        versions = {a["response"]["shell-data-version"]["data"] for a in before.values()}
+        assert {pid for pid, _ in before} == set(workers)  # both workers answered
+        versions = {a["response"]["shell-data-version"]["data"] for _, a in before}
         assert len(versions) == 1                          # ... the same version
         old_version = versions.pop()
 
         data = callback_body(server.base, "data-batches.rowData", {
             "data-state.data": {"batch": None}, "shell-data-version.data": old_version})
         lists = ask_each_worker(server, data)
-        assert set(lists) == set(workers)
-        first, second = (a["response"]["data-batches"]["rowData"] for a in lists.values())
-        assert first == second and first                   # the same imports, from either worker
+        assert {pid for pid, _ in lists} == set(workers)
+        rows = [a["response"]["data-batches"]["rowData"] for _, a in lists]
+        first = rows[0]
+        assert first and all(r == first for r in rows)     # the same imports, from either worker
         assert NEW_FILE not in json.dumps(first)
 
         # A new snapshot arrives through the command line, into the same database.
@@ -148,15 +154,15 @@ def test_two_workers_serve_the_same_fresh_data(demo_postgres, data_dir, tmp_path
         # Every answer from either worker shows it (no worker keeps the old data).
         for _ in range(3):
             after = ask_each_worker(server, poll)
-            assert set(after) == set(workers)
-            new_versions = {a["response"]["shell-data-version"]["data"] for a in after.values()}
+            assert {pid for pid, _ in after} == set(workers)
+            new_versions = {a["response"]["shell-data-version"]["data"] for _, a in after}
             assert len(new_versions) == 1 and new_versions != {old_version}
             (new_version,) = new_versions
             data = callback_body(server.base, "data-batches.rowData", {
                 "data-state.data": {"batch": None}, "shell-data-version.data": new_version})
             lists = ask_each_worker(server, data)
-            assert set(lists) == set(workers)
-            rows = [a["response"]["data-batches"]["rowData"] for a in lists.values()]
-            assert rows[0] == rows[1]
+            assert {pid for pid, _ in lists} == set(workers)
+            rows = [a["response"]["data-batches"]["rowData"] for _, a in lists]
+            assert all(r == rows[0] for r in rows)
             assert NEW_FILE in json.dumps(rows[0])
             assert len(rows[0]) == len(first) + 1
