@@ -470,6 +470,9 @@ def render_markdown(report: dict) -> str:
     lines = [
         f"# Team Car benchmark — {size} size",
         "",
+        "Made by `bench/run.py` (`make bench-full` for DESIGN.md §7 sizes, `make bench` for the "
+        "small size CI runs); raw figures in `bench/out/run-<size>.json`. Targets: issue 7.",
+        "",
         f"Run `{report['command']}` on {report['machine'].get('date')}; "
         f"machine: {report['machine'].get('cpu', '?')}, {report['machine'].get('cores')} cores, "
         f"{report['machine'].get('memory_gb', '?')} GB, {report['machine'].get('os', '')}; "
