@@ -147,6 +147,12 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
     assert REPS[0] in text and REPS[3] in text
     ticks = page.evaluate(TICKS_JS, "#review-rollup-chart")
     assert any(REPS[1][:10] in t for t in ticks), ticks
+    # the rows behind a figure, in their panel
+    page.locator(".kpi-button").first.click()
+    page.locator(".offcanvas.show").first.wait_for(timeout=10_000)
+    page.wait_for_timeout(600)
+    clean(page, dialogs, "review rows-behind panel")
+    page.keyboard.press("Escape")
 
     # Rider: each rep's page, title and flags.
     for rep in REPS:
@@ -157,6 +163,16 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
             timeout=20_000)
         page.wait_for_timeout(800)
         clean(page, dialogs, f"rider {rep!r}")
+    # a coaching note with markup, kept and shown as text after a reload
+    note = "<img src=x onerror=alert('note')> \"><script>alert('n')</script>"
+    page.fill("#rider-note-author", "<b>Mgr</b>")
+    page.fill("#rider-note-text", note)
+    page.click("#rider-note-save")
+    page.locator(".note-item").first.wait_for(timeout=10_000)
+    page.reload()
+    page.locator(".note-item").first.wait_for(timeout=20_000)
+    assert page.locator(".note-item .note-body").first.inner_text() == note
+    clean(page, dialogs, "rider note")
 
     # Data: the batches (file names are plain; the page renders without incident).
     page.goto(base + "/data")
