@@ -227,3 +227,20 @@ def test_history_rows_already_stored_are_skipped(engine):
     assert rows == [(dt.datetime(2026, 10, 3, 9, 30), "close_date"),
                     (dt.datetime(2026, 11, 2, 17, 0), "amount")]
     assert "1 history rows were already stored" in warnings
+
+
+def test_first_activity_load_builds_indexes_after_and_reexports_rewrite_only_changes(engine):
+    from sqlalchemy import inspect
+
+    acts = pd.DataFrame({"activity_id": ["a1", "a2", "a3"], "owner": ["Ann"] * 3,
+                         "activity_date": ["2026-11-02", "2026-11-03", "2026-11-04"],
+                         "type": ["call", "email", "call"]})
+    first = store_frame(engine, "activity", acts, as_of=NOV20, source_name="w1.csv")
+    names = {ix["name"] for ix in inspect(engine).get_indexes("activities")}
+    assert {ix.name for ix in Activity.__table__.indexes if not ix.unique} <= names
+    acts.loc[1, "type"] = "meeting"                       # a2 changed, a1 and a3 the same
+    second = store_frame(engine, "activity", acts, as_of=NOV20, source_name="w2.csv")
+    with session_scope(engine) as s:
+        rows = s.execute(select(Activity.activity_id, Activity.type, Activity.batch_id)
+                         .order_by(Activity.activity_id)).all()
+    assert rows == [("a1", "call", first), ("a2", "meeting", second), ("a3", "call", first)]
