@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -125,9 +126,12 @@ def test_a_load_killed_at_any_moment_leaves_the_store_as_it_was(store, tmp_path,
     assert load_file(first, engine=get_engine(url)).status == "loaded"
     before = stats(url)
     big = write_report(tmp_path / "in" / "big_2026-11-20.csv", 60_000, "big", bad_every=997)
-    # before the store is touched, as soon as the transaction writes, and deeper into it
-    seen = {m: kill_when(start_load(url, data_dir, big), url, m)
-            for m in ("after 0.8", "writing", "writing+0.6")}
+    # before the store is touched, as soon as the transaction writes, deeper into it, and at a
+    # moment drawn at random (printed, so a failure can be replayed)
+    moments = ("after 0.8", "writing", "writing+0.6",
+               f"writing+{random.Random().uniform(0.05, 1.2):.2f}")
+    print("kill moments:", moments)
+    seen = {m: kill_when(start_load(url, data_dir, big), url, m) for m in moments}
     assert seen["writing"] == "writing", seen
     after = stats(url)
     assert after == before, seen
