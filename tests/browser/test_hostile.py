@@ -92,7 +92,7 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
         shown = rep if len(rep) <= 26 else rep[:25] + "…"
         assert shown in ticks, (rep, ticks)
     points = page.evaluate(DEAL_POINTS_JS)
-    open_deals = [d for d in DEALS if "Won" not in d]
+    open_deals = [d for d in DEALS if "Won" not in d and "Rejected" not in d]
     # the markers carry the names escaped for Plotly (it decodes them when it draws)
     assert {p["name"] for p in points} >= {style.esc(n) for n in open_deals if "Pushed" not in n}
     by_marker = {style.esc(d): d for d in DEALS}
@@ -174,11 +174,15 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
     assert page.locator(".note-item .note-body").first.inner_text() == note
     clean(page, dialogs, "rider note")
 
-    # Data: the batches (file names are plain; the page renders without incident).
+    # Data: the batches, and the rejected row whose raw text carries markup and a formula.
     page.goto(base + "/data")
     page.locator("#data-batches .ag-center-cols-container .ag-row").first.wait_for(
         timeout=20_000)
+    page.locator("#data-rejects-grid .ag-center-cols-container .ag-row").first.wait_for(
+        timeout=20_000)
+    page.wait_for_timeout(500)
     clean(page, dialogs, "data")
+    assert "alert('reject')" in page.locator("#data-rejects-grid").inner_text()
     assert dialogs == []
     assert [e for e in console_errors if "alert" in e or "onerror" in e] == []
 
