@@ -2,15 +2,16 @@
 
 Every lookup first reads the data version from the store (one tiny query), so a worker never
 serves a result computed before the latest import, and several workers or machines agree without
-talking to each other. The cache itself lives in this process (an LRU bounded by memory) unless
-``TEAMCAR_CACHE_URL`` names a Redis server, which all workers then share. Either way it is only a
-cache: losing it costs time, never correctness.
+talking to each other. Each worker keeps results in memory (an LRU bounded by size); when
+``TEAMCAR_CACHE_URL`` names a Redis server, a worker's miss is looked up there before it is
+computed, so the workers share one computation and each unpickles a result once. Either way it is
+only a cache: losing it costs time, never correctness.
 
 Cached values are shared between requests: callers must treat them as read-only (copy a frame
 before changing it).
 
 A miss is computed once: requests that ask for the same key meanwhile wait for that result
-instead of computing it again (per process with a lock; across workers with a short-lived lock
+instead of computing it again (in a worker with a lock; across workers with a short-lived lock
 key in Redis). Fifty managers opening the Course after a load cost one computation, not fifty.
 """
 
@@ -38,6 +39,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 LOCAL_BYTES = 1_500_000_000     # each worker's cache: about 1.5 GB of frames and figures
 REDIS_TTL_SECONDS = 6 * 3600
+REDIS_MAX_BYTES = 400_000_000   # Redis refuses values over 512 MB
 LOCK_SECONDS = 300          # a worker computing a key holds its Redis lock at most this long
 _LOCAL: dict[int, _Lru] = {}
 _REDIS: dict[tuple[int, str], Any] = {}
@@ -143,21 +145,22 @@ def cached(name: str, engine: Engine, args: Hashable, compute: Callable[[], T],
         cache_url = load_config().cache_url
     version = current_version(engine)
     key = cache_key(name, engine, version, args)
-    if cache_url:
-        try:
-            return _cached_redis(_redis(cache_url), key, compute)
-        except _Unavailable as exc:
-            log.warning("cache at %s unavailable (%s); computing without it", cache_url, exc)
-            return compute()
     local = _local()
     hit = local.get(key)
     if hit is not None:
         return hit
-    with _flight(key):
-        hit = local.get(key)           # computed by the request we waited for
+    with _flight(key):                  # threads of this worker wait here for one computation
+        hit = local.get(key)
         if hit is not None:
             return hit
-        value = compute()
+        if cache_url:
+            try:
+                value = _shared(_redis(cache_url), key, compute)
+            except _Unavailable as exc:
+                log.warning("cache at %s unavailable (%s); computing without it", cache_url, exc)
+                value = compute()
+        else:
+            value = compute()
         local.set(key, value)
         return value
 
@@ -182,33 +185,32 @@ def _redis_call(fn, *args, **kwargs):
         raise _Unavailable(str(exc)) from exc
 
 
-def _cached_redis(client, key: str, compute: Callable[[], T]) -> T:
-    """Read ``key`` from Redis; on a miss compute it once across every worker sharing Redis."""
+def _shared(client, key: str, compute: Callable[[], T]) -> T:
+    """``key`` from Redis; on a miss computed once across every worker sharing that Redis."""
     blob = _redis_call(client.get, key)
     if blob is not None:
         return pickle.loads(blob)  # noqa: S301 - our own values, in our own Redis
-    with _flight(key):                 # threads of this worker wait here
+    lock = key + ":computing"
+    deadline = time.monotonic() + LOCK_SECONDS
+    # Another worker computing it: wait for its result rather than compute it twice.
+    while not _redis_call(client.set, lock, os.getpid(), nx=True, ex=LOCK_SECONDS):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
         blob = _redis_call(client.get, key)
         if blob is not None:
             return pickle.loads(blob)  # noqa: S301
-        lock = key + ":computing"
-        deadline = time.monotonic() + LOCK_SECONDS
-        # Another worker computing it: wait for its result rather than compute it twice.
-        while not _redis_call(client.set, lock, os.getpid(), nx=True, ex=LOCK_SECONDS):
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-            blob = _redis_call(client.get, key)
-            if blob is not None:
-                return pickle.loads(blob)  # noqa: S301
-        try:
-            value = compute()
-            _redis_call(client.set, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL),
-                        ex=REDIS_TTL_SECONDS)
-        finally:
-            with contextlib.suppress(Exception):   # the lock expires on its own
-                client.delete(lock)
-        return value
+    try:
+        value = compute()
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(blob) <= REDIS_MAX_BYTES:
+            _redis_call(client.set, key, blob, ex=REDIS_TTL_SECONDS)
+        else:
+            log.info("%s is %d MB: kept in this worker only", key, len(blob) // 1_000_000)
+    finally:
+        with contextlib.suppress(Exception):   # the lock expires on its own
+            client.delete(lock)
+    return value
 
 
 def clear_local() -> None:

@@ -115,3 +115,18 @@ def test_a_failed_computation_is_not_cached(engine):
     with pytest.raises(RuntimeError, match="boom"):
         cache.cached("fails", engine, ("q",), broken, cache_url="")
     assert cache.cached("fails", engine, ("q",), lambda: 7, cache_url="") == 7
+
+
+def test_redis_serves_a_second_worker_without_computing(engine, redis_url):
+    """A worker with an empty memory (another process) reads the result from Redis."""
+    cache.clear_local()
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"n": len(calls)}
+
+    assert cache.cached("shared", engine, ("q",), compute, cache_url=redis_url) == {"n": 1}
+    cache.clear_local()                     # as if another worker asked
+    assert cache.cached("shared", engine, ("q",), compute, cache_url=redis_url) == {"n": 1}
+    assert len(calls) == 1
