@@ -132,8 +132,8 @@ def _dep(deps: list[dict], output_part: str) -> dict:
     return next(d for d in deps if output_part in d["output"])
 
 
-@pytest.fixture
-def served(tmp_path, monkeypatch):
+@pytest.fixture(params=[1, 2], ids=["one-process", "two-gunicorn-workers"])
+def served(request, tmp_path, monkeypatch):
     url, drop = make_store("postgres", tmp_path, prefix="outage")
     data_dir = tmp_path / "data"
     data_dir.mkdir()
@@ -149,7 +149,8 @@ def served(tmp_path, monkeypatch):
     env = {**os.environ, "TEAMCAR_DATABASE_URL": via_proxy, "TEAMCAR_DATA_DIR": str(data_dir),
            "TEAMCAR_TODAY": "2026-10-09"}
     log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port),
+                             "--workers", str(request.param)],
                             env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
