@@ -135,6 +135,19 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
     options = page.locator("#shell-team option").all_inner_texts()
     assert set(TEAMS) <= set(options), options
 
+    # The Course grouped by team, then one hostile team's own course: headers and title as typed.
+    page.goto(base + "/?quarter=2026-Q4&as_of=2026-11-22&lanes=teams")
+    wait_for_map(page)
+    clean(page, dialogs, "course by team")
+    ticks = " ".join(page.evaluate(TICKS_JS, "#course-map"))
+    assert all(t.upper()[:20] in ticks or t[:20] in ticks for t in TEAMS), ticks
+    for team in TEAMS:
+        page.goto(base + "/?quarter=2026-Q4&as_of=2026-11-22&team=" + quote(team, safe=""))
+        wait_for_map(page)
+        page.wait_for_function("(t) => document.querySelector('#course-title').innerText"
+                               ".endsWith(t)", arg=team, timeout=20_000)
+        clean(page, dialogs, f"course of team {team!r}")
+
     # Review: title, grids and charts.
     page.goto(base + "/review?quarter=2026-Q4&as_of=2026-11-22&since=2026-11-15")
     page.locator("#review-moved-grid .ag-center-cols-container .ag-row").first.wait_for(
