@@ -37,7 +37,14 @@ def import_batches(engine: Engine, scope: Scope = None, limit: int = 500) -> pd.
 
 
 def freshness(engine: Engine) -> pd.DataFrame:
-    """Per source: the latest pipeline snapshot day and its deal count."""
+    """Per source: the latest pipeline snapshot day and its deal count (cached by data version:
+    every open page asks after each import; read-only)."""
+    from dashboard import cache
+
+    return cache.cached("freshness", engine, (), lambda: _freshness(engine))
+
+
+def _freshness(engine: Engine) -> pd.DataFrame:
     latest = (select(OpportunitySnapshot.source, func.max(OpportunitySnapshot.snapshot_date).label("day"))
               .group_by(OpportunitySnapshot.source).subquery())
     stmt = (select(latest.c.source, latest.c.day, func.count().label("deals"))

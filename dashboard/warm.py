@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from dashboard import catalog, urls
 from dashboard import course_model as cm
 from dashboard import review_model as rm
-from dashboard import urls
 from dashboard.fiscal import parse_quarter
 from dashboard.live import current_version
 
@@ -45,6 +45,7 @@ def warm(engine: Engine) -> dict[str, float]:
     """Compute the landing views for the store's current data; returns seconds per view."""
     took: dict[str, float] = {}
     started = time.perf_counter()
+    catalog.freshness(engine)           # the top bar of every open page asks next
     state = urls.resolve({})
     model = cm.course_model(engine, state, None)
     cm.course_page(engine, model, state, None)
