@@ -40,14 +40,25 @@ log = logging.getLogger(__name__)
 _last_logged = [0.0]
 
 
+# SQLite reports a missing table or a bad query as an OperationalError too: those are bugs (or a
+# store never upgraded), not an outage, and must stay loud. These are the passing ones.
+_SQLITE_TRANSIENT = ("database is locked", "unable to open database", "disk i/o error",
+                     "database table is locked")
+
+
 def is_outage(exc: BaseException | None) -> bool:
     """Whether ``exc`` (or an error it was raised from) means the store cannot be reached."""
     seen = 0
     while exc is not None and seen < 10:
-        if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError):
-            return True
         if isinstance(exc, DBAPIError) and exc.connection_invalidated:
             return True
+        if isinstance(exc, InterfaceError | PoolTimeoutError):
+            return True
+        if isinstance(exc, OperationalError):
+            orig = exc.orig
+            if type(orig).__module__ != "sqlite3":
+                return True
+            return any(words in str(orig).lower() for words in _SQLITE_TRANSIENT)
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return False

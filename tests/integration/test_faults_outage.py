@@ -283,3 +283,23 @@ def test_callbacks_meeting_an_outage_open_the_alert_and_other_errors_stay_errors
     assert resp.status_code == 503 and resp.headers["Retry-After"] == "5"
     assert b"Database unreachable, retrying" in resp.data and b"Traceback" not in resp.data
     assert outage.is_outage(RuntimeError("wrapped")) is False
+
+
+@pytest.mark.parametrize(("exc", "outage"), [
+    (lambda: __import__("psycopg").OperationalError("connection refused"), True),
+    (lambda: __import__("sqlite3").OperationalError("database is locked"), True),
+    (lambda: __import__("sqlite3").OperationalError("unable to open database file"), True),
+    (lambda: __import__("sqlite3").OperationalError("no such table: reps"), False),
+    (lambda: __import__("sqlite3").OperationalError('near "x": syntax error'), False),
+])
+def test_what_counts_as_an_outage(exc, outage):
+    from sqlalchemy.exc import OperationalError
+
+    from dashboard.outage import is_outage
+
+    wrapped = OperationalError("select 1", {}, exc())
+    assert is_outage(wrapped) is outage
+    try:
+        raise RuntimeError("while drawing") from wrapped
+    except RuntimeError as chained:
+        assert is_outage(chained) is outage
