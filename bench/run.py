@@ -749,6 +749,8 @@ def main(argv: list[str] | None = None) -> int:
                     entry["loads_from"] = earlier.get("date")
                 if "server" in parts:
                     entry["server"] = measure_server(url, store, p, work)
+                    if entry["server"].get("errors"):      # a page could not be measured
+                        failed = True
                 elif earlier.get("server"):
                     entry["server"] = earlier["server"]
                     entry["server_from"] = earlier.get("date")
