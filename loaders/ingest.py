@@ -456,6 +456,10 @@ def _write_pipeline(session: Session, batch: ImportBatch, frame: pd.DataFrame) -
     frame = frame.assign(owner_key=_name_keys(frame["owner"]), batch_id=batch.id,
                          source=batch.source, snapshot_date=pd.Timestamp(day))
     frame = frame.sort_values("deal_id", kind="stable")  # primary-key order: sequential B-tree fill
+    if _first_load(session, OpportunitySnapshot):
+        with _indexes_rebuilt_after(session, OpportunitySnapshot):
+            _bulk_insert(session, OpportunitySnapshot, frame)
+        return warnings
     _bulk_insert(session, OpportunitySnapshot, frame)
     return warnings
 
@@ -488,14 +492,9 @@ def _write_activity(session: Session, batch: ImportBatch, frame: pd.DataFrame) -
     frame = frame.assign(owner_key=_name_keys(frame["owner"]), batch_id=batch.id,
                          source=batch.source).sort_values("activity_id", kind="stable")
     # rows in key order fill the unique index's B-tree in sequence (about a third faster)
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        # activity loads take turns, so "the table is empty" stays true until this one commits
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7316)")
-    if _table_is_empty(conn, Activity):
-        # A first load: no row can conflict, and indexes built once over sorted data cost a
-        # fraction of keeping them up to date row by row (same transaction: all or nothing).
-        with _indexes_rebuilt_after(conn, Activity):
+    if _first_load(session, Activity):
+        # no row can conflict with an empty table: a plain insert, indexes built after
+        with _indexes_rebuilt_after(session, Activity):
             _bulk_insert(session, Activity, frame)
         return warnings
     # activities re-exported in a later file are updated in place, keyed by (source, id);
@@ -504,14 +503,31 @@ def _write_activity(session: Session, batch: ImportBatch, frame: pd.DataFrame) -
     return warnings
 
 
-def _table_is_empty(conn, model) -> bool:
+# PostgreSQL advisory lock keys: loads into the same table take turns at the "is it empty?" step
+_LOCK_KEYS = {"activities": 7316, "opportunity_snapshots": 7317}
+
+
+def _first_load(session: Session, model) -> bool:
+    """Whether ``model``'s table is empty: the first load into it (``_indexes_rebuilt_after``).
+
+    On PostgreSQL loads into the table take turns from here to their commit, so the answer holds
+    until this transaction ends; SQLite already holds its single write lock (the batch row).
+    """
+    conn = session.connection()
     table = model.__table__
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[table.name]})")
     return conn.execute(select(table.c[next(iter(table.c.keys()))]).limit(1)).first() is None
 
 
 @contextlib.contextmanager
-def _indexes_rebuilt_after(conn, model):
-    """Drop ``model``'s plain (non-unique) indexes, run the block, create them again."""
+def _indexes_rebuilt_after(session: Session, model):
+    """Drop ``model``'s plain (non-unique) indexes, run the block, create them again.
+
+    For a first load: an index built once over all the rows costs a fraction of keeping it up to
+    date row by row. All inside the caller's transaction, so a failed load leaves them as they were.
+    """
+    conn = session.connection()
     indexes = [ix for ix in model.__table__.indexes if not ix.unique]
     for ix in indexes:
         ix.drop(conn)
