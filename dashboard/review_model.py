@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from dashboard import cache, queries
+from dashboard import cache, queries, urls
 from dashboard.fiscal import Quarter, default_as_of, parse_quarter
 from dashboard.metrics import push_counts
 from dashboard.metrics.frames import DEAL_KEY
@@ -74,14 +74,19 @@ def snapshot_days(engine: Engine) -> list[dt.date]:
 
 
 def _day(value: object) -> dt.date | None:
+    """A day from the URL or the browser: ISO text within the calendar ``urls`` accepts."""
     if value in (None, ""):
         return None
     if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        return None
+        day = value
+    else:
+        if len(str(value)) > 32:
+            return None
+        try:
+            day = dt.date.fromisoformat(str(value))
+        except ValueError:
+            return None
+    return day if urls.EARLIEST_YEAR <= day.year <= urls.LATEST_YEAR else None
 
 
 def resolve_days(query: Mapping[str, object], days: Sequence[dt.date], quarter: Quarter,
