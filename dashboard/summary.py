@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
@@ -343,7 +344,7 @@ def _num(value, fmt="{:,.0f}") -> str:
 def render_summary(summary: Summary, console: Console) -> None:
     """Print the summary as tables a sales manager can read."""
     q, t = summary.quarter, summary.team
-    who = ", ".join(summary.scope) if summary.scope else "all teams"
+    who = escape(", ".join(summary.scope)) if summary.scope else "all teams"
     console.print(f"[bold]{q.name}[/] ({q.start} to {q.end}) · as of [bold]{summary.as_of}[/] · "
                   f"pace {_pct(t['pace'])} · {who}")
     head = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -375,7 +376,8 @@ def render_summary(summary: Summary, console: Console) -> None:
         band = r.get("readiness_band")
         colour = {"green": "green", "amber": "yellow", "red": "red"}.get(band, "white")
         ready = _num(r["readiness_index"])
-        table.add_row(_num(r["rank"]), delta, str(rep), r["team"] or "Unassigned", quota,
+        table.add_row(_num(r["rank"]), delta, escape(str(rep)), escape(r["team"] or "Unassigned"),
+                      quota,
                       _money(r["won"]), _pct(r["attainment"]), _money(r["pace_gap"]),
                       _money(r["open_pipeline"]), _num(r["coverage"], "{:.1f}x"),
                       _money(r["commit_forecast"]), _pct(r["win_rate"]),

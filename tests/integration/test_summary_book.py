@@ -236,3 +236,20 @@ def test_identity_in_json(result):
     total = (m["start"] + m["created"] + m["pulled_in"] + m["increased"] - m["decreased"]
              - m["won"] - m["lost"] - m["pushed_out"] - m["removed"])
     assert math.isclose(total, m["end"], abs_tol=0) or round(total, 2) == m["end"]
+
+
+def test_names_with_markup_print_as_typed(book_engine):
+    import dataclasses
+
+    from rich.console import Console
+
+    from dashboard.summary import render_summary
+
+    summary = compute_summary(book_engine, QUARTER, AS_OF, SINCE)
+    odd = "Bob [/red] [bold]Ray"
+    reps = summary.reps.rename(index={"Bob Ray": odd})
+    reps["team"] = reps["team"].replace({"East": "East [/]"})
+    console = Console(record=True, width=220)
+    render_summary(dataclasses.replace(summary, reps=reps, scope=["East [/]"]), console)
+    text = console.export_text()
+    assert odd in text and "East [/]" in text
