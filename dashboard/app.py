@@ -146,6 +146,9 @@ def sync_url(search, pathname):
     The full query (defaults made explicit) goes to the address bar without a history entry.
     """
     query = urls.parse(search)
+    scope = viewer_scope()
+    if scope is not None and len(scope) == 1 and query.get("team") in (None, urls.ALL_TEAMS):
+        query["team"] = scope[0]    # a manager of one team is always on it, however they came
     state = urls.resolve(query)
     full = urls.canonical(query)
     shared = urls.carry(full)

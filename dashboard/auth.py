@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import hmac
 import ipaddress
+import logging
 import os
 import secrets
 import time
@@ -66,6 +67,7 @@ MIN_PASSWORD = 8
 SIGN_IN_FAILED = ("That name and password do not match an account. After several tries, wait a "
                   "few minutes before the next.")
 _SECRETS: dict[Path, str] = {}
+log = logging.getLogger(__name__)
 
 
 class AuthError(ValueError):
@@ -276,6 +278,7 @@ class Access:
     open: bool = False                  # the local demo: no accounts, everything allowed
     viewer: Viewer | None = None        # the signed-in viewer
     refused: str | None = None          # why a single sign-on header was not accepted (403)
+    outage: bool = False                # the store could not be asked: sees nothing meanwhile
 
 
 def current_access() -> Access:
@@ -284,7 +287,14 @@ def current_access() -> Access:
         return Access(open=True)        # the CLI and tests calling page functions directly
     access = g.get("teamcar_access")
     if access is None:
-        access = _decide(load_config())
+        try:
+            access = _decide(load_config())
+        except DBAPIError:
+            # Who is asking cannot be known while the store is away: nothing is allowed (scope
+            # [], no data desk), but the request goes on, so the shell shows its outage alert
+            # and recovers by itself (``dashboard.outage``) instead of failing at the door.
+            log.warning("sign-in check: the store is unreachable; this request sees nothing")
+            access = Access(outage=True)
         g.teamcar_access = access
     return access
 
@@ -399,7 +409,7 @@ class LazyKeySessions(SecureCookieSessionInterface):
                 needed = bool(config.auth_header) or _users_configured_once(
                     get_engine(config.database_url))
             except DBAPIError:
-                return None                 # the guard answers 503 for this request
+                return None                 # no session while the store is away
             if not needed:
                 return None
             app.secret_key = secret_key(config)
@@ -435,11 +445,10 @@ def _deny(code: int, message: str) -> Response:
 
 
 def guard():
-    """Let a request through, or answer it: 401/redirect to sign in, 403, or 503."""
-    try:
-        access = current_access()
-    except DBAPIError:
-        return _deny(503, "Team Car cannot reach its store right now. Try again in a moment.")
+    """Let a request through, or answer it: 401 or a redirect to sign in, or 403."""
+    access = current_access()
+    if access.outage:
+        return None                     # scope [] meanwhile; the page says the store is away
     if access.refused:
         return _deny(403, access.refused)
     path = request.path

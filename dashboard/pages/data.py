@@ -71,6 +71,7 @@ def layout(**query):
     """A cheap skeleton (no store reads); callbacks fill it."""
     limit_mb = load_config().max_upload_mb
     accept = ",".join(SUFFIXES)
+    admin = auth.may_manage_data()
     return html.Div([
         dcc.Location(id=ids.DATA_URL, refresh="callback-nav"),
         dcc.Store(id=ids.DATA_STATE, data={"batch": _batch_arg(query.get("batch"))}),
@@ -85,53 +86,59 @@ def layout(**query):
                          className="course-subtitle muted"),
             ]),
         ], className="course-head"),
-        dbc.Row([
-            dbc.Col(html.Section([
-                html.Div(html.H2("Load an export", className="section-title"),
-                         className="section-head"),
-                html.Div([
-                    html.Div("Drop an export here", className="upload-title"),
-                    html.Div(f"or click to choose a file · CSV, TSV, XLSX or ZIP · up to "
-                             f"{limit_mb} MB", className="upload-hint"),
-                    html.Div("Read by the same loader and rules as teamcar load: all or nothing, "
-                             "rejected rows kept with their reason, a file loaded twice changes "
-                             "nothing.", className="upload-hint"),
-                ], id=ids.DATA_UPLOAD_ZONE, className="upload-zone", tabIndex="0", role="button",
-                    **{"data-url": UPLOAD_PATH, "data-limit": str(limit_mb * 1024 * 1024),
-                       "data-accept": accept, "aria-label": "Upload an export"}),
-                html.Div(id=ids.DATA_UPLOAD_STATUS, className="upload-status",
-                         **{"aria-live": "polite"}),
-            ], className="panel h-100"), lg=5),
-            dbc.Col(html.Section([
-                html.Div([html.H2("Freshness", className="section-title"),
-                          html.Span("the newest data of each source and kind",
+        None if admin else dbc.Alert(
+            "The Data desk is for administrators: imports, rejected rows and uploads span every "
+            "team. Ask an administrator to load an export.", color="info"),
+        # Another viewer gets the same components (the callbacks' ids), out of sight and empty.
+        html.Div(hidden=not admin, children=[
+            dbc.Row([
+                dbc.Col(html.Section([
+                    html.Div(html.H2("Load an export", className="section-title"),
+                             className="section-head"),
+                    html.Div([
+                        html.Div("Drop an export here", className="upload-title"),
+                        html.Div(f"or click to choose a file · CSV, TSV, XLSX or ZIP · up to "
+                                 f"{limit_mb} MB", className="upload-hint"),
+                        html.Div("Read by the same loader and rules as teamcar load: all or nothing, "
+                                 "rejected rows kept with their reason, a file loaded twice changes "
+                                 "nothing.", className="upload-hint"),
+                    ], id=ids.DATA_UPLOAD_ZONE, className="upload-zone", tabIndex="0", role="button",
+                        **{"data-url": UPLOAD_PATH, "data-limit": str(limit_mb * 1024 * 1024),
+                           "data-accept": accept, "aria-label": "Upload an export"}),
+                    html.Div(id=ids.DATA_UPLOAD_STATUS, className="upload-status",
+                             **{"aria-live": "polite"}),
+                ], className="panel h-100"), lg=5),
+                dbc.Col(html.Section([
+                    html.Div([html.H2("Freshness", className="section-title"),
+                              html.Span("the newest data of each source and kind",
+                                        className="section-hint")], className="section-head"),
+                    html.Div(id=ids.DATA_FRESHNESS, className="freshness-list"),
+                ], className="panel h-100"), lg=7),
+            ], className="g-3 mb-3"),
+            html.Section([
+                html.Div([html.H2("Import batches", className="section-title"),
+                          html.Span("one per file loaded · click a batch for its rejected rows",
                                     className="section-hint")], className="section-head"),
-                html.Div(id=ids.DATA_FRESHNESS, className="freshness-list"),
-            ], className="panel h-100"), lg=7),
-        ], className="g-3 mb-3"),
-        html.Section([
-            html.Div([html.H2("Import batches", className="section-title"),
-                      html.Span("one per file loaded · click a batch for its rejected rows",
-                                className="section-hint")], className="section-head"),
-            dag.AgGrid(id=ids.DATA_BATCHES, columnDefs=COLUMNS, rowData=[],
-                       defaultColDef=GRID_DEFAULTS, getRowId="'b' + params.data.id",
-                       dashGridOptions={"pagination": True, "paginationPageSize": 50,
-                                        "suppressCellFocus": True, "tooltipShowDelay": 400},
-                       className="data-grid", style={"height": "430px"}),
-        ], className="panel"),
-        html.Section([
-            html.Div([
-                html.Div([html.H2("Rejected rows", className="section-title"),
-                          html.Span(id=ids.DATA_REJECTS_TITLE, className="section-hint")]),
-                dbc.Button("Download CSV", id=ids.DATA_REJECTS_DOWNLOAD, size="sm",
-                           color="secondary", outline=True, disabled=True),
-            ], className="section-head review-section-head"),
-            dag.AgGrid(id=ids.DATA_REJECTS, columnDefs=REJECT_COLUMNS, rowData=[],
-                       defaultColDef=GRID_DEFAULTS,
-                       dashGridOptions={"suppressCellFocus": True, "tooltipShowDelay": 400,
-                                        "localeText": {"noRowsToShow": "No rejected rows"}},
-                       className="data-grid", style={"height": "260px"}),
-        ], className="panel"),
+                dag.AgGrid(id=ids.DATA_BATCHES, columnDefs=COLUMNS, rowData=[],
+                           defaultColDef=GRID_DEFAULTS, getRowId="'b' + params.data.id",
+                           dashGridOptions={"pagination": True, "paginationPageSize": 50,
+                                            "suppressCellFocus": True, "tooltipShowDelay": 400},
+                           className="data-grid", style={"height": "430px"}),
+            ], className="panel"),
+            html.Section([
+                html.Div([
+                    html.Div([html.H2("Rejected rows", className="section-title"),
+                              html.Span(id=ids.DATA_REJECTS_TITLE, className="section-hint")]),
+                    dbc.Button("Download CSV", id=ids.DATA_REJECTS_DOWNLOAD, size="sm",
+                               color="secondary", outline=True, disabled=True),
+                ], className="section-head review-section-head"),
+                dag.AgGrid(id=ids.DATA_REJECTS, columnDefs=REJECT_COLUMNS, rowData=[],
+                           defaultColDef=GRID_DEFAULTS,
+                           dashGridOptions={"suppressCellFocus": True, "tooltipShowDelay": 400,
+                                            "localeText": {"noRowsToShow": "No rejected rows"}},
+                           className="data-grid", style={"height": "260px"}),
+            ], className="panel"),
+        ]),
     ], className="data-page")
 
 

@@ -64,6 +64,12 @@ def _section(title: str, body, hint=None, hint_id: str | None = None, extra=None
                         className=className)
 
 
+def _signed_author() -> dict:
+    """A signed-in viewer writes notes under their own name (the field shows it, locked)."""
+    viewer = auth.current_viewer()
+    return {"value": viewer.name, "disabled": True} if viewer else {}
+
+
 def layout(rep: str | None = None, **query):
     """A skeleton for ``rep`` (or the picker when there is none); Dash also calls it bare."""
     state = urls.resolve(query)
@@ -110,6 +116,7 @@ def layout(rep: str | None = None, **query):
                              "you check next time?", rows=3, maxLength=notes.MAX_BODY),
                 html.Div([
                     dbc.Input(id=ids.RIDER_NOTE_AUTHOR, placeholder="Your name", size="sm",
+                              **_signed_author(),
                               maxLength=notes.MAX_AUTHOR, style={"maxWidth": "14rem"}),
                     dbc.Button("Add note", id=ids.RIDER_NOTE_SAVE, size="sm", color="dark"),
                     dbc.Button("Cancel", id=ids.RIDER_NOTE_CANCEL, size="sm", color="link",
@@ -374,6 +381,9 @@ def note_action(_save, _cancel, _edits, text, author, editing, version, data):
         return nothing
     engine = get_engine()
     scope = viewer_scope()
+    viewer = auth.current_viewer()
+    if viewer is not None:
+        author = viewer.name            # never the name the browser sends
     if isinstance(trigger, dict) and trigger.get("type") == ids.RIDER_NOTE_EDIT:
         note_id = int(trigger["index"])
         found = [n for n in notes.list_notes(engine, rep, scope) if n["id"] == note_id]

@@ -77,7 +77,11 @@ def test_a_manager_signs_in_and_sees_only_their_team(serve_store, shared_store, 
     page.wait_for_url(re.compile(r"/review\?.*team=East"))
     assert page.locator(".shell-user-name").inner_text() == "Mia Manager"
 
-    page.locator(".navbar").get_by_role("link", name="Course", exact=True).click()
+    course_link = page.locator(".navbar").get_by_role("link", name="Course", exact=True)
+    page.wait_for_function("() => (document.querySelector('#shell-nav-course') || {}).href"
+                           " && document.querySelector('#shell-nav-course').href"
+                           ".includes('team=East')")
+    course_link.click()
     page.wait_for_url(re.compile(r"^[^?]*/\?.*team=East"))
     assert lanes(page) == by_team["East"]
     options = [o for o in page.locator("#shell-team option").all_inner_texts() if o]

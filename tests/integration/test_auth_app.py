@@ -49,12 +49,24 @@ def sign_in(client, name: str, password: str = PASSWORD, next: str = "/"):
 def dash_call(client, app, output: str, inputs: dict, state: dict | None = None,
               changed: str | None = None):
     """POST to ``/_dash-update-component`` as the browser would, for the callback whose outputs
-    include ``output`` (``id.property``); values not given are None."""
-    key = next(k for k in app.callback_map if output in k.strip(".").split("..."))
-    spec = app.callback_map[key]
-    outs = [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True))
-            for o in key.strip(".").split("...")]
-    ins = [{**i, "value": inputs.get(f"{i['id']}.{i['property']}")} for i in spec["inputs"]]
+    include ``output`` (``id.property``); values not given are None.
+
+    The callback is looked up where the browser finds it, in ``/_dash-dependencies`` (so the
+    client must be allowed to read that).
+    """
+    del app                                 # the served app answers, whichever object it is
+
+    def parts(key: str) -> list[str]:
+        return [o.split("@")[0] for o in key.strip(".").split("...")]
+
+    deps = client.get("/_dash-dependencies").json
+    spec = next(d for d in deps if output in parts(d["output"]))
+    key = spec["output"]
+    outs = [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True)) for o in parts(key)]
+    # A pattern-matching input (``{"type": ..., "index": ALL}``) sends the list of its matches.
+    ins = [{**i, "value": inputs.get(f"{i['id']}.{i['property']}",
+                                     [] if str(i["id"]).startswith("{") else None)}
+           for i in spec["inputs"]]
     sts = [{**s, "value": (state or {}).get(f"{s['id']}.{s['property']}")}
            for s in spec["state"]]
     body = {"output": key, "outputs": outs if key.startswith("..") else outs[0],

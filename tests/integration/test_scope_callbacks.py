@@ -12,10 +12,12 @@ import base64
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from dashboard import auth, cache, ids, urls
+from dashboard.upload import UPLOAD_PATH
 from loaders.store.engine import get_engine
-from loaders.store.models import OpportunitySnapshot
+from loaders.store.models import CoachingNote, OpportunitySnapshot
 from tests.integration.course_store import build_course_store
 from tests.integration.test_auth_app import PASSWORD, dash_call, sign_in
 
@@ -169,20 +171,42 @@ def test_a_managers_export_holds_their_team_only(app, store, mia):
     assert nothing(export(mia, app, team="West"))
 
 
-def test_the_team_picker_lists_the_viewers_teams(app, store, mia):
-    inputs = {f"{ids.SHELL_URL}.search": "?quarter=2026-Q4&team=East",
-              f"{ids.SHELL_URL}.pathname": "/"}
-    resp = dash_call(mia, app, f"{ids.SHELL_TEAM}.options", inputs)
-    options = resp.json["response"][ids.SHELL_TEAM]["options"]
+def picker(app, viewer: auth.Viewer | None, selected: str | None) -> list[dict]:
+    """The shell's team options for ``viewer`` (called directly: Dash hands the shell's own
+    callbacks to the first app of a test process that serves, which may be another module's)."""
+    from flask import g
+
+    from dashboard.app import _team_options
+
+    with app.server.test_request_context("/"):
+        g.teamcar_access = auth.Access(viewer=viewer)
+        return _team_options(selected)
+
+
+def test_a_manager_of_one_team_is_put_on_it_by_the_shell(app, store):
+    from flask import g
+
+    from dashboard.app import sync_url
+
+    with app.server.test_request_context("/"):
+        g.teamcar_access = auth.Access(viewer=auth.Viewer("Mia Manager", "manager", ("East",)))
+        out = sync_url("?quarter=2026-Q4", "/review")
+    canonical, team_value, options = out[0], out[3], out[4]
+    assert "team=East" in canonical["search"] and team_value == "East"
+    assert all("team=East" in href for href in out[5:9])
     assert options == [{"label": "East", "value": "East"}]
-    forged = dash_call(mia, app, f"{ids.SHELL_TEAM}.options",
-                       {**inputs, f"{ids.SHELL_URL}.search": "?quarter=2026-Q4&team=West"})
-    assert forged.json["response"][ids.SHELL_TEAM]["options"] == options
-    leader = app.server.test_client()
-    sign_in(leader, "Lee Leader")
-    every = dash_call(leader, app, f"{ids.SHELL_TEAM}.options", inputs)
-    assert [o["value"] for o in every.json["response"][ids.SHELL_TEAM]["options"]] == [
-        urls.ALL_TEAMS, "Central", "East", "West"]
+
+
+def test_the_team_picker_lists_the_viewers_teams(app, store):
+    mia = auth.Viewer("Mia Manager", "manager", ("East",))
+    assert picker(app, mia, "East") == [{"label": "East", "value": "East"}]
+    # A team in a forged link is not added to her picker.
+    assert picker(app, mia, "West") == [{"label": "East", "value": "East"}]
+    max_ = auth.Viewer("Max Manager", "manager", ("East", "West"))
+    assert [o["label"] for o in picker(app, max_, None)] == ["All my teams", "East", "West"]
+    lee = auth.Viewer("Lee Leader", "leader")
+    assert [o["value"] for o in picker(app, lee, None)] == [urls.ALL_TEAMS, "Central", "East",
+                                                             "West"]
 
 
 @pytest.mark.parametrize("who", ["Mia Manager", "Lee Leader"])
@@ -199,3 +223,44 @@ def test_the_data_desk_is_an_administrators(app, store, who):
                         {f"{ids.DATA_REJECTS_DOWNLOAD}.n_clicks": 1},
                         {f"{ids.DATA_BATCH}.data": 1})
     assert nothing(rejects)
+
+
+def test_notes_are_written_under_the_signed_in_name(app, store, mia):
+    rep = store["east"][0]
+    resp = dash_call(mia, app, f"{ids.RIDER_NOTES_VERSION}.data",
+                     {f"{ids.RIDER_NOTE_SAVE}.n_clicks": 1},
+                     {f"{ids.RIDER_NOTE_TEXT}.value": "Agreed the next step with the CFO",
+                      f"{ids.RIDER_NOTE_AUTHOR}.value": "Somebody Else",
+                      f"{ids.RIDER_STATE}.data": {"rep": rep, "view": view()}},
+                     changed=f"{ids.RIDER_NOTE_SAVE}.n_clicks")
+    assert resp.status_code == 200
+    with store["engine"].connect() as conn:
+        authors = conn.execute(select(CoachingNote.author)).scalars().all()
+    assert authors == ["Mia Manager"]
+    # A note for another team's rep is refused: that rep is not on her roster.
+    other = dash_call(mia, app, f"{ids.RIDER_NOTES_VERSION}.data",
+                      {f"{ids.RIDER_NOTE_SAVE}.n_clicks": 1},
+                      {f"{ids.RIDER_NOTE_TEXT}.value": "Sneaky",
+                       f"{ids.RIDER_STATE}.data": {"rep": store["others"][0], "view": view()}},
+                      changed=f"{ids.RIDER_NOTE_SAVE}.n_clicks")
+    assert "text-danger" in other.get_data(as_text=True)
+    with store["engine"].connect() as conn:
+        assert conn.execute(select(CoachingNote.body)).scalars().all() == [
+            "Agreed the next step with the CFO"]
+
+
+def test_while_the_store_cannot_say_who_is_asking_nothing_is_shown(app, store, mia,
+                                                                    monkeypatch):
+    def away(engine):
+        raise OperationalError("select exists(...)", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(auth, "users_configured", away)
+    # The request goes on (the shell can show its outage alert), seeing nothing.
+    assert mia.get("/_dash-layout").status_code == 200
+    resp = course(mia, app)
+    assert resp.status_code == 200
+    assert names_in(resp, store["east"] + store["others"]) == set()
+    exported = export(mia, app)
+    assert nothing(exported) or names_in(exported, store["east"] + store["others"]) == set()
+    upload = mia.post(UPLOAD_PATH)
+    assert upload.status_code == 403
