@@ -153,9 +153,15 @@ def layout(rep: str | None = None, **query):
     ], className="rider-page")
 
 
+def _rider_name(data: dict | None) -> str | None:
+    """The rider the browser names: text of a sane length, else nobody (a forged state)."""
+    rep = data.get("rep") if isinstance(data, dict) else None
+    return rep if isinstance(rep, str) and 0 < len(rep) <= 255 else None
+
+
 def _model(data: dict):
     state = urls.ViewState.from_dict(data["view"])
-    rep = data.get("rep")
+    rep = _rider_name(data)
     model = rdm.rider_model(get_engine(), rep, state.quarter, state.as_of_day, state.since_day,
                             viewer_scope()) if rep else None
     return state, rep, model
@@ -194,7 +200,7 @@ def render_rider(data, version):
     if version is None or not data:
         return no_update, no_update, no_update, no_update
     state = urls.ViewState.from_dict(data["view"])
-    rep = data.get("rep")
+    rep = _rider_name(data)
     engine = get_engine()
     scope = viewer_scope()
     if not auth.team_allowed(state.team, scope):
@@ -243,7 +249,7 @@ def render_rider(data, version):
 )
 def render_details(data, version):
     """What the 1:1 walks through: figures, what must be true, flagged deals, activity, form."""
-    if version is None or not data or not data.get("rep"):
+    if version is None or not data or not _rider_name(data):
         return [no_update] * 8
     _state, _rep, model = _model(data)
     if model is None:
@@ -269,7 +275,7 @@ def render_details(data, version):
 )
 def render_trend(data, version):
     """Attainment against pace and readiness on each snapshot day (the slow part, drawn apart)."""
-    if version is None or not data or not data.get("rep"):
+    if version is None or not data or not _rider_name(data):
         return no_update, no_update
     state, rep, model = _model(data)
     if model is None:
@@ -341,7 +347,7 @@ def show_rows(_kpis, _components, data):
 )
 def render_notes(data, _version):
     """The rider's notes from the store, newest first."""
-    rep = (data or {}).get("rep")
+    rep = _rider_name(data)
     if not rep:
         return None, True, True
     engine = get_engine()
@@ -375,7 +381,7 @@ def note_action(_save, _cancel, _edits, text, author, editing, version, data):
     """Add a note, start or save an edit, or cancel one."""
     trigger = ctx.triggered_id
     hidden, shown = "d-none", ""
-    rep = (data or {}).get("rep")
+    rep = _rider_name(data)
     nothing = (no_update,) * 7
     if not rep or not ctx.triggered or not ctx.triggered[0].get("value"):
         return nothing
