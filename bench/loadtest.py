@@ -1,6 +1,6 @@
 """Concurrent load on a served Team Car: simulated managers replaying real callback requests.
 
-Usable from the benchmark (``bench/run.py``) and from tests (``tests/integration/
+Usable from the benchmark (``bench/run.py``) and from tests (``tests/browser/
 test_loadtest.py``)::
 
     with serve(url, data_dir, workers=2) as server:

@@ -9,8 +9,6 @@ is the benchmark's business (``bench/run.py``), not asserted here.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -24,21 +22,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 OUT = Path(__file__).resolve().parents[2] / "bench" / "out"
 
 
-@pytest.fixture
-def chromium():
-    if not Path(_browser.CHROMIUM).exists() or shutil.which(_browser.CHROMIUM) is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium required in CI but not found at {_browser.CHROMIUM}")
-        pytest.skip(f"Chromium not found at {_browser.CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = _browser.launch(pw)
-        yield browser
-        browser.close()
-
-
-def test_ten_managers_for_fifteen_seconds_see_no_errors(chromium, tmp_path, data_dir):
+def test_ten_managers_for_fifteen_seconds_see_no_errors(browser, tmp_path, data_dir):
+    chromium = browser                  # the browser tier's one Playwright and Chromium
     url = demo_copy(tmp_path / "db")
     people = pick_people(url, 1)
     team = people["teams"][0]
