@@ -25,13 +25,11 @@ lint: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(VENV)/bin/teamcar serve
 
-bench: $(VENV)/.installed  ## every benchmark at a small size (proves they run); full sizes: see each file's docstring
+bench: $(VENV)/.installed  ## the benchmarks at a small size (what CI runs; proves they work)
 	$(PY) bench/bench_generate.py --reps 24 --deals-per-rep 5 --weeks 2
-	$(PY) bench/bench_load.py --small
-	$(PY) bench/bench_summary.py
-	$(PY) bench/bench_course.py --small
-	$(PY) bench/bench_review.py --sizes demo
 	$(PY) bench/run.py --size small
+# Single-purpose benchmarks, by hand (each file's docstring gives its sizes): bench/bench_load.py,
+# bench/bench_summary.py, bench/bench_course.py, bench/bench_review.py.
 
 bench-full: $(VENV)/.installed  ## DESIGN.md §7 sizes on SQLite and PostgreSQL -> bench/RESULTS.md (an hour or more)
 	$(PY) bench/run.py --size full
