@@ -57,10 +57,9 @@ NAMES = ("title", "subtitle", "message", "since_options", "since", "now_options"
 
 
 def render(review, engine, **query) -> dict:
-    from dashboard.live import current_version
-
     import plotly.graph_objects as go
 
+    from dashboard.live import current_version
     from tests.integration.test_course_callbacks import decoded
 
     out = review.render(data(**query), current_version(engine))
