@@ -74,19 +74,10 @@ def snapshot_days(engine: Engine) -> list[dt.date]:
 
 
 def _day(value: object) -> dt.date | None:
-    """A day from the URL or the browser: ISO text within the calendar ``urls`` accepts."""
-    if value in (None, ""):
-        return None
+    """A day from the URL or the browser, within the calendar ``urls`` accepts."""
     if isinstance(value, dt.date):
-        day = value
-    else:
-        if len(str(value)) > 32:
-            return None
-        try:
-            day = dt.date.fromisoformat(str(value))
-        except ValueError:
-            return None
-    return day if urls.EARLIEST_YEAR <= day.year <= urls.LATEST_YEAR else None
+        return value if urls.EARLIEST_YEAR <= value.year <= urls.LATEST_YEAR else None
+    return urls.parse_day(value)
 
 
 def resolve_days(query: Mapping[str, object], days: Sequence[dt.date], quarter: Quarter,

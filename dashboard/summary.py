@@ -80,6 +80,21 @@ def _day(value: dt.date | str | None, option: str) -> dt.date | None:
         raise SummaryError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
 
 
+def _days(quarter: str | Quarter, as_of, since, config: Config
+          ) -> tuple[Quarter, dt.date, dt.date | None]:
+    """The quarter and days asked for, defaults filled in and checked."""
+    if not isinstance(quarter, Quarter):
+        try:
+            quarter = parse_quarter(quarter, config.fiscal_year_start_month)
+        except ValueError as exc:
+            raise SummaryError(str(exc)) from None
+    as_of = _day(as_of, "--as-of") or default_as_of(quarter)
+    since = _day(since, "--since")
+    if since is not None and since >= as_of:
+        raise SummaryError(f"--since {since} must be before the as-of day {as_of}")
+    return quarter, as_of, since
+
+
 def _scope(team: str | None, scope: Sequence[str] | None) -> list[str] | None:
     if team is None:
         return None if scope is None else list(scope)
@@ -126,15 +141,7 @@ def compute_summary(engine: Engine, quarter: str | Quarter, as_of: dt.date | str
         SummaryError: on a bad quarter, day or team.
     """
     config = config or load_config()
-    if not isinstance(quarter, Quarter):
-        try:
-            quarter = parse_quarter(quarter, config.fiscal_year_start_month)
-        except ValueError as exc:
-            raise SummaryError(str(exc)) from None
-    as_of = _day(as_of, "--as-of") or default_as_of(quarter)
-    since = _day(since, "--since")
-    if since is not None and since >= as_of:
-        raise SummaryError(f"--since {since} must be before the as-of day {as_of}")
+    quarter, as_of, since = _days(quarter, as_of, since, config)
     view = _scope(team, scope)
 
     days = [as_of] if since is None else [since, as_of]
@@ -239,13 +246,7 @@ def summary_for(engine: Engine, quarter: str | Quarter, as_of: dt.date | str | N
     from dashboard import cache
 
     config = config or load_config()
-    if not isinstance(quarter, Quarter):
-        try:
-            quarter = parse_quarter(quarter, config.fiscal_year_start_month)
-        except ValueError as exc:
-            raise SummaryError(str(exc)) from None
-    as_of = _day(as_of, "--as-of") or default_as_of(quarter)
-    since = _day(since, "--since")
+    quarter, as_of, since = _days(quarter, as_of, since, config)
     _scope(team, scope)                 # refuse a team outside the scope before any work
     settings = (config.fiscal_year_start_month, config.stale_days,
                 tuple(sorted(config.readiness_weights.items())))

@@ -77,7 +77,8 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
 MAX_PAGE = 100_000
 
 
-def _date(value: object) -> dt.date | None:
+def parse_day(value: object) -> dt.date | None:
+    """A day from a link or the browser: ISO text within 1900-2199, else None."""
     if value in (None, "") or len(str(value)) > 32:
         return None
     try:
@@ -158,11 +159,11 @@ def resolve(query: dict[str, object], today: dt.date | None = None) -> ViewState
     """
     today = today or clock.today()
     quarter = _quarter(query.get("quarter"), today)
-    as_of = _date(query.get("as_of"))
+    as_of = parse_day(query.get("as_of"))
     explicit = as_of is not None
     if as_of is None:
         as_of = default_as_of(quarter, today)
-    since = _date(query.get("since"))
+    since = parse_day(query.get("since"))
     if since is None or since >= as_of:
         since = default_since(as_of)
     team = str(query.get("team") or "").strip() or None
