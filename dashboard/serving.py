@@ -24,4 +24,18 @@ def served_app() -> dash.Dash:
     server.config.setdefault("COMPRESS_MIN_SIZE", 1024)
     server.config.setdefault("COMPRESS_LEVEL", 6)
     Compress(server)
+    _set_up_now(app)
     return app
+
+
+def _set_up_now(app: dash.Dash) -> None:
+    """Run Dash's once-per-process set-up before any request is served.
+
+    Dash does it in ``before_request`` hooks on a process's first request, behind a flag it sets
+    before the work is done: with threaded workers a second request arriving meanwhile found the
+    component libraries not yet registered and got a 500 for a script (the page then failed to
+    start). Running the hooks once here, on a path no guard refuses, closes that window.
+    """
+    server = app.server
+    with server.test_request_context("/_favicon.ico"):
+        server.preprocess_request()

@@ -25,3 +25,14 @@ def test_responses_are_compressed(tmp_path, monkeypatch):
     assert packed.headers.get("Content-Encoding") == "gzip"
     assert gzip.decompress(packed.data) == plain.data
     assert len(packed.data) < len(plain.data) / 2
+
+
+def test_dash_is_set_up_before_the_first_request(tmp_path, monkeypatch):
+    """Threaded workers: a script asked for while another thread serves the first request must
+    find its library registered (Dash registers them in a first-request hook)."""
+    from dashboard.serving import served_app
+
+    use_store(demo_copy(tmp_path), monkeypatch, tmp_path / "data")
+    app = served_app()
+    assert {"dash_bootstrap_components", "dash_ag_grid"} <= set(app.registered_paths)
+    assert all(app._got_first_request.values())
