@@ -441,6 +441,9 @@ def _write_pipeline(session: Session, batch: ImportBatch, frame: pd.DataFrame) -
         warnings.append(f"{int(dupes.sum())} duplicate deal ids; the last row of each was kept")
         frame = frame[~dupes]
     day = batch.as_of.date()
+    # before any read of the snapshots: on PostgreSQL a first load drops indexes, and a load that
+    # had read the table while waiting its turn would deadlock with it
+    first = _first_load(session, OpportunitySnapshot)
     # A second snapshot of the same source and day replaces the first, so a day has one picture.
     replaced = session.scalars(
         select(ImportBatch.id).where(ImportBatch.kind == "pipeline", ImportBatch.source == batch.source,
@@ -456,7 +459,7 @@ def _write_pipeline(session: Session, batch: ImportBatch, frame: pd.DataFrame) -
     frame = frame.assign(owner_key=_name_keys(frame["owner"]), batch_id=batch.id,
                          source=batch.source, snapshot_date=pd.Timestamp(day))
     frame = frame.sort_values("deal_id", kind="stable")  # primary-key order: sequential B-tree fill
-    if _first_load(session, OpportunitySnapshot):
+    if first:
         with _indexes_rebuilt_after(session, OpportunitySnapshot):
             _bulk_insert(session, OpportunitySnapshot, frame)
         return warnings
