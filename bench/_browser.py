@@ -21,20 +21,22 @@ QUARTER = "2026-Q4"
 # The main graph or grid of each page holds data.
 READY = {
     "course": "() => { const gd = document.querySelector('#course-map .js-plotly-plot');"
-              " return !!(gd && gd.layout && gd.layout.yaxis && gd.layout.yaxis.ticktext &&"
-              " gd.layout.yaxis.ticktext.length > 0); }",
+    " return !!(gd && gd.layout && gd.layout.yaxis && gd.layout.yaxis.ticktext &&"
+    " gd.layout.yaxis.ticktext.length > 0); }",
     "review": "() => { const gd = document.querySelector('#review-waterfall .js-plotly-plot');"
-              " return !!(gd && gd.data && gd.data.length && gd.data[0].type === 'waterfall'); }",
+    " return !!(gd && gd.data && gd.data.length && gd.data[0].type === 'waterfall'); }",
     "rider": "() => { const gd = document.querySelector('#rider-lane .js-plotly-plot');"
-             " return !!(gd && gd.data && gd.data.length > 0"
-             " && document.querySelector('#rider-kpis .kpi-value')); }",
+    " return !!(gd && gd.data && gd.data.length > 0"
+    " && document.querySelector('#rider-kpis .kpi-value')); }",
     "data": "() => !!document.querySelector('#data-batches .ag-center-cols-container .ag-row')",
 }
 
 # The baseline: Dash's shell drawn (the top bar's pickers filled in by the first callback),
 # before any page data. What every page costs before its own callbacks.
-SHELL_READY = ("() => { const s = document.querySelector('#shell-quarter');"
-               " return !!(s && s.options && s.options.length > 0); }")
+SHELL_READY = (
+    "() => { const s = document.querySelector('#shell-quarter');"
+    " return !!(s && s.options && s.options.length > 0); }"
+)
 
 
 def page_path(page: str, team: str | None = None, rep: str | None = None) -> str:
@@ -49,9 +51,19 @@ def page_path(page: str, team: str | None = None, rep: str | None = None) -> str
 
 def launch(pw):
     """Headless Debian Chromium with the browser tests' flags."""
-    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+    return pw.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
 
 
 def callback_label(output: str) -> str:
@@ -63,7 +75,7 @@ def callback_label(output: str) -> str:
 
 
 def _short(part: str) -> str:
-    if part.startswith("{"):                      # a pattern-matching id is JSON
+    if part.startswith("{"):  # a pattern-matching id is JSON
         try:
             obj, prop = part.rsplit(".", 1)
             return f"{json.loads(obj).get('type', obj)}.{prop}"
@@ -72,8 +84,9 @@ def _short(part: str) -> str:
     return part
 
 
-def open_page(context, base: str, page_name: str, path: str, timeout_s: float = 120,
-              settle_ms: int = 600) -> dict:
+def open_page(
+    context, base: str, page_name: str, path: str, timeout_s: float = 120, settle_ms: int = 600
+) -> dict:
     """Open ``base + path`` in a new tab of ``context`` and measure it.
 
     Returns:
@@ -134,11 +147,14 @@ def open_page(context, base: str, page_name: str, path: str, timeout_s: float = 
             shell = time.perf_counter() - started
             page.wait_for_function(READY[page_name], timeout=timeout_s * 1000, polling=50)
         except Exception as exc:  # noqa: BLE001 - say what the page showed instead
-            answers = [(_req_label(r), r.response().status if r.response() else "no answer")
-                       for r in sent]
-            raise TimeoutError(f"{page_name} ({path}) not usable within {timeout_s:.0f} s: "
-                               f"{type(exc).__name__}; console errors: {console[:3]}; "
-                               f"callbacks: {answers[:12]}") from None
+            answers = [
+                (_req_label(r), r.response().status if r.response() else "no answer") for r in sent
+            ]
+            raise TimeoutError(
+                f"{page_name} ({path}) not usable within {timeout_s:.0f} s: "
+                f"{type(exc).__name__}; console errors: {console[:3]}; "
+                f"callbacks: {answers[:12]}"
+            ) from None
         usable = time.perf_counter() - started
         # The rest of the first render: wait until no callback is in flight for settle_ms.
         deadline = time.monotonic() + timeout_s
@@ -163,20 +179,38 @@ def open_page(context, base: str, page_name: str, path: str, timeout_s: float = 
             ms = timing.get("responseEnd", -1) - max(timing.get("requestStart", 0), 0)
             done_at = (timing.get("startTime", epoch) + timing.get("responseEnd", 0) - epoch) / 1000
             url = urlsplit(req.url)
-            calls.append({"label": callback_label(output), "output": output, "body": payload,
-                          "path": url.path + (f"?{url.query}" if url.query else ""),
-                          "status": resp.status if resp is not None else 0,
-                          "response_bytes": len(body), "ms": round(ms, 1),
-                          "done_at_s": round(done_at, 3)})
+            calls.append(
+                {
+                    "label": callback_label(output),
+                    "output": output,
+                    "body": payload,
+                    "path": url.path + (f"?{url.query}" if url.query else ""),
+                    "status": resp.status if resp is not None else 0,
+                    "response_bytes": len(body),
+                    "ms": round(ms, 1),
+                    "done_at_s": round(done_at, 3),
+                }
+            )
         # When the last data-bearing answer before the page was usable arrived: the rest of
         # ``usable_s`` is the browser's own work (scripts, drawing).
-        answered = [c["done_at_s"] for c in calls
-                    if c["response_bytes"] > 200 and c["done_at_s"] <= usable + 0.05]
-        return {"page": page_name, "path": path, "shell_s": round(shell, 3),
-                "data_answered_s": round(max(answered), 3) if answered else None,
-                "usable_s": round(usable, 3), "settled_s": round(full, 3),
-                "bytes": received["bytes"], "callback_bytes": received["callback_bytes"],
-                "responses": received["responses"], "console": console[:10], "callbacks": calls}
+        answered = [
+            c["done_at_s"]
+            for c in calls
+            if c["response_bytes"] > 200 and c["done_at_s"] <= usable + 0.05
+        ]
+        return {
+            "page": page_name,
+            "path": path,
+            "shell_s": round(shell, 3),
+            "data_answered_s": round(max(answered), 3) if answered else None,
+            "usable_s": round(usable, 3),
+            "settled_s": round(full, 3),
+            "bytes": received["bytes"],
+            "callback_bytes": received["callback_bytes"],
+            "responses": received["responses"],
+            "console": console[:10],
+            "callbacks": calls,
+        }
     finally:
         with contextlib.suppress(Exception):  # the page may be gone already
             cdp.detach()

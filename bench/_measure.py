@@ -1,6 +1,6 @@
 """Run one measured step in a child process, so each has its own peak memory.
 
-    python bench/_measure.py MODULE:FUNCTION JSON_KWARGS  ->  prints {"seconds", "peak_rss_mb", "result"}
+python bench/_measure.py MODULE:FUNCTION JSON_KWARGS  ->  prints {"seconds", "peak_rss_mb", "result"}
 """
 
 from __future__ import annotations
@@ -15,8 +15,12 @@ import time
 
 def measure(target: str, **kwargs) -> dict:
     """Run ``target`` (``module:function``) with ``kwargs`` in a fresh interpreter."""
-    proc = subprocess.run([sys.executable, __file__, target, json.dumps(kwargs)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, __file__, target, json.dumps(kwargs)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{target} failed:\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -56,8 +56,9 @@ def build(name: str) -> str:
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     upgrade(url)
-    build_course_store(get_engine(url), reps=reps, teams=teams, deals_per_rep=per_rep,
-                       weeks=weeks, today=TODAY)
+    build_course_store(
+        get_engine(url), reps=reps, teams=teams, deals_per_rep=per_rep, weeks=weeks, today=TODAY
+    )
     done.write_text(f"{time.perf_counter() - started:.1f}s\n")
     print(f"  built {name} store in {time.perf_counter() - started:.1f} s", flush=True)
     return url
@@ -98,9 +99,15 @@ def measure(name: str, url: str, repeat: int) -> dict:
     with engine.connect() as conn:
         from sqlalchemy import text
 
-        result["open_deals"] = int(conn.execute(text(
-            "select count(*) from opportunity_snapshots where snapshot_date = :d and "
-            "status = 'open'"), {"d": TODAY.isoformat()}).scalar())
+        result["open_deals"] = int(
+            conn.execute(
+                text(
+                    "select count(*) from opportunity_snapshots where snapshot_date = :d and "
+                    "status = 'open'"
+                ),
+                {"d": TODAY.isoformat()},
+            ).scalar()
+        )
     for label, query in views.items():
         state = urls.resolve({"quarter": "2026-Q4", **query}, TODAY).to_dict()
         cold = []
@@ -121,8 +128,11 @@ def measure(name: str, url: str, repeat: int) -> dict:
 
         course_fig, peloton = go.Figure(decoded(out[5])), go.Figure(decoded(out[4]))
         lanes = [x for x in course_fig.layout.yaxis.ticktext if not x.startswith("<b>")]
-        markers = sum(len(tr.x) for tr in course_fig.data
-                      if tr.type == "scattergl" and tr.customdata is not None)
+        markers = sum(
+            len(tr.x)
+            for tr in course_fig.data
+            if tr.type == "scattergl" and tr.customdata is not None
+        )
         result["views"][label] = {
             "cold_ms": round(1000 * statistics.median(cold)),
             "warm_ms": round(1000 * statistics.median(warm)),
@@ -133,11 +143,14 @@ def measure(name: str, url: str, repeat: int) -> dict:
             "markers": markers,
             "view": out[9],
         }
-        print(f"  {name:>5} · {label:<15} cold {result['views'][label]['cold_ms']:>6} ms · "
-              f"warm {result['views'][label]['warm_ms']:>5} ms · map "
-              f"{result['views'][label]['map_bytes'] / 1024:>6.0f} kB · response "
-              f"{result['views'][label]['response_bytes'] / 1024:>6.0f} kB · "
-              f"{len(lanes)} lanes, {markers} markers", flush=True)
+        print(
+            f"  {name:>5} · {label:<15} cold {result['views'][label]['cold_ms']:>6} ms · "
+            f"warm {result['views'][label]['warm_ms']:>5} ms · map "
+            f"{result['views'][label]['map_bytes'] / 1024:>6.0f} kB · response "
+            f"{result['views'][label]['response_bytes'] / 1024:>6.0f} kB · "
+            f"{len(lanes)} lanes, {markers} markers",
+            flush=True,
+        )
     polls = []
     for _ in range(20):
         t = time.perf_counter()
@@ -161,8 +174,12 @@ def screenshots(name: str, url: str) -> list[Path]:
 
     port = _free_port()
     env = {**os.environ, "TEAMCAR_DATABASE_URL": url}
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     saved = []
     try:
         deadline = time.monotonic() + 60
@@ -171,13 +188,18 @@ def screenshots(name: str, url: str) -> list[Path]:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.3)
-        shots = {"": "overview", "?quarter=2026-Q4&lanes=reps": "riders",
-                 "?quarter=2026-Q4&team=Team+010": "team", "?quarter=2026-Q4&q=Ann": "search"}
+        shots = {
+            "": "overview",
+            "?quarter=2026-Q4&lanes=reps": "riders",
+            "?quarter=2026-Q4&team=Team+010": "team",
+            "?quarter=2026-Q4&q=Ann": "search",
+        }
         if name != "2000":
             shots = {"": "overview"}
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                         args=["--no-sandbox"])
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]
+            )
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             for query, label in shots.items():
                 t = time.perf_counter()
@@ -185,13 +207,18 @@ def screenshots(name: str, url: str) -> list[Path]:
                 page.wait_for_function(
                     "() => { const gd = document.querySelector('#course-map .js-plotly-plot');"
                     " return gd && gd.layout && gd.layout.yaxis && gd.layout.yaxis.ticktext"
-                    " && gd.layout.yaxis.ticktext.length > 0; }", timeout=180_000)
+                    " && gd.layout.yaxis.ticktext.length > 0; }",
+                    timeout=180_000,
+                )
                 page.wait_for_timeout(800)
                 path = OUT / "screenshots" / f"course-{name}-{label}.png"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(path), full_page=True)
-                print(f"  {name} · {label}: page ready in {time.perf_counter() - t:.1f} s -> "
-                      f"{path.relative_to(REPO)}", flush=True)
+                print(
+                    f"  {name} · {label}: page ready in {time.perf_counter() - t:.1f} s -> "
+                    f"{path.relative_to(REPO)}",
+                    flush=True,
+                )
                 saved.append(path)
             browser.close()
     finally:
@@ -206,8 +233,11 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="*", default=None, choices=sorted(SIZES))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--screenshots", action="store_true")
-    parser.add_argument("--url", help="measure this store instead (e.g. sqlite:///data/demo.db "
-                                      "after `teamcar demo --no-serve`)")
+    parser.add_argument(
+        "--url",
+        help="measure this store instead (e.g. sqlite:///data/demo.db "
+        "after `teamcar demo --no-serve`)",
+    )
     args = parser.parse_args()
     if args.url:
         result = measure("store", args.url, args.repeat)

@@ -33,12 +33,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weeks", type=int, default=13)
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 22))
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", type=Path, help="keep the files here (default: a temporary folder)")
+    parser.add_argument(
+        "--out", type=Path, help="keep the files here (default: a temporary folder)"
+    )
     args = parser.parse_args(argv)
 
     out = args.out or Path(tempfile.mkdtemp(prefix="teamcar-bench-"))
-    params = GenerateParams(reps=args.reps, deals_per_rep=args.deals_per_rep, weeks=args.weeks,
-                            today=args.today, seed=args.seed)
+    params = GenerateParams(
+        reps=args.reps,
+        deals_per_rep=args.deals_per_rep,
+        weeks=args.weeks,
+        today=args.today,
+        seed=args.seed,
+    )
     steps: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -49,17 +56,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         summary = generate(out, params, progress)
         wall = time.perf_counter() - started
-        snapshots = sum(v for k, v in summary.files.items()
-                        if k.startswith(("salesforce_opportunities", "hubspot_deals")))
-        print(f"size         reps={args.reps} deals_per_rep={args.deals_per_rep} weeks={args.weeks}")
+        snapshots = sum(
+            v
+            for k, v in summary.files.items()
+            if k.startswith(("salesforce_opportunities", "hubspot_deals"))
+        )
+        print(
+            f"size         reps={args.reps} deals_per_rep={args.deals_per_rep} weeks={args.weeks}"
+        )
         print(f"wall time    {wall:.1f} s")
         print(f"peak RSS     {_peak_rss_mb():.0f} MB")
         print(f"deals        {summary.deals:,}")
         print(f"activities   {summary.activities:,}")
         print(f"event log    {summary.events:,} rows")
         print(f"snapshots    {snapshots:,} rows")
-        print(f"files        {len(summary.files)}, {summary.rows:,} rows, "
-              f"{summary.bytes_written / 1e6:,.1f} MB")
+        print(
+            f"files        {len(summary.files)}, {summary.rows:,} rows, "
+            f"{summary.bytes_written / 1e6:,.1f} MB"
+        )
     finally:
         if args.out is None:
             shutil.rmtree(out, ignore_errors=True)

@@ -25,7 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench._measure import measure  # noqa: E402
 
-PG_SERVER = os.environ.get("TEAMCAR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/")
+PG_SERVER = os.environ.get(
+    "TEAMCAR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/"
+)
 
 
 def make_files(folder: Path, pipeline_rows: int, activity_rows: int) -> dict:
@@ -35,17 +37,21 @@ def make_files(folder: Path, pipeline_rows: int, activity_rows: int) -> dict:
     from loaders.generate import GenerateParams, generate
 
     seed_dir = folder / "seed"
-    generate(seed_dir, GenerateParams(reps=120, deals_per_rep=20, weeks=2,
-                                      today=dt.date(2026, 11, 22), seed=11))
+    generate(
+        seed_dir,
+        GenerateParams(reps=120, deals_per_rep=20, weeks=2, today=dt.date(2026, 11, 22), seed=11),
+    )
     snap = sorted(seed_dir.glob("salesforce_opportunities_*.csv"))[-1]
     tasks = sorted(seed_dir.glob("salesforce_tasks_*.csv"))
 
-    base = pd.read_csv(snap, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                       skipfooter=3, engine="python")
+    base = pd.read_csv(
+        snap, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipfooter=3, engine="python"
+    )
     pipe = folder / f"salesforce_opportunities_big_{dt.date(2026, 11, 20)}.csv"
     _tile(base, pipeline_rows, "Opportunity ID", pipe, encoding="utf-8-sig")
-    act_base = pd.concat([pd.read_csv(t, dtype=str, keep_default_na=False, encoding="latin-1")
-                          for t in tasks])
+    act_base = pd.concat(
+        [pd.read_csv(t, dtype=str, keep_default_na=False, encoding="latin-1") for t in tasks]
+    )
     act = folder / f"salesforce_tasks_big_{dt.date(2026, 11, 20)}.csv"
     _tile(act_base, activity_rows, "Id", act, encoding="latin-1")
     return {"pipeline": str(pipe), "activity": str(act)}
@@ -61,8 +67,14 @@ def _tile(base, rows: int, id_col: str, path: Path, encoding: str) -> None:
         n = len(part)
         # fresh 18-character ids, unique across the file
         part[id_col] = [f"{id_col[:3].upper()}{written + i:015d}" for i in range(n)]
-        part.to_csv(path, mode="w" if first else "a", header=first, index=False,
-                    quoting=csv.QUOTE_ALL, encoding=encoding if first else encoding.replace("-sig", ""))
+        part.to_csv(
+            path,
+            mode="w" if first else "a",
+            header=first,
+            index=False,
+            quoting=csv.QUOTE_ALL,
+            encoding=encoding if first else encoding.replace("-sig", ""),
+        )
         written += n
         first = False
     del pd
@@ -75,10 +87,12 @@ def parse_with_pyarrow(path: str) -> int:
 
     with open(path, encoding="latin-1") as fh:
         header = next(csv.reader(fh))
-    table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(encoding="latin-1"),
-                           parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _r: "skip"),
-                           convert_options=pacsv.ConvertOptions(
-                               column_types={c: pa.string() for c in header}))
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding="latin-1"),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _r: "skip"),
+        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header}),
+    )
     return table.num_rows
 
 
@@ -124,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="teamcar-bench-load-"))
     print(f"making files in {work} ...", file=sys.stderr)
     files = make_files(work, args.pipeline_rows, args.activity_rows)
-    lines = ["| file | rows | MB | pyarrow parse s | backend | teamcar load s | rows/s | ratio to pyarrow | peak RSS MB |",
-             "|---|---:|---:|---:|---|---:|---:|---:|---:|"]
+    lines = [
+        "| file | rows | MB | pyarrow parse s | backend | teamcar load s | rows/s | ratio to pyarrow | peak RSS MB |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
+    ]
     for kind, path in files.items():
         size_mb = Path(path).stat().st_size / 1e6
         floor = measure("bench.bench_load:parse_with_pyarrow", path=path)
@@ -136,15 +152,21 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 url, drop = _pg_database()
             try:
-                run = measure("bench.bench_load:load_into", path=path, url=url,
-                              data_dir=str(work / f"data-{backend}"))
+                run = measure(
+                    "bench.bench_load:load_into",
+                    path=path,
+                    url=url,
+                    data_dir=str(work / f"data-{backend}"),
+                )
             finally:
                 if drop:
                     drop()
             rows = run["result"]["rows"]
-            line = (f"| {kind} | {rows:,} | {size_mb:,.0f} | {floor['seconds']:.1f} | {backend} | "
-                    f"{run['seconds']:.1f} | {rows / run['seconds']:,.0f} | "
-                    f"{run['seconds'] / floor['seconds']:.1f}x | {run['peak_rss_mb']:,.0f} |")
+            line = (
+                f"| {kind} | {rows:,} | {size_mb:,.0f} | {floor['seconds']:.1f} | {backend} | "
+                f"{run['seconds']:.1f} | {rows / run['seconds']:,.0f} | "
+                f"{run['seconds'] / floor['seconds']:.1f}x | {run['peak_rss_mb']:,.0f} |"
+            )
             print(line, flush=True)
             lines.append(line)
     out = ROOT / "bench" / "out"

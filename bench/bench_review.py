@@ -65,8 +65,7 @@ def store_url(size: str) -> str:
         return f"sqlite:///{target}"
     path = OUT / f"course-{size}.db"
     if not (path.exists() and (OUT / f"course-{size}.done").exists()):
-        subprocess_args = [sys.executable, str(REPO / "bench" / "bench_course.py"), "--sizes",
-                           size]
+        subprocess_args = [sys.executable, str(REPO / "bench" / "bench_course.py"), "--sizes", size]
         import subprocess
 
         subprocess.run(subprocess_args, check=True)
@@ -93,13 +92,22 @@ def measure(size: str) -> dict:
     teams = sorted(base.reps["team"].dropna().unique())
     team = teams[0]
     rep = base.reps[base.reps["team"] == team].sort_values("open_deals").index[-1]
-    result: dict = {"size": size, "reps": int(len(base.reps)), "teams": len(teams),
-                    "open_deals": int(base.flags["open_in_quarter"].sum())}
+    result: dict = {
+        "size": size,
+        "reps": int(len(base.reps)),
+        "teams": len(teams),
+        "open_deals": int(base.flags["open_in_quarter"].sum()),
+    }
 
     def review_data(team_name=None):
         state = urls.resolve({"quarter": "2026-Q4", "team": team_name}, TODAY)
-        return {"view": state.to_dict(), "as_of": None, "since": None, "group": "none",
-                "present": False}
+        return {
+            "view": state.to_dict(),
+            "as_of": None,
+            "since": None,
+            "group": "none",
+            "present": False,
+        }
 
     views = {}
     for label, team_name in (("all teams", None), ("one team", team)):
@@ -107,15 +115,41 @@ def measure(size: str) -> dict:
         cache.clear_local()
         out, cold = _timed(review.render, d, version)
         _, warm = _timed(review.render, d, version)
-        csv, csv_ms = _timed(_run, review.export_moved, f"{ids.REVIEW_EXPORT_CSV}.n_clicks", 1,
-                             1, None, d, None, None, None)
-        xlsx, xlsx_ms = _timed(_run, review.export_moved, f"{ids.REVIEW_EXPORT_XLSX}.n_clicks",
-                               1, None, 1, d, None, None, None)
-        views[label] = {"render_cold_ms": cold, "render_warm_ms": warm,
-                        "response_bytes": _bytes(list(out)), "moved_rows_sent": len(out[10]),
-                        "waterfall_bytes": _bytes(out[8]), "rollup_rows": len(out[12]),
-                        "export_csv_ms": csv_ms, "export_xlsx_ms": xlsx_ms,
-                        "export_csv_bytes": len(csv["content"]) * 3 // 4}
+        csv, csv_ms = _timed(
+            _run,
+            review.export_moved,
+            f"{ids.REVIEW_EXPORT_CSV}.n_clicks",
+            1,
+            1,
+            None,
+            d,
+            None,
+            None,
+            None,
+        )
+        xlsx, xlsx_ms = _timed(
+            _run,
+            review.export_moved,
+            f"{ids.REVIEW_EXPORT_XLSX}.n_clicks",
+            1,
+            None,
+            1,
+            d,
+            None,
+            None,
+            None,
+        )
+        views[label] = {
+            "render_cold_ms": cold,
+            "render_warm_ms": warm,
+            "response_bytes": _bytes(list(out)),
+            "moved_rows_sent": len(out[10]),
+            "waterfall_bytes": _bytes(out[8]),
+            "rollup_rows": len(out[12]),
+            "export_csv_ms": csv_ms,
+            "export_xlsx_ms": xlsx_ms,
+            "export_csv_bytes": len(csv["content"]) * 3 // 4,
+        }
     result["review"] = views
 
     state = urls.resolve({"quarter": "2026-Q4"}, TODAY).to_dict()
@@ -127,15 +161,30 @@ def measure(size: str) -> dict:
     _, lane_warm = _timed(rider.render_rider, rd, version)
     _, details_warm = _timed(rider.render_details, rd, version)
     _, trend_warm = _timed(rider.render_trend, rd, version)
-    result["rider"] = {"rep_team": team, "lane_cold_ms": lane_cold, "lane_warm_ms": lane_warm,
-                       "details_cold_ms": details_cold, "details_warm_ms": details_warm,
-                       "trend_cold_ms": trend_cold, "trend_warm_ms": trend_warm,
-                       "response_bytes": _bytes(list(lane)) + _bytes(list(details))
-                       + _bytes(list(trend))}
-    out, data_ms = _timed(_run, data_page.render, f"{ids.SHELL_DATA_VERSION}.data", version,
-                          {"batch": None}, version, None)
-    result["data"] = {"render_ms": data_ms, "response_bytes": _bytes(list(out)),
-                      "batches": len(out[0])}
+    result["rider"] = {
+        "rep_team": team,
+        "lane_cold_ms": lane_cold,
+        "lane_warm_ms": lane_warm,
+        "details_cold_ms": details_cold,
+        "details_warm_ms": details_warm,
+        "trend_cold_ms": trend_cold,
+        "trend_warm_ms": trend_warm,
+        "response_bytes": _bytes(list(lane)) + _bytes(list(details)) + _bytes(list(trend)),
+    }
+    out, data_ms = _timed(
+        _run,
+        data_page.render,
+        f"{ids.SHELL_DATA_VERSION}.data",
+        version,
+        {"batch": None},
+        version,
+        None,
+    )
+    result["data"] = {
+        "render_ms": data_ms,
+        "response_bytes": _bytes(list(out)),
+        "batches": len(out[0]),
+    }
     return result
 
 

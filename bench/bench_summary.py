@@ -40,8 +40,9 @@ QUARTER = "2026-Q4"
 AS_OF = dt.date(2026, 11, 22)
 
 
-def seed(url: str, reps: int, deals_per_rep: int, snapshots: int, activities: int,
-         seed_value: int = 7) -> dict:
+def seed(
+    url: str, reps: int, deals_per_rep: int, snapshots: int, activities: int, seed_value: int = 7
+) -> dict:
     """Fill the store at ``url`` with a synthetic book of the given size."""
     from loaders import schema
     from loaders.ingest import store_frame
@@ -54,12 +55,36 @@ def seed(url: str, reps: int, deals_per_rep: int, snapshots: int, activities: in
     teams = [f"Team {i // 20:03d}" for i in range(reps)]
     jan = dt.datetime(2026, 1, 1)
     t0 = time.perf_counter()
-    store_frame(engine, "roster", schema.conform(pd.DataFrame({
-        "rep": names, "team": teams, "role": "AE", "email": [f"r{i}@x.com" for i in range(reps)],
-        "start_date": pd.Timestamp("2024-01-01")}), "roster"), source="roster", as_of=jan)
-    store_frame(engine, "quota", schema.conform(pd.DataFrame({
-        "rep": names, "quarter": QUARTER,
-        "quota": rng.integers(200, 800, reps) * 1000.0}), "quota"), source="roster", as_of=jan)
+    store_frame(
+        engine,
+        "roster",
+        schema.conform(
+            pd.DataFrame(
+                {
+                    "rep": names,
+                    "team": teams,
+                    "role": "AE",
+                    "email": [f"r{i}@x.com" for i in range(reps)],
+                    "start_date": pd.Timestamp("2024-01-01"),
+                }
+            ),
+            "roster",
+        ),
+        source="roster",
+        as_of=jan,
+    )
+    store_frame(
+        engine,
+        "quota",
+        schema.conform(
+            pd.DataFrame(
+                {"rep": names, "quarter": QUARTER, "quota": rng.integers(200, 800, reps) * 1000.0}
+            ),
+            "quota",
+        ),
+        source="roster",
+        as_of=jan,
+    )
 
     n_open = reps * deals_per_rep
     n_closed = n_open // 4
@@ -72,8 +97,9 @@ def seed(url: str, reps: int, deals_per_rep: int, snapshots: int, activities: in
     created = close - pd.to_timedelta(rng.integers(20, 200, n), unit="D")
     closed = np.zeros(n, dtype=bool)
     closed[n_open:] = True
-    close = close.where(~closed, pd.Timestamp(AS_OF) - pd.to_timedelta(
-        rng.integers(1, 360, n), unit="D"))
+    close = close.where(
+        ~closed, pd.Timestamp(AS_OF) - pd.to_timedelta(rng.integers(1, 360, n), unit="D")
+    )
     won = rng.random(n) < 0.35
     cats = np.array(["pipeline", "best_case", "commit"], dtype=object)[rng.integers(0, 3, n)]
     status = np.where(closed, np.where(won, "won", "lost"), "open").astype(object)
@@ -85,33 +111,66 @@ def seed(url: str, reps: int, deals_per_rep: int, snapshots: int, activities: in
         amount = np.where(drift, amount * rng.choice([0.8, 1.25], n), amount)
         push = rng.random(n) < 0.03
         close = close.where(~push | closed, close + pd.Timedelta(days=30))
-        frame = pd.DataFrame({
-            "deal_id": deal_ids[exists], "deal_name": deal_ids[exists],
-            "owner": np.array(names, dtype=object)[owner[exists]],
-            "status": status[exists], "amount": amount[exists], "probability": 0.4,
-            "forecast_category": cats[exists], "close_date": close[exists],
-            "created_date": created[exists], "stage": "Negotiation",
-            "last_activity_date": day - pd.to_timedelta(rng.integers(0, 30, exists.sum()), "D"),
-            "next_step": np.where(rng.random(exists.sum()) < 0.8, "Follow up", None),
-        })
-        store_frame(engine, "pipeline", schema.conform(frame, "pipeline"), source="salesforce",
-                    as_of=day.to_pydatetime(), source_name=f"sf_{day.date()}.csv")
-        print(f"  snapshot {k + 1}/{snapshots} ({exists.sum():,} deals) "
-              f"{time.perf_counter() - t0:,.0f}s", file=sys.stderr, flush=True)
+        frame = pd.DataFrame(
+            {
+                "deal_id": deal_ids[exists],
+                "deal_name": deal_ids[exists],
+                "owner": np.array(names, dtype=object)[owner[exists]],
+                "status": status[exists],
+                "amount": amount[exists],
+                "probability": 0.4,
+                "forecast_category": cats[exists],
+                "close_date": close[exists],
+                "created_date": created[exists],
+                "stage": "Negotiation",
+                "last_activity_date": day - pd.to_timedelta(rng.integers(0, 30, exists.sum()), "D"),
+                "next_step": np.where(rng.random(exists.sum()) < 0.8, "Follow up", None),
+            }
+        )
+        store_frame(
+            engine,
+            "pipeline",
+            schema.conform(frame, "pipeline"),
+            source="salesforce",
+            as_of=day.to_pydatetime(),
+            source_name=f"sf_{day.date()}.csv",
+        )
+        print(
+            f"  snapshot {k + 1}/{snapshots} ({exists.sum():,} deals) "
+            f"{time.perf_counter() - t0:,.0f}s",
+            file=sys.stderr,
+            flush=True,
+        )
     if activities:
         act_day = pd.Timestamp(AS_OF) - pd.to_timedelta(rng.integers(0, 90, activities), "D")
-        act = pd.DataFrame({
-            "activity_id": [f"T{i:08d}" for i in range(activities)],
-            "owner": np.array(names, dtype=object)[rng.integers(0, reps, activities)],
-            "activity_date": act_day, "type": "call",
-            "deal_id": deal_ids[rng.integers(0, n_open, activities)], "completed": True})
-        store_frame(engine, "activity", schema.conform(act, "activity"), source="salesforce",
-                    as_of=dt.datetime.combine(AS_OF, dt.time()))
+        act = pd.DataFrame(
+            {
+                "activity_id": [f"T{i:08d}" for i in range(activities)],
+                "owner": np.array(names, dtype=object)[rng.integers(0, reps, activities)],
+                "activity_date": act_day,
+                "type": "call",
+                "deal_id": deal_ids[rng.integers(0, n_open, activities)],
+                "completed": True,
+            }
+        )
+        store_frame(
+            engine,
+            "activity",
+            schema.conform(act, "activity"),
+            source="salesforce",
+            as_of=dt.datetime.combine(AS_OF, dt.time()),
+        )
     return {"seed_seconds": round(time.perf_counter() - t0, 1), "rows_per_snapshot_max": n}
 
 
-STEPS = ("load_day_states", "load_reps", "load_quotas", "load_deal_touches",
-         "load_activity_week_counts", "load_readiness_events")
+STEPS = (
+    "load_day_states",
+    "load_reps",
+    "load_quotas",
+    "load_deal_touches",
+    "load_activity_week_counts",
+    "load_readiness_events",
+)
 
 
 def _timed_queries(steps: dict):
@@ -128,6 +187,7 @@ def _timed_queries(steps: dict):
                 return fn(*args, **kwargs)
             finally:
                 steps[name] = round(steps.get(name, 0.0) + time.perf_counter() - t0, 3)
+
         return timed
 
     for name, fn in originals.items():
@@ -160,17 +220,19 @@ def _measure(url: str, queue, repeat: int = 1) -> None:
     text = json.dumps(data)
     t2 = time.perf_counter()
     best = min(range(repeat), key=lambda i: runs[i])
-    queue.put({
-        "compute_seconds": round(runs[0], 2),
-        "compute_seconds_runs": [round(r, 2) for r in runs],
-        "steps_seconds": steps[0] if repeat == 1 else steps[best],
-        "json_seconds": round(t2 - t1, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "reps": len(data["reps"]),
-        "open_deals": int(summary.flags["open_in_quarter"].sum()),
-        "moved_deals": len(data["movement"]["deals"]),
-        "json_mb": round(len(text) / 1e6, 1),
-    })
+    queue.put(
+        {
+            "compute_seconds": round(runs[0], 2),
+            "compute_seconds_runs": [round(r, 2) for r in runs],
+            "steps_seconds": steps[0] if repeat == 1 else steps[best],
+            "json_seconds": round(t2 - t1, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "reps": len(data["reps"]),
+            "open_deals": int(summary.flags["open_in_quarter"].sum()),
+            "moved_deals": len(data["movement"]["deals"]),
+            "json_mb": round(len(text) / 1e6, 1),
+        }
+    )
 
 
 def _analyze(url: str) -> None:
@@ -194,19 +256,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snapshots", type=int, default=4)
     parser.add_argument("--activities", type=int, default=20_000)
     parser.add_argument("--no-seed", action="store_true", help="the store at --url is seeded")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="summaries to run in the child (the first is the cold one)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="summaries to run in the child (the first is the cold one)",
+    )
     args = parser.parse_args(argv)
     url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
-    report = {"url": url.split("@")[-1], "reps": args.reps,
-              "open_deals": args.reps * args.deals_per_rep, "snapshots": args.snapshots}
+    report = {
+        "url": url.split("@")[-1],
+        "reps": args.reps,
+        "open_deals": args.reps * args.deals_per_rep,
+        "snapshots": args.snapshots,
+    }
     if not args.no_seed:
         report.update(seed(url, args.reps, args.deals_per_rep, args.snapshots, args.activities))
         _analyze(url)
     else:
         from loaders.store.engine import upgrade
 
-        upgrade(url)      # a store seeded before the latest migration gets its indexes
+        upgrade(url)  # a store seeded before the latest migration gets its indexes
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_measure, args=(url, queue, max(1, args.repeat)))

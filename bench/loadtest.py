@@ -104,8 +104,14 @@ class Server:
 
 
 @contextmanager
-def serve(database_url: str, data_dir: Path, workers: int = 2, start_timeout: float = 120,
-          env: dict | None = None, log: Path | None = None) -> Iterator[Server]:
+def serve(
+    database_url: str,
+    data_dir: Path,
+    workers: int = 2,
+    start_timeout: float = 120,
+    env: dict | None = None,
+    log: Path | None = None,
+) -> Iterator[Server]:
     """Run ``teamcar serve --workers N`` on ``database_url`` until the block ends.
 
     The server gets a process group of its own, so stopping it stops every worker even when the
@@ -122,14 +128,30 @@ def serve(database_url: str, data_dir: Path, workers: int = 2, start_timeout: fl
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = log or data_dir / f"serve-{port}.log"
-    full_env = {**os.environ, "TEAMCAR_DATABASE_URL": database_url,
-                "TEAMCAR_DATA_DIR": str(data_dir), **(env or {})}
+    full_env = {
+        **os.environ,
+        "TEAMCAR_DATABASE_URL": database_url,
+        "TEAMCAR_DATA_DIR": str(data_dir),
+        **(env or {}),
+    }
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port),
-             "--workers", str(workers)],
-            cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "dashboard.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            cwd=REPO,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = Server(proc, f"http://127.0.0.1:{port}", log)
     try:
         _wait_until_up(server, workers, start_timeout)
@@ -145,7 +167,8 @@ def _wait_until_up(server: Server, workers: int, timeout: float) -> None:
             raise RuntimeError(f"server exited with {server.proc.returncode}:\n{server.tail()}")
         try:
             if requests.get(server.base + "/_dash-layout", timeout=5).status_code == 200 and (
-                    workers == 1 or len(server.worker_pids()) >= workers):
+                workers == 1 or len(server.worker_pids()) >= workers
+            ):
                 return
         except requests.RequestException:
             pass
@@ -184,17 +207,25 @@ def percentile(values: list[float], q: float) -> float | None:
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
-def post_callback(session: requests.Session, base: str, body: str | bytes,
-                  timeout: float, path: str = ENDPOINT) -> tuple[int, bytes]:
+def post_callback(
+    session: requests.Session, base: str, body: str | bytes, timeout: float, path: str = ENDPOINT
+) -> tuple[int, bytes]:
     """POST one captured callback payload to ``path`` (as the browser sent it); returns
     (status, body)."""
-    resp = session.post(base + path, data=body, timeout=timeout,
-                        headers={"Content-Type": "application/json"})
+    resp = session.post(
+        base + path, data=body, timeout=timeout, headers={"Content-Type": "application/json"}
+    )
     return resp.status_code, resp.content
 
 
-def run_load(base: str, scenarios: list[list[dict]], managers: int = 50, duration: float = 30,
-             request_timeout: float = 60, seed: int = 7) -> LoadResult:
+def run_load(
+    base: str,
+    scenarios: list[list[dict]],
+    managers: int = 50,
+    duration: float = 30,
+    request_timeout: float = 60,
+    seed: int = 7,
+) -> LoadResult:
     """``managers`` threads replay ``scenarios`` against ``base`` for ``duration`` seconds.
 
     Args:
@@ -229,8 +260,9 @@ def run_load(base: str, scenarios: list[list[dict]], managers: int = 50, duratio
                     t0 = time.perf_counter()
                     ok, why = True, ""
                     try:
-                        status, _ = post_callback(session, base, req["body"], request_timeout,
-                                                  req.get("path", ENDPOINT))
+                        status, _ = post_callback(
+                            session, base, req["body"], request_timeout, req.get("path", ENDPOINT)
+                        )
                         if status not in OK_STATUS:
                             ok, why = False, f"HTTP {status}"
                     except requests.RequestException as exc:
@@ -256,20 +288,35 @@ def run_load(base: str, scenarios: list[list[dict]], managers: int = 50, duratio
     by_label: dict[str, dict] = {}
     for label in sorted({s[0] for s in samples}):
         xs = [ms for lb, ms, _ in samples if lb == label]
-        by_label[label] = {"requests": len(xs), "p50_ms": _r(percentile(xs, 0.5)),
-                           "p95_ms": _r(percentile(xs, 0.95)),
-                           "errors": sum(not ok for lb, _, ok in samples if lb == label)}
+        by_label[label] = {
+            "requests": len(xs),
+            "p50_ms": _r(percentile(xs, 0.5)),
+            "p95_ms": _r(percentile(xs, 0.95)),
+            "errors": sum(not ok for lb, _, ok in samples if lb == label),
+        }
     return LoadResult(
-        managers=managers, duration_s=round(elapsed, 1), requests=len(samples), errors=n_err,
+        managers=managers,
+        duration_s=round(elapsed, 1),
+        requests=len(samples),
+        errors=n_err,
         error_rate=round(n_err / len(samples), 4) if samples else 1.0,
-        p50_ms=_r(percentile(lat, 0.5)), p95_ms=_r(percentile(lat, 0.95)),
+        p50_ms=_r(percentile(lat, 0.5)),
+        p95_ms=_r(percentile(lat, 0.95)),
         max_ms=_r(max(lat) if lat else None),
         requests_per_s=round(len(samples) / elapsed, 1) if elapsed else 0.0,
-        by_label=by_label, error_samples=errors)
+        by_label=by_label,
+        error_samples=errors,
+    )
 
 
-def replay(base: str, body: str | bytes, repeat: int, timeout: float = 60,
-           path: str = ENDPOINT, warmup: int = 1) -> dict:
+def replay(
+    base: str,
+    body: str | bytes,
+    repeat: int,
+    timeout: float = 60,
+    path: str = ENDPOINT,
+    warmup: int = 1,
+) -> dict:
     """One callback sent ``warmup`` + ``repeat`` times in a row.
 
     Returns:
@@ -293,10 +340,16 @@ def replay(base: str, body: str | bytes, repeat: int, timeout: float = 60,
     finally:
         session.close()
     measured = times[warmup:] or times
-    return {"first_ms": _r(times[0]), "median_ms": _r(statistics.median(measured)),
-            "p95_ms": _r(percentile(measured, 0.95)), "max_ms": _r(max(measured)),
-            "repeat": len(measured), "errors": sum(s not in OK_STATUS for s in statuses),
-            "response_bytes": size, "figure_bytes": figure_bytes(content)}
+    return {
+        "first_ms": _r(times[0]),
+        "median_ms": _r(statistics.median(measured)),
+        "p95_ms": _r(percentile(measured, 0.95)),
+        "max_ms": _r(max(measured)),
+        "repeat": len(measured),
+        "errors": sum(s not in OK_STATUS for s in statuses),
+        "response_bytes": size,
+        "figure_bytes": figure_bytes(content),
+    }
 
 
 def figure_bytes(content: bytes) -> int:
@@ -305,8 +358,11 @@ def figure_bytes(content: bytes) -> int:
         response = json.loads(content)["response"]
     except (ValueError, KeyError, TypeError):
         return 0
-    sizes = [len(json.dumps(props["figure"], separators=(",", ":")).encode())
-             for props in response.values() if isinstance(props, dict) and "figure" in props]
+    sizes = [
+        len(json.dumps(props["figure"], separators=(",", ":")).encode())
+        for props in response.values()
+        if isinstance(props, dict) and "figure" in props
+    ]
     return max(sizes, default=0)
 
 

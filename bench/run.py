@@ -63,23 +63,56 @@ from bench.loadtest import replay, run_load, serve  # noqa: E402
 
 TODAY = "2026-11-22"
 SIZES = {
-    "small": {"reps": 100, "deals_per_rep": 20, "snapshots": 6, "activities": 50_000,
-              "pipeline_rows": 20_000, "activity_rows": 50_000,
-              "repeat": 5, "warm": 1, "teams": 1, "team_pages": ("course",), "managers": 50,
-              "duration": 8, "baseline_duration": 3, "seed_timeout": 600, "step_timeout": 300,
-              "page_timeout": 120, "request_timeout": 120},
-    "full": {"reps": 2000, "deals_per_rep": 100, "snapshots": 50, "activities": 5_000_000,
-             "pipeline_rows": 200_000, "activity_rows": 5_000_000,
-             "repeat": 20, "warm": 2, "teams": 2, "team_pages": ("course", "review", "rider"),
-             "managers": 50, "duration": 60,
-             "baseline_duration": 20, "seed_timeout": 4 * 3600, "step_timeout": 3600,
-             "page_timeout": 600, "request_timeout": 300},
+    "small": {
+        "reps": 100,
+        "deals_per_rep": 20,
+        "snapshots": 6,
+        "activities": 50_000,
+        "pipeline_rows": 20_000,
+        "activity_rows": 50_000,
+        "repeat": 5,
+        "warm": 1,
+        "teams": 1,
+        "team_pages": ("course",),
+        "managers": 50,
+        "duration": 8,
+        "baseline_duration": 3,
+        "seed_timeout": 600,
+        "step_timeout": 300,
+        "page_timeout": 120,
+        "request_timeout": 120,
+    },
+    "full": {
+        "reps": 2000,
+        "deals_per_rep": 100,
+        "snapshots": 50,
+        "activities": 5_000_000,
+        "pipeline_rows": 200_000,
+        "activity_rows": 5_000_000,
+        "repeat": 20,
+        "warm": 2,
+        "teams": 2,
+        "team_pages": ("course", "review", "rider"),
+        "managers": 50,
+        "duration": 60,
+        "baseline_duration": 20,
+        "seed_timeout": 4 * 3600,
+        "step_timeout": 3600,
+        "page_timeout": 600,
+        "request_timeout": 300,
+    },
 }
 PAGES = ("course", "review", "rider", "data")
-TARGETS = {"usable_s": 2.0, "callback_p95_ms": 500.0, "figure_bytes": 2_000_000,
-           "load_ratio": 3.0, "errors": 0}
-PG_SERVER = os.environ.get("TEAMCAR_TEST_POSTGRES_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/")
+TARGETS = {
+    "usable_s": 2.0,
+    "callback_p95_ms": 500.0,
+    "figure_bytes": 2_000_000,
+    "load_ratio": 3.0,
+    "errors": 0,
+}
+PG_SERVER = os.environ.get(
+    "TEAMCAR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/"
+)
 
 
 def log(msg: str) -> None:
@@ -88,13 +121,21 @@ def log(msg: str) -> None:
 
 # --- children with timeouts ------------------------------------------------------------------
 
+
 def child(target: str, timeout: float, **kwargs) -> dict:
     """``bench/_measure.py``'s child (own process, own peak memory) with a time limit."""
     cmd = [sys.executable, str(REPO / "bench" / "_measure.py"), target, json.dumps(kwargs)]
     env = {**os.environ, "TEAMCAR_TODAY": TODAY}
     with tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env,
-                                cwd=REPO, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env=env,
+            cwd=REPO,
+            start_new_session=True,
+        )
         try:
             out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -112,6 +153,7 @@ def child(target: str, timeout: float, **kwargs) -> dict:
 
 
 # --- PostgreSQL throwaway databases ------------------------------------------------------------
+
 
 class Databases:
     """Throwaway PostgreSQL databases, all dropped by ``drop_all`` (called however the run ends).
@@ -132,14 +174,18 @@ class Databases:
         try:
             admin = create_engine(PG_SERVER + "postgres", connect_args={"connect_timeout": 5})
             with admin.connect() as conn:
-                names = [r[0] for r in conn.execute(text(
-                    "select datname from pg_database where datname like :p"),
-                    {"p": self.PREFIX + "%"})]
+                names = [
+                    r[0]
+                    for r in conn.execute(
+                        text("select datname from pg_database where datname like :p"),
+                        {"p": self.PREFIX + "%"},
+                    )
+                ]
             admin.dispose()
         except Exception:  # noqa: BLE001 - no server: nothing to clean
             return
         for name in names:
-            pid = name[len(self.PREFIX):].split("_", 1)[0]
+            pid = name[len(self.PREFIX) :].split("_", 1)[0]
             if pid.isdigit() and not Path(f"/proc/{pid}").exists():
                 log(f"dropping {name}, left by an earlier run")
                 try:
@@ -166,8 +212,11 @@ class Databases:
         name = url.rsplit("/", 1)[-1]
         from sqlalchemy import create_engine, text
 
-        admin = create_engine(PG_SERVER + "postgres", isolation_level="AUTOCOMMIT",
-                              connect_args={"connect_timeout": 10})
+        admin = create_engine(
+            PG_SERVER + "postgres",
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": 10},
+        )
         try:
             with admin.connect() as conn:
                 conn.execute(text("SET statement_timeout = '120s'"))
@@ -187,6 +236,7 @@ class Databases:
 
 # --- data, made once per size ------------------------------------------------------------------
 
+
 def prepare(size: str, cache: Path) -> dict:
     """The cached SQLite store and load files for ``size`` (built when missing)."""
     p = SIZES[size]
@@ -198,8 +248,9 @@ def prepare(size: str, cache: Path) -> dict:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         log(f"seeding the {size} SQLite store (once; cached in {cache}) ...")
-        run = child("bench.bench_summary:seed", p["seed_timeout"], url=f"sqlite:///{db}",
-                    **_seed_args(p))
+        run = child(
+            "bench.bench_summary:seed", p["seed_timeout"], url=f"sqlite:///{db}", **_seed_args(p)
+        )
         info["store"] = {"seconds": round(run["seconds"], 1), "built": _now()}
         info_path.write_text(json.dumps(info, indent=2))
     files = cache / "files"
@@ -207,8 +258,13 @@ def prepare(size: str, cache: Path) -> dict:
         shutil.rmtree(files, ignore_errors=True)
         files.mkdir(parents=True)
         log(f"writing the load files ({p['pipeline_rows']:,} and {p['activity_rows']:,} rows) ...")
-        run = child("bench.run:make_load_files", p["seed_timeout"], folder=str(files),
-                    pipeline_rows=p["pipeline_rows"], activity_rows=p["activity_rows"])
+        run = child(
+            "bench.run:make_load_files",
+            p["seed_timeout"],
+            folder=str(files),
+            pipeline_rows=p["pipeline_rows"],
+            activity_rows=p["activity_rows"],
+        )
         info["files"] = run["result"]
         info_path.write_text(json.dumps(info, indent=2))
     return {"sqlite_url": f"sqlite:///{db}", "files": info["files"], "built": info}
@@ -229,14 +285,20 @@ def make_schema(url: str) -> None:
 
 
 def _seed_args(p: dict) -> dict:
-    return {"reps": p["reps"], "deals_per_rep": p["deals_per_rep"], "snapshots": p["snapshots"],
-            "activities": p["activities"]}
+    return {
+        "reps": p["reps"],
+        "deals_per_rep": p["deals_per_rep"],
+        "snapshots": p["snapshots"],
+        "activities": p["activities"],
+    }
 
 
 # --- measurements --------------------------------------------------------------------------------
 
-def measure_loads(files: dict, store: str, work: Path, dbs: Databases, timeout: float,
-                  floors: dict) -> dict:
+
+def measure_loads(
+    files: dict, store: str, work: Path, dbs: Databases, timeout: float, floors: dict
+) -> dict:
     """Each file loaded into a fresh store of kind ``store``, beside pyarrow's parse."""
     out = {}
     for kind, path in files.items():
@@ -244,13 +306,21 @@ def measure_loads(files: dict, store: str, work: Path, dbs: Databases, timeout: 
             log(f"pyarrow parse of the {kind} file ...")
             floors[kind] = child("bench.bench_load:parse_with_pyarrow", timeout, path=path)
         floor = floors[kind]
-        url = (f"sqlite:///{work / f'load-{kind}.db'}" if store == "sqlite"
-               else dbs.create(f"load_{kind}"))
+        url = (
+            f"sqlite:///{work / f'load-{kind}.db'}"
+            if store == "sqlite"
+            else dbs.create(f"load_{kind}")
+        )
         try:
-            child("bench.run:make_schema", timeout, url=url)     # not part of the load's time
+            child("bench.run:make_schema", timeout, url=url)  # not part of the load's time
             log(f"{store}: loading the {kind} file ...")
-            run = child("bench.bench_load:load_into", timeout, path=path, url=url,
-                        data_dir=str(work / f"load-data-{kind}"))
+            run = child(
+                "bench.bench_load:load_into",
+                timeout,
+                path=path,
+                url=url,
+                data_dir=str(work / f"load-data-{kind}"),
+            )
         finally:
             if store == "postgres":
                 dbs.drop(url)
@@ -258,15 +328,21 @@ def measure_loads(files: dict, store: str, work: Path, dbs: Databases, timeout: 
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{work / f'load-{kind}.db'}{suffix}").unlink(missing_ok=True)
         rows = run["result"]["rows"]
-        out[kind] = {"rows": rows, "rejected": run["result"]["rejected"],
-                     "mb": round(Path(path).stat().st_size / 1e6, 1),
-                     "seconds": round(run["seconds"], 2), "rows_per_s": round(rows / run["seconds"]),
-                     "peak_rss_mb": round(run["peak_rss_mb"]),
-                     "pyarrow_seconds": round(floor["seconds"], 3),
-                     "pyarrow_rows_per_s": round(floor["result"] / floor["seconds"]),
-                     "ratio": round(run["seconds"] / floor["seconds"], 2)}
-        log(f"{store}: {kind} {rows:,} rows in {run['seconds']:.1f} s "
-            f"({out[kind]['ratio']}x pyarrow's {floor['seconds']:.2f} s)")
+        out[kind] = {
+            "rows": rows,
+            "rejected": run["result"]["rejected"],
+            "mb": round(Path(path).stat().st_size / 1e6, 1),
+            "seconds": round(run["seconds"], 2),
+            "rows_per_s": round(rows / run["seconds"]),
+            "peak_rss_mb": round(run["peak_rss_mb"]),
+            "pyarrow_seconds": round(floor["seconds"], 3),
+            "pyarrow_rows_per_s": round(floor["result"] / floor["seconds"]),
+            "ratio": round(run["seconds"] / floor["seconds"], 2),
+        }
+        log(
+            f"{store}: {kind} {rows:,} rows in {run['seconds']:.1f} s "
+            f"({out[kind]['ratio']}x pyarrow's {floor['seconds']:.2f} s)"
+        )
     return out
 
 
@@ -277,15 +353,25 @@ def pick_people(url: str, n_teams: int) -> dict:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            teams = [r[0] for r in conn.execute(text(
-                "select t.name from teams t join team_memberships m on m.team_id = t.id "
-                "where m.effective_to is null group by t.name order by t.name"))]
+            teams = [
+                r[0]
+                for r in conn.execute(
+                    text(
+                        "select t.name from teams t join team_memberships m on m.team_id = t.id "
+                        "where m.effective_to is null group by t.name order by t.name"
+                    )
+                )
+            ]
             reps = {}
-            for team in teams[:max(n_teams, 1)]:
-                reps[team] = conn.execute(text(
-                    "select r.name from reps r join team_memberships m on m.rep_id = r.id "
-                    "join teams t on t.id = m.team_id where t.name = :t and m.effective_to "
-                    "is null order by r.name limit 1"), {"t": team}).scalar()
+            for team in teams[: max(n_teams, 1)]:
+                reps[team] = conn.execute(
+                    text(
+                        "select r.name from reps r join team_memberships m on m.rep_id = r.id "
+                        "join teams t on t.id = m.team_id where t.name = :t and m.effective_to "
+                        "is null order by r.name limit 1"
+                    ),
+                    {"t": team},
+                ).scalar()
     finally:
         engine.dispose()
     return {"teams": teams[:n_teams], "reps": reps}
@@ -323,12 +409,17 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
                         continue
                     finally:
                         ctx.close()
-                    result["pages"][name] = {"cold": _slim(cold), "warm": [_slim(w) for w in warm],
-                                             "cold_calls": cold["callbacks"]}
+                    result["pages"][name] = {
+                        "cold": _slim(cold),
+                        "warm": [_slim(w) for w in warm],
+                        "cold_calls": cold["callbacks"],
+                    }
                     scenarios.append(_scenario(name, cold))
-                    log(f"{store}: {name} usable cold {cold['usable_s']:.2f} s, warm "
+                    log(
+                        f"{store}: {name} usable cold {cold['usable_s']:.2f} s, warm "
                         f"{min(w['usable_s'] for w in warm):.2f} s, "
-                        f"{cold['bytes'] / 1e6:.1f} MB cold")
+                        f"{cold['bytes'] / 1e6:.1f} MB cold"
+                    )
                 # More page loads for the concurrent load: the same pages for single teams.
                 for team in people["teams"]:
                     for name in p["team_pages"]:
@@ -350,20 +441,32 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
             done = set()
             for call in result["pages"][name]["cold_calls"]:
                 if call["output"] in done or call["status"] != 200 or call["response_bytes"] <= 200:
-                    continue                      # "nothing to update" answers: not a callback's work
+                    continue  # "nothing to update" answers: not a callback's work
                 done.add(call["output"])
-                stats = replay(server.base, call["body"], p["repeat"], timeout=p["request_timeout"],
-                               path=call["path"])
-                stats.update(label=call["label"], captured_bytes=call["response_bytes"],
-                             main=True)
+                stats = replay(
+                    server.base,
+                    call["body"],
+                    p["repeat"],
+                    timeout=p["request_timeout"],
+                    path=call["path"],
+                )
+                stats.update(label=call["label"], captured_bytes=call["response_bytes"], main=True)
                 result["callbacks"].setdefault(name, []).append(stats)
         # The baseline: the live check when nothing changed (the browser's later polls).
-        polls = [c for name in PAGES for c in result["pages"][name]["cold_calls"]
-                 if c["output"].startswith("..shell-data-version.data") and c["response_bytes"] < 100]
+        polls = [
+            c
+            for name in PAGES
+            for c in result["pages"][name]["cold_calls"]
+            if c["output"].startswith("..shell-data-version.data") and c["response_bytes"] < 100
+        ]
         if polls:
-            live = replay(server.base, polls[-1]["body"], max(p["repeat"], 20),
-                          timeout=p["request_timeout"],
-                          path=polls[-1]["path"])
+            live = replay(
+                server.base,
+                polls[-1]["body"],
+                max(p["repeat"], 20),
+                timeout=p["request_timeout"],
+                path=polls[-1]["path"],
+            )
         result["live_check"] = live
         for name in PAGES:
             result["pages"][name].pop("cold_calls")
@@ -371,18 +474,31 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
         if not any(scenarios):
             raise RuntimeError("no page loaded: nothing to replay; server log:\n" + server.tail())
         log(f"{store}: load, 1 manager x {p['baseline_duration']} s ...")
-        one = run_load(server.base, scenarios, managers=1, duration=p["baseline_duration"],
-                       request_timeout=p["request_timeout"])
+        one = run_load(
+            server.base,
+            scenarios,
+            managers=1,
+            duration=p["baseline_duration"],
+            request_timeout=p["request_timeout"],
+        )
         log(f"{store}: load, {p['managers']} managers x {p['duration']} s ...")
-        many = run_load(server.base, scenarios, managers=p["managers"], duration=p["duration"],
-                        request_timeout=p["request_timeout"])
+        many = run_load(
+            server.base,
+            scenarios,
+            managers=p["managers"],
+            duration=p["duration"],
+            request_timeout=p["request_timeout"],
+        )
         result["load_1"] = one.to_dict()
         result["load_n"] = many.to_dict()
-        log(f"{store}: {p['managers']} managers: p50 {many.p50_ms} ms, p95 {many.p95_ms} ms, "
-            f"{many.errors} errors of {many.requests}")
+        log(
+            f"{store}: {p['managers']} managers: p50 {many.p50_ms} ms, p95 {many.p95_ms} ms, "
+            f"{many.errors} errors of {many.requests}"
+        )
         result["peak_rss_mb"] = {str(k): round(v) for k, v in server.peak_rss_mb().items()}
-        result["server_log_tail"] = (server.tail(3000) if many.errors or one.errors
-                                     or result.get("errors") else "")
+        result["server_log_tail"] = (
+            server.tail(3000) if many.errors or one.errors or result.get("errors") else ""
+        )
     return result
 
 
@@ -401,23 +517,29 @@ def _rss_now(pids: list[int]) -> float | None:
 def _slim(visit: dict) -> dict:
     """A visit without the payloads (kept: what each callback sent back and how fast)."""
     keep = {k: v for k, v in visit.items() if k != "callbacks"}
-    keep["callbacks"] = [{k: c[k] for k in ("label", "status", "response_bytes", "ms",
-                                            "done_at_s")}
-                         for c in visit["callbacks"]]
+    keep["callbacks"] = [
+        {k: c[k] for k in ("label", "status", "response_bytes", "ms", "done_at_s")}
+        for c in visit["callbacks"]
+    ]
     return keep
 
 
 def _scenario(page: str, visit: dict) -> list[dict]:
     calls = [c for c in visit["callbacks"] if c["status"] == 200]
-    return [{"label": f"{page}: {c['label']}", "body": c["body"], "path": c["path"]}
-            for c in calls]
+    return [{"label": f"{page}: {c['label']}", "body": c["body"], "path": c["path"]} for c in calls]
 
 
 # --- the report ----------------------------------------------------------------------------------
 
+
 def machine() -> dict:
-    info = {"date": _now(), "host": platform.node(), "python": platform.python_version(),
-            "os": platform.platform(), "cores": os.cpu_count()}
+    info = {
+        "date": _now(),
+        "host": platform.node(),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "cores": os.cpu_count(),
+    }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -429,11 +551,14 @@ def machine() -> dict:
         info["load_average_at_start"] = os.getloadavg()
     except OSError:
         pass
-    for key, cmd in (("chromium", [_browser.CHROMIUM, "--version"]),
-                     ("git", ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])):
+    for key, cmd in (
+        ("chromium", [_browser.CHROMIUM, "--version"]),
+        ("git", ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
+    ):
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-            info[key] = subprocess.run(cmd, capture_output=True, text=True, timeout=20,
-                                       check=False).stdout.strip()
+            info[key] = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=20, check=False
+            ).stdout.strip()
     import sqlite3
 
     info["sqlite"] = sqlite3.sqlite_version
@@ -504,11 +629,15 @@ def render_markdown(report: dict) -> str:
         for page, data in (meta.get("server") or {}).get("pages", {}).items():
             if data.get("error"):
                 lines.append(f"*{s}: {page} page failed: `{_one_line(data['error'], 400)}`*")
-    lines += ["", "| figure | SQLite | PostgreSQL | baseline | ratio | target | met? |",
-              "|---|---:|---:|---:|---:|---:|:-:|"]
+    lines += [
+        "",
+        "| figure | SQLite | PostgreSQL | baseline | ratio | target | met? |",
+        "|---|---:|---:|---:|---:|---:|:-:|",
+    ]
 
-    def row(figure: str, get, base, ratio=None, target: str = "—", met=None,
-            shared_base: bool = False) -> None:
+    def row(
+        figure: str, get, base, ratio=None, target: str = "—", met=None, shared_base: bool = False
+    ) -> None:
         vals, bases, ratios, mets = [], [], [], []
         for s in ("sqlite", "postgres"):
             data = stores.get(s, {})
@@ -528,122 +657,184 @@ def render_markdown(report: dict) -> str:
                     mets.append(None)
         cells = [_fmt(v) if not isinstance(v, str) else v for v in vals]
         base_texts = [_fmt(b) if not isinstance(b, str) else b for b in bases]
-        if shared_base and len(set(base_texts)) == 1:     # the same file parsed: one baseline
+        if shared_base and len(set(base_texts)) == 1:  # the same file parsed: one baseline
             base_texts = base_texts[:1]
         base_cell = " ; ".join(base_texts) or "—"
         ratio_cell = " ; ".join("—" if r is None else f"{r:.1f}×" for r in ratios) or "—"
-        met_cell = " ; ".join("—" if m is None else ("yes" if m else "**no**")
-                              for m in mets) or "—"
-        lines.append(f"| {figure} | {cells[0]} | {cells[1]} | {base_cell} | {ratio_cell} | "
-                     f"{target} | {met_cell} |")
+        met_cell = " ; ".join("—" if m is None else ("yes" if m else "**no**") for m in mets) or "—"
+        lines.append(
+            f"| {figure} | {cells[0]} | {cells[1]} | {base_cell} | {ratio_cell} | "
+            f"{target} | {met_cell} |"
+        )
 
     # load throughput
     for kind, name in (("pipeline", "pipeline report"), ("activity", "activity file")):
+
         def g(d, k=kind):
             x = d["loads"][k]
             return f"{x['rows_per_s']:,} rows/s ({x['seconds']:.1f} s)"
 
-        row(f"load {name}, {p[kind + '_rows']:,} rows (rows/s; baseline: pyarrow parse)", g,
-            lambda d, k=kind: f"{d['loads'][k]['pyarrow_rows_per_s']:,} rows/s "
-                              f"({d['loads'][k]['pyarrow_seconds']:.1f} s)",
-            lambda d, k=kind: d["loads"][k]["ratio"], f"≤ {TARGETS['load_ratio']:.0f}× parse time",
-            lambda d, k=kind: d["loads"][k]["ratio"] <= TARGETS["load_ratio"], shared_base=True)
+        row(
+            f"load {name}, {p[kind + '_rows']:,} rows (rows/s; baseline: pyarrow parse)",
+            g,
+            lambda d, k=kind: (
+                f"{d['loads'][k]['pyarrow_rows_per_s']:,} rows/s "
+                f"({d['loads'][k]['pyarrow_seconds']:.1f} s)"
+            ),
+            lambda d, k=kind: d["loads"][k]["ratio"],
+            f"≤ {TARGETS['load_ratio']:.0f}× parse time",
+            lambda d, k=kind: d["loads"][k]["ratio"] <= TARGETS["load_ratio"],
+            shared_base=True,
+        )
     # pages
     for name in PAGES:
         label = name.capitalize()
-        row(f"{label}: usable, cold (s; baseline: shell drawn)",
+        row(
+            f"{label}: usable, cold (s; baseline: shell drawn)",
             lambda d, n=name: f"{d['server']['pages'][n]['cold']['usable_s']:.2f}",
             lambda d, n=name: f"{d['server']['pages'][n]['cold']['shell_s']:.2f}",
-            lambda d, n=name: d["server"]["pages"][n]["cold"]["usable_s"]
-            / d["server"]["pages"][n]["cold"]["shell_s"],
+            lambda d, n=name: (
+                d["server"]["pages"][n]["cold"]["usable_s"]
+                / d["server"]["pages"][n]["cold"]["shell_s"]
+            ),
             f"< {TARGETS['usable_s']:.0f} s",
-            lambda d, n=name: d["server"]["pages"][n]["cold"]["usable_s"] < TARGETS["usable_s"])
-        row(f"{label}: usable, warm (s, median)",
+            lambda d, n=name: d["server"]["pages"][n]["cold"]["usable_s"] < TARGETS["usable_s"],
+        )
+        row(
+            f"{label}: usable, warm (s, median)",
             lambda d, n=name: f"{_median_of(d['server']['pages'][n]['warm'], 'usable_s'):.2f}",
             lambda d, n=name: f"{_median_of(d['server']['pages'][n]['warm'], 'shell_s'):.2f}",
-            lambda d, n=name: _median_of(d["server"]["pages"][n]["warm"], "usable_s")
-            / _median_of(d["server"]["pages"][n]["warm"], "shell_s"),
+            lambda d, n=name: (
+                _median_of(d["server"]["pages"][n]["warm"], "usable_s")
+                / _median_of(d["server"]["pages"][n]["warm"], "shell_s")
+            ),
             f"< {TARGETS['usable_s']:.0f} s",
-            lambda d, n=name: _median_of(d["server"]["pages"][n]["warm"], "usable_s")
-            < TARGETS["usable_s"])
-        row(f"{label}: last data answer arrived, cold / warm (s; the rest of *usable* is the "
+            lambda d, n=name: (
+                _median_of(d["server"]["pages"][n]["warm"], "usable_s") < TARGETS["usable_s"]
+            ),
+        )
+        row(
+            f"{label}: last data answer arrived, cold / warm (s; the rest of *usable* is the "
             f"browser's work)",
-            lambda d, n=name: f"{_fmt(d['server']['pages'][n]['cold'].get('data_answered_s'), '', 2)}"
-                              f" / {_fmt(d['server']['pages'][n]['warm'][0].get('data_answered_s'), '', 2)}",
-            lambda d: "—")
-        row(f"{label}: bytes transferred, cold / warm (MB; baseline: cold, not callbacks)",
-            lambda d, n=name: f"{d['server']['pages'][n]['cold']['bytes'] / 1e6:.2f} / "
-                              f"{_median_of(d['server']['pages'][n]['warm'], 'bytes') / 1e6:.2f}",
-            lambda d, n=name: f"{(d['server']['pages'][n]['cold']['bytes'] - d['server']['pages'][n]['cold']['callback_bytes']) / 1e6:.2f}",
-            lambda d, n=name: d["server"]["pages"][n]["cold"]["bytes"]
-            / max(1, d["server"]["pages"][n]["cold"]["bytes"]
-                  - d["server"]["pages"][n]["cold"]["callback_bytes"]))
+            lambda d, n=name: (
+                f"{_fmt(d['server']['pages'][n]['cold'].get('data_answered_s'), '', 2)}"
+                f" / {_fmt(d['server']['pages'][n]['warm'][0].get('data_answered_s'), '', 2)}"
+            ),
+            lambda d: "—",
+        )
+        row(
+            f"{label}: bytes transferred, cold / warm (MB; baseline: cold, not callbacks)",
+            lambda d, n=name: (
+                f"{d['server']['pages'][n]['cold']['bytes'] / 1e6:.2f} / "
+                f"{_median_of(d['server']['pages'][n]['warm'], 'bytes') / 1e6:.2f}"
+            ),
+            lambda d, n=name: (
+                f"{(d['server']['pages'][n]['cold']['bytes'] - d['server']['pages'][n]['cold']['callback_bytes']) / 1e6:.2f}"
+            ),
+            lambda d, n=name: (
+                d["server"]["pages"][n]["cold"]["bytes"]
+                / max(
+                    1,
+                    d["server"]["pages"][n]["cold"]["bytes"]
+                    - d["server"]["pages"][n]["cold"]["callback_bytes"],
+                )
+            ),
+        )
     # callbacks
     labels, figures = [], set()
     for s in order:
         for page, calls in stores[s].get("server", {}).get("callbacks", {}).items():
             for c in calls:
                 shared = c["label"].startswith("shell-") and any(
-                    lb == c["label"] for _, lb in labels)       # the top bar's, on every page
+                    lb == c["label"] for _, lb in labels
+                )  # the top bar's, on every page
                 if c["main"] and not shared and (page, c["label"]) not in labels:
                     labels.append((page, c["label"]))
                 if c["figure_bytes"]:
                     figures.add((page, c["label"]))
     for page, label in labels:
+
         def find(d, page=page, label=label):
             return next(c for c in d["server"]["callbacks"][page] if c["label"] == label)
 
-        row(f"{page.capitalize()} callback `{label}`: p95 (median) ms; baseline: live check "
-            f"median",
+        row(
+            f"{page.capitalize()} callback `{label}`: p95 (median) ms; baseline: live check median",
             lambda d, f=find: f"{f(d)['p95_ms']:,.0f} ({f(d)['median_ms']:,.0f})",
             lambda d: f"{d['server']['live_check']['median_ms']:.0f}",
             lambda d, f=find: f(d)["p95_ms"] / d["server"]["live_check"]["median_ms"],
             f"< {TARGETS['callback_p95_ms']:.0f} ms",
-            lambda d, f=find: f(d)["p95_ms"] < TARGETS["callback_p95_ms"])
+            lambda d, f=find: f(d)["p95_ms"] < TARGETS["callback_p95_ms"],
+        )
         if (page, label) not in figures:
             continue
-        row(f"{page.capitalize()} callback `{label}`: largest figure JSON (kB; response kB)",
-            lambda d, f=find: f"{f(d)['figure_bytes'] / 1e3:,.0f} ({f(d)['response_bytes'] / 1e3:,.0f})"
-            if f(d)["figure_bytes"] else f"— ({f(d)['response_bytes'] / 1e3:,.0f})",
-            lambda d: "—", None, "< 2 MB",
-            lambda d, f=find: f(d)["figure_bytes"] < TARGETS["figure_bytes"])
+        row(
+            f"{page.capitalize()} callback `{label}`: largest figure JSON (kB; response kB)",
+            lambda d, f=find: (
+                f"{f(d)['figure_bytes'] / 1e3:,.0f} ({f(d)['response_bytes'] / 1e3:,.0f})"
+                if f(d)["figure_bytes"]
+                else f"— ({f(d)['response_bytes'] / 1e3:,.0f})"
+            ),
+            lambda d: "—",
+            None,
+            "< 2 MB",
+            lambda d, f=find: f(d)["figure_bytes"] < TARGETS["figure_bytes"],
+        )
     # concurrent load
     m = p["managers"]
-    row(f"concurrent load, {m} managers: p50 / p95 ms (baseline: 1 manager)",
-        lambda d: f"{_fmt(d['server']['load_n']['p50_ms'])} / {_fmt(d['server']['load_n']['p95_ms'])}",
-        lambda d: f"{_fmt(d['server']['load_1']['p50_ms'])} / {_fmt(d['server']['load_1']['p95_ms'])}",
-        lambda d: d["server"]["load_n"]["p95_ms"] / d["server"]["load_1"]["p95_ms"])
-    row(f"concurrent load, {m} managers: requests/s",
+    row(
+        f"concurrent load, {m} managers: p50 / p95 ms (baseline: 1 manager)",
+        lambda d: (
+            f"{_fmt(d['server']['load_n']['p50_ms'])} / {_fmt(d['server']['load_n']['p95_ms'])}"
+        ),
+        lambda d: (
+            f"{_fmt(d['server']['load_1']['p50_ms'])} / {_fmt(d['server']['load_1']['p95_ms'])}"
+        ),
+        lambda d: d["server"]["load_n"]["p95_ms"] / d["server"]["load_1"]["p95_ms"],
+    )
+    row(
+        f"concurrent load, {m} managers: requests/s",
         lambda d: f"{d['server']['load_n']['requests_per_s']:,.1f}",
         lambda d: f"{d['server']['load_1']['requests_per_s']:,.1f}",
-        lambda d: d["server"]["load_n"]["requests_per_s"] / d["server"]["load_1"]["requests_per_s"])
-    row(f"concurrent load, {m} managers: errors / requests",
+        lambda d: d["server"]["load_n"]["requests_per_s"] / d["server"]["load_1"]["requests_per_s"],
+    )
+    row(
+        f"concurrent load, {m} managers: errors / requests",
         lambda d: f"{d['server']['load_n']['errors']} / {d['server']['load_n']['requests']:,}",
         lambda d: f"{d['server']['load_1']['errors']} / {d['server']['load_1']['requests']:,}",
-        None, "0 errors", lambda d: d["server"]["load_n"]["errors"] == 0)
+        None,
+        "0 errors",
+        lambda d: d["server"]["load_n"]["errors"] == 0,
+    )
     # memory
-    row("peak RSS of a worker (MB, the larger of 2; baseline: a worker just started)",
+    row(
+        "peak RSS of a worker (MB, the larger of 2; baseline: a worker just started)",
         lambda d: f"{max(d['server']['peak_rss_mb'].values()):,}",
         lambda d: f"{d['server']['idle_rss_mb']:,}",
-        lambda d: max(d["server"]["peak_rss_mb"].values()) / d["server"]["idle_rss_mb"])
-    lines += ["", "Notes:", "",
-              "- *usable*: navigation start to the page's main graph or grid showing data (Course: "
-              "the course map's lanes; Review: the waterfall; Rider: the rider's lane and figures; "
-              "Data: a row in the imports grid). *Shell drawn*: the top bar's pickers filled in "
-              "by the first callback, in the same visit.",
-              "- *cold*: the first visit after the server started on the data (empty caches in "
-              "the workers and the browser); *warm*: the same browser again.",
-              "- bytes: Chromium's count of what crossed the wire (CDP `encodedDataLength`).",
-              "- callbacks: each one a page load made, captured in Chromium and replayed over "
-              "HTTP (`POST /_dash-update-component`); only those that send data are listed "
-              f"(all are in `bench/out/run-{size}.json`).",
-              "- concurrent load: `bench/loadtest.py`; each manager replays whole page loads "
-              "(every page, all teams and single teams) back to back, without pauses.",
-              "- baseline, ratio, met?: SQLite ; PostgreSQL when both ran (one baseline when it "
-              "is the same for both). Ratio: the figure over its baseline.",
-              "- load: `loaders.ingest.load_file` in a child process into a fresh store whose "
-              "schema was made beforehand; pyarrow: `pyarrow.csv.read_csv` of the same file, all "
-              "columns as strings (`bench_load.parse_with_pyarrow`).", ""]
+        lambda d: max(d["server"]["peak_rss_mb"].values()) / d["server"]["idle_rss_mb"],
+    )
+    lines += [
+        "",
+        "Notes:",
+        "",
+        "- *usable*: navigation start to the page's main graph or grid showing data (Course: "
+        "the course map's lanes; Review: the waterfall; Rider: the rider's lane and figures; "
+        "Data: a row in the imports grid). *Shell drawn*: the top bar's pickers filled in "
+        "by the first callback, in the same visit.",
+        "- *cold*: the first visit after the server started on the data (empty caches in "
+        "the workers and the browser); *warm*: the same browser again.",
+        "- bytes: Chromium's count of what crossed the wire (CDP `encodedDataLength`).",
+        "- callbacks: each one a page load made, captured in Chromium and replayed over "
+        "HTTP (`POST /_dash-update-component`); only those that send data are listed "
+        f"(all are in `bench/out/run-{size}.json`).",
+        "- concurrent load: `bench/loadtest.py`; each manager replays whole page loads "
+        "(every page, all teams and single teams) back to back, without pauses.",
+        "- baseline, ratio, met?: SQLite ; PostgreSQL when both ran (one baseline when it "
+        "is the same for both). Ratio: the figure over its baseline.",
+        "- load: `loaders.ingest.load_file` in a child process into a fresh store whose "
+        "schema was made beforehand; pyarrow: `pyarrow.csv.read_csv` of the same file, all "
+        "columns as strings (`bench_load.parse_with_pyarrow`).",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -657,29 +848,45 @@ def _median_of(visits: list[dict], key: str) -> float:
 
 # --- main ----------------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
-    parser.add_argument("--store", default="sqlite,postgres",
-                        help="comma-separated: sqlite, postgres")
-    parser.add_argument("--cache", type=Path, help="where the data is made once "
-                                                   "(default bench/out/cache/<size>)")
-    parser.add_argument("--results", type=Path, help="the Markdown table (default: "
-                                                     "bench/RESULTS.md for full, "
-                                                     "bench/out/RESULTS-small.md for small)")
+    parser.add_argument(
+        "--store", default="sqlite,postgres", help="comma-separated: sqlite, postgres"
+    )
+    parser.add_argument(
+        "--cache", type=Path, help="where the data is made once (default bench/out/cache/<size>)"
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help="the Markdown table (default: "
+        "bench/RESULTS.md for full, "
+        "bench/out/RESULTS-small.md for small)",
+    )
     for key in ("repeat", "warm", "teams", "managers"):
         parser.add_argument(f"--{key}", type=int)
     for key in ("duration", "baseline_duration"):
         parser.add_argument(f"--{key.replace('_', '-')}", dest=key, type=float)
-    parser.add_argument("--cache-url", default=os.environ.get("TEAMCAR_BENCH_CACHE_URL"),
-                        help="TEAMCAR_CACHE_URL for the served app (e.g. redis://127.0.0.1:6379/0); "
-                             "default: none, each worker caches in its own memory")
-    parser.add_argument("--parts", default="load,server",
-                        help="what to measure: load (throughput), server (pages, callbacks, "
-                             "concurrent load, memory); a part left out keeps the last run's "
-                             "figures for that store")
-    parser.add_argument("--render", action="store_true",
-                        help="only rewrite the Markdown from bench/out/run-<size>.json")
+    parser.add_argument(
+        "--cache-url",
+        default=os.environ.get("TEAMCAR_BENCH_CACHE_URL"),
+        help="TEAMCAR_CACHE_URL for the served app (e.g. redis://127.0.0.1:6379/0); "
+        "default: none, each worker caches in its own memory",
+    )
+    parser.add_argument(
+        "--parts",
+        default="load,server",
+        help="what to measure: load (throughput), server (pages, callbacks, "
+        "concurrent load, memory); a part left out keeps the last run's "
+        "figures for that store",
+    )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="only rewrite the Markdown from bench/out/run-<size>.json",
+    )
     args = parser.parse_args(argv)
     p = dict(SIZES[args.size])
     p["cache_url"] = args.cache_url
@@ -694,8 +901,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown store(s): {', '.join(sorted(unknown))}")
     cache = args.cache or OUT / "cache" / args.size
-    results = args.results or (REPO / "bench" / "RESULTS.md" if args.size == "full"
-                               else OUT / "RESULTS-small.md")
+    results = args.results or (
+        REPO / "bench" / "RESULTS.md" if args.size == "full" else OUT / "RESULTS-small.md"
+    )
     os.environ["TEAMCAR_TODAY"] = TODAY
     raw_path = OUT / f"run-{args.size}.json"
     if args.render:
@@ -713,9 +921,13 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     previous = json.loads(raw_path.read_text()) if raw_path.exists() else {}
-    report = {"size": args.size, "params": p, "machine": machine(),
-              "command": "bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-              "stores": {}}
+    report = {
+        "size": args.size,
+        "params": p,
+        "machine": machine(),
+        "command": "bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "stores": {},
+    }
     work = Path(tempfile.mkdtemp(prefix="teamcar-bench-run-"))
     failed = False
     if "postgres" in stores:
@@ -736,20 +948,22 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     url = dbs.create("store")
                     log("postgres: seeding a throwaway database ...")
-                    run = child("bench.bench_summary:seed", p["seed_timeout"], url=url,
-                                **_seed_args(p))
+                    run = child(
+                        "bench.bench_summary:seed", p["seed_timeout"], url=url, **_seed_args(p)
+                    )
                     child("bench.bench_summary:_analyze", p["step_timeout"], url=url)
                     entry["seed_seconds"] = round(run["seconds"], 1)
                 earlier = (previous.get("stores") or {}).get(store) or {}
                 if "load" in parts:
-                    entry["loads"] = measure_loads(data["files"], store, work, dbs,
-                                                   p["step_timeout"], floors)
+                    entry["loads"] = measure_loads(
+                        data["files"], store, work, dbs, p["step_timeout"], floors
+                    )
                 elif earlier.get("loads"):
                     entry["loads"] = earlier["loads"]
                     entry["loads_from"] = earlier.get("date")
                 if "server" in parts:
                     entry["server"] = measure_server(url, store, p, work)
-                    if entry["server"].get("errors"):      # a page could not be measured
+                    if entry["server"].get("errors"):  # a page could not be measured
                         failed = True
                 elif earlier.get("server"):
                     entry["server"] = earlier["server"]
@@ -780,7 +994,8 @@ def _write(report: dict, previous: dict, raw_path: Path, results: Path) -> None:
     raw_path.write_text(json.dumps(merged, indent=2) + "\n")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     (raw_path.parent / f"run-{report['size']}-{stamp}.json").write_text(
-        json.dumps(report, indent=2, default=str) + "\n")
+        json.dumps(report, indent=2, default=str) + "\n"
+    )
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(render_markdown(merged))
 

@@ -25,8 +25,12 @@ PAGES_DIR = Path(__file__).resolve().parent / "pages"
 ASSETS_DIR = REPO_ROOT / "assets"
 
 # (label, path, id): the views in the order a manager uses them.
-NAV = (("Course", "/", ids.SHELL_NAV_COURSE), ("Review", "/review", ids.SHELL_NAV_REVIEW),
-       ("Rider", "/rider", ids.SHELL_NAV_RIDER), ("Data", "/data", ids.SHELL_NAV_DATA))
+NAV = (
+    ("Course", "/", ids.SHELL_NAV_COURSE),
+    ("Review", "/review", ids.SHELL_NAV_REVIEW),
+    ("Rider", "/rider", ids.SHELL_NAV_RIDER),
+    ("Data", "/data", ids.SHELL_NAV_DATA),
+)
 
 
 def create_app() -> dash.Dash:
@@ -63,15 +67,22 @@ def _who() -> html.Div | None:
     viewer = auth.current_viewer()
     if viewer is None:
         return None
-    parts = [html.Span(viewer.name, className="shell-user-name"),
-             html.Span(viewer.role, className="shell-user-role")]
+    parts = [
+        html.Span(viewer.name, className="shell-user-name"),
+        html.Span(viewer.role, className="shell-user-role"),
+    ]
     if viewer.via == "password":
-        parts.append(html.Form(html.Button("Sign out", type="submit",
-                                           className="btn btn-sm shell-signout"),
-                               action=auth.LOGOUT_PATH, method="post",
-                               className="shell-signout-form"))
-    return html.Div(parts, className="shell-user",
-                    title=f"Signed in as {viewer.name} ({viewer.role})")
+        parts.append(
+            html.Form(
+                html.Button("Sign out", type="submit", className="btn btn-sm shell-signout"),
+                action=auth.LOGOUT_PATH,
+                method="post",
+                className="shell-signout-form",
+            )
+        )
+    return html.Div(
+        parts, className="shell-user", title=f"Signed in as {viewer.name} ({viewer.role})"
+    )
 
 
 def shell() -> html.Div:
@@ -82,35 +93,69 @@ def shell() -> html.Div:
         ready = _registered(path)
         # The Data desk is an administrator's: others keep the link (callbacks write it) unseen.
         hidden = "d-none" if nav_id == ids.SHELL_NAV_DATA and not admin else None
-        links.append(dbc.NavItem(dbc.NavLink(label, href=path, id=nav_id, disabled=not ready),
-                                 className=hidden))
-    pickers = html.Div([
-        html.Label("Quarter", htmlFor=ids.SHELL_QUARTER, className="visually-hidden"),
-        dbc.Select(id=ids.SHELL_QUARTER, options=[], value=None, size="sm",
-                   className="shell-picker shell-quarter"),
-        html.Label("Team", htmlFor=ids.SHELL_TEAM, className="visually-hidden"),
-        dbc.Select(id=ids.SHELL_TEAM, options=[{"label": "All teams", "value": urls.ALL_TEAMS}],
-                   value=urls.ALL_TEAMS, size="sm", className="shell-picker shell-team"),
-        html.Div(id=ids.SHELL_FRESHNESS, className="freshness tone-stale",
-                 children=[html.Span(className="freshness-dot"), html.Span("Checking data…")]),
-        _who(),
-    ], className="shell-controls")
-    bar = dbc.Navbar(dbc.Container([
-        html.A([html.Span("Team Car", className="brand-name"),
-                html.Span("the quarter as a course", className="brand-tag")],
-               href="/", className="navbar-brand"),
-        dbc.Nav(links, navbar=True, className="me-auto shell-nav"),
-        pickers,
-    ], fluid=True), color="dark", dark=True, className="shell-bar")
-    return html.Div([
-        dcc.Location(id=ids.SHELL_URL, refresh="callback-nav"),
-        dcc.Store(id=ids.SHELL_CANONICAL),
-        dcc.Store(id=ids.SHELL_DATA_VERSION),
-        dcc.Interval(id=ids.SHELL_POLL, interval=live.POLL_MS),
-        bar,
-        outage.alert(),
-        dbc.Container(dash.page_container, fluid=True, className="page"),
-    ])
+        links.append(
+            dbc.NavItem(
+                dbc.NavLink(label, href=path, id=nav_id, disabled=not ready), className=hidden
+            )
+        )
+    pickers = html.Div(
+        [
+            html.Label("Quarter", htmlFor=ids.SHELL_QUARTER, className="visually-hidden"),
+            dbc.Select(
+                id=ids.SHELL_QUARTER,
+                options=[],
+                value=None,
+                size="sm",
+                className="shell-picker shell-quarter",
+            ),
+            html.Label("Team", htmlFor=ids.SHELL_TEAM, className="visually-hidden"),
+            dbc.Select(
+                id=ids.SHELL_TEAM,
+                options=[{"label": "All teams", "value": urls.ALL_TEAMS}],
+                value=urls.ALL_TEAMS,
+                size="sm",
+                className="shell-picker shell-team",
+            ),
+            html.Div(
+                id=ids.SHELL_FRESHNESS,
+                className="freshness tone-stale",
+                children=[html.Span(className="freshness-dot"), html.Span("Checking data…")],
+            ),
+            _who(),
+        ],
+        className="shell-controls",
+    )
+    bar = dbc.Navbar(
+        dbc.Container(
+            [
+                html.A(
+                    [
+                        html.Span("Team Car", className="brand-name"),
+                        html.Span("the quarter as a course", className="brand-tag"),
+                    ],
+                    href="/",
+                    className="navbar-brand",
+                ),
+                dbc.Nav(links, navbar=True, className="me-auto shell-nav"),
+                pickers,
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        className="shell-bar",
+    )
+    return html.Div(
+        [
+            dcc.Location(id=ids.SHELL_URL, refresh="callback-nav"),
+            dcc.Store(id=ids.SHELL_CANONICAL),
+            dcc.Store(id=ids.SHELL_DATA_VERSION),
+            dcc.Interval(id=ids.SHELL_POLL, interval=live.POLL_MS),
+            bar,
+            outage.alert(),
+            dbc.Container(dash.page_container, fluid=True, className="page"),
+        ]
+    )
 
 
 def _team_options(selected: str | None) -> list[dict]:
@@ -118,9 +163,9 @@ def _team_options(selected: str | None) -> list[dict]:
     scope = viewer_scope()
     teams = catalog.teams(get_engine(), scope)["team"].astype("object").tolist()
     if scope is not None:
-        teams = sorted(set(teams) | set(scope))    # a granted team with no riders yet
+        teams = sorted(set(teams) | set(scope))  # a granted team with no riders yet
     if selected and selected not in teams and auth.team_allowed(selected, scope):
-        teams.append(selected)       # a link to a team no longer on the roster still shows it
+        teams.append(selected)  # a link to a team no longer on the roster still shows it
     options = [{"label": t, "value": t} for t in teams]
     if scope is None:
         return [{"label": "All teams", "value": urls.ALL_TEAMS}] + options
@@ -148,15 +193,22 @@ def sync_url(search, pathname):
     query = urls.parse(search)
     scope = viewer_scope()
     if scope is not None and len(scope) == 1 and query.get("team") in (None, urls.ALL_TEAMS):
-        query["team"] = scope[0]    # a manager of one team is always on it, however they came
+        query["team"] = scope[0]  # a manager of one team is always on it, however they came
     state = urls.resolve(query)
     full = urls.canonical(query)
     shared = urls.carry(full)
     path = pathname or "/"
     hrefs = [p + shared for _, p, _ in NAV]
     active = [(p == "/" and path == "/") or (p != "/" and path.startswith(p)) for _, p, _ in NAV]
-    return [{"search": full}, state.quarter, urls.quarter_options(state.quarter),
-            state.team or urls.ALL_TEAMS, _team_options(state.team), *hrefs, *active]
+    return [
+        {"search": full},
+        state.quarter,
+        urls.quarter_options(state.quarter),
+        state.team or urls.ALL_TEAMS,
+        _team_options(state.team),
+        *hrefs,
+        *active,
+    ]
 
 
 @callback(
@@ -223,6 +275,9 @@ def poll_data_version(_n, known):
         latest = fresh["latest_snapshot"].max()
         latest = latest.date() if hasattr(latest, "date") and callable(latest.date) else latest
     label, detail, tone = live.freshness(latest, clock.today())
-    children = [html.Span(className="freshness-dot"), html.Span(label, className="freshness-label"),
-                html.Span(detail, className="freshness-detail")]
+    children = [
+        html.Span(className="freshness-dot"),
+        html.Span(label, className="freshness-label"),
+        html.Span(detail, className="freshness-detail"),
+    ]
     return version, children, f"freshness tone-{tone}"

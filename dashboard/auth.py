@@ -58,14 +58,24 @@ SESSION_PRINT = "print"
 SESSION_CSRF = "csrf"
 SESSION_HOURS = 12
 # What the login page itself needs; everything else waits for a signed-in viewer.
-PUBLIC_PATHS = frozenset({LOGIN_PATH, LOGOUT_PATH, "/assets/bootstrap.min.css",
-                          "/assets/signin.css", "/favicon.ico", "/_favicon.ico"})
+PUBLIC_PATHS = frozenset(
+    {
+        LOGIN_PATH,
+        LOGOUT_PATH,
+        "/assets/bootstrap.min.css",
+        "/assets/signin.css",
+        "/favicon.ico",
+        "/_favicon.ico",
+    }
+)
 MAX_FAILURES = 5
 PAUSE = dt.timedelta(minutes=5)
 FAIL_DELAY_SECONDS = 0.5
 MIN_PASSWORD = 8
-SIGN_IN_FAILED = ("That name and password do not match an account. After several tries, wait a "
-                  "few minutes before the next.")
+SIGN_IN_FAILED = (
+    "That name and password do not match an account. After several tries, wait a "
+    "few minutes before the next."
+)
 _SECRETS: dict[Path, str] = {}
 log = logging.getLogger(__name__)
 
@@ -81,7 +91,7 @@ class Viewer:
     name: str
     role: str
     teams: tuple[str, ...] = ()
-    via: str = "password"               # "password" or "sso"
+    via: str = "password"  # "password" or "sso"
 
     @property
     def scope(self) -> list[str] | None:
@@ -94,6 +104,7 @@ class Viewer:
 
 
 # --- passwords and names ----------------------------------------------------------------------
+
 
 def hash_password(password: str) -> str:
     """A salted scrypt hash of ``password`` (werkzeug's format, algorithm and salt included)."""
@@ -143,6 +154,7 @@ def clean_name(value: str, what: str = "name") -> str:
 
 # --- users in the store -----------------------------------------------------------------------
 
+
 def users_configured(engine: Engine) -> bool:
     """Whether any user exists (a store older than the users table has none).
 
@@ -168,8 +180,9 @@ def find_user(engine: Engine, name: str) -> tuple[Viewer, str | None] | None:
         return None if user is None else (_viewer(user), user.password_hash)
 
 
-def add_user(engine: Engine, name: str, role: str, teams: Iterable[str] = (),
-             password: str | None = None) -> Viewer:
+def add_user(
+    engine: Engine, name: str, role: str, teams: Iterable[str] = (), password: str | None = None
+) -> Viewer:
     """Add a user.
 
     Args:
@@ -194,11 +207,15 @@ def add_user(engine: Engine, name: str, role: str, teams: Iterable[str] = (),
         raise AuthError(f"the password is shorter than {MIN_PASSWORD} characters")
     with session_scope(engine) as s:
         if s.scalar(select(User.id).where(User.name == name)) is not None:
-            raise AuthError(f"a user called {name!r} already exists (remove it first to "
-                            "change it)")
-        user = User(name=name, role=role, created_at=clock.now(), failed_logins=0,
-                    password_hash=hash_password(password) if password is not None else None,
-                    teams=[UserTeam(team=t) for t in teams])
+            raise AuthError(f"a user called {name!r} already exists (remove it first to change it)")
+        user = User(
+            name=name,
+            role=role,
+            created_at=clock.now(),
+            failed_logins=0,
+            password_hash=hash_password(password) if password is not None else None,
+            teams=[UserTeam(team=t) for t in teams],
+        )
         s.add(user)
         s.flush()
         return _viewer(user)
@@ -222,12 +239,20 @@ def list_users(engine: Engine) -> list[dict]:
     """Every user: ``name, role, teams, password`` (whether they have one), by name."""
     with session_scope(engine) as s:
         users = s.scalars(select(User).order_by(User.name)).all()
-        return [{"name": u.name, "role": u.role, "teams": [t.team for t in u.teams],
-                 "password": u.password_hash is not None} for u in users]
+        return [
+            {
+                "name": u.name,
+                "role": u.role,
+                "teams": [t.team for t in u.teams],
+                "password": u.password_hash is not None,
+            }
+            for u in users
+        ]
 
 
-def verify_login(engine: Engine, name: str, password: str,
-                 now: dt.datetime | None = None) -> Viewer | None:
+def verify_login(
+    engine: Engine, name: str, password: str, now: dt.datetime | None = None
+) -> Viewer | None:
     """The user if ``name`` and ``password`` match and the account is not paused, else None.
 
     A failure is counted on the account; ``MAX_FAILURES`` in a row pause it for ``PAUSE``
@@ -240,8 +265,11 @@ def verify_login(engine: Engine, name: str, password: str,
         if user is None:
             check_password(None, password)
             return None
-        paused = (user.failed_logins >= MAX_FAILURES and user.last_failed_at is not None
-                  and now - user.last_failed_at < PAUSE)
+        paused = (
+            user.failed_logins >= MAX_FAILURES
+            and user.last_failed_at is not None
+            and now - user.last_failed_at < PAUSE
+        )
         ok = check_password(user.password_hash, password)
         if ok and not paused:
             user.failed_logins = 0
@@ -255,6 +283,7 @@ def verify_login(engine: Engine, name: str, password: str,
 
 
 # --- trusted proxies --------------------------------------------------------------------------
+
 
 def trusted(address: str | None, networks: Sequence[Network]) -> bool:
     """Whether ``address`` (the connecting peer) lies in one of ``networks``."""
@@ -271,20 +300,21 @@ def trusted(address: str | None, networks: Sequence[Network]) -> bool:
 
 # --- the current request ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Access:
     """What the guard decided for this request."""
 
-    open: bool = False                  # the local demo: no accounts, everything allowed
-    viewer: Viewer | None = None        # the signed-in viewer
-    refused: str | None = None          # why a single sign-on header was not accepted (403)
-    outage: bool = False                # the store could not be asked: sees nothing meanwhile
+    open: bool = False  # the local demo: no accounts, everything allowed
+    viewer: Viewer | None = None  # the signed-in viewer
+    refused: str | None = None  # why a single sign-on header was not accepted (403)
+    outage: bool = False  # the store could not be asked: sees nothing meanwhile
 
 
 def current_access() -> Access:
     """The decision for the current request (made once per request, kept in ``flask.g``)."""
     if not has_request_context():
-        return Access(open=True)        # the CLI and tests calling page functions directly
+        return Access(open=True)  # the CLI and tests calling page functions directly
     access = g.get("teamcar_access")
     if access is None:
         try:
@@ -335,14 +365,18 @@ def _decide(config: Config) -> Access:
     header = config.auth_header
     if header and request.headers.get(header) is not None:
         if not trusted(request.remote_addr, config.trusted_proxies):
-            return Access(refused=f"The sign-on header {header} is only accepted from a trusted "
-                                  "proxy (TEAMCAR_TRUSTED_PROXIES), and this request did not "
-                                  "come from one.")
+            return Access(
+                refused=f"The sign-on header {header} is only accepted from a trusted "
+                "proxy (TEAMCAR_TRUSTED_PROXIES), and this request did not "
+                "come from one."
+            )
         name = " ".join(request.headers.get(header, "").split())
         found = find_user(engine, name) if name else None
         if found is None:
-            return Access(refused=f"“{name}” is signed on but is not a Team Car user. Ask an "
-                                  "administrator to add them with teamcar users add.")
+            return Access(
+                refused=f"“{name}” is signed on but is not a Team Car user. Ask an "
+                "administrator to add them with teamcar users add."
+            )
         viewer = found[0]
         return Access(viewer=Viewer(viewer.name, viewer.role, viewer.teams, "sso"))
     if not header and not _users_configured_once(engine):
@@ -350,8 +384,9 @@ def _decide(config: Config) -> Access:
     name = session.get(SESSION_USER)
     if name:
         found = find_user(engine, name)
-        if found is not None and hmac.compare_digest(session.get(SESSION_PRINT, ""),
-                                                     _fingerprint(found[1])):
+        if found is not None and hmac.compare_digest(
+            session.get(SESSION_PRINT, ""), _fingerprint(found[1])
+        ):
             return Access(viewer=found[0])
         session.pop(SESSION_USER, None)
         session.pop(SESSION_PRINT, None)
@@ -359,6 +394,7 @@ def _decide(config: Config) -> Access:
 
 
 # --- Flask wiring -----------------------------------------------------------------------------
+
 
 def secret_key(config: Config) -> str:
     """``TEAMCAR_SECRET_KEY``, else a key generated once into ``<data dir>/secret_key`` (0600)."""
@@ -372,7 +408,7 @@ def secret_key(config: Config) -> str:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         key = ""
-        for _ in range(50):             # another worker may be writing it right now
+        for _ in range(50):  # another worker may be writing it right now
             key = path.read_text().strip()
             if key:
                 break
@@ -407,9 +443,10 @@ class LazyKeySessions(SecureCookieSessionInterface):
             config = load_config()
             try:
                 needed = bool(config.auth_header) or _users_configured_once(
-                    get_engine(config.database_url))
+                    get_engine(config.database_url)
+                )
             except DBAPIError:
-                return None                 # no session while the store is away
+                return None  # no session while the store is away
             if not needed:
                 return None
             app.secret_key = secret_key(config)
@@ -421,10 +458,13 @@ def install(server: Flask) -> None:
     server.session_interface = LazyKeySessions()
     if load_config().secret_key:
         server.secret_key = load_config().secret_key
-    server.config.update(SESSION_COOKIE_NAME="teamcar_session", SESSION_COOKIE_HTTPONLY=True,
-                         SESSION_COOKIE_SAMESITE="Lax",
-                         SESSION_COOKIE_SECURE=load_config().secure_cookie,
-                         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS))
+    server.config.update(
+        SESSION_COOKIE_NAME="teamcar_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=load_config().secure_cookie,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
+    )
     server.add_url_rule(LOGIN_PATH, "teamcar_login", login_view, methods=["GET", "POST"])
     server.add_url_rule(LOGOUT_PATH, "teamcar_logout", logout_view, methods=["GET", "POST"])
     server.before_request(guard)
@@ -448,7 +488,7 @@ def guard():
     """Let a request through, or answer it: 401 or a redirect to sign in, or 403."""
     access = current_access()
     if access.outage:
-        return None                     # scope [] meanwhile; the page says the store is away
+        return None  # scope [] meanwhile; the page says the store is away
     if access.refused:
         return _deny(403, access.refused)
     path = request.path
@@ -464,24 +504,36 @@ def guard():
 
 def _land(viewer: Viewer | None, path: str):
     """A manager of one team lands on that team: a page address without a team gets it."""
-    if (viewer is None or request.method != "GET" or _api(path) or path in PUBLIC_PATHS
-            or path.startswith("/assets/") or "team" in request.args):
+    if (
+        viewer is None
+        or request.method != "GET"
+        or _api(path)
+        or path in PUBLIC_PATHS
+        or path.startswith("/assets/")
+        or "team" in request.args
+    ):
         return None
     scope = viewer.scope
     if scope is None or len(scope) != 1:
         return None
     from dashboard import urls
 
-    return redirect(path + urls.merge(request.query_string.decode("utf-8", "replace"),
-                                      team=scope[0]))
+    return redirect(
+        path + urls.merge(request.query_string.decode("utf-8", "replace"), team=scope[0])
+    )
 
 
 def _safe_next(value: str | None) -> str:
     """Only a path on this site (no scheme, no host, no ``//``) is followed after signing in."""
     value = (value or "").strip()
     parts = urlsplit(value)
-    if (not value.startswith("/") or value.startswith(("//", "/\\")) or parts.scheme
-            or parts.netloc or value.startswith((LOGIN_PATH, LOGOUT_PATH))):
+    if (
+        not value.startswith("/")
+        or value.startswith(("//", "/\\"))
+        or parts.scheme
+        or parts.netloc
+        or value.startswith((LOGIN_PATH, LOGOUT_PATH))
+    ):
         return "/"
     return value
 
@@ -490,7 +542,7 @@ def login_view():
     """The sign-in page (GET) and the sign-in itself (POST)."""
     access = current_access()
     if access.open:
-        return redirect("/")            # the local demo has no accounts to sign in to
+        return redirect("/")  # the local demo has no accounts to sign in to
     nxt = _safe_next(request.values.get("next"))
     if request.method == "GET":
         if access.viewer is not None:
@@ -500,8 +552,9 @@ def login_view():
     sent = request.form.get("csrf", "")
     name = request.form.get("name", "")
     if not token or not hmac.compare_digest(token, sent):
-        return _login_page(nxt, name=name, status=400,
-                           error="The sign-in form had expired. Please try again.")
+        return _login_page(
+            nxt, name=name, status=400, error="The sign-in form had expired. Please try again."
+        )
     engine = get_engine(load_config().database_url)
     viewer = verify_login(engine, name, request.form.get("password", ""))
     if viewer is None:
@@ -526,8 +579,11 @@ def logout_view():
 def _login_page(nxt: str, name: str = "", error: str | None = None, status: int = 200):
     token = session.get(SESSION_CSRF) or secrets.token_urlsafe(24)
     session[SESSION_CSRF] = token
-    response = Response(_render("login.html", next=nxt, name=name[:255], error=error, csrf=token),
-                        mimetype="text/html", status=status)
+    response = Response(
+        _render("login.html", next=nxt, name=name[:255], error=error, csrf=token),
+        mimetype="text/html",
+        status=status,
+    )
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
     return response
@@ -554,7 +610,8 @@ _FOOT = """</main>
 </html>
 """
 TEMPLATES = {
-    "login.html": _HEAD + """
+    "login.html": _HEAD
+    + """
 <form class="signin-card" method="post" action="/login" autocomplete="on">
   <h1 class="signin-title">Sign in</h1>
   <p class="signin-lead">Your teams' course for the quarter, where you left it.</p>
@@ -576,14 +633,17 @@ TEMPLATES = {
   <p class="signin-foot">No account yet? An administrator adds one with
     <code>teamcar users add</code>.</p>
 </form>
-""" + _FOOT,
-    "refused.html": _HEAD + """
+"""
+    + _FOOT,
+    "refused.html": _HEAD
+    + """
 <div class="signin-card">
   <h1 class="signin-title">Not signed in</h1>
   <div class="alert alert-warning signin-error" role="alert">{{ message }}</div>
   <p class="signin-foot"><a href="/login">Sign in with a Team Car account</a></p>
 </div>
-""" + _FOOT,
+"""
+    + _FOOT,
 }
 _ENV = Environment(autoescape=True)
 
@@ -593,8 +653,30 @@ def _render(template: str, **values) -> str:
     return _ENV.from_string(TEMPLATES[template]).render(title=title, **values)
 
 
-__all__ = ["LOGIN_PATH", "LOGOUT_PATH", "ROLES", "Access", "AuthError", "Viewer", "add_user",
-           "check_password", "clean_name", "current_access", "current_viewer", "find_user",
-           "guard", "hash_password", "install", "list_users", "may_manage_data",
-           "not_allowed_text", "remove_user", "secret_key", "team_allowed", "trusted",
-           "users_configured", "verify_login", "viewer_scope"]
+__all__ = [
+    "LOGIN_PATH",
+    "LOGOUT_PATH",
+    "ROLES",
+    "Access",
+    "AuthError",
+    "Viewer",
+    "add_user",
+    "check_password",
+    "clean_name",
+    "current_access",
+    "current_viewer",
+    "find_user",
+    "guard",
+    "hash_password",
+    "install",
+    "list_users",
+    "may_manage_data",
+    "not_allowed_text",
+    "remove_user",
+    "secret_key",
+    "team_allowed",
+    "trusted",
+    "users_configured",
+    "verify_login",
+    "viewer_scope",
+]

@@ -37,10 +37,10 @@ from dashboard.live import current_version
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-LOCAL_BYTES = 1_500_000_000     # each worker's cache: about 1.5 GB of frames and figures
+LOCAL_BYTES = 1_500_000_000  # each worker's cache: about 1.5 GB of frames and figures
 REDIS_TTL_SECONDS = 6 * 3600
-REDIS_MAX_BYTES = 400_000_000   # Redis refuses values over 512 MB
-LOCK_SECONDS = 300          # a worker computing a key holds its Redis lock at most this long
+REDIS_MAX_BYTES = 400_000_000  # Redis refuses values over 512 MB
+LOCK_SECONDS = 300  # a worker computing a key holds its Redis lock at most this long
 _LOCAL: dict[int, _Lru] = {}
 _REDIS: dict[tuple[int, str], Any] = {}
 _FLIGHTS: dict[str, threading.Lock] = {}
@@ -84,8 +84,11 @@ class _Lru:
 def weight(value: Any, depth: int = 0) -> int:
     """Roughly the bytes ``value`` holds: frames and arrays by their buffers, containers summed."""
     if isinstance(value, pd.DataFrame | pd.Series):
-        return int(value.memory_usage(index=True, deep=False).sum()) \
-            if isinstance(value, pd.DataFrame) else int(value.memory_usage(index=True))
+        return (
+            int(value.memory_usage(index=True, deep=False).sum())
+            if isinstance(value, pd.DataFrame)
+            else int(value.memory_usage(index=True))
+        )
     if isinstance(value, np.ndarray):
         return int(value.nbytes)
     if isinstance(value, str | bytes):
@@ -97,13 +100,14 @@ def weight(value: Any, depth: int = 0) -> int:
     if isinstance(value, list | tuple | set):
         return 64 + sum(weight(v, depth + 1) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return 64 + sum(weight(getattr(value, f.name), depth + 1)
-                        for f in dataclasses.fields(value))
+        return 64 + sum(
+            weight(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)
+        )
     return 64
 
 
 def _local() -> _Lru:
-    pid = os.getpid()                   # a forked worker starts with an empty cache of its own
+    pid = os.getpid()  # a forked worker starts with an empty cache of its own
     if pid not in _LOCAL:
         _LOCAL[pid] = _Lru(LOCAL_BYTES)
     return _LOCAL[pid]
@@ -124,8 +128,13 @@ def cache_key(name: str, engine: Engine, version: int, args: Hashable) -> str:
     return f"teamcar:{name}:{version}:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def cached(name: str, engine: Engine, args: Hashable, compute: Callable[[], T],
-           cache_url: str | None = None) -> T:
+def cached(
+    name: str,
+    engine: Engine,
+    args: Hashable,
+    compute: Callable[[], T],
+    cache_url: str | None = None,
+) -> T:
     """``compute()``'s result for ``args`` at the store's current data version.
 
     Args:
@@ -149,7 +158,7 @@ def cached(name: str, engine: Engine, args: Hashable, compute: Callable[[], T],
     hit = local.get(key)
     if hit is not None:
         return hit
-    with _flight(key):                  # threads of this worker wait here for one computation
+    with _flight(key):  # threads of this worker wait here for one computation
         hit = local.get(key)
         if hit is not None:
             return hit
@@ -208,7 +217,7 @@ def _shared(client, key: str, compute: Callable[[], T]) -> T:
         else:
             log.info("%s is %d MB: kept in this worker only", key, len(blob) // 1_000_000)
     finally:
-        with contextlib.suppress(Exception):   # the lock expires on its own
+        with contextlib.suppress(Exception):  # the lock expires on its own
             client.delete(lock)
     return value
 

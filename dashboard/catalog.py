@@ -25,12 +25,34 @@ def import_batches(engine: Engine, scope: Scope = None, limit: int = 500) -> pd.
     Batches are not per team, so a scoped viewer (not an admin) sees none.
     """
     if scope is not None:
-        return pd.DataFrame(columns=["id", "source_name", "source", "kind", "format", "as_of",
-                                     "rows_read", "rows_loaded", "rows_rejected", "status",
-                                     "loaded_at"])
-    cols = [ImportBatch.id, ImportBatch.source_name, ImportBatch.source, ImportBatch.kind,
-            ImportBatch.format, ImportBatch.as_of, ImportBatch.rows_read, ImportBatch.rows_loaded,
-            ImportBatch.rows_rejected, ImportBatch.status, ImportBatch.loaded_at]
+        return pd.DataFrame(
+            columns=[
+                "id",
+                "source_name",
+                "source",
+                "kind",
+                "format",
+                "as_of",
+                "rows_read",
+                "rows_loaded",
+                "rows_rejected",
+                "status",
+                "loaded_at",
+            ]
+        )
+    cols = [
+        ImportBatch.id,
+        ImportBatch.source_name,
+        ImportBatch.source,
+        ImportBatch.kind,
+        ImportBatch.format,
+        ImportBatch.as_of,
+        ImportBatch.rows_read,
+        ImportBatch.rows_loaded,
+        ImportBatch.rows_rejected,
+        ImportBatch.status,
+        ImportBatch.loaded_at,
+    ]
     with session_scope(engine) as s:
         rows = s.execute(select(*cols).order_by(ImportBatch.id.desc()).limit(limit)).all()
     return pd.DataFrame(rows, columns=[c.key for c in cols])
@@ -45,22 +67,34 @@ def freshness(engine: Engine) -> pd.DataFrame:
 
 
 def _freshness(engine: Engine) -> pd.DataFrame:
-    latest = (select(OpportunitySnapshot.source, func.max(OpportunitySnapshot.snapshot_date).label("day"))
-              .group_by(OpportunitySnapshot.source).subquery())
-    stmt = (select(latest.c.source, latest.c.day, func.count().label("deals"))
-            .join(OpportunitySnapshot, (OpportunitySnapshot.source == latest.c.source)
-                  & (OpportunitySnapshot.snapshot_date == latest.c.day))
-            .group_by(latest.c.source, latest.c.day).order_by(latest.c.source))
+    latest = (
+        select(OpportunitySnapshot.source, func.max(OpportunitySnapshot.snapshot_date).label("day"))
+        .group_by(OpportunitySnapshot.source)
+        .subquery()
+    )
+    stmt = (
+        select(latest.c.source, latest.c.day, func.count().label("deals"))
+        .join(
+            OpportunitySnapshot,
+            (OpportunitySnapshot.source == latest.c.source)
+            & (OpportunitySnapshot.snapshot_date == latest.c.day),
+        )
+        .group_by(latest.c.source, latest.c.day)
+        .order_by(latest.c.source)
+    )
     with session_scope(engine) as s:
         return pd.DataFrame(s.execute(stmt).all(), columns=["source", "latest_snapshot", "deals"])
 
 
 def teams(engine: Engine, scope: Scope = None) -> pd.DataFrame:
     """Teams with their current member counts."""
-    stmt = (select(Team.name.label("team"), func.count(TeamMembership.id).label("members"))
-            .join(TeamMembership, TeamMembership.team_id == Team.id)
-            .where(TeamMembership.effective_to.is_(None))
-            .group_by(Team.name).order_by(Team.name))
+    stmt = (
+        select(Team.name.label("team"), func.count(TeamMembership.id).label("members"))
+        .join(TeamMembership, TeamMembership.team_id == Team.id)
+        .where(TeamMembership.effective_to.is_(None))
+        .group_by(Team.name)
+        .order_by(Team.name)
+    )
     if scope is not None:
         stmt = stmt.where(Team.name.in_(list(scope)))
     with session_scope(engine) as s:

@@ -18,8 +18,12 @@ from rich.table import Table
 
 from loaders.config import ConfigError, load_config
 
-app = typer.Typer(help="Team Car: the quarter as a course map for sales managers.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Team Car: the quarter as a course map for sales managers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="Manage who may sign in and what they see.", no_args_is_help=True)
@@ -81,22 +85,34 @@ def _read_password(from_stdin: bool) -> str:
             raise UserError("--password-stdin: no password on standard input")
         return password
     if not sys.stdin.isatty():
-        raise UserError("no terminal to ask for the password: pipe it with --password-stdin, "
-                        "or use --no-password for a single sign-on user")
+        raise UserError(
+            "no terminal to ask for the password: pipe it with --password-stdin, "
+            "or use --no-password for a single sign-on user"
+        )
     return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="The name they sign in with (and SSO sends).")],
-    role: Annotated[Role, typer.Option(help="manager: own teams; leader: all teams; admin: all "
-                                            "teams, the data and the users.")],
-    team: Annotated[list[str] | None, typer.Option(help="A team a manager may see (repeat for "
-                                                        "several).")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password "
-                                                 "from standard input.")] = False,
-    no_password: Annotated[bool, typer.Option("--no-password", help="No password: signs in "
-                                              "through the single sign-on proxy only.")] = False,
+    role: Annotated[
+        Role,
+        typer.Option(
+            help="manager: own teams; leader: all teams; admin: all teams, the data and the users."
+        ),
+    ],
+    team: Annotated[
+        list[str] | None, typer.Option(help="A team a manager may see (repeat for several).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    no_password: Annotated[
+        bool,
+        typer.Option(
+            "--no-password", help="No password: signs in through the single sign-on proxy only."
+        ),
+    ] = False,
 ) -> None:
     """Add a user who may sign in (asks for the password unless told otherwise)."""
     from dashboard.auth import AuthError, add_user
@@ -137,8 +153,12 @@ def users_list() -> None:
     for col in ("name", "role", "teams", "signs in with"):
         table.add_column(col)
     for u in users:
-        table.add_row(u["name"], u["role"], ", ".join(u["teams"]) or "every team",
-                      "password" if u["password"] else "single sign-on only")
+        table.add_row(
+            u["name"],
+            u["role"],
+            ", ".join(u["teams"]) or "every team",
+            "password" if u["password"] else "single sign-on only",
+        )
     console.print(table)
 
 
@@ -146,26 +166,44 @@ def users_list() -> None:
 def generate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the exports into.")],
     reps: Annotated[int, typer.Option(min=1, help="Account executives to simulate.")] = 24,
-    deals_per_rep: Annotated[int, typer.Option(min=1, help="Open deals per rep this quarter.")] = 12,
-    weeks: Annotated[int, typer.Option(min=1, max=60, help="Weekly snapshots, the last on --today.")] = 13,
+    deals_per_rep: Annotated[
+        int, typer.Option(min=1, help="Open deals per rep this quarter.")
+    ] = 12,
+    weeks: Annotated[
+        int, typer.Option(min=1, max=60, help="Weekly snapshots, the last on --today.")
+    ] = 13,
     today: Annotated[str | None, typer.Option(help="The demo's today, YYYY-MM-DD.")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same files.")] = 7,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed writes the same files.")
+    ] = 7,
 ) -> None:
     """Write a realistic, seeded set of Salesforce, HubSpot, roster and enablement exports."""
-    summary = _generate(out_dir, reps=reps, deals_per_rep=deals_per_rep, weeks=weeks,
-                        today=_date(today, "--today"), seed=seed)
+    summary = _generate(
+        out_dir,
+        reps=reps,
+        deals_per_rep=deals_per_rep,
+        weeks=weeks,
+        today=_date(today, "--today"),
+        seed=seed,
+    )
     console.print(f"Wrote {len(summary.files)} files to [bold]{out_dir}[/].")
 
 
-def _generate(out_dir: Path, *, reps: int, deals_per_rep: int, weeks: int,
-              today: dt.date | None, seed: int):
+def _generate(
+    out_dir: Path, *, reps: int, deals_per_rep: int, weeks: int, today: dt.date | None, seed: int
+):
     from loaders import clock
     from loaders.generate import GenerateParams
     from loaders.generate import generate as run_generate
 
-    params = GenerateParams(reps=reps, deals_per_rep=deals_per_rep, weeks=weeks,
-                            today=today or clock.today(), seed=seed,
-                            fiscal_year_start_month=load_config().fiscal_year_start_month)
+    params = GenerateParams(
+        reps=reps,
+        deals_per_rep=deals_per_rep,
+        weeks=weeks,
+        today=today or clock.today(),
+        seed=seed,
+        fiscal_year_start_month=load_config().fiscal_year_start_month,
+    )
     with _progress() as bar:
         tasks: dict[str, int] = {}
 
@@ -180,22 +218,50 @@ def _generate(out_dir: Path, *, reps: int, deals_per_rep: int, weeks: int,
 @app.command()
 def load(
     paths: Annotated[list[Path], typer.Argument(help="Export files or folders of exports.")],
-    as_of: Annotated[str | None, typer.Option(help="As-of date of the snapshot(s), YYYY-MM-DD.")] = None,
-    format: Annotated[str | None, typer.Option(help="Force a reader instead of detecting it.")] = None,
-    mapping: Annotated[Path | None, typer.Option(help="TOML mapping file for other layouts.")] = None,
-    kind: Annotated[str | None, typer.Option(help="pipeline, history, activity, roster, quota, readiness.")] = None,
-    source: Annotated[str | None, typer.Option(help="Source label (default: the CRM's name).")] = None,
-    date_format: Annotated[str | None, typer.Option(help="strftime format for ambiguous dates, e.g. %d/%m/%Y.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="As-of date of the snapshot(s), YYYY-MM-DD.")
+    ] = None,
+    format: Annotated[
+        str | None, typer.Option(help="Force a reader instead of detecting it.")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="TOML mapping file for other layouts.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="pipeline, history, activity, roster, quota, readiness.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Source label (default: the CRM's name).")
+    ] = None,
+    date_format: Annotated[
+        str | None, typer.Option(help="strftime format for ambiguous dates, e.g. %d/%m/%Y.")
+    ] = None,
 ) -> None:
     """Load exports into the store: one import batch per file, all or nothing per file."""
-    outcomes = _load(paths, as_of=_date(as_of, "--as-of"), format=format, mapping=mapping,
-                     kind=kind, source=source, date_format=date_format)
+    outcomes = _load(
+        paths,
+        as_of=_date(as_of, "--as-of"),
+        format=format,
+        mapping=mapping,
+        kind=kind,
+        source=source,
+        date_format=date_format,
+    )
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
 
 
-def _load(paths, *, as_of=None, format=None, mapping=None, kind=None, source=None,
-          date_format=None, quiet=False):
+def _load(
+    paths,
+    *,
+    as_of=None,
+    format=None,
+    mapping=None,
+    kind=None,
+    source=None,
+    date_format=None,
+    quiet=False,
+):
     from loaders.ingest import expand_paths, load_file
     from loaders.store.engine import upgrade
 
@@ -213,9 +279,17 @@ def _load(paths, *, as_of=None, format=None, mapping=None, kind=None, source=Non
         overall = bar.add_task(f"Loading {len(files)} file(s)", total=len(files))
         for path in files:
             task = bar.add_task(path.name, total=None)
-            outcome = load_file(path, config=config, as_of=stamp, format=format, kind=kind,
-                                mapping=mapping, source=source, date_format=date_format,
-                                progress=lambda n, t=task: bar.update(t, completed=n))
+            outcome = load_file(
+                path,
+                config=config,
+                as_of=stamp,
+                format=format,
+                kind=kind,
+                mapping=mapping,
+                source=source,
+                date_format=date_format,
+                progress=lambda n, t=task: bar.update(t, completed=n),
+            )
             bar.remove_task(task)
             bar.advance(overall)
             outcomes.append(outcome)
@@ -226,19 +300,36 @@ def _load(paths, *, as_of=None, format=None, mapping=None, kind=None, source=Non
 
 def _print_outcomes(outcomes) -> None:
     table = Table(title="Load summary", show_lines=False)
-    for col, justify in (("file", "left"), ("status", "left"), ("kind", "left"),
-                         ("format", "left"), ("as of", "left"), ("read", "right"),
-                         ("loaded", "right"), ("rejected", "right"), ("warnings", "right")):
+    for col, justify in (
+        ("file", "left"),
+        ("status", "left"),
+        ("kind", "left"),
+        ("format", "left"),
+        ("as of", "left"),
+        ("read", "right"),
+        ("loaded", "right"),
+        ("rejected", "right"),
+        ("warnings", "right"),
+    ):
         table.add_column(col, justify=justify)
     colour = {"loaded": "green", "unchanged": "dim", "failed": "red"}
     for o in outcomes:
-        table.add_row(o.path.name, f"[{colour[o.status]}]{o.status}[/]", o.kind or "",
-                      o.format or "", f"{o.as_of:%Y-%m-%d}" if o.as_of else "",
-                      f"{o.rows_read:,}", f"{o.rows_loaded:,}", f"{o.rows_rejected:,}",
-                      str(len(o.warnings)))
+        table.add_row(
+            o.path.name,
+            f"[{colour[o.status]}]{o.status}[/]",
+            o.kind or "",
+            o.format or "",
+            f"{o.as_of:%Y-%m-%d}" if o.as_of else "",
+            f"{o.rows_read:,}",
+            f"{o.rows_loaded:,}",
+            f"{o.rows_rejected:,}",
+            str(len(o.warnings)),
+        )
     console.print(table)
-    tally = {status: sum(o.status == status for o in outcomes)
-             for status in ("loaded", "unchanged", "failed")}
+    tally = {
+        status: sum(o.status == status for o in outcomes)
+        for status in ("loaded", "unchanged", "failed")
+    }
     console.print(", ".join(f"{n} {status}" for status, n in tally.items()) + ".")
     for o in outcomes:
         if o.status == "failed":
@@ -249,9 +340,13 @@ def _print_outcomes(outcomes) -> None:
 
 @app.command()
 def summary(
-    quarter: Annotated[str | None, typer.Option(help="Fiscal quarter, e.g. 2026-Q4 (default: today's).")] = None,
+    quarter: Annotated[
+        str | None, typer.Option(help="Fiscal quarter, e.g. 2026-Q4 (default: today's).")
+    ] = None,
     as_of: Annotated[str | None, typer.Option(help="Day to measure on, YYYY-MM-DD.")] = None,
-    since: Annotated[str | None, typer.Option(help="Comparison day: adds movement and rank change.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Comparison day: adds movement and rank change.")
+    ] = None,
     team: Annotated[str | None, typer.Option(help="One team's name (default: all teams).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
@@ -273,7 +368,9 @@ def watch(
     folder: Annotated[Path, typer.Argument(help="Folder where exports land.")],
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between looks.")] = 1.0,
     settle: Annotated[float, typer.Option(min=0.0, help="Seconds a file must stay still.")] = 2.0,
-    once: Annotated[bool, typer.Option(help="Load what is there now (when still) and exit.")] = False,
+    once: Annotated[
+        bool, typer.Option(help="Load what is there now (when still) and exit.")
+    ] = False,
 ) -> None:
     """Load each export that lands in FOLDER, then move it to processed/ or failed/."""
     from loaders.ingest import load_file
@@ -289,11 +386,14 @@ def watch(
         if o.status == "failed":
             err.print(f"[red]failed[/] {o.path.name}: {o.message} (moved to failed/)")
         else:
-            console.print(f"[green]{o.status}[/] {o.path.name}: {o.kind}, {o.rows_loaded:,} rows, "
-                          f"{o.rows_rejected:,} rejected, {len(o.warnings)} warnings")
+            console.print(
+                f"[green]{o.status}[/] {o.path.name}: {o.kind}, {o.rows_loaded:,} rows, "
+                f"{o.rows_rejected:,} rejected, {len(o.warnings)} warnings"
+            )
 
-    watcher = Watcher(folder, settle=settle, load=lambda p: load_file(p, config=config),
-                      on_outcome=report)
+    watcher = Watcher(
+        folder, settle=settle, load=lambda p: load_file(p, config=config), on_outcome=report
+    )
     if once:
         watcher.poll()
         time.sleep(settle)
@@ -311,7 +411,9 @@ def demo(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8050,
     reps: Annotated[int, typer.Option(min=1, help="Reps in the demo.")] = 24,
-    serve_app: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading.")] = True,
+    serve_app: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve after loading.")
+    ] = True,
 ) -> None:
     """Generate a live-looking demo (relative to today), load it into data/demo.db and serve it."""
     config = load_config()
@@ -352,12 +454,25 @@ def serve(
 def _serve(host: str, port: int, workers: int) -> None:
     url = f"http://{host}:{port}/"
     if workers > 1:
-        console.print(f"Team Car is serving at [bold link={url}]{url}[/] with {workers} gunicorn workers.")
+        console.print(
+            f"Team Car is serving at [bold link={url}]{url}[/] with {workers} gunicorn workers."
+        )
         sys.stdout.flush()
-        os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-                                   "--bind", f"{host}:{port}",
-                                   "--config", "python:dashboard.gunicorn_conf",
-                                   "dashboard.wsgi:server"])
+        os.execvp(
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"{host}:{port}",
+                "--config",
+                "python:dashboard.gunicorn_conf",
+                "dashboard.wsgi:server",
+            ],
+        )
     from dashboard import warm
     from dashboard.serving import served_app
 
@@ -368,9 +483,15 @@ def _serve(host: str, port: int, workers: int) -> None:
 
 
 def _progress(disable: bool = False) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}"),
-                    TimeElapsedColumn(), console=err, transient=True,
-                    disable=disable or not err.is_terminal)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=disable or not err.is_terminal,
+    )
 
 
 def _safe_url(url: str) -> str:
@@ -394,8 +515,10 @@ def main() -> None:
         err.print(f"[red]internal error[/] a reader produced bad rows: {exc}")
         sys.exit(3)
     except DBAPIError as exc:  # the store is unreachable, locked or refused the write
-        err.print(f"[red]database error[/] {_safe_url(load_config().database_url)}: "
-                  f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}")
+        err.print(
+            f"[red]database error[/] {_safe_url(load_config().database_url)}: "
+            f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}"
+        )
         sys.exit(3)
 
 

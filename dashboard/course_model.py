@@ -31,17 +31,54 @@ from dashboard.urls import ViewState
 from loaders.store.models import OpportunitySnapshot
 
 LANES_PER_PAGE = 30
-MARKERS_PER_PAGE = 2_500     # busy riders (a hundred deals each) come fewer lanes to a page
+MARKERS_PER_PAGE = 2_500  # busy riders (a hundred deals each) come fewer lanes to a page
 MIN_LANES_PER_PAGE = 8
 NO_TEAM = "No team"
 # Rider and team status columns the map and the peloton read.
-STATUS = ("attainment", "pace", "coverage", "readiness_index", "readiness_band", "won", "quota",
-          "rank", "rank_change", "no_quota", "pace_gap", "open_pipeline")
-DEAL_FIELDS = ("source", "deal_id", "deal_name", "account", "rep", "team", "amount", "stage",
-               "forecast_category", "status", "probability", "close_date", "created_date",
-               "last_activity_date", "next_step", "push_count", "past_due")
-MOVED = ("created", "pulled_in", "increased", "decreased", "won", "lost", "pushed_out", "removed",
-         "won_new")
+STATUS = (
+    "attainment",
+    "pace",
+    "coverage",
+    "readiness_index",
+    "readiness_band",
+    "won",
+    "quota",
+    "rank",
+    "rank_change",
+    "no_quota",
+    "pace_gap",
+    "open_pipeline",
+)
+DEAL_FIELDS = (
+    "source",
+    "deal_id",
+    "deal_name",
+    "account",
+    "rep",
+    "team",
+    "amount",
+    "stage",
+    "forecast_category",
+    "status",
+    "probability",
+    "close_date",
+    "created_date",
+    "last_activity_date",
+    "next_step",
+    "push_count",
+    "past_due",
+)
+MOVED = (
+    "created",
+    "pulled_in",
+    "increased",
+    "decreased",
+    "won",
+    "lost",
+    "pushed_out",
+    "removed",
+    "won_new",
+)
 
 
 @dataclass
@@ -52,25 +89,25 @@ class CourseModel:
     as_of: dt.date
     since: dt.date | None
     pace: float
-    team: dict                               # the view's team figures (DESIGN.md §5 keys)
-    lanes: pd.DataFrame                      # one row per rider, in course order
-    teams: pd.DataFrame                      # one row per team (figures from team totals)
-    deals: pd.DataFrame                      # in-quarter deals (+ pushed out since), per rider
+    team: dict  # the view's team figures (DESIGN.md §5 keys)
+    lanes: pd.DataFrame  # one row per rider, in course order
+    teams: pd.DataFrame  # one row per team (figures from team totals)
+    deals: pd.DataFrame  # in-quarter deals (+ pushed out since), per rider
     moved: dict[str, int] = field(default_factory=dict)
-    largest: float | None = None             # the marker scale shared by every page
+    largest: float | None = None  # the marker scale shared by every page
 
 
 @dataclass
 class CoursePage:
     """One page of lanes, ready for the figure builders."""
 
-    view: str                                # "reps" or "teams"
+    view: str  # "reps" or "teams"
     lanes: pd.DataFrame
     deals: pd.DataFrame
     teams: pd.DataFrame | None
     page: int
     pages: int
-    total: int                               # lanes matching (riders or teams)
+    total: int  # lanes matching (riders or teams)
     largest: float | None
     per_page: int = LANES_PER_PAGE
 
@@ -97,11 +134,13 @@ def _team_rows(summary, riders: pd.DataFrame) -> pd.DataFrame:
     quota = summary.reps["quota"].where(~summary.reps["no_quota"].astype(bool), 0.0)
     quotas = quota.groupby(team_of.reindex(summary.reps.index).to_numpy()).sum().reset_index()
     quotas.columns = ["rep", "quota"]
-    out = rep_figures(flags, pd.DataFrame({"rep": names, "team": names}), quotas,
-                      summary.quarter, summary.as_of)
+    out = rep_figures(
+        flags, pd.DataFrame({"rep": names, "team": names}), quotas, summary.quarter, summary.as_of
+    )
     ready = summary.reps["readiness_index"].groupby(team_of.reindex(summary.reps.index).to_numpy())
-    out["readiness_index"] = [team_readiness(ready.get_group(t)) if t in ready.groups else None
-                              for t in out.index]
+    out["readiness_index"] = [
+        team_readiness(ready.get_group(t)) if t in ready.groups else None for t in out.index
+    ]
     out["readiness_band"] = [band(v) for v in out["readiness_index"]]
     out["rank"] = np.nan
     out["rank_change"] = np.nan
@@ -139,8 +178,9 @@ def _deals(summary, riders: pd.DataFrame) -> pd.DataFrame:
 def build_model(engine: Engine, state: ViewState, scope: list[str] | None) -> CourseModel:
     """Compute the view's model (uncached; see ``course_model``)."""
     quarter = parse_quarter(state.quarter)
-    summary = summary_for(engine, quarter, state.as_of_day, state.since_day, state.team,
-                          scope=scope)
+    summary = summary_for(
+        engine, quarter, state.as_of_day, state.since_day, state.team, scope=scope
+    )
     reps = summary.reps.reset_index()
     riders = reps[["rep", "team"]]
     lanes = reps.rename(columns={"rep": "lane"})
@@ -155,14 +195,29 @@ def build_model(engine: Engine, state: ViewState, scope: list[str] | None) -> Co
         counts = summary.movement["category"].value_counts()
         moved = {k: int(counts.get(k, 0)) for k in MOVED}
     pace = float(summary.team.get("pace") or 0.0)
-    return CourseModel(quarter, summary.as_of, summary.since, pace, dict(summary.team), lanes,
-                       teams, deals, moved, largest_amount(deals["amount"]))
+    return CourseModel(
+        quarter,
+        summary.as_of,
+        summary.since,
+        pace,
+        dict(summary.team),
+        lanes,
+        teams,
+        deals,
+        moved,
+        largest_amount(deals["amount"]),
+    )
 
 
 def course_model(engine: Engine, state: ViewState, scope: list[str] | None) -> CourseModel:
     """The view's model, cached under the store's data version (read-only: copy to change)."""
-    args = (state.quarter, state.as_of, state.since, state.team,
-            tuple(scope) if scope is not None else None)
+    args = (
+        state.quarter,
+        state.as_of,
+        state.since,
+        state.team,
+        tuple(scope) if scope is not None else None,
+    )
     return cache.cached("course-model", engine, args, lambda: build_model(engine, state, scope))
 
 
@@ -172,8 +227,11 @@ def lane_view(model: CourseModel, state: ViewState) -> str:
         return "reps"
     if state.lanes in ("reps", "teams"):
         return state.lanes
-    return "teams" if len(model.lanes) > LANES_PER_PAGE and model.teams["lane"].nunique() > 1 \
+    return (
+        "teams"
+        if len(model.lanes) > LANES_PER_PAGE and model.teams["lane"].nunique() > 1
         else "reps"
+    )
 
 
 def search_lanes(lanes: pd.DataFrame, text: str) -> pd.DataFrame:
@@ -181,8 +239,11 @@ def search_lanes(lanes: pd.DataFrame, text: str) -> pd.DataFrame:
     if not text:
         return lanes
     needle = text.casefold()
-    hay = (lanes["lane"].astype("object").fillna("").astype(str) + " · "
-           + lanes["team"].astype("object").fillna("").astype(str)).str.casefold()
+    hay = (
+        lanes["lane"].astype("object").fillna("").astype(str)
+        + " · "
+        + lanes["team"].astype("object").fillna("").astype(str)
+    ).str.casefold()
     return lanes[hay.str.contains(needle, regex=False).to_numpy()]
 
 
@@ -195,8 +256,13 @@ def lanes_per_page(model: CourseModel) -> int:
     return int(min(LANES_PER_PAGE, max(MIN_LANES_PER_PAGE, MARKERS_PER_PAGE // per_rider)))
 
 
-def course_page(engine: Engine, model: CourseModel, state: ViewState,
-                scope: list[str] | None, per_page: int | None = None) -> CoursePage:
+def course_page(
+    engine: Engine,
+    model: CourseModel,
+    state: ViewState,
+    scope: list[str] | None,
+    per_page: int | None = None,
+) -> CoursePage:
     """The lanes of the page asked for, and their markers (with push counts)."""
     view = lane_view(model, state)
     if per_page is None:
@@ -205,20 +271,34 @@ def course_page(engine: Engine, model: CourseModel, state: ViewState,
     total = len(lanes)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, state.page), pages)
-    shown = lanes.iloc[(page - 1) * per_page: page * per_page].reset_index(drop=True)
+    shown = lanes.iloc[(page - 1) * per_page : page * per_page].reset_index(drop=True)
     if view == "teams":
         deals = model.deals[model.deals["team"].isin(shown["lane"])]
         grouped = aggregate_by_team(deals, model.quarter.start)
-        return CoursePage(view, shown, grouped, None, page, pages, total,
-                          largest_amount(grouped["amount"]) if len(grouped) else None, per_page)
+        return CoursePage(
+            view,
+            shown,
+            grouped,
+            None,
+            page,
+            pages,
+            total,
+            largest_amount(grouped["amount"]) if len(grouped) else None,
+            per_page,
+        )
     deals = model.deals[model.deals["lane"].isin(shown["lane"])].copy()
     deals = with_push_counts(engine, deals, model, state, scope)
     teams = model.teams[model.teams["lane"].isin(shown["team"])]
     return CoursePage(view, shown, deals, teams, page, pages, total, model.largest, per_page)
 
 
-def with_push_counts(engine: Engine, deals: pd.DataFrame, model: CourseModel, state: ViewState,
-                     scope: list[str] | None) -> pd.DataFrame:
+def with_push_counts(
+    engine: Engine,
+    deals: pd.DataFrame,
+    model: CourseModel,
+    state: ViewState,
+    scope: list[str] | None,
+) -> pd.DataFrame:
     """``deals`` with ``push_count`` from snapshots and field history (DESIGN.md §9)."""
     if deals.empty:
         return deals.assign(push_count=pd.Series(dtype="Int64"))
@@ -226,16 +306,17 @@ def with_push_counts(engine: Engine, deals: pd.DataFrame, model: CourseModel, st
     view = [state.team] if state.team else scope
 
     def compute() -> pd.DataFrame:
-        snaps, history = queries.load_close_date_changes(engine, view, model.as_of, deal_ids=ids,
-                                                         team_day=model.as_of)
+        snaps, history = queries.load_close_date_changes(
+            engine, view, model.as_of, deal_ids=ids, team_day=model.as_of
+        )
         exported = deals[[*DEAL_KEY, "push_count"]] if "push_count" in deals else None
         return push_counts(snaps, history, model.as_of, exported)
 
-    key = (state.quarter, state.as_of, state.team, tuple(scope) if scope else None,
-           tuple(ids))
+    key = (state.quarter, state.as_of, state.team, tuple(scope) if scope else None, tuple(ids))
     counts = cache.cached("course-pushes", engine, key, compute)
     out = deals.drop(columns=["push_count"], errors="ignore").merge(
-        counts[[*DEAL_KEY, "push_count"]], on=DEAL_KEY, how="left")
+        counts[[*DEAL_KEY, "push_count"]], on=DEAL_KEY, how="left"
+    )
     return out
 
 
@@ -248,23 +329,31 @@ def deal_record(model: CourseModel, source: str, deal_id: str) -> dict | None:
     return hit.iloc[0].to_dict()
 
 
-def deal_trail(engine: Engine, source: str, deal_id: str, as_of: dt.date,
-               quarter: Quarter) -> pd.DataFrame:
+def deal_trail(
+    engine: Engine, source: str, deal_id: str, as_of: dt.date, quarter: Quarter
+) -> pd.DataFrame:
     """The deal in each snapshot of the quarter up to ``as_of`` (oldest first), for its details.
 
     Only called for a deal already in the viewer's (scoped) model: the deal itself is the scope.
     """
     S = OpportunitySnapshot
     start = quarter.start - dt.timedelta(days=7)
-    stmt = (select(S.snapshot_date, S.close_date, S.amount, S.stage, S.forecast_category)
-            .where(S.source == source, S.deal_id == deal_id, S.snapshot_date <= as_of,
-                   S.snapshot_date >= start)
-            .order_by(S.snapshot_date))
+    stmt = (
+        select(S.snapshot_date, S.close_date, S.amount, S.stage, S.forecast_category)
+        .where(
+            S.source == source,
+            S.deal_id == deal_id,
+            S.snapshot_date <= as_of,
+            S.snapshot_date >= start,
+        )
+        .order_by(S.snapshot_date)
+    )
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
-    return pd.DataFrame([tuple(r) for r in rows],
-                        columns=["snapshot_date", "close_date", "amount", "stage",
-                                 "forecast_category"])
+    return pd.DataFrame(
+        [tuple(r) for r in rows],
+        columns=["snapshot_date", "close_date", "amount", "stage", "forecast_category"],
+    )
 
 
 def rider_lane(model: CourseModel, rep: str) -> tuple[pd.DataFrame, pd.DataFrame]:

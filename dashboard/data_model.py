@@ -21,8 +21,7 @@ REJECT_COLUMNS = ["row_number", "column", "reason", "raw"]
 FRESH_COLUMNS = ["source", "kind", "latest", "batches", "rows", "deals"]
 # How old data of each kind may be before it is flagged (days).
 AGING = {"pipeline": 1, "activity": 1, "history": 7, "roster": 92, "quota": 92, "readiness": 31}
-STALE = {"pipeline": 7, "activity": 7, "history": 31, "roster": 366, "quota": 366,
-         "readiness": 92}
+STALE = {"pipeline": 7, "activity": 7, "history": 31, "roster": 366, "quota": 366, "readiness": 92}
 
 
 def _read(engine: Engine, stmt, columns: list[str]) -> pd.DataFrame:
@@ -36,8 +35,9 @@ def batches(engine: Engine, scope: Scope = None, limit: int = 500) -> pd.DataFra
     df = catalog.import_batches(engine, scope, limit)
     if df.empty or scope is not None:
         return df.assign(warnings=pd.Series(dtype="object"))
-    stmt = select(ImportBatch.id, ImportBatch.warnings).where(ImportBatch.id.in_(
-        [int(i) for i in df["id"]]))
+    stmt = select(ImportBatch.id, ImportBatch.warnings).where(
+        ImportBatch.id.in_([int(i) for i in df["id"]])
+    )
     warn = _read(engine, stmt, ["id", "warnings"])
     return df.merge(warn, on="id", how="left")
 
@@ -56,22 +56,35 @@ def batch(engine: Engine, batch_id: int, scope: Scope = None) -> dict | None:
     """One batch's record (None when unknown or not visible)."""
     if scope is not None or not _batch_id_ok(batch_id):
         return None
-    cols = [ImportBatch.id, ImportBatch.source_name, ImportBatch.source, ImportBatch.kind,
-            ImportBatch.format, ImportBatch.as_of, ImportBatch.rows_read, ImportBatch.rows_loaded,
-            ImportBatch.rows_rejected, ImportBatch.status, ImportBatch.loaded_at]
-    df = _read(engine, select(*cols).where(ImportBatch.id == int(batch_id)),
-               [c.key for c in cols])
+    cols = [
+        ImportBatch.id,
+        ImportBatch.source_name,
+        ImportBatch.source,
+        ImportBatch.kind,
+        ImportBatch.format,
+        ImportBatch.as_of,
+        ImportBatch.rows_read,
+        ImportBatch.rows_loaded,
+        ImportBatch.rows_rejected,
+        ImportBatch.status,
+        ImportBatch.loaded_at,
+    ]
+    df = _read(engine, select(*cols).where(ImportBatch.id == int(batch_id)), [c.key for c in cols])
     return None if df.empty else df.iloc[0].to_dict()
 
 
-def rejected_rows(engine: Engine, batch_id: int, scope: Scope = None,
-                  limit: int | None = None) -> pd.DataFrame:
+def rejected_rows(
+    engine: Engine, batch_id: int, scope: Scope = None, limit: int | None = None
+) -> pd.DataFrame:
     """The rows of a batch that could not be read: ``row_number, column, reason, raw``."""
     if scope is not None or not _batch_id_ok(batch_id):
         return pd.DataFrame(columns=REJECT_COLUMNS)
     R = RejectedRow
-    stmt = (select(R.row_number, R.column, R.reason, R.raw).where(R.batch_id == int(batch_id))
-            .order_by(R.row_number, R.id))
+    stmt = (
+        select(R.row_number, R.column, R.reason, R.raw)
+        .where(R.batch_id == int(batch_id))
+        .order_by(R.row_number, R.id)
+    )
     if limit is not None:
         stmt = stmt.limit(limit)
     return _read(engine, stmt, REJECT_COLUMNS)
@@ -82,8 +95,9 @@ def latest_with_rejects(engine: Engine, scope: Scope = None) -> int | None:
     if scope is not None:
         return None
     with engine.connect() as conn:
-        value = conn.execute(select(func.max(ImportBatch.id))
-                             .where(ImportBatch.rows_rejected > 0)).scalar()
+        value = conn.execute(
+            select(func.max(ImportBatch.id)).where(ImportBatch.rows_rejected > 0)
+        ).scalar()
     return int(value) if value is not None else None
 
 
@@ -97,8 +111,11 @@ def freshness(engine: Engine, today: dt.date, scope: Scope = None) -> pd.DataFra
     if scope is not None:
         return pd.DataFrame(columns=[*FRESH_COLUMNS, "age_days", "tone"])
     B = ImportBatch
-    stmt = (select(B.source, B.kind, func.max(B.as_of), func.count(), func.sum(B.rows_loaded))
-            .where(B.status == "loaded").group_by(B.source, B.kind))
+    stmt = (
+        select(B.source, B.kind, func.max(B.as_of), func.count(), func.sum(B.rows_loaded))
+        .where(B.status == "loaded")
+        .group_by(B.source, B.kind)
+    )
     df = _read(engine, stmt, ["source", "kind", "latest", "batches", "rows"])
     if df.empty:
         return pd.DataFrame(columns=[*FRESH_COLUMNS, "age_days", "tone"])
@@ -108,8 +125,10 @@ def freshness(engine: Engine, today: dt.date, scope: Scope = None) -> pd.DataFra
     df["latest"] = pd.to_datetime(df["latest"])
     df["age_days"] = [(today - d.date()).days if pd.notna(d) else None for d in df["latest"]]
     df["tone"] = [_tone(k, a) for k, a in zip(df["kind"], df["age_days"], strict=True)]
-    order = {k: i for i, k in enumerate(("pipeline", "history", "activity", "readiness",
-                                         "roster", "quota"))}
+    order = {
+        k: i
+        for i, k in enumerate(("pipeline", "history", "activity", "readiness", "roster", "quota"))
+    }
     df["_o"] = df["kind"].map(order).fillna(9)
     return df.sort_values(["_o", "source"]).drop(columns="_o").reset_index(drop=True)
 
@@ -124,5 +143,11 @@ def _tone(kind: str, age: int | None) -> str:
     return "stale"
 
 
-__all__ = ["REJECT_COLUMNS", "batch", "batches", "freshness", "latest_with_rejects",
-           "rejected_rows"]
+__all__ = [
+    "REJECT_COLUMNS",
+    "batch",
+    "batches",
+    "freshness",
+    "latest_with_rejects",
+    "rejected_rows",
+]

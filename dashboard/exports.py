@@ -69,8 +69,7 @@ def _plain(value: object) -> object:
 def export_rows(df: pd.DataFrame) -> tuple[list[str], list[list[object]]]:
     """The header and rows of ``df`` as plain, neutralised values (what both formats write)."""
     header = [str(neutralise(str(c))) for c in df.columns]
-    rows = [[neutralise(_plain(v)) for v in row]
-            for row in df.itertuples(index=False, name=None)]
+    rows = [[neutralise(_plain(v)) for v in row] for row in df.itertuples(index=False, name=None)]
     return header, rows
 
 
@@ -81,13 +80,18 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, dt.date) else v
-                         for v in row])
+        writer.writerow(
+            ["" if v is None else v.isoformat() if isinstance(v, dt.date) else v for v in row]
+        )
     return out.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1", title: str | None = None,
-                  widths: Sequence[int] | None = None) -> bytes:
+def to_xlsx_bytes(
+    df: pd.DataFrame,
+    sheet: str = "Sheet1",
+    title: str | None = None,
+    widths: Sequence[int] | None = None,
+) -> bytes:
     """``df`` as an XLSX workbook: a bold header row (frozen), numbers as numbers, dates as dates.
 
     Written in openpyxl's write-only mode (rows streamed, tens of thousands of rows in seconds).
@@ -121,8 +125,9 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1", title: str | None = N
         ws.column_dimensions[get_column_letter(j)].width = width
     first = 3 if title else 1
     # A write-only sheet writes its view before the first row and ignores ``freeze_panes``.
-    ws.sheet_view.pane = Pane(ySplit=first, topLeftCell=f"A{first + 1}", activePane="bottomLeft",
-                              state="frozen")
+    ws.sheet_view.pane = Pane(
+        ySplit=first, topLeftCell=f"A{first + 1}", activePane="bottomLeft", state="frozen"
+    )
     if title:
         cell = WriteOnlyCell(ws, value=_xml_text(neutralise(title)))
         cell.font = Font(bold=True, size=12)
@@ -167,5 +172,13 @@ def safe_filename(*parts: object, ext: str) -> str:
     return f"{stem[:120]}.{ext}"
 
 
-__all__ = ["CSV_MEDIA_TYPE", "DANGEROUS_FIRST", "XLSX_MEDIA_TYPE", "export_rows", "neutralise",
-           "safe_filename", "to_csv_bytes", "to_xlsx_bytes"]
+__all__ = [
+    "CSV_MEDIA_TYPE",
+    "DANGEROUS_FIRST",
+    "XLSX_MEDIA_TYPE",
+    "export_rows",
+    "neutralise",
+    "safe_filename",
+    "to_csv_bytes",
+    "to_xlsx_bytes",
+]

@@ -76,8 +76,9 @@ def make_quarter(fiscal_year: int, number: int, start_month: int | None = None) 
     first_year = fiscal_year if month == 1 else fiscal_year - 1
     y0, m0 = _add_months(first_year, month, 3 * (number - 1))
     y1, m1 = _add_months(y0, m0, 3)
-    return Quarter(fiscal_year, number, dt.date(y0, m0, 1),
-                   dt.date(y1, m1, 1) - dt.timedelta(days=1), month)
+    return Quarter(
+        fiscal_year, number, dt.date(y0, m0, 1), dt.date(y1, m1, 1) - dt.timedelta(days=1), month
+    )
 
 
 def parse_quarter(name: str, start_month: int | None = None) -> Quarter:
@@ -97,7 +98,7 @@ def quarter_of(day: dt.date, start_month: int | None = None) -> Quarter:
     month = _start_month(start_month)
     if isinstance(day, dt.datetime):
         day = day.date()
-    offset = (day.month - month) % 12          # months since the fiscal year started
+    offset = (day.month - month) % 12  # months since the fiscal year started
     number = offset // 3 + 1
     fy_start_year = day.year if day.month >= month else day.year - 1
     fiscal_year = fy_start_year if month == 1 else fy_start_year + 1

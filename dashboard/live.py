@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from loaders.store.engine import data_version, get_engine, session_scope
 
-POLL_MS = 3_000          # new data shows within 10 s: at most one poll plus the redraw
+POLL_MS = 3_000  # new data shows within 10 s: at most one poll plus the redraw
 
 
 def current_version(engine: Engine | None = None) -> int:

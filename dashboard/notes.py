@@ -33,26 +33,43 @@ def _rep_id(session, rep: str, scope: Sequence[str] | None, day: dt.date) -> int
     return session.scalar(stmt)
 
 
-def can_write(engine: Engine, rep: str, scope: Sequence[str] | None = None,
-              day: dt.date | None = None) -> bool:
+def can_write(
+    engine: Engine, rep: str, scope: Sequence[str] | None = None, day: dt.date | None = None
+) -> bool:
     """Whether ``rep`` is on the roster (and in scope), so notes can be kept for them."""
     with session_scope(engine) as s:
         return _rep_id(s, rep, scope, day or clock.today()) is not None
 
 
-def list_notes(engine: Engine, rep: str, scope: Sequence[str] | None = None,
-               day: dt.date | None = None) -> list[dict]:
+def list_notes(
+    engine: Engine, rep: str, scope: Sequence[str] | None = None, day: dt.date | None = None
+) -> list[dict]:
     """The rep's notes, newest first: ``id, author, body, created_at, updated_at``."""
     with session_scope(engine) as s:
         rep_id = _rep_id(s, rep, scope, day or clock.today())
         if rep_id is None:
             return []
-        rows = s.execute(select(CoachingNote.id, CoachingNote.author, CoachingNote.body,
-                                CoachingNote.created_at, CoachingNote.updated_at)
-                         .where(CoachingNote.rep_id == rep_id)
-                         .order_by(CoachingNote.created_at.desc(), CoachingNote.id.desc())).all()
-    return [{"id": r.id, "author": r.author, "body": r.body, "created_at": r.created_at,
-             "updated_at": r.updated_at} for r in rows]
+        rows = s.execute(
+            select(
+                CoachingNote.id,
+                CoachingNote.author,
+                CoachingNote.body,
+                CoachingNote.created_at,
+                CoachingNote.updated_at,
+            )
+            .where(CoachingNote.rep_id == rep_id)
+            .order_by(CoachingNote.created_at.desc(), CoachingNote.id.desc())
+        ).all()
+    return [
+        {
+            "id": r.id,
+            "author": r.author,
+            "body": r.body,
+            "created_at": r.created_at,
+            "updated_at": r.updated_at,
+        }
+        for r in rows
+    ]
 
 
 def _clean(author: str | None, body: str | None) -> tuple[str, str]:
@@ -61,15 +78,20 @@ def _clean(author: str | None, body: str | None) -> tuple[str, str]:
     if not body:
         raise NoteError("Write something first: the note is empty.")
     if len(body) > MAX_BODY:
-        raise NoteError(f"A note holds up to {MAX_BODY:,} characters; this one has "
-                        f"{len(body):,}.")
+        raise NoteError(f"A note holds up to {MAX_BODY:,} characters; this one has {len(body):,}.")
     if not author:
         raise NoteError("Say who is writing: the author is empty.")
     return author[:MAX_AUTHOR], body
 
 
-def add_note(engine: Engine, rep: str, author: str, body: str,
-             scope: Sequence[str] | None = None, now: dt.datetime | None = None) -> int:
+def add_note(
+    engine: Engine,
+    rep: str,
+    author: str,
+    body: str,
+    scope: Sequence[str] | None = None,
+    now: dt.datetime | None = None,
+) -> int:
     """Keep a new note for ``rep``; returns its id.
 
     Raises:
@@ -82,15 +104,21 @@ def add_note(engine: Engine, rep: str, author: str, body: str,
         rep_id = _rep_id(s, rep, scope, now.date())
         if rep_id is None:
             raise NoteError(f"{rep} is not on the roster, so notes cannot be kept for them.")
-        note = CoachingNote(rep_id=rep_id, author=author, body=body, created_at=now,
-                            updated_at=now)
+        note = CoachingNote(rep_id=rep_id, author=author, body=body, created_at=now, updated_at=now)
         s.add(note)
         s.flush()
         return int(note.id)
 
 
-def edit_note(engine: Engine, note_id: int, rep: str, author: str, body: str,
-              scope: Sequence[str] | None = None, now: dt.datetime | None = None) -> None:
+def edit_note(
+    engine: Engine,
+    note_id: int,
+    rep: str,
+    author: str,
+    body: str,
+    scope: Sequence[str] | None = None,
+    now: dt.datetime | None = None,
+) -> None:
     """Replace a note's text; it keeps its author and first time, and records the edit's time.
 
     Args:

@@ -33,8 +33,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from dashboard import ids
 from loaders.store.engine import get_engine
 
-MESSAGE = ("Database unreachable, retrying. The figures on this page may be out of date; "
-           "it catches up by itself when the database is back.")
+MESSAGE = (
+    "Database unreachable, retrying. The figures on this page may be out of date; "
+    "it catches up by itself when the database is back."
+)
 RETRY_AFTER_S = 5
 log = logging.getLogger(__name__)
 _last_logged = [0.0]
@@ -42,8 +44,12 @@ _last_logged = [0.0]
 
 # SQLite reports a missing table or a bad query as an OperationalError too: those are bugs (or a
 # store never upgraded), not an outage, and must stay loud. These are the passing ones.
-_SQLITE_TRANSIENT = ("database is locked", "unable to open database", "disk i/o error",
-                     "database table is locked")
+_SQLITE_TRANSIENT = (
+    "database is locked",
+    "unable to open database",
+    "disk i/o error",
+    "database table is locked",
+)
 
 
 def is_outage(exc: BaseException | None) -> bool:
@@ -70,8 +76,10 @@ def _log_outage(exc: BaseException) -> None:
     if now - _last_logged[0] > 30:
         _last_logged[0] = now
         first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        log.warning("store unreachable (%s); pages show the outage message and retry",
-                    first[0] if first else type(exc).__name__)
+        log.warning(
+            "store unreachable (%s); pages show the outage message and retry",
+            first[0] if first else type(exc).__name__,
+        )
 
 
 def on_callback_error(err: Exception):
@@ -80,17 +88,28 @@ def on_callback_error(err: Exception):
         raise err
     _log_outage(err)
     set_props(ids.SHELL_OUTAGE, {"is_open": True})
-    return None                                    # every output: no_update
+    return None  # every output: no_update
 
 
 def alert() -> dbc.Alert:
     """The shell's outage alert (closed until a callback meets an unreachable store)."""
-    return dbc.Alert(html.Div([
-        html.Strong("Database unreachable, retrying. "),
-        html.Span("The figures on this page may be out of date; it catches up by itself when "
-                  "the database is back.")], role="status"),
-        id=ids.SHELL_OUTAGE, is_open=False, color="warning", fade=False,
-        className="outage-alert mb-0")
+    return dbc.Alert(
+        html.Div(
+            [
+                html.Strong("Database unreachable, retrying. "),
+                html.Span(
+                    "The figures on this page may be out of date; it catches up by itself when "
+                    "the database is back."
+                ),
+            ],
+            role="status",
+        ),
+        id=ids.SHELL_OUTAGE,
+        is_open=False,
+        color="warning",
+        fade=False,
+        className="outage-alert mb-0",
+    )
 
 
 @callback(
@@ -104,10 +123,10 @@ def retry_store(_n, is_open):
     """While the alert is open, try the store; once it answers, close it and redraw the pages."""
     if not is_open:
         return no_update, no_update
-    with get_engine().connect() as conn:           # an outage raises: the alert stays open
+    with get_engine().connect() as conn:  # an outage raises: the alert stays open
         conn.execute(text("select 1"))
     log.warning("store reachable again")
-    return False, None                             # pages redraw; the next poll sets the version
+    return False, None  # pages redraw; the next poll sets the version
 
 
 def _error_page(exc: Exception):
@@ -130,11 +149,14 @@ def _outage_layout():
     from dash._utils import to_json
     from flask import make_response
 
-    page = html.Div([
-        html.H1("Team Car"),
-        html.P(MESSAGE, role="status", className="outage-alert"),
-        html.A("Try again", href=request.referrer or "/", className="btn btn-outline-dark"),
-    ], className="container py-5")
+    page = html.Div(
+        [
+            html.H1("Team Car"),
+            html.P(MESSAGE, role="status", className="outage-alert"),
+            html.A("Try again", href=request.referrer or "/", className="btn btn-outline-dark"),
+        ],
+        className="container py-5",
+    )
     response = make_response(to_json(page))
     response.mimetype = "application/json"
     response.headers["Cache-Control"] = "no-store"
@@ -146,10 +168,12 @@ def app_page():
     """A minimal page that says what is wrong and reloads itself."""
     from flask import make_response
 
-    body = ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<meta http-equiv='refresh' content='{RETRY_AFTER_S}'><title>Team Car</title></head>"
-            "<body style='font-family:system-ui,sans-serif;margin:3rem'>"
-            f"<h1>Team Car</h1><p role='status'>{MESSAGE}</p></body></html>")
+    body = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta http-equiv='refresh' content='{RETRY_AFTER_S}'><title>Team Car</title></head>"
+        "<body style='font-family:system-ui,sans-serif;margin:3rem'>"
+        f"<h1>Team Car</h1><p role='status'>{MESSAGE}</p></body></html>"
+    )
     return make_response(body)
 
 

@@ -67,15 +67,19 @@ def _read(engine: Engine, stmt: Select, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def _membership_on(day: dt.date) -> ColumnElement[bool]:
-    return and_(TeamMembership.effective_from <= day,
-                or_(TeamMembership.effective_to.is_(None), TeamMembership.effective_to > day))
+    return and_(
+        TeamMembership.effective_from <= day,
+        or_(TeamMembership.effective_to.is_(None), TeamMembership.effective_to > day),
+    )
 
 
 def scoped_rep_ids(scope: Scope, day: dt.date) -> Select:
     """Ids of the reps in a team of ``scope`` on ``day``."""
-    return (select(TeamMembership.rep_id)
-            .join(Team, Team.id == TeamMembership.team_id)
-            .where(Team.name.in_(list(scope or [])), _membership_on(day)))
+    return (
+        select(TeamMembership.rep_id)
+        .join(Team, Team.id == TeamMembership.team_id)
+        .where(Team.name.in_(list(scope or [])), _membership_on(day))
+    )
 
 
 def scoped_aliases(scope: Scope, day: dt.date) -> Select:
@@ -93,23 +97,32 @@ def _owner_in_scope(column, scope: Scope, day: dt.date) -> ColumnElement[bool]:
 
 # --- reps, aliases, quotas ------------------------------------------------------------------
 
+
 def load_reps(engine: Engine, scope: Scope, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The roster on ``day``: reps (``rep, team, role, start_date``) and their aliases.
 
     With a scope, only the reps in its teams on ``day``; with None, every rep, the ones without a
     team on ``day`` having ``team`` None.
     """
-    m = (select(TeamMembership.rep_id, TeamMembership.team_id, TeamMembership.effective_from)
-         .where(_membership_on(day)).subquery())
-    stmt = (select(Rep.name, Team.name, Rep.role, Rep.start_date, m.c.effective_from)
-            .select_from(Rep)
-            .outerjoin(m, m.c.rep_id == Rep.id)
-            .outerjoin(Team, Team.id == m.c.team_id))
+    m = (
+        select(TeamMembership.rep_id, TeamMembership.team_id, TeamMembership.effective_from)
+        .where(_membership_on(day))
+        .subquery()
+    )
+    stmt = (
+        select(Rep.name, Team.name, Rep.role, Rep.start_date, m.c.effective_from)
+        .select_from(Rep)
+        .outerjoin(m, m.c.rep_id == Rep.id)
+        .outerjoin(Team, Team.id == m.c.team_id)
+    )
     if scope is not None:
         stmt = stmt.where(Team.name.in_(list(scope)))
     reps = _read(engine, stmt, ["rep", "team", "role", "start_date", "_from"])
-    reps = (reps.sort_values(["rep", "_from"], na_position="first", kind="stable")
-            .drop_duplicates("rep", keep="last").drop(columns="_from"))
+    reps = (
+        reps.sort_values(["rep", "_from"], na_position="first", kind="stable")
+        .drop_duplicates("rep", keep="last")
+        .drop(columns="_from")
+    )
     reps["start_date"] = pd.to_datetime(reps["start_date"]).astype("datetime64[ns]")
     reps["team"] = reps["team"].astype("object").where(reps["team"].notna(), None)
     a_stmt = select(RepAlias.alias, Rep.name).join(Rep, Rep.id == RepAlias.rep_id)
@@ -121,8 +134,11 @@ def load_reps(engine: Engine, scope: Scope, day: dt.date) -> tuple[pd.DataFrame,
 
 def load_quotas(engine: Engine, scope: Scope, quarter: str, day: dt.date) -> pd.DataFrame:
     """``rep, quota`` for ``quarter`` (e.g. ``2026-Q4``), reps in scope on ``day``."""
-    stmt = (select(Rep.name, Quota.amount).join(Rep, Rep.id == Quota.rep_id)
-            .where(Quota.quarter == quarter))
+    stmt = (
+        select(Rep.name, Quota.amount)
+        .join(Rep, Rep.id == Quota.rep_id)
+        .where(Quota.quarter == quarter)
+    )
     if scope is not None:
         stmt = stmt.where(Rep.id.in_(scoped_rep_ids(scope, day)))
     out = _read(engine, stmt, ["rep", "quota"])
@@ -132,14 +148,15 @@ def load_quotas(engine: Engine, scope: Scope, quarter: str, day: dt.date) -> pd.
 
 # --- which snapshots ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SnapshotPick:
     """The snapshot batches that describe one day."""
 
     day: dt.date
-    base: dict[str, int]                 # source -> batch in force (latest on or before day)
-    following: dict[str, int]            # source -> next batch after day (sources with history)
-    dates: dict[int, dt.date]            # batch -> snapshot day
+    base: dict[str, int]  # source -> batch in force (latest on or before day)
+    following: dict[str, int]  # source -> next batch after day (sources with history)
+    dates: dict[int, dt.date]  # batch -> snapshot day
 
     @property
     def batch_ids(self) -> list[int]:
@@ -148,8 +165,9 @@ class SnapshotPick:
 
 def pipeline_batches(engine: Engine) -> pd.DataFrame:
     """Live pipeline snapshot batches (``id, source, as_of``): metadata, no deal rows."""
-    stmt = (select(ImportBatch.id, ImportBatch.source, ImportBatch.as_of)
-            .where(ImportBatch.kind == "pipeline", ImportBatch.status == "loaded"))
+    stmt = select(ImportBatch.id, ImportBatch.source, ImportBatch.as_of).where(
+        ImportBatch.kind == "pipeline", ImportBatch.status == "loaded"
+    )
     out = _read(engine, stmt, ["id", "source", "as_of"])
     out["as_of"] = pd.to_datetime(out["as_of"]).astype("datetime64[ns]")
     return out
@@ -157,15 +175,18 @@ def pipeline_batches(engine: Engine) -> pd.DataFrame:
 
 def history_sources(engine: Engine) -> dict[str, dt.date]:
     """Sources with field history loaded, and the day their history reaches."""
-    stmt = (select(ImportBatch.source, func.max(ImportBatch.as_of))
-            .where(ImportBatch.kind == "history", ImportBatch.status == "loaded")
-            .group_by(ImportBatch.source))
+    stmt = (
+        select(ImportBatch.source, func.max(ImportBatch.as_of))
+        .where(ImportBatch.kind == "history", ImportBatch.status == "loaded")
+        .group_by(ImportBatch.source)
+    )
     with engine.connect() as conn:
         return {s: pd.Timestamp(a).date() for s, a in conn.execute(stmt).all()}
 
 
-def pick_snapshots(batches: pd.DataFrame, day: dt.date,
-                   history: dict[str, dt.date] | None = None) -> SnapshotPick:
+def pick_snapshots(
+    batches: pd.DataFrame, day: dt.date, history: dict[str, dt.date] | None = None
+) -> SnapshotPick:
     """For each source the latest snapshot on or before ``day`` (by as-of time), and, for sources
     whose field history reaches past it, the first snapshot after ``day``."""
     history = history or {}
@@ -189,6 +210,7 @@ def pick_snapshots(batches: pd.DataFrame, day: dt.date,
 
 # --- deal states ----------------------------------------------------------------------------
 
+
 def _snapshot_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return conform(rows, SNAPSHOT_COLUMNS)
 
@@ -197,8 +219,9 @@ def _open_in_quarter(table, start: dt.date, end: dt.date) -> ColumnElement[bool]
     return and_(table.status == "open", table.close_date >= start, table.close_date <= end)
 
 
-def load_day_states(engine: Engine, scope: Scope, days: Sequence[dt.date], quarter,
-                    team_day: dt.date | None = None) -> dict[dt.date, pd.DataFrame]:
+def load_day_states(
+    engine: Engine, scope: Scope, days: Sequence[dt.date], quarter, team_day: dt.date | None = None
+) -> dict[dt.date, pd.DataFrame]:
     """The deals in force on each of ``days`` (one or two), as ``deal_state_at`` gives them.
 
     Rows read per day: deals with a close date in ``quarter``; deals closed in that day's
@@ -229,23 +252,34 @@ def load_day_states(engine: Engine, scope: Scope, days: Sequence[dt.date], quart
         other_ids = sorted({b for ids in others for b in ids})
         wanted = or_(
             and_(S.close_date >= qs, S.close_date <= qe),
-            and_(S.status.in_(("won", "lost")),
-                 S.close_date >= day - dt.timedelta(days=WIN_RATE_DAYS - 1),
-                 S.close_date <= day),
+            and_(
+                S.status.in_(("won", "lost")),
+                S.close_date >= day - dt.timedelta(days=WIN_RATE_DAYS - 1),
+                S.close_date <= day,
+            ),
             S.source.in_(list(hist)),
         )
         visible = _owner_in_scope(S.owner_key, scope, team_day)
         if other_ids:
             other = OpportunitySnapshot.__table__.alias("other")
-            wanted = or_(wanted, tuple_(S.source, S.deal_id).in_(
-                select(other.c.source, other.c.deal_id).where(
-                    other.c.batch_id.in_(other_ids),
-                    _open_in_quarter(other.c, qs, qe))))
-            if scope is not None:
-                visible = or_(visible, tuple_(S.source, S.deal_id).in_(
+            wanted = or_(
+                wanted,
+                tuple_(S.source, S.deal_id).in_(
                     select(other.c.source, other.c.deal_id).where(
-                        other.c.batch_id.in_(other_ids),
-                        _owner_in_scope(other.c.owner_key, scope, team_day))))
+                        other.c.batch_id.in_(other_ids), _open_in_quarter(other.c, qs, qe)
+                    )
+                ),
+            )
+            if scope is not None:
+                visible = or_(
+                    visible,
+                    tuple_(S.source, S.deal_id).in_(
+                        select(other.c.source, other.c.deal_id).where(
+                            other.c.batch_id.in_(other_ids),
+                            _owner_in_scope(other.c.owner_key, scope, team_day),
+                        )
+                    ),
+                )
         cols = [S.source, S.deal_id, S.snapshot_date, *(getattr(S, c) for c in _SNAPSHOT_READ[3:])]
         stmt = select(*cols).where(S.batch_id.in_(pick.batch_ids), wanted, visible)
         rows = _snapshot_frame(_read(engine, stmt, _SNAPSHOT_READ))
@@ -255,8 +289,9 @@ def load_day_states(engine: Engine, scope: Scope, days: Sequence[dt.date], quart
     return out
 
 
-def load_history(engine: Engine, scope: Scope, rows: pd.DataFrame,
-                 pick: SnapshotPick) -> pd.DataFrame:
+def load_history(
+    engine: Engine, scope: Scope, rows: pd.DataFrame, pick: SnapshotPick
+) -> pd.DataFrame:
     """Field history of the deals in ``rows`` between their sources' snapshots around the day.
 
     ``scope`` is already applied: only deals of ``rows`` (read under it) are asked for.
@@ -269,10 +304,14 @@ def load_history(engine: Engine, scope: Scope, rows: pd.DataFrame,
         deal_ids = rows.loc[rows["source"] == source, "deal_id"].unique().tolist()
         H = OpportunityHistory
         for start in range(0, len(deal_ids), 1000):
-            stmt = (select(H.source, H.deal_id, H.changed_at, H.field, H.old_value, H.new_value)
-                    .where(H.source == source, H.deal_id.in_(deal_ids[start:start + 1000]),
-                           H.changed_at >= dt.datetime.combine(lo, dt.time()),
-                           H.changed_at < dt.datetime.combine(hi, dt.time()) + dt.timedelta(1)))
+            stmt = select(
+                H.source, H.deal_id, H.changed_at, H.field, H.old_value, H.new_value
+            ).where(
+                H.source == source,
+                H.deal_id.in_(deal_ids[start : start + 1000]),
+                H.changed_at >= dt.datetime.combine(lo, dt.time()),
+                H.changed_at < dt.datetime.combine(hi, dt.time()) + dt.timedelta(1),
+            )
             parts.append(_read(engine, stmt, list(HISTORY_COLUMNS)))
     if not parts:
         return conform(pd.DataFrame(columns=list(HISTORY_COLUMNS)), HISTORY_COLUMNS)
@@ -281,8 +320,10 @@ def load_history(engine: Engine, scope: Scope, rows: pd.DataFrame,
 
 # --- activities -----------------------------------------------------------------------------
 
-def load_deal_touches(engine: Engine, scope: Scope, as_of: dt.date, quarter,
-                      team_day: dt.date | None = None) -> pd.DataFrame:
+
+def load_deal_touches(
+    engine: Engine, scope: Scope, as_of: dt.date, quarter, team_day: dt.date | None = None
+) -> pd.DataFrame:
     """Last completed activity on or before ``as_of`` of each deal open in the quarter then.
 
     The deals are those of the snapshots in force on ``as_of`` (sources with history: all of that
@@ -295,40 +336,60 @@ def load_deal_touches(engine: Engine, scope: Scope, as_of: dt.date, quarter,
     pick = pick_snapshots(batches, as_of, hist)
     if not pick.batch_ids:
         return conform(pd.DataFrame(columns=list(DEAL_TOUCH_COLUMNS)), DEAL_TOUCH_COLUMNS)
-    deals = (select(S.source, S.deal_id).distinct().where(
-        S.batch_id.in_(pick.batch_ids),
-        or_(_open_in_quarter(S, quarter.start, quarter.end), S.source.in_(list(hist))),
-        _owner_in_scope(S.owner_key, scope, team_day or as_of))).subquery("d")
+    deals = (
+        select(S.source, S.deal_id)
+        .distinct()
+        .where(
+            S.batch_id.in_(pick.batch_ids),
+            or_(_open_in_quarter(S, quarter.start, quarter.end), S.source.in_(list(hist))),
+            _owner_in_scope(S.owner_key, scope, team_day or as_of),
+        )
+    ).subquery("d")
     A = Activity
-    last = (select(A.activity_date)
-            .where(A.source == deals.c.source, A.deal_id == deals.c.deal_id,
-                   A.completed == true(), A.activity_date <= as_of)
-            .order_by(A.activity_date.desc()).limit(1)
-            .correlate(deals).scalar_subquery())
+    last = (
+        select(A.activity_date)
+        .where(
+            A.source == deals.c.source,
+            A.deal_id == deals.c.deal_id,
+            A.completed == true(),
+            A.activity_date <= as_of,
+        )
+        .order_by(A.activity_date.desc())
+        .limit(1)
+        .correlate(deals)
+        .scalar_subquery()
+    )
     # Deals without a touch are dropped here, not in SQL: SQLite would run the seek twice.
     out = _read(engine, select(deals.c.source, deals.c.deal_id, last), list(DEAL_TOUCH_COLUMNS))
     out = out[out["last_touch"].notna()].reset_index(drop=True)
     return conform(out, DEAL_TOUCH_COLUMNS)
 
 
-def load_activity_counts(engine: Engine, scope: Scope, start: dt.date, end: dt.date,
-                         team_day: dt.date | None = None) -> pd.DataFrame:
+def load_activity_counts(
+    engine: Engine, scope: Scope, start: dt.date, end: dt.date, team_day: dt.date | None = None
+) -> pd.DataFrame:
     """Completed activities per owner key and day in ``[start, end]``, owners in scope.
 
     Returns:
         ``owner_key, activity_date, n, owner`` (one spelling of the owner, for unmatched owners).
     """
-    stmt = (select(Activity.owner_key, Activity.activity_date, func.count(), func.min(Activity.owner))
-            .where(Activity.completed == true(), Activity.activity_date >= start,
-                   Activity.activity_date <= end,
-                   _owner_in_scope(Activity.owner_key, scope, team_day or end))
-            .group_by(Activity.owner_key, Activity.activity_date))
+    stmt = (
+        select(Activity.owner_key, Activity.activity_date, func.count(), func.min(Activity.owner))
+        .where(
+            Activity.completed == true(),
+            Activity.activity_date >= start,
+            Activity.activity_date <= end,
+            _owner_in_scope(Activity.owner_key, scope, team_day or end),
+        )
+        .group_by(Activity.owner_key, Activity.activity_date)
+    )
     out = _read(engine, stmt, [*ACTIVITY_COUNT_COLUMNS, "owner"])
     return conform(out, ACTIVITY_COUNT_COLUMNS)
 
 
-def load_activity_week_counts(engine: Engine, scope: Scope, as_of: dt.date, weeks: int = 8,
-                              team_day: dt.date | None = None) -> pd.DataFrame:
+def load_activity_week_counts(
+    engine: Engine, scope: Scope, as_of: dt.date, weeks: int = 8, team_day: dt.date | None = None
+) -> pd.DataFrame:
     """``load_activity_counts`` over the ``weeks`` 7-day weeks ending on ``as_of``, summed per week
     in SQL: what activity consistency needs, in a few rows per owner instead of one per day.
 
@@ -342,17 +403,29 @@ def load_activity_week_counts(engine: Engine, scope: Scope, as_of: dt.date, week
     """
     first = as_of - dt.timedelta(days=7 * weeks - 1)
     A = Activity
-    week = case(*((A.activity_date >= as_of - dt.timedelta(days=7 * w + 6), w)
-                  for w in range(weeks - 1)), else_=weeks - 1)
-    daily = (select(A.owner_key.label("owner_key"), week.label("week"), func.count().label("n"),
-                    func.min(A.owner).label("owner"))
-             .where(A.completed == true(), A.activity_date >= first, A.activity_date <= as_of,
-                    _owner_in_scope(A.owner_key, scope, team_day or as_of))
-             # Day first: the order of ix_act_done_day, so SQLite aggregates without sorting.
-             .group_by(A.activity_date, A.owner_key)).subquery("daily")
-    stmt = (select(daily.c.owner_key, daily.c.week, cast(func.sum(daily.c.n), BigInteger),
-                    daily.c.owner)
-            .group_by(daily.c.owner_key, daily.c.week, daily.c.owner))
+    week = case(
+        *((A.activity_date >= as_of - dt.timedelta(days=7 * w + 6), w) for w in range(weeks - 1)),
+        else_=weeks - 1,
+    )
+    daily = (
+        select(
+            A.owner_key.label("owner_key"),
+            week.label("week"),
+            func.count().label("n"),
+            func.min(A.owner).label("owner"),
+        )
+        .where(
+            A.completed == true(),
+            A.activity_date >= first,
+            A.activity_date <= as_of,
+            _owner_in_scope(A.owner_key, scope, team_day or as_of),
+        )
+        # Day first: the order of ix_act_done_day, so SQLite aggregates without sorting.
+        .group_by(A.activity_date, A.owner_key)
+    ).subquery("daily")
+    stmt = select(
+        daily.c.owner_key, daily.c.week, cast(func.sum(daily.c.n), BigInteger), daily.c.owner
+    ).group_by(daily.c.owner_key, daily.c.week, daily.c.owner)
     out = _read(engine, stmt, ["owner_key", "week", "n", "owner"])
     ends = pd.Series([pd.Timestamp(as_of) - pd.Timedelta(days=7 * w) for w in range(weeks)])
     out["activity_date"] = ends.reindex(out["week"].astype("int64").to_numpy()).to_numpy()
@@ -360,10 +433,13 @@ def load_activity_week_counts(engine: Engine, scope: Scope, as_of: dt.date, week
     return conform(out, ACTIVITY_COUNT_COLUMNS)
 
 
-def load_expert_support(engine: Engine, scope: Scope, as_of: dt.date,
-                        team_day: dt.date | None = None,
-                        roles: Sequence[str] = ("SE", "CSM", "Partner", "Manager", "Executive"),
-                        ) -> pd.DataFrame:
+def load_expert_support(
+    engine: Engine,
+    scope: Scope,
+    as_of: dt.date,
+    team_day: dt.date | None = None,
+    roles: Sequence[str] = ("SE", "CSM", "Partner", "Manager", "Executive"),
+) -> pd.DataFrame:
     """Deals (``source, deal_id``) with a completed activity on or before ``as_of`` by a roster
     member whose role is an expert one, with ``experts`` (how many such activities).
 
@@ -372,36 +448,59 @@ def load_expert_support(engine: Engine, scope: Scope, as_of: dt.date,
     batches = pipeline_batches(engine)
     pick = pick_snapshots(batches, as_of)
     role_ci = [r.casefold() for r in roles]
-    experts = (select(RepAlias.alias).join(Rep, Rep.id == RepAlias.rep_id)
-               .where(func.lower(Rep.role).in_(role_ci)))
+    experts = (
+        select(RepAlias.alias)
+        .join(Rep, Rep.id == RepAlias.rep_id)
+        .where(func.lower(Rep.role).in_(role_ci))
+    )
     deals = select(S.source, S.deal_id).where(
         S.batch_id.in_(pick.batch_ids or [-1]),
-        _owner_in_scope(S.owner_key, scope, team_day or as_of))
-    stmt = (select(Activity.source, Activity.deal_id, func.count())
-            .where(Activity.completed.is_(True), Activity.activity_date <= as_of,
-                   Activity.owner_key.in_(experts),
-                   tuple_(Activity.source, Activity.deal_id).in_(deals))
-            .group_by(Activity.source, Activity.deal_id))
+        _owner_in_scope(S.owner_key, scope, team_day or as_of),
+    )
+    stmt = (
+        select(Activity.source, Activity.deal_id, func.count())
+        .where(
+            Activity.completed.is_(True),
+            Activity.activity_date <= as_of,
+            Activity.owner_key.in_(experts),
+            tuple_(Activity.source, Activity.deal_id).in_(deals),
+        )
+        .group_by(Activity.source, Activity.deal_id)
+    )
     return _read(engine, stmt, ["source", "deal_id", "experts"])
 
 
 # --- readiness ------------------------------------------------------------------------------
 
+
 def load_readiness_events(engine: Engine, scope: Scope, day: dt.date) -> pd.DataFrame:
     """Readiness events of the reps in scope on ``day`` (``READINESS_COLUMNS``)."""
     R = ReadinessEvent
-    stmt = (select(R.owner_key, R.program, R.kind, R.required, R.assigned_date, R.due_date,
-                   R.completed_date, R.score, R.owner)
-            .where(_owner_in_scope(R.owner_key, scope, day)))
+    stmt = select(
+        R.owner_key,
+        R.program,
+        R.kind,
+        R.required,
+        R.assigned_date,
+        R.due_date,
+        R.completed_date,
+        R.score,
+        R.owner,
+    ).where(_owner_in_scope(R.owner_key, scope, day))
     out = _read(engine, stmt, [*READINESS_COLUMNS, "owner"])
     return conform(out, READINESS_COLUMNS)
 
 
 # --- push counts ----------------------------------------------------------------------------
 
-def load_close_date_changes(engine: Engine, scope: Scope, as_of: dt.date,
-                            deal_ids: Sequence[str] | None = None,
-                            team_day: dt.date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+
+def load_close_date_changes(
+    engine: Engine,
+    scope: Scope,
+    as_of: dt.date,
+    deal_ids: Sequence[str] | None = None,
+    team_day: dt.date | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What push counts need: close-date changes seen by snapshots, and field history.
 
     Snapshots are reduced in SQL to the rows where a deal's close date differs from its previous
@@ -417,33 +516,52 @@ def load_close_date_changes(engine: Engine, scope: Scope, as_of: dt.date,
     pick = pick_snapshots(batches, as_of)
     current = select(S.source, S.deal_id).where(
         S.batch_id.in_(pick.batch_ids or [-1]),
-        _owner_in_scope(S.owner_key, scope, team_day or as_of))
+        _owner_in_scope(S.owner_key, scope, team_day or as_of),
+    )
     if deal_ids is not None:
         current = current.where(S.deal_id.in_(list(deal_ids)))
-    prev = func.lag(S.close_date).over(partition_by=(S.source, S.deal_id),
-                                       order_by=(S.snapshot_date, S.batch_id))
-    inner = (select(S.source, S.deal_id, S.snapshot_date, S.close_date, prev.label("prev"))
-             .where(S.batch_id.in_(live or [-1]),
-                    tuple_(S.source, S.deal_id).in_(current)).subquery())
-    stmt = select(inner.c.source, inner.c.deal_id, inner.c.snapshot_date, inner.c.close_date) \
-        .where(or_(inner.c.prev.is_(None), inner.c.close_date.is_(None),
-                   inner.c.close_date != inner.c.prev))
+    prev = func.lag(S.close_date).over(
+        partition_by=(S.source, S.deal_id), order_by=(S.snapshot_date, S.batch_id)
+    )
+    inner = (
+        select(S.source, S.deal_id, S.snapshot_date, S.close_date, prev.label("prev"))
+        .where(S.batch_id.in_(live or [-1]), tuple_(S.source, S.deal_id).in_(current))
+        .subquery()
+    )
+    stmt = select(inner.c.source, inner.c.deal_id, inner.c.snapshot_date, inner.c.close_date).where(
+        or_(
+            inner.c.prev.is_(None), inner.c.close_date.is_(None), inner.c.close_date != inner.c.prev
+        )
+    )
     snaps = _read(engine, stmt, ["source", "deal_id", "snapshot_date", "close_date"])
     for col in ("snapshot_date", "close_date"):
         snaps[col] = pd.to_datetime(snaps[col]).astype("datetime64[ns]")
     H = OpportunityHistory
-    h_stmt = (select(H.source, H.deal_id, H.changed_at, H.field, H.old_value, H.new_value)
-              .where(H.field == "close_date",
-                     H.changed_at < dt.datetime.combine(as_of, dt.time()) + dt.timedelta(1),
-                     tuple_(H.source, H.deal_id).in_(current)))
+    h_stmt = select(H.source, H.deal_id, H.changed_at, H.field, H.old_value, H.new_value).where(
+        H.field == "close_date",
+        H.changed_at < dt.datetime.combine(as_of, dt.time()) + dt.timedelta(1),
+        tuple_(H.source, H.deal_id).in_(current),
+    )
     history = conform(_read(engine, h_stmt, list(HISTORY_COLUMNS)), HISTORY_COLUMNS)
     return snaps, history
 
 
 __all__ = [
-    "Scope", "SnapshotPick", "history_sources", "load_activity_counts",
-    "load_activity_week_counts", "load_close_date_changes",
-    "load_day_states", "load_deal_touches", "load_expert_support", "load_history",
-    "load_quotas", "load_readiness_events", "load_reps", "pick_snapshots", "pipeline_batches",
-    "scoped_aliases", "scoped_rep_ids",
+    "Scope",
+    "SnapshotPick",
+    "history_sources",
+    "load_activity_counts",
+    "load_activity_week_counts",
+    "load_close_date_changes",
+    "load_day_states",
+    "load_deal_touches",
+    "load_expert_support",
+    "load_history",
+    "load_quotas",
+    "load_readiness_events",
+    "load_reps",
+    "pick_snapshots",
+    "pipeline_batches",
+    "scoped_aliases",
+    "scoped_rep_ids",
 ]

@@ -28,20 +28,41 @@ from dashboard.summary import summary_for
 from dashboard.trace import MOVE_LABEL
 from loaders import clock
 
-GRID_ROW_LIMIT = 1_000       # moved deals sent to the browser; the export carries them all
+GRID_ROW_LIMIT = 1_000  # moved deals sent to the browser; the export carries them all
 FOCUS_MIN, FOCUS_MAX = 15, 100
-ROLLUP_KEYS = ("quota", "won", "commit", "best_case", "commit_forecast", "best_case_forecast",
-               "open_pipeline", "weighted_pipeline", "attainment")
+ROLLUP_KEYS = (
+    "quota",
+    "won",
+    "commit",
+    "best_case",
+    "commit_forecast",
+    "best_case_forecast",
+    "open_pipeline",
+    "weighted_pipeline",
+    "attainment",
+)
 # The moved-deals table as exported (and, with a few display columns, as the grid shows it).
 EXPORT_COLUMNS = (
-    ("deal_name", "Deal"), ("account", "Account"), ("rep", "Rep"), ("team", "Team"),
-    ("movement", "Movement"), ("amount_since", "Amount then"), ("amount_now", "Amount now"),
-    ("change", "Change"), ("close_date_since", "Close date then"),
-    ("close_date_now", "Close date now"), ("close_moved_days", "Close date moved (days)"),
-    ("stage_since", "Stage then"), ("stage_now", "Stage now"),
-    ("forecast_category_since", "Category then"), ("forecast_category_now", "Category now"),
-    ("rep_since", "Owner then"), ("rep_now", "Owner now"), ("push_count", "Times pushed"),
-    ("source", "Source"), ("deal_id", "Deal id"),
+    ("deal_name", "Deal"),
+    ("account", "Account"),
+    ("rep", "Rep"),
+    ("team", "Team"),
+    ("movement", "Movement"),
+    ("amount_since", "Amount then"),
+    ("amount_now", "Amount now"),
+    ("change", "Change"),
+    ("close_date_since", "Close date then"),
+    ("close_date_now", "Close date now"),
+    ("close_moved_days", "Close date moved (days)"),
+    ("stage_since", "Stage then"),
+    ("stage_now", "Stage now"),
+    ("forecast_category_since", "Category then"),
+    ("forecast_category_now", "Category now"),
+    ("rep_since", "Owner then"),
+    ("rep_now", "Owner now"),
+    ("push_count", "Times pushed"),
+    ("source", "Source"),
+    ("deal_id", "Deal id"),
 )
 
 
@@ -50,19 +71,20 @@ class ReviewModel:
     """One review: the days compared, the team's figures, and what moved between the days."""
 
     quarter: Quarter
-    as_of: dt.date                      # "now"
-    since: dt.date                      # "since"
+    as_of: dt.date  # "now"
+    since: dt.date  # "since"
     team: str | None
-    figures: dict                       # the team's §5 figures on ``as_of``
-    waterfall: dict                     # WATERFALL_KEYS + won_new (money)
-    movement: pd.DataFrame              # every deal of SA or SB (+ created and won), with pushes
-    reps: pd.DataFrame                  # per rider: team + §5 figures (index rep)
-    flags: pd.DataFrame                 # the as_of deals with what each counts towards
+    figures: dict  # the team's §5 figures on ``as_of``
+    waterfall: dict  # WATERFALL_KEYS + won_new (money)
+    movement: pd.DataFrame  # every deal of SA or SB (+ created and won), with pushes
+    reps: pd.DataFrame  # per rider: team + §5 figures (index rep)
+    flags: pd.DataFrame  # the as_of deals with what each counts towards
     riders: list[str]
-    view: list[str] | None = None       # the teams read (the team shown, else the scope)
+    view: list[str] | None = None  # the teams read (the team shown, else the scope)
 
 
 # --- days -------------------------------------------------------------------------------------
+
 
 def snapshot_days(engine: Engine) -> list[dt.date]:
     """Every day a pipeline snapshot was taken (any source), oldest first."""
@@ -80,8 +102,12 @@ def _day(value: object) -> dt.date | None:
     return urls.parse_day(value)
 
 
-def resolve_days(query: Mapping[str, object], days: Sequence[dt.date], quarter: Quarter,
-                 today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+def resolve_days(
+    query: Mapping[str, object],
+    days: Sequence[dt.date],
+    quarter: Quarter,
+    today: dt.date | None = None,
+) -> tuple[dt.date, dt.date]:
     """The review's (now, since) from the URL's ``as_of`` and ``since``, defaults filled in.
 
     Args:
@@ -110,8 +136,12 @@ def resolve_days(query: Mapping[str, object], days: Sequence[dt.date], quarter: 
     return now, since
 
 
-def day_options(days: Sequence[dt.date], quarter: Quarter, chosen: Sequence[dt.date],
-                today: dt.date | None = None) -> list[dt.date]:
+def day_options(
+    days: Sequence[dt.date],
+    quarter: Quarter,
+    chosen: Sequence[dt.date],
+    today: dt.date | None = None,
+) -> list[dt.date]:
     """Days to offer in the pickers: snapshots from two weeks before the quarter to its end (and
     not after today), plus the days chosen; newest first."""
     today = today or clock.today()
@@ -123,25 +153,57 @@ def day_options(days: Sequence[dt.date], quarter: Quarter, chosen: Sequence[dt.d
 
 # --- the model --------------------------------------------------------------------------------
 
-def build_review(engine: Engine, quarter: str | Quarter, as_of: dt.date, since: dt.date,
-                 team: str | None, scope: Sequence[str] | None) -> ReviewModel:
+
+def build_review(
+    engine: Engine,
+    quarter: str | Quarter,
+    as_of: dt.date,
+    since: dt.date,
+    team: str | None,
+    scope: Sequence[str] | None,
+) -> ReviewModel:
     """Compute the review (uncached; see ``review_model``)."""
     quarter = parse_quarter(quarter) if isinstance(quarter, str) else quarter
     summary = summary_for(engine, quarter, as_of, since, team, scope=scope)
     riders = [str(r) for r in summary.reps.index]
     view = [team] if team else (list(scope) if scope is not None else None)
-    return ReviewModel(quarter, summary.as_of, summary.since, team, dict(summary.team),
-                       dict(summary.waterfall), summary.movement, summary.reps, summary.flags,
-                       riders, view)
+    return ReviewModel(
+        quarter,
+        summary.as_of,
+        summary.since,
+        team,
+        dict(summary.team),
+        dict(summary.waterfall),
+        summary.movement,
+        summary.reps,
+        summary.flags,
+        riders,
+        view,
+    )
 
 
-def review_model(engine: Engine, quarter: str, as_of: dt.date, since: dt.date,
-                 team: str | None, scope: Sequence[str] | None) -> ReviewModel:
+def review_model(
+    engine: Engine,
+    quarter: str,
+    as_of: dt.date,
+    since: dt.date,
+    team: str | None,
+    scope: Sequence[str] | None,
+) -> ReviewModel:
     """The review, cached under the store's data version (read-only: copy to change)."""
-    args = (quarter, as_of.isoformat(), since.isoformat(), team,
-            tuple(scope) if scope is not None else None)
-    return cache.cached("review-model", engine, args,
-                        lambda: build_review(engine, quarter, as_of, since, team, scope))
+    args = (
+        quarter,
+        as_of.isoformat(),
+        since.isoformat(),
+        team,
+        tuple(scope) if scope is not None else None,
+    )
+    return cache.cached(
+        "review-model",
+        engine,
+        args,
+        lambda: build_review(engine, quarter, as_of, since, team, scope),
+    )
 
 
 def push_counts_for(engine: Engine, model: ReviewModel, deals: pd.DataFrame) -> pd.DataFrame:
@@ -155,21 +217,29 @@ def push_counts_for(engine: Engine, model: ReviewModel, deals: pd.DataFrame) -> 
         return pd.DataFrame({"source": [], "deal_id": [], "push_count": []})
 
     def compute() -> pd.DataFrame:
-        snaps, history = queries.load_close_date_changes(engine, model.view, model.as_of,
-                                                         deal_ids=ids, team_day=model.as_of)
+        snaps, history = queries.load_close_date_changes(
+            engine, model.view, model.as_of, deal_ids=ids, team_day=model.as_of
+        )
         exported = model.flags[[*DEAL_KEY, "push_count"]]
         exported = exported[exported["deal_id"].astype(str).isin(ids)]
         return push_counts(snaps, history, model.as_of, exported)[[*DEAL_KEY, "push_count"]]
 
-    key = (model.quarter.name, model.as_of.isoformat(), model.team,
-           tuple(model.view) if model.view is not None else None, tuple(ids))
+    key = (
+        model.quarter.name,
+        model.as_of.isoformat(),
+        model.team,
+        tuple(model.view) if model.view is not None else None,
+        tuple(ids),
+    )
     return cache.cached("review-pushes", engine, key, compute)
 
 
 # --- tables -----------------------------------------------------------------------------------
 
-def moved_deals(model: ReviewModel, engine: Engine | None = None,
-                limit: int | None = None) -> pd.DataFrame:
+
+def moved_deals(
+    model: ReviewModel, engine: Engine | None = None, limit: int | None = None
+) -> pd.DataFrame:
     """Every deal that moved between the days (unchanged ones left out), largest change first.
 
     Args:
@@ -187,9 +257,14 @@ def moved_deals(model: ReviewModel, engine: Engine | None = None,
     since_amt = m["amount_since"].astype("float64")
     now_amt = m["amount_now"].astype("float64")
     change_cents = np.select(
-        [cat.isin(["created", "pulled_in"]), cat.isin(["increased", "decreased"]),
-         cat.isin(["won", "lost", "pushed_out", "removed"])],
-        [m["cents_now"], m["delta_cents"], -m["cents_since"]], default=0)
+        [
+            cat.isin(["created", "pulled_in"]),
+            cat.isin(["increased", "decreased"]),
+            cat.isin(["won", "lost", "pushed_out", "removed"]),
+        ],
+        [m["cents_now"], m["delta_cents"], -m["cents_since"]],
+        default=0,
+    )
     m["change"] = change_cents / 100
     m["movement"] = cat.map(MOVE_LABEL).fillna(cat)
     m["amount_since"] = since_amt
@@ -211,9 +286,20 @@ def moved_deals(model: ReviewModel, engine: Engine | None = None,
         m["push_count"] = m["push_count"].astype("Int64")
     cols = [c for c, _ in EXPORT_COLUMNS]
     out = m.reindex(columns=cols)
-    for col in ("deal_name", "account", "rep", "team", "stage_since", "stage_now",
-                "forecast_category_since", "forecast_category_now", "rep_since", "rep_now",
-                "source", "deal_id"):
+    for col in (
+        "deal_name",
+        "account",
+        "rep",
+        "team",
+        "stage_since",
+        "stage_now",
+        "forecast_category_since",
+        "forecast_category_now",
+        "rep_since",
+        "rep_now",
+        "source",
+        "deal_id",
+    ):
         out[col] = out[col].astype("object").where(out[col].notna(), None)
     return out.reset_index(drop=True)
 
@@ -241,8 +327,9 @@ def grid_records(moved: pd.DataFrame, limit: int = GRID_ROW_LIMIT) -> list[dict]
             else:
                 rec[k] = v
         rec["stage"] = _pair(rec.get("stage_since"), rec.get("stage_now"))
-        rec["category"] = _pair(_cat(rec.get("forecast_category_since")),
-                                _cat(rec.get("forecast_category_now")))
+        rec["category"] = _pair(
+            _cat(rec.get("forecast_category_since")), _cat(rec.get("forecast_category_now"))
+        )
         rec["owner"] = _pair(rec.get("rep_since"), rec.get("rep_now"))
         records.append(rec)
     return records
@@ -279,8 +366,12 @@ def rollup(model: ReviewModel) -> pd.DataFrame:
     quota = out["quota"].astype("float64")
     out["forecast_vs_quota"] = (out["commit_forecast"] / quota).where(quota > 0)
     out["team"] = out["team"].astype("object").where(out["team"].notna(), None)
-    out = out.sort_values(["team", "commit_forecast", "rep"], ascending=[True, False, True],
-                          na_position="last", kind="stable")
+    out = out.sort_values(
+        ["team", "commit_forecast", "rep"],
+        ascending=[True, False, True],
+        na_position="last",
+        kind="stable",
+    )
     return out.reset_index(drop=True)
 
 
@@ -289,8 +380,11 @@ def rollup_total(model: ReviewModel) -> dict:
     f = model.figures
     quota = f.get("quota") or 0
     total = {k: f.get(k) for k in ROLLUP_KEYS}
-    total.update(rep="Total", team=model.team or "All teams",
-                 forecast_vs_quota=(f["commit_forecast"] / quota) if quota else None)
+    total.update(
+        rep="Total",
+        team=model.team or "All teams",
+        forecast_vs_quota=(f["commit_forecast"] / quota) if quota else None,
+    )
     return total
 
 
@@ -313,48 +407,73 @@ def focus_list(model: ReviewModel, limit: int | None = None) -> tuple[pd.DataFra
     f = model.flags
     mask = f["open_in_quarter"].to_numpy(dtype=bool) & f["rep"].isin(model.riders).to_numpy()
     deals = f.loc[mask]
-    deals = deals.assign(_w=deals["weighted"].astype("float64"),
-                         _a=deals["amount"].astype("float64").fillna(0.0))
-    deals = deals.sort_values(["_w", "_a", "deal_id"], ascending=[False, False, True],
-                              kind="stable")
+    deals = deals.assign(
+        _w=deals["weighted"].astype("float64"), _a=deals["amount"].astype("float64").fillna(0.0)
+    )
+    deals = deals.sort_values(
+        ["_w", "_a", "deal_id"], ascending=[False, False, True], kind="stable"
+    )
     quota = model.figures.get("quota")
     won = model.figures.get("won") or 0.0
     gap = max(0.0, float(quota) - float(won)) if quota else None
     running = deals["cents"].cumsum() / 100
-    reach = int(np.argmax(running.to_numpy() >= gap)) + 1 \
-        if gap is not None and len(running) and running.iloc[-1] >= gap else None
+    reach = (
+        int(np.argmax(running.to_numpy() >= gap)) + 1
+        if gap is not None and len(running) and running.iloc[-1] >= gap
+        else None
+    )
     if gap == 0:
         reach = 0
     if limit is None:
         limit = min(FOCUS_MAX, max(FOCUS_MIN, (reach or 0) + 3))
     top = deals.head(limit)
-    rows = pd.DataFrame({
-        "rank": np.arange(1, len(top) + 1),
-        "deal_name": top["deal_name"].astype("object"),
-        "account": top["account"].astype("object"),
-        "rep": top["rep"].astype("object"),
-        "team": top["team"].astype("object"),
-        "stage": top["stage"].astype("object"),
-        "forecast_category": top["forecast_category"].astype("object"),
-        "close_date": pd.to_datetime(top["close_date"]).dt.date.astype("object"),
-        "probability": top["probability"].astype("float64"),
-        "amount": top["amount"].astype("float64"),
-        "weighted": top["weighted"].astype("float64"),
-        "running_amount": running.head(limit).to_numpy(),
-        "running_weighted": top["weighted"].astype("float64").cumsum().to_numpy(),
-        "past_due": top["past_due"].astype(bool),
-        "source": top["source"].astype("object"),
-        "deal_id": top["deal_id"].astype("object"),
-    }).reset_index(drop=True)
+    rows = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(top) + 1),
+            "deal_name": top["deal_name"].astype("object"),
+            "account": top["account"].astype("object"),
+            "rep": top["rep"].astype("object"),
+            "team": top["team"].astype("object"),
+            "stage": top["stage"].astype("object"),
+            "forecast_category": top["forecast_category"].astype("object"),
+            "close_date": pd.to_datetime(top["close_date"]).dt.date.astype("object"),
+            "probability": top["probability"].astype("float64"),
+            "amount": top["amount"].astype("float64"),
+            "weighted": top["weighted"].astype("float64"),
+            "running_amount": running.head(limit).to_numpy(),
+            "running_weighted": top["weighted"].astype("float64").cumsum().to_numpy(),
+            "past_due": top["past_due"].astype(bool),
+            "source": top["source"].astype("object"),
+            "deal_id": top["deal_id"].astype("object"),
+        }
+    ).reset_index(drop=True)
     rows["closes_gap"] = (rows["rank"] >= reach) if reach else False
     for col in rows.columns:
         if rows[col].dtype == object:
             rows[col] = rows[col].where(rows[col].notna(), None)
-    info = {"gap": gap, "deals": int(len(deals)), "deals_to_gap": reach,
-            "open_pipeline": model.figures.get("open_pipeline")}
+    info = {
+        "gap": gap,
+        "deals": int(len(deals)),
+        "deals_to_gap": reach,
+        "open_pipeline": model.figures.get("open_pipeline"),
+    }
     return rows, info
 
 
-__all__ = ["EXPORT_COLUMNS", "GRID_ROW_LIMIT", "ReviewModel", "build_review", "day_options",
-           "export_table", "focus_list", "grid_records", "moved_deals", "push_counts_for",
-           "resolve_days", "review_model", "rollup", "rollup_total", "snapshot_days"]
+__all__ = [
+    "EXPORT_COLUMNS",
+    "GRID_ROW_LIMIT",
+    "ReviewModel",
+    "build_review",
+    "day_options",
+    "export_table",
+    "focus_list",
+    "grid_records",
+    "moved_deals",
+    "push_counts_for",
+    "resolve_days",
+    "review_model",
+    "rollup",
+    "rollup_total",
+    "snapshot_days",
+]

@@ -30,8 +30,8 @@ from dashboard.review_model import snapshot_days
 from dashboard.summary import Summary, compute_summary, summary_for
 from loaders.store.models import Activity
 
-LARGE_FACTOR = 2.0            # a large deal: at least 2 x the team's average won deal
-PUSHED_FLAG = 2               # "pushed N times" is flagged from this many pushes
+LARGE_FACTOR = 2.0  # a large deal: at least 2 x the team's average won deal
+PUSHED_FLAG = 2  # "pushed N times" is flagged from this many pushes
 ONBOARDING_DAYS, RAMP_DAYS = 90, 180
 TREND_POINTS = 14
 ACTIVITY_TYPES = ("call", "email", "meeting", "other")
@@ -48,14 +48,14 @@ class RiderModel:
     team: str | None
     role: str | None
     start_date: dt.date | None
-    figures: dict                      # the rider's §5 figures (+ readiness components, inputs)
-    team_figures: dict                 # the team's figures (average won deal for "large")
-    flags: pd.DataFrame                # every deal of the team's summary (for the rows behind)
-    deals: pd.DataFrame                # the rider's open in-quarter deals with the 1:1's flags
-    events: pd.DataFrame               # the rider's readiness events (``rep`` attached)
-    counts: pd.DataFrame               # completed activities per rep and day, the team's riders
-    riders: pd.DataFrame               # the team's riders: rep, team, start_date
-    activity: pd.DataFrame             # the rider's activities per week and type, with the median
+    figures: dict  # the rider's §5 figures (+ readiness components, inputs)
+    team_figures: dict  # the team's figures (average won deal for "large")
+    flags: pd.DataFrame  # every deal of the team's summary (for the rows behind)
+    deals: pd.DataFrame  # the rider's open in-quarter deals with the 1:1's flags
+    events: pd.DataFrame  # the rider's readiness events (``rep`` attached)
+    counts: pd.DataFrame  # completed activities per rep and day, the team's riders
+    riders: pd.DataFrame  # the team's riders: rep, team, start_date
+    activity: pd.DataFrame  # the rider's activities per week and type, with the median
     trend: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
@@ -101,8 +101,10 @@ def tenure_words(tenure_days: int | None) -> str:
 
 # --- who -------------------------------------------------------------------------------------
 
-def rider_team(engine: Engine, rep: str, day: dt.date,
-               scope: Sequence[str] | None) -> tuple[bool, str | None, str | None, dt.date | None]:
+
+def rider_team(
+    engine: Engine, rep: str, day: dt.date, scope: Sequence[str] | None
+) -> tuple[bool, str | None, str | None, dt.date | None]:
     """(known, team on ``day``, role, start date) of ``rep`` in the viewer's scope."""
     reps, _ = queries.load_reps(engine, scope, day)
     hit = reps[reps["rep"].astype("object") == rep]
@@ -116,18 +118,40 @@ def rider_team(engine: Engine, rep: str, day: dt.date,
     return True, team, role, start
 
 
-def _summary(engine: Engine, quarter: Quarter, day: dt.date, since: dt.date | None,
-             team: str | None, scope: Sequence[str] | None) -> Summary:
-    args = (quarter.name, day.isoformat(), since.isoformat() if since else None, team,
-            tuple(scope) if scope is not None else None)
-    return cache.cached("rider-summary", engine, args,
-                        lambda: compute_summary(engine, quarter, day, since, team, scope=scope))
+def _summary(
+    engine: Engine,
+    quarter: Quarter,
+    day: dt.date,
+    since: dt.date | None,
+    team: str | None,
+    scope: Sequence[str] | None,
+) -> Summary:
+    args = (
+        quarter.name,
+        day.isoformat(),
+        since.isoformat() if since else None,
+        team,
+        tuple(scope) if scope is not None else None,
+    )
+    return cache.cached(
+        "rider-summary",
+        engine,
+        args,
+        lambda: compute_summary(engine, quarter, day, since, team, scope=scope),
+    )
 
 
 # --- the model --------------------------------------------------------------------------------
 
-def build_rider(engine: Engine, rep: str, quarter: str | Quarter, as_of: dt.date,
-                since: dt.date | None, scope: Sequence[str] | None) -> RiderModel | None:
+
+def build_rider(
+    engine: Engine,
+    rep: str,
+    quarter: str | Quarter,
+    as_of: dt.date,
+    since: dt.date | None,
+    scope: Sequence[str] | None,
+) -> RiderModel | None:
     """The rider's model (uncached; see ``rider_model``); None when the rep is not in scope."""
     quarter = parse_quarter(quarter) if isinstance(quarter, str) else quarter
     known, team, role, start = rider_team(engine, rep, as_of, scope)
@@ -141,32 +165,62 @@ def build_rider(engine: Engine, rep: str, quarter: str | Quarter, as_of: dt.date
     riders = reps[reps["rep"].isin(summary.reps.index)][["rep", "team", "start_date"]]
     riders = riders.reset_index(drop=True)
     deals = rider_deals(engine, summary, rep, view)
-    events = attach_reps(queries.load_readiness_events(engine, view, as_of), aliases, reps,
-                         name="owner_key")
+    events = attach_reps(
+        queries.load_readiness_events(engine, view, as_of), aliases, reps, name="owner_key"
+    )
     events = events[events["rep"].astype("object") == rep].reset_index(drop=True)
     first = as_of - dt.timedelta(days=7 * WEEKS - 1)
-    counts = attach_reps(queries.load_activity_counts(engine, view, first, as_of,
-                                                      team_day=as_of), aliases, reps)
+    counts = attach_reps(
+        queries.load_activity_counts(engine, view, first, as_of, team_day=as_of), aliases, reps
+    )
     by_type = load_activity_by_type(engine, view, first, as_of)
     by_type = attach_reps(by_type, aliases, reps)
     activity = activity_weeks_by_type(by_type, counts, riders, rep, as_of)
-    return RiderModel(rep, quarter, summary.as_of, summary.since, team, role, start, figures,
-                      dict(summary.team), summary.flags, deals, events, counts, riders, activity)
+    return RiderModel(
+        rep,
+        quarter,
+        summary.as_of,
+        summary.since,
+        team,
+        role,
+        start,
+        figures,
+        dict(summary.team),
+        summary.flags,
+        deals,
+        events,
+        counts,
+        riders,
+        activity,
+    )
 
 
-def rider_model(engine: Engine, rep: str, quarter: str, as_of: dt.date, since: dt.date | None,
-                scope: Sequence[str] | None) -> RiderModel | None:
+def rider_model(
+    engine: Engine,
+    rep: str,
+    quarter: str,
+    as_of: dt.date,
+    since: dt.date | None,
+    scope: Sequence[str] | None,
+) -> RiderModel | None:
     """The rider's model, cached under the store's data version (read-only)."""
     if not isinstance(rep, str) or not rep.strip() or len(rep) > 255:
-        return None                      # a forged or stale request names no rider we know
-    args = (rep, quarter, as_of.isoformat(), since.isoformat() if since else None,
-            tuple(scope) if scope is not None else None)
-    return cache.cached("rider-model", engine, args,
-                        lambda: build_rider(engine, rep, quarter, as_of, since, scope))
+        return None  # a forged or stale request names no rider we know
+    args = (
+        rep,
+        quarter,
+        as_of.isoformat(),
+        since.isoformat() if since else None,
+        tuple(scope) if scope is not None else None,
+    )
+    return cache.cached(
+        "rider-model", engine, args, lambda: build_rider(engine, rep, quarter, as_of, since, scope)
+    )
 
 
-def rider_deals(engine: Engine, summary: Summary, rep: str,
-                view: Sequence[str] | None) -> pd.DataFrame:
+def rider_deals(
+    engine: Engine, summary: Summary, rep: str, view: Sequence[str] | None
+) -> pd.DataFrame:
     """The rider's open in-quarter deals with the 1:1's flags.
 
     Adds ``push_count``, ``experts`` (expert activities on the deal), ``large`` (amount at least
@@ -176,23 +230,29 @@ def rider_deals(engine: Engine, summary: Summary, rep: str,
     f = summary.flags
     own = f[(f["rep"].astype("object") == rep) & f["open_in_quarter"]].copy()
     if own.empty:
-        return own.assign(push_count=pd.Series(dtype="int64"), experts=pd.Series(dtype="int64"),
-                          large=pd.Series(dtype=bool), no_expert=pd.Series(dtype=bool),
-                          pushed=pd.Series(dtype=bool), flag_count=pd.Series(dtype="int64"))
+        return own.assign(
+            push_count=pd.Series(dtype="int64"),
+            experts=pd.Series(dtype="int64"),
+            large=pd.Series(dtype=bool),
+            no_expert=pd.Series(dtype=bool),
+            pushed=pd.Series(dtype=bool),
+            flag_count=pd.Series(dtype="int64"),
+        )
     ids = sorted(own["deal_id"].astype(str).unique())
-    snaps, history = queries.load_close_date_changes(engine, view, summary.as_of, deal_ids=ids,
-                                                     team_day=summary.as_of)
+    snaps, history = queries.load_close_date_changes(
+        engine, view, summary.as_of, deal_ids=ids, team_day=summary.as_of
+    )
     counts = push_counts(snaps, history, summary.as_of, own[[*DEAL_KEY, "push_count"]])
-    own = own.drop(columns="push_count").merge(counts[[*DEAL_KEY, "push_count"]], on=DEAL_KEY,
-                                               how="left")
+    own = own.drop(columns="push_count").merge(
+        counts[[*DEAL_KEY, "push_count"]], on=DEAL_KEY, how="left"
+    )
     own["push_count"] = own["push_count"].fillna(0).astype("int64")
     experts = queries.load_expert_support(engine, view, summary.as_of, team_day=summary.as_of)
     own = own.merge(experts, on=DEAL_KEY, how="left")
     own["experts"] = own["experts"].fillna(0).astype("int64")
     avg = summary.team.get("avg_won_deal")
     threshold = LARGE_FACTOR * float(avg) if avg else None
-    own["large"] = (own["amount"] >= threshold).fillna(False).astype(bool) if threshold \
-        else False
+    own["large"] = (own["amount"] >= threshold).fillna(False).astype(bool) if threshold else False
     own["no_expert"] = own["large"] & (own["experts"] == 0)
     own["pushed"] = own["push_count"] >= PUSHED_FLAG
     marks = ["stale", "past_due", "pushed", "no_next_step", "no_expert"]
@@ -209,30 +269,36 @@ def large_threshold(team_figures: dict) -> float | None:
 
 # --- activity ---------------------------------------------------------------------------------
 
-def load_activity_by_type(engine: Engine, scope: Sequence[str] | None, start: dt.date,
-                          end: dt.date) -> pd.DataFrame:
+
+def load_activity_by_type(
+    engine: Engine, scope: Sequence[str] | None, start: dt.date, end: dt.date
+) -> pd.DataFrame:
     """Completed activities per owner, day and type in ``[start, end]``, owners in scope.
 
     Returns:
         ``owner_key, owner, activity_date, type, n``.
     """
     A = Activity
-    stmt = (select(A.owner_key, func.min(A.owner), A.activity_date, A.type, func.count())
-            .where(A.completed.is_(True), A.activity_date >= start, A.activity_date <= end)
-            .group_by(A.owner_key, A.activity_date, A.type))
+    stmt = (
+        select(A.owner_key, func.min(A.owner), A.activity_date, A.type, func.count())
+        .where(A.completed.is_(True), A.activity_date >= start, A.activity_date <= end)
+        .group_by(A.owner_key, A.activity_date, A.type)
+    )
     if scope is not None:
         stmt = stmt.where(A.owner_key.in_(queries.scoped_aliases(scope, end)))
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
-    out = pd.DataFrame([tuple(r) for r in rows],
-                       columns=["owner_key", "owner", "activity_date", "type", "n"])
+    out = pd.DataFrame(
+        [tuple(r) for r in rows], columns=["owner_key", "owner", "activity_date", "type", "n"]
+    )
     out["activity_date"] = pd.to_datetime(out["activity_date"]).astype("datetime64[ns]")
     out["n"] = out["n"].astype("int64")
     return out
 
 
-def activity_weeks_by_type(by_type: pd.DataFrame, counts: pd.DataFrame, riders: pd.DataFrame,
-                           rep: str, as_of: dt.date) -> pd.DataFrame:
+def activity_weeks_by_type(
+    by_type: pd.DataFrame, counts: pd.DataFrame, riders: pd.DataFrame, rep: str, as_of: dt.date
+) -> pd.DataFrame:
     """The rider's last ``WEEKS`` weeks (7 days ending on ``as_of``, as readiness counts them):
     activities per type, the total, and the team's median total that week.
 
@@ -242,22 +308,37 @@ def activity_weeks_by_type(by_type: pd.DataFrame, counts: pd.DataFrame, riders: 
     """
     day = ts(as_of)
     mine = by_type[by_type["rep"].astype("object") == rep] if len(by_type) else by_type
-    week = ((day - mine["activity_date"]).dt.days // 7).astype(int) if len(mine) else \
-        pd.Series(dtype=int)
-    kind = mine["type"].where(mine["type"].isin(ACTIVITY_TYPES), "other") if len(mine) else \
-        pd.Series(dtype=object)
-    table = (mine.assign(_w=week, _t=kind).groupby(["_w", "_t"])["n"].sum().unstack(fill_value=0)
-             if len(mine) else pd.DataFrame())
+    week = (
+        ((day - mine["activity_date"]).dt.days // 7).astype(int)
+        if len(mine)
+        else pd.Series(dtype=int)
+    )
+    kind = (
+        mine["type"].where(mine["type"].isin(ACTIVITY_TYPES), "other")
+        if len(mine)
+        else pd.Series(dtype=object)
+    )
+    table = (
+        mine.assign(_w=week, _t=kind).groupby(["_w", "_t"])["n"].sum().unstack(fill_value=0)
+        if len(mine)
+        else pd.DataFrame()
+    )
     table = table.reindex(index=range(WEEKS), columns=list(ACTIVITY_TYPES), fill_value=0)
     team = riders.set_index("rep")["team"].get(rep) if len(riders) else None
-    mates = riders.loc[riders["team"].astype("object") == team, "rep"].tolist() \
-        if isinstance(team, str) else [rep]
+    mates = (
+        riders.loc[riders["team"].astype("object") == team, "rep"].tolist()
+        if isinstance(team, str)
+        else [rep]
+    )
     if rep not in mates:
         mates.append(rep)
     c = counts[counts["rep"].isin(mates)] if len(counts) else counts
     w = ((day - c["activity_date"]).dt.days // 7).astype(int) if len(c) else pd.Series(dtype=int)
-    per = (c.assign(_w=w).groupby(["rep", "_w"])["n"].sum().unstack(fill_value=0)
-           if len(c) else pd.DataFrame())
+    per = (
+        c.assign(_w=w).groupby(["rep", "_w"])["n"].sum().unstack(fill_value=0)
+        if len(c)
+        else pd.DataFrame()
+    )
     per = per.reindex(index=mates, columns=range(WEEKS), fill_value=0)
     out = table.copy()
     out["total"] = out[list(ACTIVITY_TYPES)].sum(axis=1)
@@ -271,15 +352,22 @@ def activity_weeks_by_type(by_type: pd.DataFrame, counts: pd.DataFrame, riders: 
 
 # --- trend ------------------------------------------------------------------------------------
 
+
 def trend_days(days: Sequence[dt.date], quarter: Quarter, as_of: dt.date) -> list[dt.date]:
     """Snapshot days of the quarter up to ``as_of`` (at most ``TREND_POINTS``, ``as_of`` last)."""
     inside = [d for d in days if quarter.start <= d < as_of]
-    inside = inside[-(TREND_POINTS - 1):]
+    inside = inside[-(TREND_POINTS - 1) :]
     return [*inside, as_of]
 
 
-def rider_trend(engine: Engine, rep: str, quarter: str | Quarter, as_of: dt.date,
-                team: str | None, scope: Sequence[str] | None) -> pd.DataFrame:
+def rider_trend(
+    engine: Engine,
+    rep: str,
+    quarter: str | Quarter,
+    as_of: dt.date,
+    team: str | None,
+    scope: Sequence[str] | None,
+) -> pd.DataFrame:
     """The rider's attainment, pace and readiness on each snapshot day of the quarter.
 
     Each point is ``compute_summary`` for the rider's team on that day (cached per team and day,
@@ -300,20 +388,49 @@ def rider_trend(engine: Engine, rep: str, quarter: str | Quarter, as_of: dt.date
                 continue
             r = summary.reps.loc[rep]
             row = {"day": day}
-            for key in ("attainment", "pace", "won", "quota", "pace_gap", "open_pipeline",
-                        "readiness_index", *COMPONENTS):
+            for key in (
+                "attainment",
+                "pace",
+                "won",
+                "quota",
+                "pace_gap",
+                "open_pipeline",
+                "readiness_index",
+                *COMPONENTS,
+            ):
                 value = r.get(key)
                 row[key] = None if value is None or pd.isna(value) else float(value)
             rows.append(row)
-        cols = ["day", "attainment", "pace", "won", "quota", "pace_gap", "open_pipeline",
-                "readiness_index", *COMPONENTS]
+        cols = [
+            "day",
+            "attainment",
+            "pace",
+            "won",
+            "quota",
+            "pace_gap",
+            "open_pipeline",
+            "readiness_index",
+            *COMPONENTS,
+        ]
         return pd.DataFrame(rows, columns=cols)
 
     return cache.cached("rider-trend", engine, args, compute)
 
 
-__all__ = ["ACTIVITY_TYPES", "LARGE_FACTOR", "PUSHED_FLAG", "RiderModel",
-           "activity_weeks_by_type", "build_rider", "large_threshold", "load_activity_by_type",
-           "ramp_stage", "rider_deals", "rider_model", "rider_team", "rider_trend",
-           "tenure_words", "trend_days"]
-
+__all__ = [
+    "ACTIVITY_TYPES",
+    "LARGE_FACTOR",
+    "PUSHED_FLAG",
+    "RiderModel",
+    "activity_weeks_by_type",
+    "build_rider",
+    "large_threshold",
+    "load_activity_by_type",
+    "ramp_stage",
+    "rider_deals",
+    "rider_model",
+    "rider_team",
+    "rider_trend",
+    "tenure_words",
+    "trend_days",
+]

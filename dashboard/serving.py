@@ -12,8 +12,15 @@ from flask_compress import Compress
 
 from dashboard.app import create_app
 
-COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/javascript",
-                      "application/javascript", "application/json", "image/svg+xml"]
+COMPRESS_MIMETYPES = [
+    "text/html",
+    "text/css",
+    "text/plain",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "image/svg+xml",
+]
 
 
 def served_app() -> dash.Dash:

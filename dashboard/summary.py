@@ -42,8 +42,16 @@ from dashboard.metrics.readiness import WEEKS
 from loaders.config import Config, load_config
 from loaders.schema import EXPERT_ROLES
 
-DEAL_KEYS = ("deal_id", "deal_name", "rep", "category", "amount_since", "amount_now",
-             "close_date_since", "close_date_now")
+DEAL_KEYS = (
+    "deal_id",
+    "deal_name",
+    "rep",
+    "category",
+    "amount_since",
+    "amount_now",
+    "close_date_since",
+    "close_date_now",
+)
 
 
 class SummaryError(ValueError):
@@ -58,17 +66,17 @@ class Summary:
     as_of: dt.date
     since: dt.date | None
     scope: list[str] | None
-    team: dict                       # FIGURE_KEYS -> value (None when undefined)
-    reps: pd.DataFrame               # index rep: team, FIGURE_KEYS, no_quota, rank, rank_change,
-                                     # readiness components and inputs
-    flags: pd.DataFrame              # the as_of deals with what each counts towards
-    movement: pd.DataFrame | None    # one row per moved deal (with --since)
-    waterfall: dict | None           # team waterfall (+ won_new)
+    team: dict  # FIGURE_KEYS -> value (None when undefined)
+    reps: pd.DataFrame  # index rep: team, FIGURE_KEYS, no_quota, rank, rank_change,
+    # readiness components and inputs
+    flags: pd.DataFrame  # the as_of deals with what each counts towards
+    movement: pd.DataFrame | None  # one row per moved deal (with --since)
+    waterfall: dict | None  # team waterfall (+ won_new)
     rep_waterfalls: pd.DataFrame | None
     # What ``restrict`` needs to narrow an all-teams summary to some teams without the store:
-    riders: pd.DataFrame | None = None       # rep, team, start_date: the reps shown
-    quotas: pd.DataFrame | None = None       # rep, quota
-    then: pd.DataFrame | None = None         # rep figures on ``since`` (for rank change)
+    riders: pd.DataFrame | None = None  # rep, team, start_date: the reps shown
+    quotas: pd.DataFrame | None = None  # rep, quota
+    then: pd.DataFrame | None = None  # rep figures on ``since`` (for rank change)
 
 
 def _day(value: dt.date | str | None, option: str) -> dt.date | None:
@@ -80,8 +88,9 @@ def _day(value: dt.date | str | None, option: str) -> dt.date | None:
         raise SummaryError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
 
 
-def _days(quarter: str | Quarter, as_of, since, config: Config
-          ) -> tuple[Quarter, dt.date, dt.date | None]:
+def _days(
+    quarter: str | Quarter, as_of, since, config: Config
+) -> tuple[Quarter, dt.date, dt.date | None]:
     """The quarter and days asked for, defaults filled in and checked."""
     if not isinstance(quarter, Quarter):
         try:
@@ -103,8 +112,9 @@ def _scope(team: str | None, scope: Sequence[str] | None) -> list[str] | None:
     return [team]
 
 
-def _riders(reps: pd.DataFrame, flags: pd.DataFrame, quotas: pd.DataFrame,
-            scope: list[str] | None) -> pd.DataFrame:
+def _riders(
+    reps: pd.DataFrame, flags: pd.DataFrame, quotas: pd.DataFrame, scope: list[str] | None
+) -> pd.DataFrame:
     """The reps to show: roster sellers in scope, plus anyone in scope who owns a counted deal or
     has a quota (experts such as SEs only then); owners off the roster only for all teams."""
     counted = flags[flags["in_quarter"] | flags["won_in_window"] | flags["lost_in_window"]]
@@ -123,9 +133,16 @@ def _riders(reps: pd.DataFrame, flags: pd.DataFrame, quotas: pd.DataFrame,
     return riders.sort_values("rep", kind="stable").reset_index(drop=True)
 
 
-def compute_summary(engine: Engine, quarter: str | Quarter, as_of: dt.date | str | None = None,
-                    since: dt.date | str | None = None, team: str | None = None, *,
-                    scope: Sequence[str] | None = None, config: Config | None = None) -> Summary:
+def compute_summary(
+    engine: Engine,
+    quarter: str | Quarter,
+    as_of: dt.date | str | None = None,
+    since: dt.date | str | None = None,
+    team: str | None = None,
+    *,
+    scope: Sequence[str] | None = None,
+    config: Config | None = None,
+) -> Summary:
     """Compute every figure for ``quarter`` on ``as_of``, and movement since ``since``.
 
     Args:
@@ -156,10 +173,17 @@ def compute_summary(engine: Engine, quarter: str | Quarter, as_of: dt.date | str
 
     counts = queries.load_activity_week_counts(engine, view, as_of, WEEKS, team_day=as_of)
     counts = attach_reps(counts, aliases, reps)
-    events = attach_reps(queries.load_readiness_events(engine, view, as_of), aliases, reps,
-                         name="owner_key")
-    ready = readiness(riders, events, counts, figures[["open_deals", "hygiene_ok_deals"]], as_of,
-                      config.readiness_weights)
+    events = attach_reps(
+        queries.load_readiness_events(engine, view, as_of), aliases, reps, name="owner_key"
+    )
+    ready = readiness(
+        riders,
+        events,
+        counts,
+        figures[["open_deals", "hygiene_ok_deals"]],
+        as_of,
+        config.readiness_weights,
+    )
     figures = figures.join(ready)
     # Owners off the roster ("Unassigned" included) are not riders with a form to measure.
     off_roster = riders.set_index("rep")["team"].isna().reindex(figures.index).fillna(False)
@@ -188,12 +212,26 @@ def compute_summary(engine: Engine, quarter: str | Quarter, as_of: dt.date | str
 
     team_fig = team_figures(flags, riders, quotas, quarter, as_of)
     team_fig["readiness_index"] = team_readiness(figures["readiness_index"])
-    return Summary(quarter, as_of, since, view, team_fig, figures, flags, movement, waterfall,
-                   by_rep, riders, quotas, then)
+    return Summary(
+        quarter,
+        as_of,
+        since,
+        view,
+        team_fig,
+        figures,
+        flags,
+        movement,
+        waterfall,
+        by_rep,
+        riders,
+        quotas,
+        then,
+    )
 
 
-def restrict(summary: Summary, team: str | None = None,
-             scope: Sequence[str] | None = None) -> Summary:
+def restrict(
+    summary: Summary, team: str | None = None, scope: Sequence[str] | None = None
+) -> Summary:
     """An all-teams summary narrowed to ``team`` (or the teams of ``scope``), with no store read.
 
     Equal to ``compute_summary`` run for that team or scope (a test compares them on every team
@@ -230,13 +268,33 @@ def restrict(summary: Summary, team: str | None = None,
     figures["rank_change"] = rank_change(figures["rank"], since_rank)
     team_fig = team_figures(flags, riders, quotas, summary.quarter, summary.as_of)
     team_fig["readiness_index"] = team_readiness(figures["readiness_index"])
-    return Summary(summary.quarter, summary.as_of, summary.since, view, team_fig, figures, flags,
-                   movement, waterfall, by_rep, riders, quotas, then)
+    return Summary(
+        summary.quarter,
+        summary.as_of,
+        summary.since,
+        view,
+        team_fig,
+        figures,
+        flags,
+        movement,
+        waterfall,
+        by_rep,
+        riders,
+        quotas,
+        then,
+    )
 
 
-def summary_for(engine: Engine, quarter: str | Quarter, as_of: dt.date | str | None = None,
-                since: dt.date | str | None = None, team: str | None = None, *,
-                scope: Sequence[str] | None = None, config: Config | None = None) -> Summary:
+def summary_for(
+    engine: Engine,
+    quarter: str | Quarter,
+    as_of: dt.date | str | None = None,
+    since: dt.date | str | None = None,
+    team: str | None = None,
+    *,
+    scope: Sequence[str] | None = None,
+    config: Config | None = None,
+) -> Summary:
     """``compute_summary``'s answer, narrowed from one all-teams summary cached per data version.
 
     Every view of every viewer on the same days shares that one computation (seconds at DESIGN.md
@@ -247,16 +305,24 @@ def summary_for(engine: Engine, quarter: str | Quarter, as_of: dt.date | str | N
 
     config = config or load_config()
     quarter, as_of, since = _days(quarter, as_of, since, config)
-    _scope(team, scope)                 # refuse a team outside the scope before any work
-    settings = (config.fiscal_year_start_month, config.stale_days,
-                tuple(sorted(config.readiness_weights.items())))
+    _scope(team, scope)  # refuse a team outside the scope before any work
+    settings = (
+        config.fiscal_year_start_month,
+        config.stale_days,
+        tuple(sorted(config.readiness_weights.items())),
+    )
     args = (quarter.name, as_of.isoformat(), since.isoformat() if since else None, settings)
-    everyone = cache.cached("summary", engine, args,
-                            lambda: compute_summary(engine, quarter, as_of, since, config=config))
+    everyone = cache.cached(
+        "summary",
+        engine,
+        args,
+        lambda: compute_summary(engine, quarter, as_of, since, config=config),
+    )
     return restrict(everyone, team, scope)
 
 
 # --- JSON -------------------------------------------------------------------------------------
+
 
 def _json_value(key: str, value):
     if value is None or value is pd.NA or value is pd.NaT:
@@ -283,13 +349,15 @@ def _figures_json(row: dict) -> dict:
 
 
 def _rep_order(reps: pd.DataFrame) -> pd.DataFrame:
-    key = pd.DataFrame({
-        "no_team": reps["team"].isna().to_numpy(),
-        "team": reps["team"].astype("object").fillna("").to_numpy(),
-        "no_rank": reps["rank"].isna().to_numpy(),
-        "rank": reps["rank"].astype("float64").fillna(0).to_numpy(),
-        "name": reps.index.to_numpy(),
-    })
+    key = pd.DataFrame(
+        {
+            "no_team": reps["team"].isna().to_numpy(),
+            "team": reps["team"].astype("object").fillna("").to_numpy(),
+            "no_rank": reps["rank"].isna().to_numpy(),
+            "rank": reps["rank"].astype("float64").fillna(0).to_numpy(),
+            "name": reps.index.to_numpy(),
+        }
+    )
     order = key.sort_values(["no_team", "team", "no_rank", "rank", "name"], kind="stable").index
     return reps.iloc[order.to_numpy()]
 
@@ -316,13 +384,16 @@ def summary_json(summary: Summary) -> dict:
     if summary.since is not None:
         movement = {k: summary.waterfall[k] for k in WATERFALL_KEYS}
         deals = summary.movement[list(DEAL_KEYS)]
-        movement["deals"] = [{k: _json_value(k, v) for k, v in zip(DEAL_KEYS, row, strict=True)}
-                             for row in deals.itertuples(index=False, name=None)]
+        movement["deals"] = [
+            {k: _json_value(k, v) for k, v in zip(DEAL_KEYS, row, strict=True)}
+            for row in deals.itertuples(index=False, name=None)
+        ]
         out["movement"] = movement
     return out
 
 
 # --- terminal -----------------------------------------------------------------------------------
+
 
 def _money(value) -> str:
     if value is None or pd.isna(value):
@@ -346,44 +417,99 @@ def render_summary(summary: Summary, console: Console) -> None:
     """Print the summary as tables a sales manager can read."""
     q, t = summary.quarter, summary.team
     who = escape(", ".join(summary.scope)) if summary.scope else "all teams"
-    console.print(f"[bold]{q.name}[/] ({q.start} to {q.end}) · as of [bold]{summary.as_of}[/] · "
-                  f"pace {_pct(t['pace'])} · {who}")
+    console.print(
+        f"[bold]{q.name}[/] ({q.start} to {q.end}) · as of [bold]{summary.as_of}[/] · "
+        f"pace {_pct(t['pace'])} · {who}"
+    )
     head = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    for label in ("Quota", "Won", "Attain.", "Pace gap", "Open", "Coverage", "Commit fc.",
-                  "Best case fc.", "Weighted", "Win rate", "Avg won", "Cycle d", "Past due",
-                  "Stale", "Need pipe", "Need deals", "Readiness"):
+    for label in (
+        "Quota",
+        "Won",
+        "Attain.",
+        "Pace gap",
+        "Open",
+        "Coverage",
+        "Commit fc.",
+        "Best case fc.",
+        "Weighted",
+        "Win rate",
+        "Avg won",
+        "Cycle d",
+        "Past due",
+        "Stale",
+        "Need pipe",
+        "Need deals",
+        "Readiness",
+    ):
         head.add_column(label, justify="right")
-    head.add_row(_money(t["quota"]), _money(t["won"]), _pct(t["attainment"]),
-                 _money(t["pace_gap"]), _money(t["open_pipeline"]),
-                 _num(t["coverage"], "{:.1f}x"), _money(t["commit_forecast"]),
-                 _money(t["best_case_forecast"]), _money(t["weighted_pipeline"]),
-                 _pct(t["win_rate"]), _money(t["avg_won_deal"]), _num(t["cycle_days"]),
-                 _num(t["past_due_deals"]), _num(t["stale_deals"]), _money(t["needed_pipeline"]),
-                 _num(t["needed_deals"]), _num(t["readiness_index"]))
+    head.add_row(
+        _money(t["quota"]),
+        _money(t["won"]),
+        _pct(t["attainment"]),
+        _money(t["pace_gap"]),
+        _money(t["open_pipeline"]),
+        _num(t["coverage"], "{:.1f}x"),
+        _money(t["commit_forecast"]),
+        _money(t["best_case_forecast"]),
+        _money(t["weighted_pipeline"]),
+        _pct(t["win_rate"]),
+        _money(t["avg_won_deal"]),
+        _num(t["cycle_days"]),
+        _num(t["past_due_deals"]),
+        _num(t["stale_deals"]),
+        _money(t["needed_pipeline"]),
+        _num(t["needed_deals"]),
+        _num(t["readiness_index"]),
+    )
     console.print(head)
 
     table = Table(title="Riders", header_style="bold")
-    for label, justify in (("#", "right"), ("Δ", "right"), ("Rep", "left"), ("Team", "left"),
-                           ("Quota", "right"), ("Won", "right"), ("Attain.", "right"),
-                           ("Pace gap", "right"), ("Open", "right"), ("Cover", "right"),
-                           ("Commit fc.", "right"), ("Win rate", "right"), ("Stale", "right"),
-                           ("Need deals", "right"), ("Ready", "right")):
+    for label, justify in (
+        ("#", "right"),
+        ("Δ", "right"),
+        ("Rep", "left"),
+        ("Team", "left"),
+        ("Quota", "right"),
+        ("Won", "right"),
+        ("Attain.", "right"),
+        ("Pace gap", "right"),
+        ("Open", "right"),
+        ("Cover", "right"),
+        ("Commit fc.", "right"),
+        ("Win rate", "right"),
+        ("Stale", "right"),
+        ("Need deals", "right"),
+        ("Ready", "right"),
+    ):
         table.add_column(label, justify=justify)
     for rep, r in _rep_order(summary.reps).iterrows():
         change = r["rank_change"]
-        delta = "" if pd.isna(change) else (f"▲{change}" if change > 0 else
-                                             f"▼{-change}" if change < 0 else "=")
+        delta = (
+            ""
+            if pd.isna(change)
+            else (f"▲{change}" if change > 0 else f"▼{-change}" if change < 0 else "=")
+        )
         quota = "no quota" if r["no_quota"] else _money(r["quota"])
         band = r.get("readiness_band")
         colour = {"green": "green", "amber": "yellow", "red": "red"}.get(band, "white")
         ready = _num(r["readiness_index"])
-        table.add_row(_num(r["rank"]), delta, escape(str(rep)), escape(r["team"] or "Unassigned"),
-                      quota,
-                      _money(r["won"]), _pct(r["attainment"]), _money(r["pace_gap"]),
-                      _money(r["open_pipeline"]), _num(r["coverage"], "{:.1f}x"),
-                      _money(r["commit_forecast"]), _pct(r["win_rate"]),
-                      _num(r["stale_deals"]), _num(r["needed_deals"]),
-                      f"[{colour}]{ready}[/]")
+        table.add_row(
+            _num(r["rank"]),
+            delta,
+            escape(str(rep)),
+            escape(r["team"] or "Unassigned"),
+            quota,
+            _money(r["won"]),
+            _pct(r["attainment"]),
+            _money(r["pace_gap"]),
+            _money(r["open_pipeline"]),
+            _num(r["coverage"], "{:.1f}x"),
+            _money(r["commit_forecast"]),
+            _pct(r["win_rate"]),
+            _num(r["stale_deals"]),
+            _num(r["needed_deals"]),
+            f"[{colour}]{ready}[/]",
+        )
     console.print(table)
 
     if summary.since is not None:
@@ -393,21 +519,38 @@ def render_summary(summary: Summary, console: Console) -> None:
         fall.add_column("Amount", justify="right")
         fall.add_column("Deals", justify="right")
         counts = summary.movement["category"].value_counts()
-        signs = {"created": "+", "pulled_in": "+", "increased": "+", "decreased": "−",
-                 "won": "−", "lost": "−", "pushed_out": "−", "removed": "−"}
+        signs = {
+            "created": "+",
+            "pulled_in": "+",
+            "increased": "+",
+            "decreased": "−",
+            "won": "−",
+            "lost": "−",
+            "pushed_out": "−",
+            "removed": "−",
+        }
         for key in WATERFALL_KEYS:
             n = "" if key in ("start", "end") else str(int(counts.get(key, 0)))
-            fall.add_row(f"{signs.get(key, '')} {key.replace('_', ' ')}".strip(),
-                         _money(w[key]), n)
-        fall.add_row("[dim]created and won (apart)[/]", f"[dim]{_money(w['won_new'])}[/]",
-                     f"[dim]{int(counts.get('won_new', 0))}[/]")
+            fall.add_row(f"{signs.get(key, '')} {key.replace('_', ' ')}".strip(), _money(w[key]), n)
+        fall.add_row(
+            "[dim]created and won (apart)[/]",
+            f"[dim]{_money(w['won_new'])}[/]",
+            f"[dim]{int(counts.get('won_new', 0))}[/]",
+        )
         console.print(fall)
 
 
-def summary_command(quarter: str, as_of: str | None = None, since: str | None = None,
-                    team: str | None = None, as_json: bool = False, *,
-                    scope: Sequence[str] | None = None, engine: Engine | None = None,
-                    console: Console | None = None) -> dict:
+def summary_command(
+    quarter: str,
+    as_of: str | None = None,
+    since: str | None = None,
+    team: str | None = None,
+    as_json: bool = False,
+    *,
+    scope: Sequence[str] | None = None,
+    engine: Engine | None = None,
+    console: Console | None = None,
+) -> dict:
     """What ``teamcar summary`` runs: one JSON object on stdout, or readable tables.
 
     Args:
@@ -440,5 +583,11 @@ def summary_command(quarter: str, as_of: str | None = None, since: str | None = 
     return data
 
 
-__all__ = ["Summary", "SummaryError", "compute_summary", "render_summary", "summary_command",
-           "summary_json"]
+__all__ = [
+    "Summary",
+    "SummaryError",
+    "compute_summary",
+    "render_summary",
+    "summary_command",
+    "summary_json",
+]

@@ -97,35 +97,47 @@ def upload_view():
     if not _same_origin():
         return _answer(403, message="Uploads are accepted from Team Car's own pages only.")
     if request.content_length is not None and request.content_length > limit:
-        return _answer(413, message=f"The file is larger than the {mb} MB limit "
-                                    "(TEAMCAR_MAX_UPLOAD_MB); load it with `teamcar load` instead.")
+        return _answer(
+            413,
+            message=f"The file is larger than the {mb} MB limit "
+            "(TEAMCAR_MAX_UPLOAD_MB); load it with `teamcar load` instead.",
+        )
     request.max_content_length = limit
     try:
         upload = request.files.get("file")
     except RequestEntityTooLarge:
-        return _answer(413, message=f"The file is larger than the {mb} MB limit "
-                                    "(TEAMCAR_MAX_UPLOAD_MB); load it with `teamcar load` instead.")
+        return _answer(
+            413,
+            message=f"The file is larger than the {mb} MB limit "
+            "(TEAMCAR_MAX_UPLOAD_MB); load it with `teamcar load` instead.",
+        )
     if upload is None or not upload.filename:
-        return _answer(400, message="No file was sent. Drop an export on the upload area or "
-                                    "choose one.")
+        return _answer(
+            400, message="No file was sent. Drop an export on the upload area or choose one."
+        )
     original = upload.filename
     name = _short(secure_filename(original.replace("\\", "/").rsplit("/", 1)[-1]) or "")
     if not name.lower().endswith(SUFFIXES):
-        return _answer(400, file=original,
-                       message=f"“{original}” is not an export Team Car reads: upload a CSV, TSV, "
-                               "TXT, XLSX or ZIP file.")
+        return _answer(
+            400,
+            file=original,
+            message=f"“{original}” is not an export Team Car reads: upload a CSV, TSV, "
+            "TXT, XLSX or ZIP file.",
+        )
     root = upload_root(config).resolve()
     folder = root / uuid.uuid4().hex
     try:
         folder.mkdir(parents=True, mode=0o700)
         target = (folder / name).resolve()
-        if target.parent != folder:          # secure_filename makes this impossible; be sure
+        if target.parent != folder:  # secure_filename makes this impossible; be sure
             return _answer(400, file=original, message="That file name cannot be used.")
         upload.save(target)
         if target.stat().st_size > limit:
-            return _answer(413, file=original,
-                           message=f"The file is larger than the {mb} MB limit "
-                                   "(TEAMCAR_MAX_UPLOAD_MB).")
+            return _answer(
+                413,
+                file=original,
+                message=f"The file is larger than the {mb} MB limit (TEAMCAR_MAX_UPLOAD_MB).",
+            )
         if target.stat().st_size == 0:
             return _answer(400, file=original, message=f"“{original}” is empty.")
         return _load(target, original, config)
@@ -141,16 +153,26 @@ def _load(path: Path, original: str, config: Config):
         outcome = load_file(path, engine=get_engine(config.database_url), config=config)
     except Exception:  # noqa: BLE001 - a server fault, reported without a traceback in the page
         log.exception("upload of %s failed", original)
-        return _answer(500, file=original,
-                       message="The store could not take this file (a server error; see the "
-                               "server's log). Nothing was changed.")
+        return _answer(
+            500,
+            file=original,
+            message="The store could not take this file (a server error; see the "
+            "server's log). Nothing was changed.",
+        )
     body = {
-        "status": outcome.status, "file": original, "stored_as": path.name,
-        "kind": outcome.kind, "format": outcome.format, "source": outcome.source,
+        "status": outcome.status,
+        "file": original,
+        "stored_as": path.name,
+        "kind": outcome.kind,
+        "format": outcome.format,
+        "source": outcome.source,
         "as_of": outcome.as_of.isoformat(sep=" ", timespec="minutes") if outcome.as_of else None,
-        "batch_id": outcome.batch_id, "rows_read": outcome.rows_read,
-        "rows_loaded": outcome.rows_loaded, "rows_rejected": outcome.rows_rejected,
-        "warnings": list(outcome.warnings), "message": outcome.message,
+        "batch_id": outcome.batch_id,
+        "rows_read": outcome.rows_read,
+        "rows_loaded": outcome.rows_loaded,
+        "rows_rejected": outcome.rows_rejected,
+        "warnings": list(outcome.warnings),
+        "message": outcome.message,
     }
     if outcome.status == "failed":
         # The loader's message names the file by its stored name; the person knows it by theirs.
@@ -158,5 +180,11 @@ def _load(path: Path, original: str, config: Config):
     return _answer(200, **body)
 
 
-__all__ = ["SUFFIXES", "UPLOAD_PATH", "limit_bytes", "register_upload", "upload_root",
-           "upload_view"]
+__all__ = [
+    "SUFFIXES",
+    "UPLOAD_PATH",
+    "limit_bytes",
+    "register_upload",
+    "upload_root",
+    "upload_view",
+]

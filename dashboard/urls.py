@@ -20,7 +20,7 @@ from dashboard.fiscal import Quarter, default_as_of, parse_quarter, quarter_of
 from loaders import clock
 
 GLOBAL_KEYS = ("quarter", "team", "as_of")
-ALL_TEAMS = "*"      # the team picker's "All teams" (a URL without team)
+ALL_TEAMS = "*"  # the team picker's "All teams" (a URL without team)
 LANE_VIEWS = ("reps", "teams")
 
 
@@ -128,11 +128,15 @@ class ViewState:
         stale one (unknown keys, a bad quarter or day, not a dict) falls back to defaults."""
         if not isinstance(data, dict):
             data = {}
-        query = {k: data.get(k) for k in ("quarter", "team", "as_of", "since", "page", "q",
-                                          "lanes") if isinstance(data.get(k), str | int)}
+        query = {
+            k: data.get(k)
+            for k in ("quarter", "team", "as_of", "since", "page", "q", "lanes")
+            if isinstance(data.get(k), str | int)
+        }
         state = resolve(query)
-        return replace(state, explicit_as_of=state.explicit_as_of
-                       and bool(data.get("explicit_as_of")))
+        return replace(
+            state, explicit_as_of=state.explicit_as_of and bool(data.get("explicit_as_of"))
+        )
 
     def quarter_obj(self) -> Quarter:
         return parse_quarter(self.quarter)
@@ -170,10 +174,16 @@ def resolve(query: dict[str, object], today: dt.date | None = None) -> ViewState
     if team == ALL_TEAMS:
         team = None
     lanes = str(query.get("lanes") or "auto")
-    return ViewState(quarter=quarter.name, team=team, as_of=as_of.isoformat(),
-                     since=since.isoformat() if since else None,
-                     page=_int(query.get("page"), 1), q=str(query.get("q") or "").strip(),
-                     lanes=lanes if lanes in LANE_VIEWS else "auto", explicit_as_of=explicit)
+    return ViewState(
+        quarter=quarter.name,
+        team=team,
+        as_of=as_of.isoformat(),
+        since=since.isoformat() if since else None,
+        page=_int(query.get("page"), 1),
+        q=str(query.get("q") or "").strip(),
+        lanes=lanes if lanes in LANE_VIEWS else "auto",
+        explicit_as_of=explicit,
+    )
 
 
 def canonical(query: dict[str, object], today: dt.date | None = None) -> str:
@@ -181,14 +191,18 @@ def canonical(query: dict[str, object], today: dt.date | None = None) -> str:
     state = resolve(query, today)
     params = {k: v for k, v in query.items() if v not in (None, "")}
     params["quarter"] = state.quarter
-    ordered = {k: params[k] for k in ("quarter", "team", "as_of", "since", "lanes", "q", "page")
-               if k in params}
+    ordered = {
+        k: params[k]
+        for k in ("quarter", "team", "as_of", "since", "lanes", "q", "page")
+        if k in params
+    }
     ordered.update({k: v for k, v in params.items() if k not in ordered})
     return build(ordered)
 
 
-def quarter_options(selected: str | None, today: dt.date | None = None,
-                    back: int = 4, ahead: int = 1) -> list[dict]:
+def quarter_options(
+    selected: str | None, today: dt.date | None = None, back: int = 4, ahead: int = 1
+) -> list[dict]:
     """Quarters to offer: ``back`` before the current one to ``ahead`` after, plus ``selected``."""
     today = today or clock.today()
     current = quarter_of(today)

@@ -35,9 +35,11 @@ _HOOKS: dict[str, Callable[[Engine], object]] = {}
 
 def on_new_data(name: str):
     """Register ``fn(engine)`` to run after the models are warm (a page drawing its landing view)."""
+
     def register(fn: Callable[[Engine], object]) -> Callable[[Engine], object]:
         _HOOKS[name] = fn
         return fn
+
     return register
 
 
@@ -45,7 +47,7 @@ def warm(engine: Engine) -> dict[str, float]:
     """Compute the landing views for the store's current data; returns seconds per view."""
     took: dict[str, float] = {}
     started = time.perf_counter()
-    catalog.freshness(engine)           # the top bar of every open page asks next
+    catalog.freshness(engine)  # the top bar of every open page asks next
     state = urls.resolve({})
     model = cm.course_model(engine, state, None)
     cm.course_page(engine, model, state, None)
@@ -70,8 +72,11 @@ def _loop(engine: Engine, stop: threading.Event, every: float) -> None:
             version = current_version(engine)
             if version != seen and version > 0:
                 took = warm(engine)
-                log.info("warmed data version %s: %s", version,
-                         ", ".join(f"{k} {v:.1f} s" for k, v in took.items()))
+                log.info(
+                    "warmed data version %s: %s",
+                    version,
+                    ", ".join(f"{k} {v:.1f} s" for k, v in took.items()),
+                )
                 seen = version
         except Exception as exc:  # noqa: BLE001 - the pages report store trouble; keep watching
             log.warning("warming skipped: %s", exc)
@@ -88,7 +93,8 @@ def start(engine: Engine | None = None, every: float = CHECK_SECONDS) -> threadi
         return None
     _STARTED.add(os.getpid())
     stop = threading.Event()
-    thread = threading.Thread(target=_loop, args=(engine or get_engine(), stop, every),
-                              name="teamcar-warm", daemon=True)
+    thread = threading.Thread(
+        target=_loop, args=(engine or get_engine(), stop, every), name="teamcar-warm", daemon=True
+    )
     thread.start()
     return stop

@@ -27,29 +27,60 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("TEAMCAR_DATABASE_URL", "sqlite:///<data dir>/teamcar.db",
-            "SQLAlchemy URL of the store (SQLite file by default; PostgreSQL for shared use)."),
-    Setting("TEAMCAR_DATA_DIR", "<repo>/data",
-            "Folder for the default database, archived exports and the demo."),
-    Setting("TEAMCAR_FISCAL_YEAR_START_MONTH", "1",
-            "Month (1-12) in which the fiscal year starts; 2026-Q1 is its first quarter."),
-    Setting("TEAMCAR_STALE_DAYS", "14",
-            "A deal with no activity in this many days (as_of included) is stale."),
-    Setting("TEAMCAR_READINESS_WEIGHTS", "enablement=1,skill=1,activity=1,hygiene=1",
-            "Weights of the readiness components, renormalised over those with data."),
-    Setting("TEAMCAR_TODAY", "(the system clock)",
-            "Pins 'today' (YYYY-MM-DD) for demos and tests."),
-    Setting("TEAMCAR_CACHE_URL", "(in-process cache)",
-            "redis://host:port/db for a cache shared by several workers."),
+    Setting(
+        "TEAMCAR_DATABASE_URL",
+        "sqlite:///<data dir>/teamcar.db",
+        "SQLAlchemy URL of the store (SQLite file by default; PostgreSQL for shared use).",
+    ),
+    Setting(
+        "TEAMCAR_DATA_DIR",
+        "<repo>/data",
+        "Folder for the default database, archived exports and the demo.",
+    ),
+    Setting(
+        "TEAMCAR_FISCAL_YEAR_START_MONTH",
+        "1",
+        "Month (1-12) in which the fiscal year starts; 2026-Q1 is its first quarter.",
+    ),
+    Setting(
+        "TEAMCAR_STALE_DAYS",
+        "14",
+        "A deal with no activity in this many days (as_of included) is stale.",
+    ),
+    Setting(
+        "TEAMCAR_READINESS_WEIGHTS",
+        "enablement=1,skill=1,activity=1,hygiene=1",
+        "Weights of the readiness components, renormalised over those with data.",
+    ),
+    Setting(
+        "TEAMCAR_TODAY", "(the system clock)", "Pins 'today' (YYYY-MM-DD) for demos and tests."
+    ),
+    Setting(
+        "TEAMCAR_CACHE_URL",
+        "(in-process cache)",
+        "redis://host:port/db for a cache shared by several workers.",
+    ),
     Setting("TEAMCAR_MAX_UPLOAD_MB", "200", "Largest export accepted by a browser upload."),
-    Setting("TEAMCAR_SECRET_KEY", "(generated into <data dir>/secret_key)",
-            "Signs the sign-in cookie; set the same value on every machine behind a balancer."),
-    Setting("TEAMCAR_AUTH_HEADER", "(off)",
-            "Header a single sign-on proxy sets to the signed-in user's name, e.g. X-Forwarded-User."),
-    Setting("TEAMCAR_TRUSTED_PROXIES", "127.0.0.1",
-            "Comma-separated addresses or CIDR networks whose TEAMCAR_AUTH_HEADER is believed."),
-    Setting("TEAMCAR_SECURE_COOKIE", "0",
-            "1 sends the sign-in cookie over HTTPS only (set it when served over HTTPS)."),
+    Setting(
+        "TEAMCAR_SECRET_KEY",
+        "(generated into <data dir>/secret_key)",
+        "Signs the sign-in cookie; set the same value on every machine behind a balancer.",
+    ),
+    Setting(
+        "TEAMCAR_AUTH_HEADER",
+        "(off)",
+        "Header a single sign-on proxy sets to the signed-in user's name, e.g. X-Forwarded-User.",
+    ),
+    Setting(
+        "TEAMCAR_TRUSTED_PROXIES",
+        "127.0.0.1",
+        "Comma-separated addresses or CIDR networks whose TEAMCAR_AUTH_HEADER is believed.",
+    ),
+    Setting(
+        "TEAMCAR_SECURE_COOKIE",
+        "0",
+        "1 sends the sign-in cookie over HTTPS only (set it when served over HTTPS).",
+    ),
 )
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -65,7 +96,8 @@ class Config:
     fiscal_year_start_month: int = 1
     stale_days: int = 14
     readiness_weights: dict[str, float] = field(
-        default_factory=lambda: dict.fromkeys(_WEIGHT_KEYS, 1.0))
+        default_factory=lambda: dict.fromkeys(_WEIGHT_KEYS, 1.0)
+    )
     cache_url: str | None = None
     max_upload_mb: int = 200
     secret_key: str | None = field(default=None, repr=False)
@@ -105,11 +137,14 @@ def parse_weights(raw: str) -> dict[str, float]:
         if not sep or key not in weights:
             raise ConfigError(
                 f"TEAMCAR_READINESS_WEIGHTS: {part!r}; expected name=weight with a name "
-                f"among {', '.join(_WEIGHT_KEYS)}")
+                f"among {', '.join(_WEIGHT_KEYS)}"
+            )
         try:
             weights[key] = float(value)
         except ValueError:
-            raise ConfigError(f"TEAMCAR_READINESS_WEIGHTS: {part!r}: weight is not a number") from None
+            raise ConfigError(
+                f"TEAMCAR_READINESS_WEIGHTS: {part!r}: weight is not a number"
+            ) from None
         if weights[key] < 0:
             raise ConfigError(f"TEAMCAR_READINESS_WEIGHTS: {part!r}: weight must be >= 0")
     return weights

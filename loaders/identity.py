@@ -21,7 +21,7 @@ def salesforce_id18(value: str) -> str:
         return value
     suffix = ""
     for i in range(3):
-        chunk = value[i * 5:(i + 1) * 5]
+        chunk = value[i * 5 : (i + 1) * 5]
         bits = sum(1 << j for j, ch in enumerate(chunk) if ch.isupper())
         suffix += _SF_ALPHABET[bits]
     return value + suffix

@@ -61,7 +61,7 @@ class LoadOutcome:
     """What came of loading one file, for the one-screen summary."""
 
     path: Path
-    status: str                       # loaded | unchanged | failed
+    status: str  # loaded | unchanged | failed
     kind: str | None = None
     format: str | None = None
     source: str | None = None
@@ -94,11 +94,16 @@ def date_in_name(name: str) -> dt.datetime | None:
         return None
 
 
-def resolve_as_of(path: Path, explicit: dt.datetime | None,
-                  from_content: dt.datetime | None) -> dt.datetime:
+def resolve_as_of(
+    path: Path, explicit: dt.datetime | None, from_content: dt.datetime | None
+) -> dt.datetime:
     """``--as-of``, else a date in the file name, else one found in the content, else the file's time."""
-    return (explicit or date_in_name(path.name) or from_content
-            or dt.datetime.fromtimestamp(path.stat().st_mtime))
+    return (
+        explicit
+        or date_in_name(path.name)
+        or from_content
+        or dt.datetime.fromtimestamp(path.stat().st_mtime)
+    )
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -112,10 +117,14 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         p = Path(p)
         if p.is_dir() and not is_bundle(p):
             bundles = [d for d in sorted(p.rglob("*")) if d.is_dir() and is_bundle(d)]
-            found = [f for f in sorted(p.rglob("*")) if f.is_file() and not any(
-                part.startswith(("_", ".")) for part in f.relative_to(p).parts)
+            found = [
+                f
+                for f in sorted(p.rglob("*"))
+                if f.is_file()
+                and not any(part.startswith(("_", ".")) for part in f.relative_to(p).parts)
                 and f.suffix.lower() in EXPORT_SUFFIXES
-                and not any(b in f.parents for b in bundles)]
+                and not any(b in f.parents for b in bundles)
+            ]
             out.extend(sorted(found + bundles, key=_folder_order))
         else:
             out.append(p)
@@ -132,8 +141,13 @@ def is_bundle(path: Path) -> bool:
 def _folder_order(path: Path) -> tuple:
     name = path.name.lower()
     rank = 9
-    for word, kind in (("roster", "roster"), ("quota", "quota"), ("enablement", "readiness"),
-                       ("readiness", "readiness"), ("user", "roster")):
+    for word, kind in (
+        ("roster", "roster"),
+        ("quota", "quota"),
+        ("enablement", "readiness"),
+        ("readiness", "readiness"),
+        ("user", "roster"),
+    ):
         if word in name:
             rank = _KIND_ORDER[kind]
             break
@@ -141,11 +155,19 @@ def _folder_order(path: Path) -> tuple:
     return (rank, stamp, name)
 
 
-def load_file(path: Path, *, engine: Engine | None = None, config: Config | None = None,
-              as_of: dt.datetime | None = None, format: str | None = None,
-              kind: str | None = None, mapping: Path | None = None, source: str | None = None,
-              date_format: str | None = None,
-              progress: Callable[[int], None] | None = None) -> LoadOutcome:
+def load_file(
+    path: Path,
+    *,
+    engine: Engine | None = None,
+    config: Config | None = None,
+    as_of: dt.datetime | None = None,
+    format: str | None = None,
+    kind: str | None = None,
+    mapping: Path | None = None,
+    source: str | None = None,
+    date_format: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> LoadOutcome:
     """Load one export file into the store, all or nothing.
 
     Args:
@@ -183,11 +205,24 @@ def load_file(path: Path, *, engine: Engine | None = None, config: Config | None
             members = [(r.extra.get("member", path.name), r) for r in read.results]
             skipped = [f"{name}: skipped, {why}" for name, why in read.skipped]
             if not members:
-                raise LoadError(f"{path.name}: no Salesforce Data Export file Team Car loads in it "
-                                f"({len(read.skipped)} skipped)")
+                raise LoadError(
+                    f"{path.name}: no Salesforce Data Export file Team Car loads in it "
+                    f"({len(read.skipped)} skipped)"
+                )
         else:
-            members = [(path.name, read_export(path, format=format, kind=kind, mapping=mapping,
-                                               date_format=date_format, progress=progress))]
+            members = [
+                (
+                    path.name,
+                    read_export(
+                        path,
+                        format=format,
+                        kind=kind,
+                        mapping=mapping,
+                        date_format=date_format,
+                        progress=progress,
+                    ),
+                )
+            ]
             skipped = []
     except LoadError as exc:
         outcome.message = str(exc)
@@ -207,14 +242,22 @@ def load_file(path: Path, *, engine: Engine | None = None, config: Config | None
             wait_for_other_writers(session)
             ids = []
             for name, result in members:
-                ids.append(_store(
-                    session, result.kind, result.frame, source=source or result.source,
-                    as_of=stamp, source_name=name if not bundle else f"{path.name}/{name}",
-                    format=result.format,
-                    content_hash=digest if not bundle else _member_hash(digest, name),
-                    rejects=result.rejects,
-                    warnings=result.warnings + (skipped if name == members[0][0] else []),
-                    rows_read=result.rows_read, archived_path=str(archived)))
+                ids.append(
+                    _store(
+                        session,
+                        result.kind,
+                        result.frame,
+                        source=source or result.source,
+                        as_of=stamp,
+                        source_name=name if not bundle else f"{path.name}/{name}",
+                        format=result.format,
+                        content_hash=digest if not bundle else _member_hash(digest, name),
+                        rejects=result.rejects,
+                        warnings=result.warnings + (skipped if name == members[0][0] else []),
+                        rows_read=result.rows_read,
+                        archived_path=str(archived),
+                    )
+                )
     except IntegrityError:
         # The same file loaded by another process at the same moment: its batch won the unique
         # (hash, kind) key; this load changes nothing, and the archive is that batch's.
@@ -232,26 +275,36 @@ def load_file(path: Path, *, engine: Engine | None = None, config: Config | None
     outcome.rows_rejected = sum(len(r.rejects) for _, r in members)
     outcome.warnings = [w for _, r in members for w in r.warnings] + skipped
     if bundle:
-        outcome.warnings.insert(0, "read " + ", ".join(f"{n} ({r.kind}, {len(r.frame):,} rows)"
-                                                      for n, r in members))
+        outcome.warnings.insert(
+            0, "read " + ", ".join(f"{n} ({r.kind}, {len(r.frame):,} rows)" for n, r in members)
+        )
     return outcome
 
 
-def _already_loaded(engine: Engine, digest: str, outcome: LoadOutcome,
-                    at_once: bool = False) -> bool:
+def _already_loaded(
+    engine: Engine, digest: str, outcome: LoadOutcome, at_once: bool = False
+) -> bool:
     """Fill ``outcome`` as "unchanged" when a batch with this content is stored already."""
     with session_scope(engine) as session:
         # a bundle's batches carry member hashes; its archive name carries the bundle's own
-        prior = session.scalar(select(ImportBatch).where(
-            (ImportBatch.content_hash == digest)
-            | ImportBatch.archived_path.like(f"%{digest[:16]}-%")).limit(1))
+        prior = session.scalar(
+            select(ImportBatch)
+            .where(
+                (ImportBatch.content_hash == digest)
+                | ImportBatch.archived_path.like(f"%{digest[:16]}-%")
+            )
+            .limit(1)
+        )
     if prior is None:
         return False
     outcome.status = "unchanged"
     outcome.kind, outcome.format, outcome.source = prior.kind, prior.format, prior.source
     outcome.batch_id, outcome.as_of = prior.id, prior.as_of
-    when = "just now, by another load running at the same time" if at_once else (
-        f"on {prior.loaded_at:%Y-%m-%d %H:%M}")
+    when = (
+        "just now, by another load running at the same time"
+        if at_once
+        else (f"on {prior.loaded_at:%Y-%m-%d %H:%M}")
+    )
     outcome.message = f"already loaded as batch {prior.id} {when}"
     return True
 
@@ -275,8 +328,9 @@ def archive_file(path: Path, digest: str, config: Config) -> Path:
     if path.is_dir():
         target = target.with_name(target.name + ".zip")
         if not target.exists():
-            made = shutil.make_archive(str(_part_name(target).with_suffix("")), "zip",
-                                       root_dir=path)
+            made = shutil.make_archive(
+                str(_part_name(target).with_suffix("")), "zip", root_dir=path
+            )
             Path(made).replace(target)
         return target
     if not target.exists():
@@ -291,11 +345,21 @@ def _part_name(target: Path) -> Path:
     return target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
 
 
-def store_frame(engine: Engine, kind: str, frame: pd.DataFrame, *, source: str = "salesforce",
-                as_of: dt.datetime, source_name: str = "frame", format: str = "frame",
-                content_hash: str | None = None, rejects: Sequence = (),
-                warnings: Sequence[str] = (), rows_read: int | None = None,
-                archived_path: str | None = None) -> int:
+def store_frame(
+    engine: Engine,
+    kind: str,
+    frame: pd.DataFrame,
+    *,
+    source: str = "salesforce",
+    as_of: dt.datetime,
+    source_name: str = "frame",
+    format: str = "frame",
+    content_hash: str | None = None,
+    rejects: Sequence = (),
+    warnings: Sequence[str] = (),
+    rows_read: int | None = None,
+    archived_path: str | None = None,
+) -> int:
     """Store a canonical frame as one import batch, in one transaction.
 
     Args:
@@ -316,23 +380,57 @@ def store_frame(engine: Engine, kind: str, frame: pd.DataFrame, *, source: str =
     if content_hash is None:
         content_hash = hashlib.sha256(
             pd.util.hash_pandas_object(frame, index=False).values.tobytes()
-            + f"{kind}|{source}|{as_of}|{source_name}".encode()).hexdigest()
+            + f"{kind}|{source}|{as_of}|{source_name}".encode()
+        ).hexdigest()
     with session_scope(engine) as session:
-        return _store(session, kind, frame, source=source, as_of=as_of, source_name=source_name,
-                      format=format, content_hash=content_hash, rejects=rejects,
-                      warnings=warnings, rows_read=rows_read, archived_path=archived_path)
+        return _store(
+            session,
+            kind,
+            frame,
+            source=source,
+            as_of=as_of,
+            source_name=source_name,
+            format=format,
+            content_hash=content_hash,
+            rejects=rejects,
+            warnings=warnings,
+            rows_read=rows_read,
+            archived_path=archived_path,
+        )
 
 
-def _store(session: Session, kind: str, frame: pd.DataFrame, *, source: str, as_of: dt.datetime,
-           source_name: str, format: str, content_hash: str, rejects: Sequence,
-           warnings: Sequence[str], rows_read: int | None, archived_path: str | None) -> int:
+def _store(
+    session: Session,
+    kind: str,
+    frame: pd.DataFrame,
+    *,
+    source: str,
+    as_of: dt.datetime,
+    source_name: str,
+    format: str,
+    content_hash: str,
+    rejects: Sequence,
+    warnings: Sequence[str],
+    rows_read: int | None,
+    archived_path: str | None,
+) -> int:
     """Write one batch inside the caller's transaction; see ``store_frame``."""
     warnings = list(warnings)
     batch = ImportBatch(
-        source_name=source_name, source=source, kind=kind, format=format,
-        content_hash=content_hash, as_of=as_of, rows_read=rows_read or len(frame) + len(rejects),
-        rows_loaded=len(frame), rows_rejected=len(rejects), warnings="",
-        status="loaded", archived_path=archived_path, loaded_at=clock.now())
+        source_name=source_name,
+        source=source,
+        kind=kind,
+        format=format,
+        content_hash=content_hash,
+        as_of=as_of,
+        rows_read=rows_read or len(frame) + len(rejects),
+        rows_loaded=len(frame),
+        rows_rejected=len(rejects),
+        warnings="",
+        status="loaded",
+        archived_path=archived_path,
+        loaded_at=clock.now(),
+    )
     session.add(batch)
     session.flush()
     writer = _WRITERS[kind]
@@ -343,8 +441,9 @@ def _store(session: Session, kind: str, frame: pd.DataFrame, *, source: str, as_
     return batch.id
 
 
-def _bulk_insert(session: Session, model, frame: pd.DataFrame,
-                 upsert_keys: Sequence[str] | None = None) -> None:
+def _bulk_insert(
+    session: Session, model, frame: pd.DataFrame, upsert_keys: Sequence[str] | None = None
+) -> None:
     """Write a frame whose columns are ``model``'s, in chunks, inside the session's transaction.
 
     PostgreSQL takes each chunk by ``COPY`` (through a temporary table when upserting); SQLite by
@@ -356,7 +455,7 @@ def _bulk_insert(session: Session, model, frame: pd.DataFrame,
     conn = session.connection()
     table = model.__table__
     for start in range(0, len(frame), CHUNK):
-        _insert_chunk(conn, table, frame.iloc[start:start + CHUNK], upsert_keys)
+        _insert_chunk(conn, table, frame.iloc[start : start + CHUNK], upsert_keys)
 
 
 def _insert_chunk(conn, table, chunk: pd.DataFrame, upsert_keys) -> None:
@@ -410,13 +509,12 @@ def _on_conflict(table: str, cols: Sequence[str], keys: Sequence[str], new: str)
     old_row = ", ".join(f'"{table}"."{c}"' for c in fields)
     new_row = ", ".join(f'{new}."{c}"' for c in fields)
     changed = f" WHERE ({old_row}) IS DISTINCT FROM ({new_row})" if fields else ""
-    return f' ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {updates}{changed}'
+    return f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}{changed}"
 
 
 def _copy_postgres(conn, table, chunk: pd.DataFrame, upsert_keys) -> None:
     cols = list(chunk.columns)
-    text = pd.DataFrame({c: _text_column(table, c, chunk[c], "%Y-%m-%d %H:%M:%S.%f")
-                         for c in cols})
+    text = pd.DataFrame({c: _text_column(table, c, chunk[c], "%Y-%m-%d %H:%M:%S.%f") for c in cols})
     buffer = text.to_csv(index=False, header=False)
     names = ", ".join(f'"{c}"' for c in cols)
     raw = conn.connection.driver_connection
@@ -424,14 +522,18 @@ def _copy_postgres(conn, table, chunk: pd.DataFrame, upsert_keys) -> None:
         target = table.name
         if upsert_keys:
             target = f"_load_{table.name}"
-            cur.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{target}" '
-                        f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP')
+            cur.execute(
+                f'CREATE TEMP TABLE IF NOT EXISTS "{target}" '
+                f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP'
+            )
             cur.execute(f'TRUNCATE "{target}"')
         with cur.copy(f'COPY "{target}" ({names}) FROM STDIN (FORMAT csv)') as copy:
             copy.write(buffer)
         if upsert_keys:
-            cur.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{target}"'  # noqa: S608
-                        + _on_conflict(table.name, cols, upsert_keys, "EXCLUDED"))
+            cur.execute(
+                f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{target}"'  # noqa: S608
+                + _on_conflict(table.name, cols, upsert_keys, "EXCLUDED")
+            )
 
 
 def _write_pipeline(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
@@ -446,18 +548,33 @@ def _write_pipeline(session: Session, batch: ImportBatch, frame: pd.DataFrame) -
     first = _first_load(session, OpportunitySnapshot)
     # A second snapshot of the same source and day replaces the first, so a day has one picture.
     replaced = session.scalars(
-        select(ImportBatch.id).where(ImportBatch.kind == "pipeline", ImportBatch.source == batch.source,
-                                     ImportBatch.id != batch.id)
+        select(ImportBatch.id)
+        .where(
+            ImportBatch.kind == "pipeline",
+            ImportBatch.source == batch.source,
+            ImportBatch.id != batch.id,
+        )
         .join(OpportunitySnapshot, OpportunitySnapshot.batch_id == ImportBatch.id)
-        .where(OpportunitySnapshot.snapshot_date == day).distinct()).all()
+        .where(OpportunitySnapshot.snapshot_date == day)
+        .distinct()
+    ).all()
     if replaced:
-        session.execute(delete(OpportunitySnapshot).where(OpportunitySnapshot.batch_id.in_(replaced)))
-        session.execute(update(ImportBatch).where(ImportBatch.id.in_(replaced))
-                        .values(status="replaced"))
-        warnings.append(f"replaces the {batch.source} snapshot of {day} from batch(es) "
-                        + ", ".join(map(str, replaced)))
-    frame = frame.assign(owner_key=_name_keys(frame["owner"]), batch_id=batch.id,
-                         source=batch.source, snapshot_date=pd.Timestamp(day))
+        session.execute(
+            delete(OpportunitySnapshot).where(OpportunitySnapshot.batch_id.in_(replaced))
+        )
+        session.execute(
+            update(ImportBatch).where(ImportBatch.id.in_(replaced)).values(status="replaced")
+        )
+        warnings.append(
+            f"replaces the {batch.source} snapshot of {day} from batch(es) "
+            + ", ".join(map(str, replaced))
+        )
+    frame = frame.assign(
+        owner_key=_name_keys(frame["owner"]),
+        batch_id=batch.id,
+        source=batch.source,
+        snapshot_date=pd.Timestamp(day),
+    )
     frame = frame.sort_values("deal_id", kind="stable")  # primary-key order: sequential B-tree fill
     if first:
         with _indexes_rebuilt_after(session, OpportunitySnapshot):
@@ -475,9 +592,13 @@ def _write_history(session: Session, batch: ImportBatch, frame: pd.DataFrame) ->
     ids = frame["deal_id"].dropna().unique().tolist()
     for start in range(0, len(ids), 500):
         rows = session.execute(
-            select(OpportunityHistory.deal_id, OpportunityHistory.changed_at, OpportunityHistory.field)
-            .where(OpportunityHistory.source == batch.source,
-                   OpportunityHistory.deal_id.in_(ids[start:start + 500]))).all()
+            select(
+                OpportunityHistory.deal_id, OpportunityHistory.changed_at, OpportunityHistory.field
+            ).where(
+                OpportunityHistory.source == batch.source,
+                OpportunityHistory.deal_id.in_(ids[start : start + 500]),
+            )
+        ).all()
         existing.update((d, pd.Timestamp(c), f) for d, c, f in rows)
     keep = [tuple(k) not in existing for k in frame[key_cols].itertuples(index=False)]
     skipped = len(frame) - sum(keep)
@@ -492,8 +613,9 @@ def _write_activity(session: Session, batch: ImportBatch, frame: pd.DataFrame) -
     if dupes.any():
         warnings.append(f"{int(dupes.sum())} duplicate activity ids; the last row of each was kept")
         frame = frame[~dupes]
-    frame = frame.assign(owner_key=_name_keys(frame["owner"]), batch_id=batch.id,
-                         source=batch.source).sort_values("activity_id", kind="stable")
+    frame = frame.assign(
+        owner_key=_name_keys(frame["owner"]), batch_id=batch.id, source=batch.source
+    ).sort_values("activity_id", kind="stable")
     # rows in key order fill the unique index's B-tree in sequence (about a third faster)
     if _first_load(session, Activity):
         # no row can conflict with an empty table: a plain insert, indexes built after
@@ -550,8 +672,9 @@ def _rep_for(session: Session, name: str, cache: dict[str, Rep]) -> Rep:
     key = name_key(name)
     if key in cache:
         return cache[key]
-    rep = session.scalar(select(Rep).join(RepAlias, RepAlias.rep_id == Rep.id)
-                         .where(RepAlias.alias == key))
+    rep = session.scalar(
+        select(Rep).join(RepAlias, RepAlias.rep_id == Rep.id).where(RepAlias.alias == key)
+    )
     if rep is None:
         rep = session.scalar(select(Rep).where(Rep.name == name.strip()))
     if rep is None:
@@ -600,8 +723,10 @@ def _write_roster(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> 
             session.add(team)
             session.flush()
         current = session.scalars(
-            select(TeamMembership).where(TeamMembership.rep_id == rep.id)
-            .order_by(TeamMembership.effective_from.desc())).first()
+            select(TeamMembership)
+            .where(TeamMembership.rep_id == rep.id)
+            .order_by(TeamMembership.effective_from.desc())
+        ).first()
         if pd.notna(row.effective_from):
             start = row.effective_from.date()
         elif current is None:
@@ -616,13 +741,16 @@ def _write_roster(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> 
                 current.team_id = team.id
                 current.batch_id = batch.id
                 continue
-            warnings.append(f"{row.rep}: membership of {row.team} from {start} is older than the "
-                            f"stored one from {current.effective_from}; kept the stored one")
+            warnings.append(
+                f"{row.rep}: membership of {row.team} from {start} is older than the "
+                f"stored one from {current.effective_from}; kept the stored one"
+            )
             continue
         if current is not None:
             current.effective_to = start
-        session.add(TeamMembership(rep_id=rep.id, team_id=team.id, effective_from=start,
-                                   batch_id=batch.id))
+        session.add(
+            TeamMembership(rep_id=rep.id, team_id=team.id, effective_from=start, batch_id=batch.id)
+        )
         session.flush()
     return warnings
 
@@ -633,8 +761,11 @@ def _write_quota(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> l
         rep = _rep_for(session, row.rep, cache)
         quota = session.get(Quota, (rep.id, row.quarter))
         if quota is None:
-            session.add(Quota(rep_id=rep.id, quarter=row.quarter, amount=float(row.quota),
-                              batch_id=batch.id))
+            session.add(
+                Quota(
+                    rep_id=rep.id, quarter=row.quarter, amount=float(row.quota), batch_id=batch.id
+                )
+            )
         else:
             quota.amount, quota.batch_id = float(row.quota), batch.id
     session.flush()
@@ -647,17 +778,27 @@ def _write_readiness(session: Session, batch: ImportBatch, frame: pd.DataFrame) 
     # An LMS export is the current state of the programs it lists: it replaces their earlier rows.
     pairs = list({(k, p) for k, p in zip(frame["owner_key"], frame["program"], strict=True)})
     for start in range(0, len(pairs), 400):
-        session.execute(delete(ReadinessEvent).where(
-            tuple_(ReadinessEvent.owner_key, ReadinessEvent.program).in_(pairs[start:start + 400])))
+        session.execute(
+            delete(ReadinessEvent).where(
+                tuple_(ReadinessEvent.owner_key, ReadinessEvent.program).in_(
+                    pairs[start : start + 400]
+                )
+            )
+        )
     _bulk_insert(session, ReadinessEvent, frame.assign(batch_id=batch.id))
     return []
 
 
 def _store_rejects(session: Session, batch_id: int, rejects: Sequence) -> None:
-    frame = pd.DataFrame({
-        "batch_id": batch_id, "row_number": [int(r.row_number) for r in rejects],
-        "column": [r.column for r in rejects], "reason": [r.reason for r in rejects],
-        "raw": [r.raw for r in rejects]})
+    frame = pd.DataFrame(
+        {
+            "batch_id": batch_id,
+            "row_number": [int(r.row_number) for r in rejects],
+            "column": [r.column for r in rejects],
+            "reason": [r.reason for r in rejects],
+            "raw": [r.raw for r in rejects],
+        }
+    )
     _bulk_insert(session, RejectedRow, frame)
 
 

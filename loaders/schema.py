@@ -24,12 +24,12 @@ PIPELINE = {
     "deal_id": "object",
     "deal_name": "object",
     "account": "object",
-    "owner": "object",            # rep name as in the export; UNASSIGNED when blank
+    "owner": "object",  # rep name as in the export; UNASSIGNED when blank
     "stage": "object",
     "stage_order": "Int64",
-    "status": "object",           # one of STATUSES
-    "amount": "float64",          # NaN when the export has none
-    "probability": "float64",     # fraction 0..1
+    "status": "object",  # one of STATUSES
+    "amount": "float64",  # NaN when the export has none
+    "probability": "float64",  # fraction 0..1
     "forecast_category": "object",  # one of FORECAST_CATEGORIES or None
     "close_date": "datetime64[ns]",
     "created_date": "datetime64[ns]",
@@ -37,28 +37,28 @@ PIPELINE = {
     "last_activity_date": "datetime64[ns]",
     "deal_type": "object",
     "lead_source": "object",
-    "push_count": "Int64",        # the export's own Push Count column, when it has one
+    "push_count": "Int64",  # the export's own Push Count column, when it has one
 }
 
 # One row per field change of a deal (Salesforce OpportunityHistory / Field History, HubSpot).
 HISTORY = {
     "deal_id": "object",
     "changed_at": "datetime64[ns]",  # keeps the time of day: order within a day matters
-    "field": "object",            # close_date | amount | stage | forecast_category | owner | probability
-    "old_value": "object",        # ISO dates, plain numbers, names as text
+    "field": "object",  # close_date | amount | stage | forecast_category | owner | probability
+    "old_value": "object",  # ISO dates, plain numbers, names as text
     "new_value": "object",
 }
 
 ACTIVITY = {
     "activity_id": "object",
-    "owner": "object",            # rep name as in the export
+    "owner": "object",  # rep name as in the export
     "activity_date": "datetime64[ns]",
-    "type": "object",             # one of ACTIVITY_TYPES
-    "deal_id": "object",          # None when not linked to a deal
+    "type": "object",  # one of ACTIVITY_TYPES
+    "deal_id": "object",  # None when not linked to a deal
     "account": "object",
     "duration_seconds": "float64",
     "subject": "object",
-    "participants": "object",     # '; '-joined names of others who took part (SE, manager, ...)
+    "participants": "object",  # '; '-joined names of others who took part (SE, manager, ...)
     "completed": "bool",
 }
 
@@ -68,26 +68,26 @@ ROSTER = {
     "crm_user_id": "object",
     "team": "object",
     "manager": "object",
-    "role": "object",             # AE, SDR, SE, CSM, Manager, Executive, ...
+    "role": "object",  # AE, SDR, SE, CSM, Manager, Executive, ...
     "start_date": "datetime64[ns]",
     "effective_from": "datetime64[ns]",  # team membership starts; NaT = file's as-of
 }
 
 QUOTA = {
     "rep": "object",
-    "quarter": "object",          # '2026-Q4'
+    "quarter": "object",  # '2026-Q4'
     "quota": "float64",
 }
 
 READINESS = {
     "rep": "object",
     "program": "object",
-    "kind": "object",             # one of READINESS_KINDS
+    "kind": "object",  # one of READINESS_KINDS
     "required": "bool",
     "assigned_date": "datetime64[ns]",
     "due_date": "datetime64[ns]",
     "completed_date": "datetime64[ns]",
-    "score": "float64",           # 0..100
+    "score": "float64",  # 0..100
 }
 
 # Values a missing column takes (otherwise empty): an exported activity is done unless it says not.

@@ -43,9 +43,13 @@ class Watcher:
 
     def candidates(self) -> list[Path]:
         """Export files waiting in the folder (not hidden, not partial uploads)."""
-        return sorted(p for p in self.folder.iterdir()
-                      if p.is_file() and not p.name.startswith((".", "_", "~$"))
-                      and p.suffix.lower() in EXPORT_SUFFIXES)
+        return sorted(
+            p
+            for p in self.folder.iterdir()
+            if p.is_file()
+            and not p.name.startswith((".", "_", "~$"))
+            and p.suffix.lower() in EXPORT_SUFFIXES
+        )
 
     def poll(self, now: float | None = None) -> list[LoadOutcome]:
         """Look once; load every file that has been still for ``settle`` seconds."""
@@ -78,16 +82,21 @@ class Watcher:
             # The store is away, not the file at fault: it stays where it is and is tried again
             # once it has been still for ``settle`` seconds more.
             first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            log.warning("store unreachable while loading %s (%s); will retry", path.name,
-                        first[0] if first else type(exc).__name__)
-            outcome = LoadOutcome(path=path, status="failed",
-                                  message=f"{path.name}: store unreachable; will retry")
+            log.warning(
+                "store unreachable while loading %s (%s); will retry",
+                path.name,
+                first[0] if first else type(exc).__name__,
+            )
+            outcome = LoadOutcome(
+                path=path, status="failed", message=f"{path.name}: store unreachable; will retry"
+            )
             self.on_outcome(outcome)
             return outcome
         except Exception as exc:  # noqa: BLE001 - a bad file must never stop the watcher
             log.error("loading %s failed unexpectedly:\n%s", path, traceback.format_exc())
-            outcome = LoadOutcome(path=path, status="failed",
-                                  message=f"{path.name}: unexpected error: {exc}")
+            outcome = LoadOutcome(
+                path=path, status="failed", message=f"{path.name}: unexpected error: {exc}"
+            )
         target_dir = self.failed if outcome.status == "failed" else self.processed
         try:
             target_dir.mkdir(exist_ok=True)
@@ -95,7 +104,7 @@ class Watcher:
             shutil.move(str(path), target)
             if outcome.status == "failed":
                 target.with_name(target.name + ".error.txt").write_text(outcome.message + "\n")
-        except OSError as exc:               # gone meanwhile, or the folder is read-only
+        except OSError as exc:  # gone meanwhile, or the folder is read-only
             log.error("could not file %s away: %s", path.name, exc)
         self.on_outcome(outcome)
         return outcome

@@ -16,8 +16,9 @@ from sqlalchemy import Engine, create_engine, text
 
 from loaders.store.engine import dispose_engines, get_engine, upgrade
 
-PG_SERVER = os.environ.get("TEAMCAR_TEST_POSTGRES_URL",
-                           "postgresql+psycopg://postgres@127.0.0.1:5432/")
+PG_SERVER = os.environ.get(
+    "TEAMCAR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/"
+)
 
 
 def postgres_admin() -> Engine:
@@ -33,8 +34,9 @@ def postgres_admin() -> Engine:
         pytest.skip(f"PostgreSQL not reachable at {PG_SERVER}: {exc}")
 
 
-def make_store(backend: str, folder: Path, prefix: str = "teamcar_test",
-               migrate: bool = True) -> tuple[str, Callable[[], None]]:
+def make_store(
+    backend: str, folder: Path, prefix: str = "teamcar_test", migrate: bool = True
+) -> tuple[str, Callable[[], None]]:
     """An empty store on ``backend`` (upgraded unless ``migrate`` is false).
 
     Returns:

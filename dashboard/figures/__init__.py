@@ -6,7 +6,15 @@ from dashboard.figures.peloton import make_peloton_figure, swarm_offsets, zone
 from dashboard.figures.strip import make_team_strip, moved_summary, must_be_true
 
 __all__ = [
-    "aggregate_by_team", "lane_rows", "make_course_figure", "make_deal_details",
-    "make_peloton_figure", "make_team_strip", "marker_kind", "moved_summary", "must_be_true",
-    "swarm_offsets", "zone",
+    "aggregate_by_team",
+    "lane_rows",
+    "make_course_figure",
+    "make_deal_details",
+    "make_peloton_figure",
+    "make_team_strip",
+    "marker_kind",
+    "moved_summary",
+    "must_be_true",
+    "swarm_offsets",
+    "zone",
 ]

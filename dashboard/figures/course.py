@@ -33,30 +33,55 @@ TOP_PX = 118
 BOTTOM_PX = 30
 MIN_MARKER = 7.0
 MAX_MARKER = 30.0
-ATTAINMENT_CAP = 1.5        # bars longer than 150% of quota are drawn at 150% (text says the truth)
-BEYOND = 2.0                # deals closing after the finish sit this many days past it
-COLUMNS = (0.72, 0.14, 0.07, 0.07)   # road, attainment vs pace, coverage, form
+ATTAINMENT_CAP = 1.5  # bars longer than 150% of quota are drawn at 150% (text says the truth)
+BEYOND = 2.0  # deals closing after the finish sit this many days past it
+COLUMNS = (0.72, 0.14, 0.07, 0.07)  # road, attainment vs pace, coverage, form
 GAP = 0.012
 LABEL_CHARS = 26
 # Days from mid-week where each kind's group of deals sits on a team lane.
-KIND_SHIFT = {"commit": -2.1, "best_case": -0.7, "pipeline": 0.7, "omitted": 2.1, "won": -1.2,
-              "lost": 1.2}
+KIND_SHIFT = {
+    "commit": -2.1,
+    "best_case": -0.7,
+    "pipeline": 0.7,
+    "omitted": 2.1,
+    "won": -1.2,
+    "lost": 1.2,
+}
 
 # Deal columns the builder reads; optional ones may be absent.
-DEAL_COLUMNS = ("lane", "source", "deal_id", "deal_name", "account", "amount", "stage",
-                "forecast_category", "status", "close_date")
-OPTIONAL_DEAL_COLUMNS = ("push_count", "last_activity_date", "close_date_since", "past_due",
-                         "count")
+DEAL_COLUMNS = (
+    "lane",
+    "source",
+    "deal_id",
+    "deal_name",
+    "account",
+    "amount",
+    "stage",
+    "forecast_category",
+    "status",
+    "close_date",
+)
+OPTIONAL_DEAL_COLUMNS = (
+    "push_count",
+    "last_activity_date",
+    "close_date_since",
+    "past_due",
+    "count",
+)
 
 # Per trace: the kind's label stands in for the forecast category (won and lost say so).
-DEAL_HOVER = ("<b>%{customdata[3]}</b><br>%{customdata[4]}<br>"
-              "Amount <b>%{customdata[5]}</b><br>Stage %{customdata[6]} · KIND<br>"
-              "Close %{customdata[7]} · pushed %{customdata[8]}×<br>"
-              "Last activity %{customdata[9]}%{customdata[10]}<br>"
-              "<i>click for details</i><extra></extra>")
-GROUP_HOVER = ("<b>%{customdata[2]}</b> · %{customdata[3]}<br>%{customdata[4]}<br>"
-               "Amount <b>%{customdata[5]}</b><br><i>click to open this team's riders</i>"
-               "<extra></extra>")
+DEAL_HOVER = (
+    "<b>%{customdata[3]}</b><br>%{customdata[4]}<br>"
+    "Amount <b>%{customdata[5]}</b><br>Stage %{customdata[6]} · KIND<br>"
+    "Close %{customdata[7]} · pushed %{customdata[8]}×<br>"
+    "Last activity %{customdata[9]}%{customdata[10]}<br>"
+    "<i>click for details</i><extra></extra>"
+)
+GROUP_HOVER = (
+    "<b>%{customdata[2]}</b> · %{customdata[3]}<br>%{customdata[4]}<br>"
+    "Amount <b>%{customdata[5]}</b><br><i>click to open this team's riders</i>"
+    "<extra></extra>"
+)
 
 
 def marker_kind(status: pd.Series, category: pd.Series) -> pd.Series:
@@ -67,8 +92,9 @@ def marker_kind(status: pd.Series, category: pd.Series) -> pd.Series:
     return cat.where(st != "won", "won").where(st != "lost", "lost")
 
 
-def marker_sizes(amounts: pd.Series, largest: float | None = None,
-                 biggest: float = MAX_MARKER) -> np.ndarray:
+def marker_sizes(
+    amounts: pd.Series, largest: float | None = None, biggest: float = MAX_MARKER
+) -> np.ndarray:
     """Marker diameters in pixels, with area proportional to amount (missing amounts smallest)."""
     values = pd.to_numeric(amounts, errors="coerce").fillna(0.0).clip(lower=0.0).to_numpy(float)
     top = float(largest) if largest else (values.max() if len(values) else 0.0)
@@ -90,8 +116,9 @@ def day_offset(days: pd.Series, start: dt.date) -> np.ndarray:
     return ((stamps - pd.Timestamp(start)) / pd.Timedelta(days=1) + 0.5).to_numpy(dtype=float)
 
 
-def lane_rows(lanes: pd.DataFrame, teams: pd.DataFrame | None = None,
-              group_by_team: bool = True) -> pd.DataFrame:
+def lane_rows(
+    lanes: pd.DataFrame, teams: pd.DataFrame | None = None, group_by_team: bool = True
+) -> pd.DataFrame:
     """The rows of the map, top to bottom: a header row per team, then its riders.
 
     Args:
@@ -169,15 +196,21 @@ def deal_customdata(df: pd.DataFrame, since: dt.date | None) -> np.ndarray:
     when = f" since {s.day(since, '%d %b')}" if since else ""
     word = pd.Series(np.where(earlier < close, "pushed", "pulled in"), index=df.index)
     move_text = np.where(moved, "<br>Close date " + word + " from " + _dates(earlier) + when, "")
-    return np.column_stack([
-        np.full(n, "deal", dtype=object), df["source"].astype("object").to_numpy(),
-        df["deal_id"].astype("object").to_numpy(), _text(df["deal_name"]).to_numpy(),
-        _text(df["account"]).to_numpy(), amounts.map(s.money_full).to_numpy(dtype=object),
-        _text(df["stage"]).to_numpy(), close_text.to_numpy(dtype=object),
-        pushes.astype(str).to_numpy(dtype=object),
-        _dates(_column(df, "last_activity_date")).to_numpy(dtype=object),
-        np.asarray(move_text, dtype=object),
-    ])
+    return np.column_stack(
+        [
+            np.full(n, "deal", dtype=object),
+            df["source"].astype("object").to_numpy(),
+            df["deal_id"].astype("object").to_numpy(),
+            _text(df["deal_name"]).to_numpy(),
+            _text(df["account"]).to_numpy(),
+            amounts.map(s.money_full).to_numpy(dtype=object),
+            _text(df["stage"]).to_numpy(),
+            close_text.to_numpy(dtype=object),
+            pushes.astype(str).to_numpy(dtype=object),
+            _dates(_column(df, "last_activity_date")).to_numpy(dtype=object),
+            np.asarray(move_text, dtype=object),
+        ]
+    )
 
 
 def group_customdata(df: pd.DataFrame) -> np.ndarray:
@@ -188,12 +221,16 @@ def group_customdata(df: pd.DataFrame) -> np.ndarray:
     count = pd.to_numeric(_column(df, "count", 1), errors="coerce").fillna(1).astype(int)
     what = df["_kind"].map(lambda k: s.KIND_LABEL[k].lower())
     plural = np.where(count != 1, "s", "")
-    return np.column_stack([
-        np.full(n, "team", dtype=object), df["lane"].astype("object").to_numpy(),
-        _text(df["lane"]).to_numpy(), ("week of " + _dates(df["close_date"], "%d %b")).to_numpy(),
-        (count.astype(str) + " " + what + " deal" + plural).to_numpy(dtype=object),
-        pd.to_numeric(df["amount"], errors="coerce").map(s.money_full).to_numpy(dtype=object),
-    ])
+    return np.column_stack(
+        [
+            np.full(n, "team", dtype=object),
+            df["lane"].astype("object").to_numpy(),
+            _text(df["lane"]).to_numpy(),
+            ("week of " + _dates(df["close_date"], "%d %b")).to_numpy(),
+            (count.astype(str) + " " + what + " deal" + plural).to_numpy(dtype=object),
+            pd.to_numeric(df["amount"], errors="coerce").map(s.money_full).to_numpy(dtype=object),
+        ]
+    )
 
 
 def _status_hover(row: dict, since: dt.date | None, clickable: str) -> str:
@@ -202,17 +239,23 @@ def _status_hover(row: dict, since: dt.date | None, clickable: str) -> str:
     if s.is_missing(att):
         head = f"<b>{name}</b><br>No quota this quarter: attainment not measured"
     else:
-        head = (f"<b>{name}</b><br>Attainment <b>{s.pct(att)}</b> vs pace {s.pct(pace)} "
-                f"({s.points(float(att) - float(pace))})")
-    lines = [head,
-             f"Won {s.money(row.get('won'))} of quota {s.money(row.get('quota'))}",
-             f"Coverage {s.times(row.get('coverage'))} (open pipeline ÷ quota still to win)",
-             f"Form {_form_text(row)}"]
+        head = (
+            f"<b>{name}</b><br>Attainment <b>{s.pct(att)}</b> vs pace {s.pct(pace)} "
+            f"({s.points(float(att) - float(pace))})"
+        )
+    lines = [
+        head,
+        f"Won {s.money(row.get('won'))} of quota {s.money(row.get('quota'))}",
+        f"Coverage {s.times(row.get('coverage'))} (open pipeline ÷ quota still to win)",
+        f"Form {_form_text(row)}",
+    ]
     change = row.get("rank_change")
     if since and not s.is_missing(change) and int(change) != 0:
         c = int(change)
-        lines.append(f"Moved {'up' if c > 0 else 'down'} {abs(c)} place"
-                     f"{'s' if abs(c) != 1 else ''} since {s.day(since, '%d %b')}")
+        lines.append(
+            f"Moved {'up' if c > 0 else 'down'} {abs(c)} place"
+            f"{'s' if abs(c) != 1 else ''} since {s.day(since, '%d %b')}"
+        )
     lines.append(f"<i>{clickable}</i>")
     return "<br>".join(lines) + "<extra></extra>"
 
@@ -246,11 +289,19 @@ def _domains() -> list[list[float]]:
     return out
 
 
-def make_course_figure(lanes: pd.DataFrame, deals: pd.DataFrame, *, quarter_start: dt.date,
-                       quarter_end: dt.date, as_of: dt.date, since: dt.date | None = None,
-                       teams: pd.DataFrame | None = None, group_by_team: bool = True,
-                       largest_amount: float | None = None,
-                       quarter_name: str | None = None) -> go.Figure:
+def make_course_figure(
+    lanes: pd.DataFrame,
+    deals: pd.DataFrame,
+    *,
+    quarter_start: dt.date,
+    quarter_end: dt.date,
+    as_of: dt.date,
+    since: dt.date | None = None,
+    teams: pd.DataFrame | None = None,
+    group_by_team: bool = True,
+    largest_amount: float | None = None,
+    quarter_name: str | None = None,
+) -> go.Figure:
     """The course map of one page of lanes.
 
     Args:
@@ -281,11 +332,25 @@ def make_course_figure(lanes: pd.DataFrame, deals: pd.DataFrame, *, quarter_star
     today_x = min(max(float((as_of - quarter_start).days) + 0.5, 0.0), float(days))
 
     layout = s.base_layout(height)
-    layout.update(margin=dict(l=10, r=16, t=TOP_PX, b=BOTTOM_PX), barmode="overlay",
-                  hovermode="closest", hoverdistance=14, clickmode="event", showlegend=True,
-                  legend=dict(orientation="h", x=0, xanchor="left", y=1, yanchor="top",
-                              yref="container", font=dict(size=12), itemsizing="constant",
-                              bgcolor="rgba(0,0,0,0)"))
+    layout.update(
+        margin=dict(l=10, r=16, t=TOP_PX, b=BOTTOM_PX),
+        barmode="overlay",
+        hovermode="closest",
+        hoverdistance=14,
+        clickmode="event",
+        showlegend=True,
+        legend=dict(
+            orientation="h",
+            x=0,
+            xanchor="left",
+            y=1,
+            yanchor="top",
+            yref="container",
+            font=dict(size=12),
+            itemsizing="constant",
+            bgcolor="rgba(0,0,0,0)",
+        ),
+    )
     layout.update(_axes(quarter_start, days, n, rows))
     shapes, annotations = _furniture(days, today_x, as_of, rows, quarter_name)
     layout["shapes"] = shapes
@@ -308,56 +373,163 @@ def _axes(start: dt.date, days: int, n: int, rows: pd.DataFrame) -> dict:
     labels = []
     for r in rows.itertuples(index=False):
         name = str(r.lane)
-        if len(name) > LABEL_CHARS:       # long names would squeeze the road; hover has them whole
-            name = name[:LABEL_CHARS - 1] + "…"
+        if len(name) > LABEL_CHARS:  # long names would squeeze the road; hover has them whole
+            name = name[: LABEL_CHARS - 1] + "…"
         # upper-cased before escaping: Plotly decodes "&lt;", not "&LT;"
         labels.append(f"<b>{s.esc(name.upper())}</b>" if r.header else s.esc(name))
     fixed = dict(showgrid=False, zeroline=False, fixedrange=True)
     return dict(
-        xaxis=dict(domain=dom[0], range=[-1.0, days + BEYOND + 1.5], tickvals=vals, ticktext=text,
-                   side="top", showgrid=True, gridcolor=s.GRID, zeroline=False, fixedrange=True,
-                   tickfont=dict(size=11, color=s.MUTED), ticks="", anchor="y"),
-        xaxis2=dict(domain=dom[1], range=[0, ATTAINMENT_CAP + 0.02], showticklabels=False,
-                    anchor="y", **fixed),
+        xaxis=dict(
+            domain=dom[0],
+            range=[-1.0, days + BEYOND + 1.5],
+            tickvals=vals,
+            ticktext=text,
+            side="top",
+            showgrid=True,
+            gridcolor=s.GRID,
+            zeroline=False,
+            fixedrange=True,
+            tickfont=dict(size=11, color=s.MUTED),
+            ticks="",
+            anchor="y",
+        ),
+        xaxis2=dict(
+            domain=dom[1],
+            range=[0, ATTAINMENT_CAP + 0.02],
+            showticklabels=False,
+            anchor="y",
+            **fixed,
+        ),
         xaxis3=dict(domain=dom[2], range=[0, 1], showticklabels=False, anchor="y", **fixed),
         xaxis4=dict(domain=dom[3], range=[0, 1], showticklabels=False, anchor="y", **fixed),
-        yaxis=dict(range=[n - 0.5, -0.5], ticks="", automargin=True, tickvals=list(range(n)),
-                   ticktext=labels, tickfont=dict(size=13, color=s.INK), anchor="x", **fixed),
+        yaxis=dict(
+            range=[n - 0.5, -0.5],
+            ticks="",
+            automargin=True,
+            tickvals=list(range(n)),
+            ticktext=labels,
+            tickfont=dict(size=13, color=s.INK),
+            anchor="x",
+            **fixed,
+        ),
     )
 
 
-def _furniture(days: int, today_x: float, as_of: dt.date, rows: pd.DataFrame,
-               quarter_name: str | None) -> tuple[list[dict], list[dict]]:
+def _furniture(
+    days: int, today_x: float, as_of: dt.date, rows: pd.DataFrame, quarter_name: str | None
+) -> tuple[list[dict], list[dict]]:
     """Shaded road so far, team header bands, today and finish lines, column headings."""
-    shapes = [dict(type="rect", xref="x", yref="y domain", x0=0, x1=today_x, y0=0, y1=1,
-                   fillcolor=s.ELAPSED, line=dict(width=0), layer="below")]
+    shapes = [
+        dict(
+            type="rect",
+            xref="x",
+            yref="y domain",
+            x0=0,
+            x1=today_x,
+            y0=0,
+            y1=1,
+            fillcolor=s.ELAPSED,
+            line=dict(width=0),
+            layer="below",
+        )
+    ]
     for r in rows[rows["header"]].itertuples(index=False) if len(rows) else []:
-        shapes.append(dict(type="rect", xref="paper", yref="y", x0=0, x1=1, y0=r.row - 0.5,
-                           y1=r.row + 0.5, fillcolor="#eef2f6", line=dict(width=0),
-                           layer="below"))
+        shapes.append(
+            dict(
+                type="rect",
+                xref="paper",
+                yref="y",
+                x0=0,
+                x1=1,
+                y0=r.row - 0.5,
+                y1=r.row + 0.5,
+                fillcolor="#eef2f6",
+                line=dict(width=0),
+                layer="below",
+            )
+        )
     shapes += [
-        dict(type="line", xref="x", yref="y domain", x0=0, x1=0, y0=0, y1=1,
-             line=dict(color="#9ca3af", width=1)),
-        dict(type="line", xref="x", yref="y domain", x0=today_x, x1=today_x, y0=0, y1=1,
-             line=dict(color=s.TODAY, width=2, dash="dot")),
-        dict(type="line", xref="x", yref="y domain", x0=days, x1=days, y0=0, y1=1,
-             line=dict(color=s.FINISH, width=3)),
-        dict(type="line", xref="x2", yref="y domain", x0=1, x1=1, y0=0, y1=1,
-             line=dict(color="#cbd5e1", width=1, dash="dot")),
+        dict(
+            type="line",
+            xref="x",
+            yref="y domain",
+            x0=0,
+            x1=0,
+            y0=0,
+            y1=1,
+            line=dict(color="#9ca3af", width=1),
+        ),
+        dict(
+            type="line",
+            xref="x",
+            yref="y domain",
+            x0=today_x,
+            x1=today_x,
+            y0=0,
+            y1=1,
+            line=dict(color=s.TODAY, width=2, dash="dot"),
+        ),
+        dict(
+            type="line",
+            xref="x",
+            yref="y domain",
+            x0=days,
+            x1=days,
+            y0=0,
+            y1=1,
+            line=dict(color=s.FINISH, width=3),
+        ),
+        dict(
+            type="line",
+            xref="x2",
+            yref="y domain",
+            x0=1,
+            x1=1,
+            y0=0,
+            y1=1,
+            line=dict(color="#cbd5e1", width=1, dash="dot"),
+        ),
     ]
     finish = "<b>Finish</b>" + (f" {s.esc(quarter_name)}" if quarter_name else "")
     annotations = [
-        dict(x=today_x, xref="x", y=0, yref="y domain", yanchor="top", showarrow=False,
-             text=f"<b>Today</b> {s.day(as_of, '%d %b')}", font=dict(color=s.TODAY, size=12),
-             bgcolor="rgba(255,255,255,0.85)"),
-        dict(x=days, xref="x", y=0, yref="y domain", yanchor="top", xanchor="center",
-             showarrow=False, text=finish, font=dict(color=s.FINISH, size=12),
-             bgcolor="rgba(255,255,255,0.85)"),
+        dict(
+            x=today_x,
+            xref="x",
+            y=0,
+            yref="y domain",
+            yanchor="top",
+            showarrow=False,
+            text=f"<b>Today</b> {s.day(as_of, '%d %b')}",
+            font=dict(color=s.TODAY, size=12),
+            bgcolor="rgba(255,255,255,0.85)",
+        ),
+        dict(
+            x=days,
+            xref="x",
+            y=0,
+            yref="y domain",
+            yanchor="top",
+            xanchor="center",
+            showarrow=False,
+            text=finish,
+            font=dict(color=s.FINISH, size=12),
+            bgcolor="rgba(255,255,255,0.85)",
+        ),
     ]
     for axis, label in (("x2", "Attainment vs pace"), ("x3", "Coverage"), ("x4", "Form")):
-        annotations.append(dict(x=0.5, xref=f"{axis} domain", y=1, yref="paper",
-                                yanchor="bottom", yshift=34, text=f"<b>{label}</b>",
-                                showarrow=False, font=dict(size=12, color=s.MUTED)))
+        annotations.append(
+            dict(
+                x=0.5,
+                xref=f"{axis} domain",
+                y=1,
+                yref="paper",
+                yanchor="bottom",
+                yshift=34,
+                text=f"<b>{label}</b>",
+                showarrow=False,
+                font=dict(size=12, color=s.MUTED),
+            )
+        )
     return shapes, annotations
 
 
@@ -367,23 +539,43 @@ def _roads(rows: pd.DataFrame, days: int) -> dict:
     xs = np.tile(np.array([0.0, float(days), np.nan]), len(r))
     ys = np.repeat(r, 3)
     ys[2::3] = np.nan
-    return dict(type="scattergl", x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
-                line=dict(color="#d5dbe3", width=1), name="lanes", xaxis="x", yaxis="y")
+    return dict(
+        type="scattergl",
+        x=xs,
+        y=ys,
+        mode="lines",
+        hoverinfo="skip",
+        showlegend=False,
+        line=dict(color="#d5dbe3", width=1),
+        name="lanes",
+        xaxis="x",
+        yaxis="y",
+    )
 
 
-def _deal_traces(d: pd.DataFrame, lane_row: dict, start: dt.date, days: int,
-                 since: dt.date | None, largest: float | None) -> list[dict]:
+def _deal_traces(
+    d: pd.DataFrame,
+    lane_row: dict,
+    start: dt.date,
+    days: int,
+    since: dt.date | None,
+    largest: float | None,
+) -> list[dict]:
     grouped = "count" in d.columns
-    d = d.assign(_kind=marker_kind(d["status"], d["forecast_category"]) if len(d)
-                 else pd.Series(dtype="object"))
+    d = d.assign(
+        _kind=marker_kind(d["status"], d["forecast_category"])
+        if len(d)
+        else pd.Series(dtype="object")
+    )
     y = d["lane"].astype("object").map(lane_row).to_numpy(dtype=float) if len(d) else np.array([])
     x = day_offset(d["close_date"], start) if len(d) else np.array([])
     # A deal closing after the finish is drawn just past it; its hover keeps the real date.
-    x = np.where(x > days, days + BEYOND, x).astype(np.float32)   # 4 bytes a value on the wire
+    x = np.where(x > days, days + BEYOND, x).astype(np.float32)  # 4 bytes a value on the wire
     y = y.astype(np.float32)
     busy = len(d) / max(1, len(lane_row))
-    size = (marker_sizes(d["amount"], largest, biggest_marker(busy)) if len(d)
-            else np.array([])).astype(np.float32)
+    size = (
+        marker_sizes(d["amount"], largest, biggest_marker(busy)) if len(d) else np.array([])
+    ).astype(np.float32)
     d = d.assign(_x=x, _y=y, _size=size)
     traces: list[dict] = []
     if "close_date_since" in d.columns and len(d):
@@ -391,20 +583,43 @@ def _deal_traces(d: pd.DataFrame, lane_row: dict, start: dt.date, days: int,
         close = pd.to_datetime(d["close_date"].astype("object"), errors="coerce")
         m = d[(earlier.notna() & (earlier != close)).to_numpy()]
         if len(m):
-            x0 = np.clip(day_offset(m["close_date_since"], start), -0.5,
-                         days + BEYOND).astype(np.float32)
+            x0 = np.clip(day_offset(m["close_date_since"], start), -0.5, days + BEYOND).astype(
+                np.float32
+            )
             nan = np.full(len(m), np.nan)
-            traces.append(dict(
-                type="scattergl", x=np.column_stack([x0, m["_x"].to_numpy(), nan]).ravel(),
-                y=np.column_stack([m["_y"].to_numpy(), m["_y"].to_numpy(), nan]).ravel(),
-                mode="lines", line=dict(color="rgba(100,116,139,0.55)", width=2),
-                hoverinfo="skip", name="Close date moved", legendgroup="moved",
-                xaxis="x", yaxis="y"))
-            traces.append(dict(
-                type="scattergl", x=x0, y=m["_y"].to_numpy(), mode="markers", hoverinfo="skip",
-                showlegend=False, legendgroup="moved", name="Where it was", xaxis="x", yaxis="y",
-                marker=dict(size=m["_size"].to_numpy() * 0.7, color="rgba(0,0,0,0)",
-                            line=dict(color="rgba(100,116,139,0.7)", width=1.5))))
+            traces.append(
+                dict(
+                    type="scattergl",
+                    x=np.column_stack([x0, m["_x"].to_numpy(), nan]).ravel(),
+                    y=np.column_stack([m["_y"].to_numpy(), m["_y"].to_numpy(), nan]).ravel(),
+                    mode="lines",
+                    line=dict(color="rgba(100,116,139,0.55)", width=2),
+                    hoverinfo="skip",
+                    name="Close date moved",
+                    legendgroup="moved",
+                    xaxis="x",
+                    yaxis="y",
+                )
+            )
+            traces.append(
+                dict(
+                    type="scattergl",
+                    x=x0,
+                    y=m["_y"].to_numpy(),
+                    mode="markers",
+                    hoverinfo="skip",
+                    showlegend=False,
+                    legendgroup="moved",
+                    name="Where it was",
+                    xaxis="x",
+                    yaxis="y",
+                    marker=dict(
+                        size=m["_size"].to_numpy() * 0.7,
+                        color="rgba(0,0,0,0)",
+                        line=dict(color="rgba(100,116,139,0.7)", width=1.5),
+                    ),
+                )
+            )
     for kind in s.KINDS:
         k = d[(d["_kind"] == kind).to_numpy()]
         if grouped:
@@ -412,27 +627,60 @@ def _deal_traces(d: pd.DataFrame, lane_row: dict, start: dt.date, days: int,
         else:
             custom = deal_customdata(k, since)
             template = DEAL_HOVER.replace("KIND", s.KIND_LABEL[kind])
-        marker = dict(size=k["_size"].to_numpy(), color=s.KIND_COLOUR[kind],
-                      symbol=s.KIND_SYMBOL[kind], opacity=0.9,
-                      line=dict(color="rgba(255,255,255,0.9)", width=1))
+        marker = dict(
+            size=k["_size"].to_numpy(),
+            color=s.KIND_COLOUR[kind],
+            symbol=s.KIND_SYMBOL[kind],
+            opacity=0.9,
+            line=dict(color="rgba(255,255,255,0.9)", width=1),
+        )
         if kind == "lost":
             # Lost deals matter less than open ones: drawn light, so they do not crowd the road.
-            marker.update(opacity=0.5, size=k["_size"].to_numpy() * 0.7,
-                          line=dict(color=s.KIND_COLOUR[kind], width=1.5))
-        traces.append(dict(type="scattergl", x=k["_x"].to_numpy(), y=k["_y"].to_numpy(),
-                           mode="markers", name=s.KIND_LABEL[kind], customdata=custom,
-                           hovertemplate=template, marker=marker, legendgroup=kind,
-                           xaxis="x", yaxis="y"))
+            marker.update(
+                opacity=0.5,
+                size=k["_size"].to_numpy() * 0.7,
+                line=dict(color=s.KIND_COLOUR[kind], width=1.5),
+            )
+        traces.append(
+            dict(
+                type="scattergl",
+                x=k["_x"].to_numpy(),
+                y=k["_y"].to_numpy(),
+                mode="markers",
+                name=s.KIND_LABEL[kind],
+                customdata=custom,
+                hovertemplate=template,
+                marker=marker,
+                legendgroup=kind,
+                xaxis="x",
+                yaxis="y",
+            )
+        )
     if not grouped:
         # Past-due deals get a red ring drawn over their marker (not hoverable itself).
-        due = d[d["past_due"].fillna(False).astype(bool).to_numpy()] if "past_due" in d else \
-            d.iloc[0:0]
-        traces.append(dict(type="scattergl", x=due["_x"].to_numpy(), y=due["_y"].to_numpy(),
-                           mode="markers", name="Past due", xaxis="x", yaxis="y",
-                           hoverinfo="skip", legendgroup="past_due",
-                           marker=dict(size=due["_size"].to_numpy() + 3,
-                                       color="rgba(0,0,0,0)",
-                                       line=dict(color=s.BEHIND, width=2.5))))
+        due = (
+            d[d["past_due"].fillna(False).astype(bool).to_numpy()]
+            if "past_due" in d
+            else d.iloc[0:0]
+        )
+        traces.append(
+            dict(
+                type="scattergl",
+                x=due["_x"].to_numpy(),
+                y=due["_y"].to_numpy(),
+                mode="markers",
+                name="Past due",
+                xaxis="x",
+                yaxis="y",
+                hoverinfo="skip",
+                legendgroup="past_due",
+                marker=dict(
+                    size=due["_size"].to_numpy() + 3,
+                    color="rgba(0,0,0,0)",
+                    line=dict(color=s.BEHIND, width=2.5),
+                ),
+            )
+        )
     return traces
 
 
@@ -444,56 +692,115 @@ def _status_traces(rows: pd.DataFrame, since: dt.date | None) -> list[dict]:
     is_team = rows["header"].to_numpy(dtype=bool)
     if "kind" in rows.columns:
         is_team = is_team | (rows["kind"].astype("object") == "team").to_numpy(dtype=bool)
-    custom = np.column_stack([np.where(is_team, "team", "rider").astype(object),
-                              rows["lane"].astype("object").to_numpy()])
+    custom = np.column_stack(
+        [
+            np.where(is_team, "team", "rider").astype(object),
+            rows["lane"].astype("object").to_numpy(),
+        ]
+    )
     records = rows.to_dict("records")
-    hover = [_status_hover(r, since, "click to open this team's riders" if t
-                           else "click to open this rider")
-             for r, t in zip(records, is_team, strict=True)]
+    hover = [
+        _status_hover(
+            r, since, "click to open this team's riders" if t else "click to open this rider"
+        )
+        for r, t in zip(records, is_team, strict=True)
+    ]
 
     def col(name: str) -> pd.Series:
         if name in rows.columns:
             return pd.to_numeric(rows[name], errors="coerce")
         return pd.Series(np.nan, index=rows.index)
 
-    att, pace, cov, ready = col("attainment"), col("pace"), col("coverage"), \
-        col("readiness_index")
+    att, pace, cov, ready = col("attainment"), col("pace"), col("coverage"), col("readiness_index")
     band = _column(rows, "readiness_band").astype("object")
     band = band.where(band.notna(), None)
     traces = [
         # An invisible full-width bar per lane: the click target that opens the rider (or team).
-        dict(type="bar", x=np.full(len(rows), ATTAINMENT_CAP), y=y, orientation="h", base=0,
-             marker=dict(color="rgba(0,0,0,0)", line=dict(width=0)), width=0.9,
-             customdata=custom, hovertemplate=hover, showlegend=False, name="rider",
-             xaxis="x2", yaxis="y"),
-        dict(type="bar", x=att.clip(upper=ATTAINMENT_CAP).fillna(0.0).to_numpy(), y=y,
-             orientation="h", base=0, xaxis="x2", yaxis="y", showlegend=False,
-             name="attainment", hoverinfo="skip",
-             marker=dict(color=[s.pace_colour(a, p) for a, p in zip(att, pace, strict=True)],
-                         line=dict(width=0)),
-             width=np.where(rows["header"], 0.5, 0.42), text=[s.pct(a) for a in att],
-             textposition="outside", cliponaxis=False,
-             textfont=dict(size=12, color=s.INK)),
-        dict(type="scatter", x=pace.to_numpy(), y=y, mode="markers", hoverinfo="skip",
-             showlegend=False, name="pace", xaxis="x2", yaxis="y",
-             marker=dict(symbol="line-ns", size=22, line=dict(color=s.INK, width=2.5))),
-        dict(type="scatter", x=np.full(len(rows), 0.5), y=y, mode="text",
-             text=[s.times(c) for c in cov], customdata=custom, hoverinfo="none",
-             textfont=dict(size=13, color=[_coverage_colour(c) for c in cov]),
-             showlegend=False, name="coverage", xaxis="x3", yaxis="y"),
-        dict(type="scatter", x=np.full(len(rows), 0.22), y=y, mode="markers+text",
-             marker=dict(size=13, color=[s.BAND_COLOUR.get(b, s.BAND_COLOUR[None])
-                                         for b in band]),
-             text=["" if s.is_missing(v) else f"{float(v):.0f}" for v in ready],
-             textposition="middle right", textfont=dict(size=12, color=s.MUTED),
-             customdata=custom, hoverinfo="none", showlegend=False, name="form",
-             xaxis="x4", yaxis="y"),
+        dict(
+            type="bar",
+            x=np.full(len(rows), ATTAINMENT_CAP),
+            y=y,
+            orientation="h",
+            base=0,
+            marker=dict(color="rgba(0,0,0,0)", line=dict(width=0)),
+            width=0.9,
+            customdata=custom,
+            hovertemplate=hover,
+            showlegend=False,
+            name="rider",
+            xaxis="x2",
+            yaxis="y",
+        ),
+        dict(
+            type="bar",
+            x=att.clip(upper=ATTAINMENT_CAP).fillna(0.0).to_numpy(),
+            y=y,
+            orientation="h",
+            base=0,
+            xaxis="x2",
+            yaxis="y",
+            showlegend=False,
+            name="attainment",
+            hoverinfo="skip",
+            marker=dict(
+                color=[s.pace_colour(a, p) for a, p in zip(att, pace, strict=True)],
+                line=dict(width=0),
+            ),
+            width=np.where(rows["header"], 0.5, 0.42),
+            text=[s.pct(a) for a in att],
+            textposition="outside",
+            cliponaxis=False,
+            textfont=dict(size=12, color=s.INK),
+        ),
+        dict(
+            type="scatter",
+            x=pace.to_numpy(),
+            y=y,
+            mode="markers",
+            hoverinfo="skip",
+            showlegend=False,
+            name="pace",
+            xaxis="x2",
+            yaxis="y",
+            marker=dict(symbol="line-ns", size=22, line=dict(color=s.INK, width=2.5)),
+        ),
+        dict(
+            type="scatter",
+            x=np.full(len(rows), 0.5),
+            y=y,
+            mode="text",
+            text=[s.times(c) for c in cov],
+            customdata=custom,
+            hoverinfo="none",
+            textfont=dict(size=13, color=[_coverage_colour(c) for c in cov]),
+            showlegend=False,
+            name="coverage",
+            xaxis="x3",
+            yaxis="y",
+        ),
+        dict(
+            type="scatter",
+            x=np.full(len(rows), 0.22),
+            y=y,
+            mode="markers+text",
+            marker=dict(size=13, color=[s.BAND_COLOUR.get(b, s.BAND_COLOUR[None]) for b in band]),
+            text=["" if s.is_missing(v) else f"{float(v):.0f}" for v in ready],
+            textposition="middle right",
+            textfont=dict(size=12, color=s.MUTED),
+            customdata=custom,
+            hoverinfo="none",
+            showlegend=False,
+            name="form",
+            xaxis="x4",
+            yaxis="y",
+        ),
     ]
     return traces
 
 
-def aggregate_by_team(deals: pd.DataFrame, quarter_start: dt.date,
-                      kinds: Sequence[str] = s.KINDS) -> pd.DataFrame:
+def aggregate_by_team(
+    deals: pd.DataFrame, quarter_start: dt.date, kinds: Sequence[str] = s.KINDS
+) -> pd.DataFrame:
     """Deals grouped into one marker per team, week and kind (team lanes at scale).
 
     Args:
@@ -506,27 +813,43 @@ def aggregate_by_team(deals: pd.DataFrame, quarter_start: dt.date,
         week), ``amount`` (the sum), ``count``, and ``status``/``forecast_category`` standing for
         the kind, so ``make_course_figure`` draws it like a deal.
     """
-    cols = ["lane", "team", "close_date", "amount", "count", "status", "forecast_category",
-            "source", "deal_id", "deal_name", "account", "stage"]
+    cols = [
+        "lane",
+        "team",
+        "close_date",
+        "amount",
+        "count",
+        "status",
+        "forecast_category",
+        "source",
+        "deal_id",
+        "deal_name",
+        "account",
+        "stage",
+    ]
     if deals.empty:
         return pd.DataFrame(columns=cols)
     d = deals.assign(kind=marker_kind(deals["status"], deals["forecast_category"]))
     d = d[d["kind"].isin(list(kinds)).to_numpy()]
     start = pd.Timestamp(quarter_start)
     offset = (pd.to_datetime(d["close_date"]).astype("datetime64[ns]") - start).dt.days
-    d = d.assign(_week=(offset // 7).clip(lower=-1),
-                 _amount=pd.to_numeric(d["amount"], errors="coerce").fillna(0.0),
-                 _team=d["team"].astype("object"))
-    g = (d.groupby(["_team", "_week", "kind"], sort=True)
-         .agg(amount=("_amount", "sum"), count=("_amount", "size")).reset_index())
+    d = d.assign(
+        _week=(offset // 7).clip(lower=-1),
+        _amount=pd.to_numeric(d["amount"], errors="coerce").fillna(0.0),
+        _team=d["team"].astype("object"),
+    )
+    g = (
+        d.groupby(["_team", "_week", "kind"], sort=True)
+        .agg(amount=("_amount", "sum"), count=("_amount", "size"))
+        .reset_index()
+    )
     g["lane"] = g["_team"]
     g["team"] = g["_team"]
     # Kinds sit side by side within their week (a group per kind would otherwise hide another).
     shift = g["kind"].map(KIND_SHIFT).fillna(0.0)
     hours = (g["_week"] * 7 + 3) * 24 + (shift * 24).round()
     g["close_date"] = start + pd.to_timedelta(hours, unit="h")
-    g["status"] = np.where(g["kind"] == "won", "won", np.where(g["kind"] == "lost", "lost",
-                                                               "open"))
+    g["status"] = np.where(g["kind"] == "won", "won", np.where(g["kind"] == "lost", "lost", "open"))
     g["forecast_category"] = np.where(g["kind"].isin(["won", "lost"]), "closed", g["kind"])
     for c in ("source", "deal_id", "deal_name", "account", "stage"):
         g[c] = None

@@ -33,7 +33,7 @@ def _text(value: object, fmt) -> str:
     if s.is_missing(value):
         return s.MISSING
     if fmt is None or fmt is s.esc:
-        return str(value)          # Dash writes text as text: no escaping needed here
+        return str(value)  # Dash writes text as text: no escaping needed here
     return fmt(value)
 
 
@@ -52,18 +52,31 @@ def make_deal_details(deal: Mapping, trail: pd.DataFrame | None = None) -> html.
     for label, key, fmt in FIELDS:
         if key not in deal:
             continue
-        items += [html.Dt(label, className="col-5"),
-                  html.Dd(_text(deal.get(key), fmt), className="col-7")]
+        items += [
+            html.Dt(label, className="col-5"),
+            html.Dd(_text(deal.get(key), fmt), className="col-7"),
+        ]
     body = [html.Dl(items, className="row deal-fields")]
     if trail is not None and len(trail) > 1:
-        head = html.Thead(html.Tr([html.Th(h) for h in
-                                   ("Snapshot", "Close date", "Amount", "Stage", "Category")]))
-        rows = [html.Tr([html.Td(s.day(r.snapshot_date, "%d %b")), html.Td(s.day(r.close_date)),
-                         html.Td(s.money_full(r.amount)), html.Td(_text(r.stage, None)),
-                         html.Td(s.CATEGORY_LABEL.get(r.forecast_category,
-                                                      _text(r.forecast_category, None)))])
-                for r in trail.itertuples(index=False)]
-        body += [html.H3("Snapshot by snapshot", className="h6 mt-3"),
-                 dbc.Table([head, html.Tbody(rows)], size="sm", striped=True,
-                           className="deal-trail")]
+        head = html.Thead(
+            html.Tr([html.Th(h) for h in ("Snapshot", "Close date", "Amount", "Stage", "Category")])
+        )
+        rows = [
+            html.Tr(
+                [
+                    html.Td(s.day(r.snapshot_date, "%d %b")),
+                    html.Td(s.day(r.close_date)),
+                    html.Td(s.money_full(r.amount)),
+                    html.Td(_text(r.stage, None)),
+                    html.Td(
+                        s.CATEGORY_LABEL.get(r.forecast_category, _text(r.forecast_category, None))
+                    ),
+                ]
+            )
+            for r in trail.itertuples(index=False)
+        ]
+        body += [
+            html.H3("Snapshot by snapshot", className="h6 mt-3"),
+            dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="deal-trail"),
+        ]
     return html.Div(body)

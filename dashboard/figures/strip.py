@@ -28,12 +28,22 @@ MOVE_WORDS = (
 
 
 def _card(label: str, value: str, sub: str | list, tone: str = "", key: str = "") -> dbc.Col:
-    return dbc.Col(html.Div([
-        html.Div(label, className="kpi-label"),
-        html.Div(value, className=f"kpi-value {tone}".strip()),
-        html.Div(sub, className="kpi-sub"),
-    ], className="kpi", id=f"course-kpi-{key}" if key else None, title=None),
-        xs=6, md=4, xl=True, className="kpi-col")
+    return dbc.Col(
+        html.Div(
+            [
+                html.Div(label, className="kpi-label"),
+                html.Div(value, className=f"kpi-value {tone}".strip()),
+                html.Div(sub, className="kpi-sub"),
+            ],
+            className="kpi",
+            id=f"course-kpi-{key}" if key else None,
+            title=None,
+        ),
+        xs=6,
+        md=4,
+        xl=True,
+        className="kpi-col",
+    )
 
 
 def _tone(attainment: object, pace: object) -> str:
@@ -54,19 +64,23 @@ def must_be_true(team: Mapping) -> tuple[str, str, str]:
     rate = team.get("win_rate")
     avg = team.get("avg_won_deal")
     if s.is_missing(need) or s.is_missing(rate):
-        return (f"{s.money(to_go)} to go", "no deals closed in the last year to judge the odds",
-                "")
+        return (f"{s.money(to_go)} to go", "no deals closed in the last year to judge the odds", "")
     deal_text = ""
     if not s.is_missing(deals) and not s.is_missing(avg):
         n = int(deals)
         deal_text = f" · ≈{n:,} more win{'s' if n != 1 else ''} of {s.money(avg)}"
     if float(need) > 0:
-        return (f"+{s.money(need)} pipeline",
-                f"to win {s.money(to_go)} at a {s.pct(rate)} win rate{deal_text}", "tone-behind")
+        return (
+            f"+{s.money(need)} pipeline",
+            f"to win {s.money(to_go)} at a {s.pct(rate)} win rate{deal_text}",
+            "tone-behind",
+        )
     open_pipe = team.get("open_pipeline")
-    return ("Pipeline is enough",
-            f"convert {s.money(to_go)} of {s.money(open_pipe)} open at {s.pct(rate)}{deal_text}",
-            "tone-ahead")
+    return (
+        "Pipeline is enough",
+        f"convert {s.money(to_go)} of {s.money(open_pipe)} open at {s.pct(rate)}{deal_text}",
+        "tone-ahead",
+    )
 
 
 def moved_summary(movement: Mapping[str, int] | None) -> tuple[int, str]:
@@ -81,8 +95,14 @@ def moved_summary(movement: Mapping[str, int] | None) -> tuple[int, str]:
     return total, " · ".join(parts)
 
 
-def make_team_strip(team: Mapping, *, pace: float, movement: Mapping[str, int] | None = None,
-                    since: dt.date | None = None, label: str = "Team") -> html.Div:
+def make_team_strip(
+    team: Mapping,
+    *,
+    pace: float,
+    movement: Mapping[str, int] | None = None,
+    since: dt.date | None = None,
+    label: str = "Team",
+) -> html.Div:
     """The strip of team figures above the course.
 
     Args:
@@ -101,25 +121,44 @@ def make_team_strip(team: Mapping, *, pace: float, movement: Mapping[str, int] |
     att = team.get("attainment")
     quota = team.get("quota")
     cards = [
-        _card(f"{label} attainment", s.pct(att),
-              f"pace {s.pct(pace)} · " + (s.points(float(att) - pace)
-                                          if not s.is_missing(att) else "no quota"),
-              _tone(att, pace), "attainment"),
-        _card("Pace gap", s.money(team.get("pace_gap"), signed=True),
-              f"won {s.money(team.get('won'))} of {s.money(quota)} quota",
-              _tone(att, pace), "pace-gap"),
-        _card("Commit forecast", s.money(team.get("commit_forecast")),
-              _of_quota(team.get("commit_forecast"), quota) + " · won + commit", "",
-              "commit"),
-        _card("Best-case forecast", s.money(team.get("best_case_forecast")),
-              _of_quota(team.get("best_case_forecast"), quota) + " · + best case", "",
-              "best-case"),
+        _card(
+            f"{label} attainment",
+            s.pct(att),
+            f"pace {s.pct(pace)} · "
+            + (s.points(float(att) - pace) if not s.is_missing(att) else "no quota"),
+            _tone(att, pace),
+            "attainment",
+        ),
+        _card(
+            "Pace gap",
+            s.money(team.get("pace_gap"), signed=True),
+            f"won {s.money(team.get('won'))} of {s.money(quota)} quota",
+            _tone(att, pace),
+            "pace-gap",
+        ),
+        _card(
+            "Commit forecast",
+            s.money(team.get("commit_forecast")),
+            _of_quota(team.get("commit_forecast"), quota) + " · won + commit",
+            "",
+            "commit",
+        ),
+        _card(
+            "Best-case forecast",
+            s.money(team.get("best_case_forecast")),
+            _of_quota(team.get("best_case_forecast"), quota) + " · + best case",
+            "",
+            "best-case",
+        ),
         _card("Coverage", s.times(team.get("coverage")), _coverage_sub(team), "", "coverage"),
     ]
     total, words = moved_summary(movement)
     when = s.day(since, "%d %b") if since else "last snapshot"
-    cards.append(_card(f"Moved since {when}", f"{total:,} deal{'s' if total != 1 else ''}",
-                       words, "", "moved"))
+    cards.append(
+        _card(
+            f"Moved since {when}", f"{total:,} deal{'s' if total != 1 else ''}", words, "", "moved"
+        )
+    )
     value, sub, tone = must_be_true(team)
     cards.append(_card("What must be true", value, sub, tone, "must"))
     return dbc.Row(cards, className="g-2 kpi-strip")

@@ -72,8 +72,9 @@ MISSING = "—"
 # Plotly decodes only a few named entities (amp, lt, gt, ...) and numeric ones: a quote written
 # ``&quot;`` would show as those six characters. ``%`` is written as an entity too, so a name
 # holding ``%{x}`` is never read as a hover-template field.
-_PLOTLY_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;",
-                                 "'": "&#39;", "%": "&#37;"})
+_PLOTLY_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;", "%": "&#37;"}
+)
 
 
 def esc(value: object) -> str:
@@ -183,9 +184,13 @@ def base_layout(height: int) -> dict:
         paper_bgcolor=PAPER,
         plot_bgcolor=PAPER,
         font=dict(family=FONT, size=13, color=INK),
-        hoverlabel=dict(bgcolor="#ffffff", bordercolor="#d1d5db", font=dict(family=FONT, size=13,
-                                                                            color=INK), align="left"),
+        hoverlabel=dict(
+            bgcolor="#ffffff",
+            bordercolor="#d1d5db",
+            font=dict(family=FONT, size=13, color=INK),
+            align="left",
+        ),
         showlegend=False,
         dragmode=False,
-        template={},       # our own look; Plotly's default template would add ~7 kB per figure
+        template={},  # our own look; Plotly's default template would add ~7 kB per figure
     )

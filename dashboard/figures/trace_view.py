@@ -15,14 +15,21 @@ from dash import html
 from dashboard.figures import style as s
 from dashboard.trace import MOVE_LABEL, Trace
 
-MONEY = {"type": "numericColumn", "width": 115,
-         "valueFormatter": {"function": "params.value == null ? '' : "
-                                        "d3.format(',.0f')(params.value)"}}
+MONEY = {
+    "type": "numericColumn",
+    "width": 115,
+    "valueFormatter": {"function": "params.value == null ? '' : d3.format(',.0f')(params.value)"},
+}
 YES_NO = {"width": 95, "valueFormatter": {"function": "params.value ? 'yes' : ''"}}
 COLUMNS = {
     "movement": [
-        {"field": "deal_name", "headerName": "Deal", "minWidth": 220, "flex": 2,
-         "tooltipField": "deal_name"},
+        {
+            "field": "deal_name",
+            "headerName": "Deal",
+            "minWidth": 220,
+            "flex": 2,
+            "tooltipField": "deal_name",
+        },
         {"field": "rep", "headerName": "Rep", "minWidth": 120},
         {"field": "movement", "headerName": "Movement", "width": 120},
         {"field": "value", "headerName": "In this bar", **MONEY},
@@ -31,19 +38,34 @@ COLUMNS = {
         {"field": "close_date_now", "headerName": "Close", "width": 110},
     ],
     "deals": [
-        {"field": "deal_name", "headerName": "Deal", "minWidth": 220, "flex": 2,
-         "tooltipField": "deal_name"},
+        {
+            "field": "deal_name",
+            "headerName": "Deal",
+            "minWidth": 220,
+            "flex": 2,
+            "tooltipField": "deal_name",
+        },
         {"field": "rep", "headerName": "Rep", "minWidth": 120},
         {"field": "stage", "headerName": "Stage", "minWidth": 110},
         {"field": "status", "headerName": "Status", "width": 85},
         {"field": "amount", "headerName": "Amount", **MONEY},
         {"field": "close_date", "headerName": "Close", "width": 110},
-        {"field": "flags", "headerName": "Flags", "minWidth": 150, "flex": 1,
-         "tooltipField": "flags"},
+        {
+            "field": "flags",
+            "headerName": "Flags",
+            "minWidth": 150,
+            "flex": 1,
+            "tooltipField": "flags",
+        },
     ],
     "events": [
-        {"field": "program", "headerName": "Program or score", "minWidth": 200, "flex": 2,
-         "tooltipField": "program"},
+        {
+            "field": "program",
+            "headerName": "Program or score",
+            "minWidth": 200,
+            "flex": 2,
+            "tooltipField": "program",
+        },
         {"field": "kind", "headerName": "Kind", "width": 110},
         {"field": "due_date", "headerName": "Due", "width": 110},
         {"field": "completed_date", "headerName": "Done", "width": 110},
@@ -53,13 +75,20 @@ COLUMNS = {
     ],
     "weeks": [
         {"field": "week", "headerName": "Week", "minWidth": 150, "flex": 1},
-        {"field": "activities", "headerName": "Activities", "width": 105,
-         "type": "numericColumn"},
-        {"field": "team_median", "headerName": "Team median", "width": 120,
-         "type": "numericColumn"},
-        {"field": "ok", "headerName": "≥ half median", "width": 125,
-         "valueFormatter": {"function": "params.value ? 'yes' : 'no'"},
-         "cellClassRules": {"tc-up": "params.value", "tc-down": "!params.value"}},
+        {"field": "activities", "headerName": "Activities", "width": 105, "type": "numericColumn"},
+        {
+            "field": "team_median",
+            "headerName": "Team median",
+            "width": 120,
+            "type": "numericColumn",
+        },
+        {
+            "field": "ok",
+            "headerName": "≥ half median",
+            "width": 125,
+            "valueFormatter": {"function": "params.value ? 'yes' : 'no'"},
+            "cellClassRules": {"tc-up": "params.value", "tc-down": "!params.value"},
+        },
         {"field": "counted", "headerName": "Counts", **YES_NO},
     ],
 }
@@ -83,12 +112,19 @@ def _value(v: object) -> object:
 
 def deal_flag_words(row: dict) -> str:
     """A deal's flags in words: ``past due · stale · no next step``."""
-    words = [w for key, w in (("past_due", "past due"), ("stale", "stale"),
-                              ("no_next_step", "no next step")) if row.get(key) is True]
+    words = [
+        w
+        for key, w in (
+            ("past_due", "past due"),
+            ("stale", "stale"),
+            ("no_next_step", "no next step"),
+        )
+        if row.get(key) is True
+    ]
     return " · ".join(words)
 
 
-ROWS_SHOWN = 500          # rows sent to the panel; the summary line counts and adds them all
+ROWS_SHOWN = 500  # rows sent to the panel; the summary line counts and adds them all
 
 
 def trace_records(trace: Trace, limit: int = ROWS_SHOWN) -> list[dict]:
@@ -103,7 +139,9 @@ def trace_records(trace: Trace, limit: int = ROWS_SHOWN) -> list[dict]:
         if trace.kind == "deals":
             row["flags"] = deal_flag_words(row)
         if trace.kind == "weeks":
-            row["week"] = f"{s.day(row.get('week_start'), '%d %b')} – {s.day(row.get('week_end'), '%d %b')}"
+            row["week"] = (
+                f"{s.day(row.get('week_start'), '%d %b')} – {s.day(row.get('week_end'), '%d %b')}"
+            )
         rec = {f: row.get(f) for f in fields}
         rec["_key"] = f"{row.get('source', '')}|{row.get('deal_id', '')}|{len(out)}"
         out.append(rec)
@@ -124,16 +162,26 @@ def trace_summary(trace: Trace) -> str:
 def make_trace_body(trace: Trace, grid_id: str) -> html.Div:
     """What the trace panel shows: the summary, the note, and the rows."""
     height = min(640, 90 + 38 * max(min(trace.count, ROWS_SHOWN), 1))
-    return html.Div([
-        html.Div(trace_summary(trace), className="trace-summary"),
-        html.Div(trace.note, className="trace-note muted") if trace.note else None,
-        dag.AgGrid(id=grid_id, rowData=trace_records(trace), columnDefs=COLUMNS[trace.kind],
-                   defaultColDef={"sortable": True, "resizable": True, "filter": True},
-                   dashGridOptions={"suppressCellFocus": True, "tooltipShowDelay": 300,
-                                    "localeText": {"noRowsToShow": "No rows"}},
-                   getRowId="params.data._key",
-                   className="trace-grid", style={"height": f"{height}px"}),
-    ])
+    return html.Div(
+        [
+            html.Div(trace_summary(trace), className="trace-summary"),
+            html.Div(trace.note, className="trace-note muted") if trace.note else None,
+            dag.AgGrid(
+                id=grid_id,
+                rowData=trace_records(trace),
+                columnDefs=COLUMNS[trace.kind],
+                defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                dashGridOptions={
+                    "suppressCellFocus": True,
+                    "tooltipShowDelay": 300,
+                    "localeText": {"noRowsToShow": "No rows"},
+                },
+                getRowId="params.data._key",
+                className="trace-grid",
+                style={"height": f"{height}px"},
+            ),
+        ]
+    )
 
 
 __all__ = ["COLUMNS", "deal_flag_words", "make_trace_body", "trace_records", "trace_summary"]

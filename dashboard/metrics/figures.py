@@ -18,16 +18,44 @@ from dashboard.metrics.frames import DEAL_KEY, cents, ts
 
 # The keys of a figure set, in the order of the issue's JSON.
 FIGURE_KEYS = (
-    "quota", "won", "attainment", "pace", "pace_gap", "open_pipeline", "past_due_deals", "commit",
-    "best_case", "commit_forecast", "best_case_forecast", "weighted_pipeline", "coverage",
-    "win_rate", "avg_won_deal", "cycle_days", "velocity", "stale_deals", "needed_pipeline",
-    "needed_deals", "readiness_index",
+    "quota",
+    "won",
+    "attainment",
+    "pace",
+    "pace_gap",
+    "open_pipeline",
+    "past_due_deals",
+    "commit",
+    "best_case",
+    "commit_forecast",
+    "best_case_forecast",
+    "weighted_pipeline",
+    "coverage",
+    "win_rate",
+    "avg_won_deal",
+    "cycle_days",
+    "velocity",
+    "stale_deals",
+    "needed_pipeline",
+    "needed_deals",
+    "readiness_index",
 )
-MONEY_KEYS = ("quota", "won", "pace_gap", "open_pipeline", "commit", "best_case", "commit_forecast",
-              "best_case_forecast", "weighted_pipeline", "avg_won_deal", "velocity",
-              "needed_pipeline")
+MONEY_KEYS = (
+    "quota",
+    "won",
+    "pace_gap",
+    "open_pipeline",
+    "commit",
+    "best_case",
+    "commit_forecast",
+    "best_case_forecast",
+    "weighted_pipeline",
+    "avg_won_deal",
+    "velocity",
+    "needed_pipeline",
+)
 COUNT_KEYS = ("past_due_deals", "stale_deals", "needed_deals")
-WIN_RATE_DAYS = 365   # [as_of - 364, as_of]
+WIN_RATE_DAYS = 365  # [as_of - 364, as_of]
 
 # Which flagged rows stand behind each figure (OR of the flags).
 ROWS_BEHIND = {
@@ -63,8 +91,13 @@ def _text_present(s: pd.Series) -> pd.Series:
     return s.notna() & (s.astype("object").fillna("").astype(str).str.strip() != "")
 
 
-def deal_flags(state: pd.DataFrame, quarter, as_of: dt.date,
-               touches: pd.DataFrame | None = None, stale_days: int = 14) -> pd.DataFrame:
+def deal_flags(
+    state: pd.DataFrame,
+    quarter,
+    as_of: dt.date,
+    touches: pd.DataFrame | None = None,
+    stale_days: int = 14,
+) -> pd.DataFrame:
     """Mark each deal of the ``as_of`` state with the figures it counts towards.
 
     Args:
@@ -89,16 +122,23 @@ def deal_flags(state: pd.DataFrame, quarter, as_of: dt.date,
     df["in_quarter"] = ((close >= start) & (close <= end)).fillna(False).astype(bool)
     is_open = (status == "open").fillna(False).astype(bool)
     df["open_in_quarter"] = is_open & df["in_quarter"]
-    df["won_in_quarter"] = ((status == "won").fillna(False).astype(bool) & df["in_quarter"]
-                            & (close <= day).fillna(False).astype(bool))
+    df["won_in_quarter"] = (
+        (status == "won").fillna(False).astype(bool)
+        & df["in_quarter"]
+        & (close <= day).fillna(False).astype(bool)
+    )
     df["past_due"] = df["open_in_quarter"] & (close < day).fillna(False).astype(bool)
     category = df["forecast_category"]
     df["commit"] = df["open_in_quarter"] & (category == "commit").fillna(False).astype(bool)
     df["best_case"] = df["open_in_quarter"] & (category == "best_case").fillna(False).astype(bool)
-    df["weighted"] = np.where(df["open_in_quarter"],
-                              df["amount"].fillna(0.0) * df["probability"].fillna(0.0), 0.0)
-    in_window = ((close >= day - pd.Timedelta(days=WIN_RATE_DAYS - 1))
-                 & (close <= day)).fillna(False).astype(bool)
+    df["weighted"] = np.where(
+        df["open_in_quarter"], df["amount"].fillna(0.0) * df["probability"].fillna(0.0), 0.0
+    )
+    in_window = (
+        ((close >= day - pd.Timedelta(days=WIN_RATE_DAYS - 1)) & (close <= day))
+        .fillna(False)
+        .astype(bool)
+    )
     df["won_in_window"] = in_window & (status == "won").fillna(False).astype(bool)
     df["lost_in_window"] = in_window & (status == "lost").fillna(False).astype(bool)
     span = (close - df["created_date"]).dt.days.astype("float64")
@@ -119,35 +159,38 @@ def deal_flags(state: pd.DataFrame, quarter, as_of: dt.date,
     def recent(s: pd.Series) -> pd.Series:
         return ((s >= lo) & (s <= day)).fillna(False).astype(bool)
 
-    df["last_touch"] = pd.concat([activity.where(activity <= day), exported.where(exported <= day),
-                                  fallback], axis=1).max(axis=1)
+    df["last_touch"] = pd.concat(
+        [activity.where(activity <= day), exported.where(exported <= day), fallback], axis=1
+    ).max(axis=1)
     df["stale"] = df["open_in_quarter"] & ~(recent(activity) | recent(exported) | recent(fallback))
     # Next step counts only where the export has that column (some value in the source's rows).
     has_step = _text_present(df["next_step"])
     source_has_column = has_step.groupby(df["source"]).transform("any").astype(bool)
     df["no_next_step"] = df["open_in_quarter"] & source_has_column & ~has_step
-    df["hygiene_ok"] = (df["open_in_quarter"] & ~df["past_due"] & ~df["stale"]
-                        & ~df["no_next_step"])
+    df["hygiene_ok"] = df["open_in_quarter"] & ~df["past_due"] & ~df["stale"] & ~df["no_next_step"]
     return df
 
 
 def _totals(flags: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
     """Per-group raw totals (integer cents and counts) of the flagged rows."""
     c = flags["cents"].to_numpy()
-    parts = pd.DataFrame({
-        "won_c": np.where(flags["won_in_quarter"], c, 0),
-        "open_c": np.where(flags["open_in_quarter"], c, 0),
-        "open_n": flags["open_in_quarter"].astype("int64"),
-        "past_due_deals": flags["past_due"].astype("int64"),
-        "commit_c": np.where(flags["commit"], c, 0),
-        "best_case_c": np.where(flags["best_case"], c, 0),
-        "weighted_pipeline": flags["weighted"].astype("float64"),
-        "won_w_n": flags["won_in_window"].astype("int64"),
-        "lost_w_n": flags["lost_in_window"].astype("int64"),
-        "won_w_c": np.where(flags["won_in_window"], c, 0),
-        "stale_deals": flags["stale"].astype("int64"),
-        "hygiene_ok_n": flags["hygiene_ok"].astype("int64"),
-    }, index=flags.index)
+    parts = pd.DataFrame(
+        {
+            "won_c": np.where(flags["won_in_quarter"], c, 0),
+            "open_c": np.where(flags["open_in_quarter"], c, 0),
+            "open_n": flags["open_in_quarter"].astype("int64"),
+            "past_due_deals": flags["past_due"].astype("int64"),
+            "commit_c": np.where(flags["commit"], c, 0),
+            "best_case_c": np.where(flags["best_case"], c, 0),
+            "weighted_pipeline": flags["weighted"].astype("float64"),
+            "won_w_n": flags["won_in_window"].astype("int64"),
+            "lost_w_n": flags["lost_in_window"].astype("int64"),
+            "won_w_c": np.where(flags["won_in_window"], c, 0),
+            "stale_deals": flags["stale"].astype("int64"),
+            "hygiene_ok_n": flags["hygiene_ok"].astype("int64"),
+        },
+        index=flags.index,
+    )
     grouped = parts.groupby(key.to_numpy(), sort=False).sum()
     cycles = flags["cycle_days"].groupby(key.to_numpy(), sort=False).median()
     grouped["cycle_days"] = cycles.reindex(grouped.index)
@@ -186,15 +229,17 @@ def _ratios(t: pd.DataFrame, quota: pd.Series, pace_value: float) -> pd.DataFram
     usable = win_rate.notna() & (win_rate != 0) & avg_won.notna() & (avg_won != 0)
     out["needed_pipeline"] = np.maximum(0.0, gap / win_rate - open_).where(usable)
     deals = np.ceil(gap / avg_won)
-    out["needed_deals"] = pd.Series(np.maximum(0.0, deals), index=t.index).where(usable) \
-        .astype("Int64")
+    out["needed_deals"] = (
+        pd.Series(np.maximum(0.0, deals), index=t.index).where(usable).astype("Int64")
+    )
     out["open_deals"] = t["open_n"].astype("int64")
     out["hygiene_ok_deals"] = t["hygiene_ok_n"].astype("int64")
     return out
 
 
-def rep_figures(flags: pd.DataFrame, riders: pd.DataFrame, quotas: pd.DataFrame, quarter,
-                as_of: dt.date) -> pd.DataFrame:
+def rep_figures(
+    flags: pd.DataFrame, riders: pd.DataFrame, quotas: pd.DataFrame, quarter, as_of: dt.date
+) -> pd.DataFrame:
     """Every §5 figure for each rider (rep shown), readiness aside.
 
     Args:
@@ -224,8 +269,9 @@ def rep_figures(flags: pd.DataFrame, riders: pd.DataFrame, quotas: pd.DataFrame,
     return out
 
 
-def team_figures(flags: pd.DataFrame, riders: pd.DataFrame, quotas: pd.DataFrame, quarter,
-                 as_of: dt.date) -> dict:
+def team_figures(
+    flags: pd.DataFrame, riders: pd.DataFrame, quotas: pd.DataFrame, quarter, as_of: dt.date
+) -> dict:
     """The §5 figures of a group of riders from its totals (never averaged from reps' ratios).
 
     Args: as ``rep_figures``; ``riders`` is the team (every rider shown, for "all teams").
@@ -268,7 +314,9 @@ def rank_change(rank_now: pd.Series, rank_since: pd.Series | None) -> pd.Series:
     return (rank_since.reindex(rank_now.index) - rank_now).astype("Int64")
 
 
-def rows_behind(figure: str, flags: pd.DataFrame, reps: Sequence[str] | None = None) -> pd.DataFrame:
+def rows_behind(
+    figure: str, flags: pd.DataFrame, reps: Sequence[str] | None = None
+) -> pd.DataFrame:
     """The deals a figure was computed from (for a rep or a set of reps, or all rows).
 
     Args:
@@ -289,5 +337,14 @@ def rows_behind(figure: str, flags: pd.DataFrame, reps: Sequence[str] | None = N
     return flags[mask].sort_values("amount", ascending=False, kind="stable")
 
 
-__all__ = ["FIGURE_KEYS", "ROWS_BEHIND", "deal_flags", "pace", "rank_change", "rank_reps",
-           "rep_figures", "rows_behind", "team_figures"]
+__all__ = [
+    "FIGURE_KEYS",
+    "ROWS_BEHIND",
+    "deal_flags",
+    "pace",
+    "rank_change",
+    "rank_reps",
+    "rep_figures",
+    "rows_behind",
+    "team_figures",
+]

@@ -74,8 +74,9 @@ def conform(df: pd.DataFrame, spec: dict[str, str]) -> pd.DataFrame:
     out = df.copy()
     for col, dtype in spec.items():
         if col not in out.columns:
-            out[col] = pd.Series(pd.NA if dtype == "object" else None, index=out.index,
-                                 dtype="object")
+            out[col] = pd.Series(
+                pd.NA if dtype == "object" else None, index=out.index, dtype="object"
+            )
         s = out[col]
         if dtype == "datetime64[ns]":
             out[col] = pd.to_datetime(s).astype("datetime64[ns]")
@@ -142,10 +143,12 @@ def make_snapshots(rows: list[dict], **defaults) -> pd.DataFrame:
     from loaders.identity import name_key
 
     records = [{**defaults, **row} for row in rows]
-    df = pd.DataFrame(records, columns=list(dict.fromkeys(
-        [*SNAPSHOT_COLUMNS, *(k for r in records for k in r)])))
+    df = pd.DataFrame(
+        records, columns=list(dict.fromkeys([*SNAPSHOT_COLUMNS, *(k for r in records for k in r)]))
+    )
     if "owner_key" not in df or df["owner_key"].isna().any():
         keys = df["owner"].map(name_key)
-        df["owner_key"] = df["owner_key"].where(df["owner_key"].notna(), keys) \
-            if "owner_key" in df else keys
+        df["owner_key"] = (
+            df["owner_key"].where(df["owner_key"].notna(), keys) if "owner_key" in df else keys
+        )
     return conform(df, SNAPSHOT_COLUMNS)

@@ -24,24 +24,67 @@ import pandas as pd
 
 from dashboard.metrics.frames import DEAL_KEY, cents, ts
 
-CATEGORIES = ("created", "pulled_in", "increased", "decreased", "unchanged", "won", "lost",
-              "pushed_out", "removed", "won_new")
+CATEGORIES = (
+    "created",
+    "pulled_in",
+    "increased",
+    "decreased",
+    "unchanged",
+    "won",
+    "lost",
+    "pushed_out",
+    "removed",
+    "won_new",
+)
 ARRIVING = ("created", "pulled_in")
 LEAVING = ("won", "lost", "pushed_out", "removed")
-WATERFALL_KEYS = ("start", "created", "pulled_in", "increased", "decreased", "won", "lost",
-                  "pushed_out", "removed", "end")
-REP_WATERFALL_KEYS = ("start", "transferred_in", "transferred_out", "created", "pulled_in",
-                      "increased", "decreased", "won", "lost", "pushed_out", "removed", "end")
-_SIDE_COLUMNS = ("deal_name", "account", "rep", "team", "status", "amount", "close_date",
-                 "forecast_category", "stage", "owner")
+WATERFALL_KEYS = (
+    "start",
+    "created",
+    "pulled_in",
+    "increased",
+    "decreased",
+    "won",
+    "lost",
+    "pushed_out",
+    "removed",
+    "end",
+)
+REP_WATERFALL_KEYS = (
+    "start",
+    "transferred_in",
+    "transferred_out",
+    "created",
+    "pulled_in",
+    "increased",
+    "decreased",
+    "won",
+    "lost",
+    "pushed_out",
+    "removed",
+    "end",
+)
+_SIDE_COLUMNS = (
+    "deal_name",
+    "account",
+    "rep",
+    "team",
+    "status",
+    "amount",
+    "close_date",
+    "forecast_category",
+    "stage",
+    "owner",
+)
 
 
 def _side(state: pd.DataFrame, quarter, suffix: str) -> pd.DataFrame:
     cols = [c for c in _SIDE_COLUMNS if c in state.columns]
     side = state[[*DEAL_KEY, *cols]].copy()
-    in_q = ((side["close_date"] >= ts(quarter.start)) & (side["close_date"] <= ts(quarter.end)))
-    side["in_set"] = ((side["status"] == "open").fillna(False).astype(bool)
-                      & in_q.fillna(False).astype(bool))
+    in_q = (side["close_date"] >= ts(quarter.start)) & (side["close_date"] <= ts(quarter.end))
+    side["in_set"] = (side["status"] == "open").fillna(False).astype(bool) & in_q.fillna(
+        False
+    ).astype(bool)
     side["in_quarter"] = in_q.fillna(False).astype(bool)
     side["cents"] = cents(side["amount"])
     side["present"] = True
@@ -73,8 +116,9 @@ def compute_movement(state_a: pd.DataFrame, state_b: pd.DataFrame, quarter) -> p
     in_sa, in_sb = m["in_set_a"], m["in_set_b"]
     present_a, present_b = m["present_a"], m["present_b"]
     status_b = m["status_b"].astype("object")
-    won_new = (~present_a & present_b & (status_b == "won").fillna(False).astype(bool)
-               & m["in_quarter_b"])
+    won_new = (
+        ~present_a & present_b & (status_b == "won").fillna(False).astype(bool) & m["in_quarter_b"]
+    )
     m = m[in_sa | in_sb | won_new].copy()
     in_sa, in_sb = m["in_set_a"], m["in_set_b"]
     present_a, present_b = m["present_a"], m["present_b"]
@@ -91,45 +135,64 @@ def compute_movement(state_a: pd.DataFrame, state_b: pd.DataFrame, quarter) -> p
         in_sa & in_sb & (delta < 0),
         in_sa & in_sb,
     ]
-    choices = ["created", "pulled_in", "removed", "won", "lost", "pushed_out", "increased",
-               "decreased", "unchanged"]
+    choices = [
+        "created",
+        "pulled_in",
+        "removed",
+        "won",
+        "lost",
+        "pushed_out",
+        "increased",
+        "decreased",
+        "unchanged",
+    ]
     m["category"] = np.select(conditions, choices, default="won_new")
     rep_a = m["rep_a"].astype("object") if "rep_a" in m else pd.Series(None, index=m.index)
     rep_b = m["rep_b"].astype("object") if "rep_b" in m else pd.Series(None, index=m.index)
     team_a = m["team_a"].astype("object") if "team_a" in m else pd.Series(None, index=m.index)
     team_b = m["team_b"].astype("object") if "team_b" in m else pd.Series(None, index=m.index)
-    out = pd.DataFrame({
-        "source": m["source"],
-        "deal_id": m["deal_id"],
-        "deal_name": m["deal_name_b"].where(present_b, m["deal_name_a"]).astype("object"),
-        "rep": rep_b.where(present_b, rep_a),
-        "team": team_b.where(present_b, team_a),
-        "rep_since": rep_a.where(present_a, None),
-        "rep_now": rep_b.where(present_b, None),
-        "category": m["category"],
-        "amount_since": m["amount_a"].where(present_a),
-        "amount_now": m["amount_b"].where(present_b),
-        "close_date_since": m["close_date_a"],
-        "close_date_now": m["close_date_b"],
-        "status_since": m["status_a"].astype("object"),
-        "status_now": m["status_b"].astype("object"),
-        "forecast_category_since": m["forecast_category_a"].astype("object"),
-        "forecast_category_now": m["forecast_category_b"].astype("object"),
-        "stage_since": _column(m, "stage_a"),
-        "stage_now": _column(m, "stage_b"),
-        "account": _column(m, "account_b").where(present_b, _column(m, "account_a")),
-        "in_sa": in_sa,
-        "in_sb": in_sb,
-        "cents_since": m["cents_a"],
-        "cents_now": m["cents_b"],
-    })
+    out = pd.DataFrame(
+        {
+            "source": m["source"],
+            "deal_id": m["deal_id"],
+            "deal_name": m["deal_name_b"].where(present_b, m["deal_name_a"]).astype("object"),
+            "rep": rep_b.where(present_b, rep_a),
+            "team": team_b.where(present_b, team_a),
+            "rep_since": rep_a.where(present_a, None),
+            "rep_now": rep_b.where(present_b, None),
+            "category": m["category"],
+            "amount_since": m["amount_a"].where(present_a),
+            "amount_now": m["amount_b"].where(present_b),
+            "close_date_since": m["close_date_a"],
+            "close_date_now": m["close_date_b"],
+            "status_since": m["status_a"].astype("object"),
+            "status_now": m["status_b"].astype("object"),
+            "forecast_category_since": m["forecast_category_a"].astype("object"),
+            "forecast_category_now": m["forecast_category_b"].astype("object"),
+            "stage_since": _column(m, "stage_a"),
+            "stage_now": _column(m, "stage_b"),
+            "account": _column(m, "account_b").where(present_b, _column(m, "account_a")),
+            "in_sa": in_sa,
+            "in_sb": in_sb,
+            "cents_since": m["cents_a"],
+            "cents_now": m["cents_b"],
+        }
+    )
     out["team"] = out["team"].where(out["team"].notna(), None)
     out["delta_cents"] = np.where(in_sa & in_sb, out["cents_now"] - out["cents_since"], 0)
-    out["transferred"] = (in_sa & present_b & (rep_a != rep_b).fillna(False).astype(bool)).to_numpy()
+    out["transferred"] = (
+        in_sa & present_b & (rep_a != rep_b).fillna(False).astype(bool)
+    ).to_numpy()
     order = {c: i for i, c in enumerate(CATEGORIES)}
-    out = out.assign(_o=out["category"].map(order)).sort_values(
-        ["_o", "cents_now", "cents_since", "source", "deal_id"],
-        ascending=[True, False, False, True, True], kind="stable").drop(columns="_o")
+    out = (
+        out.assign(_o=out["category"].map(order))
+        .sort_values(
+            ["_o", "cents_now", "cents_since", "source", "deal_id"],
+            ascending=[True, False, False, True, True],
+            kind="stable",
+        )
+        .drop(columns="_o")
+    )
     return out.reset_index(drop=True)
 
 
@@ -142,16 +205,19 @@ def _column(m: pd.DataFrame, name: str) -> pd.Series:
 
 def _category_cents(movement: pd.DataFrame, key) -> pd.DataFrame:
     cat = movement["category"]
-    parts = pd.DataFrame({
-        "created": np.where(cat == "created", movement["cents_now"], 0),
-        "pulled_in": np.where(cat == "pulled_in", movement["cents_now"], 0),
-        "increased": np.where(cat == "increased", movement["delta_cents"], 0),
-        "decreased": np.where(cat == "decreased", -movement["delta_cents"], 0),
-        "won": np.where(cat == "won", movement["cents_since"], 0),
-        "lost": np.where(cat == "lost", movement["cents_since"], 0),
-        "pushed_out": np.where(cat == "pushed_out", movement["cents_since"], 0),
-        "removed": np.where(cat == "removed", movement["cents_since"], 0),
-    }, index=movement.index)
+    parts = pd.DataFrame(
+        {
+            "created": np.where(cat == "created", movement["cents_now"], 0),
+            "pulled_in": np.where(cat == "pulled_in", movement["cents_now"], 0),
+            "increased": np.where(cat == "increased", movement["delta_cents"], 0),
+            "decreased": np.where(cat == "decreased", -movement["delta_cents"], 0),
+            "won": np.where(cat == "won", movement["cents_since"], 0),
+            "lost": np.where(cat == "lost", movement["cents_since"], 0),
+            "pushed_out": np.where(cat == "pushed_out", movement["cents_since"], 0),
+            "removed": np.where(cat == "removed", movement["cents_since"], 0),
+        },
+        index=movement.index,
+    )
     return parts.groupby(key, sort=False).sum()
 
 
@@ -188,9 +254,11 @@ def rep_waterfalls_cents(movement: pd.DataFrame) -> pd.DataFrame:
     start = sa.groupby(sa["rep_since"].astype("object").fillna("").to_numpy())["cents_since"].sum()
     moved = movement[movement["transferred"]]
     t_out = moved.groupby(moved["rep_since"].astype("object").fillna("").to_numpy())[
-        "cents_since"].sum()
+        "cents_since"
+    ].sum()
     t_in = moved.groupby(moved["rep_now"].astype("object").fillna("").to_numpy())[
-        "cents_since"].sum()
+        "cents_since"
+    ].sum()
     sb = movement[movement["in_sb"]]
     end = sb.groupby(sb["rep_now"].astype("object").fillna("").to_numpy())["cents_now"].sum()
     new = movement[movement["category"] == "won_new"]
@@ -211,6 +279,15 @@ def rep_waterfalls(movement: pd.DataFrame) -> pd.DataFrame:
     return rep_waterfalls_cents(movement) / 100
 
 
-__all__ = ["ARRIVING", "CATEGORIES", "LEAVING", "REP_WATERFALL_KEYS", "WATERFALL_KEYS",
-           "compute_movement", "compute_waterfall", "rep_waterfalls", "rep_waterfalls_cents",
-           "waterfall_cents"]
+__all__ = [
+    "ARRIVING",
+    "CATEGORIES",
+    "LEAVING",
+    "REP_WATERFALL_KEYS",
+    "WATERFALL_KEYS",
+    "compute_movement",
+    "compute_waterfall",
+    "rep_waterfalls",
+    "rep_waterfalls_cents",
+    "waterfall_cents",
+]

@@ -49,12 +49,18 @@ def enablement(events: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     due = req["due_date"].notna() & (req["due_date"] <= day)
     counted = done | due
     on_time = done & (req["due_date"].isna() | (req["completed_date"] <= req["due_date"]))
-    frame = pd.DataFrame({"rep": req["rep"], "counted": counted.astype(int),
-                          "on_time": (on_time & counted).astype(int)})
+    frame = pd.DataFrame(
+        {
+            "rep": req["rep"],
+            "counted": counted.astype(int),
+            "on_time": (on_time & counted).astype(int),
+        }
+    )
     agg = frame.groupby("rep").sum()
     out = pd.DataFrame({"enablement_due": agg["counted"], "enablement_on_time": agg["on_time"]})
     out["enablement"] = (100 * out["enablement_on_time"] / out["enablement_due"]).where(
-        out["enablement_due"] > 0)
+        out["enablement_due"] > 0
+    )
     return out
 
 
@@ -69,8 +75,9 @@ def skill(events: pd.DataFrame, as_of: dt.date, days: int = SKILL_DAYS) -> pd.Da
     return pd.DataFrame({"skill_scores": agg["count"], "skill": agg["mean"].clip(0, 100)})
 
 
-def activity_consistency(riders: pd.DataFrame, counts: pd.DataFrame,
-                         as_of: dt.date) -> pd.DataFrame:
+def activity_consistency(
+    riders: pd.DataFrame, counts: pd.DataFrame, as_of: dt.date
+) -> pd.DataFrame:
     """Per rider: ``activity_weeks`` considered, ``activity_weeks_ok`` and ``activity`` (0-100).
 
     Args:
@@ -81,9 +88,12 @@ def activity_consistency(riders: pd.DataFrame, counts: pd.DataFrame,
     day = ts(as_of)
     reps = riders["rep"].tolist()
     first = day - pd.Timedelta(days=7 * WEEKS - 1)
-    c = counts[counts["rep"].isin(reps) & (counts["activity_date"] >= first)
-               & (counts["activity_date"] <= day)]
-    week = ((day - c["activity_date"]).dt.days // 7).astype(int)     # 0 = the week ending as_of
+    c = counts[
+        counts["rep"].isin(reps)
+        & (counts["activity_date"] >= first)
+        & (counts["activity_date"] <= day)
+    ]
+    week = ((day - c["activity_date"]).dt.days // 7).astype(int)  # 0 = the week ending as_of
     per_week = c.groupby([c["rep"], week])["n"].sum().unstack(fill_value=0)
     per_week = per_week.reindex(index=reps, columns=range(WEEKS), fill_value=0)
     team = riders.set_index("rep")["team"].reindex(reps).astype("object").fillna("\0none")
@@ -94,8 +104,10 @@ def activity_consistency(riders: pd.DataFrame, counts: pd.DataFrame,
     week_end = pd.Series([day - pd.Timedelta(days=7 * w) for w in range(WEEKS)])
     if start is not None:
         start = pd.to_datetime(start.reindex(reps)).astype("datetime64[ns]")
-        eligible = pd.DataFrame({w: (start.isna() | (week_end[w] >= start)).to_numpy()
-                                 for w in range(WEEKS)}, index=reps)
+        eligible = pd.DataFrame(
+            {w: (start.isna() | (week_end[w] >= start)).to_numpy() for w in range(WEEKS)},
+            index=reps,
+        )
     else:
         eligible = pd.DataFrame(True, index=reps, columns=range(WEEKS))
     team_has_data = per_week.sum(axis=1).groupby(team.to_numpy()).transform("sum") > 0
@@ -106,9 +118,14 @@ def activity_consistency(riders: pd.DataFrame, counts: pd.DataFrame,
     return out
 
 
-def readiness(riders: pd.DataFrame, events: pd.DataFrame, activity_counts: pd.DataFrame,
-              hygiene: pd.DataFrame, as_of: dt.date,
-              weights: dict[str, float] | None = None) -> pd.DataFrame:
+def readiness(
+    riders: pd.DataFrame,
+    events: pd.DataFrame,
+    activity_counts: pd.DataFrame,
+    hygiene: pd.DataFrame,
+    as_of: dt.date,
+    weights: dict[str, float] | None = None,
+) -> pd.DataFrame:
     """Readiness index, band and every component with its inputs, per rider.
 
     Args:
@@ -131,7 +148,9 @@ def readiness(riders: pd.DataFrame, events: pd.DataFrame, activity_counts: pd.Da
     hyg = hygiene.reindex(reps)
     out["hygiene_deals"] = hyg["open_deals"].fillna(0).astype("int64").to_numpy()
     out["hygiene_ok"] = hyg["hygiene_ok_deals"].fillna(0).astype("int64").to_numpy()
-    out["hygiene"] = (100 * out["hygiene_ok"] / out["hygiene_deals"]).where(out["hygiene_deals"] > 0)
+    out["hygiene"] = (100 * out["hygiene_ok"] / out["hygiene_deals"]).where(
+        out["hygiene_deals"] > 0
+    )
     for col in ("enablement_due", "enablement_on_time", "skill_scores"):
         out[col] = out[col].fillna(0).astype("int64")
     values = out[list(COMPONENTS)].astype("float64")
@@ -150,5 +169,12 @@ def team_readiness(rep_readiness: pd.Series) -> float | None:
     return float(np.mean(values)) if len(values) else None
 
 
-__all__ = ["COMPONENTS", "activity_consistency", "band", "enablement", "readiness", "skill",
-           "team_readiness"]
+__all__ = [
+    "COMPONENTS",
+    "activity_consistency",
+    "band",
+    "enablement",
+    "readiness",
+    "skill",
+    "team_readiness",
+]

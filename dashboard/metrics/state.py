@@ -37,9 +37,12 @@ def snapshot_dates_at(snapshots: pd.DataFrame, day: dt.date) -> dict[str, pd.Tim
     return dates.groupby("source")["snapshot_date"].max().to_dict()
 
 
-def deal_state_at(snapshots: pd.DataFrame, day: dt.date,
-                  history: pd.DataFrame | None = None,
-                  history_reach: dict[str, dt.date] | None = None) -> pd.DataFrame:
+def deal_state_at(
+    snapshots: pd.DataFrame,
+    day: dt.date,
+    history: pd.DataFrame | None = None,
+    history_reach: dict[str, dt.date] | None = None,
+) -> pd.DataFrame:
     """Every deal as it stood on ``day``: one row per (source, deal_id).
 
     Args:
@@ -74,8 +77,13 @@ def deal_state_at(snapshots: pd.DataFrame, day: dt.date,
     return pd.concat(out, ignore_index=True)
 
 
-def _state_with_history(snapshots: pd.DataFrame, history: pd.DataFrame, day: pd.Timestamp,
-                        base_day: pd.Timestamp | None, covered_to: pd.Timestamp) -> pd.DataFrame:
+def _state_with_history(
+    snapshots: pd.DataFrame,
+    history: pd.DataFrame,
+    day: pd.Timestamp,
+    base_day: pd.Timestamp | None,
+    covered_to: pd.Timestamp,
+) -> pd.DataFrame:
     statuses = stage_status_map(snapshots)
     parts = []
     known: set = set()
@@ -141,8 +149,9 @@ def _parse(field: str, value: object) -> object:
     return text
 
 
-def _apply(frame: pd.DataFrame, changes: pd.DataFrame, column: str,
-           statuses: dict[str, str]) -> pd.DataFrame:
+def _apply(
+    frame: pd.DataFrame, changes: pd.DataFrame, column: str, statuses: dict[str, str]
+) -> pd.DataFrame:
     """Set each deal's fields from ``changes`` (deal_id, field, value), one value per deal+field."""
     if changes.empty or frame.empty:
         return frame
@@ -169,32 +178,53 @@ def _relevant(history: pd.DataFrame) -> pd.DataFrame:
     return history[history["field"].isin(HISTORY_FIELDS)]
 
 
-def roll_forward(base: pd.DataFrame, history: pd.DataFrame, base_day: pd.Timestamp,
-                 day: pd.Timestamp, statuses: dict[str, str]) -> pd.DataFrame:
+def roll_forward(
+    base: pd.DataFrame,
+    history: pd.DataFrame,
+    base_day: pd.Timestamp,
+    day: pd.Timestamp,
+    statuses: dict[str, str],
+) -> pd.DataFrame:
     """Apply the changes dated after ``base_day`` and on or before ``day`` (the last one wins)."""
     changes = _relevant(history)
     day_of = changes["changed_at"].dt.normalize()
     changes = changes[(day_of > base_day) & (day_of <= day)]
-    last = changes.sort_values("changed_at", kind="stable").groupby(
-        ["deal_id", "field"], as_index=False).last()
+    last = (
+        changes.sort_values("changed_at", kind="stable")
+        .groupby(["deal_id", "field"], as_index=False)
+        .last()
+    )
     return _apply(base, last, "new_value", statuses)
 
 
-def roll_back(later: pd.DataFrame, history: pd.DataFrame, day: pd.Timestamp,
-              later_day: pd.Timestamp, statuses: dict[str, str]) -> pd.DataFrame:
+def roll_back(
+    later: pd.DataFrame,
+    history: pd.DataFrame,
+    day: pd.Timestamp,
+    later_day: pd.Timestamp,
+    statuses: dict[str, str],
+) -> pd.DataFrame:
     """Undo the changes dated after ``day`` and on or before ``later_day`` (the first one's old value)."""
     changes = _relevant(history)
     day_of = changes["changed_at"].dt.normalize()
     changes = changes[(day_of > day) & (day_of <= later_day)]
-    first = changes.sort_values("changed_at", kind="stable").groupby(
-        ["deal_id", "field"], as_index=False).first()
+    first = (
+        changes.sort_values("changed_at", kind="stable")
+        .groupby(["deal_id", "field"], as_index=False)
+        .first()
+    )
     out = _apply(later, first, "old_value", statuses)
     out["snapshot_date"] = day
     return out
 
 
-def attach_reps(frame: pd.DataFrame, aliases: pd.DataFrame, reps: pd.DataFrame,
-                key: str = "owner_key", name: str = "owner") -> pd.DataFrame:
+def attach_reps(
+    frame: pd.DataFrame,
+    aliases: pd.DataFrame,
+    reps: pd.DataFrame,
+    key: str = "owner_key",
+    name: str = "owner",
+) -> pd.DataFrame:
     """Add ``rep`` and ``team``: the roster rep an owner key names, else the owner as exported.
 
     Owners with no roster match appear as their own rep with no team (``team`` NA). The team is
@@ -219,5 +249,13 @@ def in_scope(teams: pd.Series, scope: list[str] | None) -> pd.Series:
     return teams.isin(list(scope))
 
 
-__all__ = ["DEAL_KEY", "attach_reps", "deal_state_at", "in_scope", "roll_back", "roll_forward",
-           "snapshot_dates_at", "stage_status_map"]
+__all__ = [
+    "DEAL_KEY",
+    "attach_reps",
+    "deal_state_at",
+    "in_scope",
+    "roll_back",
+    "roll_forward",
+    "snapshot_dates_at",
+    "stage_status_map",
+]

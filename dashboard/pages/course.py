@@ -30,17 +30,35 @@ from loaders.store.engine import get_engine
 
 dash.register_page(__name__, path="/", name="Course", title="Team Car · Course")
 
-GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": "hover", "scrollZoom": False,
-                "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d",
-                                           "zoomOut2d", "autoScale2d", "resetScale2d"],
-                "toImageButtonOptions": {"format": "png", "scale": 2}}
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "displayModeBar": "hover",
+    "scrollZoom": False,
+    "modeBarButtonsToRemove": [
+        "zoom2d",
+        "pan2d",
+        "select2d",
+        "lasso2d",
+        "zoomIn2d",
+        "zoomOut2d",
+        "autoScale2d",
+        "resetScale2d",
+    ],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
 
 
 def blank_figure(height: int = 120) -> go.Figure:
     """An empty, axis-free figure: what a graph shows before its data arrives."""
     fig = go.Figure()
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), paper_bgcolor="#fff",
-                      plot_bgcolor="#fff", xaxis=dict(visible=False), yaxis=dict(visible=False))
+    fig.update_layout(
+        height=height,
+        margin=dict(l=0, r=0, t=0, b=0),
+        paper_bgcolor="#fff",
+        plot_bgcolor="#fff",
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False),
+    )
     return fig
 
 
@@ -48,10 +66,12 @@ def since_options(state: urls.ViewState) -> list[dict]:
     """Comparison days to offer: one, two and four weeks back, the quarter's start, and the URL's."""
     as_of = state.as_of_day
     quarter = state.quarter_obj()
-    days = {as_of - dt.timedelta(days=7): "a week ago",
-            as_of - dt.timedelta(days=14): "two weeks ago",
-            as_of - dt.timedelta(days=28): "four weeks ago",
-            quarter.start - dt.timedelta(days=1): "the quarter's start"}
+    days = {
+        as_of - dt.timedelta(days=7): "a week ago",
+        as_of - dt.timedelta(days=14): "two weeks ago",
+        as_of - dt.timedelta(days=28): "four weeks ago",
+        quarter.start - dt.timedelta(days=1): "the quarter's start",
+    }
     if state.since_day and state.since_day not in days:
         days[state.since_day] = "the day in the link"
     out = []
@@ -65,67 +85,151 @@ def since_options(state: urls.ViewState) -> list[dict]:
 def layout(**query):
     """A cheap skeleton from the URL's query; callbacks fill it (Dash also calls it bare)."""
     state = urls.resolve(query)
-    return html.Div([
-        dcc.Location(id=ids.COURSE_URL, refresh="callback-nav"),
-        dcc.Store(id=ids.COURSE_STATE, data=state.to_dict()),
-        dcc.Store(id=ids.COURSE_VIEW),
-        html.Div([
-            html.Div([
-                html.H1(state.quarter, id=ids.COURSE_TITLE, className="course-title"),
-                html.Div(id=ids.COURSE_SUBTITLE, className="course-subtitle muted"),
-            ]),
-            html.Div([
-                html.Label("Compare with", htmlFor=ids.COURSE_SINCE, className="since-label"),
-                dbc.Select(id=ids.COURSE_SINCE, options=since_options(state), value=state.since,
-                           size="sm", className="since-select"),
-            ], className="since-box"),
-        ], className="course-head"),
-        html.Div(id=ids.COURSE_MESSAGE),
-        dcc.Loading(html.Div(id=ids.COURSE_STRIP, className="strip-holder"), delay_show=400,
-                    type="dot"),
-        html.Section([
-            html.Div([
-                html.H2("The peloton", className="section-title"),
-                html.Span("every rider by attainment against the pace line · ▲▼ places moved "
-                          "since the comparison day · click a rider to open them",
-                          className="section-hint"),
-            ], className="section-head"),
-            dcc.Graph(id=ids.COURSE_PELOTON, figure=blank_figure(160), config=GRAPH_CONFIG,
-                      className="peloton-graph"),
-        ], className="panel"),
-        html.Section([
-            html.Div([
-                html.Div([
-                    html.H2("The course", className="section-title"),
-                    html.Span(id=ids.COURSE_LANES_INFO, className="section-hint"),
-                ]),
-                html.Div([
-                    dbc.RadioItems(
-                        id=ids.COURSE_LANES_VIEW,
-                        options=[{"label": "Riders", "value": "reps"},
-                                 {"label": "Teams", "value": "teams"}],
-                        value=state.lanes if state.lanes in urls.LANE_VIEWS else None,
-                        inline=True, className="btn-group lanes-view", inputClassName="btn-check",
-                        labelClassName="btn btn-sm btn-outline-secondary",
-                        labelCheckedClassName="active"),
-                    dbc.Input(id=ids.COURSE_SEARCH, type="search", value=state.q, debounce=True,
-                              placeholder="Find a rider…", size="sm", className="lane-search"),
-                    dbc.Pagination(id=ids.COURSE_PAGER, max_value=1, active_page=state.page,
-                                   fully_expanded=False, first_last=True, previous_next=True,
-                                   size="sm", className="lane-pager mb-0"),
-                ], className="course-tools"),
-            ], className="section-head course-head-row"),
-            dcc.Loading(dcc.Graph(id=ids.COURSE_MAP, figure=blank_figure(300), config=GRAPH_CONFIG,
-                                  className="course-graph"), delay_show=400, type="dot"),
-        ], className="panel"),
-        dbc.Offcanvas(id=ids.COURSE_DEAL, is_open=False, placement="end", title="Deal",
-                      scrollable=True, className="deal-panel", children=[
-                          html.Div(id=ids.COURSE_DEAL_BODY),
-                          dbc.Button("Open this rider", id=ids.COURSE_DEAL_RIDER, href="/rider",
-                                     color="secondary", outline=True, size="sm",
-                                     className="mt-2"),
-                      ]),
-    ], className="course-page")
+    return html.Div(
+        [
+            dcc.Location(id=ids.COURSE_URL, refresh="callback-nav"),
+            dcc.Store(id=ids.COURSE_STATE, data=state.to_dict()),
+            dcc.Store(id=ids.COURSE_VIEW),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.H1(state.quarter, id=ids.COURSE_TITLE, className="course-title"),
+                            html.Div(id=ids.COURSE_SUBTITLE, className="course-subtitle muted"),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            html.Label(
+                                "Compare with", htmlFor=ids.COURSE_SINCE, className="since-label"
+                            ),
+                            dbc.Select(
+                                id=ids.COURSE_SINCE,
+                                options=since_options(state),
+                                value=state.since,
+                                size="sm",
+                                className="since-select",
+                            ),
+                        ],
+                        className="since-box",
+                    ),
+                ],
+                className="course-head",
+            ),
+            html.Div(id=ids.COURSE_MESSAGE),
+            dcc.Loading(
+                html.Div(id=ids.COURSE_STRIP, className="strip-holder"), delay_show=400, type="dot"
+            ),
+            html.Section(
+                [
+                    html.Div(
+                        [
+                            html.H2("The peloton", className="section-title"),
+                            html.Span(
+                                "every rider by attainment against the pace line · ▲▼ places moved "
+                                "since the comparison day · click a rider to open them",
+                                className="section-hint",
+                            ),
+                        ],
+                        className="section-head",
+                    ),
+                    dcc.Graph(
+                        id=ids.COURSE_PELOTON,
+                        figure=blank_figure(160),
+                        config=GRAPH_CONFIG,
+                        className="peloton-graph",
+                    ),
+                ],
+                className="panel",
+            ),
+            html.Section(
+                [
+                    html.Div(
+                        [
+                            html.Div(
+                                [
+                                    html.H2("The course", className="section-title"),
+                                    html.Span(id=ids.COURSE_LANES_INFO, className="section-hint"),
+                                ]
+                            ),
+                            html.Div(
+                                [
+                                    dbc.RadioItems(
+                                        id=ids.COURSE_LANES_VIEW,
+                                        options=[
+                                            {"label": "Riders", "value": "reps"},
+                                            {"label": "Teams", "value": "teams"},
+                                        ],
+                                        value=state.lanes
+                                        if state.lanes in urls.LANE_VIEWS
+                                        else None,
+                                        inline=True,
+                                        className="btn-group lanes-view",
+                                        inputClassName="btn-check",
+                                        labelClassName="btn btn-sm btn-outline-secondary",
+                                        labelCheckedClassName="active",
+                                    ),
+                                    dbc.Input(
+                                        id=ids.COURSE_SEARCH,
+                                        type="search",
+                                        value=state.q,
+                                        debounce=True,
+                                        placeholder="Find a rider…",
+                                        size="sm",
+                                        className="lane-search",
+                                    ),
+                                    dbc.Pagination(
+                                        id=ids.COURSE_PAGER,
+                                        max_value=1,
+                                        active_page=state.page,
+                                        fully_expanded=False,
+                                        first_last=True,
+                                        previous_next=True,
+                                        size="sm",
+                                        className="lane-pager mb-0",
+                                    ),
+                                ],
+                                className="course-tools",
+                            ),
+                        ],
+                        className="section-head course-head-row",
+                    ),
+                    dcc.Loading(
+                        dcc.Graph(
+                            id=ids.COURSE_MAP,
+                            figure=blank_figure(300),
+                            config=GRAPH_CONFIG,
+                            className="course-graph",
+                        ),
+                        delay_show=400,
+                        type="dot",
+                    ),
+                ],
+                className="panel",
+            ),
+            dbc.Offcanvas(
+                id=ids.COURSE_DEAL,
+                is_open=False,
+                placement="end",
+                title="Deal",
+                scrollable=True,
+                className="deal-panel",
+                children=[
+                    html.Div(id=ids.COURSE_DEAL_BODY),
+                    dbc.Button(
+                        "Open this rider",
+                        id=ids.COURSE_DEAL_RIDER,
+                        href="/rider",
+                        color="secondary",
+                        outline=True,
+                        size="sm",
+                        className="mt-2",
+                    ),
+                ],
+            ),
+        ],
+        className="course-page",
+    )
 
 
 def _subtitle(model: cm.CourseModel, state: urls.ViewState) -> str:
@@ -139,17 +243,27 @@ def _subtitle(model: cm.CourseModel, state: urls.ViewState) -> str:
         finish = "the finish is today"
     else:
         finish = f"{left} day{'s' if left != 1 else ''} to the finish"
-    return (f"{who} · day {day} of {q.days} · {finish} · as of "
-            f"{s.day(model.as_of)} · {s.day(q.start, '%d %b')} – {s.day(q.end, '%d %b %Y')}")
+    return (
+        f"{who} · day {day} of {q.days} · {finish} · as of "
+        f"{s.day(model.as_of)} · {s.day(q.start, '%d %b')} – {s.day(q.end, '%d %b %Y')}"
+    )
 
 
 def _lanes_info(page: cm.CoursePage, model: cm.CourseModel, state: urls.ViewState) -> str:
     if page.view == "teams":
         what = f"{page.total} team{'s' if page.total != 1 else ''}"
-        more = (f" · teams {(page.page - 1) * page.per_page + 1}–"
-                f"{(page.page - 1) * page.per_page + len(page.lanes)}") if page.pages > 1 else ""
-        return (f"one lane per team ({len(model.lanes):,} riders) · deals grouped by week · "
-                f"{what}{more} · click a team for its riders")
+        more = (
+            (
+                f" · teams {(page.page - 1) * page.per_page + 1}–"
+                f"{(page.page - 1) * page.per_page + len(page.lanes)}"
+            )
+            if page.pages > 1
+            else ""
+        )
+        return (
+            f"one lane per team ({len(model.lanes):,} riders) · deals grouped by week · "
+            f"{what}{more} · click a team for its riders"
+        )
     if state.q and page.total == 0:
         return f"no rider matches “{state.q}”"
     what = f"{page.total:,} rider{'s' if page.total != 1 else ''}"
@@ -159,8 +273,10 @@ def _lanes_info(page: cm.CoursePage, model: cm.CourseModel, state: urls.ViewStat
     if page.pages > 1:
         first = (page.page - 1) * page.per_page + 1
         more = f" · showing {first:,}–{first + len(page.lanes) - 1:,}"
-    return (f"{what}{more} · each deal at its close date, sized by amount · "
-            "click a deal for details, a rider's status for their page")
+    return (
+        f"{what}{more} · each deal at its close date, sized by amount · "
+        "click a deal for details, a rider's status for their page"
+    )
 
 
 @callback(
@@ -189,8 +305,19 @@ def render(state_data, version):
     title = state.quarter + (f" · {state.team}" if state.team else "")
     if not auth.team_allowed(state.team, scope):
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
-        return (title, "", msg, None, blank_figure(60), blank_figure(60), 1,
-                "lane-pager mb-0 d-none", "", no_update, no_update)
+        return (
+            title,
+            "",
+            msg,
+            None,
+            blank_figure(60),
+            blank_figure(60),
+            1,
+            "lane-pager mb-0 d-none",
+            "",
+            no_update,
+            no_update,
+        )
     return _view(engine, state, scope)
 
 
@@ -214,30 +341,74 @@ def _draw(engine, state: urls.ViewState, scope, title: str) -> tuple:
     model = cm.course_model(engine, state, scope)
     subtitle = _subtitle(model, state)
     if model.lanes.empty:
-        msg = dbc.Alert([html.B("Nothing on this course yet. "),
-                         "No riders or deals for this quarter and team. Load exports with ",
-                         html.Code("teamcar load"), " or try another quarter."], color="info")
-        return (title, subtitle, msg, None, blank_figure(60), blank_figure(60), 1,
-                "lane-pager mb-0 d-none", "", no_update, no_update)
+        msg = dbc.Alert(
+            [
+                html.B("Nothing on this course yet. "),
+                "No riders or deals for this quarter and team. Load exports with ",
+                html.Code("teamcar load"),
+                " or try another quarter.",
+            ],
+            color="info",
+        )
+        return (
+            title,
+            subtitle,
+            msg,
+            None,
+            blank_figure(60),
+            blank_figure(60),
+            1,
+            "lane-pager mb-0 d-none",
+            "",
+            no_update,
+            no_update,
+        )
     msg = None
     if model.deals.empty and not model.team.get("quota"):
-        msg = dbc.Alert([html.B("Nothing on this course yet. "),
-                         f"No deals close in {state.quarter} and no quotas are loaded for it."],
-                        color="info")
+        msg = dbc.Alert(
+            [
+                html.B("Nothing on this course yet. "),
+                f"No deals close in {state.quarter} and no quotas are loaded for it.",
+            ],
+            color="info",
+        )
     page = cm.course_page(engine, model, state, scope)
-    strip = make_team_strip(model.team, pace=model.pace, movement=model.moved or None,
-                            since=model.since, label=state.team or "Team")
+    strip = make_team_strip(
+        model.team,
+        pace=model.pace,
+        movement=model.moved or None,
+        since=model.since,
+        label=state.team or "Team",
+    )
     riders = model.lanes.rename(columns={"lane": "rep"})
     highlight = page.lanes["lane"].iloc[0] if state.q and page.total == 1 else None
     peloton = make_peloton_figure(riders, pace=model.pace, since=model.since, highlight=highlight)
     course = make_course_figure(
-        page.lanes, page.deals, quarter_start=model.quarter.start, quarter_end=model.quarter.end,
-        as_of=model.as_of, since=model.since, teams=page.teams,
-        group_by_team=page.view == "reps", largest_amount=page.largest,
-        quarter_name=model.quarter.name)
+        page.lanes,
+        page.deals,
+        quarter_start=model.quarter.start,
+        quarter_end=model.quarter.end,
+        as_of=model.as_of,
+        since=model.since,
+        teams=page.teams,
+        group_by_team=page.view == "reps",
+        largest_amount=page.largest,
+        quarter_name=model.quarter.name,
+    )
     pager_class = "lane-pager mb-0" + ("" if page.pages > 1 else " d-none")
-    return (title, subtitle, msg, strip, peloton.to_plotly_json(), course.to_plotly_json(),
-            page.pages, pager_class, _lanes_info(page, model, state), page.view, page.view)
+    return (
+        title,
+        subtitle,
+        msg,
+        strip,
+        peloton.to_plotly_json(),
+        course.to_plotly_json(),
+        page.pages,
+        pager_class,
+        _lanes_info(page, model, state),
+        page.view,
+        page.view,
+    )
 
 
 @callback(
@@ -281,7 +452,7 @@ def follow_click(map_click, peloton_click, canonical):
         point = _point(peloton_click, 1)
         if not point:
             return no_update
-        kind, name = "rider", html_text.unescape(point[0])     # the peloton's names are escaped
+        kind, name = "rider", html_text.unescape(point[0])  # the peloton's names are escaped
     else:
         point = _point(map_click)
         if not point:
@@ -328,11 +499,21 @@ def open_deal(click, state_data, canonical):
     # other row.
     deal = cm.deal_record(model, point[1], point[2])
     if deal is None:
-        return True, "Deal", dbc.Alert("This deal is no longer on this course.", color="warning"), \
-            no_update
-    pushes = cm.with_push_counts(engine, model.deals[
-        (model.deals["source"] == deal["source"]) & (model.deals["deal_id"] == deal["deal_id"])],
-        model, state, scope)
+        return (
+            True,
+            "Deal",
+            dbc.Alert("This deal is no longer on this course.", color="warning"),
+            no_update,
+        )
+    pushes = cm.with_push_counts(
+        engine,
+        model.deals[
+            (model.deals["source"] == deal["source"]) & (model.deals["deal_id"] == deal["deal_id"])
+        ],
+        model,
+        state,
+        scope,
+    )
     if len(pushes):
         deal["push_count"] = pushes.iloc[0].get("push_count")
     trail = cm.deal_trail(engine, deal["source"], deal["deal_id"], model.as_of, model.quarter)

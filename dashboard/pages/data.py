@@ -29,34 +29,61 @@ from loaders.store.engine import get_engine
 dash.register_page(__name__, path="/data", name="Data", title="Team Car · Data")
 
 COLUMNS = [
-    {"field": "id", "headerName": "Batch", "width": 105, "type": "numericColumn",
-     "sort": "desc"},
-    {"field": "source_name", "headerName": "File", "flex": 2, "minWidth": 240,
-     "tooltipField": "source_name"},
+    {"field": "id", "headerName": "Batch", "width": 105, "type": "numericColumn", "sort": "desc"},
+    {
+        "field": "source_name",
+        "headerName": "File",
+        "flex": 2,
+        "minWidth": 240,
+        "tooltipField": "source_name",
+    },
     {"field": "source", "headerName": "Source", "width": 120},
     {"field": "kind", "headerName": "Kind", "width": 110},
     {"field": "format", "headerName": "Format", "width": 150},
     {"field": "as_of", "headerName": "As of", "width": 150},
     {"field": "rows_read", "headerName": "Read", "type": "numericColumn", "width": 95},
     {"field": "rows_loaded", "headerName": "Loaded", "type": "numericColumn", "width": 100},
-    {"field": "rows_rejected", "headerName": "Rejected", "type": "numericColumn", "width": 105,
-     "cellClassRules": {"tc-down": "params.value > 0"}},
+    {
+        "field": "rows_rejected",
+        "headerName": "Rejected",
+        "type": "numericColumn",
+        "width": 105,
+        "cellClassRules": {"tc-down": "params.value > 0"},
+    },
     {"field": "status", "headerName": "Status", "width": 100},
     {"field": "loaded_at", "headerName": "Loaded at", "width": 150},
-    {"field": "warnings", "headerName": "Warnings", "flex": 1, "minWidth": 160,
-     "tooltipField": "warnings"},
+    {
+        "field": "warnings",
+        "headerName": "Warnings",
+        "flex": 1,
+        "minWidth": 160,
+        "tooltipField": "warnings",
+    },
 ]
 REJECT_COLUMNS = [
     {"field": "row_number", "headerName": "Row", "width": 85, "type": "numericColumn"},
     {"field": "column", "headerName": "Column", "width": 160},
-    {"field": "reason", "headerName": "Reason", "flex": 2, "minWidth": 260,
-     "tooltipField": "reason", "wrapText": True, "autoHeight": True},
+    {
+        "field": "reason",
+        "headerName": "Reason",
+        "flex": 2,
+        "minWidth": 260,
+        "tooltipField": "reason",
+        "wrapText": True,
+        "autoHeight": True,
+    },
     {"field": "raw", "headerName": "Raw row", "flex": 2, "minWidth": 260, "tooltipField": "raw"},
 ]
 GRID_DEFAULTS = {"sortable": True, "filter": True, "resizable": True}
 REJECT_ROWS_SHOWN = 2_000
-KIND_WORD = {"pipeline": "pipeline snapshots", "activity": "activities", "history": "field history",
-             "roster": "roster", "quota": "quotas", "readiness": "enablement"}
+KIND_WORD = {
+    "pipeline": "pipeline snapshots",
+    "activity": "activities",
+    "history": "field history",
+    "roster": "roster",
+    "quota": "quotas",
+    "readiness": "enablement",
+}
 
 
 def _batch_arg(value: object) -> int | None:
@@ -72,74 +99,182 @@ def layout(**query):
     limit_mb = load_config().max_upload_mb
     accept = ",".join(SUFFIXES)
     admin = auth.may_manage_data()
-    return html.Div([
-        dcc.Location(id=ids.DATA_URL, refresh="callback-nav"),
-        dcc.Store(id=ids.DATA_STATE, data={"batch": _batch_arg(query.get("batch"))}),
-        dcc.Store(id=ids.DATA_UPLOAD_RESULT),
-        dcc.Store(id=ids.DATA_BATCH),
-        dcc.Download(id=ids.DATA_DOWNLOAD),
-        html.Div([
-            html.Div([
-                html.Div("Data desk", className="kpi-label"),
-                html.H1("Data", id=ids.DATA_TITLE, className="course-title"),
-                html.Div("what is loaded, what was refused and why, and how fresh each source is",
-                         className="course-subtitle muted"),
-            ]),
-        ], className="course-head"),
-        None if admin else dbc.Alert(
-            "The Data desk is for administrators: imports, rejected rows and uploads span every "
-            "team. Ask an administrator to load an export.", color="info"),
-        # Another viewer gets the same components (the callbacks' ids), out of sight and empty.
-        html.Div(hidden=not admin, children=[
-            dbc.Row([
-                dbc.Col(html.Section([
-                    html.Div(html.H2("Load an export", className="section-title"),
-                             className="section-head"),
-                    html.Div([
-                        html.Div("Drop an export here", className="upload-title"),
-                        html.Div(f"or click to choose a file · CSV, TSV, XLSX or ZIP · up to "
-                                 f"{limit_mb} MB", className="upload-hint"),
-                        html.Div("Read by the same loader and rules as teamcar load: all or nothing, "
-                                 "rejected rows kept with their reason, a file loaded twice changes "
-                                 "nothing.", className="upload-hint"),
-                    ], id=ids.DATA_UPLOAD_ZONE, className="upload-zone", tabIndex="0", role="button",
-                        **{"data-url": UPLOAD_PATH, "data-limit": str(limit_mb * 1024 * 1024),
-                           "data-accept": accept, "aria-label": "Upload an export"}),
-                    html.Div(id=ids.DATA_UPLOAD_STATUS, className="upload-status",
-                             **{"aria-live": "polite"}),
-                ], className="panel h-100"), lg=5),
-                dbc.Col(html.Section([
-                    html.Div([html.H2("Freshness", className="section-title"),
-                              html.Span("the newest data of each source and kind",
-                                        className="section-hint")], className="section-head"),
-                    html.Div(id=ids.DATA_FRESHNESS, className="freshness-list"),
-                ], className="panel h-100"), lg=7),
-            ], className="g-3 mb-3"),
-            html.Section([
-                html.Div([html.H2("Import batches", className="section-title"),
-                          html.Span("one per file loaded · click a batch for its rejected rows",
-                                    className="section-hint")], className="section-head"),
-                dag.AgGrid(id=ids.DATA_BATCHES, columnDefs=COLUMNS, rowData=[],
-                           defaultColDef=GRID_DEFAULTS, getRowId="'b' + params.data.id",
-                           dashGridOptions={"pagination": True, "paginationPageSize": 50,
-                                            "suppressCellFocus": True, "tooltipShowDelay": 400},
-                           className="data-grid", style={"height": "430px"}),
-            ], className="panel"),
-            html.Section([
-                html.Div([
-                    html.Div([html.H2("Rejected rows", className="section-title"),
-                              html.Span(id=ids.DATA_REJECTS_TITLE, className="section-hint")]),
-                    dbc.Button("Download CSV", id=ids.DATA_REJECTS_DOWNLOAD, size="sm",
-                               color="secondary", outline=True, disabled=True),
-                ], className="section-head review-section-head"),
-                dag.AgGrid(id=ids.DATA_REJECTS, columnDefs=REJECT_COLUMNS, rowData=[],
-                           defaultColDef=GRID_DEFAULTS,
-                           dashGridOptions={"suppressCellFocus": True, "tooltipShowDelay": 400,
-                                            "localeText": {"noRowsToShow": "No rejected rows"}},
-                           className="data-grid", style={"height": "260px"}),
-            ], className="panel"),
-        ]),
-    ], className="data-page")
+    return html.Div(
+        [
+            dcc.Location(id=ids.DATA_URL, refresh="callback-nav"),
+            dcc.Store(id=ids.DATA_STATE, data={"batch": _batch_arg(query.get("batch"))}),
+            dcc.Store(id=ids.DATA_UPLOAD_RESULT),
+            dcc.Store(id=ids.DATA_BATCH),
+            dcc.Download(id=ids.DATA_DOWNLOAD),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Div("Data desk", className="kpi-label"),
+                            html.H1("Data", id=ids.DATA_TITLE, className="course-title"),
+                            html.Div(
+                                "what is loaded, what was refused and why, and how fresh each source is",
+                                className="course-subtitle muted",
+                            ),
+                        ]
+                    ),
+                ],
+                className="course-head",
+            ),
+            None
+            if admin
+            else dbc.Alert(
+                "The Data desk is for administrators: imports, rejected rows and uploads span every "
+                "team. Ask an administrator to load an export.",
+                color="info",
+            ),
+            # Another viewer gets the same components (the callbacks' ids), out of sight and empty.
+            html.Div(
+                hidden=not admin,
+                children=[
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                html.Section(
+                                    [
+                                        html.Div(
+                                            html.H2("Load an export", className="section-title"),
+                                            className="section-head",
+                                        ),
+                                        html.Div(
+                                            [
+                                                html.Div(
+                                                    "Drop an export here", className="upload-title"
+                                                ),
+                                                html.Div(
+                                                    f"or click to choose a file · CSV, TSV, XLSX or ZIP · up to "
+                                                    f"{limit_mb} MB",
+                                                    className="upload-hint",
+                                                ),
+                                                html.Div(
+                                                    "Read by the same loader and rules as teamcar load: all or nothing, "
+                                                    "rejected rows kept with their reason, a file loaded twice changes "
+                                                    "nothing.",
+                                                    className="upload-hint",
+                                                ),
+                                            ],
+                                            id=ids.DATA_UPLOAD_ZONE,
+                                            className="upload-zone",
+                                            tabIndex="0",
+                                            role="button",
+                                            **{
+                                                "data-url": UPLOAD_PATH,
+                                                "data-limit": str(limit_mb * 1024 * 1024),
+                                                "data-accept": accept,
+                                                "aria-label": "Upload an export",
+                                            },
+                                        ),
+                                        html.Div(
+                                            id=ids.DATA_UPLOAD_STATUS,
+                                            className="upload-status",
+                                            **{"aria-live": "polite"},
+                                        ),
+                                    ],
+                                    className="panel h-100",
+                                ),
+                                lg=5,
+                            ),
+                            dbc.Col(
+                                html.Section(
+                                    [
+                                        html.Div(
+                                            [
+                                                html.H2("Freshness", className="section-title"),
+                                                html.Span(
+                                                    "the newest data of each source and kind",
+                                                    className="section-hint",
+                                                ),
+                                            ],
+                                            className="section-head",
+                                        ),
+                                        html.Div(id=ids.DATA_FRESHNESS, className="freshness-list"),
+                                    ],
+                                    className="panel h-100",
+                                ),
+                                lg=7,
+                            ),
+                        ],
+                        className="g-3 mb-3",
+                    ),
+                    html.Section(
+                        [
+                            html.Div(
+                                [
+                                    html.H2("Import batches", className="section-title"),
+                                    html.Span(
+                                        "one per file loaded · click a batch for its rejected rows",
+                                        className="section-hint",
+                                    ),
+                                ],
+                                className="section-head",
+                            ),
+                            dag.AgGrid(
+                                id=ids.DATA_BATCHES,
+                                columnDefs=COLUMNS,
+                                rowData=[],
+                                defaultColDef=GRID_DEFAULTS,
+                                getRowId="'b' + params.data.id",
+                                dashGridOptions={
+                                    "pagination": True,
+                                    "paginationPageSize": 50,
+                                    "suppressCellFocus": True,
+                                    "tooltipShowDelay": 400,
+                                },
+                                className="data-grid",
+                                style={"height": "430px"},
+                            ),
+                        ],
+                        className="panel",
+                    ),
+                    html.Section(
+                        [
+                            html.Div(
+                                [
+                                    html.Div(
+                                        [
+                                            html.H2("Rejected rows", className="section-title"),
+                                            html.Span(
+                                                id=ids.DATA_REJECTS_TITLE, className="section-hint"
+                                            ),
+                                        ]
+                                    ),
+                                    dbc.Button(
+                                        "Download CSV",
+                                        id=ids.DATA_REJECTS_DOWNLOAD,
+                                        size="sm",
+                                        color="secondary",
+                                        outline=True,
+                                        disabled=True,
+                                    ),
+                                ],
+                                className="section-head review-section-head",
+                            ),
+                            dag.AgGrid(
+                                id=ids.DATA_REJECTS,
+                                columnDefs=REJECT_COLUMNS,
+                                rowData=[],
+                                defaultColDef=GRID_DEFAULTS,
+                                dashGridOptions={
+                                    "suppressCellFocus": True,
+                                    "tooltipShowDelay": 400,
+                                    "localeText": {"noRowsToShow": "No rejected rows"},
+                                },
+                                className="data-grid",
+                                style={"height": "260px"},
+                            ),
+                        ],
+                        className="panel",
+                    ),
+                ],
+            ),
+        ],
+        className="data-page",
+    )
 
 
 def _text_time(series: pd.Series) -> pd.Series:
@@ -165,27 +300,44 @@ def freshness_cards(engine, scope) -> html.Div:
     today = clock.today()
     df = data_model.freshness(engine, today, scope)
     if df.empty:
-        return html.Div("Nothing loaded yet: drop an export on the left, or run "
-                        "teamcar load.", className="muted")
+        return html.Div(
+            "Nothing loaded yet: drop an export on the left, or run teamcar load.",
+            className="muted",
+        )
     items = []
     for r in df.itertuples(index=False):
         latest = s.day(r.latest) if pd.notna(r.latest) else s.MISSING
         age = r.age_days
-        when = ("today" if age == 0 else "yesterday" if age == 1 else
-                f"{age} days old" if age is not None else "")
+        when = (
+            "today"
+            if age == 0
+            else "yesterday"
+            if age == 1
+            else f"{age} days old"
+            if age is not None
+            else ""
+        )
         extra = [f"{int(r.batches)} file{'s' if r.batches != 1 else ''}"]
         if r.kind == "pipeline" and pd.notna(r.deals):
             extra.append(f"{int(r.deals):,} deals in the latest")
         else:
             extra.append(f"{int(r.rows or 0):,} rows")
-        items.append(html.Li([
-            html.Span(className=f"freshness-dot fresh-{r.tone}"),
-            html.Span([html.B(str(r.source)), " · ", KIND_WORD.get(r.kind, str(r.kind))],
-                      className="fresh-what"),
-            html.Span([latest, html.Span(f" · {when}", className="muted")],
-                      className="fresh-when"),
-            html.Span(" · ".join(extra), className="fresh-extra muted"),
-        ], className=f"fresh-item tone-{r.tone}"))
+        items.append(
+            html.Li(
+                [
+                    html.Span(className=f"freshness-dot fresh-{r.tone}"),
+                    html.Span(
+                        [html.B(str(r.source)), " · ", KIND_WORD.get(r.kind, str(r.kind))],
+                        className="fresh-what",
+                    ),
+                    html.Span(
+                        [latest, html.Span(f" · {when}", className="muted")], className="fresh-when"
+                    ),
+                    html.Span(" · ".join(extra), className="fresh-extra muted"),
+                ],
+                className=f"fresh-item tone-{r.tone}",
+            )
+        )
     return html.Ul(items, className="fresh-items")
 
 
@@ -217,8 +369,14 @@ def render(data, version, result):
     engine = get_engine()
     # Imports and rejected rows span every team: an administrator's (or the local demo's).
     if not auth.may_manage_data():
-        return ([], html.Div("Imports are shown to administrators only.", className="muted"),
-                [], "", True, None)
+        return (
+            [],
+            html.Div("Imports are shown to administrators only.", className="muted"),
+            [],
+            "",
+            True,
+            None,
+        )
     scope = None
     rows = batch_records(engine, scope)
     fresh = freshness_cards(engine, scope)
@@ -230,12 +388,16 @@ def render(data, version, result):
         return rows, fresh, [], f"batch {target} is not in the store", True, None
     rejects = data_model.rejected_rows(engine, target, scope, limit=REJECT_ROWS_SHOWN)
     n = int(info.get("rows_rejected") or 0)
-    title = (f"batch {target} · {info['source_name']} · {n:,} row{'s' if n != 1 else ''} "
-             "could not be read")
+    title = (
+        f"batch {target} · {info['source_name']} · {n:,} row{'s' if n != 1 else ''} "
+        "could not be read"
+    )
     if n > len(rejects):
         title += f" (the first {len(rejects):,} shown; the download has all)"
-    records = [{k: (None if v is None or (isinstance(v, float) and v != v) else v)
-                for k, v in r.items()} for r in rejects.to_dict("records")]
+    records = [
+        {k: (None if v is None or (isinstance(v, float) and v != v) else v) for k, v in r.items()}
+        for r in rejects.to_dict("records")
+    ]
     return rows, fresh, records, title, n == 0, target
 
 
@@ -270,10 +432,12 @@ def download_rejects(n_clicks, batch_id):
     if info is None:
         return no_update
     rows = data_model.rejected_rows(engine, batch_id, scope)
-    table = rows.rename(columns={"row_number": "Row", "column": "Column", "reason": "Reason",
-                                 "raw": "Raw row"})
-    name = exports.safe_filename("rejected", f"batch-{batch_id}",
-                                 str(info["source_name"]).rsplit(".", 1)[0], ext="csv")
+    table = rows.rename(
+        columns={"row_number": "Row", "column": "Column", "reason": "Reason", "raw": "Raw row"}
+    )
+    name = exports.safe_filename(
+        "rejected", f"batch-{batch_id}", str(info["source_name"]).rsplit(".", 1)[0], ext="csv"
+    )
     return dcc.send_bytes(exports.to_csv_bytes(table), name)
 
 
@@ -296,27 +460,39 @@ def upload_alert(r: dict) -> dbc.Alert:
     if status == "loaded":
         as_of = s.day(r.get("as_of")) if r.get("as_of") else s.MISSING
         rejected = int(r.get("rows_rejected") or 0)
-        parts = [html.B("Loaded "), name, html.Br(),
-                 f"{r.get('kind')} ({r.get('format')}, {r.get('source')}) as of {as_of} · "
-                 f"{int(r.get('rows_read') or 0):,} rows read, "
-                 f"{int(r.get('rows_loaded') or 0):,} loaded, {rejected:,} rejected · batch "
-                 f"{r.get('batch_id')}"]
+        parts = [
+            html.B("Loaded "),
+            name,
+            html.Br(),
+            f"{r.get('kind')} ({r.get('format')}, {r.get('source')}) as of {as_of} · "
+            f"{int(r.get('rows_read') or 0):,} rows read, "
+            f"{int(r.get('rows_loaded') or 0):,} loaded, {rejected:,} rejected · batch "
+            f"{r.get('batch_id')}",
+        ]
         if rejected:
             parts += [html.Br(), "The rejected rows and their reasons are listed below."]
         for w in r.get("warnings") or []:
             parts += [html.Br(), html.Small(f"Note: {w}")]
-        return dbc.Alert(parts, color="warning" if rejected else "success",
-                         className="upload-ok")
+        return dbc.Alert(parts, color="warning" if rejected else "success", className="upload-ok")
     if status == "unchanged":
-        return dbc.Alert([html.B("Already loaded: "), name, html.Br(),
-                          f"{r.get('message') or ''}. Nothing changed."], color="info",
-                         className="upload-same")
-    head, more = split_message(str(r.get("message") or "the upload failed"),
-                               str(r.get("file") or ""))
+        return dbc.Alert(
+            [
+                html.B("Already loaded: "),
+                name,
+                html.Br(),
+                f"{r.get('message') or ''}. Nothing changed.",
+            ],
+            color="info",
+            className="upload-same",
+        )
+    head, more = split_message(
+        str(r.get("message") or "the upload failed"), str(r.get("file") or "")
+    )
     parts = [html.B("Not loaded: "), name, html.Br(), head]
     if more:
-        parts.append(html.Details([html.Summary("What Team Car can read"), more],
-                                  className="upload-more"))
+        parts.append(
+            html.Details([html.Summary("What Team Car can read"), more], className="upload-more")
+        )
     parts += [html.Small("Nothing was changed in the store.", className="d-block mt-1")]
     return dbc.Alert(parts, color="danger", className="upload-error")
 
@@ -325,7 +501,7 @@ def split_message(message: str, file: str) -> tuple[str, str]:
     """A loader's message as (what went wrong, the long list after it): the file name the alert
     already shows is dropped, and a list of known formats goes behind a disclosure."""
     if file and message.startswith(file + ": "):
-        message = message[len(file) + 2:]
+        message = message[len(file) + 2 :]
     head, sep, tail = message.partition(" Known formats: ")
     if not sep:
         return message, ""

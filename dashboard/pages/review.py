@@ -50,22 +50,49 @@ from loaders.store.engine import get_engine
 PATH = "/review"
 dash.register_page(__name__, path=PATH, name="Review", title="Team Car · Review")
 
-GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": "hover", "scrollZoom": False,
-                "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d",
-                                           "zoomOut2d", "autoScale2d", "resetScale2d"],
-                "toImageButtonOptions": {"format": "png", "scale": 2}}
-GROUP_OPTIONS = [{"label": "No grouping", "value": "none"}, {"label": "By rep", "value": "rep"},
-                 {"label": "By movement", "value": "category"}]
-GRID_DEFAULTS = {"sortable": True, "resizable": True, "filter": True, "floatingFilter": False,
-                 "suppressHeaderMenuButton": False}
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "displayModeBar": "hover",
+    "scrollZoom": False,
+    "modeBarButtonsToRemove": [
+        "zoom2d",
+        "pan2d",
+        "select2d",
+        "lasso2d",
+        "zoomIn2d",
+        "zoomOut2d",
+        "autoScale2d",
+        "resetScale2d",
+    ],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+GROUP_OPTIONS = [
+    {"label": "No grouping", "value": "none"},
+    {"label": "By rep", "value": "rep"},
+    {"label": "By movement", "value": "category"},
+]
+GRID_DEFAULTS = {
+    "sortable": True,
+    "resizable": True,
+    "filter": True,
+    "floatingFilter": False,
+    "suppressHeaderMenuButton": False,
+}
 ROW_ID = "params.data.source + '|' + params.data.deal_id"
 
 
 def _blank(height: int = 120) -> dict:
-    return {"data": [], "layout": {"height": height, "xaxis": {"visible": False},
-                                   "yaxis": {"visible": False}, "paper_bgcolor": "#fff",
-                                   "plot_bgcolor": "#fff", "margin": {"l": 0, "r": 0, "t": 0,
-                                                                      "b": 0}}}
+    return {
+        "data": [],
+        "layout": {
+            "height": height,
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "paper_bgcolor": "#fff",
+            "plot_bgcolor": "#fff",
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        },
+    }
 
 
 def _group(value: object) -> str:
@@ -77,8 +104,15 @@ def _present(value: object) -> bool:
 
 
 def _png_button(button_id: str) -> dbc.Button:
-    return dbc.Button("PNG", id=button_id, size="sm", color="secondary", outline=True,
-                      className="png-button", title="Save this chart as a PNG image")
+    return dbc.Button(
+        "PNG",
+        id=button_id,
+        size="sm",
+        color="secondary",
+        outline=True,
+        className="png-button",
+        title="Save this chart as a PNG image",
+    )
 
 
 def layout(**query):
@@ -86,122 +120,280 @@ def layout(**query):
     state = urls.resolve(query)
     group = _group(query.get("group"))
     present = _present(query.get("present"))
-    data = {"view": state.to_dict(), "as_of": query.get("as_of"), "since": query.get("since"),
-            "group": group, "present": present}
+    data = {
+        "view": state.to_dict(),
+        "as_of": query.get("as_of"),
+        "since": query.get("since"),
+        "group": group,
+        "present": present,
+    }
     picker = {"size": "sm", "className": "since-select review-day"}
-    return html.Div([
-        dcc.Location(id=ids.REVIEW_URL, refresh="callback-nav"),
-        dcc.Store(id=ids.REVIEW_STATE, data=data),
-        dcc.Store(id=ids.REVIEW_PNG_DONE),
-        dcc.Download(id=ids.REVIEW_DOWNLOAD),
-        html.Div([
-            html.Div([
-                html.Div("Pipeline review", className="kpi-label"),
-                html.H1(state.quarter + (f" · {state.team}" if state.team else ""),
-                        id=ids.REVIEW_TITLE, className="course-title"),
-                html.Div(id=ids.REVIEW_SUBTITLE, className="course-subtitle muted"),
-            ]),
-            html.Div([
-                html.Label("Since", htmlFor=ids.REVIEW_SINCE, className="since-label"),
-                dbc.Select(id=ids.REVIEW_SINCE, options=[], value=None, **picker),
-                html.Label("Now", htmlFor=ids.REVIEW_NOW, className="since-label"),
-                dbc.Select(id=ids.REVIEW_NOW, options=[], value=None, **picker),
-                dbc.Button("Exit presentation" if present else "Present", id=ids.REVIEW_PRESENT,
-                           size="sm", color="dark" if not present else "light",
-                           className="present-button",
-                           title="Large type and no top bar, for a projector"),
-            ], className="since-box review-controls"),
-        ], className="course-head"),
-        html.Div(id=ids.REVIEW_MESSAGE),
-        dcc.Loading(html.Div(id=ids.REVIEW_KPIS, className="strip-holder"), delay_show=400,
-                    type="dot"),
-        html.Section([
-            html.Div([
-                html.Div([html.H2("What changed", className="section-title"),
-                          html.Span("the quarter's open pipeline from “since” to “now” · "
-                                    "click a bar for its deals", className="section-hint")]),
-                _png_button(ids.REVIEW_WATERFALL_PNG),
-            ], className="section-head review-section-head"),
-            dcc.Graph(id=ids.REVIEW_WATERFALL, figure=_blank(360), config=GRAPH_CONFIG,
-                      className="review-graph"),
-            html.Div(id=ids.REVIEW_WATERFALL_NOTE, className="review-note"),
-        ], className="panel"),
-        html.Section([
-            html.Div([
-                html.Div([html.H2("Moved deals", className="section-title"),
-                          html.Span(id=ids.REVIEW_MOVED_INFO, className="section-hint")]),
-                html.Div([
-                    dbc.RadioItems(id=ids.REVIEW_GROUP, options=GROUP_OPTIONS, value=group,
-                                   inline=True, className="btn-group lanes-view",
-                                   inputClassName="btn-check",
-                                   labelClassName="btn btn-sm btn-outline-secondary",
-                                   labelCheckedClassName="active"),
-                    dbc.Input(id=ids.REVIEW_SEARCH, type="search", placeholder="Find a deal…",
-                              size="sm", className="lane-search", debounce=False),
-                    dbc.Button("CSV", id=ids.REVIEW_EXPORT_CSV, size="sm", color="secondary",
-                               outline=True, title="Download the table as CSV"),
-                    dbc.Button("XLSX", id=ids.REVIEW_EXPORT_XLSX, size="sm", color="secondary",
-                               outline=True, title="Download the table as an Excel workbook"),
-                ], className="course-tools"),
-            ], className="section-head course-head-row"),
-            dag.AgGrid(id=ids.REVIEW_MOVED, columnDefs=fr.moved_columns(
-                None if group == "none" else group, present), rowData=[],
-                defaultColDef=GRID_DEFAULTS, getRowId=ROW_ID,
-                dashGridOptions={"enableCellSpan": True, "animateRows": False,
-                                 "tooltipShowDelay": 400, "suppressCellFocus": True,
-                                 "localeText": {"noRowsToShow": "No deal moved between these days"}},
-                className="review-grid", style={"height": "460px"}),
-        ], className="panel"),
-        html.Section([
-            html.Div([
-                html.Div([html.H2("Forecast roll-up", className="section-title"),
-                          html.Span("won, commit and best case against quota, by rep · click a "
-                                    "rep's name to open their page", className="section-hint")]),
-                _png_button(ids.REVIEW_ROLLUP_PNG),
-            ], className="section-head review-section-head"),
-            dbc.Row([
-                dbc.Col(dcc.Graph(id=ids.REVIEW_ROLLUP_CHART, figure=_blank(300),
-                                  config=GRAPH_CONFIG, className="review-graph"), lg=5),
-                dbc.Col(dag.AgGrid(id=ids.REVIEW_ROLLUP, columnDefs=fr.rollup_columns(),
-                                   rowData=[], defaultColDef=GRID_DEFAULTS,
-                                   getRowId="params.data.rep",
-                                   dashGridOptions={"suppressCellFocus": True,
-                                                    "animateRows": False},
-                                   className="review-grid", style={"height": "560px"}), lg=7),
-            ], className="g-3"),
-        ], className="panel"),
-        html.Section([
-            html.Div([
-                html.Div([html.H2("Focus list", className="section-title"),
-                          html.Span(id=ids.REVIEW_FOCUS_INFO, className="section-hint")]),
-                _png_button(ids.REVIEW_FOCUS_PNG),
-            ], className="section-head review-section-head"),
-            dbc.Row([
-                dbc.Col(dcc.Graph(id=ids.REVIEW_FOCUS_CHART, figure=_blank(300),
-                                  config=GRAPH_CONFIG, className="review-graph"), lg=5),
-                dbc.Col(dag.AgGrid(id=ids.REVIEW_FOCUS, columnDefs=fr.focus_columns(),
-                                   rowData=[], defaultColDef={**GRID_DEFAULTS, "filter": False},
-                                   getRowId=ROW_ID,
-                                   dashGridOptions={"suppressCellFocus": True,
-                                                    "animateRows": False,
-                                                    "tooltipShowDelay": 400},
-                                   className="review-grid", style={"height": "400px"}), lg=7),
-            ], className="g-3"),
-        ], className="panel"),
-        dbc.Offcanvas(id=ids.REVIEW_TRACE, is_open=False, placement="end", title="Rows behind",
-                      scrollable=True, className="trace-panel",
-                      children=html.Div(id=ids.REVIEW_TRACE_BODY)),
-    ], id=ids.REVIEW_PAGE, className="review-page" + (" present-mode" if present else ""))
+    return html.Div(
+        [
+            dcc.Location(id=ids.REVIEW_URL, refresh="callback-nav"),
+            dcc.Store(id=ids.REVIEW_STATE, data=data),
+            dcc.Store(id=ids.REVIEW_PNG_DONE),
+            dcc.Download(id=ids.REVIEW_DOWNLOAD),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Div("Pipeline review", className="kpi-label"),
+                            html.H1(
+                                state.quarter + (f" · {state.team}" if state.team else ""),
+                                id=ids.REVIEW_TITLE,
+                                className="course-title",
+                            ),
+                            html.Div(id=ids.REVIEW_SUBTITLE, className="course-subtitle muted"),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            html.Label("Since", htmlFor=ids.REVIEW_SINCE, className="since-label"),
+                            dbc.Select(id=ids.REVIEW_SINCE, options=[], value=None, **picker),
+                            html.Label("Now", htmlFor=ids.REVIEW_NOW, className="since-label"),
+                            dbc.Select(id=ids.REVIEW_NOW, options=[], value=None, **picker),
+                            dbc.Button(
+                                "Exit presentation" if present else "Present",
+                                id=ids.REVIEW_PRESENT,
+                                size="sm",
+                                color="dark" if not present else "light",
+                                className="present-button",
+                                title="Large type and no top bar, for a projector",
+                            ),
+                        ],
+                        className="since-box review-controls",
+                    ),
+                ],
+                className="course-head",
+            ),
+            html.Div(id=ids.REVIEW_MESSAGE),
+            dcc.Loading(
+                html.Div(id=ids.REVIEW_KPIS, className="strip-holder"), delay_show=400, type="dot"
+            ),
+            html.Section(
+                [
+                    html.Div(
+                        [
+                            html.Div(
+                                [
+                                    html.H2("What changed", className="section-title"),
+                                    html.Span(
+                                        "the quarter's open pipeline from “since” to “now” · "
+                                        "click a bar for its deals",
+                                        className="section-hint",
+                                    ),
+                                ]
+                            ),
+                            _png_button(ids.REVIEW_WATERFALL_PNG),
+                        ],
+                        className="section-head review-section-head",
+                    ),
+                    dcc.Graph(
+                        id=ids.REVIEW_WATERFALL,
+                        figure=_blank(360),
+                        config=GRAPH_CONFIG,
+                        className="review-graph",
+                    ),
+                    html.Div(id=ids.REVIEW_WATERFALL_NOTE, className="review-note"),
+                ],
+                className="panel",
+            ),
+            html.Section(
+                [
+                    html.Div(
+                        [
+                            html.Div(
+                                [
+                                    html.H2("Moved deals", className="section-title"),
+                                    html.Span(id=ids.REVIEW_MOVED_INFO, className="section-hint"),
+                                ]
+                            ),
+                            html.Div(
+                                [
+                                    dbc.RadioItems(
+                                        id=ids.REVIEW_GROUP,
+                                        options=GROUP_OPTIONS,
+                                        value=group,
+                                        inline=True,
+                                        className="btn-group lanes-view",
+                                        inputClassName="btn-check",
+                                        labelClassName="btn btn-sm btn-outline-secondary",
+                                        labelCheckedClassName="active",
+                                    ),
+                                    dbc.Input(
+                                        id=ids.REVIEW_SEARCH,
+                                        type="search",
+                                        placeholder="Find a deal…",
+                                        size="sm",
+                                        className="lane-search",
+                                        debounce=False,
+                                    ),
+                                    dbc.Button(
+                                        "CSV",
+                                        id=ids.REVIEW_EXPORT_CSV,
+                                        size="sm",
+                                        color="secondary",
+                                        outline=True,
+                                        title="Download the table as CSV",
+                                    ),
+                                    dbc.Button(
+                                        "XLSX",
+                                        id=ids.REVIEW_EXPORT_XLSX,
+                                        size="sm",
+                                        color="secondary",
+                                        outline=True,
+                                        title="Download the table as an Excel workbook",
+                                    ),
+                                ],
+                                className="course-tools",
+                            ),
+                        ],
+                        className="section-head course-head-row",
+                    ),
+                    dag.AgGrid(
+                        id=ids.REVIEW_MOVED,
+                        columnDefs=fr.moved_columns(None if group == "none" else group, present),
+                        rowData=[],
+                        defaultColDef=GRID_DEFAULTS,
+                        getRowId=ROW_ID,
+                        dashGridOptions={
+                            "enableCellSpan": True,
+                            "animateRows": False,
+                            "tooltipShowDelay": 400,
+                            "suppressCellFocus": True,
+                            "localeText": {"noRowsToShow": "No deal moved between these days"},
+                        },
+                        className="review-grid",
+                        style={"height": "460px"},
+                    ),
+                ],
+                className="panel",
+            ),
+            html.Section(
+                [
+                    html.Div(
+                        [
+                            html.Div(
+                                [
+                                    html.H2("Forecast roll-up", className="section-title"),
+                                    html.Span(
+                                        "won, commit and best case against quota, by rep · click a "
+                                        "rep's name to open their page",
+                                        className="section-hint",
+                                    ),
+                                ]
+                            ),
+                            _png_button(ids.REVIEW_ROLLUP_PNG),
+                        ],
+                        className="section-head review-section-head",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dcc.Graph(
+                                    id=ids.REVIEW_ROLLUP_CHART,
+                                    figure=_blank(300),
+                                    config=GRAPH_CONFIG,
+                                    className="review-graph",
+                                ),
+                                lg=5,
+                            ),
+                            dbc.Col(
+                                dag.AgGrid(
+                                    id=ids.REVIEW_ROLLUP,
+                                    columnDefs=fr.rollup_columns(),
+                                    rowData=[],
+                                    defaultColDef=GRID_DEFAULTS,
+                                    getRowId="params.data.rep",
+                                    dashGridOptions={
+                                        "suppressCellFocus": True,
+                                        "animateRows": False,
+                                    },
+                                    className="review-grid",
+                                    style={"height": "560px"},
+                                ),
+                                lg=7,
+                            ),
+                        ],
+                        className="g-3",
+                    ),
+                ],
+                className="panel",
+            ),
+            html.Section(
+                [
+                    html.Div(
+                        [
+                            html.Div(
+                                [
+                                    html.H2("Focus list", className="section-title"),
+                                    html.Span(id=ids.REVIEW_FOCUS_INFO, className="section-hint"),
+                                ]
+                            ),
+                            _png_button(ids.REVIEW_FOCUS_PNG),
+                        ],
+                        className="section-head review-section-head",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dcc.Graph(
+                                    id=ids.REVIEW_FOCUS_CHART,
+                                    figure=_blank(300),
+                                    config=GRAPH_CONFIG,
+                                    className="review-graph",
+                                ),
+                                lg=5,
+                            ),
+                            dbc.Col(
+                                dag.AgGrid(
+                                    id=ids.REVIEW_FOCUS,
+                                    columnDefs=fr.focus_columns(),
+                                    rowData=[],
+                                    defaultColDef={**GRID_DEFAULTS, "filter": False},
+                                    getRowId=ROW_ID,
+                                    dashGridOptions={
+                                        "suppressCellFocus": True,
+                                        "animateRows": False,
+                                        "tooltipShowDelay": 400,
+                                    },
+                                    className="review-grid",
+                                    style={"height": "400px"},
+                                ),
+                                lg=7,
+                            ),
+                        ],
+                        className="g-3",
+                    ),
+                ],
+                className="panel",
+            ),
+            dbc.Offcanvas(
+                id=ids.REVIEW_TRACE,
+                is_open=False,
+                placement="end",
+                title="Rows behind",
+                scrollable=True,
+                className="trace-panel",
+                children=html.Div(id=ids.REVIEW_TRACE_BODY),
+            ),
+        ],
+        id=ids.REVIEW_PAGE,
+        className="review-page" + (" present-mode" if present else ""),
+    )
 
 
 # --- render -----------------------------------------------------------------------------------
+
 
 def _days(data: dict) -> tuple[urls.ViewState, dt.date, dt.date, list[dt.date]]:
     state = urls.ViewState.from_dict(data["view"])
     quarter = parse_quarter(state.quarter)
     days = rm.snapshot_days(get_engine())
-    now, since = rm.resolve_days({"as_of": data.get("as_of"), "since": data.get("since")},
-                                 days, quarter)
+    now, since = rm.resolve_days(
+        {"as_of": data.get("as_of"), "since": data.get("since")}, days, quarter
+    )
     return state, now, since, days
 
 
@@ -211,7 +403,7 @@ def _allowed(data: dict | None) -> bool:
     return auth.team_allowed(team, viewer_scope())
 
 
-_VIEWER = object()      # "the signed-in viewer's scope" (None would mean all teams)
+_VIEWER = object()  # "the signed-in viewer's scope" (None would mean all teams)
 
 
 def _model(data: dict, scope=_VIEWER) -> tuple[rm.ReviewModel, urls.ViewState, list[dt.date]]:
@@ -260,12 +452,31 @@ def render(data, version):
     if not _allowed(data):
         state = urls.ViewState.from_dict(data["view"])
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
-        return (state.quarter + f" · {state.team}", "", msg, [], None, [], None, None,
-                _blank(120), "", [], "", [], Patch(), _blank(120), [], _blank(120), "")
+        return (
+            state.quarter + f" · {state.team}",
+            "",
+            msg,
+            [],
+            None,
+            [],
+            None,
+            None,
+            _blank(120),
+            "",
+            [],
+            "",
+            [],
+            Patch(),
+            _blank(120),
+            [],
+            _blank(120),
+            "",
+        )
     scope = viewer_scope()
-    out = list(cache.cached("review-render", get_engine(), _key(data, scope),
-                            lambda: _draw(data, scope)))
-    if isinstance(out[13], list):          # the roll-up's total row, pinned below the grid
+    out = list(
+        cache.cached("review-render", get_engine(), _key(data, scope), lambda: _draw(data, scope))
+    )
+    if isinstance(out[13], list):  # the roll-up's total row, pinned below the grid
         options = Patch()
         options["pinnedBottomRowData"] = out[13]
         out[13] = options
@@ -275,17 +486,29 @@ def render(data, version):
 @warm.on_new_data("review-view")
 def _warm_landing(engine) -> None:
     """The Review as it opens for all teams, drawn when data lands (``dashboard.warm``)."""
-    del engine                             # the page reads the store the app is serving
-    data = {"view": urls.resolve({}).to_dict(), "as_of": None, "since": None,
-            "group": _group(None), "present": False}
+    del engine  # the page reads the store the app is serving
+    data = {
+        "view": urls.resolve({}).to_dict(),
+        "as_of": None,
+        "since": None,
+        "group": _group(None),
+        "present": False,
+    }
     cache.cached("review-render", get_engine(), _key(data, None), lambda: _draw(data, None))
 
 
 def _key(data: dict, scope) -> tuple:
     """What the drawn review depends on: the resolved days, the team, the mode and the scope."""
     state, now, since, _days_ = _days(data)
-    return (state.quarter, state.team, now.isoformat(), since.isoformat(), data.get("group"),
-            bool(data.get("present")), tuple(scope) if scope is not None else None)
+    return (
+        state.quarter,
+        state.team,
+        now.isoformat(),
+        since.isoformat(),
+        data.get("group"),
+        bool(data.get("present")),
+        tuple(scope) if scope is not None else None,
+    )
 
 
 def _draw(data: dict, scope) -> tuple:
@@ -295,27 +518,53 @@ def _draw(data: dict, scope) -> tuple:
     title = state.quarter + (f" · {state.team}" if state.team else "")
     known = set(days)
     offered = rm.day_options(days, model.quarter, [model.as_of, model.since])
-    since_opts = [{"label": _day_label(d, known), "value": d.isoformat()} for d in offered
-                  if d < model.as_of]
-    now_opts = [{"label": _day_label(d, known), "value": d.isoformat()} for d in offered
-                if d > model.since]
+    since_opts = [
+        {"label": _day_label(d, known), "value": d.isoformat()} for d in offered if d < model.as_of
+    ]
+    now_opts = [
+        {"label": _day_label(d, known), "value": d.isoformat()} for d in offered if d > model.since
+    ]
     span = (model.as_of - model.since).days
     who = state.team or "All teams"
     counts = _counts(model)
     n_moved = sum(v for k, v in counts.items() if k != "unchanged")
-    subtitle = (f"{who} · {s.day(model.since)} → {s.day(model.as_of)} ({span} day"
-                f"{'s' if span != 1 else ''}) · {n_moved:,} deal{'s' if n_moved != 1 else ''}"
-                " moved")
+    subtitle = (
+        f"{who} · {s.day(model.since)} → {s.day(model.as_of)} ({span} day"
+        f"{'s' if span != 1 else ''}) · {n_moved:,} deal{'s' if n_moved != 1 else ''}"
+        " moved"
+    )
     message = _message(days, model)
     if not days:
-        return (title, subtitle, message, since_opts, model.since.isoformat(), now_opts,
-                model.as_of.isoformat(), None, _blank(120), "", [], "", [], [],
-                _blank(120), [], _blank(120), "")
+        return (
+            title,
+            subtitle,
+            message,
+            since_opts,
+            model.since.isoformat(),
+            now_opts,
+            model.as_of.isoformat(),
+            None,
+            _blank(120),
+            "",
+            [],
+            "",
+            [],
+            [],
+            _blank(120),
+            [],
+            _blank(120),
+            "",
+        )
     kpis = fr.make_review_kpis(model.figures, model.waterfall, counts, kind=ids.REVIEW_KPI)
     present = bool(data.get("present"))
-    waterfall = fr.make_waterfall_figure(model.waterfall, counts, since=model.since,
-                                         as_of=model.as_of, height=440 if present else 380,
-                                         large=present).to_plotly_json()
+    waterfall = fr.make_waterfall_figure(
+        model.waterfall,
+        counts,
+        since=model.since,
+        as_of=model.as_of,
+        height=440 if present else 380,
+        large=present,
+    ).to_plotly_json()
     note = fr.waterfall_note(model.waterfall, counts)
     moved = rm.moved_deals(model, get_engine(), limit=rm.GRID_ROW_LIMIT)
     rows = rm.grid_records(moved)
@@ -324,21 +573,45 @@ def _draw(data: dict, scope) -> tuple:
     roll_rows = _records(roll)
     options = [_plain_dict(rm.rollup_total(model))]
     focus, focus_info = rm.focus_list(model)
-    return (title, subtitle, message, since_opts, model.since.isoformat(), now_opts,
-            model.as_of.isoformat(), kpis, waterfall, note, rows, info, roll_rows, options,
-            fr.make_rollup_figure(roll).to_plotly_json(), _records(focus),
-            fr.make_focus_figure(focus, focus_info["gap"]).to_plotly_json(),
-            fr.focus_note(focus_info))
+    return (
+        title,
+        subtitle,
+        message,
+        since_opts,
+        model.since.isoformat(),
+        now_opts,
+        model.as_of.isoformat(),
+        kpis,
+        waterfall,
+        note,
+        rows,
+        info,
+        roll_rows,
+        options,
+        fr.make_rollup_figure(roll).to_plotly_json(),
+        _records(focus),
+        fr.make_focus_figure(focus, focus_info["gap"]).to_plotly_json(),
+        fr.focus_note(focus_info),
+    )
 
 
 def _message(days: list[dt.date], model: rm.ReviewModel):
     if not days:
-        return dbc.Alert([html.B("No pipeline snapshots yet. "), "Load exports with ",
-                          html.Code("teamcar load"), " or upload one on the Data page."],
-                         color="info")
+        return dbc.Alert(
+            [
+                html.B("No pipeline snapshots yet. "),
+                "Load exports with ",
+                html.Code("teamcar load"),
+                " or upload one on the Data page.",
+            ],
+            color="info",
+        )
     if not [d for d in days if d <= model.since]:
-        return dbc.Alert(f"No snapshot was taken on or before {s.day(model.since)}: every deal "
-                         "counts as new. Pick a later “since” day.", color="warning")
+        return dbc.Alert(
+            f"No snapshot was taken on or before {s.day(model.since)}: every deal "
+            "counts as new. Pick a later “since” day.",
+            color="warning",
+        )
     return None
 
 
@@ -346,8 +619,10 @@ def _moved_info(total: int, shown: int) -> str:
     if total == 0:
         return "nothing moved between these days"
     more = f" · the {shown:,} largest shown, the export has all" if shown < total else ""
-    return (f"{total:,} deal{'s' if total != 1 else ''}{more} · sort, filter or group; the "
-            "export follows the filters")
+    return (
+        f"{total:,} deal{'s' if total != 1 else ''}{more} · sort, filter or group; the "
+        "export follows the filters"
+    )
 
 
 def _plain_dict(row: dict) -> dict:
@@ -369,6 +644,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 # --- controls -> URL --------------------------------------------------------------------------
+
 
 @callback(
     Output(ids.REVIEW_URL, "href"),
@@ -436,6 +712,7 @@ def open_rider(cell, rows, canonical):
 
 # --- rows behind a figure ---------------------------------------------------------------------
 
+
 @callback(
     Output(ids.REVIEW_TRACE, "is_open"),
     Output(ids.REVIEW_TRACE, "title"),
@@ -481,6 +758,7 @@ def review_trace(model: rm.ReviewModel, key: str, kind: str = "bar"):
 
 # --- exports ----------------------------------------------------------------------------------
 
+
 @callback(
     Output(ids.REVIEW_DOWNLOAD, "data"),
     Input(ids.REVIEW_EXPORT_CSV, "n_clicks"),
@@ -498,34 +776,53 @@ def export_moved(_csv, _xlsx, data, filter_model, visible, search):
     always come from the store, never from the browser.
     """
     trigger = ctx.triggered_id
-    if trigger not in (ids.REVIEW_EXPORT_CSV, ids.REVIEW_EXPORT_XLSX) or not data \
-            or not _allowed(data):
+    if (
+        trigger not in (ids.REVIEW_EXPORT_CSV, ids.REVIEW_EXPORT_XLSX)
+        or not data
+        or not _allowed(data)
+    ):
         return no_update
     model, state, _days = _model(data)
     table = export_rows_for(model, filter_model, visible, search)
-    stem = ("review", state.quarter, state.team or "all-teams", model.since.isoformat(), "to",
-            model.as_of.isoformat())
+    stem = (
+        "review",
+        state.quarter,
+        state.team or "all-teams",
+        model.since.isoformat(),
+        "to",
+        model.as_of.isoformat(),
+    )
     if trigger == ids.REVIEW_EXPORT_CSV:
         return dcc.send_bytes(exports.to_csv_bytes(table), exports.safe_filename(*stem, ext="csv"))
-    title = (f"Moved deals · {state.team or 'All teams'} · {state.quarter} · "
-             f"{model.since.isoformat()} → {model.as_of.isoformat()} · generated "
-             f"{clock.today().isoformat()}")
-    return dcc.send_bytes(exports.to_xlsx_bytes(table, sheet="Moved deals", title=title),
-                          exports.safe_filename(*stem, ext="xlsx"))
+    title = (
+        f"Moved deals · {state.team or 'All teams'} · {state.quarter} · "
+        f"{model.since.isoformat()} → {model.as_of.isoformat()} · generated "
+        f"{clock.today().isoformat()}"
+    )
+    return dcc.send_bytes(
+        exports.to_xlsx_bytes(table, sheet="Moved deals", title=title),
+        exports.safe_filename(*stem, ext="xlsx"),
+    )
 
 
-def export_rows_for(model: rm.ReviewModel, filter_model: dict | None, visible: list | None,
-                    search: str | None) -> pd.DataFrame:
+def export_rows_for(
+    model: rm.ReviewModel, filter_model: dict | None, visible: list | None, search: str | None
+) -> pd.DataFrame:
     """The export table: every moved deal, or those the grid shows when it is filtered."""
     moved = rm.moved_deals(model, get_engine())
     if (filter_model or (search or "").strip()) and visible is not None:
-        keys = [(str(r.get("source")), str(r.get("deal_id"))) for r in visible
-                if isinstance(r, dict)]
+        keys = [
+            (str(r.get("source")), str(r.get("deal_id"))) for r in visible if isinstance(r, dict)
+        ]
         order = {k: i for i, k in enumerate(keys)}
         key = list(zip(moved["source"].astype(str), moved["deal_id"].astype(str), strict=True))
         pos = pd.Series([order.get(k) for k in key], index=moved.index, dtype="float64")
-        moved = moved[pos.notna().to_numpy()].assign(_pos=pos.dropna().to_numpy()) \
-            .sort_values("_pos").drop(columns="_pos")
+        moved = (
+            moved[pos.notna().to_numpy()]
+            .assign(_pos=pos.dropna().to_numpy())
+            .sort_values("_pos")
+            .drop(columns="_pos")
+        )
     return rm.export_table(moved)
 
 

@@ -31,27 +31,52 @@ from dashboard.metrics.readiness import COMPONENTS
 from dashboard.trace import component_trace, figure_trace
 from loaders.store.engine import get_engine
 
-dash.register_page(__name__, path="/rider", path_template="/rider/<rep>", name="Rider",
-                   title="Team Car · Rider")
+dash.register_page(
+    __name__, path="/rider", path_template="/rider/<rep>", name="Rider", title="Team Car · Rider"
+)
 
-GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": "hover", "scrollZoom": False,
-                "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d",
-                                           "zoomOut2d", "autoScale2d", "resetScale2d"],
-                "toImageButtonOptions": {"format": "png", "scale": 2}}
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "displayModeBar": "hover",
+    "scrollZoom": False,
+    "modeBarButtonsToRemove": [
+        "zoom2d",
+        "pan2d",
+        "select2d",
+        "lasso2d",
+        "zoomIn2d",
+        "zoomOut2d",
+        "autoScale2d",
+        "resetScale2d",
+    ],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
 LANE_CONFIG = {"displaylogo": False, "displayModeBar": False}
-RAMP_WORDS = {"onboarding": "Onboarding (first 90 days)", "ramping": "Ramping (days 91–180)",
-              "ramped": "Ramped", "not started": "Not started yet"}
+RAMP_WORDS = {
+    "onboarding": "Onboarding (first 90 days)",
+    "ramping": "Ramping (days 91–180)",
+    "ramped": "Ramped",
+    "not started": "Not started yet",
+}
 
 
 def _blank(height: int) -> dict:
-    return {"data": [], "layout": {"height": height, "xaxis": {"visible": False},
-                                   "yaxis": {"visible": False}, "paper_bgcolor": "#fff",
-                                   "plot_bgcolor": "#fff",
-                                   "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}}
+    return {
+        "data": [],
+        "layout": {
+            "height": height,
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "paper_bgcolor": "#fff",
+            "plot_bgcolor": "#fff",
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        },
+    }
 
 
-def _section(title: str, body, hint=None, hint_id: str | None = None, extra=None,
-             className: str = "panel") -> html.Section:
+def _section(
+    title: str, body, hint=None, hint_id: str | None = None, extra=None, className: str = "panel"
+) -> html.Section:
     hint_el = None
     if hint_id:
         hint_el = html.Span(hint, id=hint_id, className="section-hint")
@@ -60,8 +85,9 @@ def _section(title: str, body, hint=None, hint_id: str | None = None, extra=None
     head = [html.Div([html.H2(title, className="section-title"), hint_el])]
     if extra is not None:
         head.append(extra)
-    return html.Section([html.Div(head, className="section-head review-section-head"), body],
-                        className=className)
+    return html.Section(
+        [html.Div(head, className="section-head review-section-head"), body], className=className
+    )
 
 
 def _signed_author() -> dict:
@@ -74,83 +100,198 @@ def layout(rep: str | None = None, **query):
     """A skeleton for ``rep`` (or the picker when there is none); Dash also calls it bare."""
     state = urls.resolve(query)
     name = urls.rep_from_path(rep)
-    body = html.Div([
-        dcc.Loading(html.Div(id=ids.RIDER_KPIS, className="strip-holder"), delay_show=400,
-                    type="dot"),
-        dbc.Row([
-            dbc.Col(_section("What must be true", html.Div(id=ids.RIDER_MUST),
-                             "to finish on target, at their own win rate and deal size",
-                             className="panel h-100"), lg=5),
-            dbc.Col(_section("Attainment against pace",
-                             dcc.Graph(id=ids.RIDER_TREND, figure=_blank(260),
-                                       config=GRAPH_CONFIG),
-                             "on each snapshot day of the quarter", className="panel h-100"),
-                    lg=7),
-        ], className="g-3 mb-3"),
-        _section("Their course", dcc.Graph(id=ids.RIDER_LANE, config=LANE_CONFIG,
-                                           className="course-graph", figure=_blank(120)),
-                 "each deal at its close date, sized by amount; trails show close dates moved "
-                 "since the comparison day"),
-        _section("Deals to talk about", dag.AgGrid(
-            id=ids.RIDER_FLAGS, columnDefs=fr.deal_columns(), rowData=[],
-            defaultColDef={"sortable": True, "resizable": True, "filter": True},
-            getRowId="params.data.source + '|' + params.data.deal_id",
-            dashGridOptions={"suppressCellFocus": True, "tooltipShowDelay": 400,
-                             "localeText": {"noRowsToShow": "No open deals this quarter"}},
-            className="rider-grid", style={"height": "380px"}), hint_id=ids.RIDER_FLAGS_INFO),
-        dbc.Row([
-            dbc.Col(_section("Activity by week and type",
-                             dcc.Graph(id=ids.RIDER_ACTIVITY, figure=_blank(260),
-                                       config=GRAPH_CONFIG),
-                             hint_id=ids.RIDER_ACTIVITY_INFO, className="panel h-100"), lg=6),
-            dbc.Col(_section("Readiness", html.Div([
-                html.Div(id=ids.RIDER_READINESS),
-                dcc.Graph(id=ids.RIDER_READINESS_TREND, figure=_blank(200), config=GRAPH_CONFIG),
-            ]), "form over the quarter · click a component for its inputs",
-                className="panel h-100"), lg=6),
-        ], className="g-3 mb-3"),
-        _section("Coaching notes", html.Div([
-            html.Div(id=ids.RIDER_NOTES),
-            html.Div([
-                dbc.Textarea(id=ids.RIDER_NOTE_TEXT, placeholder="What did you agree? What will "
-                             "you check next time?", rows=3, maxLength=notes.MAX_BODY),
-                html.Div([
-                    dbc.Input(id=ids.RIDER_NOTE_AUTHOR, placeholder="Your name", size="sm",
-                              **_signed_author(),
-                              maxLength=notes.MAX_AUTHOR, style={"maxWidth": "14rem"}),
-                    dbc.Button("Add note", id=ids.RIDER_NOTE_SAVE, size="sm", color="dark"),
-                    dbc.Button("Cancel", id=ids.RIDER_NOTE_CANCEL, size="sm", color="link",
-                               className="d-none"),
-                    html.Span(id=ids.RIDER_NOTE_MESSAGE, className="small"),
-                ], className="note-actions"),
-            ], className="note-form"),
-        ]), "kept in the store with their author and time"),
-    ], id=ids.RIDER_BODY, hidden=name is None)
-    return html.Div([
-        dcc.Location(id=ids.RIDER_URL, refresh="callback-nav"),
-        dcc.Store(id=ids.RIDER_STATE, data={"rep": name, "view": state.to_dict()}),
-        dcc.Store(id=ids.RIDER_NOTE_EDITING),
-        dcc.Store(id=ids.RIDER_NOTES_VERSION, data=0),
-        dcc.Store(id=ids.RIDER_AUTHOR_STORE, storage_type="local"),
-        html.Div([
-            html.Div([
-                html.Div("Rider", className="kpi-label"),
-                html.H1(name or "Pick a rider", id=ids.RIDER_TITLE, className="course-title"),
-                html.Div(id=ids.RIDER_SUBTITLE, className="course-subtitle muted"),
-                html.Div(id=ids.RIDER_BADGES, className="rider-head-meta"),
-            ]),
-            html.Div([
-                html.Label("Rider", htmlFor=ids.RIDER_PICK, className="since-label"),
-                dbc.Select(id=ids.RIDER_PICK, options=[], value=name or "", size="sm",
-                           className="since-select rider-pick"),
-            ], className="since-box"),
-        ], className="course-head"),
-        html.Div(id=ids.RIDER_MESSAGE),
-        body,
-        dbc.Offcanvas(id=ids.RIDER_TRACE, is_open=False, placement="end", title="Rows behind",
-                      scrollable=True, className="trace-panel",
-                      children=html.Div(id=ids.RIDER_TRACE_BODY)),
-    ], className="rider-page")
+    body = html.Div(
+        [
+            dcc.Loading(
+                html.Div(id=ids.RIDER_KPIS, className="strip-holder"), delay_show=400, type="dot"
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        _section(
+                            "What must be true",
+                            html.Div(id=ids.RIDER_MUST),
+                            "to finish on target, at their own win rate and deal size",
+                            className="panel h-100",
+                        ),
+                        lg=5,
+                    ),
+                    dbc.Col(
+                        _section(
+                            "Attainment against pace",
+                            dcc.Graph(id=ids.RIDER_TREND, figure=_blank(260), config=GRAPH_CONFIG),
+                            "on each snapshot day of the quarter",
+                            className="panel h-100",
+                        ),
+                        lg=7,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            _section(
+                "Their course",
+                dcc.Graph(
+                    id=ids.RIDER_LANE,
+                    config=LANE_CONFIG,
+                    className="course-graph",
+                    figure=_blank(120),
+                ),
+                "each deal at its close date, sized by amount; trails show close dates moved "
+                "since the comparison day",
+            ),
+            _section(
+                "Deals to talk about",
+                dag.AgGrid(
+                    id=ids.RIDER_FLAGS,
+                    columnDefs=fr.deal_columns(),
+                    rowData=[],
+                    defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                    getRowId="params.data.source + '|' + params.data.deal_id",
+                    dashGridOptions={
+                        "suppressCellFocus": True,
+                        "tooltipShowDelay": 400,
+                        "localeText": {"noRowsToShow": "No open deals this quarter"},
+                    },
+                    className="rider-grid",
+                    style={"height": "380px"},
+                ),
+                hint_id=ids.RIDER_FLAGS_INFO,
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        _section(
+                            "Activity by week and type",
+                            dcc.Graph(
+                                id=ids.RIDER_ACTIVITY, figure=_blank(260), config=GRAPH_CONFIG
+                            ),
+                            hint_id=ids.RIDER_ACTIVITY_INFO,
+                            className="panel h-100",
+                        ),
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        _section(
+                            "Readiness",
+                            html.Div(
+                                [
+                                    html.Div(id=ids.RIDER_READINESS),
+                                    dcc.Graph(
+                                        id=ids.RIDER_READINESS_TREND,
+                                        figure=_blank(200),
+                                        config=GRAPH_CONFIG,
+                                    ),
+                                ]
+                            ),
+                            "form over the quarter · click a component for its inputs",
+                            className="panel h-100",
+                        ),
+                        lg=6,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            _section(
+                "Coaching notes",
+                html.Div(
+                    [
+                        html.Div(id=ids.RIDER_NOTES),
+                        html.Div(
+                            [
+                                dbc.Textarea(
+                                    id=ids.RIDER_NOTE_TEXT,
+                                    placeholder="What did you agree? What will "
+                                    "you check next time?",
+                                    rows=3,
+                                    maxLength=notes.MAX_BODY,
+                                ),
+                                html.Div(
+                                    [
+                                        dbc.Input(
+                                            id=ids.RIDER_NOTE_AUTHOR,
+                                            placeholder="Your name",
+                                            size="sm",
+                                            **_signed_author(),
+                                            maxLength=notes.MAX_AUTHOR,
+                                            style={"maxWidth": "14rem"},
+                                        ),
+                                        dbc.Button(
+                                            "Add note",
+                                            id=ids.RIDER_NOTE_SAVE,
+                                            size="sm",
+                                            color="dark",
+                                        ),
+                                        dbc.Button(
+                                            "Cancel",
+                                            id=ids.RIDER_NOTE_CANCEL,
+                                            size="sm",
+                                            color="link",
+                                            className="d-none",
+                                        ),
+                                        html.Span(id=ids.RIDER_NOTE_MESSAGE, className="small"),
+                                    ],
+                                    className="note-actions",
+                                ),
+                            ],
+                            className="note-form",
+                        ),
+                    ]
+                ),
+                "kept in the store with their author and time",
+            ),
+        ],
+        id=ids.RIDER_BODY,
+        hidden=name is None,
+    )
+    return html.Div(
+        [
+            dcc.Location(id=ids.RIDER_URL, refresh="callback-nav"),
+            dcc.Store(id=ids.RIDER_STATE, data={"rep": name, "view": state.to_dict()}),
+            dcc.Store(id=ids.RIDER_NOTE_EDITING),
+            dcc.Store(id=ids.RIDER_NOTES_VERSION, data=0),
+            dcc.Store(id=ids.RIDER_AUTHOR_STORE, storage_type="local"),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Div("Rider", className="kpi-label"),
+                            html.H1(
+                                name or "Pick a rider", id=ids.RIDER_TITLE, className="course-title"
+                            ),
+                            html.Div(id=ids.RIDER_SUBTITLE, className="course-subtitle muted"),
+                            html.Div(id=ids.RIDER_BADGES, className="rider-head-meta"),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            html.Label("Rider", htmlFor=ids.RIDER_PICK, className="since-label"),
+                            dbc.Select(
+                                id=ids.RIDER_PICK,
+                                options=[],
+                                value=name or "",
+                                size="sm",
+                                className="since-select rider-pick",
+                            ),
+                        ],
+                        className="since-box",
+                    ),
+                ],
+                className="course-head",
+            ),
+            html.Div(id=ids.RIDER_MESSAGE),
+            body,
+            dbc.Offcanvas(
+                id=ids.RIDER_TRACE,
+                is_open=False,
+                placement="end",
+                title="Rows behind",
+                scrollable=True,
+                className="trace-panel",
+                children=html.Div(id=ids.RIDER_TRACE_BODY),
+            ),
+        ],
+        className="rider-page",
+    )
 
 
 def _rider_name(data: dict | None) -> str | None:
@@ -162,8 +303,13 @@ def _rider_name(data: dict | None) -> str | None:
 def _model(data: dict):
     state = urls.ViewState.from_dict(data["view"])
     rep = _rider_name(data)
-    model = rdm.rider_model(get_engine(), rep, state.quarter, state.as_of_day, state.since_day,
-                            viewer_scope()) if rep else None
+    model = (
+        rdm.rider_model(
+            get_engine(), rep, state.quarter, state.as_of_day, state.since_day, viewer_scope()
+        )
+        if rep
+        else None
+    )
     return state, rep, model
 
 
@@ -174,14 +320,22 @@ def _badges(model: rdm.RiderModel) -> list:
     stage = model.ramp_stage
     if stage:
         tone = {"onboarding": "tone-near", "ramping": "tone-near"}.get(stage, "")
-        out.append(html.Span(f"{RAMP_WORDS.get(stage, stage)} · {rdm.tenure_words(model.tenure_days)}"
-                             + (f" since {s.day(model.start_date)}" if model.start_date else ""),
-                             className=f"rider-badge {tone}".strip()))
+        out.append(
+            html.Span(
+                f"{RAMP_WORDS.get(stage, stage)} · {rdm.tenure_words(model.tenure_days)}"
+                + (f" since {s.day(model.start_date)}" if model.start_date else ""),
+                className=f"rider-badge {tone}".strip(),
+            )
+        )
     band = model.figures.get("readiness_band")
     if band:
         tone = {"green": "tone-ahead", "amber": "tone-near", "red": "tone-behind"}[band]
-        out.append(html.Span(f"Readiness {float(model.figures['readiness_index']):.0f} · "
-                             f"{s.BAND_LABEL[band]}", className=f"rider-badge {tone}"))
+        out.append(
+            html.Span(
+                f"Readiness {float(model.figures['readiness_index']):.0f} · {s.BAND_LABEL[band]}",
+                className=f"rider-badge {tone}",
+            )
+        )
     if model.figures.get("no_quota"):
         out.append(html.Span("No quota loaded", className="rider-badge tone-behind"))
     return out
@@ -210,28 +364,42 @@ def render_rider(data, version):
     course = cm.course_model(engine, state, scope)
     options = [{"label": "Choose a rider…", "value": ""}] + [
         {"label": f"{r.lane} · {r.team}", "value": r.lane}
-        for r in course.lanes.sort_values("lane").itertuples(index=False)]
+        for r in course.lanes.sort_values("lane").itertuples(index=False)
+    ]
     if not rep:
         return f"{state.quarter} · {len(course.lanes):,} riders", None, no_update, options
     lane, deals = cm.rider_lane(course, rep)
     _state, _rep, model = _model(data)
     if model is None or (lane.empty and not model.figures):
-        msg = dbc.Alert(f"No rider called “{rep}” in {state.quarter}"
-                        + (f" for {state.team}" if state.team else "") + ".", color="warning")
+        msg = dbc.Alert(
+            f"No rider called “{rep}” in {state.quarter}"
+            + (f" for {state.team}" if state.team else "")
+            + ".",
+            color="warning",
+        )
         return state.quarter, msg, no_update, options
     f = model.figures
     rank = f.get("rank")
     where = model.team or "No team"
-    sub = (f"{where} · {state.quarter} · attainment {s.pct(f.get('attainment'))} against pace "
-           f"{s.pct(f.get('pace'))} · coverage {s.times(f.get('coverage'))} · rank "
-           f"{s.MISSING if s.is_missing(rank) else int(rank)} in {where}")
+    sub = (
+        f"{where} · {state.quarter} · attainment {s.pct(f.get('attainment'))} against pace "
+        f"{s.pct(f.get('pace'))} · coverage {s.times(f.get('coverage'))} · rank "
+        f"{s.MISSING if s.is_missing(rank) else int(rank)} in {where}"
+    )
     if lane.empty:
         return sub, None, _blank(80), options
     deals = cm.with_push_counts(engine, deals, course, state, scope)
-    fig = make_course_figure(lane, deals, quarter_start=course.quarter.start,
-                             quarter_end=course.quarter.end, as_of=course.as_of,
-                             since=course.since, group_by_team=False,
-                             largest_amount=course.largest, quarter_name=course.quarter.name)
+    fig = make_course_figure(
+        lane,
+        deals,
+        quarter_start=course.quarter.start,
+        quarter_end=course.quarter.end,
+        as_of=course.as_of,
+        since=course.since,
+        group_by_team=False,
+        largest_amount=course.largest,
+        quarter_name=course.quarter.name,
+    )
     return sub, None, fig, options
 
 
@@ -258,13 +426,21 @@ def render_details(data, version):
     large = rdm.large_threshold(model.team_figures)
     act = model.activity
     weeks_ok = f.get("activity_weeks_ok")
-    act_info = (f"last 8 weeks · {int(act['total'].sum()) if len(act) else 0} activities · "
-                f"{s.MISSING if s.is_missing(weeks_ok) else int(weeks_ok)} of "
-                f"{int(f.get('activity_weeks') or 0)} weeks on track")
-    return (_badges(model), fr.make_rider_kpis(f, kind=ids.RIDER_KPI),
-            fr.must_be_true(f, model.days_left), fr.deal_records(model.deals, rdm.PUSHED_FLAG),
-            fr.flags_summary(model.deals, large), fr.make_activity_figure(act), act_info,
-            fr.readiness_panel(f, kind=ids.RIDER_COMPONENT))
+    act_info = (
+        f"last 8 weeks · {int(act['total'].sum()) if len(act) else 0} activities · "
+        f"{s.MISSING if s.is_missing(weeks_ok) else int(weeks_ok)} of "
+        f"{int(f.get('activity_weeks') or 0)} weeks on track"
+    )
+    return (
+        _badges(model),
+        fr.make_rider_kpis(f, kind=ids.RIDER_KPI),
+        fr.must_be_true(f, model.days_left),
+        fr.deal_records(model.deals, rdm.PUSHED_FLAG),
+        fr.flags_summary(model.deals, large),
+        fr.make_activity_figure(act),
+        act_info,
+        fr.readiness_panel(f, kind=ids.RIDER_COMPONENT),
+    )
 
 
 @callback(
@@ -280,12 +456,14 @@ def render_trend(data, version):
     state, rep, model = _model(data)
     if model is None:
         return no_update, no_update
-    trend = rdm.rider_trend(get_engine(), rep, state.quarter, model.as_of, model.team,
-                            viewer_scope())
+    trend = rdm.rider_trend(
+        get_engine(), rep, state.quarter, model.as_of, model.team, viewer_scope()
+    )
     q = model.quarter
-    return (fr.make_trend_figure(trend, quarter_start=q.start, quarter_end=q.end,
-                                 as_of=model.as_of),
-            fr.make_readiness_trend(trend))
+    return (
+        fr.make_trend_figure(trend, quarter_start=q.start, quarter_end=q.end, as_of=model.as_of),
+        fr.make_readiness_trend(trend),
+    )
 
 
 @callback(
@@ -304,11 +482,19 @@ def pick_rider(value, data, canonical):
 
 # --- rows behind ------------------------------------------------------------------------------
 
+
 def rider_trace(model: rdm.RiderModel, key: str, kind: str):
     """The rows behind a figure (``kind="figure"``) or a readiness component of the rider."""
     if kind == "component" and key in COMPONENTS:
-        return component_trace(key, rep=model.rep, as_of=model.as_of, events=model.events,
-                               counts=model.counts, riders=model.riders, flags=model.flags)
+        return component_trace(
+            key,
+            rep=model.rep,
+            as_of=model.as_of,
+            events=model.events,
+            counts=model.counts,
+            riders=model.riders,
+            flags=model.flags,
+        )
     if kind == "figure" and key in ROWS_BEHIND:
         return figure_trace(model.flags, key, [model.rep])
     return None
@@ -338,6 +524,7 @@ def show_rows(_kpis, _components, data):
 
 # --- coaching notes ---------------------------------------------------------------------------
 
+
 @callback(
     Output(ids.RIDER_NOTES, "children"),
     Output(ids.RIDER_NOTE_SAVE, "disabled"),
@@ -353,10 +540,19 @@ def render_notes(data, _version):
     engine = get_engine()
     scope = viewer_scope()
     if not notes.can_write(engine, rep, scope):
-        return (html.Div(f"{rep} is not on the roster: notes are kept for roster reps only.",
-                         className="muted"), True, True)
-    return fr.notes_list(notes.list_notes(engine, rep, scope), edit_kind=ids.RIDER_NOTE_EDIT), \
-        False, False
+        return (
+            html.Div(
+                f"{rep} is not on the roster: notes are kept for roster reps only.",
+                className="muted",
+            ),
+            True,
+            True,
+        )
+    return (
+        fr.notes_list(notes.list_notes(engine, rep, scope), edit_kind=ids.RIDER_NOTE_EDIT),
+        False,
+        False,
+    )
 
 
 @callback(
@@ -389,14 +585,21 @@ def note_action(_save, _cancel, _edits, text, author, editing, version, data):
     scope = viewer_scope()
     viewer = auth.current_viewer()
     if viewer is not None:
-        author = viewer.name            # never the name the browser sends
+        author = viewer.name  # never the name the browser sends
     if isinstance(trigger, dict) and trigger.get("type") == ids.RIDER_NOTE_EDIT:
         note_id = int(trigger["index"])
         found = [n for n in notes.list_notes(engine, rep, scope) if n["id"] == note_id]
         if not found:
             return nothing
-        return (no_update, found[0]["body"], note_id, "Editing a note.", "Save changes", shown,
-                no_update)
+        return (
+            no_update,
+            found[0]["body"],
+            note_id,
+            "Editing a note.",
+            "Save changes",
+            shown,
+            no_update,
+        )
     if trigger == ids.RIDER_NOTE_CANCEL:
         return no_update, "", None, "", "Add note", hidden, no_update
     if trigger != ids.RIDER_NOTE_SAVE:
@@ -409,10 +612,24 @@ def note_action(_save, _cancel, _edits, text, author, editing, version, data):
             notes.add_note(engine, rep, author or "", text or "", scope)
             said = "Note added."
     except notes.NoteError as exc:
-        return (no_update, no_update, no_update, html.Span(str(exc), className="text-danger"),
-                no_update, no_update, no_update)
-    return ((version or 0) + 1, "", None, html.Span(said, className="text-success"), "Add note",
-            hidden, " ".join((author or "").split()))
+        return (
+            no_update,
+            no_update,
+            no_update,
+            html.Span(str(exc), className="text-danger"),
+            no_update,
+            no_update,
+            no_update,
+        )
+    return (
+        (version or 0) + 1,
+        "",
+        None,
+        html.Span(said, className="text-success"),
+        "Add note",
+        hidden,
+        " ".join((author or "").split()),
+    )
 
 
 @callback(

@@ -71,16 +71,21 @@ FORMATS: dict[str, Format] = {
 
 # Data Export files read only as lookups for the others.
 _LOOKUP_FILES = {"user.csv": "users", "account.csv": "accounts", "currencytype.csv": "rates"}
-_DATA_EXPORT = {"salesforce-opportunity", "salesforce-opportunity-history", "salesforce-task",
-                "salesforce-event"}
+_DATA_EXPORT = {
+    "salesforce-opportunity",
+    "salesforce-opportunity-history",
+    "salesforce-task",
+    "salesforce-event",
+}
 
 
 def _candidates(format: str | None, kind: str | None, mapping: Path | None) -> list[Format]:
     if mapping is not None:
         fmt = load_mapping(Path(mapping))
         if kind and fmt.kind != kind:
-            raise LoadError(f"{Path(mapping).name}: the mapping is for {fmt.kind} files, "
-                            f"not {kind}")
+            raise LoadError(
+                f"{Path(mapping).name}: the mapping is for {fmt.kind} files, not {kind}"
+            )
         return [fmt]
     if format is not None:
         if format not in FORMATS:
@@ -109,6 +114,7 @@ def _matcher(formats: Sequence[Format]) -> Callable[[list[str]], float | None]:
     def match(cells: list[str]) -> float | None:
         found = _best(formats, cells)
         return None if found is None else found[0]
+
     return match
 
 
@@ -125,25 +131,30 @@ def _unknown(table: RawTable, formats: Sequence[Format], chosen: bool) -> LoadEr
             return UnknownFormatError(
                 f"{table.name}: is a Salesforce Data Export lookup ({what}), read beside "
                 "Opportunity.csv, Task.csv or Event.csv (or with the whole export folder or ZIP), "
-                "not loaded on its own")
+                "not loaded on its own"
+            )
     if chosen:
         fmt = formats[0]
         missing = fmt.missing(table.header)
         return LoadError(
             f"{table.name}: missing required column{'s' if len(missing) != 1 else ''} "
             f"{', '.join(repr(m) for m in missing) or '(header not recognised)'} for {fmt.title}; "
-            f"columns found (line {table.header_line}): {header}")
+            f"columns found (line {table.header_line}): {header}"
+        )
     close = sorted(((f.closeness(table.header), f) for f in formats), key=lambda t: -t[0])
     hint = ""
     if close and close[0][0] >= 0.5:
         f = close[0][1]
-        hint = (f" It looks like {f.title} but lacks "
-                f"{', '.join(repr(m) for m in f.missing(table.header)) or 'some key columns'}.")
+        hint = (
+            f" It looks like {f.title} but lacks "
+            f"{', '.join(repr(m) for m in f.missing(table.header)) or 'some key columns'}."
+        )
     known = "; ".join(f"{f.name} ({', '.join(f.key_columns()[:4])})" for f in formats)
     return UnknownFormatError(
         f"{table.name}: not an export Team Car recognises. Columns found (line "
         f"{table.header_line}): {header}.{hint} Known formats: {known}. "
-        "Name one with --format, or describe the columns in a mapping file (--mapping).")
+        "Name one with --format, or describe the columns in a mapping file (--mapping)."
+    )
 
 
 def detect_format(path_or_header: Path | str | Sequence[str], *, kind: str | None = None) -> str:
@@ -169,10 +180,17 @@ def detect_format(path_or_header: Path | str | Sequence[str], *, kind: str | Non
     return found[1].name
 
 
-def read_export(path: Path, *, format: str | None = None, kind: str | None = None,
-                mapping: Path | None = None, date_format: str | None = None,
-                progress: Callable[[int], None] | None = None,
-                options: Options | None = None, data: bytes | None = None) -> ReadResult:
+def read_export(
+    path: Path,
+    *,
+    format: str | None = None,
+    kind: str | None = None,
+    mapping: Path | None = None,
+    date_format: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    options: Options | None = None,
+    data: bytes | None = None,
+) -> ReadResult:
     """Read one export file into a canonical frame.
 
     Args:
@@ -218,22 +236,40 @@ def read_export(path: Path, *, format: str | None = None, kind: str | None = Non
     if len(table) == 0:
         sheet.warnings.append("the file has a header but no rows")
     extra = dict(sheet.extra)
-    extra.update({"encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet,
-                  "header_line": table.header_line, "columns": list(table.header),
-                  "skipped_lines": table.skipped_lines, "parser": table.parser,
-                  "dropped": getattr(sheet, "dropped", 0)})
+    extra.update(
+        {
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+            "sheet": table.sheet,
+            "header_line": table.header_line,
+            "columns": list(table.header),
+            "skipped_lines": table.skipped_lines,
+            "parser": table.parser,
+            "dropped": getattr(sheet, "dropped", 0),
+        }
+    )
     if progress:
         progress(len(table))
-    return ReadResult(kind=fmt.kind, format=fmt.name, source=sheet.source, frame=frame,
-                      rejects=rejects, warnings=sheet.warnings, rows_read=len(table),
-                      as_of=sheet.as_of, extra=extra)
+    return ReadResult(
+        kind=fmt.kind,
+        format=fmt.name,
+        source=sheet.source,
+        frame=frame,
+        rejects=rejects,
+        warnings=sheet.warnings,
+        rows_read=len(table),
+        as_of=sheet.as_of,
+        extra=extra,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Data Export lookups and bundles
 
-def _lookup_table(name: str, data: bytes | None, path: Path | None,
-                  needed: tuple[str, ...]) -> RawTable | None:
+
+def _lookup_table(
+    name: str, data: bytes | None, path: Path | None, needed: tuple[str, ...]
+) -> RawTable | None:
     def match(cells: list[str]) -> float | None:
         keys = {normalize_header(c) for c in cells}
         return 1.0 if set(needed) <= keys else None
@@ -258,8 +294,9 @@ def users_from(table: RawTable) -> dict[str, str]:
     first = text_values(_column(table, "firstname"))
     last = text_values(_column(table, "lastname"))
     utype = _column(table, "usertype")
-    return salesforce.users_from_table(ids, first, last,
-                                       text_values(utype) if utype is not None else None)
+    return salesforce.users_from_table(
+        ids, first, last, text_values(utype) if utype is not None else None
+    )
 
 
 def accounts_from(table: RawTable) -> dict[str, str]:
@@ -280,8 +317,11 @@ def rates_from(table: RawTable) -> tuple[dict[str, float], str | None]:
     return out, corp
 
 
-_LOOKUP_NEEDS = {"users": ("id", "firstname", "lastname"), "accounts": ("id", "name"),
-                 "rates": ("isocode", "conversionrate")}
+_LOOKUP_NEEDS = {
+    "users": ("id", "firstname", "lastname"),
+    "accounts": ("id", "name"),
+    "rates": ("isocode", "conversionrate"),
+}
 
 
 def _apply_lookup(what: str, table: RawTable, opts: Options) -> None:
@@ -313,12 +353,13 @@ class BundleResult:
     """A Salesforce Data Export (ZIP or folder) read file by file."""
 
     results: list[ReadResult] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)   # (file, why)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     as_of: datetime | None = None
 
 
-def read_bundle(path: Path, *, date_format: str | None = None,
-                progress: Callable[[int], None] | None = None) -> BundleResult:
+def read_bundle(
+    path: Path, *, date_format: str | None = None, progress: Callable[[int], None] | None = None
+) -> BundleResult:
     """Read a Salesforce Data Export as delivered: the ZIP, or its folder.
 
     Files are recognised by their header (any name); ``User.csv``, ``Account.csv`` and
@@ -382,6 +423,11 @@ def read_bundle(path: Path, *, date_format: str | None = None,
 
 
 def _copy(opts: Options) -> Options:
-    return Options(date_format=opts.date_format, day_first=opts.day_first, users=opts.users,
-                   accounts=opts.accounts, rates=opts.rates,
-                   corporate_currency=opts.corporate_currency)
+    return Options(
+        date_format=opts.date_format,
+        day_first=opts.day_first,
+        users=opts.users,
+        accounts=opts.accounts,
+        rates=opts.rates,
+        corporate_currency=opts.corporate_currency,
+    )

@@ -98,8 +98,14 @@ class Field:
         return self.label or self.aliases[0]
 
 
-def F(name: str, *aliases: str, required: bool = False, expected: bool = True,  # noqa: N802
-      type: str = "text", label: str | None = None) -> Field:
+def F(
+    name: str,
+    *aliases: str,
+    required: bool = False,
+    expected: bool = True,  # noqa: N802
+    type: str = "text",
+    label: str | None = None,
+) -> Field:
     """Shorthand for ``Field``."""
     return Field(name, aliases, required, expected, type, label)
 
@@ -157,15 +163,18 @@ class Options:
 
     date_format: str | None = None
     day_first: bool | None = None
-    users: dict[str, str] | None = None      # Salesforce user id (18) -> name
-    accounts: dict[str, str] | None = None   # Salesforce account id (18) -> name
-    rates: dict[str, float] | None = None    # currency -> units per corporate unit
+    users: dict[str, str] | None = None  # Salesforce user id (18) -> name
+    accounts: dict[str, str] | None = None  # Salesforce account id (18) -> name
+    rates: dict[str, float] | None = None  # currency -> units per corporate unit
     corporate_currency: str | None = None
     path: Path | None = None
 
 
-_DATE_SHAPES = {True: "D/M/YYYY (like 20/11/2026)", False: "M/D/YYYY (like 11/20/2026)",
-                None: "YYYY-MM-DD (like 2026-11-20)"}
+_DATE_SHAPES = {
+    True: "D/M/YYYY (like 20/11/2026)",
+    False: "M/D/YYYY (like 11/20/2026)",
+    None: "YYYY-MM-DD (like 2026-11-20)",
+}
 
 
 class Sheet:
@@ -189,7 +198,7 @@ class Sheet:
         self._fields = {f.name: f for f in fmt.fields}
         self._day_first: dict[str, bool | None] | None = None
         self._distinct: dict[str, Distinct] = {}
-        self.unique_hint: dict[str, bool] = {}   # field -> its values are certainly distinct
+        self.unique_hint: dict[str, bool] = {}  # field -> its values are certainly distinct
         self._resolve()
         for index, problem in table.problems.items():
             mask = np.zeros(self.n, dtype=bool)
@@ -208,19 +217,22 @@ class Sheet:
                     if len(positions) > 1:
                         self.warnings.append(
                             f"column {self.table.header[positions[0]]!r} appears {len(positions)} "
-                            "times; the first non-empty value of each row is used")
+                            "times; the first non-empty value of each row is used"
+                        )
                     break
             else:
                 if f.required:
                     missing.append(f.title)
                 elif f.expected:
                     self.warnings.append(
-                        f"no {f.title!r} column: {f.name.replace('_', ' ')} left empty")
+                        f"no {f.title!r} column: {f.name.replace('_', ' ')} left empty"
+                    )
         if missing:
             raise LoadError(
                 f"{self.name}: missing required column{'s' if len(missing) > 1 else ''} "
                 f"{', '.join(repr(m) for m in missing)} for {self.format.title}; "
-                f"columns found: {', '.join(repr(h) for h in self.table.header)}")
+                f"columns found: {', '.join(repr(h) for h in self.table.header)}"
+            )
 
     def has(self, name: str) -> bool:
         """Whether the file has a column for field ``name``."""
@@ -238,7 +250,8 @@ class Sheet:
         positions = self._columns.get(name)
         if not positions:
             return pa.StringArray.from_buffers(  # all empty, without a million Python strings
-                self.n, pa.py_buffer(np.zeros(self.n + 1, dtype=np.int32)), pa.py_buffer(b""))
+                self.n, pa.py_buffer(np.zeros(self.n + 1, dtype=np.int32)), pa.py_buffer(b"")
+            )
         col = self.table.columns[positions[0]]
         for p in positions[1:]:
             other = self.table.columns[p]
@@ -253,8 +266,9 @@ class Sheet:
 
     # -- rejects -------------------------------------------------------------------------
 
-    def _add_reject(self, mask: np.ndarray, column: str | None, expected: str,
-                    values: pa.Array | None) -> None:
+    def _add_reject(
+        self, mask: np.ndarray, column: str | None, expected: str, values: pa.Array | None
+    ) -> None:
         new = mask & ~self._bad
         if not new.any():
             return
@@ -270,8 +284,12 @@ class Sheet:
         if name is None:
             self._add_reject(np.asarray(mask, dtype=bool), None, expected, None)
             return
-        self._add_reject(np.asarray(mask, dtype=bool), self.header(name), expected,
-                         self.column(name) if self.has(name) else None)
+        self._add_reject(
+            np.asarray(mask, dtype=bool),
+            self.header(name),
+            expected,
+            self.column(name) if self.has(name) else None,
+        )
 
     @property
     def bad(self) -> np.ndarray:
@@ -293,12 +311,19 @@ class Sheet:
                 reasons[mine] = expected
                 continue
             cells = values.take(take.take(pa.array(mine))).to_pylist()
-            reasons[mine] = [f"{column} {c.strip()!r}: {expected}" if c.strip()
-                             else f"{column} is empty: {expected}" for c in cells]
+            reasons[mine] = [
+                f"{column} {c.strip()!r}: {expected}"
+                if c.strip()
+                else f"{column} is empty: {expected}"
+                for c in cells
+            ]
         columns = [r[0] for r in self._reasons]
-        return [Reject(int(line), columns[self._reason[i]], reason, raw)
-                for i, line, reason, raw in zip(rows, self.table.line_numbers[rows], reasons, raws,
-                                                strict=True)]
+        return [
+            Reject(int(line), columns[self._reason[i]], reason, raw)
+            for i, line, reason, raw in zip(
+                rows, self.table.line_numbers[rows], reasons, raws, strict=True
+            )
+        ]
 
     def warn_count(self, mask: np.ndarray, message: str) -> None:
         """Add ``message`` prefixed with the count of ``mask`` rows (kept rows only), when any."""
@@ -335,8 +360,14 @@ class Sheet:
     def starts_with(self, name: str, prefix: str) -> np.ndarray:
         """Rows whose trimmed value starts with ``prefix``."""
         d = self.distinct(name)
-        return d.spread(np.asarray(pc.fill_null(pc.starts_with(d.values, prefix), False)
-                                   .to_numpy(zero_copy_only=False), dtype=bool))
+        return d.spread(
+            np.asarray(
+                pc.fill_null(pc.starts_with(d.values, prefix), False).to_numpy(
+                    zero_copy_only=False
+                ),
+                dtype=bool,
+            )
+        )
 
     def flag(self, name: str, words: Sequence[str]) -> np.ndarray:
         """Rows whose value is one of ``words`` (compared loosely, like headers)."""
@@ -350,7 +381,7 @@ class Sheet:
         if not self.has(name):
             return np.full(self.n, -1, dtype=np.int8)
         d = self.distinct(name)
-        parsed = parse_bools(d.values)          # one verdict per distinct value
+        parsed = parse_bools(d.values)  # one verdict per distinct value
         codes = np.full(len(parsed.values), -1, dtype=np.int8)
         codes[parsed.values == True] = 1  # noqa: E712 - object array of True/False/None
         codes[parsed.values == False] = 0  # noqa: E712
@@ -377,27 +408,34 @@ class Sheet:
         d = self.distinct(name)
         per_value = salesforce_id_values(d.values)
         values = d.spread(np.asarray(per_value.to_numpy(zero_copy_only=False), dtype=object))
-        if d.indices is None:      # one value per row: a cheap proof of uniqueness may exist
+        if d.indices is None:  # one value per row: a cheap proof of uniqueness may exist
             self.unique_hint[name] = surely_unique(per_value)
         if required and self.has(name):
             self.reject(np.equal(values, None), name, "an id is required")
         return values
 
-    def _apply(self, name: str, parsed: Parsed, *, required: bool, on_bad: str, expected: str
-               ) -> np.ndarray:
+    def _apply(
+        self, name: str, parsed: Parsed, *, required: bool, on_bad: str, expected: str
+    ) -> np.ndarray:
         if not self.has(name):
             return parsed.values
         if on_bad == "reject":
             self.reject(parsed.bad, name, expected)
         else:
-            self.warn_count(parsed.bad, f"unreadable {self.header(name)!r} left empty "
-                                        f"({expected})")
+            self.warn_count(parsed.bad, f"unreadable {self.header(name)!r} left empty ({expected})")
         if required:
             self.reject(parsed.empty, name, "a value is required")
         return parsed.values
 
-    def amount(self, name: str, *, required: bool = False, on_bad: str = "reject",
-               currency: str | None = None, decimal: str | None = None) -> np.ndarray:
+    def amount(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        on_bad: str = "reject",
+        currency: str | None = None,
+        decimal: str | None = None,
+    ) -> np.ndarray:
         """Money as float (NaN empty), in one currency.
 
         Rows whose currency (from field ``currency``'s column or the value's own symbol/code)
@@ -405,8 +443,13 @@ class Sheet:
         else rejected: amounts in different currencies are never summed as one.
         """
         parsed = parse_amounts(self.distinct(name), decimal=decimal)
-        values = self._apply(name, parsed, required=required, on_bad=on_bad,
-                             expected="expected an amount like 1,234.00")
+        values = self._apply(
+            name,
+            parsed,
+            required=required,
+            on_bad=on_bad,
+            expected="expected an amount like 1,234.00",
+        )
         if not self.has(name):
             return values
         index = parsed.note["currency_index"]
@@ -424,8 +467,9 @@ class Sheet:
             index = np.where(explicit >= 0, explicit, index)
         return self._one_currency(name, values, index, names)
 
-    def _one_currency(self, name: str, values: np.ndarray, index: np.ndarray,
-                      names: list[str]) -> np.ndarray:
+    def _one_currency(
+        self, name: str, values: np.ndarray, index: np.ndarray, names: list[str]
+    ) -> np.ndarray:
         present = (index >= 0) & ~self._bad
         if not present.any():
             return values
@@ -446,40 +490,70 @@ class Sheet:
             self.warn_count(convertible, f"converted to {main} with the export's rates")
         missing = others & ~convertible
         if missing.any():
-            self.reject(missing, name, f"in a currency other than {main} with no conversion rate "
-                                       f"(amounts are kept in one currency)")
+            self.reject(
+                missing,
+                name,
+                f"in a currency other than {main} with no conversion rate "
+                f"(amounts are kept in one currency)",
+            )
         return values
 
     def number(self, name: str, *, required: bool = False, on_bad: str = "reject") -> np.ndarray:
-        return self._apply(name, parse_numbers(self.distinct(name)), required=required,
-                           on_bad=on_bad, expected="expected a number")
+        return self._apply(
+            name,
+            parse_numbers(self.distinct(name)),
+            required=required,
+            on_bad=on_bad,
+            expected="expected a number",
+        )
 
-    def probability(self, name: str, *, scale: str | None = None, on_bad: str = "reject"
-                    ) -> np.ndarray:
+    def probability(
+        self, name: str, *, scale: str | None = None, on_bad: str = "reject"
+    ) -> np.ndarray:
         parsed = parse_probabilities(self.distinct(name), scale=scale)
-        return self._apply(name, parsed, required=False, on_bad=on_bad,
-                           expected="expected a probability such as 40 (%) or 0.4")
+        return self._apply(
+            name,
+            parsed,
+            required=False,
+            on_bad=on_bad,
+            expected="expected a probability such as 40 (%) or 0.4",
+        )
 
     def bools(self, name: str, *, on_bad: str = "reject") -> np.ndarray:
-        return self._apply(name, parse_bools(self.distinct(name)), required=False, on_bad=on_bad,
-                           expected="expected true/false, yes/no or 1/0")
+        return self._apply(
+            name,
+            parse_bools(self.distinct(name)),
+            required=False,
+            on_bad=on_bad,
+            expected="expected true/false, yes/no or 1/0",
+        )
 
-    def duration(self, name: str, *, number_unit: str = "s", two_part: str = "mm:ss",
-                 on_bad: str = "blank") -> np.ndarray:
+    def duration(
+        self, name: str, *, number_unit: str = "s", two_part: str = "mm:ss", on_bad: str = "blank"
+    ) -> np.ndarray:
         parsed = parse_durations(self.distinct(name), number_unit=number_unit, two_part=two_part)
-        return self._apply(name, parsed,
-                           required=False, on_bad=on_bad,
-                           expected="expected a duration like 00:12:30 or a number")
+        return self._apply(
+            name,
+            parsed,
+            required=False,
+            on_bad=on_bad,
+            expected="expected a duration like 00:12:30 or a number",
+        )
 
     def forecast(self, name: str) -> np.ndarray:
         parsed = forecast_categories(self.distinct(name))
         if self.has(name):
             unknown = parsed.bad
             if unknown.any():
-                labels = sorted(set(text_values(self.distinct(name))[unknown & ~self._bad]) - {None})
+                labels = sorted(
+                    set(text_values(self.distinct(name))[unknown & ~self._bad]) - {None}
+                )
                 if labels:
-                    self.warn_count(unknown, f"forecast category Team Car does not know "
-                                             f"({', '.join(map(repr, labels[:5]))}), left empty")
+                    self.warn_count(
+                        unknown,
+                        f"forecast category Team Car does not know "
+                        f"({', '.join(map(repr, labels[:5]))}), left empty",
+                    )
         return parsed.values
 
     def date(self, name: str, *, required: bool = False, on_bad: str = "reject") -> np.ndarray:
@@ -489,8 +563,13 @@ class Sheet:
         day_first = self.day_first(name)
         parsed = parse_dates(self.distinct(name), day_first=bool(day_first))
         shape = _DATE_SHAPES[day_first if self._date_numeric(name) else None]
-        return self._apply(name, parsed, required=required, on_bad=on_bad,
-                           expected=f"expected a date such as {shape}")
+        return self._apply(
+            name,
+            parsed,
+            required=required,
+            on_bad=on_bad,
+            expected=f"expected a date such as {shape}",
+        )
 
     # -- day/month order -----------------------------------------------------------------
 
@@ -527,7 +606,8 @@ class Sheet:
                         self.warnings.append(
                             f"column {self.header(k)!r} mixes day-first and month-first dates; "
                             f"read as {'D/M/YYYY' if decided[k] else 'M/D/YYYY'} (the majority), "
-                            f"{minority} distinct value{'s' if minority != 1 else ''} rejected")
+                            f"{minority} distinct value{'s' if minority != 1 else ''} rejected"
+                        )
                 undecided = [k for k, v in decided.items() if v is None]
                 for k in undecided:
                     if len(known) == 1:
@@ -538,14 +618,16 @@ class Sheet:
                             f"{self.name}: column {self.header(k)!r} has dates such as "
                             f"{e.example!r} that read both as day/month and month/day; rerun with "
                             "--date-format %d/%m/%Y (day first) or --date-format %m/%d/%Y "
-                            "(month first)")
+                            "(month first)"
+                        )
                 self._day_first = decided
         return self._day_first.get(name)
 
     # -- result --------------------------------------------------------------------------
 
-    def frame(self, columns: dict[str, object], kind: str | None = None,
-              drop: np.ndarray | None = None) -> pd.DataFrame:
+    def frame(
+        self, columns: dict[str, object], kind: str | None = None, drop: np.ndarray | None = None
+    ) -> pd.DataFrame:
         """The canonical frame of the kept rows, through ``schema.conform``.
 
         Args:
@@ -562,8 +644,11 @@ class Sheet:
         for col, values in columns.items():
             if values is None or np.isscalar(values):
                 values = np.full(self.n, values, dtype=object)
-            arr = np.asarray(values) if not isinstance(values, pd.api.extensions.ExtensionArray) \
+            arr = (
+                np.asarray(values)
+                if not isinstance(values, pd.api.extensions.ExtensionArray)
                 else values
+            )
             if not everything:
                 arr = arr[keep]
             if isinstance(arr, np.ndarray) and arr.dtype == object:
@@ -577,10 +662,14 @@ class Sheet:
 # ---------------------------------------------------------------------------------------------
 # Deal rules shared by every pipeline format
 
-_WON = re.compile(r"(?<![\w'])(won|ganho|ganha|ganado|ganada|gagn[ée]e?|gewonnen|vinta|vinto)"
-                  r"(?![\w'])", re.I)
-_LOST = re.compile(r"(?<![\w'])(lost|perdido|perdida|perdu|perdue|verloren|persa|perso)(?![\w'])",
-                   re.I)
+_WON = re.compile(
+    r"(?<![\w'])(won|ganho|ganha|ganado|ganada|gagn[ée]e?|gewonnen|vinta|vinto)"
+    r"(?![\w'])",
+    re.I,
+)
+_LOST = re.compile(
+    r"(?<![\w'])(lost|perdido|perdida|perdu|perdue|verloren|persa|perso)(?![\w'])", re.I
+)
 
 
 def status_from_stage_name(stage: str | None) -> str | None:
@@ -588,7 +677,7 @@ def status_from_stage_name(stage: str | None) -> str | None:
     if not stage:
         return None
     key = normalize_header(stage)
-    if key in ("closedwon", "won"):      # HubSpot's internal stage ids read like this
+    if key in ("closedwon", "won"):  # HubSpot's internal stage ids read like this
         return "won"
     if key in ("closedlost", "lost"):
         return "lost"
@@ -607,10 +696,15 @@ def stage_status_code(stage: str | None) -> int:
     return {"won": 1, "lost": 2}.get(status_from_stage_name(stage) or "", -1)
 
 
-def derive_status(stage_code: np.ndarray, *, is_closed: np.ndarray | None = None,
-                  is_won: np.ndarray | None = None, is_lost: np.ndarray | None = None,
-                  forecast_closed: np.ndarray | None = None, explicit: np.ndarray | None = None
-                  ) -> np.ndarray:
+def derive_status(
+    stage_code: np.ndarray,
+    *,
+    is_closed: np.ndarray | None = None,
+    is_won: np.ndarray | None = None,
+    is_lost: np.ndarray | None = None,
+    forecast_closed: np.ndarray | None = None,
+    explicit: np.ndarray | None = None,
+) -> np.ndarray:
     """Each deal's status (``open``/``won``/``lost``).
 
     Args:
@@ -648,9 +742,13 @@ def derive_status(stage_code: np.ndarray, *, is_closed: np.ndarray | None = None
     return out
 
 
-def learn_stage_order(stage: np.ndarray, status: np.ndarray, *,
-                      explicit: np.ndarray | None = None,
-                      known: Sequence[str] = ()) -> pd.arrays.IntegerArray:
+def learn_stage_order(
+    stage: np.ndarray,
+    status: np.ndarray,
+    *,
+    explicit: np.ndarray | None = None,
+    known: Sequence[str] = (),
+) -> pd.arrays.IntegerArray:
     """Each row's stage order: the export's own sort order where it has one, else a known
     default order when every stage is a standard one, else first appearance per status
     (open stages, then won, then lost)."""
@@ -681,8 +779,9 @@ def learn_stage_order(stage: np.ndarray, status: np.ndarray, *,
     return pd.array(order, dtype="Int64")
 
 
-def fallback_deal_keys(name: np.ndarray, account: np.ndarray, owner: np.ndarray | None = None
-                       ) -> np.ndarray:
+def fallback_deal_keys(
+    name: np.ndarray, account: np.ndarray, owner: np.ndarray | None = None
+) -> np.ndarray:
     """A deal key when the export has no id: ``name|account`` (``name||owner`` without account)."""
     n = pd.Series(map_distinct(name, name_key), dtype=object).fillna("")
     a = pd.Series(map_distinct(account, name_key), dtype=object).fillna("")

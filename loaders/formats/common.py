@@ -14,14 +14,37 @@ from loaders.formats.base import Sheet
 from loaders.parsing import normalize_header
 
 _TYPE_WORDS = {
-    "call": "call", "calls": "call", "phonecall": "call", "phone": "call", "callbound": "call",
-    "outboundcall": "call", "inboundcall": "call", "ligacao": "call", "llamada": "call",
-    "appel": "call", "anruf": "call",
-    "email": "email", "emails": "email", "listemail": "email", "mail": "email", "sendemail": "email",
-    "emailmessage": "email", "correio": "email", "correo": "email",
-    "meeting": "meeting", "meetings": "meeting", "event": "meeting", "demo": "meeting",
-    "reuniao": "meeting", "reunion": "meeting", "besprechung": "meeting", "lunch": "meeting",
-    "visit": "meeting", "onsite": "meeting", "presentation": "meeting", "videocall": "meeting",
+    "call": "call",
+    "calls": "call",
+    "phonecall": "call",
+    "phone": "call",
+    "callbound": "call",
+    "outboundcall": "call",
+    "inboundcall": "call",
+    "ligacao": "call",
+    "llamada": "call",
+    "appel": "call",
+    "anruf": "call",
+    "email": "email",
+    "emails": "email",
+    "listemail": "email",
+    "mail": "email",
+    "sendemail": "email",
+    "emailmessage": "email",
+    "correio": "email",
+    "correo": "email",
+    "meeting": "meeting",
+    "meetings": "meeting",
+    "event": "meeting",
+    "demo": "meeting",
+    "reuniao": "meeting",
+    "reunion": "meeting",
+    "besprechung": "meeting",
+    "lunch": "meeting",
+    "visit": "meeting",
+    "onsite": "meeting",
+    "presentation": "meeting",
+    "videocall": "meeting",
 }
 
 
@@ -46,8 +69,9 @@ def _subject_kind(subject: str) -> str | None:
     return None
 
 
-def activity_types(s: Sheet, subtype: str | None, type_: str | None, subject: str | None,
-                   *, default: str = "other") -> np.ndarray:
+def activity_types(
+    s: Sheet, subtype: str | None, type_: str | None, subject: str | None, *, default: str = "other"
+) -> np.ndarray:
     """Activity type from Salesforce ``TaskSubtype``, then ``Type``, then a subject that starts
     with ``Call``/``Email:``; else ``default``. Each rule runs once per distinct value."""
     code = np.zeros(s.n, dtype=np.int8)
@@ -112,14 +136,18 @@ def first_of_list(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def content_ids(s: Sheet, fields: list[str]) -> np.ndarray:
     """Stable ids for rows of an export without an id column: a hash of the rows' text."""
-    cols = {f: pd.Series(s.column(f).to_numpy(zero_copy_only=False), dtype=object)
-            for f in fields if s.has(f)}
+    cols = {
+        f: pd.Series(s.column(f).to_numpy(zero_copy_only=False), dtype=object)
+        for f in fields
+        if s.has(f)
+    }
     hashed = pd.util.hash_pandas_object(pd.DataFrame(cols), index=False)
     # identical rows (two calls logged alike) stay apart: -1, -2... after the first
     repeat = hashed.groupby(hashed.to_numpy()).cumcount().to_numpy()
     text = pa.array(hashed.to_numpy()).cast(pa.string())
-    ids = np.asarray(pc.binary_join_element_wise("h", text, "").to_numpy(zero_copy_only=False),
-                     dtype=object)
+    ids = np.asarray(
+        pc.binary_join_element_wise("h", text, "").to_numpy(zero_copy_only=False), dtype=object
+    )
     again = np.flatnonzero(repeat)
     if len(again):
         ids[again] = [f"{ids[i]}-{repeat[i]}" for i in again]

@@ -39,27 +39,113 @@ from loaders.parsing import (
 
 # Fields a mapping may name, per kind; the first group must all be mapped.
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "pipeline": (("deal_name", "stage"),
-                 ("deal_id", "account", "owner", "stage_order", "status", "amount", "currency",
-                  "probability", "forecast_category", "close_date", "created_date", "next_step",
-                  "last_activity_date", "deal_type", "lead_source", "push_count", "is_won",
-                  "is_closed", "is_lost", "won_date", "lost_date")),
-    "activity": (("activity_date",),
-                 ("activity_id", "owner", "type", "deal_id", "account", "duration_seconds",
-                  "duration", "subject", "participants", "completed")),
-    "history": (("deal_id", "changed_at", "field", "old_value", "new_value"),
-                ("deal_name", "account", "owner")),
-    "roster": (("rep", "team"), ("email", "crm_user_id", "manager", "role", "start_date",
-                                 "effective_from")),
+    "pipeline": (
+        ("deal_name", "stage"),
+        (
+            "deal_id",
+            "account",
+            "owner",
+            "stage_order",
+            "status",
+            "amount",
+            "currency",
+            "probability",
+            "forecast_category",
+            "close_date",
+            "created_date",
+            "next_step",
+            "last_activity_date",
+            "deal_type",
+            "lead_source",
+            "push_count",
+            "is_won",
+            "is_closed",
+            "is_lost",
+            "won_date",
+            "lost_date",
+        ),
+    ),
+    "activity": (
+        ("activity_date",),
+        (
+            "activity_id",
+            "owner",
+            "type",
+            "deal_id",
+            "account",
+            "duration_seconds",
+            "duration",
+            "subject",
+            "participants",
+            "completed",
+        ),
+    ),
+    "history": (
+        ("deal_id", "changed_at", "field", "old_value", "new_value"),
+        ("deal_name", "account", "owner"),
+    ),
+    "roster": (
+        ("rep", "team"),
+        ("email", "crm_user_id", "manager", "role", "start_date", "effective_from"),
+    ),
     "quota": (("rep", "quarter", "quota"), ()),
-    "readiness": (("program",), ("rep", "email", "user", "kind", "required", "assigned_date",
-                                 "due_date", "completed_date", "status", "score")),
+    "readiness": (
+        ("program",),
+        (
+            "rep",
+            "email",
+            "user",
+            "kind",
+            "required",
+            "assigned_date",
+            "due_date",
+            "completed_date",
+            "status",
+            "score",
+        ),
+    ),
 }
-_DATES = {"close_date", "created_date", "last_activity_date", "activity_date", "changed_at",
-          "start_date", "effective_from", "assigned_date", "due_date", "completed_date",
-          "won_date", "lost_date"}
-_LOCALES_COMMA = {"de", "fr", "es", "it", "pt", "nl", "sv", "da", "fi", "nb", "no", "pl", "cs",
-                  "ru", "tr", "id", "ro", "hu", "sk", "sl", "hr", "bg", "el", "uk", "vi"}
+_DATES = {
+    "close_date",
+    "created_date",
+    "last_activity_date",
+    "activity_date",
+    "changed_at",
+    "start_date",
+    "effective_from",
+    "assigned_date",
+    "due_date",
+    "completed_date",
+    "won_date",
+    "lost_date",
+}
+_LOCALES_COMMA = {
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "sv",
+    "da",
+    "fi",
+    "nb",
+    "no",
+    "pl",
+    "cs",
+    "ru",
+    "tr",
+    "id",
+    "ro",
+    "hu",
+    "sk",
+    "sl",
+    "hr",
+    "bg",
+    "el",
+    "uk",
+    "vi",
+}
 
 
 @dataclass(frozen=True)
@@ -84,7 +170,7 @@ def _decimal(spec: dict, where: str) -> str | None:
     if "decimal" in spec:
         mark = str(spec["decimal"])
         if mark not in (".", ","):
-            raise LoadError(f"{where}: decimal must be \".\" or \",\", not {mark!r}")
+            raise LoadError(f'{where}: decimal must be "." or ",", not {mark!r}')
         return mark
     locale = spec.get("amount_locale")
     if locale is None:
@@ -105,16 +191,21 @@ def mapping_from_dict(spec: dict, *, where: str = "mapping", name: str = "mappin
     if kind not in FIELDS:
         raise LoadError(f"{where}: kind must be one of {', '.join(FIELDS)}; got {kind!r}")
     columns = dict(spec.get("columns") or {})
-    if isinstance(columns.get("required"), list) and "required" not in FIELDS[kind][0] + FIELDS[kind][1]:
+    if (
+        isinstance(columns.get("required"), list)
+        and "required" not in FIELDS[kind][0] + FIELDS[kind][1]
+    ):
         spec = {**spec, "required": columns.pop("required")}  # written below [columns] by mistake
     if not columns:
-        raise LoadError(f"{where}: a [columns] table is required (canonical field = \"Header\")")
+        raise LoadError(f'{where}: a [columns] table is required (canonical field = "Header")')
     must, may = FIELDS[kind]
     allowed = set(must) | set(may)
     unknown = sorted(set(columns) - allowed)
     if unknown:
-        raise LoadError(f"{where}: unknown field{'s' if len(unknown) > 1 else ''} "
-                        f"{', '.join(unknown)} for kind {kind}; fields: {', '.join(must + may)}")
+        raise LoadError(
+            f"{where}: unknown field{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)} for kind {kind}; fields: {', '.join(must + may)}"
+        )
     constants = dict(spec.get("constants", {}))
     absent = [f for f in must if f not in columns and f not in constants]
     if kind == "readiness" and not ({"rep", "email", "user"} & set(columns)):
@@ -129,52 +220,77 @@ def mapping_from_dict(spec: dict, *, where: str = "mapping", name: str = "mappin
         if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
             raise LoadError(f"{where}: columns.{fname} must be a header text or a list of them")
         target = "user" if (kind == "readiness" and fname == "rep") else fname
-        fields.append(F(target, *headers, required=fname in required,
-                        type="date" if fname in _DATES else "text", label=headers[0]))
+        fields.append(
+            F(
+                target,
+                *headers,
+                required=fname in required,
+                type="date" if fname in _DATES else "text",
+                label=headers[0],
+            )
+        )
     date_format = spec.get("date_format")
     day_first = day_first_from_format(str(date_format)) if date_format else None
     scale = spec.get("probability_scale")
     if scale not in (None, "percent", "fraction"):
-        raise LoadError(f"{where}: probability_scale must be \"percent\" or \"fraction\"")
+        raise LoadError(f'{where}: probability_scale must be "percent" or "fraction"')
     unit = spec.get("duration_unit", "s")
     if unit not in ("s", "ms", "min"):
-        raise LoadError(f"{where}: duration_unit must be \"s\", \"ms\" or \"min\"")
+        raise LoadError(f'{where}: duration_unit must be "s", "ms" or "min"')
     clock_style = spec.get("duration_clock", "mm:ss")
     if clock_style not in ("mm:ss", "hh:mm"):
-        raise LoadError(f"{where}: duration_clock must be \"mm:ss\" or \"hh:mm\"")
+        raise LoadError(f'{where}: duration_clock must be "mm:ss" or "hh:mm"')
     stages = {}
     for stage, info in dict(spec.get("stages", {})).items():
         if isinstance(info, str):
             info = {"status": info}
         status = info.get("status")
         if status is not None and status not in schema.STATUSES:
-            raise LoadError(f"{where}: stages.{stage!r}: status must be one of "
-                            f"{', '.join(schema.STATUSES)}")
+            raise LoadError(
+                f"{where}: stages.{stage!r}: status must be one of {', '.join(schema.STATUSES)}"
+            )
         order = info.get("order")
         if order is not None and not isinstance(order, int):
             raise LoadError(f"{where}: stages.{stage!r}: order must be a whole number")
         stages[normalize_header(stage)] = (status, order)
-    values = {k: {normalize_header(a): b for a, b in dict(v).items()}
-              for k, v in dict(spec.get("values", {})).items()}
+    values = {
+        k: {normalize_header(a): b for a, b in dict(v).items()}
+        for k, v in dict(spec.get("values", {})).items()
+    }
     for target, table in values.items():
-        allowed_vals = {"status": schema.STATUSES, "type": schema.ACTIVITY_TYPES,
-                        "forecast_category": schema.FORECAST_CATEGORIES,
-                        "kind": schema.READINESS_KINDS}.get(target)
+        allowed_vals = {
+            "status": schema.STATUSES,
+            "type": schema.ACTIVITY_TYPES,
+            "forecast_category": schema.FORECAST_CATEGORIES,
+            "kind": schema.READINESS_KINDS,
+        }.get(target)
         if allowed_vals:
             wrong = sorted({v for v in table.values() if v not in allowed_vals})
             if wrong:
-                raise LoadError(f"{where}: values.{target}: {', '.join(map(repr, wrong))} "
-                                f"is not one of {', '.join(allowed_vals)}")
+                raise LoadError(
+                    f"{where}: values.{target}: {', '.join(map(repr, wrong))} "
+                    f"is not one of {', '.join(allowed_vals)}"
+                )
     source = str(spec.get("source", name))
     signature = tuple(tuple(f.aliases) for f in fields if f.required)
     return MappedFormat(
-        name=name, kind=kind, source=source,
-        title=str(spec.get("title", f"the mapping {where}")), fields=tuple(fields),
-        reader=_READERS[kind], signature=signature, day_first=day_first,
-        decimal=_decimal(spec, where), probability_scale=scale, duration_unit=unit,
+        name=name,
+        kind=kind,
+        source=source,
+        title=str(spec.get("title", f"the mapping {where}")),
+        fields=tuple(fields),
+        reader=_READERS[kind],
+        signature=signature,
+        day_first=day_first,
+        decimal=_decimal(spec, where),
+        probability_scale=scale,
+        duration_unit=unit,
         duration_clock=clock_style,
-        salesforce_ids=bool(spec.get("salesforce_ids", False)), stages=stages, values=values,
-        constants=constants)
+        salesforce_ids=bool(spec.get("salesforce_ids", False)),
+        stages=stages,
+        values=values,
+        constants=constants,
+    )
 
 
 def load_mapping(path: Path) -> MappedFormat:
@@ -196,6 +312,7 @@ def load_mapping(path: Path) -> MappedFormat:
 
 # ---------------------------------------------------------------------------------------------
 # Generic readers
+
 
 def _fmt(s: Sheet) -> MappedFormat:
     return s.format  # type: ignore[return-value]
@@ -221,10 +338,21 @@ def _mapped_values(s: Sheet, name: str, table: str, fallback) -> np.ndarray:
 
 def _status_word(v: str) -> str | None:
     key = normalize_header(v)
-    return {"open": "open", "won": "won", "lost": "lost", "closedwon": "won",
-            "closedlost": "lost", "aberto": "open", "ganho": "won", "perdido": "lost",
-            "abierto": "open", "ganado": "won", "offen": "open", "gewonnen": "won",
-            "verloren": "lost"}.get(key)
+    return {
+        "open": "open",
+        "won": "won",
+        "lost": "lost",
+        "closedwon": "won",
+        "closedlost": "lost",
+        "aberto": "open",
+        "ganho": "won",
+        "perdido": "lost",
+        "abierto": "open",
+        "ganado": "won",
+        "offen": "open",
+        "gewonnen": "won",
+        "verloren": "lost",
+    }.get(key)
 
 
 def _ids(s: Sheet, name: str) -> np.ndarray:
@@ -248,25 +376,33 @@ def read_mapped_pipeline(s: Sheet) -> pd.DataFrame:
     forecast = None
     if s.has("forecast_category"):
         own = fmt.values.get("forecast_category")
-        forecast = (_mapped_values(s, "forecast_category", "forecast_category", lambda v: None)
-                    if own else s.forecast("forecast_category"))
+        forecast = (
+            _mapped_values(s, "forecast_category", "forecast_category", lambda v: None)
+            if own
+            else s.forecast("forecast_category")
+        )
     explicit = None
     if s.has("status"):
         explicit = _mapped_values(s, "status", "status", _status_word)
         given = ~np.equal(text_values(s.column("status")), None)
-        s.reject(given & np.equal(explicit, None), "status",
-                 "expected a status such as Open, Won or Lost (or map it under [values.status])")
+        s.reject(
+            given & np.equal(explicit, None),
+            "status",
+            "expected a status such as Open, Won or Lost (or map it under [values.status])",
+        )
     status = derive_status(
         s.per_value("stage", stage_status_code, np.int8),
         is_won=s.truth("is_won") if s.has("is_won") else None,
         is_closed=s.truth("is_closed") if s.has("is_closed") else None,
         is_lost=s.truth("is_lost") if s.has("is_lost") else None,
-        forecast_closed=None if forecast is None else forecast == "closed")
+        forecast_closed=None if forecast is None else forecast == "closed",
+    )
     if s.has("won_date"):
         status[~np.isnat(s.date("won_date", on_bad="blank"))] = "won"
     if s.has("lost_date"):
         status[~np.isnat(s.date("lost_date", on_bad="blank")) & (status != "won")] = "lost"
     if fmt.stages:
+
         def info(x: str) -> tuple:
             return fmt.stages.get(normalize_header(x), (None, None))
 
@@ -282,20 +418,32 @@ def read_mapped_pipeline(s: Sheet) -> pd.DataFrame:
         status[has] = explicit[has]
     if s.has("stage_order"):
         explicit_order = s.number("stage_order", on_bad="blank")
-    stage_order = learn_stage_order(stage, status, explicit=explicit_order,
-                                    known=salesforce.SALESFORCE_STAGES)
+    stage_order = learn_stage_order(
+        stage, status, explicit=explicit_order, known=salesforce.SALESFORCE_STAGES
+    )
     amount = s.amount("amount", currency="currency", decimal=fmt.decimal)
     reject_duplicates(s, deal_id, "deal_id" if s.has("deal_id") else "deal_name", "deal id")
-    return s.frame({
-        "deal_id": deal_id, "deal_name": name, "account": account, "owner": owner,
-        "stage": stage, "stage_order": stage_order, "status": status, "amount": amount,
-        "probability": s.probability("probability", scale=fmt.probability_scale),
-        "forecast_category": forecast, "close_date": s.date("close_date"),
-        "created_date": s.date("created_date"), "next_step": s.text("next_step"),
-        "last_activity_date": s.date("last_activity_date", on_bad="blank"),
-        "deal_type": s.text("deal_type"), "lead_source": s.text("lead_source"),
-        "push_count": pd.array(s.number("push_count", on_bad="blank"), dtype="Int64"),
-    })
+    return s.frame(
+        {
+            "deal_id": deal_id,
+            "deal_name": name,
+            "account": account,
+            "owner": owner,
+            "stage": stage,
+            "stage_order": stage_order,
+            "status": status,
+            "amount": amount,
+            "probability": s.probability("probability", scale=fmt.probability_scale),
+            "forecast_category": forecast,
+            "close_date": s.date("close_date"),
+            "created_date": s.date("created_date"),
+            "next_step": s.text("next_step"),
+            "last_activity_date": s.date("last_activity_date", on_bad="blank"),
+            "deal_type": s.text("deal_type"),
+            "lead_source": s.text("lead_source"),
+            "push_count": pd.array(s.number("push_count", on_bad="blank"), dtype="Int64"),
+        }
+    )
 
 
 def read_mapped_activity(s: Sheet) -> pd.DataFrame:
@@ -320,14 +468,23 @@ def read_mapped_activity(s: Sheet) -> pd.DataFrame:
     else:
         completed = np.full(s.n, bool(fmt.constants.get("completed", True)))
     deal_id = _ids(s, "deal_id") if s.has("deal_id") else None
-    reject_duplicates(s, activity_id, "activity_id" if s.has("activity_id") else "activity_date",
-                      "activity id")
-    return s.frame({
-        "activity_id": activity_id, "owner": owner, "activity_date": date, "type": kind,
-        "deal_id": deal_id, "account": s.text("account"), "duration_seconds": duration,
-        "subject": s.text("subject"), "participants": s.text("participants"),
-        "completed": completed,
-    })
+    reject_duplicates(
+        s, activity_id, "activity_id" if s.has("activity_id") else "activity_date", "activity id"
+    )
+    return s.frame(
+        {
+            "activity_id": activity_id,
+            "owner": owner,
+            "activity_date": date,
+            "type": kind,
+            "deal_id": deal_id,
+            "account": s.text("account"),
+            "duration_seconds": duration,
+            "subject": s.text("subject"),
+            "participants": s.text("participants"),
+            "completed": completed,
+        }
+    )
 
 
 def read_mapped_history(s: Sheet) -> pd.DataFrame:

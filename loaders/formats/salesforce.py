@@ -38,48 +38,179 @@ from loaders.parsing import (
 
 # Salesforce's standard opportunity stages in their default sort order.
 SALESFORCE_STAGES = (
-    "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
-    "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
+    "Prospecting",
+    "Qualification",
+    "Needs Analysis",
+    "Value Proposition",
+    "Id. Decision Makers",
+    "Perception Analysis",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+    "Closed Won",
+    "Closed Lost",
 )
 
 # ---------------------------------------------------------------------------------------------
 # Report export: "Opportunities" report, Details Only, CSV or XLSX
 
 REPORT_FIELDS = (
-    F("owner", "Opportunity Owner", "Owner", "Owner Name", "Opportunity Owner Name",
-      "Owner Full Name", "Owner: Full Name", "Rep", "Rep Name", "Sales Rep",
-      "Proprietário da oportunidade", "Proprietario da oportunidade", "Propietario de la oportunidad",
-      "Propriétaire de l'opportunité", "Opportunity-Inhaber", "Opportunity Inhaber",
-      required=True, label="Opportunity Owner"),
-    F("deal_name", "Opportunity Name", "Opportunity", "Nome da oportunidade",
-      "Nombre de la oportunidad", "Nom de l'opportunité", "Opportunity-Name", "Opportunityname",
-      required=True),
-    F("deal_id", "Opportunity ID", "Opportunity ID (18)", "Opportunity 18 ID", "Opportunity Id 18",
-      "ID da oportunidade", "Id. de la oportunidad", "ID de oportunidad", "ID de l'opportunité",
-      "Opportunity-ID"),
-    F("account", "Account Name", "Account", "Nome da conta", "Nombre de la cuenta",
-      "Nom du compte", "Accountname", "Account: Account Name"),
-    F("stage", "Stage", "Opportunity Stage", "Fase", "Fase da oportunidade", "Etapa", "Étape",
-      "Phase", required=True),
+    F(
+        "owner",
+        "Opportunity Owner",
+        "Owner",
+        "Owner Name",
+        "Opportunity Owner Name",
+        "Owner Full Name",
+        "Owner: Full Name",
+        "Rep",
+        "Rep Name",
+        "Sales Rep",
+        "Proprietário da oportunidade",
+        "Proprietario da oportunidade",
+        "Propietario de la oportunidad",
+        "Propriétaire de l'opportunité",
+        "Opportunity-Inhaber",
+        "Opportunity Inhaber",
+        required=True,
+        label="Opportunity Owner",
+    ),
+    F(
+        "deal_name",
+        "Opportunity Name",
+        "Opportunity",
+        "Nome da oportunidade",
+        "Nombre de la oportunidad",
+        "Nom de l'opportunité",
+        "Opportunity-Name",
+        "Opportunityname",
+        required=True,
+    ),
+    F(
+        "deal_id",
+        "Opportunity ID",
+        "Opportunity ID (18)",
+        "Opportunity 18 ID",
+        "Opportunity Id 18",
+        "ID da oportunidade",
+        "Id. de la oportunidad",
+        "ID de oportunidad",
+        "ID de l'opportunité",
+        "Opportunity-ID",
+    ),
+    F(
+        "account",
+        "Account Name",
+        "Account",
+        "Nome da conta",
+        "Nombre de la cuenta",
+        "Nom du compte",
+        "Accountname",
+        "Account: Account Name",
+    ),
+    F(
+        "stage",
+        "Stage",
+        "Opportunity Stage",
+        "Fase",
+        "Fase da oportunidade",
+        "Etapa",
+        "Étape",
+        "Phase",
+        required=True,
+    ),
     F("amount", "Amount", "Amount (converted)", "Valor", "Importe", "Montant", "Betrag"),
-    F("amount_currency", "Amount Currency", "Amount (converted) Currency", "Opportunity Currency",
-      "Currency", "Moeda", "Moneda", "Devise", "Währung", expected=False),
-    F("probability", "Probability (%)", "Probability", "Probabilidade (%)", "Probabilidade",
-      "Probabilidad (%)", "Probabilidad", "Probabilité (%)", "Wahrscheinlichkeit (%)"),
-    F("close_date", "Close Date", "Data de fechamento", "Data de encerramento", "Fecha de cierre",
-      "Date de clôture", "Schlusstermin", "Abschlussdatum", required=True, type="date"),
-    F("created_date", "Created Date", "Data de criação", "Fecha de creación", "Date de création",
-      "Erstellungsdatum", "Erstelldatum", type="date"),
-    F("next_step", "Next Step", "Próxima etapa", "Próximo passo", "Paso siguiente",
-      "Étape suivante", "Nächster Schritt"),
-    F("lead_source", "Lead Source", "Origem do lead", "Origen del candidato",
-      "Origine de la piste", "Lead-Quelle", "Leadquelle"),
-    F("deal_type", "Type", "Opportunity Type", "Tipo", "Tipo de oportunidade",
-      "Tipo de oportunidad", "Type d'opportunité", "Typ", "Opportunity-Typ"),
-    F("forecast_category", "Forecast Category", "Categoria de previsão",
-      "Categoría de pronóstico", "Catégorie de prévision", "Prognosekategorie"),
-    F("last_activity_date", "Last Activity", "Last Activity Date", "Última atividade",
-      "Última actividad", "Dernière activité", "Letzte Aktivität", type="date"),
+    F(
+        "amount_currency",
+        "Amount Currency",
+        "Amount (converted) Currency",
+        "Opportunity Currency",
+        "Currency",
+        "Moeda",
+        "Moneda",
+        "Devise",
+        "Währung",
+        expected=False,
+    ),
+    F(
+        "probability",
+        "Probability (%)",
+        "Probability",
+        "Probabilidade (%)",
+        "Probabilidade",
+        "Probabilidad (%)",
+        "Probabilidad",
+        "Probabilité (%)",
+        "Wahrscheinlichkeit (%)",
+    ),
+    F(
+        "close_date",
+        "Close Date",
+        "Data de fechamento",
+        "Data de encerramento",
+        "Fecha de cierre",
+        "Date de clôture",
+        "Schlusstermin",
+        "Abschlussdatum",
+        required=True,
+        type="date",
+    ),
+    F(
+        "created_date",
+        "Created Date",
+        "Data de criação",
+        "Fecha de creación",
+        "Date de création",
+        "Erstellungsdatum",
+        "Erstelldatum",
+        type="date",
+    ),
+    F(
+        "next_step",
+        "Next Step",
+        "Próxima etapa",
+        "Próximo passo",
+        "Paso siguiente",
+        "Étape suivante",
+        "Nächster Schritt",
+    ),
+    F(
+        "lead_source",
+        "Lead Source",
+        "Origem do lead",
+        "Origen del candidato",
+        "Origine de la piste",
+        "Lead-Quelle",
+        "Leadquelle",
+    ),
+    F(
+        "deal_type",
+        "Type",
+        "Opportunity Type",
+        "Tipo",
+        "Tipo de oportunidade",
+        "Tipo de oportunidad",
+        "Type d'opportunité",
+        "Typ",
+        "Opportunity-Typ",
+    ),
+    F(
+        "forecast_category",
+        "Forecast Category",
+        "Categoria de previsão",
+        "Categoría de pronóstico",
+        "Catégorie de prévision",
+        "Prognosekategorie",
+    ),
+    F(
+        "last_activity_date",
+        "Last Activity",
+        "Last Activity Date",
+        "Última atividade",
+        "Última actividad",
+        "Dernière activité",
+        "Letzte Aktivität",
+        type="date",
+    ),
     F("push_count", "Push Count", expected=False),
     F("is_won", "Won", "Ganho", "Ganado", "Gagné", "Gewonnen", expected=False),
     F("is_closed", "Closed", "Fechado", "Cerrado", "Fermé", "Geschlossen", expected=False),
@@ -95,10 +226,15 @@ def read_report(s: Sheet) -> pd.DataFrame:
         deal_id = s.ids("deal_id", required=True)
     else:
         deal_id = fallback_deal_keys(name, account, owner)
-        s.reject(np.equal(deal_id, None), "deal_name", "a deal name is required when the export "
-                                                       "has no Opportunity ID column")
-        s.warnings.append("no 'Opportunity ID' column: deals are keyed by opportunity name + "
-                          "account, so a renamed deal will look like a new one")
+        s.reject(
+            np.equal(deal_id, None),
+            "deal_name",
+            "a deal name is required when the export has no Opportunity ID column",
+        )
+        s.warnings.append(
+            "no 'Opportunity ID' column: deals are keyed by opportunity name + "
+            "account, so a renamed deal will look like a new one"
+        )
     stage = s.text("stage", required=True)
     amount = s.amount("amount", currency="amount_currency")
     probability = s.probability("probability", scale="percent")
@@ -111,23 +247,45 @@ def read_report(s: Sheet) -> pd.DataFrame:
         s.per_value("stage", stage_status_code, np.int8),
         is_won=s.truth("is_won") if s.has("is_won") else None,
         is_closed=s.truth("is_closed") if s.has("is_closed") else None,
-        forecast_closed=forecast == "closed")
-    reject_duplicates(s, deal_id, "deal_id" if s.has("deal_id") else "deal_name",
-                      "Opportunity ID" if s.has("deal_id") else "opportunity name + account")
-    return s.frame({
-        "deal_id": deal_id, "deal_name": name, "account": account, "owner": owner,
-        "stage": stage, "stage_order": learn_stage_order(stage, status, known=SALESFORCE_STAGES),
-        "status": status, "amount": amount, "probability": probability,
-        "forecast_category": forecast, "close_date": close, "created_date": created,
-        "next_step": s.text("next_step"), "last_activity_date": last_activity,
-        "deal_type": s.text("deal_type"), "lead_source": s.text("lead_source"),
-        "push_count": pd.array(push, dtype="Int64"),
-    })
+        forecast_closed=forecast == "closed",
+    )
+    reject_duplicates(
+        s,
+        deal_id,
+        "deal_id" if s.has("deal_id") else "deal_name",
+        "Opportunity ID" if s.has("deal_id") else "opportunity name + account",
+    )
+    return s.frame(
+        {
+            "deal_id": deal_id,
+            "deal_name": name,
+            "account": account,
+            "owner": owner,
+            "stage": stage,
+            "stage_order": learn_stage_order(stage, status, known=SALESFORCE_STAGES),
+            "status": status,
+            "amount": amount,
+            "probability": probability,
+            "forecast_category": forecast,
+            "close_date": close,
+            "created_date": created,
+            "next_step": s.text("next_step"),
+            "last_activity_date": last_activity,
+            "deal_type": s.text("deal_type"),
+            "lead_source": s.text("lead_source"),
+            "push_count": pd.array(push, dtype="Int64"),
+        }
+    )
 
 
 REPORT = Format(
-    name="salesforce-report", kind="pipeline", source="salesforce",
-    title="a Salesforce opportunity report export", fields=REPORT_FIELDS, reader=read_report)
+    name="salesforce-report",
+    kind="pipeline",
+    source="salesforce",
+    title="a Salesforce opportunity report export",
+    fields=REPORT_FIELDS,
+    reader=read_report,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Data Export: Opportunity.csv
@@ -181,8 +339,10 @@ def _owners(s: Sheet, field: str = "owner_id") -> np.ndarray:
     ids = s.ids(field, required=True)
     users = s.options.users
     if not users:
-        s.warnings.append("no User.csv beside the file: owners are shown as Salesforce user ids "
-                          "(the roster's CRM User ID matches them)")
+        s.warnings.append(
+            "no User.csv beside the file: owners are shown as Salesforce user ids "
+            "(the roster's CRM User ID matches them)"
+        )
         return ids
     names, unknown = lookup_names(ids, users)
     s.warn_count(unknown, "owner id not found in User.csv, kept as the id")
@@ -205,33 +365,52 @@ def read_opportunity(s: Sheet) -> pd.DataFrame:
     label = forecast_categories(s.column("forecast_label")).values
     api = forecast_categories(s.column("forecast_api")).values
     forecast = np.where(np.equal(label, None), api, label)
-    unknown = np.equal(forecast, None) & ~(np.equal(text_values(s.column("forecast_label")), None)
-                                           & np.equal(text_values(s.column("forecast_api")), None))
+    unknown = np.equal(forecast, None) & ~(
+        np.equal(text_values(s.column("forecast_label")), None)
+        & np.equal(text_values(s.column("forecast_api")), None)
+    )
     s.warn_count(unknown, "forecast category Team Car does not know, left empty")
-    status = derive_status(s.per_value("stage", stage_status_code, np.int8),
-                           is_closed=s.truth("is_closed"), is_won=s.truth("is_won"),
-                           forecast_closed=forecast == "closed")
+    status = derive_status(
+        s.per_value("stage", stage_status_code, np.int8),
+        is_closed=s.truth("is_closed"),
+        is_won=s.truth("is_won"),
+        forecast_closed=forecast == "closed",
+    )
     sort = s.number("stage_sort", on_bad="blank") if s.has("stage_sort") else None
     _data_export_as_of(s)
     reject_duplicates(s, deal_id, "deal_id", "Id")
-    return s.frame({
-        "deal_id": deal_id, "deal_name": s.text("deal_name"), "account": _accounts(s),
-        "owner": _owners(s), "stage": stage,
-        "stage_order": learn_stage_order(stage, status, explicit=sort, known=SALESFORCE_STAGES),
-        "status": status, "amount": s.amount("amount", currency="currency"),
-        "probability": s.probability("probability", scale="percent"),
-        "forecast_category": forecast, "close_date": s.date("close_date", required=True),
-        "created_date": s.date("created_date"), "next_step": s.text("next_step"),
-        "last_activity_date": s.date("last_activity_date", on_bad="blank"),
-        "deal_type": s.text("deal_type"), "lead_source": s.text("lead_source"),
-        "push_count": pd.array(s.number("push_count", on_bad="blank"), dtype="Int64"),
-    }, drop=deleted)
+    return s.frame(
+        {
+            "deal_id": deal_id,
+            "deal_name": s.text("deal_name"),
+            "account": _accounts(s),
+            "owner": _owners(s),
+            "stage": stage,
+            "stage_order": learn_stage_order(stage, status, explicit=sort, known=SALESFORCE_STAGES),
+            "status": status,
+            "amount": s.amount("amount", currency="currency"),
+            "probability": s.probability("probability", scale="percent"),
+            "forecast_category": forecast,
+            "close_date": s.date("close_date", required=True),
+            "created_date": s.date("created_date"),
+            "next_step": s.text("next_step"),
+            "last_activity_date": s.date("last_activity_date", on_bad="blank"),
+            "deal_type": s.text("deal_type"),
+            "lead_source": s.text("lead_source"),
+            "push_count": pd.array(s.number("push_count", on_bad="blank"), dtype="Int64"),
+        },
+        drop=deleted,
+    )
 
 
 OPPORTUNITY = Format(
-    name="salesforce-opportunity", kind="pipeline", source="salesforce",
-    title="a Salesforce Data Export Opportunity.csv", fields=OPPORTUNITY_FIELDS,
-    reader=read_opportunity)
+    name="salesforce-opportunity",
+    kind="pipeline",
+    source="salesforce",
+    title="a Salesforce Data Export Opportunity.csv",
+    fields=OPPORTUNITY_FIELDS,
+    reader=read_opportunity,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Data Export: OpportunityHistory.csv
@@ -253,8 +432,12 @@ HISTORY_FIELDS = (
 )
 
 
-def history_changes(deal_id: np.ndarray, changed_at: np.ndarray, order: np.ndarray,
-                    fields: dict[str, tuple[np.ndarray, np.ndarray | None]]) -> pd.DataFrame:
+def history_changes(
+    deal_id: np.ndarray,
+    changed_at: np.ndarray,
+    order: np.ndarray,
+    fields: dict[str, tuple[np.ndarray, np.ndarray | None]],
+) -> pd.DataFrame:
     """Field changes from rows that each hold a deal's state after a change.
 
     Args:
@@ -268,9 +451,14 @@ def history_changes(deal_id: np.ndarray, changed_at: np.ndarray, order: np.ndarr
         input), one row per value that differs from the one before it; a deal's first row gives
         its values at creation (``old_value`` None).
     """
-    base = pd.DataFrame({"deal_id": pd.Series(deal_id, dtype=object),
-                         "changed_at": changed_at, "order": order,
-                         "row": np.arange(len(deal_id))})
+    base = pd.DataFrame(
+        {
+            "deal_id": pd.Series(deal_id, dtype=object),
+            "changed_at": changed_at,
+            "order": order,
+            "row": np.arange(len(deal_id)),
+        }
+    )
     base = base.sort_values(["deal_id", "changed_at", "order"], kind="stable")
     first = ~base["deal_id"].duplicated(keep="first")
     parts = []
@@ -280,24 +468,31 @@ def history_changes(deal_id: np.ndarray, changed_at: np.ndarray, order: np.ndarr
         shifted[first.to_numpy()] = None
         old = shifted
         if prev is not None:
-            given = pd.Series(prev, dtype=object).iloc[base["row"].to_numpy()].reset_index(drop=True)
+            given = (
+                pd.Series(prev, dtype=object).iloc[base["row"].to_numpy()].reset_index(drop=True)
+            )
             old = given.where(given.notna(), shifted)
         changed = np.array(old.fillna("\x00") != new_s.fillna("\x00"), dtype=bool)
         changed &= ~(first.to_numpy() & new_s.isna().to_numpy())
         if not changed.any():
             continue
-        parts.append(pd.DataFrame({
-            "deal_id": base["deal_id"].to_numpy()[changed],
-            "changed_at": base["changed_at"].to_numpy()[changed],
-            "field": field,
-            "old_value": old.to_numpy(dtype=object)[changed],
-            "new_value": new_s.to_numpy(dtype=object)[changed],
-            "row": base["row"].to_numpy()[changed],
-            "order": base["order"].to_numpy()[changed],
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "deal_id": base["deal_id"].to_numpy()[changed],
+                    "changed_at": base["changed_at"].to_numpy()[changed],
+                    "field": field,
+                    "old_value": old.to_numpy(dtype=object)[changed],
+                    "new_value": new_s.to_numpy(dtype=object)[changed],
+                    "row": base["row"].to_numpy()[changed],
+                    "order": base["order"].to_numpy()[changed],
+                }
+            )
+        )
     if not parts:
-        return pd.DataFrame(columns=["deal_id", "changed_at", "field", "old_value", "new_value",
-                                     "row"])
+        return pd.DataFrame(
+            columns=["deal_id", "changed_at", "field", "old_value", "new_value", "row"]
+        )
     out = pd.concat(parts, ignore_index=True)
     out = out.sort_values(["deal_id", "changed_at", "order"], kind="stable")
     return out.drop(columns="order").reset_index(drop=True)
@@ -315,46 +510,100 @@ def read_opportunity_history(s: Sheet) -> pd.DataFrame:
     forecast = forecast_categories(s.column("forecast")).values
     fields: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
         "stage": (stage, s.text("prev_stage") if s.has("prev_stage") else None),
-        "amount": (format_numbers(amount),
-                   format_numbers(s.amount("prev_amount", on_bad="blank"))
-                   if s.has("prev_amount") else None),
-        "close_date": (format_dates(close),
-                       format_dates(s.date("prev_close_date", on_bad="blank"))
-                       if s.has("prev_close_date") else None),
-        "forecast_category": (forecast,
-                              forecast_categories(s.column("prev_forecast")).values
-                              if s.has("prev_forecast") else None),
+        "amount": (
+            format_numbers(amount),
+            format_numbers(s.amount("prev_amount", on_bad="blank"))
+            if s.has("prev_amount")
+            else None,
+        ),
+        "close_date": (
+            format_dates(close),
+            format_dates(s.date("prev_close_date", on_bad="blank"))
+            if s.has("prev_close_date")
+            else None,
+        ),
+        "forecast_category": (
+            forecast,
+            forecast_categories(s.column("prev_forecast")).values
+            if s.has("prev_forecast")
+            else None,
+        ),
         "probability": (format_numbers(prob), None),
     }
     _data_export_as_of(s)
     keep = ~s.bad & ~deleted
     idx = np.flatnonzero(keep)
     changes = history_changes(
-        deal_id[idx], changed_at[idx], idx,
-        {k: (v[idx], None if p is None else p[idx]) for k, (v, p) in fields.items()})
+        deal_id[idx],
+        changed_at[idx],
+        idx,
+        {k: (v[idx], None if p is None else p[idx]) for k, (v, p) in fields.items()},
+    )
     s.extra["history_rows"] = int(len(idx))
     return schema.conform(changes.drop(columns="row"), "history")
 
 
 OPPORTUNITY_HISTORY = Format(
-    name="salesforce-opportunity-history", kind="history", source="salesforce",
-    title="a Salesforce Data Export OpportunityHistory.csv", fields=HISTORY_FIELDS,
-    reader=read_opportunity_history)
+    name="salesforce-opportunity-history",
+    kind="history",
+    source="salesforce",
+    title="a Salesforce Data Export OpportunityHistory.csv",
+    fields=HISTORY_FIELDS,
+    reader=read_opportunity_history,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Opportunity Field History report
 
 FIELD_HISTORY_FIELDS = (
-    F("field", "Field / Event", "Field/Event", "Field", "Campo / Evento", "Campo/Evento",
-      "Champ / Événement", "Feld / Ereignis", required=True, label="Field / Event"),
-    F("old_value", "Old Value", "Valor antigo", "Valor anterior", "Ancienne valeur", "Alter Wert",
-      required=True),
-    F("new_value", "New Value", "Novo valor", "Valor nuevo", "Nouvelle valeur", "Neuer Wert",
-      required=True),
-    F("changed_at", "Edit Date", "Data de edição", "Fecha de edición", "Date de modification",
-      "Bearbeitungsdatum", required=True, type="date"),
-    F("deal_name", "Opportunity Name", "Nome da oportunidade", "Nombre de la oportunidad",
-      "Nom de l'opportunité", required=True),
+    F(
+        "field",
+        "Field / Event",
+        "Field/Event",
+        "Field",
+        "Campo / Evento",
+        "Campo/Evento",
+        "Champ / Événement",
+        "Feld / Ereignis",
+        required=True,
+        label="Field / Event",
+    ),
+    F(
+        "old_value",
+        "Old Value",
+        "Valor antigo",
+        "Valor anterior",
+        "Ancienne valeur",
+        "Alter Wert",
+        required=True,
+    ),
+    F(
+        "new_value",
+        "New Value",
+        "Novo valor",
+        "Valor nuevo",
+        "Nouvelle valeur",
+        "Neuer Wert",
+        required=True,
+    ),
+    F(
+        "changed_at",
+        "Edit Date",
+        "Data de edição",
+        "Fecha de edición",
+        "Date de modification",
+        "Bearbeitungsdatum",
+        required=True,
+        type="date",
+    ),
+    F(
+        "deal_name",
+        "Opportunity Name",
+        "Nome da oportunidade",
+        "Nombre de la oportunidad",
+        "Nom de l'opportunité",
+        required=True,
+    ),
     F("deal_id", "Opportunity ID", "Opportunity ID (18)", "ID da oportunidade"),
     F("account", "Account Name", expected=False),
     F("owner", "Opportunity Owner", expected=False),
@@ -363,11 +612,20 @@ FIELD_HISTORY_FIELDS = (
 )
 
 _FIELD_NAMES = {
-    "closedate": "close_date", "amount": "amount", "stage": "stage",
-    "forecastcategory": "forecast_category", "opportunityowner": "owner", "owner": "owner",
-    "probability": "probability", "probability%": "probability",
-    "datadefechamento": "close_date", "valor": "amount", "fase": "stage",
-    "fechadecierre": "close_date", "importe": "amount", "etapa": "stage",
+    "closedate": "close_date",
+    "amount": "amount",
+    "stage": "stage",
+    "forecastcategory": "forecast_category",
+    "opportunityowner": "owner",
+    "owner": "owner",
+    "probability": "probability",
+    "probability%": "probability",
+    "datadefechamento": "close_date",
+    "valor": "amount",
+    "fase": "stage",
+    "fechadecierre": "close_date",
+    "importe": "amount",
+    "etapa": "stage",
 }
 
 
@@ -375,24 +633,33 @@ def read_field_history(s: Sheet) -> pd.DataFrame:
     """Salesforce "Opportunity Field History" report: one row per field edit."""
     field_text = s.text("field", required=True)
     own = getattr(s.format, "values", {}).get("field", {})
-    canon = map_distinct(field_text, lambda f: own.get(normalize_header(f),
-                                                        _FIELD_NAMES.get(normalize_header(f))))
+    canon = map_distinct(
+        field_text, lambda f: own.get(normalize_header(f), _FIELD_NAMES.get(normalize_header(f)))
+    )
     other = np.equal(canon, None)
-    s.warn_count(other & ~np.equal(field_text, None),
-                 "events or fields Team Car does not track (such as 'Created.'), skipped")
+    s.warn_count(
+        other & ~np.equal(field_text, None),
+        "events or fields Team Car does not track (such as 'Created.'), skipped",
+    )
     changed_at = s.date("changed_at", required=True)
     name = s.text("deal_name", required=not s.has("deal_id"))
     if s.has("deal_id"):
         deal_id = s.ids("deal_id", required=True)
     else:
         deal_id = fallback_deal_keys(name, s.text("account"), s.text("owner"))
-        s.warnings.append("no 'Opportunity ID' column: history is keyed by opportunity name + "
-                          "account, matching snapshots that have no ids either")
+        s.warnings.append(
+            "no 'Opportunity ID' column: history is keyed by opportunity name + "
+            "account, matching snapshots that have no ids either"
+        )
     old_raw, new_raw = s.column("old_value"), s.column("new_value")
     old = text_values(old_raw)
     new = text_values(new_raw)
-    for fname, parse in (("close_date", "date"), ("amount", "amount"),
-                         ("probability", "probability"), ("forecast_category", "forecast")):
+    for fname, parse in (
+        ("close_date", "date"),
+        ("amount", "amount"),
+        ("probability", "probability"),
+        ("forecast_category", "forecast"),
+    ):
         rows = canon == fname
         if not rows.any():
             continue
@@ -404,9 +671,11 @@ def read_field_history(s: Sheet) -> pd.DataFrame:
             if day_first is None:
                 day_first = s.day_first("changed_at")
             if day_first is None:
-                raise LoadError(f"{s.name}: close dates such as {evidence.example!r} read both as "
-                                "day/month and month/day; rerun with --date-format %d/%m/%Y or "
-                                "%m/%d/%Y")
+                raise LoadError(
+                    f"{s.name}: close dates such as {evidence.example!r} read both as "
+                    "day/month and month/day; rerun with --date-format %d/%m/%Y or "
+                    "%m/%d/%Y"
+                )
             conv = lambda v, d=day_first: parse_dates(v, day_first=d)  # noqa: E731
             fmt = format_dates
             expected = "expected a date"
@@ -430,14 +699,26 @@ def read_field_history(s: Sheet) -> pd.DataFrame:
                 s.reject(bad, column, expected)
             converted = fmt(parsed.values) if fmt else parsed.values
             values[rows] = converted
-    return s.frame({"deal_id": deal_id, "changed_at": changed_at, "field": canon,
-                    "old_value": old, "new_value": new}, drop=other)
+    return s.frame(
+        {
+            "deal_id": deal_id,
+            "changed_at": changed_at,
+            "field": canon,
+            "old_value": old,
+            "new_value": new,
+        },
+        drop=other,
+    )
 
 
 FIELD_HISTORY = Format(
-    name="salesforce-field-history", kind="history", source="salesforce",
-    title="a Salesforce Opportunity Field History report", fields=FIELD_HISTORY_FIELDS,
-    reader=read_field_history)
+    name="salesforce-field-history",
+    kind="history",
+    source="salesforce",
+    title="a Salesforce Opportunity Field History report",
+    fields=FIELD_HISTORY_FIELDS,
+    reader=read_field_history,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Opportunity History report (stage history): one row per stage change, with the deal's values
@@ -445,8 +726,15 @@ FIELD_HISTORY = Format(
 STAGE_HISTORY_FIELDS = (
     F("from_stage", "From Stage", "Fase anterior", "Etapa anterior", required=True),
     F("to_stage", "To Stage", "Fase nova", "Etapa nueva", required=True),
-    F("changed_at", "Last Modified", "Last Modified Date", "Stage Change Date", "Edit Date",
-      required=True, type="date"),
+    F(
+        "changed_at",
+        "Last Modified",
+        "Last Modified Date",
+        "Stage Change Date",
+        "Edit Date",
+        required=True,
+        type="date",
+    ),
     F("deal_name", "Opportunity Name", required=True),
     F("deal_id", "Opportunity ID", "Opportunity ID (18)"),
     F("account", "Account Name", expected=False),
@@ -464,33 +752,45 @@ def read_stage_history(s: Sheet) -> pd.DataFrame:
         deal_id = s.ids("deal_id", required=True)
     else:
         deal_id = fallback_deal_keys(s.text("deal_name", required=True), s.text("account"))
-        s.warnings.append("no 'Opportunity ID' column: history is keyed by opportunity name + "
-                          "account, matching snapshots that have no ids either")
+        s.warnings.append(
+            "no 'Opportunity ID' column: history is keyed by opportunity name + "
+            "account, matching snapshots that have no ids either"
+        )
     changed_at = s.date("changed_at", required=True)
     fields: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
-        "stage": (s.text("to_stage", required=True), s.text("from_stage"))}
+        "stage": (s.text("to_stage", required=True), s.text("from_stage"))
+    }
     if s.has("amount"):
         fields["amount"] = (format_numbers(s.amount("amount")), None)
     if s.has("close_date"):
         fields["close_date"] = (format_dates(s.date("close_date")), None)
     if s.has("probability"):
-        fields["probability"] = (format_numbers(s.probability("probability", scale="percent")),
-                                 None)
+        fields["probability"] = (
+            format_numbers(s.probability("probability", scale="percent")),
+            None,
+        )
     if s.has("forecast"):
         fields["forecast_category"] = (s.forecast("forecast"), None)
     keep = np.flatnonzero(~s.bad)
-    changes = history_changes(deal_id[keep], changed_at[keep], keep,
-                              {k: (v[keep], None if p is None else p[keep])
-                               for k, (v, p) in fields.items()})
+    changes = history_changes(
+        deal_id[keep],
+        changed_at[keep],
+        keep,
+        {k: (v[keep], None if p is None else p[keep]) for k, (v, p) in fields.items()},
+    )
     # a deal's first row tells its values then, not a change: keep only its stage move
     first_values = changes["old_value"].isna() & (changes["field"] != "stage")
     return schema.conform(changes[~first_values].drop(columns="row"), "history")
 
 
 STAGE_HISTORY = Format(
-    name="salesforce-stage-history", kind="history", source="salesforce",
-    title="a Salesforce Opportunity History report", fields=STAGE_HISTORY_FIELDS,
-    reader=read_stage_history)
+    name="salesforce-stage-history",
+    kind="history",
+    source="salesforce",
+    title="a Salesforce Opportunity History report",
+    fields=STAGE_HISTORY_FIELDS,
+    reader=read_stage_history,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Data Export: Task.csv and Event.csv
@@ -512,8 +812,12 @@ TASK_FIELDS = (
     F("modstamp", "SystemModstamp", expected=False, type="date"),
     F("is_deleted", "IsDeleted", expected=False),
 )
-TASK_SIGNATURE = (("Id",), ("OwnerId",), ("ActivityDate",),
-                  ("Status", "TaskSubtype", "IsClosed", "CallDurationInSeconds"))
+TASK_SIGNATURE = (
+    ("Id",),
+    ("OwnerId",),
+    ("ActivityDate",),
+    ("Status", "TaskSubtype", "IsClosed", "CallDurationInSeconds"),
+)
 
 
 def _deal_from_what(s: Sheet, what: np.ndarray) -> np.ndarray:
@@ -549,21 +853,36 @@ def read_task(s: Sheet) -> pd.DataFrame:
     subject = s.text("subject")
     kind = activity_types(s, "subtype", "type", "subject")
     completed = s.flag("status", ["Completed", "Closed", "Done"]) | (
-        s.truth("is_closed", on_bad="blank") == 1)
+        s.truth("is_closed", on_bad="blank") == 1
+    )
     _data_export_as_of(s)
     reject_duplicates(s, activity_id, "activity_id", "Id")
-    return s.frame({
-        "activity_id": activity_id, "owner": _owners(s), "activity_date": date, "type": kind,
-        "deal_id": _deal_from_what(s, what), "account": _account_for(s, what),
-        "duration_seconds": s.number("duration", on_bad="blank"), "subject": subject,
-        "participants": None, "completed": completed,
-    }, drop=deleted)
+    return s.frame(
+        {
+            "activity_id": activity_id,
+            "owner": _owners(s),
+            "activity_date": date,
+            "type": kind,
+            "deal_id": _deal_from_what(s, what),
+            "account": _account_for(s, what),
+            "duration_seconds": s.number("duration", on_bad="blank"),
+            "subject": subject,
+            "participants": None,
+            "completed": completed,
+        },
+        drop=deleted,
+    )
 
 
 TASK = Format(
-    name="salesforce-task", kind="activity", source="salesforce",
-    title="a Salesforce Data Export Task.csv", fields=TASK_FIELDS, reader=read_task,
-    signature=TASK_SIGNATURE)
+    name="salesforce-task",
+    kind="activity",
+    source="salesforce",
+    title="a Salesforce Data Export Task.csv",
+    fields=TASK_FIELDS,
+    reader=read_task,
+    signature=TASK_SIGNATURE,
+)
 
 EVENT_FIELDS = (
     F("activity_id", "Id", required=True),
@@ -594,35 +913,69 @@ def read_event(s: Sheet) -> pd.DataFrame:
     start = s.date("start")
     day = s.date("activity_date")
     date = np.where(np.isnat(start), day, start)
-    s.reject(np.isnat(date), "start" if s.has("start") else "activity_date",
-             "a date (ActivityDateTime or ActivityDate) is required")
+    s.reject(
+        np.isnat(date),
+        "start" if s.has("start") else "activity_date",
+        "a date (ActivityDateTime or ActivityDate) is required",
+    )
     subject = s.text("subject")
     kind = activity_types(s, None, "type", None, default="meeting")
     kind[kind == "other"] = "meeting"
     _data_export_as_of(s)
     cutoff = np.datetime64(clock.today(), "D") + np.timedelta64(1, "D")
     reject_duplicates(s, activity_id, "activity_id", "Id")
-    return s.frame({
-        "activity_id": activity_id, "owner": _owners(s), "activity_date": date, "type": kind,
-        "deal_id": _deal_from_what(s, what), "account": _account_for(s, what),
-        "duration_seconds": s.number("duration", on_bad="blank") * 60.0, "subject": subject,
-        "participants": None, "completed": ~np.isnat(date) & (date < cutoff),
-    }, drop=deleted)
+    return s.frame(
+        {
+            "activity_id": activity_id,
+            "owner": _owners(s),
+            "activity_date": date,
+            "type": kind,
+            "deal_id": _deal_from_what(s, what),
+            "account": _account_for(s, what),
+            "duration_seconds": s.number("duration", on_bad="blank") * 60.0,
+            "subject": subject,
+            "participants": None,
+            "completed": ~np.isnat(date) & (date < cutoff),
+        },
+        drop=deleted,
+    )
 
 
 EVENT = Format(
-    name="salesforce-event", kind="activity", source="salesforce",
-    title="a Salesforce Data Export Event.csv", fields=EVENT_FIELDS, reader=read_event,
-    signature=EVENT_SIGNATURE)
+    name="salesforce-event",
+    kind="activity",
+    source="salesforce",
+    title="a Salesforce Data Export Event.csv",
+    fields=EVENT_FIELDS,
+    reader=read_event,
+    signature=EVENT_SIGNATURE,
+)
 
 # ---------------------------------------------------------------------------------------------
 # "Tasks and Events" report
 
 ACTIVITY_REPORT_FIELDS = (
-    F("owner", "Assigned", "Assigned To", "Assigned: Full Name", "Atribuído a", "Asignado",
-      "Zugewiesen", required=True, label="Assigned"),
-    F("activity_date", "Date", "Due Date", "Activity Date", "Data", "Fecha", required=True,
-      type="date"),
+    F(
+        "owner",
+        "Assigned",
+        "Assigned To",
+        "Assigned: Full Name",
+        "Atribuído a",
+        "Asignado",
+        "Zugewiesen",
+        required=True,
+        label="Assigned",
+    ),
+    F(
+        "activity_date",
+        "Date",
+        "Due Date",
+        "Activity Date",
+        "Data",
+        "Fecha",
+        required=True,
+        type="date",
+    ),
     F("subject", "Subject", "Assunto", "Asunto", "Objet", "Betreff", required=True),
     F("account", "Company / Account", "Company/Account", "Account", "Account Name"),
     F("deal_name", "Opportunity", "Related To", expected=False),
@@ -635,9 +988,12 @@ ACTIVITY_REPORT_FIELDS = (
     F("duration", "Call Duration", "Duration", "Call Duration (seconds)", expected=False),
     F("created_date", "Created Date", type="date", expected=False),
 )
-ACTIVITY_REPORT_SIGNATURE = (("Assigned", "Assigned To", "Assigned: Full Name"),
-                             ("Subject",), ("Date", "Due Date", "Activity Date"),
-                             ("Activity Type", "Task Subtype", "Status", "Call Type"))
+ACTIVITY_REPORT_SIGNATURE = (
+    ("Assigned", "Assigned To", "Assigned: Full Name"),
+    ("Subject",),
+    ("Date", "Due Date", "Activity Date"),
+    ("Activity Type", "Task Subtype", "Status", "Call Type"),
+)
 
 
 def read_activity_report(s: Sheet) -> pd.DataFrame:
@@ -648,14 +1004,25 @@ def read_activity_report(s: Sheet) -> pd.DataFrame:
     kind = activity_types(s, "subtype", "task_type", "subject")
     is_event = s.flag("activity_type", ["event", "evento", "evenement", "ereignis"])
     kind = np.where(is_event & (kind == "other"), "meeting", kind)
-    open_status = s.flag("status", ["Not Started", "In Progress", "Waiting on someone else",
-                                    "Deferred", "Open"])
+    open_status = s.flag(
+        "status", ["Not Started", "In Progress", "Waiting on someone else", "Deferred", "Open"]
+    )
     completed = ~open_status
     if s.has("activity_id"):
         activity_id = s.ids("activity_id", required=True)
     else:
-        activity_id = content_ids(s, ["owner", "activity_date", "subject", "account", "deal_name",
-                                      "activity_type", "subtype"])
+        activity_id = content_ids(
+            s,
+            [
+                "owner",
+                "activity_date",
+                "subject",
+                "account",
+                "deal_name",
+                "activity_type",
+                "subtype",
+            ],
+        )
         s.warnings.append("no activity id column: activities are identified by their content")
     if s.has("deal_id"):
         deal_id = s.ids("deal_id")
@@ -663,20 +1030,34 @@ def read_activity_report(s: Sheet) -> pd.DataFrame:
         deal_id = np.full(s.n, None, dtype=object)
         if s.has("deal_name"):
             s.warnings.append("no 'Opportunity ID' column: activities are not linked to deals")
-    reject_duplicates(s, activity_id, "activity_id" if s.has("activity_id") else "subject",
-                      "activity")
-    return s.frame({
-        "activity_id": activity_id, "owner": owner, "activity_date": date, "type": kind,
-        "deal_id": deal_id, "account": s.text("account"),
-        "duration_seconds": s.duration("duration"), "subject": subject, "participants": None,
-        "completed": completed,
-    })
+    reject_duplicates(
+        s, activity_id, "activity_id" if s.has("activity_id") else "subject", "activity"
+    )
+    return s.frame(
+        {
+            "activity_id": activity_id,
+            "owner": owner,
+            "activity_date": date,
+            "type": kind,
+            "deal_id": deal_id,
+            "account": s.text("account"),
+            "duration_seconds": s.duration("duration"),
+            "subject": subject,
+            "participants": None,
+            "completed": completed,
+        }
+    )
 
 
 ACTIVITY_REPORT = Format(
-    name="salesforce-activity-report", kind="activity", source="salesforce",
-    title="a Salesforce Tasks and Events report export", fields=ACTIVITY_REPORT_FIELDS,
-    reader=read_activity_report, signature=ACTIVITY_REPORT_SIGNATURE)
+    name="salesforce-activity-report",
+    kind="activity",
+    source="salesforce",
+    title="a Salesforce Tasks and Events report export",
+    fields=ACTIVITY_REPORT_FIELDS,
+    reader=read_activity_report,
+    signature=ACTIVITY_REPORT_SIGNATURE,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Lookups beside a Data Export file (not loaded on their own)
@@ -685,8 +1066,9 @@ USER_COLUMNS = ("id", "firstname", "lastname")
 ACCOUNT_COLUMNS = ("id", "name")
 
 
-def users_from_table(ids: np.ndarray, first: np.ndarray, last: np.ndarray,
-                     user_type: np.ndarray | None) -> dict[str, str]:
+def users_from_table(
+    ids: np.ndarray, first: np.ndarray, last: np.ndarray, user_type: np.ndarray | None
+) -> dict[str, str]:
     """``User.csv`` rows to {user id: "First Last"}, skipping non-Standard users."""
     out = {}
     for i, uid in enumerate(ids):

@@ -22,26 +22,26 @@ MEETING_COMPLETED, MEETING_SCHEDULED = 0, 4
 # Activities per open deal per week; with the unlinked ones and the experts' meetings this gives
 # about DESIGN §7's 5,000,000 activities for 2,000 reps, 100 open deals each, over 13 weeks.
 PER_DEAL_WEEK = 1.15
-UNLINKED_SHARE = 0.3           # unlinked calls and emails per rep-week, per open deal of the rep
+UNLINKED_SHARE = 0.3  # unlinked calls and emails per rep-week, per open deal of the rep
 
 
 @dataclass
 class Activities:
     """One row per activity, in time order; ``week`` is the index of the file that holds it."""
 
-    deal: np.ndarray           # deal index; -1 when not linked to a deal
-    owner: np.ndarray          # person index
+    deal: np.ndarray  # deal index; -1 when not linked to a deal
+    owner: np.ndarray  # person index
     source: np.ndarray
     day: np.ndarray
     minute: np.ndarray
-    kind: np.ndarray           # CALL, EMAIL, MEETING, OTHER
+    kind: np.ndarray  # CALL, EMAIL, MEETING, OTHER
     completed: np.ndarray
-    outcome: np.ndarray        # call outcome or meeting outcome code
-    seconds: np.ndarray        # call or meeting duration
+    outcome: np.ndarray  # call outcome or meeting outcome code
+    seconds: np.ndarray  # call or meeting duration
     inbound: np.ndarray
-    subject: np.ndarray        # index into the kind's subjects
-    created_lag: np.ndarray    # days between booking a meeting and holding it
-    expert: np.ndarray         # True for an expert's meeting on a rep's deal
+    subject: np.ndarray  # index into the kind's subjects
+    created_lag: np.ndarray  # days between booking a meeting and holding it
+    expert: np.ndarray  # True for an expert's meeting on a rep's deal
     week: np.ndarray
 
     def __len__(self) -> int:
@@ -66,34 +66,41 @@ def build_activities(rng: np.random.Generator, org: Org, deals: Deals, tl: Timel
 
     # On deals: Poisson over each deal's active days inside the window.
     lo = np.maximum(deals.created, w0)
-    hi = np.minimum.reduce([np.full(len(deals), today), deals.closed_on, deals.deleted - 1,
-                            deals.stale_since])
+    hi = np.minimum.reduce(
+        [np.full(len(deals), today), deals.closed_on, deals.deleted - 1, deals.stale_since]
+    )
     span = np.maximum(hi - lo + 1, 0)
     rate = PER_DEAL_WEEK / 7 * rng.gamma(2.0, 0.5, len(deals)) * org.rep_activity[deals.rep]
     row = np.repeat(np.arange(len(deals)), rng.poisson(rate * span))
     day = lo[row] + np.floor(rng.random(len(row)) * span[row]).astype(np.int64)
     day = _weekday_shift(day, lo[row], hi[row])
     owner = deals.owner.at(day, row)
-    keep = owner >= 0                                  # nobody works an unassigned deal
+    keep = owner >= 0  # nobody works an unassigned deal
     row, day, owner = row[keep], day[keep], owner[keep]
 
     # Unlinked prospecting calls and emails.
     rep_start = org.start_day[org.rep_person]
     first = np.maximum(rep_start, w0)
-    open_deals = np.bincount(deals.rep, weights=(deals.kind >= 2) & (deals.kind <= 3),
-                             minlength=n_reps)
-    unlinked = rng.poisson(UNLINKED_SHARE * open_deals * org.rep_activity
-                           * np.maximum(today - first + 1, 0) / 7)
+    open_deals = np.bincount(
+        deals.rep, weights=(deals.kind >= 2) & (deals.kind <= 3), minlength=n_reps
+    )
+    unlinked = rng.poisson(
+        UNLINKED_SHARE * open_deals * org.rep_activity * np.maximum(today - first + 1, 0) / 7
+    )
     rep = np.repeat(np.arange(n_reps), unlinked)
-    u_day = _weekday_shift(first[rep] + np.floor(rng.random(len(rep)) * (today - first[rep] + 1))
-                           .astype(np.int64), first[rep], np.full(len(rep), today))
+    u_day = _weekday_shift(
+        first[rep] + np.floor(rng.random(len(rep)) * (today - first[rep] + 1)).astype(np.int64),
+        first[rep],
+        np.full(len(rep), today),
+    )
 
     deal = np.concatenate([row, np.full(len(rep), -1)])
     owner = np.concatenate([owner, org.rep_person[rep]])
     day = np.concatenate([day, u_day])
     n = len(day)
-    kind = np.where(deal >= 0, rng.choice(4, n, p=[0.33, 0.42, 0.18, 0.07]),
-                    rng.choice(2, n, p=[0.6, 0.4]))
+    kind = np.where(
+        deal >= 0, rng.choice(4, n, p=[0.33, 0.42, 0.18, 0.07]), rng.choice(2, n, p=[0.6, 0.4])
+    )
     source = org.person_source[owner]
     kind = np.where((source == HUBSPOT) & (kind == OTHER), EMAIL, kind)
 
@@ -110,29 +117,45 @@ def build_activities(rng: np.random.Generator, org: Org, deals: Deals, tl: Timel
     amount = deals.amount.initial
     typical = np.bincount(deals.rep, weights=amount) / np.maximum(np.bincount(deals.rep), 1)
     large = (deal >= 0) & (amount[deal] >= 2 * typical[deals.rep[deal]])
-    joined = np.flatnonzero((kind == MEETING) & (deal >= 0)
-                            & (rng.random(len(day)) < np.where(large, 0.45, 0.12)))
+    joined = np.flatnonzero(
+        (kind == MEETING) & (deal >= 0) & (rng.random(len(day)) < np.where(large, 0.45, 0.12))
+    )
     team = org.team_on(day[joined], owner[joined])
     who = rng.choice(3, len(joined), p=[0.55, 0.3, 0.15])
-    expert_person = np.choose(who, [org.team_se[team], org.team_manager[team],
-                                    np.full(len(joined), org.executive)])
+    expert_person = np.choose(
+        who, [org.team_se[team], org.team_manager[team], np.full(len(joined), org.executive)]
+    )
 
     n = len(day)
-    minute = np.where(kind == MEETING, rng.integers(16, 34, n) * 30, rng.integers(8 * 60, 18 * 60, n))
+    minute = np.where(
+        kind == MEETING, rng.integers(16, 34, n) * 30, rng.integers(8 * 60, 18 * 60, n)
+    )
     call_outcome = rng.choice(5, n, p=[0.45, 0.25, 0.2, 0.05, 0.05])
     meeting_outcome = rng.choice(4, n, p=[0.85, 0.05, 0.06, 0.04])
-    meeting_outcome = np.where((day == today) & (minute >= 13 * 60), MEETING_SCHEDULED,
-                               meeting_outcome)
+    meeting_outcome = np.where(
+        (day == today) & (minute >= 13 * 60), MEETING_SCHEDULED, meeting_outcome
+    )
     outcome = np.where(kind == CALL, call_outcome, np.where(kind == MEETING, meeting_outcome, -1))
     talk = np.clip(rng.lognormal(np.log(420), 0.6, n), 60, 3600)
     seconds = np.select(
-        [kind == MEETING, (kind == CALL) & (outcome == 0), (kind == CALL) & (outcome == 1),
-         kind == CALL],
-        [rng.choice([30, 45, 60], n, p=[0.5, 0.2, 0.3]) * 60, talk, rng.integers(20, 60, n),
-         rng.integers(0, 25, n)], 0).astype(np.int64)
+        [
+            kind == MEETING,
+            (kind == CALL) & (outcome == 0),
+            (kind == CALL) & (outcome == 1),
+            kind == CALL,
+        ],
+        [
+            rng.choice([30, 45, 60], n, p=[0.5, 0.2, 0.3]) * 60,
+            talk,
+            rng.integers(20, 60, n),
+            rng.integers(0, 25, n),
+        ],
+        0,
+    ).astype(np.int64)
     not_started = (source == SALESFORCE) & (kind != MEETING) & (rng.random(n) < 0.05)
-    completed = ~not_started & ~((source == HUBSPOT) & (kind == MEETING)
-                                 & (outcome != MEETING_COMPLETED))
+    completed = ~not_started & ~(
+        (source == HUBSPOT) & (kind == MEETING) & (outcome != MEETING_COMPLETED)
+    )
     inbound = rng.random(n) < np.where(kind == EMAIL, 0.3, 0.15)
     subject = rng.integers(0, 60, n)
     created_lag = rng.integers(0, 11, n)
@@ -144,18 +167,29 @@ def build_activities(rng: np.random.Generator, org: Org, deals: Deals, tl: Timel
     expert[n:] = True
     owner = np.concatenate([owner, expert_person])
     source_all = with_experts(source)
-    cols = dict(deal=with_experts(deal), owner=owner, source=source_all, day=with_experts(day),
-                minute=with_experts(minute), kind=with_experts(kind),
-                completed=with_experts(completed), outcome=with_experts(outcome),
-                seconds=with_experts(seconds), inbound=with_experts(inbound),
-                subject=with_experts(subject), created_lag=with_experts(created_lag),
-                expert=expert, week=with_experts(week))
+    cols = dict(
+        deal=with_experts(deal),
+        owner=owner,
+        source=source_all,
+        day=with_experts(day),
+        minute=with_experts(minute),
+        kind=with_experts(kind),
+        completed=with_experts(completed),
+        outcome=with_experts(outcome),
+        seconds=with_experts(seconds),
+        inbound=with_experts(inbound),
+        subject=with_experts(subject),
+        created_lag=with_experts(created_lag),
+        expert=expert,
+        week=with_experts(week),
+    )
     order = np.lexsort((cols["owner"], cols["minute"], cols["day"]))
     return Activities(**{k: v[order] for k, v in cols.items()})
 
 
-def last_activity(rng: np.random.Generator, deals: Deals, acts: Activities,
-                  tl: Timeline) -> np.ndarray:
+def last_activity(
+    rng: np.random.Generator, deals: Deals, acts: Activities, tl: Timeline
+) -> np.ndarray:
     """Each deal's last completed activity (day * 1440 + minute, -1 for none) at every snapshot.
 
     Returns:
@@ -163,8 +197,9 @@ def last_activity(rng: np.random.Generator, deals: Deals, acts: Activities,
     """
     w0 = tl.window_start
     # Before the window: a last touch some days before it (or before going stale or closing).
-    limit = np.minimum.reduce([np.full(len(deals), w0 - 1), deals.stale_since, deals.closed_on,
-                               deals.deleted - 1])
+    limit = np.minimum.reduce(
+        [np.full(len(deals), w0 - 1), deals.stale_since, deals.closed_on, deals.deleted - 1]
+    )
     room = np.maximum(limit - deals.created, 0)
     pre_day = limit - np.floor(rng.random(len(deals)) * np.minimum(room + 1, 21)).astype(np.int64)
     pre = pre_day * 1440 + rng.integers(8 * 60, 18 * 60, len(deals))
@@ -172,8 +207,8 @@ def last_activity(rng: np.random.Generator, deals: Deals, acts: Activities,
 
     grid = np.full((len(deals), tl.weeks), -1, np.int64)
     done = np.flatnonzero(acts.completed & (acts.deal >= 0))
-    np.maximum.at(grid, (acts.deal[done], acts.week[done]),
-                  acts.day[done] * 1440 + acts.minute[done])
+    np.maximum.at(
+        grid, (acts.deal[done], acts.week[done]), acts.day[done] * 1440 + acts.minute[done]
+    )
     grid = np.maximum.accumulate(grid, axis=1)
     return np.maximum(grid, pre[:, None])
-

@@ -27,7 +27,8 @@ TRUTH_DIR = "_truth"
 _OWN_FILES = re.compile(
     r"^(roster|quotas|enablement|"
     r"(salesforce_(opportunities|tasks|events)|hubspot_(deals|calls|emails|meetings))"
-    r"_\d{4}-\d{2}-\d{2})\.csv$")
+    r"_\d{4}-\d{2}-\d{2})\.csv$"
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -65,7 +66,7 @@ class GenerateSummary:
     """What ``generate`` wrote."""
 
     out_dir: Path
-    files: dict[str, int] = field(default_factory=dict)   # path under out_dir -> data rows
+    files: dict[str, int] = field(default_factory=dict)  # path under out_dir -> data rows
     bytes_written: int = 0
     deals: int = 0
     events: int = 0
@@ -78,8 +79,9 @@ class GenerateSummary:
         return sum(self.files.values())
 
 
-def generate(out_dir: Path, params: GenerateParams | None = None,
-             progress: Progress | None = None) -> GenerateSummary:
+def generate(
+    out_dir: Path, params: GenerateParams | None = None, progress: Progress | None = None
+) -> GenerateSummary:
     """Write a seeded demo data set (exports of Salesforce, HubSpot and an LMS) into ``out_dir``.
 
     Args:
@@ -103,7 +105,8 @@ def generate(out_dir: Path, params: GenerateParams | None = None,
 
     # One child generator per part: changing how one part draws leaves the others as they were.
     rng_org, rng_deals, rng_acts, rng_last, rng_lms = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(params.seed).spawn(5))
+        np.random.default_rng(s) for s in np.random.SeedSequence(params.seed).spawn(5)
+    )
     tl = Timeline(params.today, params.weeks, FiscalCalendar(params.fiscal_year_start_month))
     report("story", 0, 3)
     org = build_org(rng_org, params.reps, tl)
@@ -145,8 +148,9 @@ def generate(out_dir: Path, params: GenerateParams | None = None,
 def _write_params(path: Path, params: GenerateParams, tl: Timeline, deals, summary) -> None:
     kinds = np.bincount(deals.kind, minlength=len(KIND_NAMES))
     info = {
-        "params": {k: (v.isoformat() if isinstance(v, dt.date) else v)
-                   for k, v in asdict(params).items()},
+        "params": {
+            k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(params).items()
+        },
         "quarter": tl.cal.name(tl.q_index),
         "quarter_start": tl.date(tl.q_start).isoformat(),
         "quarter_end": tl.date(tl.q_end).isoformat(),

@@ -26,8 +26,13 @@ from loaders.generate.timeline import Timeline
 
 # What part of the story a deal belongs to.
 HISTORY, CLOSED_NOW, OPEN_NOW, OPEN_NEXT, DELETED = range(5)
-KIND_NAMES = ("closed_history", "closed_this_quarter", "open_this_quarter", "open_next_quarter",
-              "deleted")
+KIND_NAMES = (
+    "closed_history",
+    "closed_this_quarter",
+    "open_this_quarter",
+    "open_next_quarter",
+    "deleted",
+)
 
 _SF_PROB = np.array([p for _, p, _ in vocab.SF_STAGES])
 _HS_PROB = np.array([round(p * 100) for _, p, _ in vocab.HS_STAGES])
@@ -117,27 +122,27 @@ class Deals:
     """Every deal of the story: fixed attributes and the histories of the fields that change."""
 
     source: np.ndarray
-    rep: np.ndarray             # the rep the deal was drawn for (its owner unless it changed hands)
+    rep: np.ndarray  # the rep the deal was drawn for (its owner unless it changed hands)
     kind: np.ndarray
     created: np.ndarray
-    closed_on: np.ndarray       # day won or lost, NEVER while open
-    deleted: np.ndarray         # day removed from the CRM, NEVER when not
-    stale_since: np.ndarray     # no activity after this day (NEVER for active deals)
+    closed_on: np.ndarray  # day won or lost, NEVER while open
+    deleted: np.ndarray  # day removed from the CRM, NEVER when not
+    stale_since: np.ndarray  # no activity after this day (NEVER for active deals)
     account: np.ndarray
     deal_type: np.ndarray
     lead_source: np.ndarray
-    fc_twist: np.ndarray        # uniform 0..1: which deals sit in an unusual forecast category
-    prob_twist: np.ndarray      # percentage points added to the stage's probability while open
-    next_step: np.ndarray       # index into the stage's next steps; -1 = left blank
+    fc_twist: np.ndarray  # uniform 0..1: which deals sit in an unusual forecast category
+    prob_twist: np.ndarray  # percentage points added to the stage's probability while open
+    next_step: np.ndarray  # index into the stage's next steps; -1 = left blank
     hs_close_minute: np.ndarray
     hs_create_minute: np.ndarray
-    ids: pa.Array               # Salesforce 18-character id, or HubSpot record id
+    ids: pa.Array  # Salesforce 18-character id, or HubSpot record id
     names: pa.Array
-    account_names: pa.Array     # by account index
+    account_names: pa.Array  # by account index
     stage: History
     amount: History
     close: History
-    owner: History              # person index; -1 = unassigned
+    owner: History  # person index; -1 = unassigned
 
     def __len__(self) -> int:
         return len(self.source)
@@ -177,7 +182,7 @@ def build_deals(rng: np.random.Generator, org: Org, tl: Timeline, deals_per_rep:
     n_reps = len(org.rep_person)
     rep_start = org.start_day[org.rep_person]
     rep_team = org.team_after[org.rep_person]
-    avg = 2.5 * org.rep_quota / dpr                      # mean deal size: about 3x coverage
+    avg = 2.5 * org.rep_quota / dpr  # mean deal size: about 3x coverage
     unit = 100 if np.median(avg) < 20_000 else 500 if np.median(avg) < 150_000 else 1_000
     grown = np.clip((today - rep_start) / 180, 0.3, 1.0)  # ramping reps hold fewer deals
     q0_share = org.ramp(qs, qe)
@@ -190,10 +195,16 @@ def build_deals(rng: np.random.Generator, org: Org, tl: Timeline, deals_per_rep:
         rep = np.repeat(np.arange(n_reps), counts)
         reps.append(rep)
         kinds.append(np.full(len(rep), kind))
-        won.append(np.zeros(len(rep), bool) if win_rate is None
-                   else rng.random(len(rep)) < np.broadcast_to(win_rate, n_reps)[rep])
-        closes.append(np.full(len(rep), NEVER, np.int64) if lo is None
-                      else _uniform_days(rng, lo[rep], np.full(len(rep), hi)))
+        won.append(
+            np.zeros(len(rep), bool)
+            if win_rate is None
+            else rng.random(len(rep)) < np.broadcast_to(win_rate, n_reps)[rep]
+        )
+        closes.append(
+            np.full(len(rep), NEVER, np.int64)
+            if lo is None
+            else _uniform_days(rng, lo[rep], np.full(len(rep), hi))
+        )
 
     # A year of closed deals, quarter by quarter, from a rep's first weeks on.
     for q in range(tl.q_index - 4, tl.q_index):
@@ -204,8 +215,11 @@ def build_deals(rng: np.random.Generator, org: Org, tl: Timeline, deals_per_rep:
     # This quarter so far: enough won to put each rep at their own distance from pace.
     lo = np.maximum(qs, rep_start + 20)
     n_won = np.where(lo <= today, np.round(won_target / avg), 0).astype(np.int64)
-    n_lost = np.where(lo <= today, rng.poisson(np.maximum(n_won, 1) * (1 - org.rep_win_rate)
-                                               / org.rep_win_rate), 0)
+    n_lost = np.where(
+        lo <= today,
+        rng.poisson(np.maximum(n_won, 1) * (1 - org.rep_win_rate) / org.rep_win_rate),
+        0,
+    )
     add(n_won, CLOSED_NOW, lo, today, 1.0)
     add(n_lost, CLOSED_NOW, lo, today, 0.0)
     n_open = np.maximum(1, np.round(dpr * org.rep_coverage * grown)).astype(np.int64)
@@ -213,8 +227,11 @@ def build_deals(rng: np.random.Generator, org: Org, tl: Timeline, deals_per_rep:
     add(rng.poisson(0.45 * dpr * org.rep_coverage * grown), OPEN_NEXT)
     # Deleted duplicates and junk, drawn from reps who were there before the first snapshot.
     settled = np.flatnonzero(rep_start < tl.snapshots[0] - 30)
-    n_deleted = np.bincount(rng.choice(settled, max(2, round(0.03 * n_open.sum()))),
-                            minlength=n_reps) if len(settled) else np.zeros(n_reps, np.int64)
+    n_deleted = (
+        np.bincount(rng.choice(settled, max(2, round(0.03 * n_open.sum()))), minlength=n_reps)
+        if len(settled)
+        else np.zeros(n_reps, np.int64)
+    )
     add(n_deleted, DELETED)
 
     rep, kind, won = np.concatenate(reps), np.concatenate(kinds), np.concatenate(won)
@@ -241,7 +258,7 @@ def build_deals(rng: np.random.Generator, org: Org, tl: Timeline, deals_per_rep:
     deleted = np.full(n, NEVER, np.int64)
     is_del = np.flatnonzero(kind == DELETED)
     if tl.weeks >= 2:
-        k = rng.integers(1, tl.weeks, len(is_del))     # gone by snapshot k, there at k - 1
+        k = rng.integers(1, tl.weeks, len(is_del))  # gone by snapshot k, there at k - 1
         seen = tl.snapshots[k - 1]
         created[is_del] = np.minimum(created[is_del], seen)
         deleted[is_del] = seen + rng.integers(1, 8, len(is_del))
@@ -266,16 +283,21 @@ def build_deals(rng: np.random.Generator, org: Org, tl: Timeline, deals_per_rep:
     account = book_start[rep] + np.floor(rng.random(n) * book[rep]).astype(np.int64)
     account_names = _account_names(rng, int(book.sum()))
     product = rng.integers(0, len(vocab.PRODUCTS), n)
-    names = join(account_names.take(pa.array(account)), " - ",
-                 from_codes(product, vocab.PRODUCTS))
-    deal_type = np.where(source == HUBSPOT, rng.choice(2, n, p=[0.65, 0.35]),
-                         rng.choice(4, n, p=[0.55, 0.25, 0.15, 0.05]))
+    names = join(account_names.take(pa.array(account)), " - ", from_codes(product, vocab.PRODUCTS))
+    deal_type = np.where(
+        source == HUBSPOT,
+        rng.choice(2, n, p=[0.65, 0.35]),
+        rng.choice(4, n, p=[0.55, 0.25, 0.15, 0.05]),
+    )
 
     # Ids follow creation order, as a CRM hands them out.
     serial = np.empty(n, np.int64)
     serial[np.argsort(created, kind="stable")] = np.arange(n)
-    ids = pc.if_else(pa.array(source == SALESFORCE), sf_ids("006", 1_000_000 + 3 * serial),
-                     pc.cast(pa.array(20_000_000_000 + 11 * serial), pa.string()))
+    ids = pc.if_else(
+        pa.array(source == SALESFORCE),
+        sf_ids("006", 1_000_000 + 3 * serial),
+        pc.cast(pa.array(20_000_000_000 + 11 * serial), pa.string()),
+    )
     return Deals(
         source=source,
         rep=rep,
@@ -311,12 +333,13 @@ def _build_stage(rng, kind, won, closed_on, created, last_change) -> History:
     }
     final = np.empty(n, np.int64)
     closed = closed_on < NEVER
-    for rows, p in [(closed & won, [0.02, 0.05, 0.13, 0.35, 0.45]),
-                    (closed & ~won, [0.3, 0.3, 0.2, 0.13, 0.07])] + [
-                        (kind == k, p) for k, p in dists.items()]:
+    for rows, p in [
+        (closed & won, [0.02, 0.05, 0.13, 0.35, 0.45]),
+        (closed & ~won, [0.3, 0.3, 0.2, 0.13, 0.07]),
+    ] + [(kind == k, p) for k, p in dists.items()]:
         final[rows] = rng.choice(5, rows.sum(), p=p)
     start = np.minimum(final, rng.choice(3, n, p=[0.6, 0.3, 0.1]))
-    back = (rng.random(n) < 0.12) & (final >= 1)         # one step back on the way
+    back = (rng.random(n) < 0.12) & (final >= 1)  # one step back on the way
     count = final - start + 2 * back
     k = 6
     times = _sample_days(rng, created + 1, last_change, count, k, recent=1.3)
@@ -335,8 +358,9 @@ def _build_amount(rng, final, created, last_change, unit) -> History:
     times = _sample_days(rng, created + 1, last_change, count, 2)
     factor = np.exp(rng.normal(0, 0.25, (n, 2)))
     factor = np.where(np.abs(np.log(factor)) < 0.05, 1.15, factor)
-    return _backward(final.astype(np.float64), times,
-                     lambda j, new: _round_to(new / factor[:, j], unit))
+    return _backward(
+        final.astype(np.float64), times, lambda j, new: _round_to(new / factor[:, j], unit)
+    )
 
 
 def _build_close(rng, tl: Timeline, kind, closed_on, created, last_change) -> History:
@@ -347,8 +371,11 @@ def _build_close(rng, tl: Timeline, kind, closed_on, created, last_change) -> Hi
     final = np.empty(n, np.int64)
     rows = np.flatnonzero(kind == OPEN_NOW)
     past_due = (rng.random(len(rows)) < 0.12) & (today > qs)
-    final[rows] = np.where(past_due, _uniform_days(rng, np.full(len(rows), qs), today - 1),
-                           _uniform_days(rng, np.full(len(rows), today), qe))
+    final[rows] = np.where(
+        past_due,
+        _uniform_days(rng, np.full(len(rows), qs), today - 1),
+        _uniform_days(rng, np.full(len(rows), today), qe),
+    )
     rows = np.flatnonzero(kind == OPEN_NEXT)
     final[rows] = _uniform_days(rng, np.full(len(rows), qe + 1), tl.next_end)
     rows = np.flatnonzero(kind == DELETED)
@@ -365,8 +392,11 @@ def _build_close(rng, tl: Timeline, kind, closed_on, created, last_change) -> Hi
     can = first <= today
     out = _pick(rng, np.flatnonzero((kind == OPEN_NEXT) & can), 0.4, 2)
     forced_day[out] = _uniform_days(rng, first[out], np.full(len(out), today))
-    final[out] = _uniform_days(rng, np.maximum.reduce([np.full(len(out), qs), forced_day[out] - 10,
-                                                       created[out]]), np.full(len(out), qe))
+    final[out] = _uniform_days(
+        rng,
+        np.maximum.reduce([np.full(len(out), qs), forced_day[out] - 10, created[out]]),
+        np.full(len(out), qe),
+    )
     forced_new[out] = np.maximum(final[out] + rng.integers(14, 60, len(out)), qe + 1)
     into = _pick(rng, np.flatnonzero((kind == OPEN_NOW) & can & (final >= today)), 0.08, 2)
     forced_day[into] = _uniform_days(rng, first[into], np.full(len(into), today))
@@ -380,9 +410,13 @@ def _build_close(rng, tl: Timeline, kind, closed_on, created, last_change) -> Hi
     k = 3
     count = rng.choice(k + 1, n, p=[0.5, 0.28, 0.14, 0.08])
     push = rng.random((n, k)) < 0.78
-    delta = np.where(push, np.where(rng.random((n, k)) < 0.8, rng.integers(7, 45, (n, k)),
-                                    rng.integers(45, 120, (n, k))),
-                     -rng.integers(5, 30, (n, k)))
+    delta = np.where(
+        push,
+        np.where(
+            rng.random((n, k)) < 0.8, rng.integers(7, 45, (n, k)), rng.integers(45, 120, (n, k))
+        ),
+        -rng.integers(5, 30, (n, k)),
+    )
     lead = np.where(push, rng.integers(-7, 15, (n, k)), rng.integers(3, 30, (n, k)))
     times = np.full((n, k), NEVER, np.int64)
     values = np.empty((n, k), np.int64)
@@ -432,8 +466,10 @@ def _build_owner(rng, org: Org, rep, source, open_now, created, last_change) -> 
     times[moved, 0] = _uniform_days(rng, created[moved] + 1, last_change[moved])
 
     # A few inbound HubSpot deals were created unassigned and handed to a rep later.
-    assignable = np.setdiff1d(hubspot_open[last_change[hubspot_open] > created[hubspot_open]],
-                              np.concatenate([unassigned, moved]))
+    assignable = np.setdiff1d(
+        hubspot_open[last_change[hubspot_open] > created[hubspot_open]],
+        np.concatenate([unassigned, moved]),
+    )
     assigned = _pick(rng, assignable, 0.01, 1)
     initial[assigned] = -1
     times[assigned, 0] = _uniform_days(rng, created[assigned] + 1, last_change[assigned])

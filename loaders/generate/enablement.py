@@ -14,8 +14,17 @@ from loaders.generate.people import Org
 from loaders.generate.text import NEVER
 from loaders.generate.timeline import Timeline
 
-COLUMNS = ["User Email", "User Name", "Program", "Program Type", "Required", "Assigned Date",
-           "Due Date", "Completed Date", "Score (%)"]
+COLUMNS = [
+    "User Email",
+    "User Name",
+    "Program",
+    "Program Type",
+    "Required",
+    "Assigned Date",
+    "Due Date",
+    "Completed Date",
+    "Score (%)",
+]
 
 
 def build_enablement(rng: np.random.Generator, org: Org, tl: Timeline) -> pd.DataFrame:
@@ -30,18 +39,31 @@ def build_enablement(rng: np.random.Generator, org: Org, tl: Timeline) -> pd.Dat
         due = assigned + allowed
         on_time_p = 0.35 + 0.6 * diligence
         draw = rng.random(len(reps))
-        done = np.select([draw < on_time_p, draw < on_time_p + 0.5 * (1 - on_time_p)],
-                         [assigned + np.floor(rng.random(len(reps)) * (allowed + 1)),
-                          due + rng.integers(1, 30, len(reps))], NEVER).astype(np.int64)
+        done = np.select(
+            [draw < on_time_p, draw < on_time_p + 0.5 * (1 - on_time_p)],
+            [
+                assigned + np.floor(rng.random(len(reps)) * (allowed + 1)),
+                due + rng.integers(1, 30, len(reps)),
+            ],
+            NEVER,
+        ).astype(np.int64)
         done = np.where(done > tl.today, NEVER, done)
         scored = kind in ("Assessment", "Certification")
         score = np.clip(np.round(rng.normal(72 + 9 * skill, 8)), 0, 100) if scored else None
-        frames.append(pd.DataFrame({
-            "person": reps, "Program": name, "Program Type": kind,
-            "Required": "Yes" if required else "No",
-            "assigned": assigned, "due": due, "completed": done,
-            "score": np.where(done < NEVER, score, np.nan) if scored else np.nan,
-        })[assigned <= tl.today])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "person": reps,
+                    "Program": name,
+                    "Program Type": kind,
+                    "Required": "Yes" if required else "No",
+                    "assigned": assigned,
+                    "due": due,
+                    "completed": done,
+                    "score": np.where(done < NEVER, score, np.nan) if scored else np.nan,
+                }
+            )[assigned <= tl.today]
+        )
 
     # Call reviews: a few per rep over the weeks, improving as a ramping rep settles in.
     first = np.maximum(start + 7, tl.window_start)
@@ -50,10 +72,19 @@ def build_enablement(rng: np.random.Generator, org: Org, tl: Timeline) -> pd.Dat
     day = first[rep] + np.floor(rng.random(len(rep)) * (tl.today - first[rep] + 1)).astype(np.int64)
     tenure = np.minimum((day - start[rep]) / 180, 1)
     score = np.clip(np.round(rng.normal(58 + 8 * skill[rep] + 12 * tenure, 9)), 0, 100)
-    frames.append(pd.DataFrame({
-        "person": reps[rep], "Program": rng.choice(vocab.CALL_SCORE_PROGRAMS, len(rep)),
-        "Program Type": "Call Score", "Required": "No", "assigned": NEVER, "due": NEVER,
-        "completed": day, "score": score,
-    }))
+    frames.append(
+        pd.DataFrame(
+            {
+                "person": reps[rep],
+                "Program": rng.choice(vocab.CALL_SCORE_PROGRAMS, len(rep)),
+                "Program Type": "Call Score",
+                "Required": "No",
+                "assigned": NEVER,
+                "due": NEVER,
+                "completed": day,
+                "score": score,
+            }
+        )
+    )
     rows = pd.concat(frames, ignore_index=True)
     return rows.sort_values(["person", "completed", "Program"], kind="stable", ignore_index=True)

@@ -31,26 +31,28 @@ class Org:
 
     names: list[str]
     emails: list[str]
-    roles: np.ndarray           # role labels
-    sf_user_ids: pa.Array       # Salesforce user id of every person (used where they sell on Salesforce)
+    roles: np.ndarray  # role labels
+    sf_user_ids: pa.Array  # Salesforce user id of every person (used where they sell on Salesforce)
     start_day: np.ndarray
-    team_before: np.ndarray     # team index before a re-org (= team_after for most); -1 for the executive
+    team_before: (
+        np.ndarray
+    )  # team index before a re-org (= team_after for most); -1 for the executive
     team_after: np.ndarray
-    move_day: np.ndarray        # day the re-org takes effect; NEVER when none
+    move_day: np.ndarray  # day the re-org takes effect; NEVER when none
     team_names: list[str]
-    team_source: np.ndarray     # SALESFORCE or HUBSPOT per team
-    team_manager: np.ndarray    # person index per team
+    team_source: np.ndarray  # SALESFORCE or HUBSPOT per team
+    team_manager: np.ndarray  # person index per team
     team_se: np.ndarray
     executive: int
-    rep_person: np.ndarray      # person index of each rep (AE)
-    rep_quota: np.ndarray       # full (ramped-up) quarterly quota
-    rep_perf: np.ndarray        # current quarter's won-to-date over pace: <1 behind, >1 ahead
+    rep_person: np.ndarray  # person index of each rep (AE)
+    rep_quota: np.ndarray  # full (ramped-up) quarterly quota
+    rep_perf: np.ndarray  # current quarter's won-to-date over pace: <1 behind, >1 ahead
     rep_win_rate: np.ndarray
-    rep_coverage: np.ndarray    # multiplier on the number of open deals
-    rep_activity: np.ndarray    # multiplier on activity volume
-    rep_patchy: np.ndarray      # True: some weeks with almost no activity
-    rep_diligence: np.ndarray   # 0..1: completes required training on time
-    rep_skill: np.ndarray       # z-score behind assessment and call scores
+    rep_coverage: np.ndarray  # multiplier on the number of open deals
+    rep_activity: np.ndarray  # multiplier on activity volume
+    rep_patchy: np.ndarray  # True: some weeks with almost no activity
+    rep_diligence: np.ndarray  # 0..1: completes required training on time
+    rep_skill: np.ndarray  # z-score behind assessment and call scores
 
     @property
     def n_people(self) -> int:
@@ -64,8 +66,9 @@ class Org:
 
     def team_on(self, day: int | np.ndarray, people: np.ndarray) -> np.ndarray:
         """The team index of ``people`` on ``day`` (one day, or one per person); -1 = executive."""
-        return np.where(day >= self.move_day[people], self.team_after[people],
-                        self.team_before[people])
+        return np.where(
+            day >= self.move_day[people], self.team_after[people], self.team_before[people]
+        )
 
     def ramp(self, quarter_start: int, quarter_end: int) -> np.ndarray:
         """Share of full quota each rep carries in the quarter from ``quarter_start`` to ``quarter_end``.
@@ -150,13 +153,20 @@ def build_org(rng: np.random.Generator, reps: int, tl: Timeline) -> Org:
     # Re-org: one or two tenured AEs (a few more at scale) move to another team of the same CRM.
     team_before, team_after = team_arr.copy(), team_arr.copy()
     move_day = np.full(n, NEVER, dtype=np.int64)
-    movable = np.array([p for p in rep_person if p not in set(ramping.tolist())
-                        and (team_source == team_source[team_arr[p]]).sum() > 1])
+    movable = np.array(
+        [
+            p
+            for p in rep_person
+            if p not in set(ramping.tolist())
+            and (team_source == team_source[team_arr[p]]).sum() > 1
+        ]
+    )
     n_moves = min(len(movable), (2 if reps >= 16 else 1) + reps // 1000)
     latest = max(tl.q_start, tl.today - 7)
     for p in rng.choice(movable, n_moves, replace=False) if n_moves else []:
-        others = np.flatnonzero((team_source == team_source[team_arr[p]])
-                                & (np.arange(n_teams) != team_arr[p]))
+        others = np.flatnonzero(
+            (team_source == team_source[team_arr[p]]) & (np.arange(n_teams) != team_arr[p])
+        )
         team_after[p] = rng.choice(others)
         move_day[p] = rng.integers(min(tl.q_start + 7, latest), latest + 1)
 

@@ -38,44 +38,143 @@ from loaders.generate.timeline import Timeline
 BOM = "\ufeff"
 
 SF_OPPORTUNITY_COLUMNS = [
-    "Opportunity Owner", "Account Name", "Opportunity Name", "Opportunity ID", "Stage",
-    "Fiscal Period", "Amount Currency", "Amount", "Probability (%)", "Close Date", "Created Date",
-    "Next Step", "Lead Source", "Type", "Forecast Category", "Last Activity"]
+    "Opportunity Owner",
+    "Account Name",
+    "Opportunity Name",
+    "Opportunity ID",
+    "Stage",
+    "Fiscal Period",
+    "Amount Currency",
+    "Amount",
+    "Probability (%)",
+    "Close Date",
+    "Created Date",
+    "Next Step",
+    "Lead Source",
+    "Type",
+    "Forecast Category",
+    "Last Activity",
+]
 HS_DEAL_COLUMNS = [
-    "Record ID", "Deal Name", "Deal Stage", "Close Date", "Amount", "Deal owner", "Pipeline",
-    "Create Date", "Forecast category", "Deal probability", "Last Activity Date", "Next step",
-    "Deal Type", "Is Closed Won", "Is Deal Closed?", "HubSpot Team", "Associated Company",
-    "Weighted amount"]
+    "Record ID",
+    "Deal Name",
+    "Deal Stage",
+    "Close Date",
+    "Amount",
+    "Deal owner",
+    "Pipeline",
+    "Create Date",
+    "Forecast category",
+    "Deal probability",
+    "Last Activity Date",
+    "Next step",
+    "Deal Type",
+    "Is Closed Won",
+    "Is Deal Closed?",
+    "HubSpot Team",
+    "Associated Company",
+    "Weighted amount",
+]
 SF_TASK_COLUMNS = [
-    "Id", "WhoId", "WhatId", "Subject", "ActivityDate", "Status", "OwnerId", "Type", "AccountId",
-    "IsClosed", "CreatedDate", "CallDurationInSeconds", "CallType", "TaskSubtype"]
+    "Id",
+    "WhoId",
+    "WhatId",
+    "Subject",
+    "ActivityDate",
+    "Status",
+    "OwnerId",
+    "Type",
+    "AccountId",
+    "IsClosed",
+    "CreatedDate",
+    "CallDurationInSeconds",
+    "CallType",
+    "TaskSubtype",
+]
 SF_EVENT_COLUMNS = [
-    "Id", "WhoId", "WhatId", "Subject", "ActivityDateTime", "ActivityDate", "DurationInMinutes",
-    "OwnerId", "Type", "AccountId", "CreatedDate"]
+    "Id",
+    "WhoId",
+    "WhatId",
+    "Subject",
+    "ActivityDateTime",
+    "ActivityDate",
+    "DurationInMinutes",
+    "OwnerId",
+    "Type",
+    "AccountId",
+    "CreatedDate",
+]
 HS_CALL_COLUMNS = [
-    "Record ID", "Activity date", "Activity assigned to", "Call Title", "Call direction",
-    "Call outcome", "Call duration (HH:mm:ss)", "Associated Deal IDs", "Associated Deal"]
+    "Record ID",
+    "Activity date",
+    "Activity assigned to",
+    "Call Title",
+    "Call direction",
+    "Call outcome",
+    "Call duration (HH:mm:ss)",
+    "Associated Deal IDs",
+    "Associated Deal",
+]
 HS_EMAIL_COLUMNS = [
-    "Record ID", "Activity date", "Activity assigned to", "Email subject", "Email direction",
-    "Associated Deal IDs", "Associated Deal"]
+    "Record ID",
+    "Activity date",
+    "Activity assigned to",
+    "Email subject",
+    "Email direction",
+    "Associated Deal IDs",
+    "Associated Deal",
+]
 HS_MEETING_COLUMNS = [
-    "Record ID", "Activity date", "Activity assigned to", "Meeting name", "Meeting outcome",
-    "Meeting start time", "Meeting end time", "Associated Deal IDs", "Associated Deal"]
-ROSTER_COLUMNS = ["Rep", "Email", "Team", "Manager", "Role", "Start Date", "CRM User ID",
-                  "Effective From"]
+    "Record ID",
+    "Activity date",
+    "Activity assigned to",
+    "Meeting name",
+    "Meeting outcome",
+    "Meeting start time",
+    "Meeting end time",
+    "Associated Deal IDs",
+    "Associated Deal",
+]
+ROSTER_COLUMNS = [
+    "Rep",
+    "Email",
+    "Team",
+    "Manager",
+    "Role",
+    "Start Date",
+    "CRM User ID",
+    "Effective From",
+]
 QUOTA_COLUMNS = ["Rep", "Quarter", "Quota"]
 EVENT_LOG_COLUMNS = ["source", "deal_id", "date", "field", "old_value", "new_value"]
-EVENT_FIELDS = ("created", "owner", "stage", "probability", "forecast_category", "amount",
-                "close_date", "deleted")
+EVENT_FIELDS = (
+    "created",
+    "owner",
+    "stage",
+    "probability",
+    "forecast_category",
+    "amount",
+    "close_date",
+    "deleted",
+)
 
-SF_FOOTER = ('"Confidential Information - Do Not Distribute"',
-             '"Copyright (c) 2000-{year} salesforce.com, inc. All rights reserved."')
+SF_FOOTER = (
+    '"Confidential Information - Do Not Distribute"',
+    '"Copyright (c) 2000-{year} salesforce.com, inc. All rights reserved."',
+)
 _CHUNK_ROWS = 500_000
 
 
-def write_csv(path: Path, header: Sequence[str], columns: Sequence[pa.Array], *,
-              quote_all: bool = False, encoding: str = "utf-8", bom: bool = False,
-              footer: Sequence[str] = ()) -> int:
+def write_csv(
+    path: Path,
+    header: Sequence[str],
+    columns: Sequence[pa.Array],
+    *,
+    quote_all: bool = False,
+    encoding: str = "utf-8",
+    bom: bool = False,
+    footer: Sequence[str] = (),
+) -> int:
     """Write one CSV file; returns the number of data rows.
 
     Args:
@@ -89,8 +188,9 @@ def write_csv(path: Path, header: Sequence[str], columns: Sequence[pa.Array], *,
         footer: lines after the table, preceded by one blank line.
     """
     table = pa.table(list(columns), names=[f"c{i}" for i in range(len(header))])
-    options = pacsv.WriteOptions(include_header=False,
-                                 quoting_style="all_valid" if quote_all else "needed")
+    options = pacsv.WriteOptions(
+        include_header=False, quoting_style="all_valid" if quote_all else "needed"
+    )
     head = ",".join(f'"{h}"' if quote_all else h for h in header) + "\n"
     with open(path, "wb") as f:
         f.write(((BOM if bom else "") + head).encode(encoding))
@@ -119,12 +219,19 @@ def _plain_number(v: float) -> str:
 class Renderer:
     """Everything the writers share: the story, lookups of names, dates and ids."""
 
-    def __init__(self, org: Org, deals: Deals, acts: Activities, last_seen: np.ndarray,
-                 tl: Timeline) -> None:
+    def __init__(
+        self, org: Org, deals: Deals, acts: Activities, last_seen: np.ndarray, tl: Timeline
+    ) -> None:
         self.org, self.deals, self.acts, self.last_seen, self.tl = org, deals, acts, last_seen, tl
         first = int(min(deals.created.min(), tl.window_start) - 30)
-        last = int(max(deals.close.values[deals.close.values < NEVER].max(initial=tl.today),
-                       deals.close.initial.max(), tl.next_end) + 30)
+        last = int(
+            max(
+                deals.close.values[deals.close.values < NEVER].max(initial=tl.today),
+                deals.close.initial.max(),
+                tl.next_end,
+            )
+            + 30
+        )
         self.days = DayFormats(first, last)
         dates = [tl.date(d) for d in range(first, last + 1)]
         self.periods = pa.array([tl.cal.sf_period(tl.cal.index(d)) for d in dates], pa.string())
@@ -164,8 +271,14 @@ class Renderer:
     def _state(self, rows: np.ndarray, day: int):
         d = self.deals
         stage = d.stage.at(day, rows)
-        return (stage, d.amount.at(day, rows), d.close.at(day, rows), d.owner.at(day, rows),
-                d.forecast(stage, rows), d.probability(stage, rows))
+        return (
+            stage,
+            d.amount.at(day, rows),
+            d.close.at(day, rows),
+            d.owner.at(day, rows),
+            d.forecast(stage, rows),
+            d.probability(stage, rows),
+        )
 
     def _last_activity(self, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         stamp = self.last_seen[rows, k]
@@ -198,8 +311,9 @@ class Renderer:
             self._date(last_day, "mdy"),
         ]
         footer = [line.format(year=self.tl.today_date.year) for line in SF_FOOTER]
-        return write_csv(path, SF_OPPORTUNITY_COLUMNS, columns, quote_all=True, bom=True,
-                         footer=footer)
+        return write_csv(
+            path, SF_OPPORTUNITY_COLUMNS, columns, quote_all=True, bom=True, footer=footer
+        )
 
     def hubspot_deals(self, path: Path, k: int) -> int:
         """The HubSpot deals export of snapshot ``k``."""
@@ -268,8 +382,11 @@ class Renderer:
         deal = a.deal[rows]
         account = np.where(deal >= 0, d.account[deal], -1)
         linked = pa.array(deal >= 0)
-        who = pc.if_else(pa.array((deal >= 0) & (a.subject[rows] % 5 != 0)),
-                         sf_ids("003", 2_000_000 + np.maximum(account, 0)), "")
+        who = pc.if_else(
+            pa.array((deal >= 0) & (a.subject[rows] % 5 != 0)),
+            sf_ids("003", 2_000_000 + np.maximum(account, 0)),
+            "",
+        )
         what = pc.if_else(linked, take(self.deal_ids, deal), SF_EMPTY_ID)
         account_id = pc.if_else(linked, sf_ids("001", 3_000_000 + np.maximum(account, 0)), "")
         owner = self.org.sf_user_ids.take(pa.array(a.owner[rows]))
@@ -280,13 +397,20 @@ class Renderer:
         a = self.acts
         kind, day = a.kind[rows], a.day[rows]
         who, what, account_id, owner = self._sf_common(rows)
-        subject = self._subject(rows, {CALL: vocab.TASK_SUBJECTS["call"],
-                                       EMAIL: vocab.TASK_SUBJECTS["email"],
-                                       OTHER: vocab.TASK_SUBJECTS["other"]})
+        subject = self._subject(
+            rows,
+            {
+                CALL: vocab.TASK_SUBJECTS["call"],
+                EMAIL: vocab.TASK_SUBJECTS["email"],
+                OTHER: vocab.TASK_SUBJECTS["other"],
+            },
+        )
         is_call = kind == CALL
         columns = [
             sf_ids("00T", 7_000_000 + 5 * self._activity_serial[rows]),
-            who, what, subject,
+            who,
+            what,
+            subject,
             join(self._date(day, "iso"), " 00:00:00"),
             _flag(a.completed[rows], "Completed", "Not Started"),
             owner,
@@ -308,7 +432,9 @@ class Renderer:
         booked_minute = 8 * 60 + (minute + 17 * a.created_lag[rows]) % 600
         columns = [
             sf_ids("00U", 9_000_000 + 5 * self._activity_serial[rows]),
-            who, what, self._subject(rows, {MEETING: vocab.MEETING_SUBJECTS}),
+            who,
+            what,
+            self._subject(rows, {MEETING: vocab.MEETING_SUBJECTS}),
             self._stamp(day, minute, seconds=True),
             join(self._date(day, "iso"), " 00:00:00"),
             pc.cast(pa.array(a.seconds[rows] // 60), pa.string()),
@@ -322,27 +448,44 @@ class Renderer:
     def _hs_common(self, rows: np.ndarray, id_base: int):
         a = self.acts
         deal = a.deal[rows]
-        return (pc.cast(pa.array(id_base + 3 * self._activity_serial[rows]), pa.string()),
-                self._stamp(a.day[rows], a.minute[rows]),
-                take(self.person_names, a.owner[rows]),
-                take(self.deal_ids, deal), take(self.deal_names, deal))
+        return (
+            pc.cast(pa.array(id_base + 3 * self._activity_serial[rows]), pa.string()),
+            self._stamp(a.day[rows], a.minute[rows]),
+            take(self.person_names, a.owner[rows]),
+            take(self.deal_ids, deal),
+            take(self.deal_names, deal),
+        )
 
     def hubspot_calls(self, path: Path, rows: np.ndarray) -> int:
         """HubSpot calls export."""
         a = self.acts
         rid, when, who, deal_ids, deal_names = self._hs_common(rows, 40_000_000_000)
-        columns = [rid, when, who, self._subject(rows, {CALL: vocab.TASK_SUBJECTS["call"]}),
-                   _flag(a.inbound[rows], "Inbound", "Outbound"),
-                   from_codes(a.outcome[rows], vocab.CALL_OUTCOMES),
-                   duration_column(a.seconds[rows]), deal_ids, deal_names]
+        columns = [
+            rid,
+            when,
+            who,
+            self._subject(rows, {CALL: vocab.TASK_SUBJECTS["call"]}),
+            _flag(a.inbound[rows], "Inbound", "Outbound"),
+            from_codes(a.outcome[rows], vocab.CALL_OUTCOMES),
+            duration_column(a.seconds[rows]),
+            deal_ids,
+            deal_names,
+        ]
         return write_csv(path, HS_CALL_COLUMNS, columns)
 
     def hubspot_emails(self, path: Path, rows: np.ndarray) -> int:
         """HubSpot emails export."""
         a = self.acts
         rid, when, who, deal_ids, deal_names = self._hs_common(rows, 50_000_000_000)
-        columns = [rid, when, who, self._subject(rows, {EMAIL: vocab.TASK_SUBJECTS["email"]}),
-                   _flag(a.inbound[rows], "Incoming", "Outgoing"), deal_ids, deal_names]
+        columns = [
+            rid,
+            when,
+            who,
+            self._subject(rows, {EMAIL: vocab.TASK_SUBJECTS["email"]}),
+            _flag(a.inbound[rows], "Incoming", "Outgoing"),
+            deal_ids,
+            deal_names,
+        ]
         return write_csv(path, HS_EMAIL_COLUMNS, columns)
 
     def hubspot_meetings(self, path: Path, rows: np.ndarray) -> int:
@@ -350,9 +493,17 @@ class Renderer:
         a = self.acts
         rid, when, who, deal_ids, deal_names = self._hs_common(rows, 60_000_000_000)
         end = a.minute[rows] + a.seconds[rows] // 60
-        columns = [rid, when, who, self._subject(rows, {MEETING: vocab.MEETING_SUBJECTS}),
-                   from_codes(a.outcome[rows], vocab.MEETING_OUTCOMES), when,
-                   self._stamp(a.day[rows], end), deal_ids, deal_names]
+        columns = [
+            rid,
+            when,
+            who,
+            self._subject(rows, {MEETING: vocab.MEETING_SUBJECTS}),
+            from_codes(a.outcome[rows], vocab.MEETING_OUTCOMES),
+            when,
+            self._stamp(a.day[rows], end),
+            deal_ids,
+            deal_names,
+        ]
         return write_csv(path, HS_MEETING_COLUMNS, columns)
 
     # -- truth ------------------------------------------------------------------------------
@@ -374,14 +525,16 @@ class Renderer:
         src = d.source[rows]
         stage_labels = [s.strip() for s, _, _ in vocab.SF_STAGES + vocab.HS_STAGES]
         fc_labels = list(vocab.SF_FORECAST + vocab.HS_FORECAST)
-        parts = []   # (row, day, field, old, new) with old/new as string arrays
+        parts = []  # (row, day, field, old, new) with old/new as string arrays
 
         def add(field: str, row, day, old: pa.Array, new: pa.Array):
             parts.append((row, day, np.full(len(row), EVENT_FIELDS.index(field)), old, new))
 
         def add_history(field, h: History, fmt):
             everyone = np.arange(len(rows))
-            add(field, everyone, d.created[rows], _constant("", len(rows)), fmt(h.initial, everyone))
+            add(
+                field, everyone, d.created[rows], _constant("", len(rows)), fmt(h.initial, everyone)
+            )
             row, day, old, new = h.changes()
             keep = old != new
             add(field, row[keep], day[keep], fmt(old[keep], row[keep]), fmt(new[keep], row[keep]))
@@ -390,37 +543,56 @@ class Renderer:
             return History(h.initial[rows], h.times[rows], h.values[rows])
 
         stage = sliced(d.stage)
-        add("created", np.arange(len(rows)), d.created[rows], _constant("", len(rows)),
-            take(self.deal_names, rows))
+        add(
+            "created",
+            np.arange(len(rows)),
+            d.created[rows],
+            _constant("", len(rows)),
+            take(self.deal_names, rows),
+        )
         add_history("owner", sliced(d.owner), lambda v, r: take(self.person_names, v))
         add_history("stage", stage, lambda v, r: from_codes(v + 7 * src[r], stage_labels))
-        add_history("probability",
-                    History(d.probability(stage.initial, rows), stage.times,
-                            d.probability(stage.values, rows)),
-                    lambda v, r: format_values(v, lambda p: f"{p / 100:g}"))
-        add_history("forecast_category",
-                    History(d.forecast(stage.initial, rows), stage.times,
-                            d.forecast(stage.values, rows)),
-                    lambda v, r: from_codes(v + 5 * src[r], fc_labels))
-        add_history("amount", sliced(d.amount), lambda v, r: format_values(v, lambda x: str(int(x))))
+        add_history(
+            "probability",
+            History(
+                d.probability(stage.initial, rows), stage.times, d.probability(stage.values, rows)
+            ),
+            lambda v, r: format_values(v, lambda p: f"{p / 100:g}"),
+        )
+        add_history(
+            "forecast_category",
+            History(d.forecast(stage.initial, rows), stage.times, d.forecast(stage.values, rows)),
+            lambda v, r: from_codes(v + 5 * src[r], fc_labels),
+        )
+        add_history(
+            "amount", sliced(d.amount), lambda v, r: format_values(v, lambda x: str(int(x)))
+        )
         add_history("close_date", sliced(d.close), lambda v, r: self._date(v, "iso"))
         gone = np.flatnonzero(d.deleted[rows] < NEVER)
-        add("deleted", gone, d.deleted[rows][gone], _constant("", len(gone)),
-            _constant("", len(gone)))
+        add(
+            "deleted",
+            gone,
+            d.deleted[rows][gone],
+            _constant("", len(gone)),
+            _constant("", len(gone)),
+        )
 
         row = np.concatenate([p[0] for p in parts])
         day = np.concatenate([p[1] for p in parts])
         field = np.concatenate([p[2] for p in parts])
         order = pa.array(np.lexsort((field, day, row)))
         deal = rows[row]
-        return pa.table([
-            from_codes(d.source[deal], SOURCE_NAMES),
-            take(self.deal_ids, deal),
-            self._date(day, "iso"),
-            from_codes(field, EVENT_FIELDS),
-            pa.concat_arrays([p[3] for p in parts]),
-            pa.concat_arrays([p[4] for p in parts]),
-        ], names=EVENT_LOG_COLUMNS).take(order)
+        return pa.table(
+            [
+                from_codes(d.source[deal], SOURCE_NAMES),
+                take(self.deal_ids, deal),
+                self._date(day, "iso"),
+                from_codes(field, EVENT_FIELDS),
+                pa.concat_arrays([p[3] for p in parts]),
+                pa.concat_arrays([p[4] for p in parts]),
+            ],
+            names=EVENT_LOG_COLUMNS,
+        ).take(order)
 
 
 def write_roster(path: Path, org: Org) -> int:
@@ -429,7 +601,8 @@ def write_roster(path: Path, org: Org) -> int:
     for p in range(org.n_people):
         role = str(org.roles[p])
         for team, effective in [(org.team_before[p], None)] + (
-                [(org.team_after[p], org.move_day[p])] if org.move_day[p] < NEVER else []):
+            [(org.team_after[p], org.move_day[p])] if org.move_day[p] < NEVER else []
+        ):
             if team < 0:
                 team_name, manager = vocab.LEADERSHIP_TEAM, ""
             else:
@@ -437,13 +610,20 @@ def write_roster(path: Path, org: Org) -> int:
                 boss = org.executive if role == "Manager" else org.team_manager[team]
                 manager = org.names[boss]
             on_hubspot = team >= 0 and org.team_source[team] == HUBSPOT
-            records.append({
-                "Rep": org.names[p], "Email": org.emails[p], "Team": team_name,
-                "Manager": manager, "Role": role,
-                "Start Date": Timeline.date(org.start_day[p]).isoformat(),
-                "CRM User ID": org.emails[p] if on_hubspot else org.sf_user_ids[p].as_py(),
-                "Effective From": Timeline.date(effective).isoformat() if effective is not None else "",
-            })
+            records.append(
+                {
+                    "Rep": org.names[p],
+                    "Email": org.emails[p],
+                    "Team": team_name,
+                    "Manager": manager,
+                    "Role": role,
+                    "Start Date": Timeline.date(org.start_day[p]).isoformat(),
+                    "CRM User ID": org.emails[p] if on_hubspot else org.sf_user_ids[p].as_py(),
+                    "Effective From": Timeline.date(effective).isoformat()
+                    if effective is not None
+                    else "",
+                }
+            )
     pd.DataFrame(records, columns=ROSTER_COLUMNS).to_csv(path, index=False)
     return len(records)
 
@@ -461,16 +641,18 @@ def write_enablement(path: Path, rows: pd.DataFrame, org: Org) -> int:
     person = rows["person"].to_numpy()
     dated = rows[["assigned", "due", "completed"]].to_numpy()
     days = DayFormats(int(dated.min()), int(dated[dated < NEVER].max()))
-    df = pd.DataFrame({
-        "User Email": np.array(org.emails, object)[person],
-        "User Name": np.array(org.names, object)[person],
-        "Program": rows["Program"].to_numpy(),
-        "Program Type": rows["Program Type"].to_numpy(),
-        "Required": rows["Required"].to_numpy(),
-        "Assigned Date": days.column(rows["assigned"].to_numpy(), "mdy").to_pylist(),
-        "Due Date": days.column(rows["due"].to_numpy(), "mdy").to_pylist(),
-        "Completed Date": days.column(rows["completed"].to_numpy(), "mdy").to_pylist(),
-        "Score (%)": [("" if np.isnan(s) else str(int(s))) for s in rows["score"].to_numpy()],
-    })
+    df = pd.DataFrame(
+        {
+            "User Email": np.array(org.emails, object)[person],
+            "User Name": np.array(org.names, object)[person],
+            "Program": rows["Program"].to_numpy(),
+            "Program Type": rows["Program Type"].to_numpy(),
+            "Required": rows["Required"].to_numpy(),
+            "Assigned Date": days.column(rows["assigned"].to_numpy(), "mdy").to_pylist(),
+            "Due Date": days.column(rows["due"].to_numpy(), "mdy").to_pylist(),
+            "Completed Date": days.column(rows["completed"].to_numpy(), "mdy").to_pylist(),
+            "Score (%)": [("" if np.isnan(s) else str(int(s))) for s in rows["score"].to_numpy()],
+        }
+    )
     df.to_csv(path, index=False)
     return len(df)

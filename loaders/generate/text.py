@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 EPOCH = dt.date(1970, 1, 1)
-NEVER = 2**30          # a day number later than any real day: "not happened"
+NEVER = 2**30  # a day number later than any real day: "not happened"
 _BASE62 = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", np.uint8)
 _SF_SUFFIX = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", np.uint8)
 SF_EMPTY_ID = "000000000000000AAA"
@@ -50,7 +50,7 @@ def sf_ids(key_prefix: str, numbers: np.ndarray) -> pa.Array:
     out = np.empty((n, 18), np.uint8)
     out[:, :15] = body
     for chunk in range(3):
-        bits = upper[:, chunk * 5:(chunk + 1) * 5] @ weights
+        bits = upper[:, chunk * 5 : (chunk + 1) * 5] @ weights
         out[:, 15 + chunk] = _SF_SUFFIX[bits]
     return pa.array(out.view("S18").ravel(), pa.binary(18)).cast(pa.string())
 
@@ -112,5 +112,6 @@ def clock_column(minutes: np.ndarray, seconds: bool) -> pa.Array:
 
 def duration_column(seconds: np.ndarray) -> pa.Array:
     """``HH:mm:ss`` of a duration in seconds."""
-    return format_values(np.asarray(seconds, np.int64),
-                         lambda s: f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}")
+    return format_values(
+        np.asarray(seconds, np.int64), lambda s: f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+    )

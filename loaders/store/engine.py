@@ -58,8 +58,12 @@ def get_engine(url: str | None = None) -> Engine:
         else:
             # A pooled connection to a server that restarted is tested before use and replaced;
             # an unreachable server fails a request within seconds instead of hanging a worker.
-            engine = create_engine(url, pool_pre_ping=True, pool_recycle=1800,
-                                   connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+            engine = create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_recycle=1800,
+                connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+            )
         _ENGINES[key] = engine
     return engine
 
@@ -138,8 +142,11 @@ def bump_data_version(session: Session) -> int:
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(Meta)
-        session.execute(insert.values(key=SCHEMA_VERSION_KEY, value="0")
-                        .on_conflict_do_nothing(index_elements=["key"]))
+        session.execute(
+            insert.values(key=SCHEMA_VERSION_KEY, value="0").on_conflict_do_nothing(
+                index_elements=["key"]
+            )
+        )
     elif session.get(Meta, SCHEMA_VERSION_KEY) is None:  # pragma: no cover - other stores
         session.add(Meta(key=SCHEMA_VERSION_KEY, value="0"))
         session.flush()

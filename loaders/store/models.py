@@ -46,22 +46,23 @@ class ImportBatch(Base):
     __table_args__ = (UniqueConstraint("content_hash", "kind", name="uq_batch_hash_kind"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source_name: Mapped[str] = mapped_column(String(512))          # file name as delivered
-    source: Mapped[str] = mapped_column(String(64), index=True)   # system/label: salesforce, hubspot
-    kind: Mapped[str] = mapped_column(String(16))                  # pipeline, activity, roster, ...
-    format: Mapped[str] = mapped_column(String(64))                # detected reader
+    source_name: Mapped[str] = mapped_column(String(512))  # file name as delivered
+    source: Mapped[str] = mapped_column(String(64), index=True)  # system/label: salesforce, hubspot
+    kind: Mapped[str] = mapped_column(String(16))  # pipeline, activity, roster, ...
+    format: Mapped[str] = mapped_column(String(64))  # detected reader
     content_hash: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[dt.datetime] = mapped_column(DateTime)
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
-    warnings: Mapped[str] = mapped_column(Text, default="")        # one per line
+    warnings: Mapped[str] = mapped_column(Text, default="")  # one per line
     status: Mapped[str] = mapped_column(String(16), default="loaded")
     archived_path: Mapped[str | None] = mapped_column(String(1024))
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
     rejects: Mapped[list[RejectedRow]] = relationship(
-        back_populates="batch", cascade="all, delete-orphan")
+        back_populates="batch", cascade="all, delete-orphan"
+    )
 
 
 class Team(Base):
@@ -83,7 +84,8 @@ class Rep(Base):
     start_date: Mapped[dt.date | None] = mapped_column(Date)
 
     memberships: Mapped[list[TeamMembership]] = relationship(
-        back_populates="rep", cascade="all, delete-orphan")
+        back_populates="rep", cascade="all, delete-orphan"
+    )
 
 
 class RepAlias(Base):
@@ -107,7 +109,9 @@ class TeamMembership(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
     effective_from: Mapped[dt.date] = mapped_column(Date)
     effective_to: Mapped[dt.date | None] = mapped_column(Date)
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"))
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="SET NULL")
+    )
 
     rep: Mapped[Rep] = relationship(back_populates="memberships")
     team: Mapped[Team] = relationship()
@@ -116,9 +120,11 @@ class TeamMembership(Base):
 class Quota(Base):
     __tablename__ = "quotas"
     rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), primary_key=True)
-    quarter: Mapped[str] = mapped_column(String(7), primary_key=True)   # 2026-Q4
+    quarter: Mapped[str] = mapped_column(String(7), primary_key=True)  # 2026-Q4
     amount: Mapped[float] = mapped_column(Float)
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"))
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="SET NULL")
+    )
 
 
 class OpportunitySnapshot(Base):
@@ -133,7 +139,8 @@ class OpportunitySnapshot(Base):
         Index("ix_snap_batch_owner", "batch_id", "owner_key"),
     )
     batch_id: Mapped[int] = mapped_column(
-        ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True
+    )
     deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     source: Mapped[str] = mapped_column(String(64))
     snapshot_date: Mapped[dt.date] = mapped_column(Date)
@@ -162,7 +169,9 @@ class OpportunityHistory(Base):
     __tablename__ = "opportunity_history"
     __table_args__ = (Index("ix_hist_deal", "source", "deal_id", "changed_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
+    )
     source: Mapped[str] = mapped_column(String(64))
     deal_id: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -184,7 +193,9 @@ class Activity(Base):
         Index("ix_act_done_day", "completed", "activity_date", "owner_key", "owner"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
+    )
     source: Mapped[str] = mapped_column(String(64))
     activity_id: Mapped[str] = mapped_column(String(64))
     owner: Mapped[str] = mapped_column(String(255))
@@ -205,7 +216,9 @@ class ReadinessEvent(Base):
     __tablename__ = "readiness_events"
     __table_args__ = (Index("ix_ready_owner", "owner_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
+    )
     owner: Mapped[str] = mapped_column(String(255))
     owner_key: Mapped[str] = mapped_column(String(255))
     program: Mapped[str] = mapped_column(String(255))
@@ -222,8 +235,10 @@ class RejectedRow(Base):
 
     __tablename__ = "rejected_rows"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
-    row_number: Mapped[int] = mapped_column(Integer)     # 1-based line in the file, header = 1
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
+    )
+    row_number: Mapped[int] = mapped_column(Integer)  # 1-based line in the file, header = 1
     column: Mapped[str | None] = mapped_column(String(255))
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[str | None] = mapped_column(Text)
@@ -257,7 +272,8 @@ class User(Base):
     last_failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     teams: Mapped[list[UserTeam]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", order_by="UserTeam.team")
+        back_populates="user", cascade="all, delete-orphan", order_by="UserTeam.team"
+    )
 
 
 class UserTeam(Base):
@@ -265,8 +281,9 @@ class UserTeam(Base):
     before the roster that names their team is loaded, and a re-load keeps the grant)."""
 
     __tablename__ = "user_teams"
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     team: Mapped[str] = mapped_column(String(255), primary_key=True)
 
     user: Mapped[User] = relationship(back_populates="teams")

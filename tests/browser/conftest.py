@@ -45,12 +45,27 @@ def serve_store():
 
     def start(database_url: str, data_dir: Path, workers: int = 1) -> str:
         port = _free_port()
-        env = {**os.environ, "TEAMCAR_DATABASE_URL": database_url,
-               "TEAMCAR_DATA_DIR": str(data_dir)}
+        env = {
+            **os.environ,
+            "TEAMCAR_DATABASE_URL": database_url,
+            "TEAMCAR_DATA_DIR": str(data_dir),
+        }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port),
-             "--workers", str(workers)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [
+                sys.executable,
+                "-m",
+                "dashboard.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         procs.append(proc)
         _wait_for(port, proc)
         return f"http://127.0.0.1:{port}"
@@ -74,9 +89,19 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 

@@ -91,8 +91,9 @@ def demo_store(tmp_path, data_dir):
     upgrade(url)
     engine = get_engine(url)
     config = load_config()
-    outcomes = [load_file(p, engine=engine, config=config)
-                for p in expand_paths([tmp_path / "exports"])]
+    outcomes = [
+        load_file(p, engine=engine, config=config) for p in expand_paths([tmp_path / "exports"])
+    ]
     assert not [o.message for o in outcomes if o.status == "failed"]
     return url
 
@@ -107,7 +108,9 @@ def wait_for_map(page, timeout: float = 30_000) -> None:
     page.wait_for_function(
         "() => { const gd = document.querySelector('#course-map .js-plotly-plot');"
         " return gd && gd.layout && gd.layout.yaxis && gd.layout.yaxis.ticktext &&"
-        " gd.layout.yaxis.ticktext.length > 0; }", timeout=timeout)
+        " gd.layout.yaxis.ticktext.length > 0; }",
+        timeout=timeout,
+    )
     page.wait_for_timeout(300)
 
 
@@ -133,8 +136,11 @@ def lone_deal(points: list[dict], kinds=("Commit", "Best case", "Pipeline")) -> 
     for p in points:
         if p["trace"] not in kinds:
             continue
-        near = min(((p["px"] - q["px"]) ** 2 + (p["py"] - q["py"]) ** 2) ** 0.5
-                   for q in points if q is not p)
+        near = min(
+            ((p["px"] - q["px"]) ** 2 + (p["py"] - q["py"]) ** 2) ** 0.5
+            for q in points
+            if q is not p
+        )
         if near > gap:
             best, gap = p, near
     assert best is not None
@@ -157,8 +163,9 @@ def test_course_journey(serve_store, demo_store, data_dir, page, console_errors)
     assert sorted(lane_names(page)) == sorted(label(r) for r in summary.reps.index)
     attainment = page.locator("#course-kpi-attainment .kpi-value").inner_text()
     assert attainment == style.pct(summary.team["attainment"])
-    assert page.locator("#course-kpi-commit .kpi-value").inner_text() == \
-        style.money(summary.team["commit_forecast"])
+    assert page.locator("#course-kpi-commit .kpi-value").inner_text() == style.money(
+        summary.team["commit_forecast"]
+    )
     screenshot(page, "course-demo")
 
     # Hover a deal: its name, account and amount appear.
@@ -180,7 +187,7 @@ def test_course_journey(serve_store, demo_store, data_dir, page, console_errors)
     panel.wait_for(state="visible", timeout=10_000)
     assert panel.locator(".offcanvas-title").inner_text() == str(row["deal_name"])
     assert style.money_full(row["amount"]) in panel.inner_text()
-    page.wait_for_timeout(500)              # the panel slides in
+    page.wait_for_timeout(500)  # the panel slides in
     view(page, "course-demo-deal")
     page.keyboard.press("Escape")
     panel.wait_for(state="hidden", timeout=5_000)
@@ -190,24 +197,28 @@ def test_course_journey(serve_store, demo_store, data_dir, page, console_errors)
     page.select_option("#shell-team", team)
     page.wait_for_url(re.compile(r"team="), timeout=10_000)
     page.wait_for_function(
-        "(t) => document.querySelector('#course-title').innerText.endsWith(t)", arg=team)
+        "(t) => document.querySelector('#course-title').innerText.endsWith(t)", arg=team
+    )
     wait_for_map(page)
     expected = sorted(label(r) for r in summary.reps.index[summary.reps["team"] == team])
     page.wait_for_function(
         "(n) => { const gd = document.querySelector('#course-map .js-plotly-plot');"
         " return gd.layout.yaxis.ticktext.filter((t) => !t.startsWith('<b>')).length === n; }",
-        arg=len(expected))
+        arg=len(expected),
+    )
     assert sorted(lane_names(page)) == expected
 
     # Change quarter: an earlier quarter, seen from its last day.
     page.select_option("#shell-quarter", "2026-Q3")
     page.wait_for_url(re.compile(r"quarter=2026-Q3"), timeout=10_000)
     page.wait_for_function(
-        "() => document.querySelector('#course-subtitle').innerText.includes('30 Sep 2026')")
+        "() => document.querySelector('#course-subtitle').innerText.includes('30 Sep 2026')"
+    )
     assert page.locator("#course-title").inner_text() == f"2026-Q3 · {team}"
     page.select_option("#shell-quarter", "2026-Q4")
     page.wait_for_function(
-        "() => document.querySelector('#course-subtitle').innerText.includes('22 Nov 2026')")
+        "() => document.querySelector('#course-subtitle').innerText.includes('22 Nov 2026')"
+    )
     wait_for_map(page)
 
     # Follow a lane to its rider.
@@ -225,10 +236,12 @@ def test_course_journey(serve_store, demo_store, data_dir, page, console_errors)
     page.locator("#rider-title").wait_for()
     assert page.locator("#rider-title").inner_text() == rep
     page.wait_for_function(
-        "(t) => document.querySelector('#rider-subtitle').innerText.startsWith(t)", arg=team)
+        "(t) => document.querySelector('#rider-subtitle').innerText.startsWith(t)", arg=team
+    )
     page.wait_for_function(
         "() => { const gd = document.querySelector('#rider-lane .js-plotly-plot');"
-        " return gd && gd.layout.yaxis && gd.layout.yaxis.ticktext; }")
+        " return gd && gd.layout.yaxis && gd.layout.yaxis.ticktext; }"
+    )
     screenshot(page, "course-demo-rider")
 
     # Back: the course as it was.
@@ -259,20 +272,38 @@ def test_course_updates_by_itself(serve_store, demo_store, data_dir, page, conso
 
     # A new snapshot arrives (what `teamcar load` or `teamcar watch` does).
     engine = get_engine(demo_store)
-    store_frame(engine, "pipeline", pd.DataFrame({
-        "deal_id": ["LIVE-1"], "deal_name": ["Walk-in <b>deal</b>"], "account": ["Live account"],
-        "owner": [rep], "stage": ["Negotiation"], "status": ["open"], "amount": [250_000.0],
-        "probability": [0.6], "forecast_category": ["commit"],
-        "close_date": [pd.Timestamp("2026-12-12")], "created_date": [pd.Timestamp("2026-11-22")]}),
-        source="manual", as_of=dt.datetime(2026, 11, 22, 15), source_name="manual_2026-11-22.csv")
+    store_frame(
+        engine,
+        "pipeline",
+        pd.DataFrame(
+            {
+                "deal_id": ["LIVE-1"],
+                "deal_name": ["Walk-in <b>deal</b>"],
+                "account": ["Live account"],
+                "owner": [rep],
+                "stage": ["Negotiation"],
+                "status": ["open"],
+                "amount": [250_000.0],
+                "probability": [0.6],
+                "forecast_category": ["commit"],
+                "close_date": [pd.Timestamp("2026-12-12")],
+                "created_date": [pd.Timestamp("2026-11-22")],
+            }
+        ),
+        source="manual",
+        as_of=dt.datetime(2026, 11, 22, 15),
+        source_name="manual_2026-11-22.csv",
+    )
     dispose_engines()
     started = time.monotonic()
     page.wait_for_function(
         "() => { const gd = document.querySelector('#course-map .js-plotly-plot');"
         " return gd._fullData.some((t) => (t.customdata || []).some("
-        "   (c) => c && c[0] === 'deal' && c[2] === 'LIVE-1')); }", timeout=10_000)
+        "   (c) => c && c[0] === 'deal' && c[2] === 'LIVE-1')); }",
+        timeout=10_000,
+    )
     assert time.monotonic() - started < 10
-    assert page.evaluate("() => window.__sameDocument") is True      # no reload happened
+    assert page.evaluate("() => window.__sameDocument") is True  # no reload happened
     after = set(page.evaluate(DEAL_IDS_JS))
     assert after - before == {"LIVE-1"}
     assert console_errors == []

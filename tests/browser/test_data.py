@@ -44,8 +44,10 @@ def batch_count(url: str) -> int:
 
 
 def grid_count(page) -> int:
-    return page.evaluate("async () => (await window.dash_ag_grid.getApiAsync('data-batches'))"
-                         ".paginationGetRowCount()")
+    return page.evaluate(
+        "async () => (await window.dash_ag_grid.getApiAsync('data-batches'))"
+        ".paginationGetRowCount()"
+    )
 
 
 def test_upload_journey(serve_store, data_store, data_dir, page, console_errors, tmp_path):
@@ -54,13 +56,18 @@ def test_upload_journey(serve_store, data_store, data_dir, page, console_errors,
     page.goto(base + "/data")
     page.wait_for_function(
         "async (n) => (await window.dash_ag_grid.getApiAsync('data-batches'))"
-        ".paginationGetRowCount() === n", arg=before, timeout=30_000)
+        ".paginationGetRowCount() === n",
+        arg=before,
+        timeout=30_000,
+    )
     page.locator(".fresh-item").first.wait_for(timeout=10_000)
     assert page.locator(".fresh-item").count() >= 6
 
     # A valid export, chosen with the file picker: loaded, listed, its rejects shown.
-    good = edited_export(tmp_path / "salesforce_opportunities_2026-11-22_late.csv",
-                         cells={(0, "Amount"): "1,234,567.00", (3, "Close Date"): "someday"})
+    good = edited_export(
+        tmp_path / "salesforce_opportunities_2026-11-22_late.csv",
+        cells={(0, "Amount"): "1,234,567.00", (3, "Close Date"): "someday"},
+    )
     with page.expect_file_chooser() as chooser:
         page.click("#data-upload-zone")
     chooser.value.set_files(str(good))
@@ -73,18 +80,25 @@ def test_upload_journey(serve_store, data_store, data_dir, page, console_errors,
     page.wait_for_function(
         "async () => { const api = await window.dash_ag_grid.getApiAsync('data-batches');"
         " const first = api.getDisplayedRowAtIndex(0);"
-        " return first && first.data.source_name.endsWith('_late.csv'); }", timeout=15_000)
+        " return first && first.data.source_name.endsWith('_late.csv'); }",
+        timeout=15_000,
+    )
     rejects = page.locator("#data-rejects-title")
     page.wait_for_function(
-        "() => document.querySelector('#data-rejects-title').innerText.includes('_late.csv')")
+        "() => document.querySelector('#data-rejects-title').innerText.includes('_late.csv')"
+    )
     assert "1 row could not be read" in rejects.inner_text()
     page.wait_for_function(
         "async () => (await window.dash_ag_grid.getApiAsync('data-rejects-grid'))"
-        ".getDisplayedRowCount() === 1")
+        ".getDisplayedRowCount() === 1"
+    )
     # The top bar noticed the new data version (the page redraws without a reload).
     page.wait_for_function(
         "async (n) => (await window.dash_ag_grid.getApiAsync('data-batches'))"
-        ".paginationGetRowCount() === n", arg=before + 1, timeout=15_000)
+        ".paginationGetRowCount() === n",
+        arg=before + 1,
+        timeout=15_000,
+    )
     screenshot(page, "data-upload-ok")
 
     # A broken export, dropped on the zone: a clear error, nothing changed.

@@ -52,8 +52,12 @@ def _names() -> tuple[list[str], list[str], list[str], list[str]]:
         roster = list(csv.DictReader(fh))
     with (HOSTILE / "salesforce_opportunities_2026-11-22.csv").open(newline="") as fh:
         deals = list(csv.DictReader(fh))
-    return ([r["Rep"] for r in roster], sorted({r["Team"] for r in roster}),
-            [d["Opportunity Name"] for d in deals], [d["Account Name"] for d in deals])
+    return (
+        [r["Rep"] for r in roster],
+        sorted({r["Team"] for r in roster}),
+        [d["Opportunity Name"] for d in deals],
+        [d["Account Name"] for d in deals],
+    )
 
 
 REPS, TEAMS, DEALS, ACCOUNTS = _names()
@@ -77,8 +81,9 @@ def clean(page, dialogs: list[str], where: str) -> None:
     assert injected == [], f"{where}: injected elements {injected}"
 
 
-def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir, page,
-                                           console_errors):
+def test_hostile_names_are_text_everywhere(
+    serve_store, hostile_store, data_dir, page, console_errors
+):
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     base = serve_store(hostile_store, data_dir)
@@ -99,8 +104,9 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
     hover = page.locator("#course-map .hoverlayer .hovertext")
     seen_hovers = []
     for point in points:
-        page.evaluate("(y) => window.scrollTo(0, window.scrollY + y - window.innerHeight / 2)",
-                      point["py"])
+        page.evaluate(
+            "(y) => window.scrollTo(0, window.scrollY + y - window.innerHeight / 2)", point["py"]
+        )
         page.wait_for_timeout(150)
         moved = next(p for p in page.evaluate(DEAL_POINTS_JS) if p["id"] == point["id"])
         page.mouse.move(moved["px"], moved["py"])
@@ -111,7 +117,7 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
         seen_hovers.append(hover.first.text_content())
         clean(page, dialogs, f"course hover of {point['name']!r}")
         typed = by_marker.get(point["name"])
-        if typed is not None:                       # the hover names that deal, as typed
+        if typed is not None:  # the hover names that deal, as typed
             assert typed in seen_hovers[-1], (typed, seen_hovers[-1])
         page.mouse.move(5, 5)
     joined = "\n".join(seen_hovers)
@@ -119,9 +125,12 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
     assert len(shown_deals) >= 4, seen_hovers
     assert any(a in joined for a in ACCOUNTS), seen_hovers
     # click the first deal that hovered: its panel's title is the name as typed
-    target = next(p for p in page.evaluate(DEAL_POINTS_JS) if p["name"] == style.esc(shown_deals[0]))
-    page.evaluate("(y) => window.scrollTo(0, window.scrollY + y - window.innerHeight / 2)",
-                  target["py"])
+    target = next(
+        p for p in page.evaluate(DEAL_POINTS_JS) if p["name"] == style.esc(shown_deals[0])
+    )
+    page.evaluate(
+        "(y) => window.scrollTo(0, window.scrollY + y - window.innerHeight / 2)", target["py"]
+    )
     page.wait_for_timeout(150)
     target = next(p for p in page.evaluate(DEAL_POINTS_JS) if p["id"] == target["id"])
     page.mouse.click(target["px"], target["py"])
@@ -144,14 +153,18 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
     for team in TEAMS:
         page.goto(base + "/?quarter=2026-Q4&as_of=2026-11-22&team=" + quote(team, safe=""))
         wait_for_map(page)
-        page.wait_for_function("(t) => document.querySelector('#course-title').innerText"
-                               ".endsWith(t)", arg=team, timeout=20_000)
+        page.wait_for_function(
+            "(t) => document.querySelector('#course-title').innerText.endsWith(t)",
+            arg=team,
+            timeout=20_000,
+        )
         clean(page, dialogs, f"course of team {team!r}")
 
     # Review: title, grids and charts.
     page.goto(base + "/review?quarter=2026-Q4&as_of=2026-11-22&since=2026-11-15")
     page.locator("#review-moved-grid .ag-center-cols-container .ag-row").first.wait_for(
-        timeout=20_000)
+        timeout=20_000
+    )
     page.wait_for_timeout(800)
     clean(page, dialogs, "review")
     text = page.locator("body").inner_text()
@@ -172,8 +185,8 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
         page.goto(base + "/rider/" + quote(rep, safe="") + "?quarter=2026-Q4&as_of=2026-11-22")
         page.locator("#rider-title").wait_for(timeout=20_000)
         page.wait_for_function(
-            "(r) => document.querySelector('#rider-title').innerText === r", arg=rep,
-            timeout=20_000)
+            "(r) => document.querySelector('#rider-title').innerText === r", arg=rep, timeout=20_000
+        )
         page.wait_for_timeout(800)
         clean(page, dialogs, f"rider {rep!r}")
     # a coaching note with markup, kept and shown as text after a reload
@@ -189,10 +202,10 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
 
     # Data: the batches, and the rejected row whose raw text carries markup and a formula.
     page.goto(base + "/data")
-    page.locator("#data-batches .ag-center-cols-container .ag-row").first.wait_for(
-        timeout=20_000)
+    page.locator("#data-batches .ag-center-cols-container .ag-row").first.wait_for(timeout=20_000)
     page.locator("#data-rejects-grid .ag-center-cols-container .ag-row").first.wait_for(
-        timeout=20_000)
+        timeout=20_000
+    )
     page.wait_for_timeout(500)
     clean(page, dialogs, "data")
     assert "alert('reject')" in page.locator("#data-rejects-grid").inner_text()
@@ -201,8 +214,9 @@ def test_hostile_names_are_text_everywhere(serve_store, hostile_store, data_dir,
 
 
 @pytest.mark.postgres
-def test_a_database_outage_is_shown_and_survived(serve_store, tmp_path, data_dir, page,
-                                                 console_errors):
+def test_a_database_outage_is_shown_and_survived(
+    serve_store, tmp_path, data_dir, page, console_errors
+):
     """The store behind a TCP proxy goes away and comes back while the Course is open."""
     from tests.integration.test_faults_outage import Proxy
     from tests.stores import make_store
@@ -221,13 +235,13 @@ def test_a_database_outage_is_shown_and_survived(serve_store, tmp_path, data_dir
         alert = page.locator("#shell-outage")
         assert alert.count() == 0 or not alert.is_visible()
 
-        proxy.cut()                                          # the database goes away
+        proxy.cut()  # the database goes away
         alert.wait_for(state="visible", timeout=20_000)
         assert "Database unreachable, retrying" in alert.inner_text()
-        assert page.locator("#course-map .js-plotly-plot").is_visible()   # the page stays
-        page.wait_for_timeout(4_000)                         # a few more polls meanwhile
+        assert page.locator("#course-map .js-plotly-plot").is_visible()  # the page stays
+        page.wait_for_timeout(4_000)  # a few more polls meanwhile
 
-        proxy.start()                                        # and comes back
+        proxy.start()  # and comes back
         alert.wait_for(state="hidden", timeout=30_000)
         wait_for_map(page)
         assert page.locator("#shell-freshness").inner_text().startswith("Data as of")

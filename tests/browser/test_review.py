@@ -23,8 +23,18 @@ from tests.integration.review_store import TODAY, demo_copy
 
 pytestmark = pytest.mark.browser
 SIGNS = {"decreased": -1, "won": -1, "lost": -1, "pushed_out": -1, "removed": -1}
-KEYS = ("start", "created", "pulled_in", "increased", "decreased", "won", "lost", "pushed_out",
-        "removed", "end")
+KEYS = (
+    "start",
+    "created",
+    "pulled_in",
+    "increased",
+    "decreased",
+    "won",
+    "lost",
+    "pushed_out",
+    "removed",
+    "end",
+)
 
 BARS_JS = """
 () => {
@@ -79,7 +89,10 @@ def grid_rows(page, grid_id: str) -> list[dict]:
 def wait_rows(page, grid_id: str, n: int) -> None:
     page.wait_for_function(
         "async ([id, n]) => { const api = await window.dash_ag_grid.getApiAsync(id);"
-        " return api.getDisplayedRowCount() === n; }", arg=[grid_id, n], timeout=20_000)
+        " return api.getDisplayedRowCount() === n; }",
+        arg=[grid_id, n],
+        timeout=20_000,
+    )
 
 
 def test_review_journey(serve_store, review_store, data_dir, page, console_errors, tmp_path):
@@ -97,13 +110,15 @@ def test_review_journey(serve_store, review_store, data_dir, page, console_error
     page.wait_for_function(
         "() => document.querySelector('#review-since-picker').value === '2026-11-15'"
         " && document.querySelector('#review-now-picker').value === '2026-11-22'",
-        timeout=10_000)
+        timeout=10_000,
+    )
     moved = now.movement[now.movement["category"] != "unchanged"]
     wait_rows(page, "review-moved-grid", len(moved))
     rows = grid_rows(page, "review-moved-grid")
     assert {r["deal_id"] for r in rows} == set(moved["deal_id"])
-    assert round(sum(r["change"] for r in rows) * 100) == \
-        round((now.waterfall["end"] - now.waterfall["start"]) * 100)
+    assert round(sum(r["change"] for r in rows) * 100) == round(
+        (now.waterfall["end"] - now.waterfall["start"]) * 100
+    )
     screenshot(page, "review-demo")
 
     # Another "since": the URL carries it, the waterfall and the table follow.
@@ -112,7 +127,9 @@ def test_review_journey(serve_store, review_store, data_dir, page, console_error
     page.wait_for_function(
         "(y) => { const gd = document.querySelector('#review-waterfall .js-plotly-plot');"
         " return gd && gd.data[0] && Math.round(gd.data[0].y[0] * 100) === y; }",
-        arg=expected_bars(earlier)[0], timeout=20_000)
+        arg=expected_bars(earlier)[0],
+        timeout=20_000,
+    )
     assert [round(y * 100) for y in waterfall(page)["y"]] == expected_bars(earlier)
     moved = earlier.movement[earlier.movement["category"] != "unchanged"]
     wait_rows(page, "review-moved-grid", len(moved))
@@ -136,7 +153,9 @@ def test_review_journey(serve_store, review_store, data_dir, page, console_error
     page.wait_for_url(re.compile(r"group=rep"), timeout=10_000)
     page.wait_for_function(
         "() => { const h = document.querySelector('#review-moved-grid .ag-header-cell-text');"
-        " return h && h.innerText === 'Rep'; }", timeout=20_000)
+        " return h && h.innerText === 'Rep'; }",
+        timeout=20_000,
+    )
     wait_rows(page, "review-moved-grid", len(moved))
     reps = [r["rep"] for r in grid_rows(page, "review-moved-grid")]
     assert reps == sorted(reps, key=lambda r: r.casefold()) or reps == sorted(reps)
@@ -150,7 +169,8 @@ def test_review_journey(serve_store, review_store, data_dir, page, console_error
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     assert {r["Deal id"] for r in rows} == set(moved["deal_id"])
     assert sum(float(r["Change"]) for r in rows) == pytest.approx(
-        earlier.waterfall["end"] - earlier.waterfall["start"])
+        earlier.waterfall["end"] - earlier.waterfall["start"]
+    )
     with page.expect_download() as dl:
         page.click("#review-export-xlsx")
     path = tmp_path / "moved.xlsx"

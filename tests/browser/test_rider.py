@@ -50,8 +50,9 @@ def rider_store(tmp_path, data_dir):
 
 def test_rider_journey(serve_store, rider_store, data_dir, page, console_errors):
     engine = get_engine(rider_store)
-    summary = compute_summary(engine, "2026-Q4", TODAY, TODAY - dt.timedelta(days=7),
-                              "Enterprise West")
+    summary = compute_summary(
+        engine, "2026-Q4", TODAY, TODAY - dt.timedelta(days=7), "Enterprise West"
+    )
     rep = summary.reps.sort_values("open_deals", ascending=False).index[0]
     f = summary.reps.loc[rep]
     flags = summary.flags
@@ -82,14 +83,20 @@ def test_rider_journey(serve_store, rider_store, data_dir, page, console_errors)
     assert style.money(f["needed_pipeline"]) in must.inner_text()
     page.wait_for_function(
         "async ([id, n]) => (await window.dash_ag_grid.getApiAsync(id)).getDisplayedRowCount()"
-        " === n", arg=["rider-flags-grid", open_deals], timeout=20_000)
+        " === n",
+        arg=["rider-flags-grid", open_deals],
+        timeout=20_000,
+    )
     page.wait_for_function(
         "(t) => document.querySelector('#rider-flags-info').innerText.startsWith(t)",
-        arg=f"{open_deals} open deals closing this quarter", timeout=10_000)
+        arg=f"{open_deals} open deals closing this quarter",
+        timeout=10_000,
+    )
     page.wait_for_function(
         "() => { const gd = document.querySelector('#rider-trend .js-plotly-plot');"
         " return gd && gd.data && gd.data.some((t) => t.name === 'Attainment'); }",
-        timeout=30_000)
+        timeout=30_000,
+    )
     screenshot(page, "rider-demo")
 
     # The inputs behind a readiness component.
@@ -97,8 +104,7 @@ def test_rider_journey(serve_store, rider_store, data_dir, page, console_errors)
     panel = page.locator(".trace-panel")
     panel.wait_for(state="visible", timeout=10_000)
     assert panel.locator(".offcanvas-title").inner_text() == f"{rep} · Pipeline hygiene"
-    assert f"{int(f['hygiene_ok'])} of {int(f['hygiene_deals'])} open deals" in \
-        panel.inner_text()
+    assert f"{int(f['hygiene_ok'])} of {int(f['hygiene_deals'])} open deals" in panel.inner_text()
     page.keyboard.press("Escape")
     panel.wait_for(state="hidden", timeout=5_000)
 
@@ -112,18 +118,20 @@ def test_rider_journey(serve_store, rider_store, data_dir, page, console_errors)
     page.reload()
     item = page.locator(".note-item").first
     item.wait_for(timeout=20_000)
-    assert item.locator(".note-body").inner_text() == body          # text, not markup
+    assert item.locator(".note-body").inner_text() == body  # text, not markup
     assert "Mia <Manager>" in item.locator(".note-meta").inner_text()
-    assert page.locator("#rider-note-author").input_value() == "Mia <Manager>"   # remembered
+    assert page.locator("#rider-note-author").input_value() == "Mia <Manager>"  # remembered
 
     # Edit it; reload; the edit is there with its time.
     item.locator(".note-edit").click()
     page.wait_for_function(
-        "() => document.querySelector('#rider-note-text').value.startsWith('Agreed')")
+        "() => document.querySelector('#rider-note-text').value.startsWith('Agreed')"
+    )
     page.fill("#rider-note-text", "Agreed: three demos")
     page.click("#rider-note-save")
     page.wait_for_function(
-        "() => document.querySelector('#rider-note-message').innerText === 'Note saved.'")
+        "() => document.querySelector('#rider-note-message').innerText === 'Note saved.'"
+    )
     page.reload()
     item = page.locator(".note-item").first
     item.wait_for(timeout=20_000)

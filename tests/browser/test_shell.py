@@ -23,23 +23,56 @@ def small_store(tmp_path, data_dir):
     url = f"sqlite:///{tmp_path / 'shell.db'}"
     upgrade(url)
     engine = get_engine(url)
-    store_frame(engine, "roster", pd.DataFrame({
-        "rep": ["Ann Lee", "Bo <b>Chen</b>", "Cy Diaz"], "team": ["East", "East", "West"],
-        "role": ["AE", "AE", "AE"]}), as_of=dt.datetime(2026, 11, 1), source_name="roster.csv")
-    store_frame(engine, "quota", pd.DataFrame({
-        "rep": ["Ann Lee", "Bo <b>Chen</b>", "Cy Diaz"], "quarter": ["2026-Q4"] * 3,
-        "quota": [100.0, 100.0, 100.0]}), as_of=dt.datetime(2026, 11, 1), source_name="quotas.csv")
+    store_frame(
+        engine,
+        "roster",
+        pd.DataFrame(
+            {
+                "rep": ["Ann Lee", "Bo <b>Chen</b>", "Cy Diaz"],
+                "team": ["East", "East", "West"],
+                "role": ["AE", "AE", "AE"],
+            }
+        ),
+        as_of=dt.datetime(2026, 11, 1),
+        source_name="roster.csv",
+    )
+    store_frame(
+        engine,
+        "quota",
+        pd.DataFrame(
+            {
+                "rep": ["Ann Lee", "Bo <b>Chen</b>", "Cy Diaz"],
+                "quarter": ["2026-Q4"] * 3,
+                "quota": [100.0, 100.0, 100.0],
+            }
+        ),
+        as_of=dt.datetime(2026, 11, 1),
+        source_name="quotas.csv",
+    )
     for day in (13, 20):
-        store_frame(engine, "pipeline", pd.DataFrame({
-            "deal_id": ["D1", "D2"], "deal_name": ["Acme", "<script>alert(1)</script>"],
-            "owner": ["Ann Lee", "Bo <b>Chen</b>"], "status": ["open", "won"],
-            "amount": [10.0, 20.0 + day], "close_date": ["2026-12-01", "2026-11-10"]}),
-            as_of=dt.datetime(2026, 11, day), source_name=f"salesforce_opportunities_2026-11-{day}.csv")
+        store_frame(
+            engine,
+            "pipeline",
+            pd.DataFrame(
+                {
+                    "deal_id": ["D1", "D2"],
+                    "deal_name": ["Acme", "<script>alert(1)</script>"],
+                    "owner": ["Ann Lee", "Bo <b>Chen</b>"],
+                    "status": ["open", "won"],
+                    "amount": [10.0, 20.0 + day],
+                    "close_date": ["2026-12-01", "2026-11-10"],
+                }
+            ),
+            as_of=dt.datetime(2026, 11, day),
+            source_name=f"salesforce_opportunities_2026-11-{day}.csv",
+        )
     engine.dispose()
     return url
 
 
-def test_every_page_opens_from_the_top_bar(serve_store, small_store, data_dir, page, console_errors):
+def test_every_page_opens_from_the_top_bar(
+    serve_store, small_store, data_dir, page, console_errors
+):
     base = serve_store(small_store, data_dir)
     page.goto(base + "/")
     page.locator(".navbar").wait_for()

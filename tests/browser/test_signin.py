@@ -25,9 +25,11 @@ LANES_JS = """
   return gd.layout.yaxis.ticktext.filter((t) => !t.startsWith('<b>'));
 }
 """
-MAP_READY_JS = ("() => { const gd = document.querySelector('#course-map .js-plotly-plot');"
-                " return gd && gd.layout && gd.layout.yaxis && gd.layout.yaxis.ticktext &&"
-                " gd.layout.yaxis.ticktext.length > 0; }")
+MAP_READY_JS = (
+    "() => { const gd = document.querySelector('#course-map .js-plotly-plot');"
+    " return gd && gd.layout && gd.layout.yaxis && gd.layout.yaxis.ticktext &&"
+    " gd.layout.yaxis.ticktext.length > 0; }"
+)
 
 
 @pytest.fixture
@@ -40,7 +42,9 @@ def shared_store(tmp_path, data_dir):
     auth.add_user(engine, "Lee Leader", "leader", password=PASSWORD)
     engine.dispose()
     teams = info["teams"]
-    return url, {t: sorted(r for r, team in teams.items() if team == t) for t in set(teams.values())}
+    return url, {
+        t: sorted(r for r, team in teams.items() if team == t) for t in set(teams.values())
+    }
 
 
 def sign_in(page, name: str, password: str = PASSWORD) -> None:
@@ -55,8 +59,9 @@ def lanes(page) -> list[str]:
     return sorted(page.evaluate(LANES_JS))
 
 
-def test_a_manager_signs_in_and_sees_only_their_team(serve_store, shared_store, data_dir, page,
-                                                     console_errors):
+def test_a_manager_signs_in_and_sees_only_their_team(
+    serve_store, shared_store, data_dir, page, console_errors
+):
     url, by_team = shared_store
     base = serve_store(url, data_dir)
     page.goto(base + "/review")
@@ -70,7 +75,7 @@ def test_a_manager_signs_in_and_sees_only_their_team(serve_store, shared_store, 
     assert "do not match an account" in alert.inner_text()
     assert page.locator("#signin-name").input_value() == "Mia Manager"
     screenshot(page, "signin-wrong-password")
-    console_errors.clear()      # the browser logs the 401 answer of a refused sign-in
+    console_errors.clear()  # the browser logs the 401 answer of a refused sign-in
 
     page.locator("#signin-password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -78,9 +83,11 @@ def test_a_manager_signs_in_and_sees_only_their_team(serve_store, shared_store, 
     assert page.locator(".shell-user-name").inner_text() == "Mia Manager"
 
     course_link = page.locator(".navbar").get_by_role("link", name="Course", exact=True)
-    page.wait_for_function("() => (document.querySelector('#shell-nav-course') || {}).href"
-                           " && document.querySelector('#shell-nav-course').href"
-                           ".includes('team=East')")
+    page.wait_for_function(
+        "() => (document.querySelector('#shell-nav-course') || {}).href"
+        " && document.querySelector('#shell-nav-course').href"
+        ".includes('team=East')"
+    )
     course_link.click()
     page.wait_for_url(re.compile(r"^[^?]*/\?.*team=East"))
     assert lanes(page) == by_team["East"]

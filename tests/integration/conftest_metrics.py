@@ -49,11 +49,19 @@ def frame(kind: str, rows: list[dict]) -> pd.DataFrame:
 
 
 def _deal(deal_id, owner, status, close, amount, **kw):
-    row = dict(deal_id=deal_id, deal_name=f"Deal {deal_id}", account=f"Acct {deal_id}",
-               owner=owner, status=status, close_date=close, amount=float(amount),
-               stage={"open": "Negotiation", "won": "Closed Won", "lost": "Closed Lost"}[status],
-               probability=0.5, forecast_category="pipeline" if status == "open" else "closed",
-               created_date="2026-09-01")
+    row = dict(
+        deal_id=deal_id,
+        deal_name=f"Deal {deal_id}",
+        account=f"Acct {deal_id}",
+        owner=owner,
+        status=status,
+        close_date=close,
+        amount=float(amount),
+        stage={"open": "Negotiation", "won": "Closed Won", "lost": "Closed Lost"}[status],
+        probability=0.5,
+        forecast_category="pipeline" if status == "open" else "closed",
+        created_date="2026-09-01",
+    )
     row.update(kw)
     return row
 
@@ -66,10 +74,26 @@ COMMON = [
     _deal("A8", "Ann Lee", "won", "2025-11-20", 7777),
 ]
 SF_SINCE = COMMON + [
-    _deal("A3", "Ann Lee", "open", "2026-11-10", 20000, forecast_category="commit",
-          probability=0.8, next_step="Call CFO"),
-    _deal("A4", "Ann Lee", "open", "2026-12-15", 30000, forecast_category="best_case",
-          created_date="2026-10-01", last_activity_date="2026-10-20"),
+    _deal(
+        "A3",
+        "Ann Lee",
+        "open",
+        "2026-11-10",
+        20000,
+        forecast_category="commit",
+        probability=0.8,
+        next_step="Call CFO",
+    ),
+    _deal(
+        "A4",
+        "Ann Lee",
+        "open",
+        "2026-12-15",
+        30000,
+        forecast_category="best_case",
+        created_date="2026-10-01",
+        last_activity_date="2026-10-20",
+    ),
     _deal("B1", "Bob Ray", "open", "2026-10-31", 60000, created_date="2026-10-01"),
     _deal("B2", "Ann Lee", "open", "2026-12-01", 10000, probability=0.1, next_step="Demo"),
     _deal("X1", "Ann Lee", "open", "2026-12-05", 5000),
@@ -77,20 +101,44 @@ SF_SINCE = COMMON + [
 ]
 SF_NOW = COMMON + [
     _deal("A2", "Ann Lee", "won", "2026-11-25", 5000),
-    _deal("A3", "Ann Lee", "open", "2026-11-10", 20000, forecast_category="commit",
-          probability=0.8, next_step="Call CFO"),
-    _deal("A4", "ann@x.com", "open", "2026-12-15", 40000, forecast_category="best_case",
-          created_date="2026-10-01", last_activity_date="2026-11-01"),
+    _deal(
+        "A3",
+        "Ann Lee",
+        "open",
+        "2026-11-10",
+        20000,
+        forecast_category="commit",
+        probability=0.8,
+        next_step="Call CFO",
+    ),
+    _deal(
+        "A4",
+        "ann@x.com",
+        "open",
+        "2026-12-15",
+        40000,
+        forecast_category="best_case",
+        created_date="2026-10-01",
+        last_activity_date="2026-11-01",
+    ),
     _deal("B1", "Bob Ray", "won", "2026-10-20", 60000, created_date="2026-10-01"),
-    _deal("B2", "Bob Ray", "open", "2026-12-01", 10000, probability=0.1,
-          last_activity_date="2026-11-21", next_step="Demo"),
+    _deal(
+        "B2",
+        "Bob Ray",
+        "open",
+        "2026-12-01",
+        10000,
+        probability=0.1,
+        last_activity_date="2026-11-21",
+        next_step="Demo",
+    ),
     _deal("P1", "Ann Lee", "open", "2027-01-20", 8000),
-    _deal("D1", "Dan New", "open", "2026-12-20", 20000, created_date="2026-11-12",
-          next_step="Kickoff"),
+    _deal(
+        "D1", "Dan New", "open", "2026-12-20", 20000, created_date="2026-11-12", next_step="Kickoff"
+    ),
 ]
 HS = [
-    _deal("C1", "Cat Wu", "open", "2026-12-10", 15000, probability=0.2,
-          created_date="2026-11-01"),
+    _deal("C1", "Cat Wu", "open", "2026-12-10", 15000, probability=0.2, created_date="2026-11-01"),
     _deal("Z1", "Zed Unknown", "lost", "2026-10-05", 1000),
 ]
 
@@ -98,41 +146,152 @@ HS = [
 def seed_book(engine) -> None:
     """Store the book above (roster, quotas, four snapshots, activities, readiness)."""
     jan = dt.datetime(2026, 1, 1)
-    store_frame(engine, "roster", frame("roster", [
-        dict(rep="Ann Lee", email="ann@x.com", crm_user_id="005A", team="East", role="AE",
-             start_date="2024-01-01"),
-        dict(rep="Bob Ray", email="bob@x.com", team="East", role="AE", start_date="2024-01-01"),
-        dict(rep="Sam Se", email="sam@x.com", team="East", role="SE", start_date="2024-01-01"),
-        dict(rep="Cat Wu", email="cat@x.com", team="West", role="AE", start_date="2024-01-01"),
-        dict(rep="Dan New", email="dan@x.com", team="East", role="AE", start_date="2026-11-10",
-             effective_from="2026-11-10"),
-    ]), as_of=jan, source="roster", source_name="roster.csv")
-    store_frame(engine, "quota", frame("quota", [
-        dict(rep="Ann Lee", quarter=QUARTER, quota=100000.0),
-        dict(rep="Bob Ray", quarter=QUARTER, quota=50000.0),
-        dict(rep="Dan New", quarter=QUARTER, quota=20000.0),
-    ]), as_of=jan, source="roster", source_name="quota.csv")
+    store_frame(
+        engine,
+        "roster",
+        frame(
+            "roster",
+            [
+                dict(
+                    rep="Ann Lee",
+                    email="ann@x.com",
+                    crm_user_id="005A",
+                    team="East",
+                    role="AE",
+                    start_date="2024-01-01",
+                ),
+                dict(
+                    rep="Bob Ray",
+                    email="bob@x.com",
+                    team="East",
+                    role="AE",
+                    start_date="2024-01-01",
+                ),
+                dict(
+                    rep="Sam Se", email="sam@x.com", team="East", role="SE", start_date="2024-01-01"
+                ),
+                dict(
+                    rep="Cat Wu", email="cat@x.com", team="West", role="AE", start_date="2024-01-01"
+                ),
+                dict(
+                    rep="Dan New",
+                    email="dan@x.com",
+                    team="East",
+                    role="AE",
+                    start_date="2026-11-10",
+                    effective_from="2026-11-10",
+                ),
+            ],
+        ),
+        as_of=jan,
+        source="roster",
+        source_name="roster.csv",
+    )
+    store_frame(
+        engine,
+        "quota",
+        frame(
+            "quota",
+            [
+                dict(rep="Ann Lee", quarter=QUARTER, quota=100000.0),
+                dict(rep="Bob Ray", quarter=QUARTER, quota=50000.0),
+                dict(rep="Dan New", quarter=QUARTER, quota=20000.0),
+            ],
+        ),
+        as_of=jan,
+        source="roster",
+        source_name="quota.csv",
+    )
     at = dt.datetime.combine
-    store_frame(engine, "pipeline", frame("pipeline", SF_SINCE), source="salesforce",
-                as_of=at(SINCE, dt.time(6)), source_name="sf_2026-11-01.csv")
-    store_frame(engine, "pipeline", frame("pipeline", SF_NOW), source="salesforce",
-                as_of=at(AS_OF, dt.time(6)), source_name="sf_2026-11-22.csv")
-    store_frame(engine, "pipeline", frame("pipeline", HS[:1]), source="hubspot",
-                as_of=dt.datetime(2026, 10, 30), source_name="hs_2026-10-30.csv")
-    store_frame(engine, "pipeline", frame("pipeline", HS), source="hubspot",
-                as_of=dt.datetime(2026, 11, 20), source_name="hs_2026-11-20.csv")
-    store_frame(engine, "activity", frame("activity", [
-        dict(activity_id="T1", owner="Ann Lee", activity_date="2026-11-12", type="call",
-             deal_id="A3", completed=True),
-        dict(activity_id="T2", owner="Ann Lee", activity_date="2026-11-20", type="call",
-             deal_id="C1", completed=False),            # not completed: does not count
-        dict(activity_id="T3", owner="Sam Se", activity_date="2026-11-15", type="meeting",
-             deal_id="A4", completed=True),             # expert support on A4 (not Ann's)
-    ]), source="salesforce", as_of=at(AS_OF, dt.time(6)), source_name="tasks.csv")
-    store_frame(engine, "readiness", frame("readiness", [
-        dict(rep="Bob Ray", program="Discovery", kind="course", required=True,
-             assigned_date="2026-10-01", due_date="2026-11-01", completed_date="2026-11-05"),
-    ]), source="lms", as_of=at(AS_OF, dt.time(6)), source_name="lms.csv")
+    store_frame(
+        engine,
+        "pipeline",
+        frame("pipeline", SF_SINCE),
+        source="salesforce",
+        as_of=at(SINCE, dt.time(6)),
+        source_name="sf_2026-11-01.csv",
+    )
+    store_frame(
+        engine,
+        "pipeline",
+        frame("pipeline", SF_NOW),
+        source="salesforce",
+        as_of=at(AS_OF, dt.time(6)),
+        source_name="sf_2026-11-22.csv",
+    )
+    store_frame(
+        engine,
+        "pipeline",
+        frame("pipeline", HS[:1]),
+        source="hubspot",
+        as_of=dt.datetime(2026, 10, 30),
+        source_name="hs_2026-10-30.csv",
+    )
+    store_frame(
+        engine,
+        "pipeline",
+        frame("pipeline", HS),
+        source="hubspot",
+        as_of=dt.datetime(2026, 11, 20),
+        source_name="hs_2026-11-20.csv",
+    )
+    store_frame(
+        engine,
+        "activity",
+        frame(
+            "activity",
+            [
+                dict(
+                    activity_id="T1",
+                    owner="Ann Lee",
+                    activity_date="2026-11-12",
+                    type="call",
+                    deal_id="A3",
+                    completed=True,
+                ),
+                dict(
+                    activity_id="T2",
+                    owner="Ann Lee",
+                    activity_date="2026-11-20",
+                    type="call",
+                    deal_id="C1",
+                    completed=False,
+                ),  # not completed: does not count
+                dict(
+                    activity_id="T3",
+                    owner="Sam Se",
+                    activity_date="2026-11-15",
+                    type="meeting",
+                    deal_id="A4",
+                    completed=True,
+                ),  # expert support on A4 (not Ann's)
+            ],
+        ),
+        source="salesforce",
+        as_of=at(AS_OF, dt.time(6)),
+        source_name="tasks.csv",
+    )
+    store_frame(
+        engine,
+        "readiness",
+        frame(
+            "readiness",
+            [
+                dict(
+                    rep="Bob Ray",
+                    program="Discovery",
+                    kind="course",
+                    required=True,
+                    assigned_date="2026-10-01",
+                    due_date="2026-11-01",
+                    completed_date="2026-11-05",
+                ),
+            ],
+        ),
+        source="lms",
+        as_of=at(AS_OF, dt.time(6)),
+        source_name="lms.csv",
+    )
 
 
 def make_store(backend: str, folder) -> tuple[str, callable]:
@@ -168,5 +327,13 @@ def book_engines(tmp_path_factory):
             (s[1] if isinstance(s, tuple) else s)()
 
 
-__all__ = ["AS_OF", "QUARTER", "SINCE", "book_engine", "book_engines", "frame", "make_store",
-           "seed_book"]
+__all__ = [
+    "AS_OF",
+    "QUARTER",
+    "SINCE",
+    "book_engine",
+    "book_engines",
+    "frame",
+    "make_store",
+    "seed_book",
+]

@@ -31,15 +31,18 @@ def _build() -> Path:
     db = root / "demo.db"
     url = f"sqlite:///{db}"
     upgrade(url)
-    saved = {k: os.environ.get(k) for k in ("TEAMCAR_DATA_DIR", "TEAMCAR_DATABASE_URL",
-                                             "TEAMCAR_TODAY")}
-    os.environ.update(TEAMCAR_DATA_DIR=str(root), TEAMCAR_DATABASE_URL=url,
-                      TEAMCAR_TODAY=TODAY.isoformat())
+    saved = {
+        k: os.environ.get(k) for k in ("TEAMCAR_DATA_DIR", "TEAMCAR_DATABASE_URL", "TEAMCAR_TODAY")
+    }
+    os.environ.update(
+        TEAMCAR_DATA_DIR=str(root), TEAMCAR_DATABASE_URL=url, TEAMCAR_TODAY=TODAY.isoformat()
+    )
     try:
         config = load_config()
         engine = get_engine(url)
-        outcomes = [load_file(p, engine=engine, config=config)
-                    for p in expand_paths([root / "exports"])]
+        outcomes = [
+            load_file(p, engine=engine, config=config) for p in expand_paths([root / "exports"])
+        ]
     finally:
         for k, v in saved.items():
             if v is None:
@@ -88,8 +91,12 @@ def export_file(name_part: str) -> Path:
     return files[-1]
 
 
-def edited_export(target: Path, *, source: str = "salesforce_opportunities_2026-11-22.csv",
-                  cells: dict[tuple[int, str], str] | None = None) -> Path:
+def edited_export(
+    target: Path,
+    *,
+    source: str = "salesforce_opportunities_2026-11-22.csv",
+    cells: dict[tuple[int, str], str] | None = None,
+) -> Path:
     """A copy of one of the demo's Salesforce report exports with some cells changed.
 
     Args:

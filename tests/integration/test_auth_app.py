@@ -42,19 +42,21 @@ def sign_in(client, name: str, password: str = PASSWORD, next: str = "/"):
     """Fetch the sign-in form (for its token) and post it."""
     page = client.get("/login?next=" + next)
     token = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    return client.post("/login", data={"name": name, "password": password, "csrf": token,
-                                       "next": next})
+    return client.post(
+        "/login", data={"name": name, "password": password, "csrf": token, "next": next}
+    )
 
 
-def dash_call(client, app, output: str, inputs: dict, state: dict | None = None,
-              changed: str | None = None):
+def dash_call(
+    client, app, output: str, inputs: dict, state: dict | None = None, changed: str | None = None
+):
     """POST to ``/_dash-update-component`` as the browser would, for the callback whose outputs
     include ``output`` (``id.property``); values not given are None.
 
     The callback is looked up where the browser finds it, in ``/_dash-dependencies`` (so the
     client must be allowed to read that).
     """
-    del app                                 # the served app answers, whichever object it is
+    del app  # the served app answers, whichever object it is
 
     def parts(key: str) -> list[str]:
         return [o.split("@")[0] for o in key.strip(".").split("...")]
@@ -64,14 +66,23 @@ def dash_call(client, app, output: str, inputs: dict, state: dict | None = None,
     key = spec["output"]
     outs = [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True)) for o in parts(key)]
     # A pattern-matching input (``{"type": ..., "index": ALL}``) sends the list of its matches.
-    ins = [{**i, "value": inputs.get(f"{i['id']}.{i['property']}",
-                                     [] if str(i["id"]).startswith("{") else None)}
-           for i in spec["inputs"]]
-    sts = [{**s, "value": (state or {}).get(f"{s['id']}.{s['property']}")}
-           for s in spec["state"]]
-    body = {"output": key, "outputs": outs if key.startswith("..") else outs[0],
-            "inputs": ins, "state": sts,
-            "changedPropIds": [changed or f"{ins[0]['id']}.{ins[0]['property']}"]}
+    ins = [
+        {
+            **i,
+            "value": inputs.get(
+                f"{i['id']}.{i['property']}", [] if str(i["id"]).startswith("{") else None
+            ),
+        }
+        for i in spec["inputs"]
+    ]
+    sts = [{**s, "value": (state or {}).get(f"{s['id']}.{s['property']}")} for s in spec["state"]]
+    body = {
+        "output": key,
+        "outputs": outs if key.startswith("..") else outs[0],
+        "inputs": ins,
+        "state": sts,
+        "changedPropIds": [changed or f"{ins[0]['id']}.{ins[0]['property']}"],
+    }
     return client.post("/_dash-update-component", json=body)
 
 
@@ -84,11 +95,11 @@ def test_without_users_the_local_demo_needs_no_sign_in(app, store, data_dir, mon
     assert "Sign out" not in layout
     resp = client.get("/login")
     assert resp.status_code == 302 and resp.headers["Location"] == "/"
-    assert not (data_dir / "secret_key").exists()       # no key is made until someone signs in
+    assert not (data_dir / "secret_key").exists()  # no key is made until someone signs in
 
 
 def test_once_a_user_exists_everything_waits_for_sign_in(app, store, data_dir, monkeypatch):
-    monkeypatch.setattr(app.server, "secret_key", None)       # as in a newly started server
+    monkeypatch.setattr(app.server, "secret_key", None)  # as in a newly started server
     auth.add_user(store, "Ada Admin", "admin", password=PASSWORD)
     client = app.server.test_client()
     resp = client.get("/review?quarter=2026-Q4")
@@ -155,7 +166,7 @@ def test_repeated_failures_pause_the_account(app, store):
     client = app.server.test_client()
     for _ in range(auth.MAX_FAILURES):
         assert sign_in(client, "Mia Manager", "guess").status_code == 401
-    assert sign_in(client, "Mia Manager").status_code == 401    # even the right password, now
+    assert sign_in(client, "Mia Manager").status_code == 401  # even the right password, now
     # After the pause the right password works again and clears the count.
     later = auth.clock.now() + auth.PAUSE + auth.dt.timedelta(seconds=1)
     assert auth.verify_login(store, "Mia Manager", PASSWORD, now=later) is not None
@@ -186,16 +197,21 @@ def test_a_manager_of_one_team_lands_on_it(app, store):
     assert other.get("/review?quarter=2026-Q4").status_code == 200
 
 
-@pytest.mark.parametrize(("role", "teams", "allowed"), [
-    ("manager", ["East"], False), ("leader", [], False), ("admin", [], True)])
+@pytest.mark.parametrize(
+    ("role", "teams", "allowed"),
+    [("manager", ["East"], False), ("leader", [], False), ("admin", [], True)],
+)
 def test_only_an_admin_may_upload(app, store, role, teams, allowed):
     auth.add_user(store, "Someone", role, teams, PASSWORD)
     client = app.server.test_client()
     sign_in(client, "Someone")
-    resp = client.post(UPLOAD_PATH, data={"file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        UPLOAD_PATH,
+        data={"file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
+        content_type="multipart/form-data",
+    )
     if allowed:
-        assert resp.status_code == 200                # read (and refused as an unknown layout)
+        assert resp.status_code == 200  # read (and refused as an unknown layout)
         assert resp.json["status"] == "failed"
     else:
         assert resp.status_code == 403
@@ -203,6 +219,7 @@ def test_only_an_admin_may_upload(app, store, role, teams, allowed):
 
 
 # --- single sign-on proxy ---------------------------------------------------------------------
+
 
 @pytest.fixture
 def sso(store, monkeypatch):
@@ -213,33 +230,48 @@ def sso(store, monkeypatch):
 
 def test_the_sign_on_header_from_a_trusted_proxy_signs_in(app, sso):
     client = app.server.test_client()
-    resp = client.get("/_dash-layout", headers={"X-Forwarded-User": "mia@example.com"},
-                      environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    resp = client.get(
+        "/_dash-layout",
+        headers={"X-Forwarded-User": "mia@example.com"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
     assert resp.status_code == 200
     text = resp.get_data(as_text=True)
-    assert "mia@example.com" in text and "Sign out" not in text   # the proxy owns the session
+    assert "mia@example.com" in text and "Sign out" not in text  # the proxy owns the session
     # Without the header the same client is not signed in.
     assert client.get("/_dash-layout").status_code == 401
 
 
 def test_the_sign_on_header_from_anywhere_else_is_refused(app, sso):
     client = app.server.test_client()
-    resp = client.get("/_dash-layout", headers={"X-Forwarded-User": "mia@example.com"},
-                      environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    resp = client.get(
+        "/_dash-layout",
+        headers={"X-Forwarded-User": "mia@example.com"},
+        environ_base={"REMOTE_ADDR": "10.9.8.7"},
+    )
     assert resp.status_code == 403 and "trusted proxy" in resp.json["message"]
-    page = client.get("/", headers={"X-Forwarded-User": "mia@example.com"},
-                      environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    page = client.get(
+        "/",
+        headers={"X-Forwarded-User": "mia@example.com"},
+        environ_base={"REMOTE_ADDR": "10.9.8.7"},
+    )
     assert page.status_code == 403 and "TEAMCAR_TRUSTED_PROXIES" in page.get_data(as_text=True)
 
 
 def test_trusted_proxies_can_be_a_network(app, sso, monkeypatch):
     monkeypatch.setenv("TEAMCAR_TRUSTED_PROXIES", "10.9.0.0/16")
     client = app.server.test_client()
-    ok = client.get("/_dash-layout", headers={"X-Forwarded-User": "mia@example.com"},
-                    environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    ok = client.get(
+        "/_dash-layout",
+        headers={"X-Forwarded-User": "mia@example.com"},
+        environ_base={"REMOTE_ADDR": "10.9.8.7"},
+    )
     assert ok.status_code == 200
-    loopback = client.get("/_dash-layout", headers={"X-Forwarded-User": "mia@example.com"},
-                          environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    loopback = client.get(
+        "/_dash-layout",
+        headers={"X-Forwarded-User": "mia@example.com"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
     assert loopback.status_code == 403
 
 

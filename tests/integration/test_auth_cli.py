@@ -23,8 +23,14 @@ def users(*args: str, stdin: str | None = None, check: bool = True):
 
     if stdin is None:
         return teamcar("users", *args, check=check)
-    proc = subprocess.run([sys.executable, "-m", "dashboard.cli", "users", *args], input=stdin,
-                          capture_output=True, text=True, env=dict(os.environ), timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "users", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"exited {proc.returncode}: {proc.stdout}{proc.stderr}")
     return proc
@@ -34,8 +40,18 @@ def test_add_list_and_remove_users(store_url):
     engine = get_engine(store_url)
     empty = users("list")
     assert "No users" in empty.stdout and "no sign-in" in empty.stdout
-    added = users("add", "Mia Manager", "--role", "manager", "--team", "East", "--team",
-                  "West", "--password-stdin", stdin=PASSWORD + "\n")
+    added = users(
+        "add",
+        "Mia Manager",
+        "--role",
+        "manager",
+        "--team",
+        "East",
+        "--team",
+        "West",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     assert "Added Mia Manager (manager), who sees East, West." in added.stdout
     users("add", "Lee Leader", "--role", "leader", "--password-stdin", stdin=PASSWORD + "\n")
     users("add", "mia@example.com", "--role", "admin", "--no-password")
@@ -50,19 +66,35 @@ def test_add_list_and_remove_users(store_url):
     assert [u["name"] for u in auth.list_users(engine)] == ["Lee Leader", "mia@example.com"]
 
 
-@pytest.mark.parametrize(("args", "stdin", "message"), [
-    (("add", "Ann", "--role", "manager", "--password-stdin"), PASSWORD,
-     "a manager needs at least one --team"),
-    (("add", "Ann", "--role", "leader", "--team", "East", "--password-stdin"), PASSWORD,
-     "--team is for managers only"),
-    (("add", "Ann", "--role", "admin", "--password-stdin"), "short", "shorter than 8"),
-    (("add", "Ann", "--role", "admin", "--password-stdin"), "", "no password on standard input"),
-    (("add", "Ann", "--role", "admin"), "", "no terminal to ask for the password"),
-    (("add", "   ", "--role", "admin", "--no-password"), None, "the name is empty"),
-    (("add", "Ann", "--role", "admin", "--no-password", "--password-stdin"), PASSWORD,
-     "cannot be used together"),
-    (("remove", "Nobody"), None, "no user called 'Nobody'"),
-])
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (
+            ("add", "Ann", "--role", "manager", "--password-stdin"),
+            PASSWORD,
+            "a manager needs at least one --team",
+        ),
+        (
+            ("add", "Ann", "--role", "leader", "--team", "East", "--password-stdin"),
+            PASSWORD,
+            "--team is for managers only",
+        ),
+        (("add", "Ann", "--role", "admin", "--password-stdin"), "short", "shorter than 8"),
+        (
+            ("add", "Ann", "--role", "admin", "--password-stdin"),
+            "",
+            "no password on standard input",
+        ),
+        (("add", "Ann", "--role", "admin"), "", "no terminal to ask for the password"),
+        (("add", "   ", "--role", "admin", "--no-password"), None, "the name is empty"),
+        (
+            ("add", "Ann", "--role", "admin", "--no-password", "--password-stdin"),
+            PASSWORD,
+            "cannot be used together",
+        ),
+        (("remove", "Nobody"), None, "no user called 'Nobody'"),
+    ],
+)
 def test_mistakes_end_in_one_clear_line(data_dir, args, stdin, message):
     proc = users(*args, stdin=stdin, check=False)
     assert proc.returncode == 2, proc.stdout + proc.stderr

@@ -19,11 +19,17 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 def teamcar(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     """Run the real console entry point in a subprocess."""
-    proc = subprocess.run([sys.executable, "-m", "dashboard.cli", *args], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"teamcar {' '.join(args)} exited {proc.returncode}:\n"
-                             f"{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"teamcar {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 
@@ -41,8 +47,20 @@ def _stats(url: str) -> dict:
 @pytest.fixture(scope="module")
 def small_exports(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("exports")
-    teamcar("generate", str(out), "--reps", "24", "--deals-per-rep", "3", "--weeks", "3",
-            "--today", "2026-11-22", "--seed", "3")
+    teamcar(
+        "generate",
+        str(out),
+        "--reps",
+        "24",
+        "--deals-per-rep",
+        "3",
+        "--weeks",
+        "3",
+        "--today",
+        "2026-11-22",
+        "--seed",
+        "3",
+    )
     return out
 
 
@@ -57,8 +75,9 @@ def test_generate_then_load_everything_once(small_exports, store_url):
     assert first["snapshots"] > 0 and first["activities"] > 0 and first["reps"] >= 6
     # every file got its own batch, and every batch loaded without rejects
     with session_scope(get_engine(store_url)) as s:
-        rows = s.execute(select(ImportBatch.source_name, ImportBatch.status,
-                                ImportBatch.rows_rejected)).all()
+        rows = s.execute(
+            select(ImportBatch.source_name, ImportBatch.status, ImportBatch.rows_rejected)
+        ).all()
     assert sorted(r.source_name for r in rows) == sorted(p.name for p in files)
     assert {r.status for r in rows} == {"loaded"}
     assert sum(r.rows_rejected for r in rows) == 0

@@ -20,8 +20,13 @@ REDIS_URL = os.environ.get("TEAMCAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 
 
 def load_something(engine, n: int) -> None:
-    store_frame(engine, "roster", pd.DataFrame({"rep": [f"Rep {n}"], "team": ["East"]}),
-                as_of=dt.datetime(2026, 11, 1), source_name=f"roster-{n}.csv")
+    store_frame(
+        engine,
+        "roster",
+        pd.DataFrame({"rep": [f"Rep {n}"], "team": ["East"]}),
+        as_of=dt.datetime(2026, 11, 1),
+        source_name=f"roster-{n}.csv",
+    )
 
 
 @pytest.fixture
@@ -90,7 +95,7 @@ def test_a_miss_is_computed_once_for_everyone_waiting(engine, shared, request):
 
     def compute():
         calls.append(1)
-        time.sleep(0.3)                      # long enough for every thread to arrive meanwhile
+        time.sleep(0.3)  # long enough for every thread to arrive meanwhile
         return {"n": len(calls)}
 
     def ask():
@@ -127,6 +132,6 @@ def test_redis_serves_a_second_worker_without_computing(engine, redis_url):
         return {"n": len(calls)}
 
     assert cache.cached("shared", engine, ("q",), compute, cache_url=redis_url) == {"n": 1}
-    cache.clear_local()                     # as if another worker asked
+    cache.clear_local()  # as if another worker asked
     assert cache.cached("shared", engine, ("q",), compute, cache_url=redis_url) == {"n": 1}
     assert len(calls) == 1

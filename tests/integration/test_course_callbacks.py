@@ -39,8 +39,9 @@ def demo_store(tmp_path_factory):
     mp.setenv("TEAMCAR_DATABASE_URL", url)
     config = load_config()
     engine = get_engine(url)
-    outcomes = [load_file(p, engine=engine, config=config)
-                for p in expand_paths([root / "exports"])]
+    outcomes = [
+        load_file(p, engine=engine, config=config) for p in expand_paths([root / "exports"])
+    ]
     mp.undo()
     failed = [o.message for o in outcomes if o.status == "failed"]
     assert not failed, failed
@@ -79,10 +80,21 @@ def render(course, engine, **query):
     import plotly.graph_objects as go
 
     out = course.render(state(**query), version(engine))
-    names = ("title", "subtitle", "message", "strip", "peloton", "map", "pages", "pager_class",
-             "info", "view", "view_store")
+    names = (
+        "title",
+        "subtitle",
+        "message",
+        "strip",
+        "peloton",
+        "map",
+        "pages",
+        "pager_class",
+        "info",
+        "view",
+        "view_store",
+    )
     got = dict(zip(names, out, strict=True))
-    for name in ("peloton", "map"):          # figures travel as plain dicts (cached as such)
+    for name in ("peloton", "map"):  # figures travel as plain dicts (cached as such)
         if isinstance(got[name], dict):
             got[name] = go.Figure(decoded(got[name]))
     return got
@@ -132,11 +144,12 @@ def test_course_matches_the_store(store, pages):
     assert out["subtitle"].startswith("All teams · day 53 of 92 · 39 days to the finish")
     # Every rider of the store has a lane, in team order, nobody else.
     labels = lane_labels(out["map"])
-    assert sorted(labels) == sorted(style.esc(r)[:26] if len(r) <= 26 else style.esc(r[:25]) + "…"
-                                    for r in summary.reps.index)
+    assert sorted(labels) == sorted(
+        style.esc(r)[:26] if len(r) <= 26 else style.esc(r[:25]) + "…" for r in summary.reps.index
+    )
     teams = [t for t in out["map"].layout.yaxis.ticktext if t.startswith("<b>")]
     expected_teams = sorted({t for t in summary.reps["team"].dropna()})
-    assert teams[:len(expected_teams)] == [f"<b>{t.upper()}</b>" for t in expected_teams]
+    assert teams[: len(expected_teams)] == [f"<b>{t.upper()}</b>" for t in expected_teams]
     # The strip shows the team's figures as the engine computed them.
     words = strip_texts(out["strip"])
     team = summary.team
@@ -150,15 +163,21 @@ def test_course_matches_the_store(store, pages):
     # One marker per deal in the quarter (and per deal pushed out of it since), riders only.
     flags = summary.flags
     pushed = summary.movement.loc[summary.movement["category"] == "pushed_out", "deal_id"]
-    on_course = flags[(flags["in_quarter"] | flags["deal_id"].isin(pushed))
-                      & flags["rep"].isin(summary.reps.index)]
+    on_course = flags[
+        (flags["in_quarter"] | flags["deal_id"].isin(pushed))
+        & flags["rep"].isin(summary.reps.index)
+    ]
     kinds = set(style.KIND_LABEL.values())
-    shown = sum(len(t.x) for t in out["map"].data if t.name in kinds and t.x is not None
-                and t.name != "Past due")
+    shown = sum(
+        len(t.x)
+        for t in out["map"].data
+        if t.name in kinds and t.x is not None and t.name != "Past due"
+    )
     assert shown == len(on_course)
     # The peloton places every rider with a quota.
-    placed = sum(len(t.x) for t in out["peloton"].data
-                 if t.type == "scattergl" and t.customdata is not None)
+    placed = sum(
+        len(t.x) for t in out["peloton"].data if t.type == "scattergl" and t.customdata is not None
+    )
     assert placed == int(summary.reps["attainment"].notna().sum())
 
 
@@ -170,8 +189,9 @@ def test_team_filter_keeps_that_teams_riders(store, pages):
     assert out["title"] == f"2026-Q4 · {team}"
     expected = sorted(summary.reps.index[summary.reps["team"] == team])
     assert sorted(lane_labels(out["map"])) == sorted(style.esc(r) for r in expected)
-    assert [t for t in out["map"].layout.yaxis.ticktext if t.startswith("<b>")] == \
-        [f"<b>{team.upper()}</b>"]
+    assert [t for t in out["map"].layout.yaxis.ticktext if t.startswith("<b>")] == [
+        f"<b>{team.upper()}</b>"
+    ]
 
 
 def test_an_earlier_quarter_is_seen_from_its_end(store, pages):
@@ -201,8 +221,9 @@ def test_search_pages_and_team_lanes(store, pages):
     assert out["view"] == "reps"
     teams = render(course, store, lanes="teams")
     assert teams["view"] == "teams"
-    assert lane_labels(teams["map"]) == sorted(summary.reps["team"].dropna().unique().tolist()) \
-        + (["No team"] if summary.reps["team"].isna().any() else [])
+    assert lane_labels(teams["map"]) == sorted(summary.reps["team"].dropna().unique().tolist()) + (
+        ["No team"] if summary.reps["team"].isna().any() else []
+    )
     assert "one lane per team" in teams["info"]
 
 
@@ -216,17 +237,18 @@ def test_controls_write_the_url(pages):
     def call(trigger, **values):
         args = dict(since=st["since"], lanes=None, text="", page=2)
         args.update(values)
-        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{trigger}.value",
-                                                           "value": None}]))
-        return course.controls_to_url(args["since"], args["lanes"], args["text"], args["page"],
-                                      st, "reps", {"search": search})
+        context_value.set(
+            AttributeDict(triggered_inputs=[{"prop_id": f"{trigger}.value", "value": None}])
+        )
+        return course.controls_to_url(
+            args["since"], args["lanes"], args["text"], args["page"], st, "reps", {"search": search}
+        )
 
-    assert call(ids.COURSE_SINCE, since="2026-11-08") == \
-        "?quarter=2026-Q4&page=2&since=2026-11-08"
-    assert call(ids.COURSE_SINCE) is no_update                # unchanged
+    assert call(ids.COURSE_SINCE, since="2026-11-08") == "?quarter=2026-Q4&page=2&since=2026-11-08"
+    assert call(ids.COURSE_SINCE) is no_update  # unchanged
     assert call(ids.COURSE_SEARCH, text=" Ann ") == "?quarter=2026-Q4&q=Ann"
     assert call(ids.COURSE_LANES_VIEW, lanes="teams") == "?quarter=2026-Q4&lanes=teams"
-    assert call(ids.COURSE_LANES_VIEW, lanes="reps") is no_update   # already shown
+    assert call(ids.COURSE_LANES_VIEW, lanes="reps") is no_update  # already shown
 
 
 def test_clicks_follow_riders_and_teams(pages):
@@ -234,22 +256,31 @@ def test_clicks_follow_riders_and_teams(pages):
     from dash._callback_context import context_value
     from dash._utils import AttributeDict
 
-    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{ids.COURSE_MAP}.clickData",
-                                                       "value": None}]))
+    context_value.set(
+        AttributeDict(triggered_inputs=[{"prop_id": f"{ids.COURSE_MAP}.clickData", "value": None}])
+    )
     search = "?quarter=2026-Q4&team=East&page=2"
     rider = {"points": [{"customdata": ["rider", "Zoë <b>O'Neil</b>"]}]}
     search = {"search": search}
-    assert course.follow_click(rider, None, search) == \
-        "/rider/Zo%C3%AB%20%3Cb%3EO%27Neil%3C%2Fb%3E?quarter=2026-Q4&team=East"
+    assert (
+        course.follow_click(rider, None, search)
+        == "/rider/Zo%C3%AB%20%3Cb%3EO%27Neil%3C%2Fb%3E?quarter=2026-Q4&team=East"
+    )
     team = {"points": [{"customdata": ["team", "West"]}]}
     assert course.follow_click(team, None, search) == "/?quarter=2026-Q4&team=West"
-    context_value.set(AttributeDict(triggered_inputs=[
-        {"prop_id": f"{ids.COURSE_PELOTON}.clickData", "value": None}]))
+    context_value.set(
+        AttributeDict(
+            triggered_inputs=[{"prop_id": f"{ids.COURSE_PELOTON}.clickData", "value": None}]
+        )
+    )
     peloton = {"points": [{"customdata": ["Zoë &lt;b&gt;O&#x27;Neil&lt;/b&gt;", "East", "80%"]}]}
-    assert course.follow_click(None, peloton, search) == \
-        "/rider/Zo%C3%AB%20%3Cb%3EO%27Neil%3C%2Fb%3E?quarter=2026-Q4&team=East"
-    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{ids.COURSE_MAP}.clickData",
-                                                       "value": None}]))
+    assert (
+        course.follow_click(None, peloton, search)
+        == "/rider/Zo%C3%AB%20%3Cb%3EO%27Neil%3C%2Fb%3E?quarter=2026-Q4&team=East"
+    )
+    context_value.set(
+        AttributeDict(triggered_inputs=[{"prop_id": f"{ids.COURSE_MAP}.clickData", "value": None}])
+    )
     deal = {"points": [{"customdata": ["deal", "salesforce", "D1"]}]}
     assert course.follow_click(deal, None, search) is no_update
     assert course.follow_click(None, None, search) is no_update
@@ -279,16 +310,20 @@ def test_rider_page(store, pages):
     rep = summary.reps.index[1]
     data = {"rep": rep, "view": state()}
     sub, msg, fig, options = rider.render_rider(data, version(store))
-    assert sub.startswith(f"{summary.reps.loc[rep, 'team']} · 2026-Q4 · attainment "
-                          f"{style.pct(summary.reps.loc[rep, 'attainment'])}")
+    assert sub.startswith(
+        f"{summary.reps.loc[rep, 'team']} · 2026-Q4 · attainment "
+        f"{style.pct(summary.reps.loc[rep, 'attainment'])}"
+    )
     assert msg is None
     assert lane_labels(fig) == [style.esc(rep)]
     assert {o["value"] for o in options} >= set(summary.reps.index)
     sub, msg, fig, _ = rider.render_rider({"rep": "Nobody Here", "view": state()}, version(store))
     assert msg is not None and fig is no_update
-    assert rider.layout() is not None          # Dash calls it bare
-    assert rider.pick_rider("Ann Lee", {"rep": None}, {"search": "?quarter=2026-Q4&page=3"}) == \
-        "/rider/Ann%20Lee?quarter=2026-Q4"
+    assert rider.layout() is not None  # Dash calls it bare
+    assert (
+        rider.pick_rider("Ann Lee", {"rep": None}, {"search": "?quarter=2026-Q4&page=3"})
+        == "/rider/Ann%20Lee?quarter=2026-Q4"
+    )
 
 
 def test_shell_keeps_pickers_and_url_in_step(store, pages):
@@ -297,18 +332,26 @@ def test_shell_keeps_pickers_and_url_in_step(store, pages):
     out = shell.sync_url("?team=East&page=2", "/")
     assert out[0] == {"search": "?quarter=2026-Q4&team=East&page=2"}
     assert out[1] == "2026-Q4" and out[3] == "East"
-    assert out[5:9] == ["/?quarter=2026-Q4&team=East", "/review?quarter=2026-Q4&team=East",
-                        "/rider?quarter=2026-Q4&team=East", "/data?quarter=2026-Q4&team=East"]
+    assert out[5:9] == [
+        "/?quarter=2026-Q4&team=East",
+        "/review?quarter=2026-Q4&team=East",
+        "/rider?quarter=2026-Q4&team=East",
+        "/data?quarter=2026-Q4&team=East",
+    ]
     assert out[9:13] == [True, False, False, False]
     assert shell.sync_url("", "/rider/Ann%20Lee")[9:13] == [False, False, True, False]
     # Pickers set from the URL agree with it: nothing is written.
     assert shell.pick("2026-Q4", "East", "?team=East&page=2", "/") is no_update
     assert shell.pick("2026-Q4", urls.ALL_TEAMS, "", "/") is no_update
     # A picker change writes the URL and starts the view over.
-    assert shell.pick("2026-Q3", "East", "?quarter=2026-Q4&team=East&page=2&since=2026-11-01",
-                      "/") == "/?quarter=2026-Q3&team=East"
-    assert shell.pick("2026-Q4", urls.ALL_TEAMS, "?quarter=2026-Q4&team=East&q=ann",
-                      "/rider/Ann") == "/rider/Ann?quarter=2026-Q4"
+    assert (
+        shell.pick("2026-Q3", "East", "?quarter=2026-Q4&team=East&page=2&since=2026-11-01", "/")
+        == "/?quarter=2026-Q3&team=East"
+    )
+    assert (
+        shell.pick("2026-Q4", urls.ALL_TEAMS, "?quarter=2026-Q4&team=East&q=ann", "/rider/Ann")
+        == "/rider/Ann?quarter=2026-Q4"
+    )
 
 
 def test_live_check_answers_no_update_until_new_data(store, pages):
@@ -335,12 +378,28 @@ def test_new_data_redraws_with_the_new_version(demo_store, tmp_path, monkeypatch
     before = render(course, engine)
     summary = compute_summary(engine, "2026-Q4", TODAY)
     rep = summary.reps.index[0]
-    store_frame(engine, "pipeline", pd.DataFrame({
-        "deal_id": ["NEW-1"], "deal_name": ["Fresh <deal>"], "account": ["New account"],
-        "owner": [rep], "stage": ["Negotiation"], "status": ["open"], "amount": [123_456.0],
-        "probability": [0.5], "forecast_category": ["commit"],
-        "close_date": [pd.Timestamp("2026-12-10")], "created_date": [pd.Timestamp("2026-11-22")]}),
-        source="manual", as_of=dt.datetime(2026, 11, 22, 12), source_name="manual_2026-11-22.csv")
+    store_frame(
+        engine,
+        "pipeline",
+        pd.DataFrame(
+            {
+                "deal_id": ["NEW-1"],
+                "deal_name": ["Fresh <deal>"],
+                "account": ["New account"],
+                "owner": [rep],
+                "stage": ["Negotiation"],
+                "status": ["open"],
+                "amount": [123_456.0],
+                "probability": [0.5],
+                "forecast_category": ["commit"],
+                "close_date": [pd.Timestamp("2026-12-10")],
+                "created_date": [pd.Timestamp("2026-11-22")],
+            }
+        ),
+        source="manual",
+        as_of=dt.datetime(2026, 11, 22, 12),
+        source_name="manual_2026-11-22.csv",
+    )
     after = render(course, engine)
     commits = [t for t in after["map"].data if t.name == "Commit"][0]
     assert "Fresh &lt;deal&gt;" in {row[3] for row in commits.customdata}

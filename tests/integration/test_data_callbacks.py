@@ -43,15 +43,19 @@ NAMES = ("batches", "freshness", "rejects", "rejects_title", "download_disabled"
 
 
 def render(page, engine, batch=None, result=None, trigger=ids.SHELL_DATA_VERSION):
-    out = run(page.render, f"{trigger}.data", 1, {"batch": batch}, current_version(engine),
-              result)
+    out = run(page.render, f"{trigger}.data", 1, {"batch": batch}, current_version(engine), result)
     return dict(zip(NAMES, out, strict=True))
 
 
 def with_rejects(engine, tmp_path) -> int:
-    path = edited_export(tmp_path / "salesforce_opportunities_2026-11-22_fix.csv",
-                         cells={(2, "Close Date"): "someday", (4, "Amount"): "=1+1",
-                                (4, "Opportunity Name"): "=HYPERLINK(\"http://x\")"})
+    path = edited_export(
+        tmp_path / "salesforce_opportunities_2026-11-22_fix.csv",
+        cells={
+            (2, "Close Date"): "someday",
+            (4, "Amount"): "=1+1",
+            (4, "Opportunity Name"): '=HYPERLINK("http://x")',
+        },
+    )
     outcome = load_file(path, engine=engine, config=load_config())
     assert outcome.status == "loaded" and outcome.rows_rejected == 2
     return outcome.batch_id
@@ -75,7 +79,7 @@ def test_batches_and_freshness(store, data_page):
 
 def test_rejected_rows_shown_and_downloadable(store, data_page, tmp_path):
     batch = with_rejects(store, tmp_path)
-    out = render(data_page, store)                            # the newest batch with rejects
+    out = render(data_page, store)  # the newest batch with rejects
     assert out["batch"] == batch
     assert [r["row_number"] for r in out["rejects"]] == [4, 6]
     assert all(r["reason"] for r in out["rejects"])
@@ -104,18 +108,33 @@ def test_batch_in_the_url_picks_its_rejects(store, data_page, tmp_path):
 
 def test_upload_result_shows_its_rejects_and_words(store, data_page, tmp_path):
     batch = with_rejects(store, tmp_path)
-    result = {"results": [{"status": "loaded", "file": "x_<b>2026</b>.csv", "batch_id": batch,
-                           "kind": "pipeline", "format": "salesforce-report",
-                           "source": "salesforce", "as_of": "2026-11-22 00:00",
-                           "rows_read": 724, "rows_loaded": 722, "rows_rejected": 2,
-                           "warnings": []},
-                          {"status": "failed", "file": "broken.csv",
-                           "message": "missing the columns Opportunity Name"}]}
+    result = {
+        "results": [
+            {
+                "status": "loaded",
+                "file": "x_<b>2026</b>.csv",
+                "batch_id": batch,
+                "kind": "pipeline",
+                "format": "salesforce-report",
+                "source": "salesforce",
+                "as_of": "2026-11-22 00:00",
+                "rows_read": 724,
+                "rows_loaded": 722,
+                "rows_rejected": 2,
+                "warnings": [],
+            },
+            {
+                "status": "failed",
+                "file": "broken.csv",
+                "message": "missing the columns Opportunity Name",
+            },
+        ]
+    }
     out = render(data_page, store, batch=3, result=result, trigger=ids.DATA_UPLOAD_RESULT)
     assert out["batch"] == batch
     alerts = data_page.show_upload(result)
     ok, bad = alerts
-    assert ok.color == "warning" and "x_<b>2026</b>.csv" in texts(ok)        # text, not HTML
+    assert ok.color == "warning" and "x_<b>2026</b>.csv" in texts(ok)  # text, not HTML
     assert any("724 rows read, 722 loaded, 2 rejected" in t for t in texts(ok))
     assert bad.color == "danger"
     assert "missing the columns Opportunity Name" in texts(bad)
@@ -124,11 +143,26 @@ def test_upload_result_shows_its_rejects_and_words(store, data_page, tmp_path):
 
 
 def test_clicking_a_batch_writes_the_url(store, data_page):
-    url = run(data_page.pick_batch, f"{ids.DATA_BATCHES}.cellClicked", {"rowId": "b12"},
-              {"rowId": "b12"}, {"search": "?quarter=2026-Q4"}, {"batch": None})
+    url = run(
+        data_page.pick_batch,
+        f"{ids.DATA_BATCHES}.cellClicked",
+        {"rowId": "b12"},
+        {"rowId": "b12"},
+        {"search": "?quarter=2026-Q4"},
+        {"batch": None},
+    )
     assert url == "/data?quarter=2026-Q4&batch=12"
-    assert run(data_page.pick_batch, f"{ids.DATA_BATCHES}.cellClicked", {"rowId": "b12"},
-               {"rowId": "b12"}, {"search": ""}, {"batch": 12}) is no_update
+    assert (
+        run(
+            data_page.pick_batch,
+            f"{ids.DATA_BATCHES}.cellClicked",
+            {"rowId": "b12"},
+            {"rowId": "b12"},
+            {"search": ""},
+            {"batch": 12},
+        )
+        is no_update
+    )
 
 
 def test_layout_is_a_cheap_skeleton(data_page):

@@ -29,10 +29,24 @@ from tests.stores import make_store
 
 pytestmark = pytest.mark.slow
 
-HEADER = ["Opportunity Owner", "Account Name", "Opportunity Name", "Opportunity ID", "Stage",
-          "Fiscal Period", "Amount Currency", "Amount", "Probability (%)", "Close Date",
-          "Created Date", "Next Step", "Lead Source", "Type", "Forecast Category",
-          "Last Activity"]
+HEADER = [
+    "Opportunity Owner",
+    "Account Name",
+    "Opportunity Name",
+    "Opportunity ID",
+    "Stage",
+    "Fiscal Period",
+    "Amount Currency",
+    "Amount",
+    "Probability (%)",
+    "Close Date",
+    "Created Date",
+    "Next Step",
+    "Lead Source",
+    "Type",
+    "Forecast Category",
+    "Last Activity",
+]
 
 
 def write_report(path: Path, rows: int, tag: str, bad_every: int = 0) -> Path:
@@ -43,18 +57,35 @@ def write_report(path: Path, rows: int, tag: str, bad_every: int = 0) -> Path:
         w.writerow(HEADER)
         for i in range(rows):
             amount = "lots" if bad_every and i % bad_every == 0 else f"{1000 + i % 5000:,}.00"
-            w.writerow([f"Rep {tag} {i % 40}", f"Account {i % 997}", f"{tag} deal {i}",
-                        f"006{tag.upper():>3.3}{i:012d}", "Prospecting", "Q4-2026", "USD", amount,
-                        "10", f"12/{1 + i % 28}/2026", "9/1/2026", "", "Web", "New Business",
-                        "Pipeline", ""])
+            w.writerow(
+                [
+                    f"Rep {tag} {i % 40}",
+                    f"Account {i % 997}",
+                    f"{tag} deal {i}",
+                    f"006{tag.upper():>3.3}{i:012d}",
+                    "Prospecting",
+                    "Q4-2026",
+                    "USD",
+                    amount,
+                    "10",
+                    f"12/{1 + i % 28}/2026",
+                    "9/1/2026",
+                    "",
+                    "Web",
+                    "New Business",
+                    "Pipeline",
+                    "",
+                ]
+            )
     return path
 
 
 def stats(url: str) -> dict:
     with session_scope(get_engine(url)) as s:
         return {
-            "batches": sorted(s.execute(select(ImportBatch.id, ImportBatch.source_name,
-                                               ImportBatch.status)).all()),
+            "batches": sorted(
+                s.execute(select(ImportBatch.id, ImportBatch.source_name, ImportBatch.status)).all()
+            ),
             "snapshots": s.scalar(select(func.count()).select_from(OpportunitySnapshot)),
             "rejects": s.scalar(select(func.count()).select_from(RejectedRow)),
             "reps": s.scalar(select(func.count()).select_from(Rep)),
@@ -63,10 +94,19 @@ def stats(url: str) -> dict:
 
 
 def start_load(url: str, data_dir: Path, *paths: Path) -> subprocess.Popen:
-    env = {**os.environ, "TEAMCAR_DATABASE_URL": url, "TEAMCAR_DATA_DIR": str(data_dir),
-           "COLUMNS": "200"}
-    return subprocess.Popen([sys.executable, "-m", "dashboard.cli", "load", *map(str, paths)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "TEAMCAR_DATABASE_URL": url,
+        "TEAMCAR_DATA_DIR": str(data_dir),
+        "COLUMNS": "200",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "load", *map(str, paths)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def writing(url: str) -> bool:
@@ -77,16 +117,21 @@ def writing(url: str) -> bool:
             conn.execute("BEGIN IMMEDIATE")
             conn.rollback()
             return False
-        except sqlite3.OperationalError:          # "database is locked": the loader writes
+        except sqlite3.OperationalError:  # "database is locked": the loader writes
             return True
         finally:
             conn.close()
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return bool(conn.execute(text(
-                "select count(*) from pg_stat_activity where datname = current_database() "
-                "and pid <> pg_backend_pid() and backend_xid is not null")).scalar())
+            return bool(
+                conn.execute(
+                    text(
+                        "select count(*) from pg_stat_activity where datname = current_database() "
+                        "and pid <> pg_backend_pid() and backend_xid is not null"
+                    )
+                ).scalar()
+            )
     finally:
         engine.dispose()
 
@@ -128,14 +173,21 @@ def test_a_load_killed_at_any_moment_leaves_the_store_as_it_was(store, tmp_path,
     big = write_report(tmp_path / "in" / "big_2026-11-20.csv", 60_000, "big", bad_every=997)
     # before the store is touched, as soon as the transaction writes, deeper into it, and at a
     # moment drawn at random (printed, so a failure can be replayed)
-    moments = ("after 0.8", "writing", "writing+0.6",
-               f"writing+{random.Random().uniform(0.05, 1.2):.2f}")
+    moments = (
+        "after 0.8",
+        "writing",
+        "writing+0.6",
+        f"writing+{random.Random().uniform(0.05, 1.2):.2f}",
+    )
     print("kill moments:", moments)
+
     def landed_whole(now: dict) -> bool:
-        return (len(now["batches"]) == len(before["batches"]) + 1
-                and now["snapshots"] == before["snapshots"] + 60_000 - 61
-                and now["rejects"] == before["rejects"] + 61
-                and now["version"] == before["version"] + 1)
+        return (
+            len(now["batches"]) == len(before["batches"]) + 1
+            and now["snapshots"] == before["snapshots"] + 60_000 - 61
+            and now["rejects"] == before["rejects"] + 61
+            and now["version"] == before["version"] + 1
+        )
 
     seen = {}
     for moment in moments:
@@ -156,7 +208,7 @@ def test_a_load_killed_at_any_moment_leaves_the_store_as_it_was(store, tmp_path,
 
 def test_two_loads_of_different_files_at_once_both_land(store, tmp_path):
     url, data_dir = store
-    before = stats(url)                  # an empty store: not even a data version yet
+    before = stats(url)  # an empty store: not even a data version yet
     a = write_report(tmp_path / "in" / "east_2026-11-19.csv", 20_000, "eas")
     b = write_report(tmp_path / "in" / "west_2026-11-20.csv", 20_000, "wes")
     procs = [start_load(url, data_dir, a), start_load(url, data_dir, b)]
@@ -165,8 +217,7 @@ def test_two_loads_of_different_files_at_once_both_land(store, tmp_path):
         assert proc.returncode == 0, out + errors
         assert "Traceback" not in errors and "1 loaded" in out, out + errors
     after = stats(url)
-    assert [name for _, name, _ in after["batches"]] in (
-        [a.name, b.name], [b.name, a.name])
+    assert [name for _, name, _ in after["batches"]] in ([a.name, b.name], [b.name, a.name])
     assert after["snapshots"] == 40_000
     assert after["version"] == before["version"] + 2
 
@@ -211,7 +262,7 @@ def test_the_same_file_finishing_first_elsewhere_answers_unchanged(store, tmp_pa
     batch_archive = session_scope(get_engine(url))
     with batch_archive as s:
         archived = s.scalar(select(ImportBatch.archived_path))
-    assert Path(archived).is_file()              # the losing load kept the winner's archive
+    assert Path(archived).is_file()  # the losing load kept the winner's archive
 
 
 def test_a_load_waits_for_another_loads_long_transaction_on_sqlite(tmp_path, monkeypatch):
@@ -221,13 +272,13 @@ def test_a_load_waits_for_another_loads_long_transaction_on_sqlite(tmp_path, mon
 
     from loaders.store import engine as store_engine
 
-    monkeypatch.setattr(store_engine, "SQLITE_BUSY_TIMEOUT_MS", 300)   # the ordinary wait
+    monkeypatch.setattr(store_engine, "SQLITE_BUSY_TIMEOUT_MS", 300)  # the ordinary wait
     url, drop = make_store("sqlite", tmp_path, prefix="queued")
     monkeypatch.setenv("TEAMCAR_DATA_DIR", str(tmp_path / "data"))
     path = write_report(tmp_path / "in" / "queued_2026-11-20.csv", 200, "que")
-    stats(url)                                        # the store is in WAL mode from here on
+    stats(url)  # the store is in WAL mode from here on
     other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=5, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")                  # another writer holds the lock for 2 s
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the lock for 2 s
     release = threading.Timer(2.0, other.rollback)
     release.start()
     try:

@@ -37,14 +37,22 @@ def test_the_watcher_goes_on_through_bad_files(store_url, tmp_path):
     (inbox / "empty_2026-11-20.csv").write_bytes(b"")
     (inbox / "vanishing_2026-11-20.csv").write_text("x\n")
     outcomes = []
-    w = Watcher(inbox, settle=5, on_outcome=outcomes.append,
-                load=lambda p: load_file(p, engine=get_engine(store_url)))
+    w = Watcher(
+        inbox,
+        settle=5,
+        on_outcome=outcomes.append,
+        load=lambda p: load_file(p, engine=get_engine(store_url)),
+    )
     assert w.poll(now=0) == []
-    (inbox / "vanishing_2026-11-20.csv").unlink()          # gone before it settled
+    (inbox / "vanishing_2026-11-20.csv").unlink()  # gone before it settled
     w.poll(now=10)
     status = {o.path.name: o.status for o in outcomes}
-    assert status == {"roster.csv": "loaded", "broken_2026-11-20.csv": "failed",
-                      "noise_2026-11-20.xlsx": "failed", "empty_2026-11-20.csv": "failed"}
+    assert status == {
+        "roster.csv": "loaded",
+        "broken_2026-11-20.csv": "failed",
+        "noise_2026-11-20.xlsx": "failed",
+        "empty_2026-11-20.csv": "failed",
+    }
     for name in ("broken_2026-11-20.csv", "noise_2026-11-20.xlsx", "empty_2026-11-20.csv"):
         reason = (inbox / "failed" / f"{name}.error.txt").read_text()
         assert name in reason and len(reason) > len(name) + 10
@@ -74,8 +82,8 @@ def test_a_store_outage_leaves_the_file_to_retry(store_url, tmp_path):
     out = w.poll(now=10)
     assert [o.status for o in out] == ["failed"] and "will retry" in out[0].message
     assert (inbox / "roster.csv").exists() and not (inbox / "failed").exists()
-    down[0] = False                                    # the store is back
-    assert w.poll(now=11) == []                        # seen again: waits to settle
+    down[0] = False  # the store is back
+    assert w.poll(now=11) == []  # seen again: waits to settle
     out = w.poll(now=20)
     assert [o.status for o in out] == ["loaded"]
     assert (inbox / "processed" / "roster.csv").exists() and batches(store_url) == 1

@@ -54,10 +54,16 @@ def store(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'hostile.db'}"
     upgrade(url)
     engine = use_store(url, monkeypatch, tmp_path / "data")
-    later = _every_deal_changed(HOSTILE / "salesforce_opportunities_2026-11-15.csv",
-                                tmp_path / "salesforce_opportunities_2026-11-22.csv")
-    for path in (HOSTILE / "roster.csv", HOSTILE / "quotas.csv",
-                 HOSTILE / "salesforce_opportunities_2026-11-15.csv", later):
+    later = _every_deal_changed(
+        HOSTILE / "salesforce_opportunities_2026-11-15.csv",
+        tmp_path / "salesforce_opportunities_2026-11-22.csv",
+    )
+    for path in (
+        HOSTILE / "roster.csv",
+        HOSTILE / "quotas.csv",
+        HOSTILE / "salesforce_opportunities_2026-11-15.csv",
+        later,
+    ):
         assert load_file(path, engine=engine).status == "loaded"
     return engine
 
@@ -72,16 +78,31 @@ def _inert(value: str) -> bool:
 
 
 def _review_data() -> dict:
-    state = urls.resolve({"quarter": "2026-Q4", "as_of": "2026-11-22", "since": "2026-11-15"},
-                         TODAY)
-    return {"view": state.to_dict(), "as_of": "2026-11-22", "since": "2026-11-15",
-            "group": "none", "present": False}
+    state = urls.resolve(
+        {"quarter": "2026-Q4", "as_of": "2026-11-22", "since": "2026-11-15"}, TODAY
+    )
+    return {
+        "view": state.to_dict(),
+        "as_of": "2026-11-22",
+        "since": "2026-11-15",
+        "group": "none",
+        "present": False,
+    }
 
 
 def test_review_csv_and_xlsx_neutralise_hostile_cells(store, app):
     review, _ = app
-    out = run(review.export_moved, f"{ids.REVIEW_EXPORT_CSV}.n_clicks", 1, 1, None,
-              _review_data(), None, None, None)
+    out = run(
+        review.export_moved,
+        f"{ids.REVIEW_EXPORT_CSV}.n_clicks",
+        1,
+        1,
+        None,
+        _review_data(),
+        None,
+        None,
+        None,
+    )
     rows = list(csv.reader(io.StringIO(_bytes(out).decode("utf-8-sig"))))
     header, body = rows[0], rows[1:]
     assert len(body) >= 7
@@ -90,22 +111,31 @@ def test_review_csv_and_xlsx_neutralise_hostile_cells(store, app):
     deals = {r[header.index("Deal")] for r in body}
     accounts = {r[header.index("Account")] for r in body}
     reps = {r[header.index("Rep")] for r in body}
-    assert "'=HYPERLINK(\"http://evil\",\"x\")" in deals
+    assert '\'=HYPERLINK("http://evil","x")' in deals
     assert "'-2+3 deal" in deals
-    assert {"'@SUM(1+1)", "'+Plus Corp"} <= accounts      # (a leading tab is trimmed on load)
+    assert {"'@SUM(1+1)", "'+Plus Corp"} <= accounts  # (a leading tab is trimmed on load)
     assert "'=cmd|' /C calc'!A0" in reps
-    assert "<img src=x onerror=alert('deal')>" in deals          # markup stays as typed text
+    assert "<img src=x onerror=alert('deal')>" in deals  # markup stays as typed text
     change = header.index("Change")
-    assert all(float(r[change]) == 1000 for r in body if r[change])   # numbers stay numbers
+    assert all(float(r[change]) == 1000 for r in body if r[change])  # numbers stay numbers
 
-    out = run(review.export_moved, f"{ids.REVIEW_EXPORT_XLSX}.n_clicks", 1, None, 1,
-              _review_data(), None, None, None)
+    out = run(
+        review.export_moved,
+        f"{ids.REVIEW_EXPORT_XLSX}.n_clicks",
+        1,
+        None,
+        1,
+        _review_data(),
+        None,
+        None,
+        None,
+    )
     ws = load_workbook(io.BytesIO(_bytes(out))).active
     values = [c for row in ws.iter_rows() for c in row if c.value is not None]
     assert all(c.data_type != "f" for c in values)
     texts = [c.value for c in values if isinstance(c.value, str)]
     assert all(_inert(t) for t in texts), [t for t in texts if not _inert(t)]
-    assert "'=HYPERLINK(\"http://evil\",\"x\")" in texts and "'@SUM(1+1)" in texts
+    assert '\'=HYPERLINK("http://evil","x")' in texts and "'@SUM(1+1)" in texts
     numbers = [c for c in values if c.data_type == "n"]
     assert numbers
 
@@ -124,8 +154,9 @@ def test_rejected_rows_csv_neutralises_hostile_cells(store, app, tmp_path):
         w.writerows(rows)
     outcome = load_file(bad, engine=store)
     assert outcome.status == "loaded" and outcome.rows_rejected == 3, outcome.message
-    res = run(data_page.download_rejects, f"{ids.DATA_REJECTS_DOWNLOAD}.n_clicks", 1, 1,
-              outcome.batch_id)
+    res = run(
+        data_page.download_rejects, f"{ids.DATA_REJECTS_DOWNLOAD}.n_clicks", 1, 1, outcome.batch_id
+    )
     table = list(csv.reader(io.StringIO(_bytes(res).decode("utf-8-sig"))))
     cells = [c for row in table for c in row]
     assert len(table) == 4

@@ -18,17 +18,39 @@ from dashboard import ids, urls
 from loaders.store.models import OpportunitySnapshot, Rep
 from tests.integration.review_store import TODAY, demo_copy, use_store
 
-INJECTIONS = ["x' OR 1=1--", "x\" OR \"1\"=\"1", "'; DROP TABLE reps; --", "%", "_",
-              "East' UNION SELECT name FROM reps--", "\x00", "<script>alert(1)</script>",
-              "a" * 5000]
+INJECTIONS = [
+    "x' OR 1=1--",
+    'x" OR "1"="1',
+    "'; DROP TABLE reps; --",
+    "%",
+    "_",
+    "East' UNION SELECT name FROM reps--",
+    "\x00",
+    "<script>alert(1)</script>",
+    "a" * 5000,
+]
 GARBAGE = [
-    {"quarter": "x' OR 1=1--"}, {"quarter": "2026-Q9"}, {"quarter": "0001-Q1"},
-    {"quarter": "9999-Q4"}, {"quarter": "-1-Q1"}, {"quarter": "2026-Q4" * 1000},
-    {"as_of": "0001-01-01"}, {"as_of": "9999-12-31"}, {"as_of": "2026-02-30"},
-    {"as_of": "' OR 1=1--"}, {"since": "0001-01-01"}, {"since": "9999-12-31"},
-    {"since": "2026-13-01"}, {"page": "99999999999999999999999"}, {"page": "-1"},
-    {"page": "1e9"}, {"lanes": "<img src=x onerror=alert(1)>"}, {"q": "' OR 1=1--"},
-    {"q": "%"}, {"group": "'; DROP TABLE reps; --"}, {"present": "<b>"},
+    {"quarter": "x' OR 1=1--"},
+    {"quarter": "2026-Q9"},
+    {"quarter": "0001-Q1"},
+    {"quarter": "9999-Q4"},
+    {"quarter": "-1-Q1"},
+    {"quarter": "2026-Q4" * 1000},
+    {"as_of": "0001-01-01"},
+    {"as_of": "9999-12-31"},
+    {"as_of": "2026-02-30"},
+    {"as_of": "' OR 1=1--"},
+    {"since": "0001-01-01"},
+    {"since": "9999-12-31"},
+    {"since": "2026-13-01"},
+    {"page": "99999999999999999999999"},
+    {"page": "-1"},
+    {"page": "1e9"},
+    {"lanes": "<img src=x onerror=alert(1)>"},
+    {"q": "' OR 1=1--"},
+    {"q": "%"},
+    {"group": "'; DROP TABLE reps; --"},
+    {"present": "<b>"},
     *({"team": t} for t in INJECTIONS),
 ]
 
@@ -44,11 +66,19 @@ def test_resolve_never_fails_and_keeps_days_in_range(query):
     urls.quarter_options(state.quarter, TODAY)
 
 
-@pytest.mark.parametrize("forged", [
-    None, [], "x", {"quarter": "x' OR 1=1--"}, {"as_of": "0001-01-01", "explicit_as_of": True},
-    {"quarter": ["2026-Q4"], "team": {"$ne": 1}}, {"unknown": 1, "page": 10 ** 30},
-    {"team": 7, "since": 3.5},
-])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        None,
+        [],
+        "x",
+        {"quarter": "x' OR 1=1--"},
+        {"as_of": "0001-01-01", "explicit_as_of": True},
+        {"quarter": ["2026-Q4"], "team": {"$ne": 1}},
+        {"unknown": 1, "page": 10**30},
+        {"team": 7, "since": 3.5},
+    ],
+)
 def test_a_forged_state_from_the_browser_is_checked_again(forged):
     state = urls.ViewState.from_dict(forged)
     assert state.quarter and 1900 <= state.as_of_day.year <= 2199 and state.page >= 1
@@ -56,8 +86,18 @@ def test_a_forged_state_from_the_browser_is_checked_again(forged):
 
 
 def test_a_valid_state_survives_the_check():
-    state = urls.resolve({"quarter": "2026-Q4", "team": "East", "as_of": "2026-11-20",
-                          "since": "2026-11-13", "page": "2", "q": "ann", "lanes": "reps"}, TODAY)
+    state = urls.resolve(
+        {
+            "quarter": "2026-Q4",
+            "team": "East",
+            "as_of": "2026-11-20",
+            "since": "2026-11-13",
+            "page": "2",
+            "q": "ann",
+            "lanes": "reps",
+        },
+        TODAY,
+    )
     assert urls.ViewState.from_dict(state.to_dict()) == state
 
 
@@ -91,14 +131,17 @@ def _find(component, wanted: str):
 
 def _call(client, deps, output_part: str, values: dict):
     dep = next(d for d in deps if output_part in d["output"])
-    outputs = [dict(zip(("id", "property"), o.split("@")[0].rsplit(".", 1), strict=True))
-               for o in dep["output"].strip(".").split("...")]
-    body = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")}
-                       for i in dep["inputs"]],
-            "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")}
-                      for s in dep["state"]],
-            "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]]}
+    outputs = [
+        dict(zip(("id", "property"), o.split("@")[0].rsplit(".", 1), strict=True))
+        for o in dep["output"].strip(".").split("...")
+    ]
+    body = {
+        "output": dep["output"],
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in dep["inputs"]],
+        "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in dep["state"]],
+        "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]],
+    }
     return client.post("/_dash-update-component", json=body)
 
 
@@ -129,10 +172,11 @@ def test_hostile_links_open_a_picture_never_an_error(app, store, query):
     deps = client.get("/_dash-dependencies").json
     version = 1
     for module, state_id, output in PAGES:
-        tree = _layout(module, query)                    # the page's skeleton, from the link
+        tree = _layout(module, query)  # the page's skeleton, from the link
         state = _find(tree, state_id).data
-        resp = _call(client, deps, output, {f"{state_id}.data": state,
-                                            "shell-data-version.data": version})
+        resp = _call(
+            client, deps, output, {f"{state_id}.data": state, "shell-data-version.data": version}
+        )
         assert resp.status_code in (200, 204), (module, resp.data[:300])
         if "team" in query and module in ("pages.course", "pages.review"):
             # a team no one is in: no rider of another team is shown
@@ -143,22 +187,39 @@ def test_hostile_links_open_a_picture_never_an_error(app, store, query):
         assert conn.execute(select(func.count()).select_from(Rep)).scalar() == len(reps)
 
 
-@pytest.mark.parametrize("forged", [
-    {"quarter": "x' OR 1=1--", "team": "x' OR 1=1--", "as_of": "0001-01-01",
-     "since": "9999-12-31", "page": -5, "q": "%", "lanes": 3, "explicit_as_of": "yes"},
-    {"bogus": True}, "not a dict",
-    [1, 2],
-    None,
-], ids=["garbage-fields", "unknown-key", "string", "list", "none"])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {
+            "quarter": "x' OR 1=1--",
+            "team": "x' OR 1=1--",
+            "as_of": "0001-01-01",
+            "since": "9999-12-31",
+            "page": -5,
+            "q": "%",
+            "lanes": 3,
+            "explicit_as_of": "yes",
+        },
+        {"bogus": True},
+        "not a dict",
+        [1, 2],
+        None,
+    ],
+    ids=["garbage-fields", "unknown-key", "string", "list", "none"],
+)
 def test_forged_callback_states_get_no_error(app, store, forged):
     client = app.server.test_client()
     deps = client.get("/_dash-dependencies").json
     for state_id, output, value in (
-            (ids.COURSE_STATE, "course-map.figure", forged),
-            (ids.REVIEW_STATE, "review-waterfall.figure",
-             {"view": forged, "as_of": forged, "since": forged, "group": forged,
-              "present": forged}),
-            (ids.RIDER_STATE, "rider-lane.figure", {"rep": forged, "view": forged})):
-        resp = _call(client, deps, output, {f"{state_id}.data": value,
-                                            "shell-data-version.data": 1})
+        (ids.COURSE_STATE, "course-map.figure", forged),
+        (
+            ids.REVIEW_STATE,
+            "review-waterfall.figure",
+            {"view": forged, "as_of": forged, "since": forged, "group": forged, "present": forged},
+        ),
+        (ids.RIDER_STATE, "rider-lane.figure", {"rep": forged, "view": forged}),
+    ):
+        resp = _call(
+            client, deps, output, {f"{state_id}.data": value, "shell-data-version.data": 1}
+        )
         assert resp.status_code in (200, 204), (output, resp.data[:500])

@@ -12,7 +12,9 @@ from loaders.ingest import expand_paths, load_file
 from loaders.store.engine import data_version, session_scope
 from loaders.store.models import ImportBatch, OpportunityHistory, OpportunitySnapshot
 
-SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "salesforce-data-export"
+SAMPLE = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "salesforce-data-export"
+)
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 
 
@@ -28,10 +30,12 @@ def _bundle(tmp_path: Path) -> Path:
 
 def _counts(engine):
     with session_scope(engine) as s:
-        return (s.scalar(select(func.count()).select_from(ImportBatch)),
-                s.scalar(select(func.count()).select_from(OpportunitySnapshot)),
-                s.scalar(select(func.count()).select_from(OpportunityHistory)),
-                data_version(s))
+        return (
+            s.scalar(select(func.count()).select_from(ImportBatch)),
+            s.scalar(select(func.count()).select_from(OpportunitySnapshot)),
+            s.scalar(select(func.count()).select_from(OpportunityHistory)),
+            data_version(s),
+        )
 
 
 def test_folder_loads_each_file_as_its_batch_once(engine, tmp_path, data_dir):

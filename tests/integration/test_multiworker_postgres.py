@@ -43,8 +43,10 @@ def demo_postgres(tmp_path, data_dir):
     try:
         engine = get_engine(url)
         config = load_config()
-        outcomes = [load_file(p, engine=engine, config=config)
-                    for p in expand_paths([demo_root() / "exports"])]
+        outcomes = [
+            load_file(p, engine=engine, config=config)
+            for p in expand_paths([demo_root() / "exports"])
+        ]
         assert not [o.message for o in outcomes if o.status == "failed"]
         dispose_engines()
         yield url
@@ -57,20 +59,29 @@ def callback_body(base: str, first_output: str, values: dict) -> bytes:
     ``/_dash-dependencies`` (ids and properties as the app declares them); ``values`` gives each
     input's or state's value by ``id.property`` (None when not given)."""
     deps = requests.get(base + "/_dash-dependencies", timeout=30).json()
-    dep = next(d for d in deps if d["output"].strip(".").split("...")[0] == first_output
-               and not d.get("clientside_function"))
-    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
-               for part in dep["output"].strip(".").split("...")]
+    dep = next(
+        d
+        for d in deps
+        if d["output"].strip(".").split("...")[0] == first_output
+        and not d.get("clientside_function")
+    )
+    outputs = [
+        dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+        for part in dep["output"].strip(".").split("...")
+    ]
 
     def filled(items):
-        return [{**item, "value": values.get(f"{item['id']}.{item['property']}")}
-                for item in items]
+        return [{**item, "value": values.get(f"{item['id']}.{item['property']}")} for item in items]
 
-    return json.dumps({
-        "output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
-        "inputs": filled(dep["inputs"]), "state": filled(dep.get("state", [])),
-        "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]],
-    }).encode()
+    return json.dumps(
+        {
+            "output": dep["output"],
+            "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": filled(dep["inputs"]),
+            "state": filled(dep.get("state", [])),
+            "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]],
+        }
+    ).encode()
 
 
 def _holder(pids: list[int], client_port: int, timeout: float = 30) -> int:
@@ -88,8 +99,9 @@ def _holder(pids: list[int], client_port: int, timeout: float = 30) -> int:
     raise TimeoutError(f"no worker took the connection from port {client_port}")
 
 
-def ask_each_worker(server, body: bytes, path: str = "/_dash-update-component",
-                    max_connections: int = 40) -> list[tuple[int, dict]]:
+def ask_each_worker(
+    server, body: bytes, path: str = "/_dash-update-component", max_connections: int = 40
+) -> list[tuple[int, dict]]:
     """Send ``body`` on new connections until every worker holds one; returns every
     (worker pid, JSON answer).
 
@@ -98,15 +110,17 @@ def ask_each_worker(server, body: bytes, path: str = "/_dash-update-component",
     each worker holds one, every body is sent and every answer read.
     """
     host, port = urlsplit(server.base).hostname, urlsplit(server.base).port
-    head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n").encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
     workers = set(server.worker_pids())
     held: list[tuple[int, socket.socket]] = []
     try:
         while len(held) < max_connections and {pid for pid, _ in held} != workers:
             sock = socket.create_connection((host, port), timeout=120)
-            sock.sendall(head)                  # the body waits: the connection stays put
+            sock.sendall(head)  # the body waits: the connection stays put
             held.append((_holder(list(workers), sock.getsockname()[1]), sock))
         answers = []
         for pid, sock in held:
@@ -131,24 +145,37 @@ def test_two_workers_serve_the_same_fresh_data(demo_postgres, data_dir, tmp_path
         before = ask_each_worker(server, poll)
         assert {pid for pid, _ in before} == set(workers)  # both workers answered
         versions = {a["response"]["shell-data-version"]["data"] for _, a in before}
-        assert len(versions) == 1                          # ... the same version
+        assert len(versions) == 1  # ... the same version
         old_version = versions.pop()
 
-        data = callback_body(server.base, "data-batches.rowData", {
-            "data-state.data": {"batch": None}, "shell-data-version.data": old_version})
+        data = callback_body(
+            server.base,
+            "data-batches.rowData",
+            {"data-state.data": {"batch": None}, "shell-data-version.data": old_version},
+        )
         lists = ask_each_worker(server, data)
         assert {pid for pid, _ in lists} == set(workers)
         rows = [a["response"]["data-batches"]["rowData"] for _, a in lists]
         first = rows[0]
-        assert first and all(r == first for r in rows)     # the same imports, from either worker
+        assert first and all(r == first for r in rows)  # the same imports, from either worker
         assert NEW_FILE not in json.dumps(first)
 
         # A new snapshot arrives through the command line, into the same database.
         new = edited_export(tmp_path / "exports" / NEW_FILE, cells={(0, "Amount"): "1,234,567.00"})
-        env = {**os.environ, "TEAMCAR_DATABASE_URL": demo_postgres,
-               "TEAMCAR_DATA_DIR": str(data_dir), "TEAMCAR_TODAY": "2026-11-22"}
-        done = subprocess.run([sys.executable, "-m", "dashboard.cli", "load", str(new)], env=env,
-                              cwd=REPO, capture_output=True, text=True, timeout=300)
+        env = {
+            **os.environ,
+            "TEAMCAR_DATABASE_URL": demo_postgres,
+            "TEAMCAR_DATA_DIR": str(data_dir),
+            "TEAMCAR_TODAY": "2026-11-22",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "dashboard.cli", "load", str(new)],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
 
         # Every answer from either worker shows it (no worker keeps the old data).
@@ -158,8 +185,11 @@ def test_two_workers_serve_the_same_fresh_data(demo_postgres, data_dir, tmp_path
             new_versions = {a["response"]["shell-data-version"]["data"] for _, a in after}
             assert len(new_versions) == 1 and new_versions != {old_version}
             (new_version,) = new_versions
-            data = callback_body(server.base, "data-batches.rowData", {
-                "data-state.data": {"batch": None}, "shell-data-version.data": new_version})
+            data = callback_body(
+                server.base,
+                "data-batches.rowData",
+                {"data-state.data": {"batch": None}, "shell-data-version.data": new_version},
+            )
             lists = ask_each_worker(server, data)
             assert {pid for pid, _ in lists} == set(workers)
             rows = [a["response"]["data-batches"]["rowData"] for _, a in lists]

@@ -35,10 +35,16 @@ def _activities() -> list[dict]:
         day = AS_OF - dt.timedelta(days=back)
         for k, owner in enumerate(owners):
             for j in range((back * 7 + k * 3) % 4):
-                rows.append(dict(activity_id=f"T{back}-{k}-{j}", owner=owner,
-                                 activity_date=day.isoformat(), type="call",
-                                 deal_id=f"D{(back + j) % 5}" if (back + k) % 3 else None,
-                                 completed=(back + j + k) % 7 != 0))
+                rows.append(
+                    dict(
+                        activity_id=f"T{back}-{k}-{j}",
+                        owner=owner,
+                        activity_date=day.isoformat(),
+                        type="call",
+                        deal_id=f"D{(back + j) % 5}" if (back + k) % 3 else None,
+                        completed=(back + j + k) % 7 != 0,
+                    )
+                )
     return rows
 
 
@@ -48,20 +54,56 @@ def activity_engine(request, tmp_path_factory):
     engine = get_engine(url)
     try:
         jan = dt.datetime(2026, 1, 1)
-        store_frame(engine, "roster", frame("roster", [
-            dict(rep="Ann Lee", email="ann@x.com", team="East", role="AE",
-                 start_date="2024-01-01"),
-            dict(rep="Bob Ray", team="East", role="AE", start_date="2026-10-20"),
-            dict(rep="Cat Wu", team="West", role="AE", start_date="2024-01-01"),
-        ]), as_of=jan, source="roster", source_name="roster.csv")
-        deals = [dict(deal_id=f"D{i}", deal_name=f"D{i}", owner=o, status="open",
-                      close_date="2026-12-10", amount=1000.0, created_date="2026-09-01")
-                 for i, o in enumerate(["Ann Lee", "Bob Ray", "Cat Wu", "Zed Q", "Ann Lee"])]
+        store_frame(
+            engine,
+            "roster",
+            frame(
+                "roster",
+                [
+                    dict(
+                        rep="Ann Lee",
+                        email="ann@x.com",
+                        team="East",
+                        role="AE",
+                        start_date="2024-01-01",
+                    ),
+                    dict(rep="Bob Ray", team="East", role="AE", start_date="2026-10-20"),
+                    dict(rep="Cat Wu", team="West", role="AE", start_date="2024-01-01"),
+                ],
+            ),
+            as_of=jan,
+            source="roster",
+            source_name="roster.csv",
+        )
+        deals = [
+            dict(
+                deal_id=f"D{i}",
+                deal_name=f"D{i}",
+                owner=o,
+                status="open",
+                close_date="2026-12-10",
+                amount=1000.0,
+                created_date="2026-09-01",
+            )
+            for i, o in enumerate(["Ann Lee", "Bob Ray", "Cat Wu", "Zed Q", "Ann Lee"])
+        ]
         for day in (dt.datetime(2026, 10, 25), dt.datetime(2026, 11, 20)):
-            store_frame(engine, "pipeline", frame("pipeline", deals), source="salesforce",
-                        as_of=day, source_name=f"sf_{day.date()}.csv")
-        store_frame(engine, "activity", frame("activity", _activities()), source="salesforce",
-                    as_of=dt.datetime(2026, 11, 25), source_name="tasks.csv")
+            store_frame(
+                engine,
+                "pipeline",
+                frame("pipeline", deals),
+                source="salesforce",
+                as_of=day,
+                source_name=f"sf_{day.date()}.csv",
+            )
+        store_frame(
+            engine,
+            "activity",
+            frame("activity", _activities()),
+            source="salesforce",
+            as_of=dt.datetime(2026, 11, 25),
+            source_name="tasks.csv",
+        )
         yield engine
     finally:
         drop()
@@ -73,33 +115,52 @@ def test_week_counts_give_the_daily_counts_consistency(activity_engine, scope, a
     reps, aliases = queries.load_reps(activity_engine, scope, as_of)
     first = as_of - dt.timedelta(days=7 * WEEKS - 1)
     daily = queries.load_activity_counts(activity_engine, scope, first, as_of, team_day=as_of)
-    weekly = queries.load_activity_week_counts(activity_engine, scope, as_of, WEEKS,
-                                               team_day=as_of)
+    weekly = queries.load_activity_week_counts(activity_engine, scope, as_of, WEEKS, team_day=as_of)
     assert list(weekly.columns) == list(daily.columns)
     assert weekly["n"].sum() == daily["n"].sum()
     assert len(weekly) < len(daily) or daily.empty
     a, b = attach_reps(daily, aliases, reps), attach_reps(weekly, aliases, reps)
-    riders = pd.concat([reps[["rep", "team", "start_date"]],
-                        pd.DataFrame({"rep": sorted(set(a["rep"]) - set(reps["rep"])),
-                                      "team": None, "start_date": pd.NaT})], ignore_index=True)
-    pd.testing.assert_frame_equal(activity_consistency(riders, a, as_of),
-                                  activity_consistency(riders, b, as_of))
+    riders = pd.concat(
+        [
+            reps[["rep", "team", "start_date"]],
+            pd.DataFrame(
+                {
+                    "rep": sorted(set(a["rep"]) - set(reps["rep"])),
+                    "team": None,
+                    "start_date": pd.NaT,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(
+        activity_consistency(riders, a, as_of), activity_consistency(riders, b, as_of)
+    )
     week_of = (pd.Timestamp(as_of) - a["activity_date"]).dt.days // 7
     by_day = a.groupby([a["rep"], week_of])["n"].sum().sort_index()
-    by_week = b.groupby([b["rep"], (pd.Timestamp(as_of) - b["activity_date"]).dt.days // 7])[
-        "n"].sum().sort_index()
+    by_week = (
+        b.groupby([b["rep"], (pd.Timestamp(as_of) - b["activity_date"]).dt.days // 7])["n"]
+        .sum()
+        .sort_index()
+    )
     pd.testing.assert_series_equal(by_day, by_week, check_names=False)
 
 
 @pytest.mark.parametrize("as_of", [AS_OF, dt.date(2026, 11, 3)])
 def test_deal_touches_match_the_activity_rows(activity_engine, as_of):
     with activity_engine.connect() as conn:
-        raw = pd.DataFrame(conn.execute(text(
-            "SELECT source, deal_id, activity_date, completed FROM activities")).all(),
-            columns=["source", "deal_id", "activity_date", "completed"])
+        raw = pd.DataFrame(
+            conn.execute(
+                text("SELECT source, deal_id, activity_date, completed FROM activities")
+            ).all(),
+            columns=["source", "deal_id", "activity_date", "completed"],
+        )
     raw["activity_date"] = pd.to_datetime(raw["activity_date"])
-    done = raw[raw["completed"].astype(bool) & raw["deal_id"].notna()
-               & (raw["activity_date"] <= pd.Timestamp(as_of))]
+    done = raw[
+        raw["completed"].astype(bool)
+        & raw["deal_id"].notna()
+        & (raw["activity_date"] <= pd.Timestamp(as_of))
+    ]
     expected = done.groupby(["source", "deal_id"])["activity_date"].max()
     got = queries.load_deal_touches(activity_engine, None, as_of, Q)
     got = got.set_index(["source", "deal_id"])["last_touch"].sort_index()

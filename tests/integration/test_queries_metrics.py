@@ -25,7 +25,7 @@ Q = parse_quarter(QUARTER, 1)
 
 def test_scope_is_applied_in_sql(book_engine):
     west = queries.load_day_states(book_engine, ["West"], [AS_OF], Q)[AS_OF]
-    assert set(west["deal_id"]) == {"C1"}                 # Zed (no team) and East stay out
+    assert set(west["deal_id"]) == {"C1"}  # Zed (no team) and East stay out
     everyone = queries.load_day_states(book_engine, None, [AS_OF], Q)[AS_OF]
     assert {"C1", "Z1", "A3", "D1"} <= set(everyone["deal_id"])
     assert queries.load_day_states(book_engine, [], [AS_OF], Q)[AS_OF].empty
@@ -35,12 +35,15 @@ def test_scope_is_applied_in_sql(book_engine):
     assert queries.load_quotas(book_engine, ["West"], QUARTER, AS_OF).empty
     east = queries.load_quotas(book_engine, ["East"], QUARTER, AS_OF)
     assert dict(zip(east["rep"], east["quota"], strict=True)) == {
-        "Ann Lee": 100000.0, "Bob Ray": 50000.0, "Dan New": 20000.0}
+        "Ann Lee": 100000.0,
+        "Bob Ray": 50000.0,
+        "Dan New": 20000.0,
+    }
 
 
 def test_membership_is_effective_dated(book_engine):
     reps, _ = queries.load_reps(book_engine, ["East"], dt.date(2026, 11, 9))
-    assert "Dan New" not in set(reps["rep"])              # joins 11-10
+    assert "Dan New" not in set(reps["rep"])  # joins 11-10
     reps, _ = queries.load_reps(book_engine, ["East"], dt.date(2026, 11, 10))
     assert "Dan New" in set(reps["rep"])
     everyone, _ = queries.load_reps(book_engine, None, dt.date(2026, 11, 9))
@@ -82,7 +85,9 @@ def test_deal_touches_and_activity_counts(book_engine):
     assert got == {"A3": dt.date(2026, 11, 12), "A4": dt.date(2026, 11, 15)}
     counts = queries.load_activity_counts(book_engine, ["East"], dt.date(2026, 9, 28), AS_OF)
     assert sorted(zip(counts["owner_key"], counts["n"], strict=True)) == [
-        ("ann lee", 1), ("sam se", 1)]
+        ("ann lee", 1),
+        ("sam se", 1),
+    ]
     assert queries.load_activity_counts(book_engine, ["West"], dt.date(2026, 9, 28), AS_OF).empty
 
 
@@ -99,14 +104,20 @@ def test_push_counts_from_the_store(book_engine):
     # earlier (10-31 -> 10-20), which is not a push.
     assert counts["P1"] == 1
     assert counts.drop("P1").eq(0).all()
-    assert "C1" in counts.index and "X1" not in counts.index    # X1 is gone by as_of
+    assert "C1" in counts.index and "X1" not in counts.index  # X1 is gone by as_of
 
 
 def test_rows_behind_re_add_from_the_store(book_engine):
     summary = compute_summary(book_engine, QUARTER, AS_OF)
     for rep, row in summary.reps.iterrows():
-        for figure in ("won", "open_pipeline", "commit", "best_case", "commit_forecast",
-                       "best_case_forecast"):
+        for figure in (
+            "won",
+            "open_pipeline",
+            "commit",
+            "best_case",
+            "commit_forecast",
+            "best_case_forecast",
+        ):
             rows = rows_behind(figure, summary.flags, [rep])
             assert rows["cents"].sum() / 100 == row[figure], (rep, figure)
         assert len(rows_behind("stale_deals", summary.flags, [rep])) == row["stale_deals"]
@@ -114,6 +125,7 @@ def test_rows_behind_re_add_from_the_store(book_engine):
 
 
 # --- one Salesforce Data Export with its OpportunityHistory ------------------------------------
+
 
 def test_movement_from_field_history(engine):
     """Only the 11-22 export is loaded; its history says what the deals were on 11-01.
@@ -127,8 +139,13 @@ def test_movement_from_field_history(engine):
     start = 10,000 + 8,000 + 6,000 + 1,000 = 25,000; end = 15,000 + 4,000 + 3,000 + 1,000 = 23,000;
     25 + 4 + 3 + 5 - 8 - 6 = 23.
     """
-    store_frame(engine, "roster", frame("roster", [dict(rep="Ann Lee", team="East", role="AE")]),
-                source="roster", as_of=dt.datetime(2026, 1, 1))
+    store_frame(
+        engine,
+        "roster",
+        frame("roster", [dict(rep="Ann Lee", team="East", role="AE")]),
+        source="roster",
+        as_of=dt.datetime(2026, 1, 1),
+    )
     stage = {"open": "Negotiation", "won": "Closed Won"}
     rows = [
         ("H1", "open", "2026-12-01", 15000, "2026-09-01"),
@@ -136,33 +153,75 @@ def test_movement_from_field_history(engine):
         ("H3", "won", "2026-11-12", 6000, "2026-09-01"),
         ("H4", "open", "2026-12-10", 4000, "2026-11-15"),
         ("H5", "open", "2026-12-20", 3000, "2026-09-01"),
-        ("H6", "open", "2026-12-05", 1000, "2026-09-01"),     # teaches "Negotiation" = open
+        ("H6", "open", "2026-12-05", 1000, "2026-09-01"),  # teaches "Negotiation" = open
     ]
-    store_frame(engine, "pipeline", frame("pipeline", [
-        dict(deal_id=d, deal_name=d, owner="Ann Lee", status=s, stage=stage[s], close_date=c,
-             amount=float(a), created_date=cr) for d, s, c, a, cr in rows]),
-        source="salesforce", as_of=dt.datetime(2026, 11, 22, 6))
+    store_frame(
+        engine,
+        "pipeline",
+        frame(
+            "pipeline",
+            [
+                dict(
+                    deal_id=d,
+                    deal_name=d,
+                    owner="Ann Lee",
+                    status=s,
+                    stage=stage[s],
+                    close_date=c,
+                    amount=float(a),
+                    created_date=cr,
+                )
+                for d, s, c, a, cr in rows
+            ],
+        ),
+        source="salesforce",
+        as_of=dt.datetime(2026, 11, 22, 6),
+    )
 
     def h(deal, at, field, old, new):
-        return dict(deal_id=deal, changed_at=pd.Timestamp(at), field=field, old_value=old,
-                    new_value=new)
+        return dict(
+            deal_id=deal, changed_at=pd.Timestamp(at), field=field, old_value=old, new_value=new
+        )
 
-    store_frame(engine, "history", frame("history", [
-        h("H1", "2026-11-05 10:00", "amount", "10000", "15000"),
-        h("H2", "2026-11-10 10:00", "close_date", "2026-12-01", "2027-01-15"),
-        h("H3", "2026-11-12 10:00", "stage", "Negotiation", "Closed Won"),
-        h("H3", "2026-11-12 10:00", "close_date", "2026-12-15", "2026-11-12"),
-        h("H5", "2026-11-03 10:00", "close_date", "2027-02-01", "2026-12-20"),
-    ]), source="salesforce", as_of=dt.datetime(2026, 11, 22, 6))
+    store_frame(
+        engine,
+        "history",
+        frame(
+            "history",
+            [
+                h("H1", "2026-11-05 10:00", "amount", "10000", "15000"),
+                h("H2", "2026-11-10 10:00", "close_date", "2026-12-01", "2027-01-15"),
+                h("H3", "2026-11-12 10:00", "stage", "Negotiation", "Closed Won"),
+                h("H3", "2026-11-12 10:00", "close_date", "2026-12-15", "2026-11-12"),
+                h("H5", "2026-11-03 10:00", "close_date", "2027-02-01", "2026-12-20"),
+            ],
+        ),
+        source="salesforce",
+        as_of=dt.datetime(2026, 11, 22, 6),
+    )
     out = summary_json(compute_summary(engine, QUARTER, AS_OF, SINCE))
     m = out["movement"]
     assert {k: m[k] for k in m if k != "deals"} == {
-        "start": 25000.0, "created": 4000.0, "pulled_in": 3000.0, "increased": 5000.0,
-        "decreased": 0.0, "won": 6000.0, "lost": 0.0, "pushed_out": 8000.0, "removed": 0.0,
-        "end": 23000.0}
+        "start": 25000.0,
+        "created": 4000.0,
+        "pulled_in": 3000.0,
+        "increased": 5000.0,
+        "decreased": 0.0,
+        "won": 6000.0,
+        "lost": 0.0,
+        "pushed_out": 8000.0,
+        "removed": 0.0,
+        "end": 23000.0,
+    }
     cats = {d["deal_id"]: d["category"] for d in m["deals"]}
-    assert cats == {"H1": "increased", "H2": "pushed_out", "H3": "won", "H4": "created",
-                    "H5": "pulled_in", "H6": "unchanged"}
+    assert cats == {
+        "H1": "increased",
+        "H2": "pushed_out",
+        "H3": "won",
+        "H4": "created",
+        "H5": "pulled_in",
+        "H6": "unchanged",
+    }
     snaps, history = queries.load_close_date_changes(engine, None, AS_OF)
     counts = push_counts(snaps, history, AS_OF).set_index("deal_id")
     assert counts.loc["H2", ["push_count", "push_source"]].tolist() == [1, "history"]

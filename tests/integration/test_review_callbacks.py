@@ -47,13 +47,35 @@ def review():
 def data(**query) -> dict:
     q = {"quarter": "2026-Q4", **query}
     state = urls.resolve(q, TODAY)
-    return {"view": state.to_dict(), "as_of": q.get("as_of"), "since": q.get("since"),
-            "group": q.get("group", "none"), "present": False}
+    return {
+        "view": state.to_dict(),
+        "as_of": q.get("as_of"),
+        "since": q.get("since"),
+        "group": q.get("group", "none"),
+        "present": False,
+    }
 
 
-NAMES = ("title", "subtitle", "message", "since_options", "since", "now_options", "now", "kpis",
-         "waterfall", "note", "moved", "moved_info", "rollup", "rollup_options", "rollup_chart",
-         "focus", "focus_chart", "focus_info")
+NAMES = (
+    "title",
+    "subtitle",
+    "message",
+    "since_options",
+    "since",
+    "now_options",
+    "now",
+    "kpis",
+    "waterfall",
+    "note",
+    "moved",
+    "moved_info",
+    "rollup",
+    "rollup_options",
+    "rollup_chart",
+    "focus",
+    "focus_chart",
+    "focus_info",
+)
 
 
 def render(review, engine, **query) -> dict:
@@ -64,7 +86,7 @@ def render(review, engine, **query) -> dict:
 
     out = review.render(data(**query), current_version(engine))
     got = dict(zip(NAMES, out, strict=True))
-    for name in ("waterfall", "rollup_chart", "focus_chart"):   # figures travel as plain dicts
+    for name in ("waterfall", "rollup_chart", "focus_chart"):  # figures travel as plain dicts
         if isinstance(got[name], dict):
             got[name] = go.Figure(decoded(got[name]))
     return got
@@ -113,8 +135,9 @@ def test_waterfall_table_and_rollup_match_the_store(store, review):
     assert list(bars.customdata) == list(WATERFALL_KEYS)
     signs = {"decreased", "won", "lost", "pushed_out", "removed"}
     assert [round(y * 100) for y in bars.y] == [
-        round(w[k] * 100) * (-1 if k in signs else 1) for k in WATERFALL_KEYS]
-    assert round(sum(bars.y[:-1]) * 100) == round(w["end"] * 100)      # bars add up exactly
+        round(w[k] * 100) * (-1 if k in signs else 1) for k in WATERFALL_KEYS
+    ]
+    assert round(sum(bars.y[:-1]) * 100) == round(w["end"] * 100)  # bars add up exactly
     # The table: every deal that moved, none that did not, with its change.
     moved = summary.movement[summary.movement["category"] != "unchanged"]
     rows = out["moved"]
@@ -181,10 +204,15 @@ def test_rows_behind_each_waterfall_bar(store, review, key):
     assert trace.total == pytest.approx(model.waterfall[key], abs=0.005)
 
 
-@pytest.mark.parametrize(("key", "flag"), [("won", "won_in_quarter"),
-                                           ("open_pipeline", "open_in_quarter"),
-                                           ("commit_forecast", None),
-                                           ("best_case_forecast", None)])
+@pytest.mark.parametrize(
+    ("key", "flag"),
+    [
+        ("won", "won_in_quarter"),
+        ("open_pipeline", "open_in_quarter"),
+        ("commit_forecast", None),
+        ("best_case_forecast", None),
+    ],
+)
 def test_rows_behind_each_kpi(store, review, key, flag):
     model, _, _ = review._model(data())
     trace = review.review_trace(model, key, "figure")
@@ -196,13 +224,15 @@ def test_rows_behind_each_kpi(store, review, key, flag):
 
 def test_clicks_open_the_rows_panel(store, review):
     click = {"points": [{"customdata": "pushed_out"}]}
-    is_open, title, body = run(review.show_rows, f"{ids.REVIEW_WATERFALL}.clickData", click,
-                               click, [0] * 5, data())
+    is_open, title, body = run(
+        review.show_rows, f"{ids.REVIEW_WATERFALL}.clickData", click, click, [0] * 5, data()
+    )
     assert is_open is True and title == "Pushed out"
     summary = compute_summary(store, "2026-Q4", TODAY, SINCE)
     n = int((summary.movement["category"] == "pushed_out").sum())
-    assert texts(body)[0] == (f"{n} deals · adding up to "
-                              f"{style.money_full(summary.waterfall['pushed_out'])}")
+    assert texts(body)[0] == (
+        f"{n} deals · adding up to {style.money_full(summary.waterfall['pushed_out'])}"
+    )
     kpi = '{"key":"won","type":"review-kpi"}.n_clicks'
     is_open, title, _ = run(review.show_rows, kpi, 1, None, [0, 1, 0, 0, 0], data())
     assert is_open and title == "Won this quarter"
@@ -218,20 +248,47 @@ def _download(result) -> bytes:
 def test_export_csv_and_xlsx_read_back(store, review):
     summary = compute_summary(store, "2026-Q4", TODAY, SINCE)
     moved = summary.movement[summary.movement["category"] != "unchanged"]
-    out = run(review.export_moved, f"{ids.REVIEW_EXPORT_CSV}.n_clicks", 1, 1, None, data(),
-              None, None, None)
+    out = run(
+        review.export_moved,
+        f"{ids.REVIEW_EXPORT_CSV}.n_clicks",
+        1,
+        1,
+        None,
+        data(),
+        None,
+        None,
+        None,
+    )
     assert out["filename"] == "review-2026-Q4-all-teams-2026-11-15-to-2026-11-22.csv"
     rows = list(csv.DictReader(io.StringIO(_download(out).decode("utf-8-sig"))))
     assert len(rows) == len(moved)
     assert {r["Deal id"] for r in rows} == set(moved["deal_id"])
     assert sum(float(r["Change"]) for r in rows) == pytest.approx(
-        summary.waterfall["end"] - summary.waterfall["start"])
-    out = run(review.export_moved, f"{ids.REVIEW_EXPORT_XLSX}.n_clicks", 1, None, 1, data(),
-              None, None, None)
+        summary.waterfall["end"] - summary.waterfall["start"]
+    )
+    out = run(
+        review.export_moved,
+        f"{ids.REVIEW_EXPORT_XLSX}.n_clicks",
+        1,
+        None,
+        1,
+        data(),
+        None,
+        None,
+        None,
+    )
     ws = load_workbook(io.BytesIO(_download(out))).active
     header = [c.value for c in ws[3]]
-    assert header[:8] == ["Deal", "Account", "Rep", "Team", "Movement", "Amount then",
-                          "Amount now", "Change"]
+    assert header[:8] == [
+        "Deal",
+        "Account",
+        "Rep",
+        "Team",
+        "Movement",
+        "Amount then",
+        "Amount now",
+        "Change",
+    ]
     body = list(ws.iter_rows(min_row=4, values_only=True))
     assert len(body) == len(moved)
     change = header.index("Change")
@@ -242,9 +299,17 @@ def test_export_follows_the_grids_filter(store, review):
     out = render(review, store)
     shown = [r for r in out["moved"] if r["movement"] == "Pushed out"][::-1]
     visible = [{"source": r["source"], "deal_id": r["deal_id"]} for r in shown]
-    res = run(review.export_moved, f"{ids.REVIEW_EXPORT_CSV}.n_clicks", 1, 1, None, data(),
-              {"movement": {"filterType": "text", "type": "contains", "filter": "Pushed"}},
-              visible, None)
+    res = run(
+        review.export_moved,
+        f"{ids.REVIEW_EXPORT_CSV}.n_clicks",
+        1,
+        1,
+        None,
+        data(),
+        {"movement": {"filterType": "text", "type": "contains", "filter": "Pushed"}},
+        visible,
+        None,
+    )
     rows = list(csv.DictReader(io.StringIO(_download(res).decode("utf-8-sig"))))
     assert [r["Deal id"] for r in rows] == [r["deal_id"] for r in shown]
     assert {r["Movement"] for r in rows} == {"Pushed out"}
@@ -261,20 +326,51 @@ def test_export_neutralises_formulas(store, review, tmp_path, monkeypatch):
     engine = get_engine(url)
     summary = compute_summary(engine, "2026-Q4", TODAY)
     rep = summary.reps.index[0]
-    store_frame(engine, "pipeline", pd.DataFrame({
-        "deal_id": ["EVIL-1"], "deal_name": ["=HYPERLINK(\"http://x\",\"click\")"],
-        "account": ["@acme"], "owner": [rep], "stage": ["Negotiation"], "status": ["open"],
-        "amount": [50_000.0], "probability": [0.5], "forecast_category": ["commit"],
-        "close_date": [pd.Timestamp("2026-12-10")], "created_date": [pd.Timestamp("2026-11-20")]}),
-        source="manual", as_of=dt.datetime(2026, 11, 22, 12), source_name="manual_2026-11-22.csv")
+    store_frame(
+        engine,
+        "pipeline",
+        pd.DataFrame(
+            {
+                "deal_id": ["EVIL-1"],
+                "deal_name": ['=HYPERLINK("http://x","click")'],
+                "account": ["@acme"],
+                "owner": [rep],
+                "stage": ["Negotiation"],
+                "status": ["open"],
+                "amount": [50_000.0],
+                "probability": [0.5],
+                "forecast_category": ["commit"],
+                "close_date": [pd.Timestamp("2026-12-10")],
+                "created_date": [pd.Timestamp("2026-11-20")],
+            }
+        ),
+        source="manual",
+        as_of=dt.datetime(2026, 11, 22, 12),
+        source_name="manual_2026-11-22.csv",
+    )
     cache.clear_local()
-    res = run(review.export_moved, f"{ids.REVIEW_EXPORT_XLSX}.n_clicks", 1, None, 1, data(),
-              None, None, None)
+    res = run(
+        review.export_moved,
+        f"{ids.REVIEW_EXPORT_XLSX}.n_clicks",
+        1,
+        None,
+        1,
+        data(),
+        None,
+        None,
+        None,
+    )
     ws = load_workbook(io.BytesIO(_download(res))).active
-    cells = {c.value: c for row in ws.iter_rows(min_row=4) for c in row
-             if isinstance(c.value, str) and "acme" in c.value or
-             isinstance(c.value, str) and "HYPERLINK" in c.value}
-    assert "'=HYPERLINK(\"http://x\",\"click\")" in cells
+    cells = {
+        c.value: c
+        for row in ws.iter_rows(min_row=4)
+        for c in row
+        if isinstance(c.value, str)
+        and "acme" in c.value
+        or isinstance(c.value, str)
+        and "HYPERLINK" in c.value
+    }
+    assert '\'=HYPERLINK("http://x","click")' in cells
     assert "'@acme" in cells
     assert all(c.data_type == "s" for c in cells.values())
 
@@ -287,35 +383,94 @@ def href_query(href) -> dict:
 
 def test_controls_write_the_url(store, review):
     canonical = {"search": "?quarter=2026-Q4"}
-    href = run(review.controls_to_url, f"{ids.REVIEW_SINCE}.value", "2026-10-18", "2026-10-18",
-               "2026-11-22", "none", None, data(), canonical)
-    assert href_query(href) == {"quarter": "2026-Q4", "as_of": "2026-11-22",
-                                "since": "2026-10-18"}
+    href = run(
+        review.controls_to_url,
+        f"{ids.REVIEW_SINCE}.value",
+        "2026-10-18",
+        "2026-10-18",
+        "2026-11-22",
+        "none",
+        None,
+        data(),
+        canonical,
+    )
+    assert href_query(href) == {"quarter": "2026-Q4", "as_of": "2026-11-22", "since": "2026-10-18"}
     # Picking a "now" before "since" moves "since" a week or more back.
-    href = run(review.controls_to_url, f"{ids.REVIEW_NOW}.value", "2026-10-11", "2026-11-15",
-               "2026-10-11", "none", None, data(), canonical)
+    href = run(
+        review.controls_to_url,
+        f"{ids.REVIEW_NOW}.value",
+        "2026-10-11",
+        "2026-11-15",
+        "2026-10-11",
+        "none",
+        None,
+        data(),
+        canonical,
+    )
     assert href_query(href)["since"] == "2026-10-04"
-    href = run(review.controls_to_url, f"{ids.REVIEW_GROUP}.value", "rep", None, None, "rep",
-               None, data(), canonical)
+    href = run(
+        review.controls_to_url,
+        f"{ids.REVIEW_GROUP}.value",
+        "rep",
+        None,
+        None,
+        "rep",
+        None,
+        data(),
+        canonical,
+    )
     assert href_query(href)["group"] == "rep"
-    href = run(review.controls_to_url, f"{ids.REVIEW_PRESENT}.n_clicks", 1, None, None, "none",
-               1, data(), canonical)
+    href = run(
+        review.controls_to_url,
+        f"{ids.REVIEW_PRESENT}.n_clicks",
+        1,
+        None,
+        None,
+        "none",
+        1,
+        data(),
+        canonical,
+    )
     assert href_query(href)["present"] == "1"
     # The render setting the pickers to what the URL says changes nothing.
-    assert run(review.controls_to_url, f"{ids.REVIEW_SINCE}.value", "2026-11-15", "2026-11-15",
-               "2026-11-22", "none", None, data(), canonical) is no_update
+    assert (
+        run(
+            review.controls_to_url,
+            f"{ids.REVIEW_SINCE}.value",
+            "2026-11-15",
+            "2026-11-15",
+            "2026-11-22",
+            "none",
+            None,
+            data(),
+            canonical,
+        )
+        is no_update
+    )
 
 
 def test_rollup_click_opens_the_rider(store, review):
     rows = [{"rep": "Ann <b>Lee</b>"}]
-    href = run(review.open_rider, f"{ids.REVIEW_ROLLUP}.cellClicked",
-               {"colId": "rep", "value": "Ann <b>Lee</b>"},
-               {"colId": "rep", "value": "Ann <b>Lee</b>"}, rows, {"search": "?quarter=2026-Q4"})
+    href = run(
+        review.open_rider,
+        f"{ids.REVIEW_ROLLUP}.cellClicked",
+        {"colId": "rep", "value": "Ann <b>Lee</b>"},
+        {"colId": "rep", "value": "Ann <b>Lee</b>"},
+        rows,
+        {"search": "?quarter=2026-Q4"},
+    )
     assert href == "/rider/Ann%20%3Cb%3ELee%3C%2Fb%3E?quarter=2026-Q4"
-    assert run(review.open_rider, f"{ids.REVIEW_ROLLUP}.cellClicked",
-               {"colId": "rep", "value": "Total", "rowPinned": "bottom"},
-               {"colId": "rep", "value": "Total", "rowPinned": "bottom"}, rows,
-               {"search": ""}) is no_update
+    assert (
+        run(
+            review.open_rider,
+            f"{ids.REVIEW_ROLLUP}.cellClicked",
+            {"colId": "rep", "value": "Total", "rowPinned": "bottom"},
+            {"colId": "rep", "value": "Total", "rowPinned": "bottom"},
+            rows,
+            {"search": ""},
+        )
+        is no_update
+    )
 
 
 def test_empty_store_says_what_to_do(tmp_path, monkeypatch, review):

@@ -56,8 +56,16 @@ def team_summary(demo_url):
     return summary, rep
 
 
-DETAILS = ("badges", "kpis", "must", "flags", "flags_info", "activity", "activity_info",
-           "readiness")
+DETAILS = (
+    "badges",
+    "kpis",
+    "must",
+    "flags",
+    "flags_info",
+    "activity",
+    "activity_info",
+    "readiness",
+)
 
 
 def test_rider_figures_match_the_engine(store, rider, team_summary):
@@ -84,8 +92,10 @@ def test_rider_figures_match_the_engine(store, rider, team_summary):
     assert {r["deal_id"] for r in out["flags"] if "stale" in r["flags"]} == stale
     assert out["flags_info"].startswith(f"{len(own)} open deals closing this quarter")
     badges = [b.children for b in out["badges"]]
-    assert "AE" in badges and any(b.startswith("Ramped") or b.startswith("Ramping")
-                                  or b.startswith("Onboarding") for b in badges)
+    assert "AE" in badges and any(
+        b.startswith("Ramped") or b.startswith("Ramping") or b.startswith("Onboarding")
+        for b in badges
+    )
     ready = texts(out["readiness"])
     assert f"{f['readiness_index']:.0f}" in ready
 
@@ -111,12 +121,15 @@ def test_trend_points_are_the_summary_of_each_day(store, rider, team_summary):
         s = compute_summary(store, "2026-Q4", day, None, "Enterprise West")
         assert value == pytest.approx(s.reps.loc[rep, "attainment"])
     assert list(ready_fig.data[0].y)[-1] == pytest.approx(
-        compute_summary(store, "2026-Q4", TODAY, None, "Enterprise West")
-        .reps.loc[rep, "readiness_index"])
+        compute_summary(store, "2026-Q4", TODAY, None, "Enterprise West").reps.loc[
+            rep, "readiness_index"
+        ]
+    )
 
 
-@pytest.mark.parametrize("key", ["won", "open_pipeline", "commit_forecast", "stale_deals",
-                                 "pace_gap", "win_rate"])
+@pytest.mark.parametrize(
+    "key", ["won", "open_pipeline", "commit_forecast", "stale_deals", "pace_gap", "win_rate"]
+)
 def test_rows_behind_rider_figures(store, rider, team_summary, key):
     summary, rep = team_summary
     model = rdm.rider_model(store, rep, "2026-Q4", TODAY, SINCE, None)
@@ -171,11 +184,12 @@ def test_unknown_rider_and_no_rider(store, rider):
     assert sub.startswith("2026-Q4 · ") and fig is no_update and len(options) > 20
     assert rider.render_details(data(None), current_version(store)) == [no_update] * 8
     body = next(c for c in rider.layout().children if getattr(c, "id", None) == ids.RIDER_BODY)
-    assert body.hidden is True                                 # no rep: the body is hidden
+    assert body.hidden is True  # no rep: the body is hidden
     assert rider.layout(rep="Ann%20Lee").children[1].data["rep"] == "Ann Lee"
 
 
 # --- coaching notes ---------------------------------------------------------------------------
+
 
 @pytest.fixture
 def notes_store(tmp_path, monkeypatch):
@@ -188,22 +202,36 @@ def notes_store(tmp_path, monkeypatch):
 def test_notes_add_edit_and_persist(notes_store, rider, team_summary):
     _, rep = team_summary
     engine = notes_store
-    first = notes.add_note(engine, rep, "  Mia   Manager ", "Call the <b>CFO</b>\r\nthen terms",
-                           now=dt.datetime(2026, 11, 20, 9, 0))
+    first = notes.add_note(
+        engine,
+        rep,
+        "  Mia   Manager ",
+        "Call the <b>CFO</b>\r\nthen terms",
+        now=dt.datetime(2026, 11, 20, 9, 0),
+    )
     notes.add_note(engine, rep, "Mia Manager", "Second", now=dt.datetime(2026, 11, 21, 9, 0))
     listed = notes.list_notes(engine, rep)
     assert [n["body"] for n in listed] == ["Second", "Call the <b>CFO</b>\nthen terms"]
     assert listed[1]["author"] == "Mia Manager"
     assert listed[1]["created_at"] == dt.datetime(2026, 11, 20, 9, 0)
-    notes.edit_note(engine, first, rep, "Mia Manager", "Call the CFO on Monday",
-                    now=dt.datetime(2026, 11, 22, 8, 30))
+    notes.edit_note(
+        engine,
+        first,
+        rep,
+        "Mia Manager",
+        "Call the CFO on Monday",
+        now=dt.datetime(2026, 11, 22, 8, 30),
+    )
     edited = next(n for n in notes.list_notes(engine, rep) if n["id"] == first)
     assert edited["body"] == "Call the CFO on Monday"
     assert edited["created_at"] == dt.datetime(2026, 11, 20, 9, 0)
     assert edited["updated_at"] == dt.datetime(2026, 11, 22, 8, 30)
     # Another rep's note cannot be edited through this rep.
-    other = next(r for r in compute_summary(engine, "2026-Q4", TODAY).reps.index
-                 if r != rep and notes.can_write(engine, r))
+    other = next(
+        r
+        for r in compute_summary(engine, "2026-Q4", TODAY).reps.index
+        if r != rep and notes.can_write(engine, r)
+    )
     with pytest.raises(notes.NoteError):
         notes.edit_note(engine, first, other, "Mia", "hijack")
     # A scoped viewer reaches only their teams' reps.
@@ -213,10 +241,14 @@ def test_notes_add_edit_and_persist(notes_store, rider, team_summary):
     assert len(notes.list_notes(engine, rep, scope=["Enterprise West"])) == 2
 
 
-@pytest.mark.parametrize(("author", "body", "words"), [
-    ("Mia", "   ", "empty"), ("", "Body", "author"), ("Mia", "x" * (notes.MAX_BODY + 1),
-                                                      "up to 5,000 characters"),
-])
+@pytest.mark.parametrize(
+    ("author", "body", "words"),
+    [
+        ("Mia", "   ", "empty"),
+        ("", "Body", "author"),
+        ("Mia", "x" * (notes.MAX_BODY + 1), "up to 5,000 characters"),
+    ],
+)
 def test_bad_notes_are_refused(notes_store, team_summary, author, body, words):
     _, rep = team_summary
     with pytest.raises(notes.NoteError, match=words):
@@ -228,11 +260,18 @@ def test_note_callbacks(notes_store, rider, team_summary):
     _, rep = team_summary
     state = data(rep)
     save = f"{ids.RIDER_NOTE_SAVE}.n_clicks"
-    out = run(rider.note_action, save, 1, 1, None, [], "Agreed: <i>two</i> demos", " Mia ",
-              None, 0, state)
+    out = run(
+        rider.note_action, save, 1, 1, None, [], "Agreed: <i>two</i> demos", " Mia ", None, 0, state
+    )
     version, text, editing, message, label, cancel, author = out
-    assert (version, text, editing, label, cancel, author) == (1, "", None, "Add note", "d-none",
-                                                               "Mia")
+    assert (version, text, editing, label, cancel, author) == (
+        1,
+        "",
+        None,
+        "Add note",
+        "d-none",
+        "Mia",
+    )
     assert texts(message) == ["Note added."]
     listed, save_disabled, text_disabled = rider.render_notes(state, version)
     assert texts(listed)[0] == "Agreed: <i>two</i> demos"
@@ -241,8 +280,9 @@ def test_note_callbacks(notes_store, rider, team_summary):
     edit = f'{{"index":{note_id},"type":"rider-note-edit"}}.n_clicks'
     out = run(rider.note_action, edit, 1, 1, None, [1], "", "Mia", None, 1, state)
     assert out[1] == "Agreed: <i>two</i> demos" and out[2] == note_id and out[4] == "Save changes"
-    out = run(rider.note_action, save, 2, 2, None, [1], "Agreed: three demos", "Mia", note_id, 1,
-              state)
+    out = run(
+        rider.note_action, save, 2, 2, None, [1], "Agreed: three demos", "Mia", note_id, 1, state
+    )
     assert out[0] == 2 and texts(out[3]) == ["Note saved."]
     assert notes.list_notes(notes_store, rep)[0]["body"] == "Agreed: three demos"
     # An empty note is refused with a message and nothing changes.

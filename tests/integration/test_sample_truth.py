@@ -36,8 +36,11 @@ def replay(day: dt.date) -> dict[tuple[str, str], dict]:
             continue
         stage = fields["stage"].strip()
         status = {"Closed Won": "won", "Closed Lost": "lost"}.get(stage, "open")
-        out[key] = {"status": status, "amount": float(fields.get("amount") or 0),
-                    "close": dt.date.fromisoformat(fields["close_date"])}
+        out[key] = {
+            "status": status,
+            "amount": float(fields.get("amount") or 0),
+            "close": dt.date.fromisoformat(fields["close_date"]),
+        }
     return out
 
 
@@ -93,13 +96,24 @@ def test_movement_from_files_equals_the_generators_log(sample_store, store_url):
     for cat in ("created", "pulled_in", "won", "lost", "pushed_out"):
         assert counts[cat] > 0, cat
     m = data["movement"]
-    assert (m["start"] + m["created"] + m["pulled_in"] + m["increased"] - m["decreased"]
-            - m["won"] - m["lost"] - m["pushed_out"] - m["removed"]) == pytest.approx(m["end"], abs=0.005)
+    assert (
+        m["start"]
+        + m["created"]
+        + m["pulled_in"]
+        + m["increased"]
+        - m["decreased"]
+        - m["won"]
+        - m["lost"]
+        - m["pushed_out"]
+        - m["removed"]
+    ) == pytest.approx(m["end"], abs=0.005)
 
 
 def test_unassigned_owner_is_not_a_rider_with_readiness(sample_store, store_url):
     data = summary_json(compute_summary(get_engine(store_url), "2026-Q4", B))
     unassigned = [r for r in data["reps"] if r["rep"] == "Unassigned"]
     assert unassigned and unassigned[0]["readiness_index"] is None and unassigned[0]["team"] is None
-    on_team = [r["readiness_index"] for r in data["reps"] if r["team"] and r["readiness_index"] is not None]
+    on_team = [
+        r["readiness_index"] for r in data["reps"] if r["team"] and r["readiness_index"] is not None
+    ]
     assert data["team"]["readiness_index"] == pytest.approx(sum(on_team) / len(on_team))

@@ -39,8 +39,11 @@ def store(store_url, monkeypatch):
     auth.add_user(engine, "Mia Manager", "manager", ["East"], PASSWORD)
     auth.add_user(engine, "Lee Leader", "leader", password=PASSWORD)
     team_of = info["teams"]
-    return {"engine": engine, "east": sorted(r for r, t in team_of.items() if t == "East"),
-            "others": sorted(r for r, t in team_of.items() if t != "East")}
+    return {
+        "engine": engine,
+        "east": sorted(r for r, t in team_of.items() if t == "East"),
+        "others": sorted(r for r, t in team_of.items() if t != "East"),
+    }
 
 
 @pytest.fixture
@@ -65,9 +68,12 @@ def nothing(resp) -> bool:
 
 
 def course(client, app, **query):
-    return dash_call(client, app, f"{ids.COURSE_TITLE}.children",
-                     {f"{ids.COURSE_STATE}.data": view(**query),
-                      f"{ids.SHELL_DATA_VERSION}.data": 1})
+    return dash_call(
+        client,
+        app,
+        f"{ids.COURSE_TITLE}.children",
+        {f"{ids.COURSE_STATE}.data": view(**query), f"{ids.SHELL_DATA_VERSION}.data": 1},
+    )
 
 
 def test_the_course_shows_a_manager_their_own_team_only(app, store, mia):
@@ -94,19 +100,23 @@ def test_a_leader_sees_every_team(app, store):
 def test_a_forged_deal_click_on_another_teams_deal_gets_nothing(app, store, mia):
     S = OpportunitySnapshot
     with store["engine"].connect() as conn:
-        source, deal_id = conn.execute(select(S.source, S.deal_id).where(
-            S.owner.in_(store["others"])).limit(1)).one()
-    inputs = {f"{ids.COURSE_MAP}.clickData": {"points": [{"customdata": ["deal", source,
-                                                                          deal_id]}]}}
-    resp = dash_call(mia, app, f"{ids.COURSE_DEAL}.is_open", inputs,
-                     {f"{ids.COURSE_STATE}.data": view()})
+        source, deal_id = conn.execute(
+            select(S.source, S.deal_id).where(S.owner.in_(store["others"])).limit(1)
+        ).one()
+    inputs = {
+        f"{ids.COURSE_MAP}.clickData": {"points": [{"customdata": ["deal", source, deal_id]}]}
+    }
+    resp = dash_call(
+        mia, app, f"{ids.COURSE_DEAL}.is_open", inputs, {f"{ids.COURSE_STATE}.data": view()}
+    )
     assert names_in(resp, store["others"]) == set()
     assert "no longer on this course" in resp.get_data(as_text=True)
     # The same click by a leader opens the deal: the forged one failed for scope alone.
     leader = app.server.test_client()
     sign_in(leader, "Lee Leader")
-    opened = dash_call(leader, app, f"{ids.COURSE_DEAL}.is_open", inputs,
-                       {f"{ids.COURSE_STATE}.data": view()})
+    opened = dash_call(
+        leader, app, f"{ids.COURSE_DEAL}.is_open", inputs, {f"{ids.COURSE_STATE}.data": view()}
+    )
     assert names_in(opened, store["others"])
 
 
@@ -119,46 +129,62 @@ def test_a_forged_rider_request_for_another_teams_rep_gets_nothing(app, store, m
     # The page echoes only the name it was asked for; nobody else of another team, no figures.
     assert names_in(head, store["others"]) == {rep}
     assert "No rider called" in head.get_data(as_text=True)
-    assert names_in(head, store["east"]) == set(store["east"])      # the picker: her own riders
+    assert names_in(head, store["east"]) == set(store["east"])  # the picker: her own riders
     details = dash_call(mia, app, f"{ids.RIDER_KPIS}.children", inputs)
     body = details.json["response"] if details.status_code == 200 else {}
     assert body.get(ids.RIDER_FLAGS, {}).get("rowData", []) == []
     assert names_in(details, store["others"]) <= {rep}
     trend = dash_call(mia, app, f"{ids.RIDER_TREND}.figure", inputs)
     assert nothing(trend)
-    notes = dash_call(mia, app, f"{ids.RIDER_NOTES}.children",
-                      {f"{ids.RIDER_STATE}.data": data, f"{ids.RIDER_NOTES_VERSION}.data": 0})
+    notes = dash_call(
+        mia,
+        app,
+        f"{ids.RIDER_NOTES}.children",
+        {f"{ids.RIDER_STATE}.data": data, f"{ids.RIDER_NOTES_VERSION}.data": 0},
+    )
     assert notes.json["response"][ids.RIDER_NOTE_SAVE]["disabled"] is True
 
 
 def test_a_forged_rider_request_naming_another_team_gets_nothing(app, store, mia):
     rep = store["east"][0]
-    resp = dash_call(mia, app, f"{ids.RIDER_SUBTITLE}.children",
-                     {f"{ids.RIDER_STATE}.data": {"rep": rep, "view": view(team="West")},
-                      f"{ids.SHELL_DATA_VERSION}.data": 1})
+    resp = dash_call(
+        mia,
+        app,
+        f"{ids.RIDER_SUBTITLE}.children",
+        {
+            f"{ids.RIDER_STATE}.data": {"rep": rep, "view": view(team="West")},
+            f"{ids.SHELL_DATA_VERSION}.data": 1,
+        },
+    )
     assert "is not among the teams you may see" in resp.get_data(as_text=True)
     assert names_in(resp, store["others"]) == set()
 
 
 def review_data(**query) -> dict:
-    return {"view": view(**query), "as_of": None, "since": None, "group": "none",
-            "present": False}
+    return {"view": view(**query), "as_of": None, "since": None, "group": "none", "present": False}
 
 
 def test_a_forged_review_request_for_another_team_gets_nothing(app, store, mia):
-    resp = dash_call(mia, app, f"{ids.REVIEW_TITLE}.children",
-                     {f"{ids.REVIEW_STATE}.data": review_data(team="West"),
-                      f"{ids.SHELL_DATA_VERSION}.data": 1})
+    resp = dash_call(
+        mia,
+        app,
+        f"{ids.REVIEW_TITLE}.children",
+        {f"{ids.REVIEW_STATE}.data": review_data(team="West"), f"{ids.SHELL_DATA_VERSION}.data": 1},
+    )
     assert resp.status_code == 200
     assert names_in(resp, store["east"] + store["others"]) == set()
     assert "is not among the teams you may see" in resp.get_data(as_text=True)
 
 
 def export(client, app, **query):
-    return dash_call(client, app, f"{ids.REVIEW_DOWNLOAD}.data",
-                     {f"{ids.REVIEW_EXPORT_CSV}.n_clicks": 1},
-                     {f"{ids.REVIEW_STATE}.data": review_data(**query)},
-                     changed=f"{ids.REVIEW_EXPORT_CSV}.n_clicks")
+    return dash_call(
+        client,
+        app,
+        f"{ids.REVIEW_DOWNLOAD}.data",
+        {f"{ids.REVIEW_EXPORT_CSV}.n_clicks": 1},
+        {f"{ids.REVIEW_STATE}.data": review_data(**query)},
+        changed=f"{ids.REVIEW_EXPORT_CSV}.n_clicks",
+    )
 
 
 def test_a_managers_export_holds_their_team_only(app, store, mia):
@@ -205,52 +231,75 @@ def test_the_team_picker_lists_the_viewers_teams(app, store):
     max_ = auth.Viewer("Max Manager", "manager", ("East", "West"))
     assert [o["label"] for o in picker(app, max_, None)] == ["All my teams", "East", "West"]
     lee = auth.Viewer("Lee Leader", "leader")
-    assert [o["value"] for o in picker(app, lee, None)] == [urls.ALL_TEAMS, "Central", "East",
-                                                             "West"]
+    assert [o["value"] for o in picker(app, lee, None)] == [
+        urls.ALL_TEAMS,
+        "Central",
+        "East",
+        "West",
+    ]
 
 
 @pytest.mark.parametrize("who", ["Mia Manager", "Lee Leader"])
 def test_the_data_desk_is_an_administrators(app, store, who):
     client = app.server.test_client()
     sign_in(client, who)
-    resp = dash_call(client, app, f"{ids.DATA_BATCHES}.rowData",
-                     {f"{ids.DATA_STATE}.data": {"batch": None},
-                      f"{ids.SHELL_DATA_VERSION}.data": 1})
+    resp = dash_call(
+        client,
+        app,
+        f"{ids.DATA_BATCHES}.rowData",
+        {f"{ids.DATA_STATE}.data": {"batch": None}, f"{ids.SHELL_DATA_VERSION}.data": 1},
+    )
     body = resp.json["response"]
     assert body[ids.DATA_BATCHES]["rowData"] == [] and body[ids.DATA_REJECTS]["rowData"] == []
     assert "administrators only" in resp.get_data(as_text=True)
-    rejects = dash_call(client, app, f"{ids.DATA_DOWNLOAD}.data",
-                        {f"{ids.DATA_REJECTS_DOWNLOAD}.n_clicks": 1},
-                        {f"{ids.DATA_BATCH}.data": 1})
+    rejects = dash_call(
+        client,
+        app,
+        f"{ids.DATA_DOWNLOAD}.data",
+        {f"{ids.DATA_REJECTS_DOWNLOAD}.n_clicks": 1},
+        {f"{ids.DATA_BATCH}.data": 1},
+    )
     assert nothing(rejects)
 
 
 def test_notes_are_written_under_the_signed_in_name(app, store, mia):
     rep = store["east"][0]
-    resp = dash_call(mia, app, f"{ids.RIDER_NOTES_VERSION}.data",
-                     {f"{ids.RIDER_NOTE_SAVE}.n_clicks": 1},
-                     {f"{ids.RIDER_NOTE_TEXT}.value": "Agreed the next step with the CFO",
-                      f"{ids.RIDER_NOTE_AUTHOR}.value": "Somebody Else",
-                      f"{ids.RIDER_STATE}.data": {"rep": rep, "view": view()}},
-                     changed=f"{ids.RIDER_NOTE_SAVE}.n_clicks")
+    resp = dash_call(
+        mia,
+        app,
+        f"{ids.RIDER_NOTES_VERSION}.data",
+        {f"{ids.RIDER_NOTE_SAVE}.n_clicks": 1},
+        {
+            f"{ids.RIDER_NOTE_TEXT}.value": "Agreed the next step with the CFO",
+            f"{ids.RIDER_NOTE_AUTHOR}.value": "Somebody Else",
+            f"{ids.RIDER_STATE}.data": {"rep": rep, "view": view()},
+        },
+        changed=f"{ids.RIDER_NOTE_SAVE}.n_clicks",
+    )
     assert resp.status_code == 200
     with store["engine"].connect() as conn:
         authors = conn.execute(select(CoachingNote.author)).scalars().all()
     assert authors == ["Mia Manager"]
     # A note for another team's rep is refused: that rep is not on her roster.
-    other = dash_call(mia, app, f"{ids.RIDER_NOTES_VERSION}.data",
-                      {f"{ids.RIDER_NOTE_SAVE}.n_clicks": 1},
-                      {f"{ids.RIDER_NOTE_TEXT}.value": "Sneaky",
-                       f"{ids.RIDER_STATE}.data": {"rep": store["others"][0], "view": view()}},
-                      changed=f"{ids.RIDER_NOTE_SAVE}.n_clicks")
+    other = dash_call(
+        mia,
+        app,
+        f"{ids.RIDER_NOTES_VERSION}.data",
+        {f"{ids.RIDER_NOTE_SAVE}.n_clicks": 1},
+        {
+            f"{ids.RIDER_NOTE_TEXT}.value": "Sneaky",
+            f"{ids.RIDER_STATE}.data": {"rep": store["others"][0], "view": view()},
+        },
+        changed=f"{ids.RIDER_NOTE_SAVE}.n_clicks",
+    )
     assert "text-danger" in other.get_data(as_text=True)
     with store["engine"].connect() as conn:
         assert conn.execute(select(CoachingNote.body)).scalars().all() == [
-            "Agreed the next step with the CFO"]
+            "Agreed the next step with the CFO"
+        ]
 
 
-def test_while_the_store_cannot_say_who_is_asking_nothing_is_shown(app, store, mia,
-                                                                    monkeypatch):
+def test_while_the_store_cannot_say_who_is_asking_nothing_is_shown(app, store, mia, monkeypatch):
     def away(engine):
         raise OperationalError("select exists(...)", {}, Exception("connection refused"))
 

@@ -26,13 +26,17 @@ def _same(narrowed, direct) -> None:
     key = ["source", "deal_id"]
     pd.testing.assert_frame_equal(
         narrowed.flags[cols].sort_values(key).reset_index(drop=True),
-        direct.flags[cols].sort_values(key).reset_index(drop=True))
+        direct.flags[cols].sort_values(key).reset_index(drop=True),
+    )
     if direct.movement is None:
         assert narrowed.movement is None
     else:
         assert narrowed.waterfall == direct.waterfall
-        pd.testing.assert_frame_equal(narrowed.rep_waterfalls.sort_index(),
-                                      direct.rep_waterfalls.sort_index(), check_like=True)
+        pd.testing.assert_frame_equal(
+            narrowed.rep_waterfalls.sort_index(),
+            direct.rep_waterfalls.sort_index(),
+            check_like=True,
+        )
 
 
 @pytest.mark.parametrize("since", [None, SINCE])
@@ -45,10 +49,14 @@ def test_book_team(book_engine, team, since):
 def test_book_scope_and_refusals(book_engine):
     everyone = compute_summary(book_engine, QUARTER, AS_OF, SINCE)
     both = ["East", "West"]
-    _same(restrict(everyone, scope=both),
-          compute_summary(book_engine, QUARTER, AS_OF, SINCE, scope=both))
-    _same(restrict(everyone, "West", scope=both),
-          compute_summary(book_engine, QUARTER, AS_OF, SINCE, "West", scope=both))
+    _same(
+        restrict(everyone, scope=both),
+        compute_summary(book_engine, QUARTER, AS_OF, SINCE, scope=both),
+    )
+    _same(
+        restrict(everyone, "West", scope=both),
+        compute_summary(book_engine, QUARTER, AS_OF, SINCE, "West", scope=both),
+    )
     assert restrict(everyone) is everyone
     with pytest.raises(SummaryError, match="not among the teams"):
         restrict(everyone, "West", scope=["East"])
@@ -66,5 +74,7 @@ def test_demo_every_team(tmp_path):
     assert len(teams) >= 3
     for team in teams:
         _same(restrict(everyone, team), compute_summary(engine, "2026-Q4", as_of, since, team))
-    _same(restrict(everyone, scope=teams[:2]),
-          compute_summary(engine, "2026-Q4", as_of, since, scope=teams[:2]))
+    _same(
+        restrict(everyone, scope=teams[:2]),
+        compute_summary(engine, "2026-Q4", as_of, since, scope=teams[:2]),
+    )

@@ -49,8 +49,12 @@ def counts(engine) -> tuple[int, int, int]:
 
 def post(app, content: bytes, name: str, **headers):
     client = app.server.test_client()
-    return client.post(UPLOAD_PATH, data={"file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data", headers=headers)
+    return client.post(
+        UPLOAD_PATH,
+        data={"file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+        headers=headers,
+    )
 
 
 def files_under(folder: Path) -> set[Path]:
@@ -60,33 +64,47 @@ def files_under(folder: Path) -> set[Path]:
 def test_valid_export_changes_the_data(store, app, tmp_path):
     engine, data_dir = store
     before = counts(engine)
-    path = edited_export(tmp_path / "salesforce_opportunities_2026-11-22_late.csv",
-                         cells={(0, "Amount"): "1,234,567.00"})
+    path = edited_export(
+        tmp_path / "salesforce_opportunities_2026-11-22_late.csv",
+        cells={(0, "Amount"): "1,234,567.00"},
+    )
     resp = post(app, path.read_bytes(), path.name)
     assert resp.status_code == 200, resp.json
     body = resp.json
     assert body["status"] == "loaded"
     assert body["file"] == path.name
-    assert (body["kind"], body["format"], body["source"]) == ("pipeline", "salesforce-report",
-                                                             "salesforce")
+    assert (body["kind"], body["format"], body["source"]) == (
+        "pipeline",
+        "salesforce-report",
+        "salesforce",
+    )
     assert body["as_of"].startswith("2026-11-22")
     assert body["rows_loaded"] == body["rows_read"] > 100 and body["rows_rejected"] == 0
     after = counts(engine)
     # One more batch; it replaces the Salesforce snapshot of that day (same number of rows).
     assert after[0] == before[0] + 1 and after[1] == before[1]
     with engine.connect() as conn:
-        replaced = conn.execute(select(ImportBatch.source_name).where(
-            ImportBatch.status == "replaced")).scalars().all()
+        replaced = (
+            conn.execute(select(ImportBatch.source_name).where(ImportBatch.status == "replaced"))
+            .scalars()
+            .all()
+        )
     assert replaced == ["salesforce_opportunities_2026-11-22.csv"]
-    assert after[2] > before[2]                              # open pages will redraw
+    assert after[2] > before[2]  # open pages will redraw
     with engine.connect() as conn:
-        batch = conn.execute(select(ImportBatch.source_name, ImportBatch.archived_path).where(
-            ImportBatch.id == body["batch_id"])).one()
+        batch = conn.execute(
+            select(ImportBatch.source_name, ImportBatch.archived_path).where(
+                ImportBatch.id == body["batch_id"]
+            )
+        ).one()
         assert batch.source_name == path.name
         first = path.read_text(encoding="utf-8").splitlines()[1].split('","')[3]
-        amount = conn.execute(select(OpportunitySnapshot.amount).where(
-            OpportunitySnapshot.batch_id == body["batch_id"],
-            OpportunitySnapshot.deal_id.like(first[:15] + "%"))).scalar()
+        amount = conn.execute(
+            select(OpportunitySnapshot.amount).where(
+                OpportunitySnapshot.batch_id == body["batch_id"],
+                OpportunitySnapshot.deal_id.like(first[:15] + "%"),
+            )
+        ).scalar()
     assert amount == 1_234_567.0
     # The original is archived next to the database; the upload folder is empty again.
     assert Path(batch.archived_path).is_file()
@@ -102,18 +120,20 @@ def test_broken_export_is_refused_and_changes_nothing(store, app):
     engine, data_dir = store
     before = counts(engine)
     resp = post(app, b"Deal,Value\nAcme,12\n", "deals_2026-11-22.csv")
-    assert resp.status_code == 200               # read, and refused: an outcome, not an error
+    assert resp.status_code == 200  # read, and refused: an outcome, not an error
     body = resp.json
     assert body["status"] == "failed" and body["file"] == "deals_2026-11-22.csv"
-    assert "Deal" in body["message"] and "Value" in body["message"]      # the columns it found
+    assert "Deal" in body["message"] and "Value" in body["message"]  # the columns it found
     assert counts(engine) == before
-    assert not files_under(data_dir)                          # nothing archived, nothing left
+    assert not files_under(data_dir)  # nothing archived, nothing left
 
 
 def test_rejected_rows_are_kept_with_reasons(store, app, tmp_path):
     engine, _ = store
-    path = edited_export(tmp_path / "salesforce_opportunities_2026-11-22_b.csv",
-                         cells={(2, "Close Date"): "someday", (4, "Amount"): "lots"})
+    path = edited_export(
+        tmp_path / "salesforce_opportunities_2026-11-22_b.csv",
+        cells={(2, "Close Date"): "someday", (4, "Amount"): "lots"},
+    )
     body = post(app, path.read_bytes(), path.name).json
     assert body["status"] == "loaded" and body["rows_rejected"] == 2
     from dashboard import data_model
@@ -136,32 +156,45 @@ def test_oversize_upload_is_refused_unread(store, app, monkeypatch):
     assert not files_under(data_dir)
 
 
-@pytest.mark.parametrize("name", ["../../../../evil_2026-11-22.csv",
-                                  "..\\..\\evil_2026-11-22.csv",
-                                  "/tmp/evil_2026-11-22.csv",
-                                  "sub/../../evil_2026-11-22.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../../../evil_2026-11-22.csv",
+        "..\\..\\evil_2026-11-22.csv",
+        "/tmp/evil_2026-11-22.csv",
+        "sub/../../evil_2026-11-22.csv",
+    ],
+)
 def test_path_tricks_in_names_write_nowhere_else(store, app, tmp_path, name):
     engine, data_dir = store
     outside = files_under(tmp_path.parent)
-    content = edited_export(tmp_path / "src" / "x.csv",
-                            cells={(1, "Amount"): "777.00"}).read_bytes()
+    content = edited_export(
+        tmp_path / "src" / "x.csv", cells={(1, "Amount"): "777.00"}
+    ).read_bytes()
     resp = post(app, content, name)
     assert resp.status_code == 200, resp.json
     assert resp.json["stored_as"] == "evil_2026-11-22.csv"
     new = files_under(tmp_path.parent) - outside
-    assert all(p.is_relative_to(data_dir / "archive") or p.is_relative_to(tmp_path / "src")
-               or p.is_relative_to(tmp_path / "db") for p in new), new
+    assert all(
+        p.is_relative_to(data_dir / "archive")
+        or p.is_relative_to(tmp_path / "src")
+        or p.is_relative_to(tmp_path / "db")
+        for p in new
+    ), new
     assert not (tmp_path / "evil_2026-11-22.csv").exists()
     assert not Path("/tmp/evil_2026-11-22.csv").exists()
     assert not files_under(data_dir / "uploads")
 
 
-@pytest.mark.parametrize(("name", "content", "code"), [
-    ("/etc/passwd", b"root:x:0:0", 400),
-    ("report.exe", b"MZ", 400),
-    ("empty_2026-11-22.csv", b"", 400),
-    ("", b"a,b", 400),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("/etc/passwd", b"root:x:0:0", 400),
+        ("report.exe", b"MZ", 400),
+        ("empty_2026-11-22.csv", b"", 400),
+        ("", b"a,b", 400),
+    ],
+)
 def test_not_an_export(store, app, name, content, code):
     engine, _ = store
     before = counts(engine)
@@ -179,7 +212,7 @@ def test_cross_site_posts_are_refused(store, app):
     assert resp.status_code == 403
     assert counts(engine) == before
     ok = post(app, b"Deal,Value\n", "x.csv", Origin="http://localhost")
-    assert ok.json["status"] == "failed"                # same origin: read (and refused as broken)
+    assert ok.json["status"] == "failed"  # same origin: read (and refused as broken)
     assert "Deal" in ok.json["message"]
 
 

@@ -17,11 +17,12 @@ def test_warm_fills_the_landing_views(tmp_path, monkeypatch):
     from dashboard.app import create_app
 
     engine = use_store(demo_copy(tmp_path), monkeypatch, tmp_path / "data")
-    create_app()                               # the pages register their landing views
+    create_app()  # the pages register their landing views
     took = warm.warm(engine)
     assert {"course", "review", "course-view", "review-view"} <= set(took)
     assert {"summary", "course-model", "review-model", "course-render", "review-render"} <= _keys(
-        current_version(engine))
+        current_version(engine)
+    )
 
 
 def test_the_warming_thread_follows_new_data(tmp_path, monkeypatch):
@@ -32,14 +33,15 @@ def test_the_warming_thread_follows_new_data(tmp_path, monkeypatch):
     stop = warm.start(engine, every=0.1)
     assert stop is not None
     try:
-        assert warm.start(engine) is None          # one thread per process
+        assert warm.start(engine) is None  # one thread per process
         before = current_version(engine)
         deadline = time.monotonic() + 60
         while "course-model" not in _keys(before) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert "course-model" in _keys(before)
-        new = edited_export(tmp_path / "salesforce_opportunities_2026-11-22.csv",
-                            cells={(0, "Amount"): "123456"})
+        new = edited_export(
+            tmp_path / "salesforce_opportunities_2026-11-22.csv", cells={(0, "Amount"): "123456"}
+        )
         assert load_file(new, engine=engine, config=load_config()).status == "loaded"
         after = current_version(engine)
         assert after > before

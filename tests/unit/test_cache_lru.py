@@ -21,11 +21,11 @@ def test_weight_counts_buffers_inside_containers():
 
 def test_eviction_by_bytes_least_recent_first():
     lru = _Lru(max_bytes=30_000)
-    lru.set("a", frame(1_000))           # ~8 kB each
+    lru.set("a", frame(1_000))  # ~8 kB each
     lru.set("b", frame(1_000))
     lru.set("c", frame(1_000))
-    assert lru.get("a") is not None       # a is now the most recent
-    lru.set("d", frame(1_000))            # over budget: b (least recent) goes
+    assert lru.get("a") is not None  # a is now the most recent
+    lru.set("d", frame(1_000))  # over budget: b (least recent) goes
     assert lru.get("b") is None
     assert all(lru.get(k) is not None for k in "acd")
     assert lru.used <= 30_000

@@ -24,14 +24,17 @@ def test_defaults(tmp_path):
     assert cfg.cache_url is None
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"TEAMCAR_FISCAL_YEAR_START_MONTH": "13"}, "from 1 to 12"),
-    ({"TEAMCAR_FISCAL_YEAR_START_MONTH": "feb"}, "whole number"),
-    ({"TEAMCAR_STALE_DAYS": "0"}, "from 1 to 365"),
-    ({"TEAMCAR_READINESS_WEIGHTS": "speed=2"}, "expected name=weight"),
-    ({"TEAMCAR_READINESS_WEIGHTS": "skill=-1"}, ">= 0"),
-    ({"TEAMCAR_READINESS_WEIGHTS": "skill=lots"}, "not a number"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TEAMCAR_FISCAL_YEAR_START_MONTH": "13"}, "from 1 to 12"),
+        ({"TEAMCAR_FISCAL_YEAR_START_MONTH": "feb"}, "whole number"),
+        ({"TEAMCAR_STALE_DAYS": "0"}, "from 1 to 365"),
+        ({"TEAMCAR_READINESS_WEIGHTS": "speed=2"}, "expected name=weight"),
+        ({"TEAMCAR_READINESS_WEIGHTS": "skill=-1"}, ">= 0"),
+        ({"TEAMCAR_READINESS_WEIGHTS": "skill=lots"}, "not a number"),
+    ],
+)
 def test_bad_values_name_the_variable(env, message):
     with pytest.raises(ConfigError, match=message) as info:
         load_config(env)
@@ -40,4 +43,8 @@ def test_bad_values_name_the_variable(env, message):
 
 def test_partial_weights_keep_the_others_at_one():
     assert parse_weights("skill=2, hygiene=0") == {
-        "enablement": 1.0, "skill": 2.0, "activity": 1.0, "hygiene": 0.0}
+        "enablement": 1.0,
+        "skill": 2.0,
+        "activity": 1.0,
+        "hygiene": 0.0,
+    }

@@ -34,45 +34,64 @@ START, END, AS_OF = dt.date(2026, 10, 1), dt.date(2026, 12, 31), dt.date(2026, 1
 
 
 def lanes() -> pd.DataFrame:
-    return pd.DataFrame({
-        "lane": ["Ann Lee", "Bo <b>Chen</b>", "Cy Diaz"],
-        "team": ["East", "East", "West"],
-        "attainment": [0.62, 2.4, np.nan],
-        "pace": [0.576, 0.576, 0.576],
-        "coverage": [2.5, None, 0.5],
-        "readiness_index": [72.0, 48.0, None],
-        "readiness_band": ["green", "red", None],
-        "won": [310_000.0, 1_200_000.0, 0.0],
-        "quota": [500_000.0, 500_000.0, 0.0],
-        "rank_change": [2, -1, None],
-    })
+    return pd.DataFrame(
+        {
+            "lane": ["Ann Lee", "Bo <b>Chen</b>", "Cy Diaz"],
+            "team": ["East", "East", "West"],
+            "attainment": [0.62, 2.4, np.nan],
+            "pace": [0.576, 0.576, 0.576],
+            "coverage": [2.5, None, 0.5],
+            "readiness_index": [72.0, 48.0, None],
+            "readiness_band": ["green", "red", None],
+            "won": [310_000.0, 1_200_000.0, 0.0],
+            "quota": [500_000.0, 500_000.0, 0.0],
+            "rank_change": [2, -1, None],
+        }
+    )
 
 
 def deals() -> pd.DataFrame:
-    return pd.DataFrame({
-        "lane": ["Ann Lee", "Ann Lee", "Bo <b>Chen</b>", "Cy Diaz", "Cy Diaz", "Nobody"],
-        "source": ["salesforce"] * 6,
-        "deal_id": ["D1", "D2", "D<3>", "D4", "D5", "D6"],
-        "deal_name": ["Acme renewal", "<script>alert(1)</script>", "Big one", "Lost one",
-                      "Slipping", "Not on this page"],
-        "account": ["Acme", "Evil & Co", None, "Zed", "Yak", "X"],
-        "amount": [100_000.0, 25_000.0, 400_000.0, 50_000.0, 10_000.0, 1.0],
-        "stage": ["Negotiation", "Proposal", "Closed Won", "Closed Lost", "Discovery", "x"],
-        "forecast_category": ["commit", "best_case", "closed", "closed", None, "pipeline"],
-        "status": ["open", "open", "won", "lost", "open", "open"],
-        "close_date": pd.to_datetime(["2026-10-03", "2026-12-01", "2026-11-02", "2026-10-20",
-                                      "2027-01-15", "2026-11-01"]),
-        "push_count": [0, 2, 0, 0, 3, 0],
-        "last_activity_date": pd.to_datetime(["2026-11-20", None, "2026-11-01", None,
-                                              "2026-09-30", None]),
-        "close_date_since": pd.to_datetime([None, "2026-11-15", None, None, "2026-12-20", None]),
-        "past_due": [True, False, False, False, False, False],
-    })
+    return pd.DataFrame(
+        {
+            "lane": ["Ann Lee", "Ann Lee", "Bo <b>Chen</b>", "Cy Diaz", "Cy Diaz", "Nobody"],
+            "source": ["salesforce"] * 6,
+            "deal_id": ["D1", "D2", "D<3>", "D4", "D5", "D6"],
+            "deal_name": [
+                "Acme renewal",
+                "<script>alert(1)</script>",
+                "Big one",
+                "Lost one",
+                "Slipping",
+                "Not on this page",
+            ],
+            "account": ["Acme", "Evil & Co", None, "Zed", "Yak", "X"],
+            "amount": [100_000.0, 25_000.0, 400_000.0, 50_000.0, 10_000.0, 1.0],
+            "stage": ["Negotiation", "Proposal", "Closed Won", "Closed Lost", "Discovery", "x"],
+            "forecast_category": ["commit", "best_case", "closed", "closed", None, "pipeline"],
+            "status": ["open", "open", "won", "lost", "open", "open"],
+            "close_date": pd.to_datetime(
+                ["2026-10-03", "2026-12-01", "2026-11-02", "2026-10-20", "2027-01-15", "2026-11-01"]
+            ),
+            "push_count": [0, 2, 0, 0, 3, 0],
+            "last_activity_date": pd.to_datetime(
+                ["2026-11-20", None, "2026-11-01", None, "2026-09-30", None]
+            ),
+            "close_date_since": pd.to_datetime(
+                [None, "2026-11-15", None, None, "2026-12-20", None]
+            ),
+            "past_due": [True, False, False, False, False, False],
+        }
+    )
 
 
 def figure(**kw) -> go.Figure:
-    args = dict(quarter_start=START, quarter_end=END, as_of=AS_OF, since=dt.date(2026, 11, 15),
-                quarter_name="2026-Q4")
+    args = dict(
+        quarter_start=START,
+        quarter_end=END,
+        as_of=AS_OF,
+        since=dt.date(2026, 11, 15),
+        quarter_name="2026-Q4",
+    )
     args.update(kw)
     return make_course_figure(lanes(), deals(), **args)
 
@@ -83,16 +102,19 @@ def trace(fig: go.Figure, name: str):
     return found[0]
 
 
-@pytest.mark.parametrize(("status", "category", "kind"), [
-    ("open", "commit", "commit"),
-    ("open", "best_case", "best_case"),
-    ("open", "pipeline", "pipeline"),
-    ("open", "omitted", "omitted"),
-    ("open", None, "omitted"),
-    ("won", "closed", "won"),
-    ("won", "commit", "won"),
-    ("lost", "closed", "lost"),
-])
+@pytest.mark.parametrize(
+    ("status", "category", "kind"),
+    [
+        ("open", "commit", "commit"),
+        ("open", "best_case", "best_case"),
+        ("open", "pipeline", "pipeline"),
+        ("open", "omitted", "omitted"),
+        ("open", None, "omitted"),
+        ("won", "closed", "won"),
+        ("won", "commit", "won"),
+        ("lost", "closed", "lost"),
+    ],
+)
 def test_marker_kind(status, category, kind):
     got = marker_kind(pd.Series([status], dtype="object"), pd.Series([category], dtype="object"))
     assert got.tolist() == [kind]
@@ -104,7 +126,7 @@ def test_marker_area_grows_with_amount():
     assert sizes[0] == pytest.approx(MAX_MARKER)
     assert sizes[1] == pytest.approx(MIN_MARKER + (MAX_MARKER - MIN_MARKER) / 2)
     assert sizes[2] == sizes[3] == pytest.approx(MIN_MARKER)
-    assert sizes[4] == pytest.approx(MAX_MARKER)          # beyond the scale: capped
+    assert sizes[4] == pytest.approx(MAX_MARKER)  # beyond the scale: capped
 
 
 def test_day_offset_is_noon_of_the_close_date():
@@ -123,21 +145,26 @@ def test_lane_rows_put_a_header_above_each_team():
 
 def test_figure_is_valid_plotly():
     fig = figure()
-    go.Figure(fig.to_dict())            # raises on any attribute Plotly does not know
+    go.Figure(fig.to_dict())  # raises on any attribute Plotly does not know
 
 
 def test_lane_labels_are_escaped_and_grouped():
     fig = figure()
     assert list(fig.layout.yaxis.ticktext) == [
-        "<b>EAST</b>", "Ann Lee", "Bo &lt;b&gt;Chen&lt;/b&gt;", "<b>WEST</b>", "Cy Diaz"]
-    assert list(fig.layout.yaxis.range) == [4.5, -0.5]    # first lane at the top
+        "<b>EAST</b>",
+        "Ann Lee",
+        "Bo &lt;b&gt;Chen&lt;/b&gt;",
+        "<b>WEST</b>",
+        "Cy Diaz",
+    ]
+    assert list(fig.layout.yaxis.range) == [4.5, -0.5]  # first lane at the top
 
 
 def test_deals_sit_at_their_close_date_on_their_lane():
     fig = figure()
     commit = trace(fig, "Commit")
-    assert list(commit.x) == [2.5]                 # 3 Oct
-    assert list(commit.y) == [1.0]                 # Ann Lee's row (East header is row 0)
+    assert list(commit.x) == [2.5]  # 3 Oct
+    assert list(commit.y) == [1.0]  # Ann Lee's row (East header is row 0)
     won = trace(fig, "Won")
     assert list(won.x) == [32.5] and list(won.y) == [2.0]
     assert won.marker.symbol == "star"
@@ -152,7 +179,7 @@ def test_deals_sit_at_their_close_date_on_their_lane():
 
 def test_past_due_deals_get_a_red_ring():
     ring = trace(figure(), "Past due")
-    assert list(ring.x) == [2.5] and list(ring.y) == [1.0]      # D1, Ann Lee's commit deal
+    assert list(ring.x) == [2.5] and list(ring.y) == [1.0]  # D1, Ann Lee's commit deal
     assert ring.hoverinfo == "skip" and ring.marker.line.color == style.BEHIND
 
 
@@ -180,8 +207,8 @@ def test_hover_text_is_escaped_and_ids_stay_raw():
     assert "pushed from 15 Nov 2026" in custom[10]
     assert "Stage %{customdata[6]} · Best case" in best.hovertemplate
     won = trace(fig, "Won").customdata[0]
-    assert won[2] == "D<3>"                         # raw: the click handler looks it up
-    assert won[4] == style.MISSING                  # no account
+    assert won[2] == "D<3>"  # raw: the click handler looks it up
+    assert won[4] == style.MISSING  # no account
     assert "past due" in trace(fig, "Commit").customdata[0][7]
 
 
@@ -194,20 +221,32 @@ def test_customdata_columns_line_up_with_the_hover_template():
 
 
 def test_status_columns_beside_each_lane():
-    fig = figure(teams=pd.DataFrame({"team": ["East", "West"], "attainment": [1.0, 0.1],
-                                     "pace": [0.576, 0.576]}))
+    fig = figure(
+        teams=pd.DataFrame(
+            {"team": ["East", "West"], "attainment": [1.0, 0.1], "pace": [0.576, 0.576]}
+        )
+    )
     bar = trace(fig, "attainment")
     # Rows: East header, Ann, Bo, West header, Cy. Bo's 240% is drawn at the 150% cap.
     assert list(bar.x) == [1.0, 0.62, 1.5, 0.1, 0.0]
     assert list(bar.text) == ["100%", "62%", "240%", "10%", style.MISSING]
     handle = trace(fig, "rider")
     assert [list(c) for c in handle.customdata] == [
-        ["team", "East"], ["rider", "Ann Lee"], ["rider", "Bo <b>Chen</b>"], ["team", "West"],
-        ["rider", "Cy Diaz"]]
+        ["team", "East"],
+        ["rider", "Ann Lee"],
+        ["rider", "Bo <b>Chen</b>"],
+        ["team", "West"],
+        ["rider", "Cy Diaz"],
+    ]
     assert "Bo &lt;b&gt;Chen&lt;/b&gt;" in handle.hovertemplate[2]
     assert "No quota" in handle.hovertemplate[4]
-    assert list(trace(fig, "coverage").text) == [style.MISSING, "2.5×", style.MISSING,
-                                                 style.MISSING, "0.5×"]
+    assert list(trace(fig, "coverage").text) == [
+        style.MISSING,
+        "2.5×",
+        style.MISSING,
+        style.MISSING,
+        "0.5×",
+    ]
     form = trace(fig, "form")
     assert list(form.marker.color)[1:3] == [style.BAND_COLOUR["green"], style.BAND_COLOUR["red"]]
     assert list(form.text)[1:3] == ["72", "48"]
@@ -224,15 +263,17 @@ def test_today_and_finish_lines():
 
 
 def test_height_grows_with_lanes():
-    small = make_course_figure(lanes().head(1), deals(), quarter_start=START, quarter_end=END,
-                               as_of=AS_OF)
+    small = make_course_figure(
+        lanes().head(1), deals(), quarter_start=START, quarter_end=END, as_of=AS_OF
+    )
     big = figure()
     assert big.layout.height > small.layout.height
 
 
 def test_empty_page_still_draws_the_course():
-    fig = make_course_figure(lanes().iloc[0:0], deals().iloc[0:0], quarter_start=START,
-                             quarter_end=END, as_of=AS_OF)
+    fig = make_course_figure(
+        lanes().iloc[0:0], deals().iloc[0:0], quarter_start=START, quarter_end=END, as_of=AS_OF
+    )
     go.Figure(fig.to_dict())
     assert fig.layout.height >= 220
 
@@ -244,7 +285,7 @@ def test_aggregate_by_team_groups_deals_per_week_and_kind():
     # D2 closes 1 Dec: offset 61 -> week 8 (offsets 56-62), drawn mid-week at offset 59 (29 Nov)
     # less 0.7 day, where best-case groups sit.
     assert east_best["amount"].tolist() == [25_000.0]
-    assert east_best["close_date"].tolist() == [pd.Timestamp("2026-11-28 07:00")]   # - 17 h
+    assert east_best["close_date"].tolist() == [pd.Timestamp("2026-11-28 07:00")]  # - 17 h
     east_pipe = g[(g["lane"] == "East") & (g["forecast_category"] == "pipeline")]
     assert east_pipe["count"].tolist() == [1]
     two = pd.concat([d.iloc[[0]], d.iloc[[0]].assign(deal_id="D1b", amount=5.0)])
@@ -256,13 +297,20 @@ def test_aggregate_by_team_groups_deals_per_week_and_kind():
 def test_team_lanes_draw_groups_with_team_clicks():
     d = deals().assign(team=["East", "East", "East", "West", "West", "East"])
     g = aggregate_by_team(d, START)
-    teams = pd.DataFrame({"lane": ["East", "West"], "team": ["East", "West"], "kind": "team",
-                          "attainment": [0.5, 0.2], "pace": [0.576, 0.576]})
-    fig = make_course_figure(teams, g, quarter_start=START, quarter_end=END, as_of=AS_OF,
-                             group_by_team=False)
+    teams = pd.DataFrame(
+        {
+            "lane": ["East", "West"],
+            "team": ["East", "West"],
+            "kind": "team",
+            "attainment": [0.5, 0.2],
+            "pace": [0.576, 0.576],
+        }
+    )
+    fig = make_course_figure(
+        teams, g, quarter_start=START, quarter_end=END, as_of=AS_OF, group_by_team=False
+    )
     go.Figure(fig.to_dict())
     commit = trace(fig, "Commit")
     assert list(commit.customdata[0][:2]) == ["team", "East"]
     assert "1 commit deal" in commit.customdata[0][4]
-    assert [list(c) for c in trace(fig, "rider").customdata] == [["team", "East"],
-                                                                ["team", "West"]]
+    assert [list(c) for c in trace(fig, "rider").customdata] == [["team", "East"], ["team", "West"]]

@@ -14,23 +14,28 @@ from dashboard.figures.peloton import make_peloton_figure, swarm_offsets, zone
 
 
 def riders() -> pd.DataFrame:
-    return pd.DataFrame({
-        "rep": ["Ann Lee", "Bo <i>Chen</i>", "Cy Diaz", "Dee Okafor"],
-        "team": ["East", "East", "West", "West"],
-        "attainment": [0.80, 0.55, 0.20, np.nan],
-        "attainment_since": [0.70, 0.55, 0.20, np.nan],
-        "rank": [1, 2, 3, None],
-        "rank_change": [2, 0, -1, None],
-    })
+    return pd.DataFrame(
+        {
+            "rep": ["Ann Lee", "Bo <i>Chen</i>", "Cy Diaz", "Dee Okafor"],
+            "team": ["East", "East", "West", "West"],
+            "attainment": [0.80, 0.55, 0.20, np.nan],
+            "attainment_since": [0.70, 0.55, 0.20, np.nan],
+            "rank": [1, 2, 3, None],
+            "rank_change": [2, 0, -1, None],
+        }
+    )
 
 
-@pytest.mark.parametrize(("attainment", "pace", "where"), [
-    (0.70, 0.60, "breakaway"),       # exactly +10 pts
-    (0.69, 0.60, "peloton"),
-    (0.51, 0.60, "peloton"),
-    (0.50, 0.60, "dropped"),         # exactly -10 pts
-    (0.00, 0.05, "peloton"),         # early in the quarter everyone rides together
-])
+@pytest.mark.parametrize(
+    ("attainment", "pace", "where"),
+    [
+        (0.70, 0.60, "breakaway"),  # exactly +10 pts
+        (0.69, 0.60, "peloton"),
+        (0.51, 0.60, "peloton"),
+        (0.50, 0.60, "dropped"),  # exactly -10 pts
+        (0.00, 0.05, "peloton"),  # early in the quarter everyone rides together
+    ],
+)
 def test_zone(attainment, pace, where):
     assert zone(attainment, pace) == where
 
@@ -67,10 +72,24 @@ def test_peloton_places_riders_with_quota():
     assert list(dropped.x) == pytest.approx([0.20]) and dropped.marker.color == style.BEHIND
     # Symbols: 5 = triangle-up (moved up), 0 = circle, 6 = triangle-down.
     assert [list(t.marker.symbol) for t in by_name.values()] == [[5], [0], [6]]
-    assert list(ahead.customdata[0]) == ["Ann Lee", "East", "80%", "+20 pts", "breakaway", "1",
-                                         "▲2"]
-    assert list(near.customdata[0]) == ["Bo &lt;i&gt;Chen&lt;/i&gt;", "East", "55%", "−5 pts",
-                                        "peloton", "2", "="]
+    assert list(ahead.customdata[0]) == [
+        "Ann Lee",
+        "East",
+        "80%",
+        "+20 pts",
+        "breakaway",
+        "1",
+        "▲2",
+    ]
+    assert list(near.customdata[0]) == [
+        "Bo &lt;i&gt;Chen&lt;/i&gt;",
+        "East",
+        "55%",
+        "−5 pts",
+        "peloton",
+        "2",
+        "=",
+    ]
     assert "vs pace 60%" in ahead.hovertemplate and "since 15 Nov" in ahead.hovertemplate
     notes = [a.text for a in fig.layout.annotations]
     assert "1 rider without quota not placed" in notes

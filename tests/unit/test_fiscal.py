@@ -40,7 +40,7 @@ def test_quarter_bounds(name, start_month, start, end, days):
     [
         (D(2026, 11, 22), 1, "2026-Q4"),
         (D(2026, 1, 1), 1, "2026-Q1"),
-        (D(2026, 1, 31), 2, "2026-Q4"),   # last day of FY2026 with a February start
+        (D(2026, 1, 31), 2, "2026-Q4"),  # last day of FY2026 with a February start
         (D(2026, 2, 1), 2, "2027-Q1"),
         (D(2026, 6, 30), 7, "2026-Q4"),
         (D(2026, 7, 1), 7, "2027-Q1"),

@@ -21,38 +21,44 @@ from loaders.formats import FORMATS, LoadError, ReadResult, detect_format, read_
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 
 
-@pytest.mark.parametrize(("name", "fmt"), [
-    ("salesforce_opportunities_2026-10-09.csv", "salesforce-report"),
-    ("salesforce_report_messy.csv", "salesforce-report"),
-    ("salesforce_report_pt_br.csv", "salesforce-report"),
-    ("hubspot_deals_2026-10-09.csv", "hubspot-deals"),
-    ("salesforce_tasks_2026-10-09.csv", "salesforce-task"),
-    ("salesforce_events_2026-10-09.csv", "salesforce-event"),
-    ("hubspot_calls_2026-10-09.csv", "hubspot-calls"),
-    ("hubspot_emails_2026-10-09.csv", "hubspot-emails"),
-    ("hubspot_meetings_2026-10-09.csv", "hubspot-meetings"),
-    ("roster.csv", "roster"),
-    ("quotas.csv", "quotas"),
-    ("enablement.csv", "enablement"),
-    ("opportunity_field_history.csv", "salesforce-field-history"),
-    ("salesforce-data-export/opportunity.csv", "salesforce-opportunity"),
-    ("salesforce-data-export/OpportunityHistory.csv", "salesforce-opportunity-history"),
-    ("salesforce-data-export/Task.csv", "salesforce-task"),
-    ("salesforce-data-export/Event.csv", "salesforce-event"),
-    ("pipedrive_deals.csv", "pipedrive-deals"),
-    ("pipedrive_activities.csv", "pipedrive-activities"),
-    ("zoho_deals.csv", "zoho-deals"),
-])
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("salesforce_opportunities_2026-10-09.csv", "salesforce-report"),
+        ("salesforce_report_messy.csv", "salesforce-report"),
+        ("salesforce_report_pt_br.csv", "salesforce-report"),
+        ("hubspot_deals_2026-10-09.csv", "hubspot-deals"),
+        ("salesforce_tasks_2026-10-09.csv", "salesforce-task"),
+        ("salesforce_events_2026-10-09.csv", "salesforce-event"),
+        ("hubspot_calls_2026-10-09.csv", "hubspot-calls"),
+        ("hubspot_emails_2026-10-09.csv", "hubspot-emails"),
+        ("hubspot_meetings_2026-10-09.csv", "hubspot-meetings"),
+        ("roster.csv", "roster"),
+        ("quotas.csv", "quotas"),
+        ("enablement.csv", "enablement"),
+        ("opportunity_field_history.csv", "salesforce-field-history"),
+        ("salesforce-data-export/opportunity.csv", "salesforce-opportunity"),
+        ("salesforce-data-export/OpportunityHistory.csv", "salesforce-opportunity-history"),
+        ("salesforce-data-export/Task.csv", "salesforce-task"),
+        ("salesforce-data-export/Event.csv", "salesforce-event"),
+        ("pipedrive_deals.csv", "pipedrive-deals"),
+        ("pipedrive_activities.csv", "pipedrive-activities"),
+        ("zoho_deals.csv", "zoho-deals"),
+    ],
+)
 def test_each_fixture_is_recognised(name, fmt):
     assert detect_format(EXPORTS / name) == fmt
 
 
-@pytest.mark.parametrize(("header", "fmt"), [
-    (["opportunity_owner", "OPPORTUNITY NAME", "stage", "Close-Date"], "salesforce-report"),
-    (["Rep", "Opportunity", "Stage", "Close Date"], "salesforce-report"),
-    (["rep_name", "team"], "roster"),
-    (["Sales Rep", "Period", "Target"], "quotas"),
-])
+@pytest.mark.parametrize(
+    ("header", "fmt"),
+    [
+        (["opportunity_owner", "OPPORTUNITY NAME", "stage", "Close-Date"], "salesforce-report"),
+        (["Rep", "Opportunity", "Stage", "Close Date"], "salesforce-report"),
+        (["rep_name", "team"], "roster"),
+        (["Sales Rep", "Period", "Target"], "quotas"),
+    ],
+)
 def test_headers_match_loosely(header, fmt):
     assert detect_format(header) == fmt
 
@@ -116,31 +122,107 @@ def test_header_only_file_gives_an_empty_frame(tmp_path):
 # property tests
 
 HEADERS = {
-    "salesforce-report": ["Opportunity Owner", "Account Name", "Opportunity Name", "Opportunity ID",
-                          "Stage", "Amount", "Probability (%)", "Close Date", "Created Date",
-                          "Forecast Category", "Last Activity"],
-    "hubspot-deals": ["Record ID", "Deal Name", "Deal Stage", "Close Date", "Amount", "Deal owner",
-                      "Is Closed Won", "Is Deal Closed?", "Deal probability"],
-    "salesforce-task": ["Id", "WhatId", "Subject", "ActivityDate", "Status", "OwnerId", "Type",
-                        "IsClosed", "CallDurationInSeconds", "TaskSubtype"],
-    "hubspot-meetings": ["Record ID", "Activity date", "Activity assigned to", "Meeting name",
-                         "Meeting outcome", "Meeting start time", "Meeting end time"],
-    "roster": ["Rep", "Email", "Team", "Manager", "Role", "Start Date", "CRM User ID",
-               "Effective From"],
+    "salesforce-report": [
+        "Opportunity Owner",
+        "Account Name",
+        "Opportunity Name",
+        "Opportunity ID",
+        "Stage",
+        "Amount",
+        "Probability (%)",
+        "Close Date",
+        "Created Date",
+        "Forecast Category",
+        "Last Activity",
+    ],
+    "hubspot-deals": [
+        "Record ID",
+        "Deal Name",
+        "Deal Stage",
+        "Close Date",
+        "Amount",
+        "Deal owner",
+        "Is Closed Won",
+        "Is Deal Closed?",
+        "Deal probability",
+    ],
+    "salesforce-task": [
+        "Id",
+        "WhatId",
+        "Subject",
+        "ActivityDate",
+        "Status",
+        "OwnerId",
+        "Type",
+        "IsClosed",
+        "CallDurationInSeconds",
+        "TaskSubtype",
+    ],
+    "hubspot-meetings": [
+        "Record ID",
+        "Activity date",
+        "Activity assigned to",
+        "Meeting name",
+        "Meeting outcome",
+        "Meeting start time",
+        "Meeting end time",
+    ],
+    "roster": [
+        "Rep",
+        "Email",
+        "Team",
+        "Manager",
+        "Role",
+        "Start Date",
+        "CRM User ID",
+        "Effective From",
+    ],
     "quotas": ["Rep", "Quarter", "Quota"],
-    "enablement": ["User Email", "Program", "Program Type", "Required", "Completed Date",
-                   "Score (%)"],
+    "enablement": [
+        "User Email",
+        "Program",
+        "Program Type",
+        "Required",
+        "Completed Date",
+        "Score (%)",
+    ],
 }
 CELLS = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", "1,234.00", "$2K", "(5)", "abc", "11/20/2026", "31/31/2026", "3/4/2026",
-                     "2026-10-05 00:00:00", "true", "0", "Closed Won", "Best case", "40", "0.4",
-                     "006Hp000015Yh7k", "000000000000000AAA", "2026-Q4", "Yes", "=cmd()", '"',
-                     "\n", "Grand Totals (3 records)", "Total"]),
+    st.sampled_from(
+        [
+            "",
+            "1,234.00",
+            "$2K",
+            "(5)",
+            "abc",
+            "11/20/2026",
+            "31/31/2026",
+            "3/4/2026",
+            "2026-10-05 00:00:00",
+            "true",
+            "0",
+            "Closed Won",
+            "Best case",
+            "40",
+            "0.4",
+            "006Hp000015Yh7k",
+            "000000000000000AAA",
+            "2026-Q4",
+            "Yes",
+            "=cmd()",
+            '"',
+            "\n",
+            "Grand Totals (3 records)",
+            "Total",
+        ]
+    ),
 )
-FUZZ = settings(max_examples=60, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def check(result: ReadResult) -> None:
@@ -161,11 +243,13 @@ def test_random_bytes_raise_only_load_error(tmp_path, data):
 
 
 @FUZZ
-@given(fmt=st.sampled_from(sorted(HEADERS)),
-       rows=st.lists(st.lists(CELLS, min_size=0, max_size=12), max_size=6),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
-       newline=st.sampled_from(["\n", "\r\n"]),
-       cut=st.integers(min_value=0, max_value=2000))
+@given(
+    fmt=st.sampled_from(sorted(HEADERS)),
+    rows=st.lists(st.lists(CELLS, min_size=0, max_size=12), max_size=6),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    cut=st.integers(min_value=0, max_value=2000),
+)
 def test_malformed_exports_raise_only_load_error(tmp_path, fmt, rows, encoding, newline, cut):
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator=newline)
@@ -174,7 +258,7 @@ def test_malformed_exports_raise_only_load_error(tmp_path, fmt, rows, encoding, 
         writer.writerow(row)
     data = buf.getvalue().encode(encoding, errors="replace")
     if cut:
-        data = data[:cut]                   # files cut short in the middle of a row or character
+        data = data[:cut]  # files cut short in the middle of a row or character
     path = tmp_path / "export.csv"
     path.write_bytes(data)
     with contextlib.suppress(LoadError):

@@ -25,63 +25,141 @@ def test_deals():
     r = read_export(EXPORTS / "hubspot_deals_2026-10-09.csv")
     assert (r.kind, r.format, r.source) == ("pipeline", "hubspot-deals", "hubspot")
     assert r.rows_read == 5 and r.rejects == []
-    want = schema.conform(pd.DataFrame([
-        dict(deal_id="18234001", deal_name="Globex - Annual Plan", account="Globex",
-             owner="Mei Chen", stage="Contract Sent", stage_order=5, status="open",
-             amount=12500.0, probability=0.9, forecast_category="commit",
-             close_date=day("2026-10-30"), created_date=day("2026-07-14"),
-             next_step="Legal review", last_activity_date=day("2026-10-08"),
-             deal_type="newbusiness", lead_source=None, push_count=None),
-        dict(deal_id="18234002", deal_name="Initech - Seats", account="Initech", owner="Mei Chen",
-             stage="Appointment Scheduled", stage_order=1, status="open", amount=4000.0,
-             probability=0.2, forecast_category="pipeline", close_date=day("2026-12-18"),
-             created_date=day("2026-09-30"), next_step=None, last_activity_date=pd.NaT,
-             deal_type="newbusiness", lead_source=None, push_count=None),
-        dict(deal_id="18234003", deal_name="Hooli - Expansion", account="Hooli",
-             owner="Sam Okafor", stage="Closed Won", stage_order=6, status="won", amount=25000.0,
-             probability=1.0, forecast_category="closed", close_date=day("2026-10-02"),
-             created_date=day("2026-03-03"), next_step=None,
-             last_activity_date=day("2026-10-02"), deal_type="existingbusiness",
-             lead_source=None, push_count=None),
-        dict(deal_id="18234004", deal_name="Umbrella - Trial", account="Umbrella",
-             owner=schema.UNASSIGNED, stage="Closed Lost", stage_order=7, status="lost",
-             amount=3000.0, probability=0.0, forecast_category="omitted",
-             close_date=day("2026-09-28"), created_date=day("2026-08-01"), next_step=None,
-             last_activity_date=day("2026-09-20"), deal_type="newbusiness", lead_source=None,
-             push_count=None),
-        dict(deal_id="18234005", deal_name="Stark - Platform", account="Stark Industries",
-             owner="Sam Okafor", stage="Decision Maker Bought-In", stage_order=4, status="open",
-             amount=60000.0, probability=0.6, forecast_category="best_case",
-             close_date=day("2026-11-15"), created_date=day("2026-05-20"),
-             next_step="Exec sponsor call", last_activity_date=day("2026-10-07"),
-             deal_type="newbusiness", lead_source=None, push_count=None),
-    ]), "pipeline")
+    want = schema.conform(
+        pd.DataFrame(
+            [
+                dict(
+                    deal_id="18234001",
+                    deal_name="Globex - Annual Plan",
+                    account="Globex",
+                    owner="Mei Chen",
+                    stage="Contract Sent",
+                    stage_order=5,
+                    status="open",
+                    amount=12500.0,
+                    probability=0.9,
+                    forecast_category="commit",
+                    close_date=day("2026-10-30"),
+                    created_date=day("2026-07-14"),
+                    next_step="Legal review",
+                    last_activity_date=day("2026-10-08"),
+                    deal_type="newbusiness",
+                    lead_source=None,
+                    push_count=None,
+                ),
+                dict(
+                    deal_id="18234002",
+                    deal_name="Initech - Seats",
+                    account="Initech",
+                    owner="Mei Chen",
+                    stage="Appointment Scheduled",
+                    stage_order=1,
+                    status="open",
+                    amount=4000.0,
+                    probability=0.2,
+                    forecast_category="pipeline",
+                    close_date=day("2026-12-18"),
+                    created_date=day("2026-09-30"),
+                    next_step=None,
+                    last_activity_date=pd.NaT,
+                    deal_type="newbusiness",
+                    lead_source=None,
+                    push_count=None,
+                ),
+                dict(
+                    deal_id="18234003",
+                    deal_name="Hooli - Expansion",
+                    account="Hooli",
+                    owner="Sam Okafor",
+                    stage="Closed Won",
+                    stage_order=6,
+                    status="won",
+                    amount=25000.0,
+                    probability=1.0,
+                    forecast_category="closed",
+                    close_date=day("2026-10-02"),
+                    created_date=day("2026-03-03"),
+                    next_step=None,
+                    last_activity_date=day("2026-10-02"),
+                    deal_type="existingbusiness",
+                    lead_source=None,
+                    push_count=None,
+                ),
+                dict(
+                    deal_id="18234004",
+                    deal_name="Umbrella - Trial",
+                    account="Umbrella",
+                    owner=schema.UNASSIGNED,
+                    stage="Closed Lost",
+                    stage_order=7,
+                    status="lost",
+                    amount=3000.0,
+                    probability=0.0,
+                    forecast_category="omitted",
+                    close_date=day("2026-09-28"),
+                    created_date=day("2026-08-01"),
+                    next_step=None,
+                    last_activity_date=day("2026-09-20"),
+                    deal_type="newbusiness",
+                    lead_source=None,
+                    push_count=None,
+                ),
+                dict(
+                    deal_id="18234005",
+                    deal_name="Stark - Platform",
+                    account="Stark Industries",
+                    owner="Sam Okafor",
+                    stage="Decision Maker Bought-In",
+                    stage_order=4,
+                    status="open",
+                    amount=60000.0,
+                    probability=0.6,
+                    forecast_category="best_case",
+                    close_date=day("2026-11-15"),
+                    created_date=day("2026-05-20"),
+                    next_step="Exec sponsor call",
+                    last_activity_date=day("2026-10-07"),
+                    deal_type="newbusiness",
+                    lead_source=None,
+                    push_count=None,
+                ),
+            ]
+        ),
+        "pipeline",
+    )
     pd.testing.assert_frame_equal(r.frame, want)
     assert r.warnings == ["1 row: no 'Deal owner', shown as Unassigned"]
 
 
-@pytest.mark.parametrize(("closed", "won", "lost", "stage", "status"), [
-    ("true", "true", "", "Anything", "won"),
-    ("true", "false", "", "Anything", "lost"),
-    ("false", "false", "", "Closed Won", "open"),     # the flags win over the name
-    ("", "", "", "Closed Lost", "lost"),              # no flags: the name
-    ("", "", "true", "Negotiation", "lost"),
-])
+@pytest.mark.parametrize(
+    ("closed", "won", "lost", "stage", "status"),
+    [
+        ("true", "true", "", "Anything", "won"),
+        ("true", "false", "", "Anything", "lost"),
+        ("false", "false", "", "Closed Won", "open"),  # the flags win over the name
+        ("", "", "", "Closed Lost", "lost"),  # no flags: the name
+        ("", "", "true", "Negotiation", "lost"),
+    ],
+)
 def test_deal_status_from_flags_or_stage(tmp_path, closed, won, lost, stage, status):
     path = tmp_path / "deals.csv"
-    path.write_text("Record ID,Deal Name,Deal Stage,Is Deal Closed?,Is Closed Won,Is closed lost\n"
-                    f"1,D,{stage},{closed},{won},{lost}\n")
+    path.write_text(
+        "Record ID,Deal Name,Deal Stage,Is Deal Closed?,Is Closed Won,Is closed lost\n"
+        f"1,D,{stage},{closed},{won},{lost}\n"
+    )
     assert read_export(path).frame["status"].tolist() == [status]
 
 
 def test_deals_with_many_more_properties_and_custom_stages(tmp_path):
     extra = ",".join(f'"Date entered ""{s} (Sales Pipeline)"""' for s in ("Demo", "Trial"))
     path = tmp_path / "deals.csv"
-    path.write_text(f"Record ID,Deal Name,Deal Stage,Deal owner,Amount,{extra},Owner Team\n"
-                    "1,A,Demo ,Ann,100,2026-01-01 10:00,,West\n"
-                    "2,B,Trial,Ann,200,2026-01-01 10:00,2026-02-01 10:00,West\n"
-                    "3,C,Closed won,Bo,300,,,East\n"
-                    "4,D,Demo,Bo,400,,,East\n")
+    path.write_text(
+        f"Record ID,Deal Name,Deal Stage,Deal owner,Amount,{extra},Owner Team\n"
+        "1,A,Demo ,Ann,100,2026-01-01 10:00,,West\n"
+        "2,B,Trial,Ann,200,2026-01-01 10:00,2026-02-01 10:00,West\n"
+        "3,C,Closed won,Bo,300,,,East\n"
+        "4,D,Demo,Bo,400,,,East\n"
+    )
     r = read_export(path)
     assert r.frame["stage"].tolist() == ["Demo", "Trial", "Closed won", "Demo"]
     assert r.frame["stage_order"].tolist() == [1, 2, 3, 1]
@@ -103,10 +181,12 @@ def test_calls():
 
 def test_call_duration_in_milliseconds(tmp_path):
     path = tmp_path / "calls.csv"
-    path.write_text("Record ID,Activity date,Activity assigned to,Call Title,Call duration,"
-                    "Call status\n"
-                    "1,2026-10-05 09:15,Mei,Hi,750000,COMPLETED\n"
-                    "2,2026-10-05 10:15,Mei,Hi again,,CANCELED\n")
+    path.write_text(
+        "Record ID,Activity date,Activity assigned to,Call Title,Call duration,"
+        "Call status\n"
+        "1,2026-10-05 09:15,Mei,Hi,750000,COMPLETED\n"
+        "2,2026-10-05 10:15,Mei,Hi again,,CANCELED\n"
+    )
     r = read_export(path)
     assert r.frame["duration_seconds"].tolist()[0] == 750.0
     assert np.isnan(r.frame["duration_seconds"].tolist()[1])
@@ -151,8 +231,10 @@ def test_deal_ids_may_arrive_as_numbers_from_xlsx(tmp_path):
 
 def test_internal_stage_ids_read_like_labels(tmp_path):
     path = tmp_path / "deals.csv"
-    path.write_text("Record ID,Deal Name,Deal Stage\n1,A,appointmentscheduled\n2,B,closedwon\n"
-                    "3,C,closedlost\n4,D,contractsent\n")
+    path.write_text(
+        "Record ID,Deal Name,Deal Stage\n1,A,appointmentscheduled\n2,B,closedwon\n"
+        "3,C,closedlost\n4,D,contractsent\n"
+    )
     r = read_export(path)
     assert r.frame["status"].tolist() == ["open", "won", "lost", "open"]
     assert r.frame["stage_order"].tolist() == [1, 6, 7, 5]

@@ -41,47 +41,113 @@ def test_report_as_formats_md_describes_it():
     assert r.as_of is None
     assert r.extra["encoding"] == "utf-8-sig" and r.extra["currency"] == "USD"
     assert r.extra["parser"] == "arrow" and r.extra["skipped_lines"] == 3
-    want = expected("pipeline", [
-        dict(deal_id="006Hp00001AbCdEIAV", deal_name="Northwind - Platform Expansion",
-             account="Northwind Traders", owner="Dana Whitfield", stage="Negotiation/Review",
-             stage_order=8, status="open", amount=48500.0, probability=0.8,
-             forecast_category="commit", close_date=day("2026-11-20"),
-             created_date=day("2026-06-02"), next_step="Send redlines",
-             last_activity_date=day("2026-10-07"), deal_type="Existing Business",
-             lead_source="Web", push_count=None),
-        dict(deal_id="006Hp00001AbCdFIAV", deal_name="Contoso - New Logo", account="Contoso Ltd",
-             owner="Dana Whitfield", stage="Prospecting", stage_order=1, status="open",
-             amount=12000.0, probability=0.1, forecast_category="pipeline",
-             close_date=day("2026-12-15"), created_date=day("2026-09-28"), next_step=None,
-             last_activity_date=pd.NaT, deal_type="New Business", lead_source="Partner",
-             push_count=None),
-        dict(deal_id="006Hp00001AbCdGIAV", deal_name="Fabrikam - Renewal 2026",
-             account="Fabrikam", owner="Luis Ortega", stage="Closed Won", stage_order=9,
-             status="won", amount=1234567.89, probability=1.0, forecast_category="closed",
-             close_date=day("2026-10-03"), created_date=day("2026-01-14"), next_step=None,
-             last_activity_date=day("2026-10-03"), deal_type="Renewal",
-             lead_source="Existing Customer", push_count=None),
-        dict(deal_id="006Hp00001AbCdHIAV", deal_name="Tailspin - Pilot", account="Tailspin Toys",
-             owner="Luis Ortega", stage="Closed Lost", stage_order=10, status="lost",
-             amount=7250.0, probability=0.0, forecast_category="omitted",
-             close_date=day("2026-09-30"), created_date=day("2026-07-01"), next_step=None,
-             last_activity_date=day("2026-09-29"), deal_type="New Business", lead_source="Web",
-             push_count=None),
-        dict(deal_id="006Hp00001AbCdIIAV", deal_name="Adventure Works - Upsell",
-             account="Adventure Works", owner="Priya Natarajan", stage="Proposal/Price Quote",
-             stage_order=7, status="open", amount=30000.0, probability=0.6,
-             forecast_category="best_case", close_date=day("2026-12-31"),
-             created_date=day("2026-08-19"), next_step="Pricing call",
-             last_activity_date=day("2026-10-08"), deal_type="Existing Business",
-             lead_source="Trade Show", push_count=None),
-    ])
+    want = expected(
+        "pipeline",
+        [
+            dict(
+                deal_id="006Hp00001AbCdEIAV",
+                deal_name="Northwind - Platform Expansion",
+                account="Northwind Traders",
+                owner="Dana Whitfield",
+                stage="Negotiation/Review",
+                stage_order=8,
+                status="open",
+                amount=48500.0,
+                probability=0.8,
+                forecast_category="commit",
+                close_date=day("2026-11-20"),
+                created_date=day("2026-06-02"),
+                next_step="Send redlines",
+                last_activity_date=day("2026-10-07"),
+                deal_type="Existing Business",
+                lead_source="Web",
+                push_count=None,
+            ),
+            dict(
+                deal_id="006Hp00001AbCdFIAV",
+                deal_name="Contoso - New Logo",
+                account="Contoso Ltd",
+                owner="Dana Whitfield",
+                stage="Prospecting",
+                stage_order=1,
+                status="open",
+                amount=12000.0,
+                probability=0.1,
+                forecast_category="pipeline",
+                close_date=day("2026-12-15"),
+                created_date=day("2026-09-28"),
+                next_step=None,
+                last_activity_date=pd.NaT,
+                deal_type="New Business",
+                lead_source="Partner",
+                push_count=None,
+            ),
+            dict(
+                deal_id="006Hp00001AbCdGIAV",
+                deal_name="Fabrikam - Renewal 2026",
+                account="Fabrikam",
+                owner="Luis Ortega",
+                stage="Closed Won",
+                stage_order=9,
+                status="won",
+                amount=1234567.89,
+                probability=1.0,
+                forecast_category="closed",
+                close_date=day("2026-10-03"),
+                created_date=day("2026-01-14"),
+                next_step=None,
+                last_activity_date=day("2026-10-03"),
+                deal_type="Renewal",
+                lead_source="Existing Customer",
+                push_count=None,
+            ),
+            dict(
+                deal_id="006Hp00001AbCdHIAV",
+                deal_name="Tailspin - Pilot",
+                account="Tailspin Toys",
+                owner="Luis Ortega",
+                stage="Closed Lost",
+                stage_order=10,
+                status="lost",
+                amount=7250.0,
+                probability=0.0,
+                forecast_category="omitted",
+                close_date=day("2026-09-30"),
+                created_date=day("2026-07-01"),
+                next_step=None,
+                last_activity_date=day("2026-09-29"),
+                deal_type="New Business",
+                lead_source="Web",
+                push_count=None,
+            ),
+            dict(
+                deal_id="006Hp00001AbCdIIAV",
+                deal_name="Adventure Works - Upsell",
+                account="Adventure Works",
+                owner="Priya Natarajan",
+                stage="Proposal/Price Quote",
+                stage_order=7,
+                status="open",
+                amount=30000.0,
+                probability=0.6,
+                forecast_category="best_case",
+                close_date=day("2026-12-31"),
+                created_date=day("2026-08-19"),
+                next_step="Pricing call",
+                last_activity_date=day("2026-10-08"),
+                deal_type="Existing Business",
+                lead_source="Trade Show",
+                push_count=None,
+            ),
+        ],
+    )
     pd.testing.assert_frame_equal(r.frame, want)
 
 
 def test_messy_report_rejects_what_it_cannot_read():
     r = read_export(EXPORTS / "salesforce_report_messy.csv")
     assert r.extra["header_line"] == 5
-    assert r.rows_read == 7          # the Grand Totals line is not a row
+    assert r.rows_read == 7  # the Grand Totals line is not a row
     # 15-character ids become 18; money in several styles; trimmed stage names
     f = r.frame.set_index("deal_name")
     assert f.loc["Northwind - Platform Expansion", "deal_id"] == "006Hp00001AbCdEIAV"
@@ -93,13 +159,20 @@ def test_messy_report_rejects_what_it_cannot_read():
     assert f.loc["Litware - Multi-year", "forecast_category"] == "best_case"
     assert f.loc["Northwind - Platform Expansion", "push_count"] == 2
     assert [(x.row_number, x.column) for x in r.rejects] == [
-        (9, "Amount"), (10, "Close Date"), (12, "Opportunity ID")]
+        (9, "Amount"),
+        (10, "Close Date"),
+        (12, "Opportunity ID"),
+    ]
     assert r.rejects[0].reason == "Amount 'abc': expected an amount like 1,234.00"
     assert "M/D/YYYY" in r.rejects[1].reason and "'31/31/2026'" in r.rejects[1].reason
     assert "repeats" in r.rejects[2].reason
     assert r.rejects[0].raw.startswith("Luis Ortega,Tailspin Toys,Tailspin - Pilot,")
-    assert set(r.frame["deal_name"]) == {"Northwind - Platform Expansion", "Contoso - New Logo",
-                                         "Fabrikam - Credit", "Litware - Multi-year"}
+    assert set(r.frame["deal_name"]) == {
+        "Northwind - Platform Expansion",
+        "Contoso - New Logo",
+        "Fabrikam - Credit",
+        "Litware - Multi-year",
+    }
     assert "no 'Lead Source' column: lead source left empty" in r.warnings
 
 
@@ -137,13 +210,48 @@ def test_xlsx_report_written_by_excel(tmp_path):
     ws.append(["Opportunities by Owner"])
     ws.append(["Generated By: Jane Admin 10/9/2026"])
     ws.append([])
-    ws.append(["Opportunity Owner", "Account Name", "Opportunity Name", "Opportunity ID", "Stage",
-               "Amount", "Probability (%)", "Close Date", "Created Date", "Forecast Category"])
-    ws.append(["Dana Whitfield", "Northwind", "Northwind - Expansion", "006Hp00001AbCdE",
-               "Closed Won", 48500, 100, dt.datetime(2026, 10, 3), dt.datetime(2026, 6, 2),
-               "Closed"])
-    ws.append(["Luis Ortega", "Contoso", "Contoso - Pilot", "006Hp00001AbCdF", "Qualification",
-               1234.5, 20, dt.datetime(2026, 12, 1), dt.datetime(2026, 9, 1), "Pipeline"])
+    ws.append(
+        [
+            "Opportunity Owner",
+            "Account Name",
+            "Opportunity Name",
+            "Opportunity ID",
+            "Stage",
+            "Amount",
+            "Probability (%)",
+            "Close Date",
+            "Created Date",
+            "Forecast Category",
+        ]
+    )
+    ws.append(
+        [
+            "Dana Whitfield",
+            "Northwind",
+            "Northwind - Expansion",
+            "006Hp00001AbCdE",
+            "Closed Won",
+            48500,
+            100,
+            dt.datetime(2026, 10, 3),
+            dt.datetime(2026, 6, 2),
+            "Closed",
+        ]
+    )
+    ws.append(
+        [
+            "Luis Ortega",
+            "Contoso",
+            "Contoso - Pilot",
+            "006Hp00001AbCdF",
+            "Qualification",
+            1234.5,
+            20,
+            dt.datetime(2026, 12, 1),
+            dt.datetime(2026, 9, 1),
+            "Pipeline",
+        ]
+    )
     ws.append(["Grand Totals (2 records)", None, None, None, None, 49734.5])
     ws.append([])
     ws.append(["Confidential Information - Do Not Distribute"])
@@ -160,8 +268,10 @@ def test_xlsx_report_written_by_excel(tmp_path):
 
 def test_report_without_ids_keys_deals_by_name_and_account(tmp_path):
     path = tmp_path / "r.csv"
-    path.write_text("Opportunity Owner,Account Name,Opportunity Name,Stage,Close Date\n"
-                    "Ada,Acme,  Big  Deal ,Prospecting,11/20/2026\n")
+    path.write_text(
+        "Opportunity Owner,Account Name,Opportunity Name,Stage,Close Date\n"
+        "Ada,Acme,  Big  Deal ,Prospecting,11/20/2026\n"
+    )
     r = read_export(path)
     assert r.frame["deal_id"].tolist() == ["name:big deal|acme"]
     assert any("no 'Opportunity ID' column" in w for w in r.warnings)
@@ -169,8 +279,10 @@ def test_report_without_ids_keys_deals_by_name_and_account(tmp_path):
 
 def test_ambiguous_dates_stop_the_load_and_ask(tmp_path):
     path = tmp_path / "report.csv"
-    path.write_text("Opportunity Owner,Opportunity Name,Stage,Close Date\n"
-                    "Ada,A,Prospecting,3/4/2026\nBob,B,Prospecting,5/6/2026\n")
+    path.write_text(
+        "Opportunity Owner,Opportunity Name,Stage,Close Date\n"
+        "Ada,A,Prospecting,3/4/2026\nBob,B,Prospecting,5/6/2026\n"
+    )
     with pytest.raises(LoadError, match="--date-format") as err:
         read_export(path)
     assert "report.csv" in str(err.value) and "'Close Date'" in str(err.value)
@@ -182,18 +294,22 @@ def test_ambiguous_dates_stop_the_load_and_ask(tmp_path):
 
 def test_an_ambiguous_column_follows_the_files_other_dates(tmp_path):
     path = tmp_path / "report.csv"
-    path.write_text("Opportunity Owner,Opportunity Name,Stage,Close Date,Created Date\n"
-                    "Ada,A,Prospecting,11/20/2026,3/4/2026\n")
+    path.write_text(
+        "Opportunity Owner,Opportunity Name,Stage,Close Date,Created Date\n"
+        "Ada,A,Prospecting,11/20/2026,3/4/2026\n"
+    )
     r = read_export(path)
     assert r.frame["created_date"].tolist() == [day("2026-03-04")]
 
 
 def test_status_from_won_and_closed_columns(tmp_path):
     path = tmp_path / "report.csv"
-    path.write_text("Opportunity Owner,Opportunity Name,Opportunity ID,Stage,Close Date,Won,Closed\n"
-                    "Ada,A,1,Signed,11/20/2026,1,1\n"
-                    "Ada,B,2,Dead,11/20/2026,0,1\n"
-                    "Ada,C,3,Talking,11/20/2026,0,0\n")
+    path.write_text(
+        "Opportunity Owner,Opportunity Name,Opportunity ID,Stage,Close Date,Won,Closed\n"
+        "Ada,A,1,Signed,11/20/2026,1,1\n"
+        "Ada,B,2,Dead,11/20/2026,0,1\n"
+        "Ada,C,3,Talking,11/20/2026,0,0\n"
+    )
     r = read_export(path)
     assert r.frame["status"].tolist() == ["won", "lost", "open"]
     # unknown stage names: order of first appearance, open first, then won, then lost
@@ -218,19 +334,22 @@ def test_data_export_opportunity_sample_without_users(tmp_path):
     r = read_export(tmp_path / "Opportunity.csv")
     assert (r.kind, r.format) == ("pipeline", "salesforce-opportunity")
     assert r.rows_read == 31 and len(r.frame) == 31 and r.rejects == []
-    assert r.as_of == dt.datetime(2023, 10, 28, 20, 45, 25)     # latest SystemModstamp
+    assert r.as_of == dt.datetime(2023, 10, 28, 20, 45, 25)  # latest SystemModstamp
     first = r.frame.iloc[0]
     assert first["deal_id"] == "006Hp000015Yh7kIAC"
     assert first["deal_name"] == "Dickenson Mobile Generators"
-    assert first["owner"] == "005Hp00000hnUYPIA2"               # no User.csv: the id
+    assert first["owner"] == "005Hp00000hnUYPIA2"  # no User.csv: the id
     assert first["account"] == "001Hp00002g1VGeIAM"
     assert first["stage"] == "Qualification" and first["stage_order"] == 2
     assert first["status"] == "open" and first["amount"] == 15000.0
     assert first["probability"] == pytest.approx(0.1)
     assert first["close_date"] == day("2023-09-06")
     assert first["created_date"] == day("2023-10-28")
-    assert r.frame.iloc[1][["status", "stage_order", "forecast_category"]].tolist() == \
-        ["won", 9, "closed"]
+    assert r.frame.iloc[1][["status", "stage_order", "forecast_category"]].tolist() == [
+        "won",
+        9,
+        "closed",
+    ]
     assert any("User.csv" in w for w in r.warnings)
 
 
@@ -268,7 +387,8 @@ def test_opportunity_history_uses_prev_columns_and_from_stage(tmp_path):
         '"PrevCloseDate","SystemModstamp"\n'
         '"008A","006Hp000015Yh7k","2026-09-01 10:00:00","Proposal/Price Quote","5000",'
         '"2026-10-31 00:00:00","75","Pipeline","BestCase","Qualification","4000",'
-        '"2026-09-30 00:00:00","2026-09-01 10:00:00"\n')
+        '"2026-09-30 00:00:00","2026-09-01 10:00:00"\n'
+    )
     r = read_export(path)
     assert r.frame[["deal_id", "field", "old_value", "new_value"]].values.tolist() == [
         ["006Hp000015Yh7kIAC", "stage", "Qualification", "Proposal/Price Quote"],
@@ -283,19 +403,48 @@ def test_opportunity_history_uses_prev_columns_and_from_stage(tmp_path):
 def test_data_export_task():
     r = read_export(DATA_EXPORT / "Task.csv")
     assert (r.kind, r.format) == ("activity", "salesforce-task")
-    assert r.rows_read == 4 and r.extra["dropped"] == 1       # IsDeleted = 1
-    want = expected("activity", [
-        dict(activity_id="00THp00000Ab001MAA", owner="Ada Admin", activity_date=day("2023-10-26"),
-             type="call", deal_id="006Hp000015Yh7kIAC", account="Dickenson plc",
-             duration_seconds=754.0, subject="Call", participants=None, completed=True),
-        dict(activity_id="00THp00000Ab002MAA", owner="Ada Admin", activity_date=day("2023-10-27"),
-             type="email", deal_id="006Hp000015Yh7mIAC", account="United Oil & Gas Corp.",
-             duration_seconds=np.nan, subject="Email: Quote for United Oil", participants=None,
-             completed=True),
-        dict(activity_id="00THp00000Ab003MAA", owner="Ada Admin", activity_date=day("2023-10-25"),
-             type="other", deal_id=None, account=None, duration_seconds=np.nan,
-             subject="Follow up", participants=None, completed=True),
-    ])
+    assert r.rows_read == 4 and r.extra["dropped"] == 1  # IsDeleted = 1
+    want = expected(
+        "activity",
+        [
+            dict(
+                activity_id="00THp00000Ab001MAA",
+                owner="Ada Admin",
+                activity_date=day("2023-10-26"),
+                type="call",
+                deal_id="006Hp000015Yh7kIAC",
+                account="Dickenson plc",
+                duration_seconds=754.0,
+                subject="Call",
+                participants=None,
+                completed=True,
+            ),
+            dict(
+                activity_id="00THp00000Ab002MAA",
+                owner="Ada Admin",
+                activity_date=day("2023-10-27"),
+                type="email",
+                deal_id="006Hp000015Yh7mIAC",
+                account="United Oil & Gas Corp.",
+                duration_seconds=np.nan,
+                subject="Email: Quote for United Oil",
+                participants=None,
+                completed=True,
+            ),
+            dict(
+                activity_id="00THp00000Ab003MAA",
+                owner="Ada Admin",
+                activity_date=day("2023-10-25"),
+                type="other",
+                deal_id=None,
+                account=None,
+                duration_seconds=np.nan,
+                subject="Follow up",
+                participants=None,
+                completed=True,
+            ),
+        ],
+    )
     pd.testing.assert_frame_equal(r.frame, want)
     assert r.as_of == dt.datetime(2023, 10, 29, 8, 5)
     assert "1 row: no ActivityDate, dated by CompletedDateTime" in r.warnings
@@ -307,7 +456,10 @@ def test_task_file_as_the_generator_writes_it():
     assert r.frame["type"].tolist() == ["call", "email", "other", "meeting"]
     assert r.frame["completed"].tolist() == [True, True, False, True]
     assert r.frame["deal_id"].tolist() == ["006Hp00001AbCdEIAV", "006Hp00001AbCdFIAV", None, None]
-    assert r.frame["subject"].tolist()[1:4:2] == ["Email: proposal for Müller", "Réunion de cadrage"]
+    assert r.frame["subject"].tolist()[1:4:2] == [
+        "Email: proposal for Müller",
+        "Réunion de cadrage",
+    ]
     assert r.frame["owner"].tolist()[0] == "005Hp00000Rep01IAA"
 
 
@@ -317,8 +469,11 @@ def test_events_are_meetings_with_duration(monkeypatch):
     assert r.format == "salesforce-event"
     assert r.frame["type"].tolist() == ["meeting"] * 3
     assert r.frame["duration_seconds"].tolist() == [2700.0, 5400.0, 86400.0]
-    assert r.frame["activity_date"].tolist() == [day("2026-10-06"), day("2026-10-07"),
-                                                 day("2026-10-09")]
+    assert r.frame["activity_date"].tolist() == [
+        day("2026-10-06"),
+        day("2026-10-07"),
+        day("2026-10-09"),
+    ]
     # the offsite on the 9th has not happened on the 7th
     assert r.frame["completed"].tolist() == [True, True, False]
 
@@ -345,10 +500,14 @@ def test_bundle_folder_or_zip(tmp_path, as_zip):
         target = DATA_EXPORT
     b = read_bundle(target)
     formats = sorted(r.format for r in b.results)
-    assert formats == ["salesforce-event", "salesforce-opportunity",
-                       "salesforce-opportunity-history", "salesforce-task"]
+    assert formats == [
+        "salesforce-event",
+        "salesforce-opportunity",
+        "salesforce-opportunity-history",
+        "salesforce-task",
+    ]
     assert sorted(name for name, _ in b.skipped) == ["UserRole.csv"]
-    assert b.as_of == dt.datetime(2023, 10, 29, 8, 5)      # Task.csv's latest SystemModstamp
+    assert b.as_of == dt.datetime(2023, 10, 29, 8, 5)  # Task.csv's latest SystemModstamp
     assert all(r.as_of == b.as_of for r in b.results)
     pipeline = next(r for r in b.results if r.kind == "pipeline")
     assert set(pipeline.frame["owner"]) == {"Ada Admin"}
@@ -363,25 +522,63 @@ def test_bundle_folder_or_zip(tmp_path, as_zip):
 def test_field_history_report():
     r = read_export(EXPORTS / "opportunity_field_history.csv")
     assert (r.kind, r.format) == ("history", "salesforce-field-history")
-    want = expected("history", [
-        dict(deal_id="006Hp00001AbCdEIAV", changed_at=pd.Timestamp("2026-08-14 16:02"),
-             field="close_date", old_value="2026-09-30", new_value="2026-10-31"),
-        dict(deal_id="006Hp00001AbCdEIAV", changed_at=pd.Timestamp("2026-09-01 11:30"),
-             field="stage", old_value="Proposal/Price Quote", new_value="Negotiation/Review"),
-        dict(deal_id="006Hp00001AbCdEIAV", changed_at=pd.Timestamp("2026-09-02 10:00"),
-             field="amount", old_value="50000", new_value="48500"),
-        dict(deal_id="006Hp00001AbCdEIAV", changed_at=pd.Timestamp("2026-09-25 17:45"),
-             field="close_date", old_value="2026-10-31", new_value="2026-11-20"),
-        dict(deal_id="006Hp00001AbCdEIAV", changed_at=pd.Timestamp("2026-09-25 17:46"),
-             field="forecast_category", old_value="best_case", new_value="commit"),
-        dict(deal_id="006Hp00001AbCdEIAV", changed_at=pd.Timestamp("2026-09-25 17:46"),
-             field="probability", old_value="0.6", new_value="0.8"),
-        dict(deal_id="006Hp00001AbCdGIAV", changed_at=pd.Timestamp("2026-07-15 08:00"),
-             field="owner", old_value="Dana Whitfield", new_value="Luis Ortega"),
-    ])
+    want = expected(
+        "history",
+        [
+            dict(
+                deal_id="006Hp00001AbCdEIAV",
+                changed_at=pd.Timestamp("2026-08-14 16:02"),
+                field="close_date",
+                old_value="2026-09-30",
+                new_value="2026-10-31",
+            ),
+            dict(
+                deal_id="006Hp00001AbCdEIAV",
+                changed_at=pd.Timestamp("2026-09-01 11:30"),
+                field="stage",
+                old_value="Proposal/Price Quote",
+                new_value="Negotiation/Review",
+            ),
+            dict(
+                deal_id="006Hp00001AbCdEIAV",
+                changed_at=pd.Timestamp("2026-09-02 10:00"),
+                field="amount",
+                old_value="50000",
+                new_value="48500",
+            ),
+            dict(
+                deal_id="006Hp00001AbCdEIAV",
+                changed_at=pd.Timestamp("2026-09-25 17:45"),
+                field="close_date",
+                old_value="2026-10-31",
+                new_value="2026-11-20",
+            ),
+            dict(
+                deal_id="006Hp00001AbCdEIAV",
+                changed_at=pd.Timestamp("2026-09-25 17:46"),
+                field="forecast_category",
+                old_value="best_case",
+                new_value="commit",
+            ),
+            dict(
+                deal_id="006Hp00001AbCdEIAV",
+                changed_at=pd.Timestamp("2026-09-25 17:46"),
+                field="probability",
+                old_value="0.6",
+                new_value="0.8",
+            ),
+            dict(
+                deal_id="006Hp00001AbCdGIAV",
+                changed_at=pd.Timestamp("2026-07-15 08:00"),
+                field="owner",
+                old_value="Dana Whitfield",
+                new_value="Luis Ortega",
+            ),
+        ],
+    )
     pd.testing.assert_frame_equal(r.frame, want)
     assert [(x.row_number, x.column) for x in r.rejects] == [(11, "New Value")]
-    assert r.extra["dropped"] == 2            # "Created." and "Next Step"
+    assert r.extra["dropped"] == 2  # "Created." and "Next Step"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,13 +596,17 @@ def test_tasks_and_events_report(tmp_path):
         '"Dana Whitfield","10/6/2026","Northwind","Onsite workshop","HQ","Northwind - Expansion",'
         '"Pat Doe","","Event","10/1/2026","","","","",""\n'
         '"Luis Ortega","10/13/2026","Contoso","Send proposal","","","","Not Started","Task",'
-        '"10/2/2026","","High","","","Email"\n')
+        '"10/2/2026","","High","","","Email"\n'
+    )
     r = read_export(path)
     assert r.format == "salesforce-activity-report"
     assert r.frame["type"].tolist() == ["call", "meeting", "email"]
     assert r.frame["completed"].tolist() == [True, True, False]
-    assert r.frame["activity_date"].tolist() == [day("2026-10-05"), day("2026-10-06"),
-                                                 day("2026-10-13")]
+    assert r.frame["activity_date"].tolist() == [
+        day("2026-10-05"),
+        day("2026-10-06"),
+        day("2026-10-13"),
+    ]
     assert r.frame["activity_id"].is_unique
     assert r.frame["deal_id"].isna().all()
 
@@ -416,11 +617,13 @@ def test_tasks_and_events_report(tmp_path):
 
 def test_rows_in_another_currency_without_rates_are_rejected(tmp_path):
     path = tmp_path / "report.csv"
-    path.write_text("Opportunity Owner,Opportunity Name,Opportunity ID,Stage,Close Date,"
-                    "Amount Currency,Amount\n"
-                    "Ada,A,1,Prospecting,11/20/2026,USD,\"1,000.00\"\n"
-                    "Ada,B,2,Prospecting,11/20/2026,USD,\"2,000.00\"\n"
-                    "Ada,C,3,Prospecting,11/20/2026,EUR,\"3,000.00\"\n")
+    path.write_text(
+        "Opportunity Owner,Opportunity Name,Opportunity ID,Stage,Close Date,"
+        "Amount Currency,Amount\n"
+        'Ada,A,1,Prospecting,11/20/2026,USD,"1,000.00"\n'
+        'Ada,B,2,Prospecting,11/20/2026,USD,"2,000.00"\n'
+        'Ada,C,3,Prospecting,11/20/2026,EUR,"3,000.00"\n'
+    )
     r = read_export(path)
     assert r.frame["amount"].tolist() == [1000.0, 2000.0]
     assert [(x.row_number, x.column) for x in r.rejects] == [(4, "Amount")]
@@ -436,10 +639,12 @@ def test_data_export_converts_with_currency_type_rates(tmp_path):
         '"006Hp000015Yh7lIAC","B","Prospecting","2026-11-20 00:00:00","005Hp00000hnUYPIA2",'
         '"900","EUR"\n'
         '"006Hp000015Yh7mIAC","C","Prospecting","2026-11-20 00:00:00","005Hp00000hnUYPIA2",'
-        '"500","CHF"\n')
+        '"500","CHF"\n'
+    )
     (tmp_path / "CurrencyType.csv").write_text(
         '"Id","IsoCode","ConversionRate","IsCorporate","IsActive"\n'
-        '"01LA","USD","1","1","1"\n"01LB","EUR","0.9","0","1"\n')
+        '"01LA","USD","1","1","1"\n"01LB","EUR","0.9","0","1"\n'
+    )
     r = read_export(tmp_path / "Opportunity.csv")
     assert r.frame["amount"].tolist() == [1000.0, pytest.approx(1000.0)]
     assert [(x.row_number, x.column) for x in r.rejects] == [(4, "Amount")]
@@ -449,9 +654,11 @@ def test_data_export_converts_with_currency_type_rates(tmp_path):
 
 def test_a_column_that_appears_twice_is_read_as_one(tmp_path):
     path = tmp_path / "report.csv"
-    path.write_text("Opportunity Owner,Opportunity Name,Opportunity ID,Stage,Close Date,Amount,Amount\n"
-                    "Ada,A,1,Prospecting,11/20/2026,,500\n"
-                    "Ada,B,2,Prospecting,11/20/2026,700,\n")
+    path.write_text(
+        "Opportunity Owner,Opportunity Name,Opportunity ID,Stage,Close Date,Amount,Amount\n"
+        "Ada,A,1,Prospecting,11/20/2026,,500\n"
+        "Ada,B,2,Prospecting,11/20/2026,700,\n"
+    )
     r = read_export(path)
     assert r.frame["amount"].tolist() == [500.0, 700.0]
     assert any("'Amount' appears 2 times" in w for w in r.warnings)
@@ -462,8 +669,12 @@ def test_users_beside_the_export_skip_non_standard_users():
     from loaders.parsing import read_table
 
     users = users_from(read_table(DATA_EXPORT / "User.csv"))
-    assert users == {"005Hp00000hnUYPIA2": "Ada Admin", "005Hp00000Rep01IAA": "Dana Whitfield",
-                     "005Hp00000Rep02IAA": "Luis Ortega", "005Hp00000SE001IAA": "Avery Stone"}
+    assert users == {
+        "005Hp00000hnUYPIA2": "Ada Admin",
+        "005Hp00000Rep01IAA": "Dana Whitfield",
+        "005Hp00000Rep02IAA": "Luis Ortega",
+        "005Hp00000SE001IAA": "Avery Stone",
+    }
 
 
 def test_opportunity_history_report_gives_stage_moves_and_value_changes():

@@ -30,6 +30,7 @@ EXPERT_ROLES = {"SE", "Manager", "Executive"}
 
 # -- reading the files back -------------------------------------------------------------------
 
+
 def _rows(path: Path, encoding: str = "utf-8") -> tuple[list[str], list[dict[str, str]]]:
     """Header and rows of a CSV file; a Salesforce report's footer (after a blank line) is cut."""
     text = path.read_bytes().decode(encoding)
@@ -59,49 +60,58 @@ def _snapshot(path: Path) -> pd.DataFrame:
     """A Salesforce report or HubSpot deals file as one frame with the fields the log records."""
     _, rows = _rows(path)
     if path.name.startswith("salesforce"):
-        return pd.DataFrame({
-            "deal_id": [r["Opportunity ID"] for r in rows],
-            "owner": [r["Opportunity Owner"] for r in rows],
-            "stage": [r["Stage"] for r in rows],
-            "amount": [float(r["Amount"].replace(",", "")) for r in rows],
-            "close_date": [_mdy(r["Close Date"]) for r in rows],
-            "created": [_mdy(r["Created Date"]) for r in rows],
-            "probability": [float(r["Probability (%)"]) / 100 for r in rows],
-            "forecast_category": [r["Forecast Category"] for r in rows],
-            "next_step": [r["Next Step"] for r in rows],
-            "last_activity": [_mdy(r["Last Activity"]) for r in rows],
-        })
-    return pd.DataFrame({
-        "deal_id": [r["Record ID"] for r in rows],
-        "owner": [r["Deal owner"] for r in rows],
-        "stage": [r["Deal Stage"] for r in rows],
-        "amount": [float(r["Amount"]) for r in rows],
-        "close_date": [_iso(r["Close Date"]) for r in rows],
-        "created": [_iso(r["Create Date"]) for r in rows],
-        "probability": [float(r["Deal probability"]) for r in rows],
-        "forecast_category": [r["Forecast category"] for r in rows],
-        "next_step": [r["Next step"] for r in rows],
-        "last_activity": [_iso(r["Last Activity Date"]) for r in rows],
-        "team": [r["HubSpot Team"] for r in rows],
-    })
+        return pd.DataFrame(
+            {
+                "deal_id": [r["Opportunity ID"] for r in rows],
+                "owner": [r["Opportunity Owner"] for r in rows],
+                "stage": [r["Stage"] for r in rows],
+                "amount": [float(r["Amount"].replace(",", "")) for r in rows],
+                "close_date": [_mdy(r["Close Date"]) for r in rows],
+                "created": [_mdy(r["Created Date"]) for r in rows],
+                "probability": [float(r["Probability (%)"]) / 100 for r in rows],
+                "forecast_category": [r["Forecast Category"] for r in rows],
+                "next_step": [r["Next Step"] for r in rows],
+                "last_activity": [_mdy(r["Last Activity"]) for r in rows],
+            }
+        )
+    return pd.DataFrame(
+        {
+            "deal_id": [r["Record ID"] for r in rows],
+            "owner": [r["Deal owner"] for r in rows],
+            "stage": [r["Deal Stage"] for r in rows],
+            "amount": [float(r["Amount"]) for r in rows],
+            "close_date": [_iso(r["Close Date"]) for r in rows],
+            "created": [_iso(r["Create Date"]) for r in rows],
+            "probability": [float(r["Deal probability"]) for r in rows],
+            "forecast_category": [r["Forecast category"] for r in rows],
+            "next_step": [r["Next step"] for r in rows],
+            "last_activity": [_iso(r["Last Activity Date"]) for r in rows],
+            "team": [r["HubSpot Team"] for r in rows],
+        }
+    )
 
 
 def _replay(log: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     """The state of every deal in the CRM at the end of ``day``, from the event log alone."""
     upto = log[log["date"] <= day]
     gone = set(upto.loc[upto["field"] == "deleted", "deal_id"])
-    state = (upto[upto["field"] != "deleted"]
-             .groupby(["deal_id", "field"], sort=False)["new_value"].last()
-             .unstack("field"))
+    state = (
+        upto[upto["field"] != "deleted"]
+        .groupby(["deal_id", "field"], sort=False)["new_value"]
+        .last()
+        .unstack("field")
+    )
     state = state[~state.index.isin(gone)]
-    return pd.DataFrame({
-        "owner": state["owner"],
-        "stage": state["stage"],
-        "amount": state["amount"].astype(float),
-        "close_date": state["close_date"].map(dt.date.fromisoformat),
-        "probability": state["probability"].astype(float),
-        "forecast_category": state["forecast_category"],
-    })
+    return pd.DataFrame(
+        {
+            "owner": state["owner"],
+            "stage": state["stage"],
+            "amount": state["amount"].astype(float),
+            "close_date": state["close_date"].map(dt.date.fromisoformat),
+            "probability": state["probability"].astype(float),
+            "forecast_category": state["forecast_category"],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +138,7 @@ def _changes(log: pd.DataFrame, field: str) -> pd.DataFrame:
 
 # -- API and shapes ---------------------------------------------------------------------------
 
+
 def test_summary_counts_what_was_written(out, tmp_path):
     summary = generate(tmp_path, GenerateParams(today=TODAY, seed=7))
     assert summary.deals > 0 and summary.activities > 0
@@ -136,8 +147,15 @@ def test_summary_counts_what_was_written(out, tmp_path):
     assert summary.bytes_written == sum((tmp_path / f).stat().st_size for f in on_disk)
     for name, rows in summary.files.items():
         if name.endswith(".csv"):
-            assert len(_rows(tmp_path / name, "iso-8859-1" if "_tasks_" in name or "_events_" in name
-                             else "utf-8")[1]) == rows, name
+            assert (
+                len(
+                    _rows(
+                        tmp_path / name,
+                        "iso-8859-1" if "_tasks_" in name or "_events_" in name else "utf-8",
+                    )[1]
+                )
+                == rows
+            ), name
 
 
 def test_same_seed_same_bytes_other_seed_other_story(out, tmp_path):
@@ -180,7 +198,9 @@ def test_every_file_has_the_formats_md_header(out):
     seen = set()
     for path in sorted(p for p in out.rglob("*.csv")):
         key = re.sub(r"\d{4}-\d{2}-\d{2}", "DATE", path.name)
-        encoding = "iso-8859-1" if key.startswith(("salesforce_tasks", "salesforce_events")) else "utf-8"
+        encoding = (
+            "iso-8859-1" if key.startswith(("salesforce_tasks", "salesforce_events")) else "utf-8"
+        )
         assert _rows(path, encoding)[0] == headers[key], path.name
         seen.add(key)
     assert seen == set(headers)
@@ -188,43 +208,56 @@ def test_every_file_has_the_formats_md_header(out):
 
 def test_encodings_quoting_and_report_footer(out):
     report = (out / "salesforce_opportunities_2026-11-22.csv").read_bytes()
-    assert report.startswith(b"\xef\xbb\xbf\"Opportunity Owner\",")
-    assert report.endswith(b'\n\n"Confidential Information - Do Not Distribute"\n'
-                           b'"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."\n')
+    assert report.startswith(b'\xef\xbb\xbf"Opportunity Owner",')
+    assert report.endswith(
+        b'\n\n"Confidential Information - Do Not Distribute"\n'
+        b'"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."\n'
+    )
     tasks = b"".join(p.read_bytes() for p in out.glob("salesforce_tasks_*.csv"))
-    with pytest.raises(UnicodeDecodeError):   # Latin-1 accents are there, and are not UTF-8
+    with pytest.raises(UnicodeDecodeError):  # Latin-1 accents are there, and are not UTF-8
         tasks.decode("utf-8")
     for line in tasks.decode("iso-8859-1").splitlines()[:50]:
         assert line.startswith('"') and line.endswith('"') and '","' in line
     assert "Ã" not in tasks.decode("iso-8859-1")  # no UTF-8 bytes read as Latin-1 (mojibake)
 
 
-@pytest.mark.parametrize("path_glob, column, pattern", [
-    ("salesforce_opportunities_*", "Amount", r"^\d{1,3}(,\d{3})*\.\d\d$"),
-    ("salesforce_opportunities_*", "Close Date", r"^\d{1,2}/\d{1,2}/\d{4}$"),
-    ("salesforce_opportunities_*", "Amount Currency", r"^USD$"),
-    ("salesforce_opportunities_*", "Fiscal Period", r"^Q[1-4]-\d{4}$"),
-    ("salesforce_opportunities_*", "Opportunity ID", r"^006[0-9A-Za-z]{15}$"),
-    ("hubspot_deals_*", "Close Date", r"^\d{4}-\d\d-\d\d \d\d:\d\d$"),
-    ("hubspot_deals_*", "Amount", r"^\d+$"),
-    ("hubspot_deals_*", "Deal probability", r"^(0(\.\d+)?|1)$"),
-    ("hubspot_deals_*", "Is Closed Won", r"^(true|false)$"),
-    ("salesforce_tasks_*", "ActivityDate", r"^\d{4}-\d\d-\d\d 00:00:00$"),
-    ("salesforce_tasks_*", "TaskSubtype", r"^(Call|Email|Task)$"),
-    ("salesforce_tasks_*", "WhatId", r"^(006[0-9A-Za-z]{15}|000000000000000AAA)$"),
-    ("salesforce_events_*", "ActivityDateTime", r"^\d{4}-\d\d-\d\d \d\d:\d\d:00$"),
-    ("hubspot_calls_*", "Call duration (HH:mm:ss)", r"^\d\d:\d\d:\d\d$"),
-    ("hubspot_meetings_*", "Meeting outcome", r"^(Scheduled|Completed|Rescheduled|No show|Canceled)$"),
-    ("enablement.csv", "Due Date", r"^(\d{1,2}/\d{1,2}/\d{4})?$"),
-    ("enablement.csv", "Score (%)", r"^(\d{1,2}|100)?$"),
-    ("quotas.csv", "Quarter", r"^\d{4}-Q[1-4]$"),
-    ("quotas.csv", "Quota", r"^\d+$"),
-])
+@pytest.mark.parametrize(
+    "path_glob, column, pattern",
+    [
+        ("salesforce_opportunities_*", "Amount", r"^\d{1,3}(,\d{3})*\.\d\d$"),
+        ("salesforce_opportunities_*", "Close Date", r"^\d{1,2}/\d{1,2}/\d{4}$"),
+        ("salesforce_opportunities_*", "Amount Currency", r"^USD$"),
+        ("salesforce_opportunities_*", "Fiscal Period", r"^Q[1-4]-\d{4}$"),
+        ("salesforce_opportunities_*", "Opportunity ID", r"^006[0-9A-Za-z]{15}$"),
+        ("hubspot_deals_*", "Close Date", r"^\d{4}-\d\d-\d\d \d\d:\d\d$"),
+        ("hubspot_deals_*", "Amount", r"^\d+$"),
+        ("hubspot_deals_*", "Deal probability", r"^(0(\.\d+)?|1)$"),
+        ("hubspot_deals_*", "Is Closed Won", r"^(true|false)$"),
+        ("salesforce_tasks_*", "ActivityDate", r"^\d{4}-\d\d-\d\d 00:00:00$"),
+        ("salesforce_tasks_*", "TaskSubtype", r"^(Call|Email|Task)$"),
+        ("salesforce_tasks_*", "WhatId", r"^(006[0-9A-Za-z]{15}|000000000000000AAA)$"),
+        ("salesforce_events_*", "ActivityDateTime", r"^\d{4}-\d\d-\d\d \d\d:\d\d:00$"),
+        ("hubspot_calls_*", "Call duration (HH:mm:ss)", r"^\d\d:\d\d:\d\d$"),
+        (
+            "hubspot_meetings_*",
+            "Meeting outcome",
+            r"^(Scheduled|Completed|Rescheduled|No show|Canceled)$",
+        ),
+        ("enablement.csv", "Due Date", r"^(\d{1,2}/\d{1,2}/\d{4})?$"),
+        ("enablement.csv", "Score (%)", r"^(\d{1,2}|100)?$"),
+        ("quotas.csv", "Quarter", r"^\d{4}-Q[1-4]$"),
+        ("quotas.csv", "Quota", r"^\d+$"),
+    ],
+)
 def test_value_formats(out, path_glob, column, pattern):
     paths = sorted(out.glob(path_glob))
     assert paths
     for path in paths:
-        enc = "iso-8859-1" if path.name.startswith(("salesforce_tasks", "salesforce_events")) else "utf-8"
+        enc = (
+            "iso-8859-1"
+            if path.name.startswith(("salesforce_tasks", "salesforce_events"))
+            else "utf-8"
+        )
         values = [r[column] for r in _rows(path, enc)[1]]
         bad = [v for v in values if not re.match(pattern, v)]
         assert not bad, (path.name, bad[:5])
@@ -236,13 +269,16 @@ def test_salesforce_ids_carry_their_checksum():
     assert len(set(ids)) == len(ids)
 
 
-@pytest.mark.parametrize("start_month, day, name, start, end", [
-    (1, dt.date(2026, 11, 22), "2026-Q4", dt.date(2026, 10, 1), dt.date(2026, 12, 31)),
-    (2, dt.date(2026, 11, 22), "2027-Q4", dt.date(2026, 11, 1), dt.date(2027, 1, 31)),
-    (2, dt.date(2026, 1, 31), "2026-Q4", dt.date(2025, 11, 1), dt.date(2026, 1, 31)),
-    (7, dt.date(2026, 1, 15), "2026-Q3", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
-    (12, dt.date(2025, 12, 1), "2026-Q1", dt.date(2025, 12, 1), dt.date(2026, 2, 28)),
-])
+@pytest.mark.parametrize(
+    "start_month, day, name, start, end",
+    [
+        (1, dt.date(2026, 11, 22), "2026-Q4", dt.date(2026, 10, 1), dt.date(2026, 12, 31)),
+        (2, dt.date(2026, 11, 22), "2027-Q4", dt.date(2026, 11, 1), dt.date(2027, 1, 31)),
+        (2, dt.date(2026, 1, 31), "2026-Q4", dt.date(2025, 11, 1), dt.date(2026, 1, 31)),
+        (7, dt.date(2026, 1, 15), "2026-Q3", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        (12, dt.date(2025, 12, 1), "2026-Q1", dt.date(2025, 12, 1), dt.date(2026, 2, 28)),
+    ],
+)
 def test_fiscal_quarters(start_month, day, name, start, end):
     cal = FiscalCalendar(start_month)
     q = cal.index(day)
@@ -250,15 +286,20 @@ def test_fiscal_quarters(start_month, day, name, start, end):
 
 
 def test_fiscal_year_start_moves_the_quarter(tmp_path):
-    generate(tmp_path, GenerateParams(reps=8, deals_per_rep=4, weeks=2, today=TODAY,
-                                      fiscal_year_start_month=2))
+    generate(
+        tmp_path,
+        GenerateParams(reps=8, deals_per_rep=4, weeks=2, today=TODAY, fiscal_year_start_month=2),
+    )
     quarters = {r["Quarter"] for r in _rows(tmp_path / "quotas.csv")[1]}
     assert "2027-Q4" in quarters and "2027-Q1" in quarters
-    periods = {r["Fiscal Period"] for r in _rows(tmp_path / "salesforce_opportunities_2026-11-22.csv")[1]}
+    periods = {
+        r["Fiscal Period"] for r in _rows(tmp_path / "salesforce_opportunities_2026-11-22.csv")[1]
+    }
     assert "Q4-2027" in periods
 
 
 # -- the files agree with each other and with the log -----------------------------------------
+
 
 def _read_log(folder: Path) -> pd.DataFrame:
     df = pd.read_csv(folder / "_truth" / "events.csv", dtype=str, keep_default_na=False)
@@ -268,7 +309,10 @@ def _read_log(folder: Path) -> pd.DataFrame:
 
 def _assert_snapshots_are_the_log_replayed(folder: Path, log: pd.DataFrame) -> int:
     """Every snapshot file holds exactly the deals the log has in its CRM that day, in their state."""
-    snapshots = [*folder.glob("salesforce_opportunities_*.csv"), *folder.glob("hubspot_deals_*.csv")]
+    snapshots = [
+        *folder.glob("salesforce_opportunities_*.csv"),
+        *folder.glob("hubspot_deals_*.csv"),
+    ]
     source_of = log.groupby("deal_id")["source"].first()
     created = log[log["field"] == "created"].set_index("deal_id")["date"]
     cols = ["owner", "stage", "amount", "close_date", "probability", "forecast_category"]
@@ -278,8 +322,9 @@ def _assert_snapshots_are_the_log_replayed(folder: Path, log: pd.DataFrame) -> i
         truth = _replay(log, _date_in_name(path))
         truth = truth[source_of[truth.index].to_numpy() == path.name.split("_")[0]]
         assert sorted(file.index) == sorted(truth.index), path.name
-        pd.testing.assert_frame_equal(file.loc[truth.index, cols], truth[cols], check_names=False,
-                                      obj=path.name)
+        pd.testing.assert_frame_equal(
+            file.loc[truth.index, cols], truth[cols], check_names=False, obj=path.name
+        )
         assert (file["created"] == created[file.index]).all(), path.name
     return len(snapshots)
 
@@ -288,12 +333,17 @@ def test_every_snapshot_is_the_log_replayed_to_its_date(out, log):
     assert _assert_snapshots_are_the_log_replayed(out, log) == 26
 
 
-@pytest.mark.parametrize("params", [
-    GenerateParams(reps=1, deals_per_rep=1, weeks=1, today=dt.date(2026, 10, 1)),
-    GenerateParams(reps=3, deals_per_rep=2, weeks=2, today=dt.date(2026, 12, 31)),
-    GenerateParams(reps=17, deals_per_rep=5, weeks=20, today=dt.date(2026, 1, 1),
-                   fiscal_year_start_month=7),
-], ids=["first-day-one-rep", "last-day", "july-fiscal-year"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        GenerateParams(reps=1, deals_per_rep=1, weeks=1, today=dt.date(2026, 10, 1)),
+        GenerateParams(reps=3, deals_per_rep=2, weeks=2, today=dt.date(2026, 12, 31)),
+        GenerateParams(
+            reps=17, deals_per_rep=5, weeks=20, today=dt.date(2026, 1, 1), fiscal_year_start_month=7
+        ),
+    ],
+    ids=["first-day-one-rep", "last-day", "july-fiscal-year"],
+)
 def test_edge_sizes_and_days_still_tell_one_story(tmp_path, params):
     generate(tmp_path, params)
     n_sources = 2 if params.reps > 16 else 1
@@ -305,12 +355,16 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path):
     sample = FORMATS.parent / "data" / "sample"
     generate(tmp_path, GenerateParams(today=TODAY, seed=7))
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
-    committed = sorted(str(p.relative_to(sample)) for p in sample.rglob("*")
-                       if p.is_file() and p.name != "README.md")
+    committed = sorted(
+        str(p.relative_to(sample))
+        for p in sample.rglob("*")
+        if p.is_file() and p.name != "README.md"
+    )
     assert written == committed, "regenerate data/sample (see its README)"
     for name in written:
         assert (tmp_path / name).read_bytes() == (sample / name).read_bytes(), (
-            f"{name} differs: regenerate data/sample (see its README)")
+            f"{name} differs: regenerate data/sample (see its README)"
+        )
 
 
 def _activities(out: Path) -> pd.DataFrame:
@@ -334,7 +388,9 @@ def _activities(out: Path) -> pd.DataFrame:
                 done = kind != "hubspot_meetings" or r["Meeting outcome"] == "Completed"
             when = r.get("ActivityDate") or r["Activity date"]
             records.append((kind, file_day, _iso(when), owner, deal, done))
-    return pd.DataFrame(records, columns=["kind", "file_day", "day", "owner", "deal_id", "completed"])
+    return pd.DataFrame(
+        records, columns=["kind", "file_day", "day", "owner", "deal_id", "completed"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -343,8 +399,9 @@ def acts(out) -> pd.DataFrame:
 
 
 def test_activities_fall_in_their_week_and_touch_only_live_deals_of_their_owner(acts, log, roster):
-    assert ((acts["day"] <= acts["file_day"])
-            & (acts["day"] > acts["file_day"] - dt.timedelta(days=7))).all()
+    assert (
+        (acts["day"] <= acts["file_day"]) & (acts["day"] > acts["file_day"] - dt.timedelta(days=7))
+    ).all()
     role = {r["Rep"]: r["Role"] for r in roster}
     linked = acts[acts["deal_id"] != ""]
     created = log[log["field"] == "created"].set_index("deal_id")["date"]
@@ -355,9 +412,13 @@ def test_activities_fall_in_their_week_and_touch_only_live_deals_of_their_owner(
     assert (gone["day"].to_numpy() < deleted[gone["deal_id"]].to_numpy()).all()
     # The deal's owner on the activity's day, from the log.
     owners = log[log["field"] == "owner"].assign(on=lambda df: pd.to_datetime(df["date"]))
-    linked = pd.merge_asof(linked.assign(on=pd.to_datetime(linked["day"])).sort_values("on"),
-                           owners.sort_values("on")[["on", "deal_id", "new_value"]],
-                           on="on", by="deal_id", allow_exact_matches=True)
+    linked = pd.merge_asof(
+        linked.assign(on=pd.to_datetime(linked["day"])).sort_values("on"),
+        owners.sort_values("on")[["on", "deal_id", "new_value"]],
+        on="on",
+        by="deal_id",
+        allow_exact_matches=True,
+    )
     by_rep = linked["owner"].map(role) == "AE"
     assert (linked.loc[by_rep, "owner"] == linked.loc[by_rep, "new_value"]).all()
     assert linked.loc[~by_rep, "owner"].map(role).isin(EXPERT_ROLES).all()
@@ -382,9 +443,10 @@ def test_last_activity_is_the_latest_completed_activity(out, acts):
 
 # -- the story --------------------------------------------------------------------------------
 
+
 def test_close_dates_are_pushed_sometimes_repeatedly_and_pulled_in(log):
     moves = _changes(log, "close_date")
-    later = moves["new_value"] > moves["old_value"]            # ISO dates compare as text
+    later = moves["new_value"] > moves["old_value"]  # ISO dates compare as text
     pushes = moves[later].groupby("deal_id").size()
     assert (pushes >= 2).sum() >= 5
     assert (~later).sum() >= 5
@@ -396,13 +458,17 @@ def test_pushed_out_pulled_in_created_and_deleted_within_the_weeks(out, log):
     prev = _snapshot(out / "salesforce_opportunities_2026-10-04.csv").set_index("deal_id")
     open_stage = ~last["stage"].str.startswith("Closed")
     in_q = (last["close_date"] >= Q_START) & (last["close_date"] <= Q_END)
-    prev_in_q = prev[(prev["close_date"] >= Q_START) & (prev["close_date"] <= Q_END)
-                     & ~prev["stage"].str.startswith("Closed")]
+    prev_in_q = prev[
+        (prev["close_date"] >= Q_START)
+        & (prev["close_date"] <= Q_END)
+        & ~prev["stage"].str.startswith("Closed")
+    ]
     both = prev_in_q.index.intersection(last.index)
     pushed_out = last.loc[both][open_stage[both] & (last.loc[both, "close_date"] > Q_END)]
     assert len(pushed_out) >= 2
-    pulled_in = last[open_stage & in_q & last.index.isin(prev.index)
-                     & ~last.index.isin(prev_in_q.index)]
+    pulled_in = last[
+        open_stage & in_q & last.index.isin(prev.index) & ~last.index.isin(prev_in_q.index)
+    ]
     assert len(pulled_in) >= 2
     created_since = last[~last.index.isin(first.index)]
     assert len(created_since) >= 10 and (created_since["created"] > dt.date(2026, 8, 30)).all()
@@ -470,10 +536,15 @@ def test_experts_join_meetings_on_deals(acts, roster):
     assert {"salesforce_events", "hubspot_meetings"} <= set(expert["kind"])
     # Each expert meeting sits beside the rep's own meeting on the same deal that day.
     rep_meetings = set(zip(meetings["deal_id"], meetings["day"], strict=True)) - set(
-        zip(expert["deal_id"], expert["day"], strict=True))
+        zip(expert["deal_id"], expert["day"], strict=True)
+    )
     assert set(zip(expert["deal_id"], expert["day"], strict=True)) <= rep_meetings | set(
-        zip(meetings.loc[meetings["owner"].map(role) == "AE", "deal_id"],
-            meetings.loc[meetings["owner"].map(role) == "AE", "day"], strict=True))
+        zip(
+            meetings.loc[meetings["owner"].map(role) == "AE", "deal_id"],
+            meetings.loc[meetings["owner"].map(role) == "AE", "day"],
+            strict=True,
+        )
+    )
 
 
 def test_roster_teams_roles_and_a_reorg(roster):
@@ -509,10 +580,16 @@ def test_ramping_reps_start_recently_and_carry_less_quota(out, roster):
 
 
 def test_reps_spread_ahead_and_behind_pace(out, roster):
-    quotas = {r["Rep"]: float(r["Quota"]) for r in _rows(out / "quotas.csv")[1]
-              if r["Quarter"] == "2026-Q4"}
+    quotas = {
+        r["Rep"]: float(r["Quota"])
+        for r in _rows(out / "quotas.csv")[1]
+        if r["Quarter"] == "2026-Q4"
+    }
     won = defaultdict(float)
-    for path in (out / "salesforce_opportunities_2026-11-22.csv", out / "hubspot_deals_2026-11-22.csv"):
+    for path in (
+        out / "salesforce_opportunities_2026-11-22.csv",
+        out / "hubspot_deals_2026-11-22.csv",
+    ):
         snap = _snapshot(path)
         mask = (snap["stage"] == "Closed Won") & (snap["close_date"] >= Q_START)
         for owner, amount in zip(snap.loc[mask, "owner"], snap.loc[mask, "amount"], strict=True):
@@ -526,19 +603,29 @@ def test_reps_spread_ahead_and_behind_pace(out, roster):
 def test_enablement_varies_by_rep(out, roster):
     _, rows = _rows(out / "enablement.csv")
     required = [r for r in rows if r["Required"] == "Yes"]
-    late = [r for r in required if r["Completed Date"]
-            and _mdy(r["Completed Date"]) > _mdy(r["Due Date"])]
+    late = [
+        r
+        for r in required
+        if r["Completed Date"] and _mdy(r["Completed Date"]) > _mdy(r["Due Date"])
+    ]
     missing = [r for r in required if not r["Completed Date"] and _mdy(r["Due Date"]) < TODAY]
-    on_time = [r for r in required if r["Completed Date"]
-               and _mdy(r["Completed Date"]) <= _mdy(r["Due Date"])]
+    on_time = [
+        r
+        for r in required
+        if r["Completed Date"] and _mdy(r["Completed Date"]) <= _mdy(r["Due Date"])
+    ]
     assert late and missing and on_time
     assert all(not r["Completed Date"] or _mdy(r["Completed Date"]) <= TODAY for r in rows)
     calls = pd.DataFrame([r for r in rows if r["Program Type"] == "Call Score"])
     assert calls.groupby("User Email").size().max() >= 3
     means = calls.assign(score=calls["Score (%)"].astype(int)).groupby("User Email")["score"].mean()
     assert means.max() - means.min() > 15
-    assert {r["Program Type"] for r in rows} == {"Course", "Certification", "Assessment",
-                                                 "Call Score"}
+    assert {r["Program Type"] for r in rows} == {
+        "Course",
+        "Certification",
+        "Assessment",
+        "Call Score",
+    }
     emails = {r["Email"] for r in roster if r["Role"] == "AE"}
     assert {r["User Email"] for r in rows} <= emails
 
@@ -548,8 +635,11 @@ def test_sizes_scale_with_the_parameters(tmp_path):
     snap = _snapshot(tmp_path / "salesforce_opportunities_2026-11-22.csv")
     hs = _snapshot(tmp_path / "hubspot_deals_2026-11-22.csv")
     both = pd.concat([snap, hs])
-    open_in_q = both[~both["stage"].str.strip().str.startswith("Closed")
-                     & (both["close_date"] >= Q_START) & (both["close_date"] <= Q_END)]
+    open_in_q = both[
+        ~both["stage"].str.strip().str.startswith("Closed")
+        & (both["close_date"] >= Q_START)
+        & (both["close_date"] <= Q_END)
+    ]
     assert 0.7 * 40 * 30 < len(open_in_q) < 1.3 * 40 * 30
     assert len(list(tmp_path.glob("salesforce_opportunities_*.csv"))) == 4
     assert summary.activities > 40 * 30 * 4

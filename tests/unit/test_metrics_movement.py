@@ -58,25 +58,42 @@ def _state(day, rows):
 
 
 def d(deal, owner, status, close, amount):
-    return dict(deal_id=deal, owner=owner, status=status, close_date=close, amount=amount,
-                deal_name=f"Deal {deal}")
+    return dict(
+        deal_id=deal,
+        owner=owner,
+        status=status,
+        close_date=close,
+        amount=amount,
+        deal_name=f"Deal {deal}",
+    )
 
 
 STATE_A = [
-    d("M1", "Ann", "open", "2026-12-01", 10000), d("M2", "Ann", "open", "2026-12-01", 10000),
-    d("M3", "Bob", "open", "2026-12-01", 20000), d("M4", "Ann", "open", "2026-11-20", 7000),
-    d("M5", "Ann", "open", "2026-12-01", 3000), d("M6", "Ann", "open", "2026-12-20", 6000),
-    d("M7", "Ann", "open", "2026-12-01", 4000), d("M9", "Ann", "open", "2027-01-10", 5000),
-    d("M10", "Ann", "lost", "2026-10-20", 2500), d("M11", "Ann", "open", "2026-12-05", 10000),
+    d("M1", "Ann", "open", "2026-12-01", 10000),
+    d("M2", "Ann", "open", "2026-12-01", 10000),
+    d("M3", "Bob", "open", "2026-12-01", 20000),
+    d("M4", "Ann", "open", "2026-11-20", 7000),
+    d("M5", "Ann", "open", "2026-12-01", 3000),
+    d("M6", "Ann", "open", "2026-12-20", 6000),
+    d("M7", "Ann", "open", "2026-12-01", 4000),
+    d("M9", "Ann", "open", "2027-01-10", 5000),
+    d("M10", "Ann", "lost", "2026-10-20", 2500),
+    d("M11", "Ann", "open", "2026-12-05", 10000),
     d("M13", "Bob", "open", "2026-12-01", 5000),
 ]
 STATE_B = [
-    d("M1", "Ann", "open", "2026-12-01", 10000), d("M2", "Ann", "open", "2026-12-01", 15000),
-    d("M3", "Bob", "open", "2026-12-01", 12000), d("M4", "Ann", "won", "2026-11-20", 8000),
-    d("M5", "Ann", "lost", "2026-11-21", 3000), d("M6", "Ann", "open", "2027-02-01", 6000),
-    d("M8", "Ann", "open", "2026-12-10", 9000), d("M9", "Ann", "open", "2026-12-15", 5500),
-    d("M10", "Ann", "open", "2026-12-30", 2500), d("M11", "Bob", "open", "2026-12-05", 11000),
-    d("M12", "Ann", "won", "2026-11-15", 3333), d("M13", "Ann", "lost", "2026-11-21", 5000),
+    d("M1", "Ann", "open", "2026-12-01", 10000),
+    d("M2", "Ann", "open", "2026-12-01", 15000),
+    d("M3", "Bob", "open", "2026-12-01", 12000),
+    d("M4", "Ann", "won", "2026-11-20", 8000),
+    d("M5", "Ann", "lost", "2026-11-21", 3000),
+    d("M6", "Ann", "open", "2027-02-01", 6000),
+    d("M8", "Ann", "open", "2026-12-10", 9000),
+    d("M9", "Ann", "open", "2026-12-15", 5500),
+    d("M10", "Ann", "open", "2026-12-30", 2500),
+    d("M11", "Bob", "open", "2026-12-05", 11000),
+    d("M12", "Ann", "won", "2026-11-15", 3333),
+    d("M13", "Ann", "lost", "2026-11-21", 5000),
 ]
 
 
@@ -88,9 +105,19 @@ def movement():
 def test_every_category(movement):
     got = dict(zip(movement["deal_id"], movement["category"], strict=True))
     assert got == {
-        "M1": "unchanged", "M2": "increased", "M3": "decreased", "M4": "won", "M5": "lost",
-        "M6": "pushed_out", "M7": "removed", "M8": "created", "M9": "pulled_in",
-        "M10": "pulled_in", "M11": "increased", "M12": "won_new", "M13": "lost",
+        "M1": "unchanged",
+        "M2": "increased",
+        "M3": "decreased",
+        "M4": "won",
+        "M5": "lost",
+        "M6": "pushed_out",
+        "M7": "removed",
+        "M8": "created",
+        "M9": "pulled_in",
+        "M10": "pulled_in",
+        "M11": "increased",
+        "M12": "won_new",
+        "M13": "lost",
     }
 
 
@@ -105,21 +132,53 @@ def test_amounts_leaving_use_a_arriving_use_b(movement):
 
 def test_team_waterfall(movement):
     w = compute_waterfall(movement)
-    assert w == {"start": 75000, "created": 9000, "pulled_in": 8000, "increased": 6000,
-                 "decreased": 8000, "won": 7000, "lost": 8000, "pushed_out": 6000,
-                 "removed": 4000, "end": 65000, "won_new": 3333}
+    assert w == {
+        "start": 75000,
+        "created": 9000,
+        "pulled_in": 8000,
+        "increased": 6000,
+        "decreased": 8000,
+        "won": 7000,
+        "lost": 8000,
+        "pushed_out": 6000,
+        "removed": 4000,
+        "end": 65000,
+        "won_new": 3333,
+    }
 
 
 def test_rep_waterfalls(movement):
     reps = (rep_waterfalls_cents(movement) // 100).to_dict("index")
-    assert reps["Ann"] == {"start": 50000, "transferred_in": 5000, "transferred_out": 10000,
-                           "created": 9000, "pulled_in": 8000, "increased": 5000,
-                           "decreased": 0, "won": 7000, "lost": 8000, "pushed_out": 6000,
-                           "removed": 4000, "end": 42000, "won_new": 3333}
-    assert reps["Bob"] == {"start": 25000, "transferred_in": 10000, "transferred_out": 5000,
-                           "created": 0, "pulled_in": 0, "increased": 1000, "decreased": 8000,
-                           "won": 0, "lost": 0, "pushed_out": 0, "removed": 0, "end": 23000,
-                           "won_new": 0}
+    assert reps["Ann"] == {
+        "start": 50000,
+        "transferred_in": 5000,
+        "transferred_out": 10000,
+        "created": 9000,
+        "pulled_in": 8000,
+        "increased": 5000,
+        "decreased": 0,
+        "won": 7000,
+        "lost": 8000,
+        "pushed_out": 6000,
+        "removed": 4000,
+        "end": 42000,
+        "won_new": 3333,
+    }
+    assert reps["Bob"] == {
+        "start": 25000,
+        "transferred_in": 10000,
+        "transferred_out": 5000,
+        "created": 0,
+        "pulled_in": 0,
+        "increased": 1000,
+        "decreased": 8000,
+        "won": 0,
+        "lost": 0,
+        "pushed_out": 0,
+        "removed": 0,
+        "end": 23000,
+        "won_new": 0,
+    }
 
 
 def test_same_day_means_no_movement():
@@ -137,8 +196,17 @@ def test_empty_days():
 
 
 def _identity(w, transfers=False):
-    total = (w["start"] + w["created"] + w["pulled_in"] + w["increased"] - w["decreased"]
-             - w["won"] - w["lost"] - w["pushed_out"] - w["removed"])
+    total = (
+        w["start"]
+        + w["created"]
+        + w["pulled_in"]
+        + w["increased"]
+        - w["decreased"]
+        - w["won"]
+        - w["lost"]
+        - w["pushed_out"]
+        - w["removed"]
+    )
     if transfers:
         total += w["transferred_in"] - w["transferred_out"]
     return total
@@ -148,13 +216,15 @@ def _identity(w, transfers=False):
 
 CLOSES = ["2026-09-15", "2026-10-05", "2026-11-10", "2026-12-31", "2027-01-05", None]
 deal_side = st.one_of(
-    st.none(),   # absent from that day's snapshot
-    st.fixed_dictionaries({
-        "owner": st.sampled_from(["Ann", "Bob", "Cy", "Unassigned"]),
-        "status": st.sampled_from(["open", "open", "won", "lost"]),
-        "close_date": st.sampled_from(CLOSES),
-        "amount": st.one_of(st.none(), st.integers(0, 10**9).map(lambda c: c / 100)),
-    }),
+    st.none(),  # absent from that day's snapshot
+    st.fixed_dictionaries(
+        {
+            "owner": st.sampled_from(["Ann", "Bob", "Cy", "Unassigned"]),
+            "status": st.sampled_from(["open", "open", "won", "lost"]),
+            "close_date": st.sampled_from(CLOSES),
+            "amount": st.one_of(st.none(), st.integers(0, 10**9).map(lambda c: c / 100)),
+        }
+    ),
 )
 
 
@@ -169,7 +239,7 @@ def test_waterfall_identity_holds_exactly(pairs):
             rows_b.append({"deal_id": f"D{i}", **b})
     m = compute_movement(_state(A, rows_a), _state(B, rows_b), Q)
     team = waterfall_cents(m)
-    assert _identity(team) == team["end"]                      # exact, in integer cents
+    assert _identity(team) == team["end"]  # exact, in integer cents
     reps = rep_waterfalls_cents(m)
     for rep, row in reps.iterrows():
         assert _identity(row, transfers=True) == row["end"], rep
@@ -185,8 +255,9 @@ def test_waterfall_identity_holds_exactly(pairs):
         tw = waterfall_cents(own)
         assert _identity(tw) == tw["end"]
         members = reps.loc[[r for r in reps.index if TEAMS.get(r) == name]]
-        assert (members["start"] + members["transferred_in"] - members["transferred_out"]).sum() \
-            == tw["start"]
+        assert (
+            members["start"] + members["transferred_in"] - members["transferred_out"]
+        ).sum() == tw["start"]
         for key in WATERFALL_KEYS[1:]:
             assert members[key].sum() == tw[key], (name, key)
     assert set(REP_WATERFALL_KEYS) <= set(reps.columns)
@@ -196,7 +267,7 @@ def test_money_is_exact_to_the_cent():
     rows_a = [d("X1", "Ann", "open", "2026-12-01", 0.1), d("X2", "Ann", "open", "2026-12-01", 0.2)]
     rows_b = [d("X1", "Ann", "open", "2026-12-01", 0.1), d("X2", "Ann", "open", "2026-12-01", 0.2)]
     w = compute_waterfall(compute_movement(_state(A, rows_a), _state(B, rows_b), Q))
-    assert w["start"] == 0.3 and w["end"] == 0.3      # 0.1 + 0.2 would be 0.30000000000000004
+    assert w["start"] == 0.3 and w["end"] == 0.3  # 0.1 + 0.2 would be 0.30000000000000004
 
 
 def test_dates_are_compared_as_days():

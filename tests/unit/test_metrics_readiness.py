@@ -26,27 +26,45 @@ from dashboard.metrics.frames import READINESS_COLUMNS, conform
 
 AS_OF = "2026-11-22"
 DAY = pd.Timestamp(AS_OF)
-RIDERS = pd.DataFrame({"rep": ["Ann", "Bob", "Cy", "Dee"], "team": ["East"] * 4,
-                       "start_date": pd.to_datetime([None, None, "2026-11-05", None])})
+RIDERS = pd.DataFrame(
+    {
+        "rep": ["Ann", "Bob", "Cy", "Dee"],
+        "team": ["East"] * 4,
+        "start_date": pd.to_datetime([None, None, "2026-11-05", None]),
+    }
+)
 
 
 def _counts():
     rows = []
-    per_week = {"Ann": [4] * 8, "Bob": [1, 1, 1, 1, 0, 0, 0, 0], "Cy": [2, 2, 2, 0, 0, 0, 0, 0],
-                "Dee": [3] * 8}
+    per_week = {
+        "Ann": [4] * 8,
+        "Bob": [1, 1, 1, 1, 0, 0, 0, 0],
+        "Cy": [2, 2, 2, 0, 0, 0, 0, 0],
+        "Dee": [3] * 8,
+    }
     for rep, weeks in per_week.items():
         for w, n in enumerate(weeks):
             if n:
-                rows.append({"rep": rep, "activity_date": DAY - pd.Timedelta(days=7 * w + 1),
-                             "n": n})
+                rows.append(
+                    {"rep": rep, "activity_date": DAY - pd.Timedelta(days=7 * w + 1), "n": n}
+                )
     return pd.DataFrame(rows)
 
 
 def _events():
     def ev(program, kind="course", required=True, due=None, done=None, score=None):
-        return {"rep": "Ann", "owner_key": "ann", "program": program, "kind": kind,
-                "required": required, "assigned_date": "2026-09-01", "due_date": due,
-                "completed_date": done, "score": score}
+        return {
+            "rep": "Ann",
+            "owner_key": "ann",
+            "program": program,
+            "kind": kind,
+            "required": required,
+            "assigned_date": "2026-09-01",
+            "due_date": due,
+            "completed_date": done,
+            "score": score,
+        }
 
     rows = [
         ev("P1", due="2026-11-01", done="2026-10-30"),
@@ -61,8 +79,10 @@ def _events():
     return conform(pd.DataFrame(rows), {**READINESS_COLUMNS, "rep": "object"})
 
 
-HYGIENE = pd.DataFrame({"open_deals": [4, 0, 2, 1], "hygiene_ok_deals": [3, 0, 1, 1]},
-                       index=["Ann", "Bob", "Cy", "Dee"])
+HYGIENE = pd.DataFrame(
+    {"open_deals": [4, 0, 2, 1], "hygiene_ok_deals": [3, 0, 1, 1]},
+    index=["Ann", "Bob", "Cy", "Dee"],
+)
 
 
 @pytest.fixture
@@ -103,20 +123,28 @@ def test_weights():
 
 
 def test_no_data_at_all():
-    out = readiness(RIDERS, _events().iloc[0:0], _counts().iloc[0:0],
-                    HYGIENE.iloc[0:0], AS_OF)
+    out = readiness(RIDERS, _events().iloc[0:0], _counts().iloc[0:0], HYGIENE.iloc[0:0], AS_OF)
     assert out["readiness_index"].isna().all()
     assert out["readiness_band"].isna().all()
     assert team_readiness(out["readiness_index"]) is None
 
 
 def test_team_index_is_the_mean_of_reps(result):
-    expected = ((100 / 3 + 70 + 100 + 75) / 4 + 12.5 + 75 + 100) / 4   # Dee: (100 + 100) / 2
+    expected = ((100 / 3 + 70 + 100 + 75) / 4 + 12.5 + 75 + 100) / 4  # Dee: (100 + 100) / 2
     assert team_readiness(result["readiness_index"]) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (70.0, "green"), (69.999, "amber"), (50.0, "amber"), (49.99, "red"), (0.0, "red"),
-    (None, None), (float("nan"), None)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (70.0, "green"),
+        (69.999, "amber"),
+        (50.0, "amber"),
+        (49.99, "red"),
+        (0.0, "red"),
+        (None, None),
+        (float("nan"), None),
+    ],
+)
 def test_bands_on_the_unrounded_value(value, expected):
     assert band(value) == expected

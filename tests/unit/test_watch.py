@@ -15,8 +15,11 @@ def _watcher(folder: Path, loaded: list[str]) -> Watcher:
     def fake_load(path: Path) -> LoadOutcome:
         loaded.append(path.name)
         if "bad" in path.name:
-            return LoadOutcome(path=path, status="failed", message=f"{path.name}: row 3, Amount: "
-                               "expected an amount")
+            return LoadOutcome(
+                path=path,
+                status="failed",
+                message=f"{path.name}: row 3, Amount: expected an amount",
+            )
         if "crash" in path.name:
             raise RuntimeError("boom")
         return LoadOutcome(path=path, status="loaded", rows_loaded=1)
@@ -29,15 +32,15 @@ def test_loads_only_after_the_file_stops_growing(tmp_path):
     w = _watcher(tmp_path, loaded)
     f = tmp_path / "deals_2026-11-20.csv"
     f.write_text("a,b\n")
-    assert w.poll(now=0) == []          # first sight
-    f.write_text("a,b\n1,2\n")          # still growing
+    assert w.poll(now=0) == []  # first sight
+    f.write_text("a,b\n1,2\n")  # still growing
     assert w.poll(now=10) == []
-    assert w.poll(now=12) == []         # still for 2s < settle
-    out = w.poll(now=16)                # still for 6s
+    assert w.poll(now=12) == []  # still for 2s < settle
+    out = w.poll(now=16)  # still for 6s
     assert [o.status for o in out] == ["loaded"]
     assert loaded == ["deals_2026-11-20.csv"]
     assert (tmp_path / "processed" / "deals_2026-11-20.csv").exists()
-    assert w.poll(now=30) == []         # moved away: never loaded twice
+    assert w.poll(now=30) == []  # moved away: never loaded twice
 
 
 def test_bad_and_crashing_files_go_to_failed_and_the_watch_goes_on(tmp_path):

@@ -8,20 +8,22 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-22 11:35:00
 """
+
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0004'
-down_revision: str | None = '0003'
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_snap_batch_owner', 'opportunity_snapshots', ['batch_id', 'owner_key'],
-                    unique=False)
+    op.create_index(
+        "ix_snap_batch_owner", "opportunity_snapshots", ["batch_id", "owner_key"], unique=False
+    )
 
 
 def downgrade() -> None:
-    op.drop_index('ix_snap_batch_owner', table_name='opportunity_snapshots')
+    op.drop_index("ix_snap_batch_owner", table_name="opportunity_snapshots")
