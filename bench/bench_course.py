@@ -76,14 +76,15 @@ def measure(name: str, url: str, repeat: int) -> dict:
     """Time the callbacks of each view against the store at ``url``."""
     os.environ["TEAMCAR_DATABASE_URL"] = url
     os.environ.setdefault("TEAMCAR_DATA_DIR", str(OUT / "data"))
-    from dashboard import cache, urls
+    from dashboard import urls
     from dashboard.app import create_app, poll_data_version
-    from dashboard.live import current_version
-    from dashboard.summary import compute_summary
+    from dashboard.models.standings import compute_summary
+    from dashboard.reads import cache
+    from dashboard.serve.live import current_version
     from loaders.store.engine import dispose_engines, get_engine
 
     create_app()
-    course = sys.modules["pages.course"]
+    course = sys.modules["dashboard.pages.course"]
     engine = get_engine(url)
     version = current_version(engine)
     reps = compute_summary(engine, "2026-Q4", TODAY).reps
@@ -175,7 +176,7 @@ def screenshots(name: str, url: str) -> list[Path]:
     port = _free_port()
     env = {**os.environ, "TEAMCAR_DATABASE_URL": url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "dashboard.cli.main", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -73,10 +73,11 @@ def store_url(size: str) -> str:
 
 
 def measure(size: str) -> dict:
-    from dashboard import cache, ids, urls
+    from dashboard import ids, urls
     from dashboard.app import create_app
-    from dashboard.live import current_version
-    from dashboard.summary import compute_summary
+    from dashboard.models.standings import compute_summary
+    from dashboard.reads import cache
+    from dashboard.serve.live import current_version
     from loaders.store.engine import get_engine
 
     url = store_url(size)
@@ -84,9 +85,9 @@ def measure(size: str) -> dict:
     os.environ["TEAMCAR_DATA_DIR"] = str(OUT / f"review-{size}-data")
     engine = get_engine(url)
     create_app()
-    review = sys.modules["pages.review"]
-    rider = sys.modules["pages.rider"]
-    data_page = sys.modules["pages.data"]
+    review = sys.modules["dashboard.pages.review"]
+    rider = sys.modules["dashboard.pages.rider"]
+    data_page = sys.modules["dashboard.pages.data"]
     version = current_version(engine)
     base = compute_summary(engine, "2026-Q4", TODAY)
     teams = sorted(base.reps["team"].dropna().unique())

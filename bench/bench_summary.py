@@ -176,7 +176,7 @@ STEPS = (
 def _timed_queries(steps: dict):
     """Wrap the query functions ``compute_summary`` calls so each one's seconds add up in
     ``steps`` (the summary runs unchanged; the wrappers only time it)."""
-    from dashboard import queries
+    from dashboard.reads import queries
 
     originals = {name: getattr(queries, name) for name in STEPS}
 
@@ -196,8 +196,9 @@ def _timed_queries(steps: dict):
 
 
 def _measure(url: str, queue, repeat: int = 1) -> None:
-    from dashboard import queries
-    from dashboard.summary import compute_summary, summary_json
+    from dashboard.cli.summary import summary_json
+    from dashboard.models.standings import compute_summary
+    from dashboard.reads import queries
     from loaders.store.engine import get_engine
 
     engine = get_engine(url)

@@ -139,7 +139,7 @@ def serve(
             [
                 sys.executable,
                 "-m",
-                "dashboard.cli",
+                "dashboard.cli.main",
                 "serve",
                 "--port",
                 str(port),

@@ -10,18 +10,27 @@ drew; pages redraw only when it changed.
 
 from __future__ import annotations
 
-from pathlib import Path
+import importlib
+import sys
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
-from dashboard import auth, catalog, ids, live, outage, urls
+from dashboard import auth, ids, urls
+from dashboard.reads import catalog
+from dashboard.serve import live, outage, upload
 from loaders import clock
 from loaders.config import REPO_ROOT
 from loaders.store.engine import get_engine
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+# The views' modules, in the order their routes are registered.
+PAGES = (
+    "dashboard.pages.course",
+    "dashboard.pages.review",
+    "dashboard.pages.rider",
+    "dashboard.pages.data",
+)
 ASSETS_DIR = REPO_ROOT / "assets"
 
 # (label, path, id): the views in the order a manager uses them.
@@ -38,7 +47,7 @@ def create_app() -> dash.Dash:
     app = dash.Dash(
         __name__,
         use_pages=True,
-        pages_folder=str(PAGES_DIR),
+        pages_folder="",
         assets_folder=str(ASSETS_DIR),
         title="Team Car",
         update_title=None,
@@ -46,10 +55,30 @@ def create_app() -> dash.Dash:
         on_error=outage.on_callback_error,
     )
     app.layout = shell
+    _register_pages(app)
     outage.register(app.server)
     auth.install(app.server)
-    __import__("dashboard.upload").upload.register_upload(app.server)
+    upload.register_upload(app.server)
     return app
+
+
+def _register_pages(app: dash.Dash) -> None:
+    """Register each view's route, layout and callbacks; pages import as ``dashboard.pages.*``.
+
+    Dash's own discovery (``pages_folder``) executes the folder's files as top-level ``pages.*``
+    modules, a second name for the same code. Importing them by their package name instead keeps
+    one name everywhere. Dash hands the callbacks a module declares (``@callback``) to the first
+    app that starts serving; an app built later in the same process (tests build several) gets
+    them by executing the page again, which is what Dash's discovery did for every app.
+    """
+    for name in PAGES:
+        module = sys.modules.get(name)
+        if module is None:
+            module = importlib.import_module(name)
+        elif getattr(module, "_registered_for", None) is not None:
+            module = importlib.reload(module)
+        module._registered_for = app
+        dash.register_page(name, layout=module.layout, **module.PAGE)
 
 
 def _registered(path: str) -> bool:

@@ -322,7 +322,7 @@ def current_access() -> Access:
         except DBAPIError:
             # Who is asking cannot be known while the store is away: nothing is allowed (scope
             # [], no data desk), but the request goes on, so the shell shows its outage alert
-            # and recovers by itself (``dashboard.outage``) instead of failing at the door.
+            # and recovers by itself (``dashboard.serve.outage``) instead of failing at the door.
             log.warning("sign-in check: the store is unreachable; this request sees nothing")
             access = Access(outage=True)
         g.teamcar_access = access

@@ -16,8 +16,8 @@ import datetime as dt
 from dataclasses import asdict, dataclass, replace
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
-from dashboard.fiscal import Quarter, default_as_of, parse_quarter, quarter_of
 from loaders import clock
+from loaders.fiscal import Quarter, default_as_of, parse_quarter, quarter_of
 
 GLOBAL_KEYS = ("quarter", "team", "as_of")
 ALL_TEAMS = "*"  # the team picker's "All teams" (a URL without team)

@@ -19,7 +19,7 @@ from dash import html
 
 from dashboard.figures import style as s
 from dashboard.metrics.movement import WATERFALL_KEYS
-from dashboard.trace import WATERFALL_LABEL
+from dashboard.models.trace import WATERFALL_LABEL
 
 UP = "#0f766e"
 DOWN = "#dc2626"

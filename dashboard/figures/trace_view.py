@@ -1,4 +1,4 @@
-"""The rows behind a figure, drawn: a short summary and a grid of the rows (``dashboard.trace``).
+"""The rows behind a figure, drawn: a short summary and a grid of the rows (``dashboard.models.trace``).
 
 Every value goes to the grid as data and is rendered as text by AG Grid, never as HTML.
 """
@@ -13,7 +13,7 @@ import pandas as pd
 from dash import html
 
 from dashboard.figures import style as s
-from dashboard.trace import MOVE_LABEL, Trace
+from dashboard.models.trace import MOVE_LABEL, Trace
 
 MONEY = {
     "type": "numericColumn",

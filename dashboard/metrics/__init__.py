@@ -1,10 +1,10 @@
 """The numbers of DESIGN.md §5 as pure functions over pandas frames.
 
-No dash and no sqlalchemy here: frames in (from ``dashboard.queries`` or built by hand in tests),
+No dash and no sqlalchemy here: frames in (from ``dashboard.reads.queries`` or built by hand in tests),
 frames, dicts or numbers out.
 """
 
-from dashboard.metrics.figures import (
+from dashboard.metrics.kpis import (
     FIGURE_KEYS,
     ROWS_BEHIND,
     deal_flags,

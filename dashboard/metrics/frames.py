@@ -1,6 +1,6 @@
 """The frames the metrics take, and small helpers every metric shares.
 
-Metric functions take frames with the columns below (``dashboard.queries`` returns them; tests
+Metric functions take frames with the columns below (``dashboard.reads.queries`` returns them; tests
 build them by hand with ``make_*``). Dates are ``datetime64[ns]`` at midnight; text is whatever
 pandas gives (``str`` in pandas 3) with missing values as NA; money is ``float64``.
 

@@ -10,14 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import html as html_text
 
-import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import auth, cache, ids, urls, warm
-from dashboard import course_model as cm
-from dashboard.app import viewer_scope
+from dashboard import auth, ids, urls
 from dashboard.figures import (
     make_course_figure,
     make_deal_details,
@@ -25,10 +22,14 @@ from dashboard.figures import (
     make_team_strip,
 )
 from dashboard.figures import style as s
+from dashboard.models import course as cm
+from dashboard.reads import cache
+from dashboard.serve import warm
 from loaders import clock
 from loaders.store.engine import get_engine
 
-dash.register_page(__name__, path="/", name="Course", title="Team Car · Course")
+# The route, registered by the app factory (dashboard.app.create_app).
+PAGE = {"path": "/", "name": "Course", "title": "Team Car · Course"}
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -301,7 +302,7 @@ def render(state_data, version):
         return [no_update] * 11
     state = urls.ViewState.from_dict(state_data)
     engine = get_engine()
-    scope = viewer_scope()
+    scope = auth.viewer_scope()
     title = state.quarter + (f" · {state.team}" if state.team else "")
     if not auth.team_allowed(state.team, scope):
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
@@ -329,7 +330,7 @@ def _view(engine, state: urls.ViewState, scope) -> tuple:
 
 @warm.on_new_data("course-view")
 def _warm_landing(engine) -> None:
-    """The Course as it opens for all teams, drawn when data lands (``dashboard.warm``)."""
+    """The Course as it opens for all teams, drawn when data lands (``dashboard.serve.warm``)."""
     _view(engine, urls.resolve({}), None)
 
 
@@ -490,7 +491,7 @@ def open_deal(click, state_data, canonical):
     if not point or point[0] != "deal" or len(point) < 3:
         return no_update, no_update, no_update, no_update
     state = urls.ViewState.from_dict(state_data)
-    scope = viewer_scope()
+    scope = auth.viewer_scope()
     if not auth.team_allowed(state.team, scope):
         return no_update, no_update, no_update, no_update
     engine = get_engine()

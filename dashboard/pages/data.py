@@ -4,7 +4,7 @@
 - The rejected rows of a batch (row number, column, reason, the raw line), downloadable as CSV.
 - Freshness per source and kind of data.
 - Upload from the browser: drop a file on the zone (or choose one). ``assets/upload.js`` posts it
-  to ``/api/upload`` (``dashboard.upload``: size limit, the CLI's loader and rules) and puts the
+  to ``/api/upload`` (``dashboard.serve.upload``: size limit, the CLI's loader and rules) and puts the
   JSON answer in ``data-upload-result``; the page shows it and redraws from the store.
 
 ``?batch=N`` (in the URL) picks the batch whose rejected rows are shown; by default the newest batch
@@ -13,20 +13,21 @@ with rejects.
 
 from __future__ import annotations
 
-import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import auth, data_model, exports, ids, urls
+from dashboard import auth, exports, ids, urls
 from dashboard.figures import style as s
-from dashboard.upload import SUFFIXES, UPLOAD_PATH
+from dashboard.models import data as data_model
+from dashboard.serve.upload import SUFFIXES, UPLOAD_PATH
 from loaders import clock
 from loaders.config import load_config
 from loaders.store.engine import get_engine
 
-dash.register_page(__name__, path="/data", name="Data", title="Team Car · Data")
+# The route, registered by the app factory (dashboard.app.create_app).
+PAGE = {"path": "/data", "name": "Data", "title": "Team Car · Data"}
 
 COLUMNS = [
     {"field": "id", "headerName": "Batch", "width": 105, "type": "numericColumn", "sort": "desc"},

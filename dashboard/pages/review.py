@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -34,21 +33,23 @@ from dash import (
     no_update,
 )
 
-from dashboard import auth, cache, exports, ids, urls, warm
-from dashboard import review_model as rm
-from dashboard.app import viewer_scope
+from dashboard import auth, exports, ids, urls
 from dashboard.figures import review as fr
 from dashboard.figures import style as s
 from dashboard.figures.trace_view import make_trace_body
-from dashboard.fiscal import parse_quarter
 from dashboard.metrics import ROWS_BEHIND
 from dashboard.metrics.movement import WATERFALL_KEYS
-from dashboard.trace import figure_trace, waterfall_trace
+from dashboard.models import review as rm
+from dashboard.models.trace import figure_trace, waterfall_trace
+from dashboard.reads import cache
+from dashboard.serve import warm
 from loaders import clock
+from loaders.fiscal import parse_quarter
 from loaders.store.engine import get_engine
 
 PATH = "/review"
-dash.register_page(__name__, path=PATH, name="Review", title="Team Car · Review")
+# The route, registered by the app factory (dashboard.app.create_app).
+PAGE = {"path": PATH, "name": "Review", "title": "Team Car · Review"}
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -400,7 +401,7 @@ def _days(data: dict) -> tuple[urls.ViewState, dt.date, dt.date, list[dt.date]]:
 def _allowed(data: dict | None) -> bool:
     """Whether the team the browser names (if any) is one the viewer may see."""
     team = urls.ViewState.from_dict(data["view"]).team if data else None
-    return auth.team_allowed(team, viewer_scope())
+    return auth.team_allowed(team, auth.viewer_scope())
 
 
 _VIEWER = object()  # "the signed-in viewer's scope" (None would mean all teams)
@@ -408,7 +409,7 @@ _VIEWER = object()  # "the signed-in viewer's scope" (None would mean all teams)
 
 def _model(data: dict, scope=_VIEWER) -> tuple[rm.ReviewModel, urls.ViewState, list[dt.date]]:
     state, now, since, days = _days(data)
-    scope = viewer_scope() if scope is _VIEWER else scope
+    scope = auth.viewer_scope() if scope is _VIEWER else scope
     model = rm.review_model(get_engine(), state.quarter, now, since, state.team, scope)
     return model, state, days
 
@@ -472,7 +473,7 @@ def render(data, version):
             _blank(120),
             "",
         )
-    scope = viewer_scope()
+    scope = auth.viewer_scope()
     out = list(
         cache.cached("review-render", get_engine(), _key(data, scope), lambda: _draw(data, scope))
     )
@@ -485,7 +486,7 @@ def render(data, version):
 
 @warm.on_new_data("review-view")
 def _warm_landing(engine) -> None:
-    """The Review as it opens for all teams, drawn when data lands (``dashboard.warm``)."""
+    """The Review as it opens for all teams, drawn when data lands (``dashboard.serve.warm``)."""
     del engine  # the page reads the store the app is serving
     data = {
         "view": urls.resolve({}).to_dict(),

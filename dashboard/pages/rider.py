@@ -8,32 +8,35 @@ stage; and coaching notes that persist in the store with their author and time. 
 or a readiness component lists the rows behind it.
 
 ``/rider`` with no rep lists the riders to pick from. The layout is a skeleton from the URL (Dash
-also calls it bare); callbacks read the cached rider model (``dashboard.rider_model``).
+also calls it bare); callbacks read the cached rider model (``dashboard.models.rider``).
 """
 
 from __future__ import annotations
 
-import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import auth, ids, notes, urls
-from dashboard import course_model as cm
-from dashboard import rider_model as rdm
-from dashboard.app import viewer_scope
+from dashboard import auth, ids, urls
 from dashboard.figures import make_course_figure
 from dashboard.figures import rider as fr
 from dashboard.figures import style as s
 from dashboard.figures.trace_view import make_trace_body
 from dashboard.metrics import ROWS_BEHIND
 from dashboard.metrics.readiness import COMPONENTS
-from dashboard.trace import component_trace, figure_trace
+from dashboard.models import course as cm
+from dashboard.models import rider as rdm
+from dashboard.models.trace import component_trace, figure_trace
+from dashboard.reads import notes
 from loaders.store.engine import get_engine
 
-dash.register_page(
-    __name__, path="/rider", path_template="/rider/<rep>", name="Rider", title="Team Car · Rider"
-)
+# The route, registered by the app factory (dashboard.app.create_app).
+PAGE = {
+    "path": "/rider",
+    "path_template": "/rider/<rep>",
+    "name": "Rider",
+    "title": "Team Car · Rider",
+}
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -305,7 +308,7 @@ def _model(data: dict):
     rep = _rider_name(data)
     model = (
         rdm.rider_model(
-            get_engine(), rep, state.quarter, state.as_of_day, state.since_day, viewer_scope()
+            get_engine(), rep, state.quarter, state.as_of_day, state.since_day, auth.viewer_scope()
         )
         if rep
         else None
@@ -356,7 +359,7 @@ def render_rider(data, version):
     state = urls.ViewState.from_dict(data["view"])
     rep = _rider_name(data)
     engine = get_engine()
-    scope = viewer_scope()
+    scope = auth.viewer_scope()
     if not auth.team_allowed(state.team, scope):
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
         return state.quarter, msg, _blank(80), [{"label": "Choose a rider…", "value": ""}]
@@ -457,7 +460,7 @@ def render_trend(data, version):
     if model is None:
         return no_update, no_update
     trend = rdm.rider_trend(
-        get_engine(), rep, state.quarter, model.as_of, model.team, viewer_scope()
+        get_engine(), rep, state.quarter, model.as_of, model.team, auth.viewer_scope()
     )
     q = model.quarter
     return (
@@ -538,7 +541,7 @@ def render_notes(data, _version):
     if not rep:
         return None, True, True
     engine = get_engine()
-    scope = viewer_scope()
+    scope = auth.viewer_scope()
     if not notes.can_write(engine, rep, scope):
         return (
             html.Div(
@@ -582,7 +585,7 @@ def note_action(_save, _cancel, _edits, text, author, editing, version, data):
     if not rep or not ctx.triggered or not ctx.triggered[0].get("value"):
         return nothing
     engine = get_engine()
-    scope = viewer_scope()
+    scope = auth.viewer_scope()
     viewer = auth.current_viewer()
     if viewer is not None:
         author = viewer.name  # never the name the browser sends

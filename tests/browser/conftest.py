@@ -54,7 +54,7 @@ def serve_store():
             [
                 sys.executable,
                 "-m",
-                "dashboard.cli",
+                "dashboard.cli.main",
                 "serve",
                 "--port",
                 str(port),

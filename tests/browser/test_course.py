@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from dashboard.figures import style
-from dashboard.summary import compute_summary
+from dashboard.models.standings import compute_summary
 from loaders.config import load_config
 from loaders.ingest import expand_paths, load_file, store_frame
 from loaders.store.engine import dispose_engines, get_engine, upgrade

@@ -16,7 +16,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from dashboard.summary import compute_summary
+from dashboard.models.standings import compute_summary
 from loaders.store.engine import dispose_engines, get_engine
 from tests.browser.conftest import SCREENSHOTS, screenshot
 from tests.integration.review_store import TODAY, demo_copy

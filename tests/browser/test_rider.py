@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from dashboard import notes
 from dashboard.figures import style
-from dashboard.summary import compute_summary
+from dashboard.models.standings import compute_summary
+from dashboard.reads import notes
 from loaders.store.engine import dispose_engines, get_engine
 from tests.browser.conftest import screenshot
 from tests.integration.review_store import TODAY, demo_copy

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from dashboard.fiscal import quarter_of
+from loaders.fiscal import quarter_of
 from loaders.ingest import store_frame
 
 STAGES = ("Prospecting", "Qualification", "Discovery", "Proposal", "Negotiation")

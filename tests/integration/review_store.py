@@ -74,7 +74,7 @@ def demo_copy(folder: Path) -> str:
 
 def use_store(url: str, monkeypatch, data_dir: Path):
     """Point the app at ``url`` with a private data folder and an empty in-process cache."""
-    from dashboard import cache
+    from dashboard.reads import cache
     from loaders.store.engine import get_engine
 
     monkeypatch.setenv("TEAMCAR_DATABASE_URL", url)

@@ -13,8 +13,9 @@ import re
 
 import pytest
 
-from dashboard import auth, cache
-from dashboard.upload import UPLOAD_PATH
+from dashboard import auth
+from dashboard.reads import cache
+from dashboard.serve.upload import UPLOAD_PATH
 from loaders.store.engine import get_engine
 
 PASSWORD = "correct horse battery"

@@ -24,7 +24,7 @@ def users(*args: str, stdin: str | None = None, check: bool = True):
     if stdin is None:
         return teamcar("users", *args, check=check)
     proc = subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", "users", *args],
+        [sys.executable, "-m", "dashboard.cli.main", "users", *args],
         input=stdin,
         capture_output=True,
         text=True,

@@ -20,7 +20,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 def teamcar(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     """Run the real console entry point in a subprocess."""
     proc = subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *args],
+        [sys.executable, "-m", "dashboard.cli.main", *args],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},

@@ -12,8 +12,9 @@ import os
 import pandas as pd
 import pytest
 
-from dashboard import cache
-from dashboard.live import check_version, current_version
+from dashboard.reads import cache
+from dashboard.reads.catalog import current_version
+from dashboard.serve.live import check_version
 from loaders.ingest import store_frame
 
 REDIS_URL = os.environ.get("TEAMCAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

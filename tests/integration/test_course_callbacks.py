@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 from dash import html, no_update
 
-from dashboard import cache, ids, urls
+from dashboard import ids, urls
 from dashboard.figures import style
-from dashboard.summary import compute_summary
+from dashboard.models.standings import compute_summary
+from dashboard.reads import cache
 from loaders.config import load_config
 from loaders.ingest import expand_paths, load_file, store_frame
 from loaders.store.engine import get_engine, upgrade
@@ -63,7 +64,7 @@ def pages():
     from dashboard.app import create_app
 
     app = create_app()
-    return app, sys.modules["pages.course"], sys.modules["pages.rider"]
+    return app, sys.modules["dashboard.pages.course"], sys.modules["dashboard.pages.rider"]
 
 
 def state(**query) -> dict:
@@ -71,7 +72,7 @@ def state(**query) -> dict:
 
 
 def version(engine) -> int:
-    from dashboard.live import current_version
+    from dashboard.serve.live import current_version
 
     return current_version(engine)
 

@@ -11,8 +11,9 @@ import pytest
 from dash import no_update
 from sqlalchemy import func, select
 
-from dashboard import cache, ids
-from dashboard.live import current_version
+from dashboard import ids
+from dashboard.reads import cache
+from dashboard.serve.live import current_version
 from loaders.config import load_config
 from loaders.ingest import load_file
 from loaders.store.engine import get_engine
@@ -36,7 +37,7 @@ def data_page():
     from dashboard.app import create_app
 
     create_app()
-    return sys.modules["pages.data"]
+    return sys.modules["dashboard.pages.data"]
 
 
 NAMES = ("batches", "freshness", "rejects", "rejects_title", "download_disabled", "batch")

@@ -101,7 +101,7 @@ def start_load(url: str, data_dir: Path, *paths: Path) -> subprocess.Popen:
         "COLUMNS": "200",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "load", *map(str, paths)],
+        [sys.executable, "-m", "dashboard.cli.main", "load", *map(str, paths)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

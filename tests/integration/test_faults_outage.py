@@ -163,7 +163,7 @@ def served(request, tmp_path, monkeypatch):
         [
             sys.executable,
             "-m",
-            "dashboard.cli",
+            "dashboard.cli.main",
             "serve",
             "--port",
             str(port),
@@ -287,7 +287,8 @@ def test_callbacks_meeting_an_outage_open_the_alert_and_other_errors_stay_errors
     from dash import Input, Output, dcc, html
     from sqlalchemy.exc import IntegrityError, OperationalError
 
-    from dashboard import ids, outage
+    from dashboard import ids
+    from dashboard.serve import outage
 
     app = dash.Dash(__name__, on_error=outage.on_callback_error)
     app.layout = html.Div(
@@ -352,7 +353,7 @@ def test_callbacks_meeting_an_outage_open_the_alert_and_other_errors_stay_errors
 def test_what_counts_as_an_outage(exc, outage):
     from sqlalchemy.exc import OperationalError
 
-    from dashboard.outage import is_outage
+    from dashboard.serve.outage import is_outage
 
     wrapped = OperationalError("select 1", {}, exc())
     assert is_outage(wrapped) is outage

@@ -32,7 +32,7 @@ def app():
     from dashboard.app import create_app
 
     create_app()
-    return sys.modules["pages.review"], sys.modules["pages.data"]
+    return sys.modules["dashboard.pages.review"], sys.modules["dashboard.pages.data"]
 
 
 def _every_deal_changed(source: Path, target: Path) -> Path:

@@ -146,18 +146,18 @@ def _call(client, deps, output_part: str, values: dict):
 
 
 PAGES = [  # page module, its state store, an output of its main callback
-    ("pages.course", ids.COURSE_STATE, "course-map.figure"),
-    ("pages.review", ids.REVIEW_STATE, "review-waterfall.figure"),
-    ("pages.rider", ids.RIDER_STATE, "rider-lane.figure"),
-    ("pages.data", ids.DATA_STATE, "data-batches.rowData"),
+    ("dashboard.pages.course", ids.COURSE_STATE, "course-map.figure"),
+    ("dashboard.pages.review", ids.REVIEW_STATE, "review-waterfall.figure"),
+    ("dashboard.pages.rider", ids.RIDER_STATE, "rider-lane.figure"),
+    ("dashboard.pages.data", ids.DATA_STATE, "data-batches.rowData"),
 ]
 
 
 def _layout(module: str, query: dict):
     page = next(p for p in dash.page_registry.values() if p["module"] == module)
-    if module == "pages.rider":
+    if module == "dashboard.pages.rider":
         return page["layout"](rep=query.get("team", "Nobody"), **query)
-    if module == "pages.data":
+    if module == "dashboard.pages.data":
         return page["layout"](batch=query.get("page"), **query)
     return page["layout"](**query)
 
@@ -178,7 +178,7 @@ def test_hostile_links_open_a_picture_never_an_error(app, store, query):
             client, deps, output, {f"{state_id}.data": state, "shell-data-version.data": version}
         )
         assert resp.status_code in (200, 204), (module, resp.data[:300])
-        if "team" in query and module in ("pages.course", "pages.review"):
+        if "team" in query and module in ("dashboard.pages.course", "dashboard.pages.review"):
             # a team no one is in: no rider of another team is shown
             shown = json.dumps(resp.json)
             assert not [r for r in reps if json.dumps(r)[1:-1] in shown], module

@@ -169,7 +169,7 @@ def test_two_workers_serve_the_same_fresh_data(demo_postgres, data_dir, tmp_path
             "TEAMCAR_TODAY": "2026-11-22",
         }
         done = subprocess.run(
-            [sys.executable, "-m", "dashboard.cli", "load", str(new)],
+            [sys.executable, "-m", "dashboard.cli.main", "load", str(new)],
             env=env,
             cwd=REPO,
             capture_output=True,

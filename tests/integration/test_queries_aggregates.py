@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from dashboard import queries
-from dashboard.fiscal import parse_quarter
 from dashboard.metrics import attach_reps
 from dashboard.metrics.readiness import WEEKS, activity_consistency
+from dashboard.reads import queries
+from loaders.fiscal import parse_quarter
 from loaders.ingest import store_frame
 from loaders.store.engine import get_engine
 from tests.integration.conftest_metrics import QUARTER, frame, make_store

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import event
 
-from dashboard import queries
-from dashboard.fiscal import parse_quarter
+from dashboard.cli.summary import summary_json
 from dashboard.metrics import push_counts, rows_behind
-from dashboard.summary import compute_summary, summary_json
+from dashboard.models.standings import compute_summary
+from dashboard.reads import queries
+from loaders.fiscal import parse_quarter
 from loaders.ingest import store_frame
 from tests.integration import conftest_metrics
 from tests.integration.conftest_metrics import AS_OF, QUARTER, SINCE, frame

@@ -16,10 +16,11 @@ import pytest
 from dash import no_update
 from openpyxl import load_workbook
 
-from dashboard import cache, ids, urls
+from dashboard import ids, urls
 from dashboard.figures import style
 from dashboard.metrics.movement import WATERFALL_KEYS
-from dashboard.summary import compute_summary
+from dashboard.models.standings import compute_summary
+from dashboard.reads import cache
 from loaders.store.engine import get_engine
 from tests.integration.review_store import TODAY, demo_copy, use_store
 
@@ -41,7 +42,7 @@ def review():
     from dashboard.app import create_app
 
     create_app()
-    return sys.modules["pages.review"]
+    return sys.modules["dashboard.pages.review"]
 
 
 def data(**query) -> dict:
@@ -81,7 +82,7 @@ NAMES = (
 def render(review, engine, **query) -> dict:
     import plotly.graph_objects as go
 
-    from dashboard.live import current_version
+    from dashboard.serve.live import current_version
     from tests.integration.test_course_callbacks import decoded
 
     out = review.render(data(**query), current_version(engine))

@@ -12,11 +12,12 @@ import sys
 import pytest
 from dash import no_update
 
-from dashboard import cache, ids, notes, urls
-from dashboard import rider_model as rdm
+from dashboard import ids, urls
 from dashboard.figures import style
-from dashboard.live import current_version
-from dashboard.summary import compute_summary
+from dashboard.models import rider as rdm
+from dashboard.models.standings import compute_summary
+from dashboard.reads import cache, notes
+from dashboard.serve.live import current_version
 from loaders.store.engine import get_engine
 from tests.integration.review_store import TODAY, demo_copy, use_store
 from tests.integration.test_review_callbacks import run, texts
@@ -39,7 +40,7 @@ def rider():
     from dashboard.app import create_app
 
     create_app()
-    return sys.modules["pages.rider"]
+    return sys.modules["dashboard.pages.rider"]
 
 
 def data(rep, **query) -> dict:

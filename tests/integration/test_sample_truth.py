@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.summary import compute_summary, summary_json
+from dashboard.cli.summary import summary_json
+from dashboard.models.standings import compute_summary
 from loaders.ingest import expand_paths, load_file
 from loaders.store.engine import get_engine
 

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from dashboard import auth, cache, ids, urls
-from dashboard.upload import UPLOAD_PATH
+from dashboard import auth, ids, urls
+from dashboard.reads import cache
+from dashboard.serve.upload import UPLOAD_PATH
 from loaders.store.engine import get_engine
 from loaders.store.models import CoachingNote, OpportunitySnapshot
 from tests.integration.course_store import build_course_store

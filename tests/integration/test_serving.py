@@ -10,7 +10,7 @@ from tests.integration.review_store import demo_copy, use_store
 def test_responses_are_compressed(tmp_path, monkeypatch):
     import gzip
 
-    from dashboard.serving import served_app
+    from dashboard.serve.server import served_app
 
     use_store(demo_copy(tmp_path), monkeypatch, tmp_path / "data")
     client = served_app().server.test_client()
@@ -30,7 +30,7 @@ def test_responses_are_compressed(tmp_path, monkeypatch):
 def test_dash_is_set_up_before_the_first_request(tmp_path, monkeypatch):
     """Threaded workers: a script asked for while another thread serves the first request must
     find its library registered (Dash registers them in a first-request hook)."""
-    from dashboard.serving import served_app
+    from dashboard.serve.server import served_app
 
     use_store(demo_copy(tmp_path), monkeypatch, tmp_path / "data")
     app = served_app()

@@ -11,8 +11,9 @@ import math
 
 import pytest
 
-from dashboard.metrics.figures import FIGURE_KEYS
-from dashboard.summary import SummaryError, compute_summary, summary_command, summary_json
+from dashboard.cli.summary import summary_command, summary_json
+from dashboard.metrics.kpis import FIGURE_KEYS
+from dashboard.models.standings import SummaryError, compute_summary
 from tests.integration import conftest_metrics
 from tests.integration.conftest_metrics import AS_OF, QUARTER, SINCE
 
@@ -314,7 +315,7 @@ def test_names_with_markup_print_as_typed(book_engine):
 
     from rich.console import Console
 
-    from dashboard.summary import render_summary
+    from dashboard.cli.summary import render_summary
 
     summary = compute_summary(book_engine, QUARTER, AS_OF, SINCE)
     odd = "Bob [/red] [bold]Ray"

@@ -11,7 +11,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dashboard.summary import SummaryError, compute_summary, restrict, summary_json
+from dashboard.cli.summary import summary_json
+from dashboard.models.standings import SummaryError, compute_summary, restrict
 from tests.integration import conftest_metrics
 from tests.integration.conftest_metrics import AS_OF, QUARTER, SINCE
 from tests.integration.review_store import demo_copy

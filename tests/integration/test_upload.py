@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from dashboard import cache
-from dashboard.live import current_version
-from dashboard.upload import UPLOAD_PATH
+from dashboard.reads import cache
+from dashboard.serve.live import current_version
+from dashboard.serve.upload import UPLOAD_PATH
 from loaders.store.engine import get_engine
 from loaders.store.models import ImportBatch, OpportunitySnapshot
 from tests.integration.review_store import demo_copy, edited_export, export_file
@@ -136,7 +136,7 @@ def test_rejected_rows_are_kept_with_reasons(store, app, tmp_path):
     )
     body = post(app, path.read_bytes(), path.name).json
     assert body["status"] == "loaded" and body["rows_rejected"] == 2
-    from dashboard import data_model
+    from dashboard.models import data as data_model
 
     rejects = data_model.rejected_rows(engine, body["batch_id"])
     assert list(rejects["row_number"]) == [4, 6]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from dashboard import cache, warm
-from dashboard.live import current_version
+from dashboard.reads import cache
+from dashboard.reads.catalog import current_version
+from dashboard.serve import warm
 from tests.integration.review_store import demo_copy, edited_export, use_store
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard.cache import _Lru, weight
+from dashboard.reads.cache import _Lru, weight
 
 
 def frame(rows: int) -> pd.DataFrame:

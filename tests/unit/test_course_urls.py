@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from dashboard import live, urls
+from dashboard import urls
+from dashboard.serve import live
 
 TODAY = dt.date(2026, 11, 22)
 

@@ -12,11 +12,11 @@ import pytest
 
 from dashboard.figures import review as fr
 from dashboard.figures.trace_view import deal_flag_words, trace_records, trace_summary
-from dashboard.fiscal import parse_quarter
 from dashboard.metrics import compute_movement, compute_waterfall
 from dashboard.metrics.frames import make_snapshots
-from dashboard.review_model import day_options, resolve_days
-from dashboard.trace import activity_weeks, enablement_rows, waterfall_rows, waterfall_trace
+from dashboard.models.review import day_options, resolve_days
+from dashboard.models.trace import activity_weeks, enablement_rows, waterfall_rows, waterfall_trace
+from loaders.fiscal import parse_quarter
 
 Q = parse_quarter("2026-Q4")
 A, B = dt.date(2026, 11, 15), dt.date(2026, 11, 22)
@@ -424,7 +424,7 @@ def test_activity_weeks_against_team_median():
 
 def test_long_traces_list_their_first_rows_but_count_them_all():
     from dashboard.figures.trace_view import ROWS_SHOWN
-    from dashboard.trace import Trace
+    from dashboard.models.trace import Trace
 
     n = ROWS_SHOWN + 100
     rows = pd.DataFrame(

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from dashboard.figures import rider as fr
-from dashboard.fiscal import parse_quarter
-from dashboard.rider_model import activity_weeks_by_type, ramp_stage, tenure_words, trend_days
+from dashboard.models.rider import activity_weeks_by_type, ramp_stage, tenure_words, trend_days
+from loaders.fiscal import parse_quarter
 from tests.unit.test_figures_strip import texts
 
 Q = parse_quarter("2026-Q4")

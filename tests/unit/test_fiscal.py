@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from dashboard.fiscal import default_as_of, make_quarter, parse_quarter, quarter_of
+from loaders.fiscal import default_as_of, make_quarter, parse_quarter, quarter_of
 
 D = dt.date
 

@@ -29,7 +29,6 @@ import math
 import pandas as pd
 import pytest
 
-from dashboard.fiscal import parse_quarter
 from dashboard.metrics import (
     FIGURE_KEYS,
     attach_reps,
@@ -42,6 +41,7 @@ from dashboard.metrics import (
     team_figures,
 )
 from dashboard.metrics.frames import make_snapshots
+from loaders.fiscal import parse_quarter
 
 Q = parse_quarter("2026-Q4", 1)
 AS_OF = dt.date(2026, 11, 22)

@@ -34,7 +34,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.fiscal import parse_quarter
 from dashboard.metrics import (
     REP_WATERFALL_KEYS,
     WATERFALL_KEYS,
@@ -44,6 +43,7 @@ from dashboard.metrics import (
     waterfall_cents,
 )
 from dashboard.metrics.frames import make_snapshots
+from loaders.fiscal import parse_quarter
 
 Q = parse_quarter("2026-Q4", 1)
 A, B = "2026-11-01", "2026-11-22"

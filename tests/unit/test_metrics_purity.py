@@ -22,4 +22,4 @@ def test_no_dash_or_sqlalchemy(path):
         for name in names:
             root = name.split(".")[0]
             assert root not in {"dash", "sqlalchemy", "flask", "plotly"}, f"{path.name}: {name}"
-            assert not name.startswith(("dashboard.queries", "loaders.store")), name
+            assert not name.startswith(("dashboard.reads.queries", "loaders.store")), name

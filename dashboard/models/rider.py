@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from dashboard import cache, queries
-from dashboard.fiscal import Quarter, parse_quarter
 from dashboard.metrics import attach_reps, push_counts
 from dashboard.metrics.frames import DEAL_KEY, ts
 from dashboard.metrics.readiness import COMPONENTS, WEEKS
-from dashboard.review_model import snapshot_days
-from dashboard.summary import Summary, compute_summary, summary_for
+from dashboard.models.review import snapshot_days
+from dashboard.models.standings import Summary, compute_summary, summary_for
+from dashboard.reads import cache, queries
+from loaders.fiscal import Quarter, parse_quarter
 from loaders.store.models import Activity
 
 LARGE_FACTOR = 2.0  # a large deal: at least 2 x the team's average won deal

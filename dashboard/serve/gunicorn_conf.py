@@ -2,7 +2,7 @@
 
 Threaded workers (``gthread``): a request that computes a view for seconds after new data does
 not hold up the cheap ones (the live check every few seconds, cached views) queued behind it.
-Each worker starts its warming thread once it is ready (``dashboard.warm``).
+Each worker starts its warming thread once it is ready (``dashboard.serve.warm``).
 """
 
 worker_class = "gthread"
@@ -14,6 +14,6 @@ keepalive = 5
 
 def post_worker_init(worker) -> None:  # noqa: ARG001 - gunicorn's hook signature
     """Start this worker's warming thread."""
-    from dashboard import warm
+    from dashboard.serve import warm
 
     warm.start()

@@ -1,6 +1,6 @@
 """What the Course and Rider views draw, read through the metrics engine and cached by data version.
 
-A thin adapter: every number comes from ``dashboard.summary.summary_for`` (one all-teams
+A thin adapter: every number comes from ``dashboard.models.standings.summary_for`` (one all-teams
 ``compute_summary`` per data version and days, narrowed to the viewer's teams); team figures per team come from ``metrics.rep_figures`` run over
 teams (totals, never averaged ratios) and ``metrics.team_readiness``; push counts from
 ``queries.load_close_date_changes`` and ``metrics.push_counts``. This module only shapes those
@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from dashboard import cache, queries
 from dashboard.figures.course import aggregate_by_team, largest_amount
-from dashboard.fiscal import Quarter, parse_quarter
 from dashboard.metrics import band, push_counts, rep_figures, team_readiness
 from dashboard.metrics.frames import DEAL_KEY
-from dashboard.summary import summary_for
+from dashboard.models.standings import summary_for
+from dashboard.reads import cache, queries
 from dashboard.urls import ViewState
+from loaders.fiscal import Quarter, parse_quarter
 from loaders.store.models import OpportunitySnapshot
 
 LANES_PER_PAGE = 30

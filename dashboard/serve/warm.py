@@ -21,11 +21,12 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from dashboard import catalog, urls
-from dashboard import course_model as cm
-from dashboard import review_model as rm
-from dashboard.fiscal import parse_quarter
-from dashboard.live import current_version
+from dashboard import urls
+from dashboard.models import course as cm
+from dashboard.models import review as rm
+from dashboard.reads import catalog
+from dashboard.reads.catalog import current_version
+from loaders.fiscal import parse_quarter
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 2.0

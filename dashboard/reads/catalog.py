@@ -7,7 +7,7 @@ from collections.abc import Collection
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from loaders.store.engine import data_version, session_scope
+from loaders.store.engine import data_version, get_engine, session_scope
 from loaders.store.models import (
     ImportBatch,
     OpportunitySnapshot,
@@ -58,10 +58,16 @@ def import_batches(engine: Engine, scope: Scope = None, limit: int = 500) -> pd.
     return pd.DataFrame(rows, columns=[c.key for c in cols])
 
 
+def current_version(engine: Engine | None = None) -> int:
+    """The store's data version (0 for a store nothing was loaded into)."""
+    with session_scope(engine or get_engine()) as session:
+        return data_version(session)
+
+
 def freshness(engine: Engine) -> pd.DataFrame:
     """Per source: the latest pipeline snapshot day and its deal count (cached by data version:
     every open page asks after each import; read-only)."""
-    from dashboard import cache
+    from dashboard.reads import cache
 
     return cache.cached("freshness", engine, (), lambda: _freshness(engine))
 

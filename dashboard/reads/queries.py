@@ -33,7 +33,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement, Select
 
-from dashboard.metrics.figures import WIN_RATE_DAYS
 from dashboard.metrics.frames import (
     ACTIVITY_COUNT_COLUMNS,
     DEAL_TOUCH_COLUMNS,
@@ -42,6 +41,7 @@ from dashboard.metrics.frames import (
     SNAPSHOT_COLUMNS,
     conform,
 )
+from dashboard.metrics.kpis import WIN_RATE_DAYS
 from loaders.store.models import (
     Activity,
     ImportBatch,

@@ -13,7 +13,7 @@ from collections.abc import Collection
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from dashboard import catalog
+from dashboard.reads import catalog
 from loaders.store.models import ImportBatch, RejectedRow
 
 Scope = Collection[str] | None

@@ -351,9 +351,10 @@ def summary(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
     """Every figure of the quarter for the team and each rep, as tables or JSON."""
-    from dashboard.fiscal import quarter_of
-    from dashboard.summary import SummaryError, summary_command
+    from dashboard.cli.summary import summary_command
+    from dashboard.models.standings import SummaryError
     from loaders import clock
+    from loaders.fiscal import quarter_of
 
     config = load_config()
     name = quarter or quarter_of(clock.today(), config.fiscal_year_start_month).name
@@ -469,12 +470,12 @@ def _serve(host: str, port: int, workers: int) -> None:
                 "--bind",
                 f"{host}:{port}",
                 "--config",
-                "python:dashboard.gunicorn_conf",
-                "dashboard.wsgi:server",
+                "python:dashboard.serve.gunicorn_conf",
+                "dashboard.serve.wsgi:server",
             ],
         )
-    from dashboard import warm
-    from dashboard.serving import served_app
+    from dashboard.serve import warm
+    from dashboard.serve.server import served_app
 
     console.print(f"Team Car is serving at [bold link={url}]{url}[/] (Ctrl+C stops it).")
     app = served_app()

@@ -13,15 +13,9 @@ import datetime as dt
 from dash import no_update
 from sqlalchemy import Engine
 
-from loaders.store.engine import data_version, get_engine, session_scope
+from dashboard.reads.catalog import current_version
 
 POLL_MS = 3_000  # new data shows within 10 s: at most one poll plus the redraw
-
-
-def current_version(engine: Engine | None = None) -> int:
-    """The store's data version (0 for a store nothing was loaded into)."""
-    with session_scope(engine or get_engine()) as session:
-        return data_version(session)
 
 
 def check_version(known: int | None, engine: Engine | None = None):

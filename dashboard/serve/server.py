@@ -2,7 +2,7 @@
 
 Responses are compressed (gzip or brotli, whichever the browser accepts) by Flask-Compress:
 Plotly's and the grid's scripts and the figure JSON shrink several times on the wire, which is
-most of a first visit's bytes. Used by ``teamcar serve`` and by gunicorn (``dashboard.wsgi``).
+most of a first visit's bytes. Used by ``teamcar serve`` and by gunicorn (``dashboard.serve.wsgi``).
 """
 
 from __future__ import annotations

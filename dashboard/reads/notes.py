@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, select
 
-from dashboard import queries
+from dashboard.reads import queries
 from loaders import clock
 from loaders.store.engine import session_scope
 from loaders.store.models import CoachingNote, Rep

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from dashboard.live import current_version
+from dashboard.reads.catalog import current_version
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

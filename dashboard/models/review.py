@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from dashboard import cache, queries, urls
-from dashboard.fiscal import Quarter, default_as_of, parse_quarter
+from dashboard import urls
 from dashboard.metrics import push_counts
 from dashboard.metrics.frames import DEAL_KEY
-from dashboard.summary import summary_for
-from dashboard.trace import MOVE_LABEL
+from dashboard.models.standings import summary_for
+from dashboard.models.trace import MOVE_LABEL
+from dashboard.reads import cache, queries
 from loaders import clock
+from loaders.fiscal import Quarter, default_as_of, parse_quarter
 
 GRID_ROW_LIMIT = 1_000  # moved deals sent to the browser; the export carries them all
 FOCUS_MIN, FOCUS_MAX = 15, 100
