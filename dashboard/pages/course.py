@@ -11,7 +11,6 @@ import datetime as dt
 import html as html_text
 
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import auth, ids, urls
@@ -22,6 +21,7 @@ from dashboard.figures import (
     make_team_strip,
 )
 from dashboard.figures import style as s
+from dashboard.figures.common import GRAPH_CONFIG, blank_figure
 from dashboard.models import course as cm
 from dashboard.reads import cache
 from dashboard.serve import warm
@@ -30,37 +30,6 @@ from loaders.store.engine import get_engine
 
 # The route, registered by the app factory (dashboard.app.create_app).
 PAGE = {"path": "/", "name": "Course", "title": "Team Car · Course"}
-
-GRAPH_CONFIG = {
-    "displaylogo": False,
-    "displayModeBar": "hover",
-    "scrollZoom": False,
-    "modeBarButtonsToRemove": [
-        "zoom2d",
-        "pan2d",
-        "select2d",
-        "lasso2d",
-        "zoomIn2d",
-        "zoomOut2d",
-        "autoScale2d",
-        "resetScale2d",
-    ],
-    "toImageButtonOptions": {"format": "png", "scale": 2},
-}
-
-
-def blank_figure(height: int = 120) -> go.Figure:
-    """An empty, axis-free figure: what a graph shows before its data arrives."""
-    fig = go.Figure()
-    fig.update_layout(
-        height=height,
-        margin=dict(l=0, r=0, t=0, b=0),
-        paper_bgcolor="#fff",
-        plot_bgcolor="#fff",
-        xaxis=dict(visible=False),
-        yaxis=dict(visible=False),
-    )
-    return fig
 
 
 def since_options(state: urls.ViewState) -> list[dict]:

@@ -36,6 +36,7 @@ from dash import (
 from dashboard import auth, exports, ids, urls
 from dashboard.figures import review as fr
 from dashboard.figures import style as s
+from dashboard.figures.common import GRAPH_CONFIG, blank_figure
 from dashboard.figures.trace_view import make_trace_body
 from dashboard.metrics import ROWS_BEHIND
 from dashboard.metrics.movement import WATERFALL_KEYS
@@ -51,22 +52,6 @@ PATH = "/review"
 # The route, registered by the app factory (dashboard.app.create_app).
 PAGE = {"path": PATH, "name": "Review", "title": "Team Car · Review"}
 
-GRAPH_CONFIG = {
-    "displaylogo": False,
-    "displayModeBar": "hover",
-    "scrollZoom": False,
-    "modeBarButtonsToRemove": [
-        "zoom2d",
-        "pan2d",
-        "select2d",
-        "lasso2d",
-        "zoomIn2d",
-        "zoomOut2d",
-        "autoScale2d",
-        "resetScale2d",
-    ],
-    "toImageButtonOptions": {"format": "png", "scale": 2},
-}
 GROUP_OPTIONS = [
     {"label": "No grouping", "value": "none"},
     {"label": "By rep", "value": "rep"},
@@ -80,20 +65,6 @@ GRID_DEFAULTS = {
     "suppressHeaderMenuButton": False,
 }
 ROW_ID = "params.data.source + '|' + params.data.deal_id"
-
-
-def _blank(height: int = 120) -> dict:
-    return {
-        "data": [],
-        "layout": {
-            "height": height,
-            "xaxis": {"visible": False},
-            "yaxis": {"visible": False},
-            "paper_bgcolor": "#fff",
-            "plot_bgcolor": "#fff",
-            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        },
-    }
 
 
 def _group(value: object) -> str:
@@ -192,7 +163,7 @@ def layout(**query):
                     ),
                     dcc.Graph(
                         id=ids.REVIEW_WATERFALL,
-                        figure=_blank(360),
+                        figure=blank_figure(360),
                         config=GRAPH_CONFIG,
                         className="review-graph",
                     ),
@@ -294,7 +265,7 @@ def layout(**query):
                             dbc.Col(
                                 dcc.Graph(
                                     id=ids.REVIEW_ROLLUP_CHART,
-                                    figure=_blank(300),
+                                    figure=blank_figure(300),
                                     config=GRAPH_CONFIG,
                                     className="review-graph",
                                 ),
@@ -341,7 +312,7 @@ def layout(**query):
                             dbc.Col(
                                 dcc.Graph(
                                     id=ids.REVIEW_FOCUS_CHART,
-                                    figure=_blank(300),
+                                    figure=blank_figure(300),
                                     config=GRAPH_CONFIG,
                                     className="review-graph",
                                 ),
@@ -462,15 +433,15 @@ def render(data, version):
             [],
             None,
             None,
-            _blank(120),
+            blank_figure(120),
             "",
             [],
             "",
             [],
             Patch(),
-            _blank(120),
+            blank_figure(120),
             [],
-            _blank(120),
+            blank_figure(120),
             "",
         )
     scope = auth.viewer_scope()
@@ -545,15 +516,15 @@ def _draw(data: dict, scope) -> tuple:
             now_opts,
             model.as_of.isoformat(),
             None,
-            _blank(120),
+            blank_figure(120),
             "",
             [],
             "",
             [],
             [],
-            _blank(120),
+            blank_figure(120),
             [],
-            _blank(120),
+            blank_figure(120),
             "",
         )
     kpis = fr.make_review_kpis(model.figures, model.waterfall, counts, kind=ids.REVIEW_KPI)

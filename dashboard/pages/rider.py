@@ -21,6 +21,7 @@ from dashboard import auth, ids, urls
 from dashboard.figures import make_course_figure
 from dashboard.figures import rider as fr
 from dashboard.figures import style as s
+from dashboard.figures.common import GRAPH_CONFIG, blank_figure
 from dashboard.figures.trace_view import make_trace_body
 from dashboard.metrics import ROWS_BEHIND
 from dashboard.metrics.readiness import COMPONENTS
@@ -38,22 +39,6 @@ PAGE = {
     "title": "Team Car · Rider",
 }
 
-GRAPH_CONFIG = {
-    "displaylogo": False,
-    "displayModeBar": "hover",
-    "scrollZoom": False,
-    "modeBarButtonsToRemove": [
-        "zoom2d",
-        "pan2d",
-        "select2d",
-        "lasso2d",
-        "zoomIn2d",
-        "zoomOut2d",
-        "autoScale2d",
-        "resetScale2d",
-    ],
-    "toImageButtonOptions": {"format": "png", "scale": 2},
-}
 LANE_CONFIG = {"displaylogo": False, "displayModeBar": False}
 RAMP_WORDS = {
     "onboarding": "Onboarding (first 90 days)",
@@ -61,20 +46,6 @@ RAMP_WORDS = {
     "ramped": "Ramped",
     "not started": "Not started yet",
 }
-
-
-def _blank(height: int) -> dict:
-    return {
-        "data": [],
-        "layout": {
-            "height": height,
-            "xaxis": {"visible": False},
-            "yaxis": {"visible": False},
-            "paper_bgcolor": "#fff",
-            "plot_bgcolor": "#fff",
-            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        },
-    }
 
 
 def _section(
@@ -122,7 +93,9 @@ def layout(rep: str | None = None, **query):
                     dbc.Col(
                         _section(
                             "Attainment against pace",
-                            dcc.Graph(id=ids.RIDER_TREND, figure=_blank(260), config=GRAPH_CONFIG),
+                            dcc.Graph(
+                                id=ids.RIDER_TREND, figure=blank_figure(260), config=GRAPH_CONFIG
+                            ),
                             "on each snapshot day of the quarter",
                             className="panel h-100",
                         ),
@@ -137,7 +110,7 @@ def layout(rep: str | None = None, **query):
                     id=ids.RIDER_LANE,
                     config=LANE_CONFIG,
                     className="course-graph",
-                    figure=_blank(120),
+                    figure=blank_figure(120),
                 ),
                 "each deal at its close date, sized by amount; trails show close dates moved "
                 "since the comparison day",
@@ -166,7 +139,7 @@ def layout(rep: str | None = None, **query):
                         _section(
                             "Activity by week and type",
                             dcc.Graph(
-                                id=ids.RIDER_ACTIVITY, figure=_blank(260), config=GRAPH_CONFIG
+                                id=ids.RIDER_ACTIVITY, figure=blank_figure(260), config=GRAPH_CONFIG
                             ),
                             hint_id=ids.RIDER_ACTIVITY_INFO,
                             className="panel h-100",
@@ -181,7 +154,7 @@ def layout(rep: str | None = None, **query):
                                     html.Div(id=ids.RIDER_READINESS),
                                     dcc.Graph(
                                         id=ids.RIDER_READINESS_TREND,
-                                        figure=_blank(200),
+                                        figure=blank_figure(200),
                                         config=GRAPH_CONFIG,
                                     ),
                                 ]
@@ -362,7 +335,7 @@ def render_rider(data, version):
     scope = auth.viewer_scope()
     if not auth.team_allowed(state.team, scope):
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
-        return state.quarter, msg, _blank(80), [{"label": "Choose a rider…", "value": ""}]
+        return state.quarter, msg, blank_figure(80), [{"label": "Choose a rider…", "value": ""}]
     # A rider outside the viewer's teams is in neither model: the page says no such rider.
     course = cm.course_model(engine, state, scope)
     options = [{"label": "Choose a rider…", "value": ""}] + [
@@ -390,7 +363,7 @@ def render_rider(data, version):
         f"{s.MISSING if s.is_missing(rank) else int(rank)} in {where}"
     )
     if lane.empty:
-        return sub, None, _blank(80), options
+        return sub, None, blank_figure(80), options
     deals = cm.with_push_counts(engine, deals, course, state, scope)
     fig = make_course_figure(
         lane,
@@ -424,7 +397,7 @@ def render_details(data, version):
         return [no_update] * 8
     _state, _rep, model = _model(data)
     if model is None:
-        return [None, None, None, [], "", _blank(60), "", None]
+        return [None, None, None, [], "", blank_figure(60), "", None]
     f = model.figures
     large = rdm.large_threshold(model.team_figures)
     act = model.activity
