@@ -20,28 +20,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders import schema
+from loaders.formats.salesforce.ids import salesforce_id_values
 from loaders.identity import name_key
-from loaders.parsing import (
-    DateOrder,
-    Distinct,
-    LoadError,
-    Parsed,
-    RawTable,
-    date_order,
-    forecast_categories,
-    map_distinct,
-    map_values,
-    normalize_header,
+from loaders.parsing.amounts import (
     parse_amounts,
-    parse_bools,
-    parse_dates,
     parse_durations,
     parse_numbers,
     parse_probabilities,
-    salesforce_id_values,
+)
+from loaders.parsing.categories import forecast_categories, map_values, parse_bools
+from loaders.parsing.columns import (
+    Distinct,
+    Parsed,
+    map_distinct,
+    normalize_header,
     surely_unique,
     text_values,
 )
+from loaders.parsing.dates import DateOrder, date_order, parse_dates
+from loaders.parsing.errors import LoadError
+from loaders.parsing.tables import RawTable
 
 
 @dataclass(frozen=True)

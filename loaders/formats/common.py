@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders.formats.base import Sheet
-from loaders.parsing import normalize_header
+from loaders.parsing.columns import normalize_header
 
 _TYPE_WORDS = {
     "call": "call",

@@ -16,7 +16,7 @@ from loaders.formats.base import (
     stage_status_code,
 )
 from loaders.formats.common import first_of_list
-from loaders.parsing import text_values
+from loaders.parsing.columns import text_values
 
 # HubSpot's default sales pipeline, in order.
 HUBSPOT_STAGES = (

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from loaders import schema
-from loaders.formats import people, salesforce
+from loaders.formats import people
 from loaders.formats.base import (
     F,
     Field,
@@ -28,14 +28,11 @@ from loaders.formats.base import (
     stage_status_code,
 )
 from loaders.formats.common import activity_kind, content_ids
-from loaders.parsing import (
-    LoadError,
-    day_first_from_format,
-    map_distinct,
-    map_values,
-    normalize_header,
-    text_values,
-)
+from loaders.formats.salesforce import data_export, report
+from loaders.parsing.categories import map_values
+from loaders.parsing.columns import map_distinct, normalize_header, text_values
+from loaders.parsing.dates import day_first_from_format
+from loaders.parsing.errors import LoadError
 
 # Fields a mapping may name, per kind; the first group must all be mapped.
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -419,7 +416,7 @@ def read_mapped_pipeline(s: Sheet) -> pd.DataFrame:
     if s.has("stage_order"):
         explicit_order = s.number("stage_order", on_bad="blank")
     stage_order = learn_stage_order(
-        stage, status, explicit=explicit_order, known=salesforce.SALESFORCE_STAGES
+        stage, status, explicit=explicit_order, known=data_export.SALESFORCE_STAGES
     )
     amount = s.amount("amount", currency="currency", decimal=fmt.decimal)
     reject_duplicates(s, deal_id, "deal_id" if s.has("deal_id") else "deal_name", "deal id")
@@ -488,7 +485,7 @@ def read_mapped_activity(s: Sheet) -> pd.DataFrame:
 
 
 def read_mapped_history(s: Sheet) -> pd.DataFrame:
-    return salesforce.read_field_history(s)
+    return report.read_field_history(s)
 
 
 _READERS = {

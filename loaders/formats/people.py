@@ -9,14 +9,11 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from loaders.formats.base import F, Format, Sheet, reject_duplicates
-from loaders.parsing import (
-    LoadError,
-    map_values,
-    normalize_header,
-    parse_numbers,
-    salesforce_ids,
-    text_values,
-)
+from loaders.formats.salesforce.ids import salesforce_ids
+from loaders.parsing.amounts import parse_numbers
+from loaders.parsing.categories import map_values
+from loaders.parsing.columns import normalize_header, text_values
+from loaders.parsing.errors import LoadError
 
 _REP_ALIASES = (
     "Rep",

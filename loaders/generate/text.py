@@ -34,8 +34,8 @@ def sf_ids(key_prefix: str, numbers: np.ndarray) -> pa.Array:
     """18-character Salesforce ids (``006Hp0000...``) for the given serial numbers.
 
     The 15-character body is the 3-character key prefix, a fixed pod part and the number in base 62;
-    the 3-character suffix is Salesforce's case checksum, so ``identity.salesforce_id18`` of the first
-    15 characters gives the id back.
+    the 3-character suffix is Salesforce's case checksum, so
+    ``loaders.formats.salesforce.ids.salesforce_id18`` of the first 15 characters gives the id back.
     """
     numbers = np.asarray(numbers, dtype=np.int64)
     n = len(numbers)

@@ -666,7 +666,7 @@ def test_a_column_that_appears_twice_is_read_as_one(tmp_path):
 
 def test_users_beside_the_export_skip_non_standard_users():
     from loaders.formats import users_from
-    from loaders.parsing import read_table
+    from loaders.parsing.tables import read_table
 
     users = users_from(read_table(DATA_EXPORT / "User.csv"))
     assert users == {

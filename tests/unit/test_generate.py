@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from loaders.formats.salesforce.ids import salesforce_id18
 from loaders.generate import GenerateParams, generate
 from loaders.generate.calendar import FiscalCalendar
 from loaders.generate.text import sf_ids
-from loaders.identity import salesforce_id18
 
 TODAY = dt.date(2026, 11, 22)
 Q_START, Q_END = dt.date(2026, 10, 1), dt.date(2026, 12, 31)

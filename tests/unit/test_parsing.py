@@ -14,25 +14,19 @@ import zipfile
 import numpy as np
 import pytest
 
-from loaders.identity import salesforce_id18
-from loaders.parsing import (
-    LoadError,
-    date_order,
-    day_first_from_format,
+from loaders.formats.salesforce.ids import salesforce_id18, salesforce_ids
+from loaders.parsing.amounts import (
     decimal_separator,
-    forecast_categories,
-    is_junk_cells,
-    normalize_header,
     parse_amounts,
-    parse_bools,
-    parse_dates,
     parse_durations,
     parse_numbers,
     parse_probabilities,
-    read_table,
-    salesforce_ids,
-    text_values,
 )
+from loaders.parsing.categories import forecast_categories, parse_bools
+from loaders.parsing.columns import normalize_header, text_values
+from loaders.parsing.dates import date_order, day_first_from_format, parse_dates
+from loaders.parsing.errors import LoadError
+from loaders.parsing.tables import is_junk_cells, read_table
 
 
 def ts(text: str) -> np.datetime64:
@@ -588,6 +582,6 @@ def test_binary_after_a_bom_is_still_binary():
 def test_surely_unique(values, unique):
     import pyarrow as pa
 
-    from loaders.parsing import surely_unique
+    from loaders.parsing.columns import surely_unique
 
     assert surely_unique(pa.array(values, pa.string())) is unique

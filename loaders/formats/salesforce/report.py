@@ -1,11 +1,17 @@
-"""Salesforce: report exports (human headers) and the weekly Data Export (API names)."""
+"""Salesforce report exports: opportunities, field history, stage history, tasks and events.
+
+Reports carry human headers (``Opportunity Owner``, ``Close Date``), in the user's language, with
+titles above the table and totals and notices below it (``loaders.parsing.tables`` skips those).
+Ids are 15 or 18 characters (``ids``); stages follow Salesforce's standard order unless the export
+says otherwise.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from loaders import clock, schema
+from loaders import schema
 from loaders.formats.base import (
     F,
     Format,
@@ -21,34 +27,13 @@ from loaders.formats.common import (
     content_ids,
     format_dates,
     format_numbers,
-    latest,
-    lookup_names,
 )
-from loaders.parsing import (
-    LoadError,
-    date_order,
-    forecast_categories,
-    map_distinct,
-    normalize_header,
-    parse_amounts,
-    parse_dates,
-    parse_probabilities,
-    text_values,
-)
-
-# Salesforce's standard opportunity stages in their default sort order.
-SALESFORCE_STAGES = (
-    "Prospecting",
-    "Qualification",
-    "Needs Analysis",
-    "Value Proposition",
-    "Id. Decision Makers",
-    "Perception Analysis",
-    "Proposal/Price Quote",
-    "Negotiation/Review",
-    "Closed Won",
-    "Closed Lost",
-)
+from loaders.formats.salesforce.data_export import SALESFORCE_STAGES, history_changes
+from loaders.parsing.amounts import parse_amounts, parse_probabilities
+from loaders.parsing.categories import forecast_categories
+from loaders.parsing.columns import map_distinct, normalize_header, text_values
+from loaders.parsing.dates import date_order, parse_dates
+from loaders.parsing.errors import LoadError
 
 # ---------------------------------------------------------------------------------------------
 # Report export: "Opportunities" report, Details Only, CSV or XLSX
@@ -287,270 +272,6 @@ REPORT = Format(
     reader=read_report,
 )
 
-# ---------------------------------------------------------------------------------------------
-# Data Export: Opportunity.csv
-
-OPPORTUNITY_FIELDS = (
-    F("deal_id", "Id", required=True),
-    F("deal_name", "Name", required=True),
-    F("stage", "StageName", required=True),
-    F("close_date", "CloseDate", required=True, type="date"),
-    F("owner_id", "OwnerId", required=True),
-    F("account_id", "AccountId"),
-    F("stage_sort", "StageSortOrder", expected=False),
-    F("amount", "Amount"),
-    F("currency", "CurrencyIsoCode", expected=False),
-    F("probability", "Probability"),
-    F("deal_type", "Type"),
-    F("next_step", "NextStep"),
-    F("lead_source", "LeadSource"),
-    F("is_closed", "IsClosed"),
-    F("is_won", "IsWon"),
-    F("forecast_api", "ForecastCategory", expected=False),
-    F("forecast_label", "ForecastCategoryName", expected=False),
-    F("created_date", "CreatedDate", type="date"),
-    F("last_activity_date", "LastActivityDate", type="date"),
-    F("push_count", "PushCount", expected=False),
-    F("modstamp", "SystemModstamp", expected=False, type="date"),
-    F("last_modified", "LastModifiedDate", expected=False, type="date"),
-    F("is_deleted", "IsDeleted", expected=False),
-)
-
-
-def _skip_deleted(s: Sheet) -> np.ndarray:
-    """Rows of deleted records (``IsDeleted`` = 1): dropped quietly, counted in a warning."""
-    if not s.has("is_deleted"):
-        return np.zeros(s.n, dtype=bool)
-    deleted = s.truth("is_deleted", on_bad="blank") == 1
-    s.warn_count(deleted, "deleted records (IsDeleted = 1), skipped")
-    return deleted
-
-
-def _data_export_as_of(s: Sheet) -> None:
-    for name in ("modstamp", "last_modified"):
-        if s.has(name):
-            stamp = latest(s.date(name, on_bad="blank"))
-            if stamp is not None:
-                s.as_of = stamp
-                return
-
-
-def _owners(s: Sheet, field: str = "owner_id") -> np.ndarray:
-    ids = s.ids(field, required=True)
-    users = s.options.users
-    if not users:
-        s.warnings.append(
-            "no User.csv beside the file: owners are shown as Salesforce user ids "
-            "(the roster's CRM User ID matches them)"
-        )
-        return ids
-    names, unknown = lookup_names(ids, users)
-    s.warn_count(unknown, "owner id not found in User.csv, kept as the id")
-    return names
-
-
-def _accounts(s: Sheet, field: str = "account_id") -> np.ndarray:
-    ids = s.ids(field)
-    if s.options.accounts:
-        names, _unknown = lookup_names(ids, s.options.accounts)
-        return names
-    return ids
-
-
-def read_opportunity(s: Sheet) -> pd.DataFrame:
-    """Data Export ``Opportunity.csv``; owner names from ``User.csv`` when it is beside the file."""
-    deleted = _skip_deleted(s)
-    deal_id = s.ids("deal_id", required=True)
-    stage = s.text("stage", required=True)
-    label = forecast_categories(s.column("forecast_label")).values
-    api = forecast_categories(s.column("forecast_api")).values
-    forecast = np.where(np.equal(label, None), api, label)
-    unknown = np.equal(forecast, None) & ~(
-        np.equal(text_values(s.column("forecast_label")), None)
-        & np.equal(text_values(s.column("forecast_api")), None)
-    )
-    s.warn_count(unknown, "forecast category Team Car does not know, left empty")
-    status = derive_status(
-        s.per_value("stage", stage_status_code, np.int8),
-        is_closed=s.truth("is_closed"),
-        is_won=s.truth("is_won"),
-        forecast_closed=forecast == "closed",
-    )
-    sort = s.number("stage_sort", on_bad="blank") if s.has("stage_sort") else None
-    _data_export_as_of(s)
-    reject_duplicates(s, deal_id, "deal_id", "Id")
-    return s.frame(
-        {
-            "deal_id": deal_id,
-            "deal_name": s.text("deal_name"),
-            "account": _accounts(s),
-            "owner": _owners(s),
-            "stage": stage,
-            "stage_order": learn_stage_order(stage, status, explicit=sort, known=SALESFORCE_STAGES),
-            "status": status,
-            "amount": s.amount("amount", currency="currency"),
-            "probability": s.probability("probability", scale="percent"),
-            "forecast_category": forecast,
-            "close_date": s.date("close_date", required=True),
-            "created_date": s.date("created_date"),
-            "next_step": s.text("next_step"),
-            "last_activity_date": s.date("last_activity_date", on_bad="blank"),
-            "deal_type": s.text("deal_type"),
-            "lead_source": s.text("lead_source"),
-            "push_count": pd.array(s.number("push_count", on_bad="blank"), dtype="Int64"),
-        },
-        drop=deleted,
-    )
-
-
-OPPORTUNITY = Format(
-    name="salesforce-opportunity",
-    kind="pipeline",
-    source="salesforce",
-    title="a Salesforce Data Export Opportunity.csv",
-    fields=OPPORTUNITY_FIELDS,
-    reader=read_opportunity,
-)
-
-# ---------------------------------------------------------------------------------------------
-# Data Export: OpportunityHistory.csv
-
-HISTORY_FIELDS = (
-    F("deal_id", "OpportunityId", required=True),
-    F("changed_at", "CreatedDate", required=True, type="date"),
-    F("stage", "StageName", required=True),
-    F("amount", "Amount"),
-    F("close_date", "CloseDate", type="date"),
-    F("probability", "Probability"),
-    F("forecast", "ForecastCategory"),
-    F("prev_forecast", "FromForecastCategory", expected=False),
-    F("prev_stage", "FromOpportunityStageName", expected=False),
-    F("prev_amount", "PrevAmount", expected=False),
-    F("prev_close_date", "PrevCloseDate", expected=False, type="date"),
-    F("modstamp", "SystemModstamp", expected=False, type="date"),
-    F("is_deleted", "IsDeleted", expected=False),
-)
-
-
-def history_changes(
-    deal_id: np.ndarray,
-    changed_at: np.ndarray,
-    order: np.ndarray,
-    fields: dict[str, tuple[np.ndarray, np.ndarray | None]],
-) -> pd.DataFrame:
-    """Field changes from rows that each hold a deal's state after a change.
-
-    Args:
-        deal_id, changed_at: per row.
-        order: the rows' position in the file, to break ties in ``changed_at``.
-        fields: canonical field -> (new value text, previous value text or None); where the
-            previous value is missing it is taken from the deal's previous row.
-
-    Returns:
-        A frame of ``deal_id, changed_at, field, old_value, new_value, row`` (``row`` indexes the
-        input), one row per value that differs from the one before it; a deal's first row gives
-        its values at creation (``old_value`` None).
-    """
-    base = pd.DataFrame(
-        {
-            "deal_id": pd.Series(deal_id, dtype=object),
-            "changed_at": changed_at,
-            "order": order,
-            "row": np.arange(len(deal_id)),
-        }
-    )
-    base = base.sort_values(["deal_id", "changed_at", "order"], kind="stable")
-    first = ~base["deal_id"].duplicated(keep="first")
-    parts = []
-    for field, (new, prev) in fields.items():
-        new_s = pd.Series(new, dtype=object).iloc[base["row"].to_numpy()].reset_index(drop=True)
-        shifted = new_s.shift(1)
-        shifted[first.to_numpy()] = None
-        old = shifted
-        if prev is not None:
-            given = (
-                pd.Series(prev, dtype=object).iloc[base["row"].to_numpy()].reset_index(drop=True)
-            )
-            old = given.where(given.notna(), shifted)
-        changed = np.array(old.fillna("\x00") != new_s.fillna("\x00"), dtype=bool)
-        changed &= ~(first.to_numpy() & new_s.isna().to_numpy())
-        if not changed.any():
-            continue
-        parts.append(
-            pd.DataFrame(
-                {
-                    "deal_id": base["deal_id"].to_numpy()[changed],
-                    "changed_at": base["changed_at"].to_numpy()[changed],
-                    "field": field,
-                    "old_value": old.to_numpy(dtype=object)[changed],
-                    "new_value": new_s.to_numpy(dtype=object)[changed],
-                    "row": base["row"].to_numpy()[changed],
-                    "order": base["order"].to_numpy()[changed],
-                }
-            )
-        )
-    if not parts:
-        return pd.DataFrame(
-            columns=["deal_id", "changed_at", "field", "old_value", "new_value", "row"]
-        )
-    out = pd.concat(parts, ignore_index=True)
-    out = out.sort_values(["deal_id", "changed_at", "order"], kind="stable")
-    return out.drop(columns="order").reset_index(drop=True)
-
-
-def read_opportunity_history(s: Sheet) -> pd.DataFrame:
-    """Data Export ``OpportunityHistory.csv``: one row per deal state; emits field changes."""
-    deleted = _skip_deleted(s)
-    deal_id = s.ids("deal_id", required=True)
-    changed_at = s.date("changed_at", required=True)
-    stage = s.text("stage")
-    amount = s.amount("amount")
-    close = s.date("close_date")
-    prob = s.probability("probability", scale="percent")
-    forecast = forecast_categories(s.column("forecast")).values
-    fields: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
-        "stage": (stage, s.text("prev_stage") if s.has("prev_stage") else None),
-        "amount": (
-            format_numbers(amount),
-            format_numbers(s.amount("prev_amount", on_bad="blank"))
-            if s.has("prev_amount")
-            else None,
-        ),
-        "close_date": (
-            format_dates(close),
-            format_dates(s.date("prev_close_date", on_bad="blank"))
-            if s.has("prev_close_date")
-            else None,
-        ),
-        "forecast_category": (
-            forecast,
-            forecast_categories(s.column("prev_forecast")).values
-            if s.has("prev_forecast")
-            else None,
-        ),
-        "probability": (format_numbers(prob), None),
-    }
-    _data_export_as_of(s)
-    keep = ~s.bad & ~deleted
-    idx = np.flatnonzero(keep)
-    changes = history_changes(
-        deal_id[idx],
-        changed_at[idx],
-        idx,
-        {k: (v[idx], None if p is None else p[idx]) for k, (v, p) in fields.items()},
-    )
-    s.extra["history_rows"] = int(len(idx))
-    return schema.conform(changes.drop(columns="row"), "history")
-
-
-OPPORTUNITY_HISTORY = Format(
-    name="salesforce-opportunity-history",
-    kind="history",
-    source="salesforce",
-    title="a Salesforce Data Export OpportunityHistory.csv",
-    fields=HISTORY_FIELDS,
-    reader=read_opportunity_history,
-)
 
 # ---------------------------------------------------------------------------------------------
 # Opportunity Field History report
@@ -720,6 +441,7 @@ FIELD_HISTORY = Format(
     reader=read_field_history,
 )
 
+
 # ---------------------------------------------------------------------------------------------
 # Opportunity History report (stage history): one row per stage change, with the deal's values
 
@@ -792,164 +514,6 @@ STAGE_HISTORY = Format(
     reader=read_stage_history,
 )
 
-# ---------------------------------------------------------------------------------------------
-# Data Export: Task.csv and Event.csv
-
-TASK_FIELDS = (
-    F("activity_id", "Id", required=True),
-    F("owner_id", "OwnerId", required=True),
-    F("activity_date", "ActivityDate", required=True, type="date"),
-    F("what_id", "WhatId"),
-    F("account_id", "AccountId"),
-    F("subject", "Subject"),
-    F("status", "Status"),
-    F("type", "Type"),
-    F("subtype", "TaskSubtype", expected=False),
-    F("is_closed", "IsClosed"),
-    F("duration", "CallDurationInSeconds"),
-    F("completed_at", "CompletedDateTime", expected=False, type="date"),
-    F("created_date", "CreatedDate", type="date"),
-    F("modstamp", "SystemModstamp", expected=False, type="date"),
-    F("is_deleted", "IsDeleted", expected=False),
-)
-TASK_SIGNATURE = (
-    ("Id",),
-    ("OwnerId",),
-    ("ActivityDate",),
-    ("Status", "TaskSubtype", "IsClosed", "CallDurationInSeconds"),
-)
-
-
-def _deal_from_what(s: Sheet, what: np.ndarray) -> np.ndarray:
-    """WhatId when it points at an opportunity (prefix 006), else None."""
-    return np.where(s.starts_with("what_id", "006"), what, None)
-
-
-def _account_for(s: Sheet, what: np.ndarray) -> np.ndarray:
-    account = _accounts(s) if s.has("account_id") else np.full(s.n, None, dtype=object)
-    from_what = ~np.equal(what, None) & np.equal(account, None)
-    if from_what.any():
-        acc_what = np.where(s.starts_with("what_id", "001"), what, None)
-        if s.options.accounts:
-            acc_what, _ = lookup_names(acc_what, s.options.accounts)
-        account = np.where(from_what, acc_what, account)
-    return account
-
-
-def read_task(s: Sheet) -> pd.DataFrame:
-    """Data Export ``Task.csv`` (or a Data Loader extract of Task)."""
-    deleted = _skip_deleted(s)
-    activity_id = s.ids("activity_id", required=True)
-    what = s.ids("what_id")
-    date = s.date("activity_date")
-    for alt, label in (("completed_at", "CompletedDateTime"), ("created_date", "CreatedDate")):
-        missing = np.isnat(date) & ~s.bad
-        if missing.any() and s.has(alt):
-            alt_date = s.date(alt, on_bad="blank")
-            fill = missing & ~np.isnat(alt_date)
-            s.warn_count(fill, f"no ActivityDate, dated by {label}")
-            date = np.where(fill, alt_date, date)
-    s.reject(np.isnat(date), "activity_date", "a date is required")
-    subject = s.text("subject")
-    kind = activity_types(s, "subtype", "type", "subject")
-    completed = s.flag("status", ["Completed", "Closed", "Done"]) | (
-        s.truth("is_closed", on_bad="blank") == 1
-    )
-    _data_export_as_of(s)
-    reject_duplicates(s, activity_id, "activity_id", "Id")
-    return s.frame(
-        {
-            "activity_id": activity_id,
-            "owner": _owners(s),
-            "activity_date": date,
-            "type": kind,
-            "deal_id": _deal_from_what(s, what),
-            "account": _account_for(s, what),
-            "duration_seconds": s.number("duration", on_bad="blank"),
-            "subject": subject,
-            "participants": None,
-            "completed": completed,
-        },
-        drop=deleted,
-    )
-
-
-TASK = Format(
-    name="salesforce-task",
-    kind="activity",
-    source="salesforce",
-    title="a Salesforce Data Export Task.csv",
-    fields=TASK_FIELDS,
-    reader=read_task,
-    signature=TASK_SIGNATURE,
-)
-
-EVENT_FIELDS = (
-    F("activity_id", "Id", required=True),
-    F("owner_id", "OwnerId", required=True),
-    F("start", "ActivityDateTime", type="date"),
-    F("activity_date", "ActivityDate", type="date"),
-    F("duration", "DurationInMinutes"),
-    F("what_id", "WhatId"),
-    F("account_id", "AccountId"),
-    F("subject", "Subject"),
-    F("type", "Type"),
-    F("is_all_day", "IsAllDayEvent", expected=False),
-    F("created_date", "CreatedDate", type="date"),
-    F("modstamp", "SystemModstamp", expected=False, type="date"),
-    F("is_deleted", "IsDeleted", expected=False),
-)
-EVENT_SIGNATURE = (("Id",), ("OwnerId",), ("ActivityDateTime", "DurationInMinutes"))
-
-
-def read_event(s: Sheet) -> pd.DataFrame:
-    """Data Export ``Event.csv``: meetings, with duration from ``DurationInMinutes``.
-
-    An event counts as completed once its day has come (``loaders.clock.today``).
-    """
-    deleted = _skip_deleted(s)
-    activity_id = s.ids("activity_id", required=True)
-    what = s.ids("what_id")
-    start = s.date("start")
-    day = s.date("activity_date")
-    date = np.where(np.isnat(start), day, start)
-    s.reject(
-        np.isnat(date),
-        "start" if s.has("start") else "activity_date",
-        "a date (ActivityDateTime or ActivityDate) is required",
-    )
-    subject = s.text("subject")
-    kind = activity_types(s, None, "type", None, default="meeting")
-    kind[kind == "other"] = "meeting"
-    _data_export_as_of(s)
-    cutoff = np.datetime64(clock.today(), "D") + np.timedelta64(1, "D")
-    reject_duplicates(s, activity_id, "activity_id", "Id")
-    return s.frame(
-        {
-            "activity_id": activity_id,
-            "owner": _owners(s),
-            "activity_date": date,
-            "type": kind,
-            "deal_id": _deal_from_what(s, what),
-            "account": _account_for(s, what),
-            "duration_seconds": s.number("duration", on_bad="blank") * 60.0,
-            "subject": subject,
-            "participants": None,
-            "completed": ~np.isnat(date) & (date < cutoff),
-        },
-        drop=deleted,
-    )
-
-
-EVENT = Format(
-    name="salesforce-event",
-    kind="activity",
-    source="salesforce",
-    title="a Salesforce Data Export Event.csv",
-    fields=EVENT_FIELDS,
-    reader=read_event,
-    signature=EVENT_SIGNATURE,
-)
 
 # ---------------------------------------------------------------------------------------------
 # "Tasks and Events" report
@@ -1058,25 +622,3 @@ ACTIVITY_REPORT = Format(
     reader=read_activity_report,
     signature=ACTIVITY_REPORT_SIGNATURE,
 )
-
-# ---------------------------------------------------------------------------------------------
-# Lookups beside a Data Export file (not loaded on their own)
-
-USER_COLUMNS = ("id", "firstname", "lastname")
-ACCOUNT_COLUMNS = ("id", "name")
-
-
-def users_from_table(
-    ids: np.ndarray, first: np.ndarray, last: np.ndarray, user_type: np.ndarray | None
-) -> dict[str, str]:
-    """``User.csv`` rows to {user id: "First Last"}, skipping non-Standard users."""
-    out = {}
-    for i, uid in enumerate(ids):
-        if uid is None:
-            continue
-        if user_type is not None and user_type[i] not in (None, "Standard"):
-            continue
-        name = " ".join(p for p in (first[i], last[i]) if p)
-        if name:
-            out[uid] = name
-    return out

@@ -1,0 +1,97 @@
+"""Bytes to UTF-8 text: which encoding an export is in, and what is not text at all.
+
+Rules:
+
+* A byte-order mark decides (UTF-8, UTF-16 or UTF-32, either endianness).
+* Without one, UTF-8 is assumed when the first ``SCAN_BYTES`` decode as UTF-8 (pyarrow validates the
+  rest while parsing); otherwise the file is Windows-1252, or Latin-1 when that fails.
+* A NUL byte or many control characters early on is a binary file; an HTML or XML document (a
+  report "exported to Excel" from Salesforce Classic) is refused with a hint.
+* A forced encoding is used as given.
+"""
+
+from __future__ import annotations
+
+import re
+
+from loaders.parsing.errors import LoadError
+
+# How much of a file is read to decide its encoding and find its header.
+SCAN_BYTES = 256 * 1024
+
+_NOT_SPACE = re.compile(rb"[^\s\x00]")
+
+
+def has_text(data: bytes | memoryview, start: int = 0, end: int | None = None) -> bool:
+    """Whether ``data[start:end]`` holds anything but whitespace (without copying it)."""
+    return _NOT_SPACE.search(data, start, len(data) if end is None else end) is not None
+
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def to_utf8(data: bytes, name: str, forced: str | None) -> tuple[bytes, int, str]:
+    """The file's text as UTF-8 bytes, the offset where the text starts (after a BOM), and the
+    encoding it was found in.
+
+    A UTF-8 file is returned as is (pyarrow validates it while parsing, which is cheaper than
+    decoding it here); ``read_table`` retries as Windows-1252 when that validation fails.
+    """
+    if forced:
+        try:
+            return data.decode(forced).encode("utf-8").lstrip(b"\xef\xbb\xbf"), 0, forced
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise LoadError(f"{name}: cannot be read as {forced} ({exc})") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        _refuse_binary(data[3:8195], name)
+        return data, 3, "utf-8-sig"
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom) :].decode(enc.replace("-sig", ""))
+            except UnicodeDecodeError as exc:
+                raise LoadError(
+                    f"{name}: starts with a {enc} byte-order mark but is not {enc} "
+                    f"(byte {exc.start + len(bom)})"
+                ) from None
+            if "\x00" in text[:4096]:
+                raise LoadError(f"{name}: is a binary file, not a CSV or XLSX export")
+            return text.encode("utf-8"), 0, enc
+    head = data[:8192]
+    _refuse_binary(head, name)
+    if head.lstrip()[:5].lower() in (b"<html", b"<!doc", b"<?xml", b"<tabl"):
+        raise LoadError(
+            f"{name}: is an HTML/XML document (a report saved as 'Excel' from Salesforce "
+            "Classic?); export it as CSV or XLSX"
+        )
+    scan = data[:SCAN_BYTES]
+    cut = scan.rfind(b"\n") if len(data) > SCAN_BYTES else len(scan)
+    try:
+        scan[:cut].decode("utf-8")
+    except UnicodeDecodeError:
+        recoded, enc = transcode(data, name)
+        return recoded, 0, enc
+    return data, 0, "utf-8"
+
+
+def _refuse_binary(head: bytes, name: str) -> None:
+    """A NUL byte or many control characters early on: not a text export."""
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    if b"\x00" in head or controls > max(2, len(head) // 100):
+        raise LoadError(f"{name}: is a binary file, not a CSV or XLSX export")
+
+
+def transcode(data: bytes, name: str, start: int = 0) -> tuple[bytes, str]:
+    """Bytes that are not UTF-8, read as Windows-1252 (or Latin-1), re-encoded as UTF-8."""
+    for enc in ("cp1252", "latin-1"):
+        try:
+            return data[start:].decode(enc).encode("utf-8"), enc
+        except UnicodeDecodeError:
+            continue
+    raise LoadError(f"{name}: text encoding not recognised")  # unreachable: latin-1 decodes all
