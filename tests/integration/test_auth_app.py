@@ -8,6 +8,7 @@ the local demo untouched while no user exists.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -16,9 +17,9 @@ import pytest
 from dashboard import auth
 from dashboard.reads import cache
 from dashboard.serve.upload import UPLOAD_PATH
+from loaders import clock
 from loaders.store.engine import get_engine
-
-PASSWORD = "correct horse battery"
+from tests.support.client import PASSWORD, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -34,57 +35,9 @@ def store(store_url, monkeypatch):
     monkeypatch.delenv("TEAMCAR_TRUSTED_PROXIES", raising=False)
     monkeypatch.delenv("TEAMCAR_SECRET_KEY", raising=False)
     monkeypatch.delenv("TEAMCAR_CACHE_URL", raising=False)
-    monkeypatch.setattr(auth, "FAIL_DELAY_SECONDS", 0)
+    monkeypatch.setattr(auth.web, "FAIL_DELAY_SECONDS", 0)
     cache.clear_local()
     return get_engine(store_url)
-
-
-def sign_in(client, name: str, password: str = PASSWORD, next: str = "/"):
-    """Fetch the sign-in form (for its token) and post it."""
-    page = client.get("/login?next=" + next)
-    token = re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    return client.post(
-        "/login", data={"name": name, "password": password, "csrf": token, "next": next}
-    )
-
-
-def dash_call(
-    client, app, output: str, inputs: dict, state: dict | None = None, changed: str | None = None
-):
-    """POST to ``/_dash-update-component`` as the browser would, for the callback whose outputs
-    include ``output`` (``id.property``); values not given are None.
-
-    The callback is looked up where the browser finds it, in ``/_dash-dependencies`` (so the
-    client must be allowed to read that).
-    """
-    del app  # the served app answers, whichever object it is
-
-    def parts(key: str) -> list[str]:
-        return [o.split("@")[0] for o in key.strip(".").split("...")]
-
-    deps = client.get("/_dash-dependencies").json
-    spec = next(d for d in deps if output in parts(d["output"]))
-    key = spec["output"]
-    outs = [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True)) for o in parts(key)]
-    # A pattern-matching input (``{"type": ..., "index": ALL}``) sends the list of its matches.
-    ins = [
-        {
-            **i,
-            "value": inputs.get(
-                f"{i['id']}.{i['property']}", [] if str(i["id"]).startswith("{") else None
-            ),
-        }
-        for i in spec["inputs"]
-    ]
-    sts = [{**s, "value": (state or {}).get(f"{s['id']}.{s['property']}")} for s in spec["state"]]
-    body = {
-        "output": key,
-        "outputs": outs if key.startswith("..") else outs[0],
-        "inputs": ins,
-        "state": sts,
-        "changedPropIds": [changed or f"{ins[0]['id']}.{ins[0]['property']}"],
-    }
-    return client.post("/_dash-update-component", json=body)
 
 
 def test_without_users_the_local_demo_needs_no_sign_in(app, store, data_dir, monkeypatch):
@@ -169,7 +122,7 @@ def test_repeated_failures_pause_the_account(app, store):
         assert sign_in(client, "Mia Manager", "guess").status_code == 401
     assert sign_in(client, "Mia Manager").status_code == 401  # even the right password, now
     # After the pause the right password works again and clears the count.
-    later = auth.clock.now() + auth.PAUSE + auth.dt.timedelta(seconds=1)
+    later = clock.now() + auth.PAUSE + dt.timedelta(seconds=1)
     assert auth.verify_login(store, "Mia Manager", PASSWORD, now=later) is not None
     assert sign_in(client, "Mia Manager").status_code == 302
 

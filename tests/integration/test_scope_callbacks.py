@@ -17,10 +17,10 @@ from sqlalchemy.exc import OperationalError
 from dashboard import auth, ids, urls
 from dashboard.reads import cache
 from dashboard.serve.upload import UPLOAD_PATH
+from loaders.generate.course_store import build_course_store
 from loaders.store.engine import get_engine
 from loaders.store.models import CoachingNote, OpportunitySnapshot
-from tests.integration.course_store import build_course_store
-from tests.integration.test_auth_app import PASSWORD, dash_call, sign_in
+from tests.support.client import PASSWORD, dash_call, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -304,7 +304,7 @@ def test_while_the_store_cannot_say_who_is_asking_nothing_is_shown(app, store, m
     def away(engine):
         raise OperationalError("select exists(...)", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(auth, "users_configured", away)
+    monkeypatch.setattr(auth.users, "users_configured", away)
     # The request goes on (the shell can show its outage alert), seeing nothing.
     assert mia.get("/_dash-layout").status_code == 200
     resp = course(mia, app)

@@ -10,6 +10,7 @@ import ipaddress
 import pytest
 
 from dashboard import auth
+from dashboard.auth import web
 from loaders.config import ConfigError, load_config, parse_networks
 
 
@@ -138,11 +139,11 @@ def test_bad_names_are_refused(value, message):
     ],
 )
 def test_only_paths_on_this_site_are_followed_after_sign_in(value, expected):
-    assert auth._safe_next(value) == expected
+    assert web._safe_next(value) == expected
 
 
 def test_the_login_page_escapes_what_it_echoes():
-    page = auth._render(
+    page = web._render(
         "login.html",
         next='/"><script>x()</script>',
         name="<b>Ann</b>",
@@ -159,7 +160,7 @@ def test_the_secret_key_is_made_once_and_private(tmp_path):
     path = tmp_path / "secret_key"
     assert len(key) == 64 and path.read_text().strip() == key
     assert path.stat().st_mode & 0o777 == 0o600
-    auth._SECRETS.clear()  # a new process reads the same key
+    web._SECRETS.clear()  # a new process reads the same key
     assert auth.secret_key(cfg) == key
     assert (
         auth.secret_key(
