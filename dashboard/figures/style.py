@@ -13,6 +13,10 @@ import math
 
 import pandas as pd
 
+# Marker kinds and forecast category names are the course model's; drawn here.
+from dashboard.models.kinds import CATEGORY_LABEL as CATEGORY_LABEL
+from dashboard.models.kinds import KINDS as KINDS
+
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 INK = "#1d2430"
 MUTED = "#6b7280"
@@ -26,8 +30,6 @@ NEAR = "#d97706"
 BEHIND = "#dc2626"
 NO_VALUE = "#9ca3af"
 
-# Marker kinds on the course: open deals by forecast category, then closed ones.
-KINDS = ("commit", "best_case", "pipeline", "omitted", "won", "lost")
 KIND_LABEL = {
     "commit": "Commit",
     "best_case": "Best case",
@@ -51,13 +53,6 @@ KIND_SYMBOL = {
     "omitted": "circle",
     "won": "star",
     "lost": "x-thin-open",
-}
-CATEGORY_LABEL = {
-    "commit": "Commit",
-    "best_case": "Best case",
-    "pipeline": "Pipeline",
-    "closed": "Closed",
-    "omitted": "Omitted",
 }
 BAND_COLOUR = {"green": "#16a34a", "amber": "#f59e0b", "red": "#dc2626", None: "#d1d5db"}
 BAND_LABEL = {"green": "good form", "amber": "watch", "red": "needs support", None: "no data"}

@@ -16,19 +16,22 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, select
 
-from dashboard.figures.course import aggregate_by_team, largest_amount
 from dashboard.metrics import band, push_counts, rep_figures, team_readiness
 from dashboard.metrics.frames import DEAL_KEY
+from dashboard.models.kinds import aggregate_by_team, largest_amount
 from dashboard.models.standings import summary_for
 from dashboard.reads import cache, queries
+from dashboard.reads.queries import Scope
 from dashboard.urls import ViewState
 from loaders.fiscal import Quarter, parse_quarter
-from loaders.store.models import OpportunitySnapshot
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 LANES_PER_PAGE = 30
 MARKERS_PER_PAGE = 2_500  # busy riders (a hundred deals each) come fewer lanes to a page
@@ -330,30 +333,20 @@ def deal_record(model: CourseModel, source: str, deal_id: str) -> dict | None:
 
 
 def deal_trail(
-    engine: Engine, source: str, deal_id: str, as_of: dt.date, quarter: Quarter
+    engine: Engine,
+    source: str,
+    deal_id: str,
+    as_of: dt.date,
+    quarter: Quarter,
+    scope: Scope = None,
 ) -> pd.DataFrame:
-    """The deal in each snapshot of the quarter up to ``as_of`` (oldest first), for its details.
+    """The deal in each snapshot from a week before the quarter up to ``as_of`` (oldest first),
+    for its details.
 
-    Only called for a deal already in the viewer's (scoped) model: the deal itself is the scope.
+    Called for a deal already in the viewer's (scoped) model; ``scope`` checks it again in SQL.
     """
-    S = OpportunitySnapshot
     start = quarter.start - dt.timedelta(days=7)
-    stmt = (
-        select(S.snapshot_date, S.close_date, S.amount, S.stage, S.forecast_category)
-        .where(
-            S.source == source,
-            S.deal_id == deal_id,
-            S.snapshot_date <= as_of,
-            S.snapshot_date >= start,
-        )
-        .order_by(S.snapshot_date)
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    return pd.DataFrame(
-        [tuple(r) for r in rows],
-        columns=["snapshot_date", "close_date", "amount", "stage", "forecast_category"],
-    )
+    return queries.load_deal_trail(engine, scope, source, deal_id, start, as_of)
 
 
 def rider_lane(model: CourseModel, rep: str) -> tuple[pd.DataFrame, pd.DataFrame]:

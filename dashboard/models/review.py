@@ -15,19 +15,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
 
 from dashboard import urls
 from dashboard.metrics import push_counts
 from dashboard.metrics.frames import DEAL_KEY
+from dashboard.models.kinds import CATEGORY_LABEL
 from dashboard.models.standings import summary_for
 from dashboard.models.trace import MOVE_LABEL
 from dashboard.reads import cache, queries
 from loaders import clock
 from loaders.fiscal import Quarter, default_as_of, parse_quarter
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 GRID_ROW_LIMIT = 1_000  # moved deals sent to the browser; the export carries them all
 FOCUS_MIN, FOCUS_MAX = 15, 100
@@ -337,8 +341,6 @@ def grid_records(moved: pd.DataFrame, limit: int = GRID_ROW_LIMIT) -> list[dict]
 
 
 def _cat(value: object) -> object:
-    from dashboard.figures.style import CATEGORY_LABEL
-
     return CATEGORY_LABEL.get(value, value) if value is not None else None
 
 

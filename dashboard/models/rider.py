@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
 
 from dashboard.metrics import attach_reps, push_counts
 from dashboard.metrics.frames import DEAL_KEY, ts
@@ -28,7 +28,9 @@ from dashboard.models.review import snapshot_days
 from dashboard.models.standings import Summary, compute_summary, summary_for
 from dashboard.reads import cache, queries
 from loaders.fiscal import Quarter, parse_quarter
-from loaders.store.models import Activity
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 LARGE_FACTOR = 2.0  # a large deal: at least 2 x the team's average won deal
 PUSHED_FLAG = 2  # "pushed N times" is flagged from this many pushes
@@ -173,7 +175,7 @@ def build_rider(
     counts = attach_reps(
         queries.load_activity_counts(engine, view, first, as_of, team_day=as_of), aliases, reps
     )
-    by_type = load_activity_by_type(engine, view, first, as_of)
+    by_type = queries.load_activity_by_type(engine, view, first, as_of)
     by_type = attach_reps(by_type, aliases, reps)
     activity = activity_weeks_by_type(by_type, counts, riders, rep, as_of)
     return RiderModel(
@@ -268,32 +270,6 @@ def large_threshold(team_figures: dict) -> float | None:
 
 
 # --- activity ---------------------------------------------------------------------------------
-
-
-def load_activity_by_type(
-    engine: Engine, scope: Sequence[str] | None, start: dt.date, end: dt.date
-) -> pd.DataFrame:
-    """Completed activities per owner, day and type in ``[start, end]``, owners in scope.
-
-    Returns:
-        ``owner_key, owner, activity_date, type, n``.
-    """
-    A = Activity
-    stmt = (
-        select(A.owner_key, func.min(A.owner), A.activity_date, A.type, func.count())
-        .where(A.completed.is_(True), A.activity_date >= start, A.activity_date <= end)
-        .group_by(A.owner_key, A.activity_date, A.type)
-    )
-    if scope is not None:
-        stmt = stmt.where(A.owner_key.in_(queries.scoped_aliases(scope, end)))
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    out = pd.DataFrame(
-        [tuple(r) for r in rows], columns=["owner_key", "owner", "activity_date", "type", "n"]
-    )
-    out["activity_date"] = pd.to_datetime(out["activity_date"]).astype("datetime64[ns]")
-    out["n"] = out["n"].astype("int64")
-    return out
 
 
 def activity_weeks_by_type(
@@ -425,7 +401,6 @@ __all__ = [
     "activity_weeks_by_type",
     "build_rider",
     "large_threshold",
-    "load_activity_by_type",
     "ramp_stage",
     "rider_deals",
     "rider_model",

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import Engine
 
 from dashboard.metrics import (
     attach_reps,
@@ -34,6 +34,9 @@ from dashboard.reads import queries
 from loaders.config import Config, load_config
 from loaders.fiscal import Quarter, default_as_of, parse_quarter
 from loaders.schema import EXPERT_ROLES
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 DEAL_KEYS = (
     "deal_id",

@@ -387,6 +387,29 @@ def load_activity_counts(
     return conform(out, ACTIVITY_COUNT_COLUMNS)
 
 
+def load_activity_by_type(
+    engine: Engine, scope: Scope, start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """Completed activities per owner, day and type in ``[start, end]``, owners in scope (team
+    membership on ``end``).
+
+    Returns:
+        ``owner_key, owner, activity_date, type, n``.
+    """
+    A = Activity
+    stmt = (
+        select(A.owner_key, func.min(A.owner), A.activity_date, A.type, func.count())
+        .where(A.completed.is_(True), A.activity_date >= start, A.activity_date <= end)
+        .group_by(A.owner_key, A.activity_date, A.type)
+    )
+    if scope is not None:
+        stmt = stmt.where(A.owner_key.in_(scoped_aliases(scope, end)))
+    out = _read(engine, stmt, ["owner_key", "owner", "activity_date", "type", "n"])
+    out["activity_date"] = pd.to_datetime(out["activity_date"]).astype("datetime64[ns]")
+    out["n"] = out["n"].astype("int64")
+    return out
+
+
 def load_activity_week_counts(
     engine: Engine, scope: Scope, as_of: dt.date, weeks: int = 8, team_day: dt.date | None = None
 ) -> pd.DataFrame:
@@ -546,15 +569,55 @@ def load_close_date_changes(
     return snaps, history
 
 
+# --- one deal -------------------------------------------------------------------------------
+
+
+def load_deal_trail(
+    engine: Engine, scope: Scope, source: str, deal_id: str, start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """One deal in each snapshot taken in ``[start, end]``, oldest first (its details' trail).
+
+    With a scope, the deal is read only when a rep of its teams (membership on ``end``) owned it
+    in some snapshot up to ``end``; then every row of the trail is returned, whoever owned it.
+
+    Returns:
+        ``snapshot_date, close_date, amount, stage, forecast_category``.
+    """
+    columns = ["snapshot_date", "close_date", "amount", "stage", "forecast_category"]
+    S = OpportunitySnapshot
+    stmt = (
+        select(S.snapshot_date, S.close_date, S.amount, S.stage, S.forecast_category)
+        .where(
+            S.source == source,
+            S.deal_id == deal_id,
+            S.snapshot_date <= end,
+            S.snapshot_date >= start,
+        )
+        .order_by(S.snapshot_date)
+    )
+    if scope is not None:
+        held = OpportunitySnapshot.__table__.alias("owned")
+        owned = select(held.c.batch_id).where(
+            held.c.source == source,
+            held.c.deal_id == deal_id,
+            held.c.snapshot_date <= end,
+            _owner_in_scope(held.c.owner_key, scope, end),
+        )
+        stmt = stmt.where(owned.exists())
+    return _read(engine, stmt, columns)
+
+
 __all__ = [
     "Scope",
     "SnapshotPick",
     "history_sources",
+    "load_activity_by_type",
     "load_activity_counts",
     "load_activity_week_counts",
     "load_close_date_changes",
     "load_day_states",
     "load_deal_touches",
+    "load_deal_trail",
     "load_expert_support",
     "load_history",
     "load_quotas",

@@ -21,14 +21,13 @@ from dashboard.figures.course import (
     DEAL_HOVER,
     MAX_MARKER,
     MIN_MARKER,
-    aggregate_by_team,
     day_offset,
     deal_customdata,
     lane_rows,
     make_course_figure,
-    marker_kind,
     marker_sizes,
 )
+from dashboard.models.kinds import aggregate_by_team, marker_kind
 
 START, END, AS_OF = dt.date(2026, 10, 1), dt.date(2026, 12, 31), dt.date(2026, 11, 22)
 
