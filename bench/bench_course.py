@@ -127,7 +127,7 @@ def measure(name: str, url: str, repeat: int) -> dict:
 
         from tests.integration.test_course_callbacks import decoded
 
-        course_fig, peloton = go.Figure(decoded(out[5])), go.Figure(decoded(out[4]))
+        course_fig, peloton = go.Figure(decoded(out["map"])), go.Figure(decoded(out["peloton"]))
         lanes = [x for x in course_fig.layout.yaxis.ticktext if not x.startswith("<b>")]
         markers = sum(
             len(tr.x)
@@ -139,10 +139,10 @@ def measure(name: str, url: str, repeat: int) -> dict:
             "warm_ms": round(1000 * statistics.median(warm)),
             "map_bytes": json_bytes(course_fig),
             "peloton_bytes": json_bytes(peloton),
-            "response_bytes": json_bytes(list(out)),
+            "response_bytes": json_bytes(list(out.values())),
             "lanes": len(lanes),
             "markers": markers,
-            "view": out[9],
+            "view": out["lanes_view"],
         }
         print(
             f"  {name:>5} · {label:<15} cold {result['views'][label]['cold_ms']:>6} ms · "

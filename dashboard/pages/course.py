@@ -250,48 +250,55 @@ def _lanes_info(page: cm.CoursePage, model: cm.CourseModel, state: urls.ViewStat
 
 
 @callback(
-    Output(ids.COURSE_TITLE, "children"),
-    Output(ids.COURSE_SUBTITLE, "children"),
-    Output(ids.COURSE_MESSAGE, "children"),
-    Output(ids.COURSE_STRIP, "children"),
-    Output(ids.COURSE_PELOTON, "figure"),
-    Output(ids.COURSE_MAP, "figure"),
-    Output(ids.COURSE_PAGER, "max_value"),
-    Output(ids.COURSE_PAGER, "className"),
-    Output(ids.COURSE_LANES_INFO, "children"),
-    Output(ids.COURSE_LANES_VIEW, "value"),
-    Output(ids.COURSE_VIEW, "data"),
-    Input(ids.COURSE_STATE, "data"),
-    Input(ids.SHELL_DATA_VERSION, "data"),
+    output=dict(
+        title=Output(ids.COURSE_TITLE, "children"),
+        subtitle=Output(ids.COURSE_SUBTITLE, "children"),
+        message=Output(ids.COURSE_MESSAGE, "children"),
+        strip=Output(ids.COURSE_STRIP, "children"),
+        peloton=Output(ids.COURSE_PELOTON, "figure"),
+        map=Output(ids.COURSE_MAP, "figure"),
+        pages=Output(ids.COURSE_PAGER, "max_value"),
+        pager_class=Output(ids.COURSE_PAGER, "className"),
+        lanes_info=Output(ids.COURSE_LANES_INFO, "children"),
+        lanes_view=Output(ids.COURSE_LANES_VIEW, "value"),
+        shown_view=Output(ids.COURSE_VIEW, "data"),
+    ),
+    inputs=[Input(ids.COURSE_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
 )
 def render(state_data, version):
-    """Draw the view for the URL's state with the store's current data."""
+    """Draw the view for the URL's state with the store's current data (outputs by name)."""
     if version is None or not state_data:
         # The shell's first data-version check is under way; it triggers this again.
-        return [no_update] * 11
+        return no_update
     state = urls.ViewState.from_dict(state_data)
     engine = get_engine()
     scope = auth.viewer_scope()
     title = state.quarter + (f" · {state.team}" if state.team else "")
     if not auth.team_allowed(state.team, scope):
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
-        return (
-            title,
-            "",
-            msg,
-            None,
-            blank_figure(60),
-            blank_figure(60),
-            1,
-            "lane-pager mb-0 d-none",
-            "",
-            no_update,
-            no_update,
-        )
+        return _nothing_drawn(title, "", msg)
     return _view(engine, state, scope)
 
 
-def _view(engine, state: urls.ViewState, scope) -> tuple:
+def _nothing_drawn(title: str, subtitle: str, message) -> dict:
+    """The outputs of a course with nothing to draw: the message, blank figures, no pager; the
+    lanes' view stays as it was."""
+    return dict(
+        title=title,
+        subtitle=subtitle,
+        message=message,
+        strip=None,
+        peloton=blank_figure(60),
+        map=blank_figure(60),
+        pages=1,
+        pager_class="lane-pager mb-0 d-none",
+        lanes_info="",
+        lanes_view=no_update,
+        shown_view=no_update,
+    )
+
+
+def _view(engine, state: urls.ViewState, scope) -> dict:
     title = state.quarter + (f" · {state.team}" if state.team else "")
     key = (tuple(sorted(state.to_dict().items())), tuple(scope) if scope is not None else None)
     return cache.cached("course-render", engine, key, lambda: _draw(engine, state, scope, title))
@@ -303,8 +310,8 @@ def _warm_landing(engine) -> None:
     _view(engine, urls.resolve({}), None)
 
 
-def _draw(engine, state: urls.ViewState, scope, title: str) -> tuple:
-    """The view's outputs (figures as plain dicts, so a cached copy needs no re-validation).
+def _draw(engine, state: urls.ViewState, scope, title: str) -> dict:
+    """The view's outputs by name (figures as plain dicts, so a cached copy needs no re-validation).
 
     The same for every viewer with the same scope: ``render`` caches it by data version.
     """
@@ -320,19 +327,7 @@ def _draw(engine, state: urls.ViewState, scope, title: str) -> tuple:
             ],
             color="info",
         )
-        return (
-            title,
-            subtitle,
-            msg,
-            None,
-            blank_figure(60),
-            blank_figure(60),
-            1,
-            "lane-pager mb-0 d-none",
-            "",
-            no_update,
-            no_update,
-        )
+        return _nothing_drawn(title, subtitle, msg)
     msg = None
     if model.deals.empty and not model.team.get("quota"):
         msg = dbc.Alert(
@@ -366,18 +361,18 @@ def _draw(engine, state: urls.ViewState, scope, title: str) -> tuple:
         quarter_name=model.quarter.name,
     )
     pager_class = "lane-pager mb-0" + ("" if page.pages > 1 else " d-none")
-    return (
-        title,
-        subtitle,
-        msg,
-        strip,
-        peloton.to_plotly_json(),
-        course.to_plotly_json(),
-        page.pages,
-        pager_class,
-        _lanes_info(page, model, state),
-        page.view,
-        page.view,
+    return dict(
+        title=title,
+        subtitle=subtitle,
+        message=msg,
+        strip=strip,
+        peloton=peloton.to_plotly_json(),
+        map=course.to_plotly_json(),
+        pages=page.pages,
+        pager_class=pager_class,
+        lanes_info=_lanes_info(page, model, state),
+        lanes_view=page.view,
+        shown_view=page.view,
     )
 
 
@@ -444,13 +439,14 @@ def _point(click, fields: int = 2) -> list | None:
 
 
 @callback(
-    Output(ids.COURSE_DEAL, "is_open"),
-    Output(ids.COURSE_DEAL, "title"),
-    Output(ids.COURSE_DEAL_BODY, "children"),
-    Output(ids.COURSE_DEAL_RIDER, "href"),
-    Input(ids.COURSE_MAP, "clickData"),
-    State(ids.COURSE_STATE, "data"),
-    State(ids.SHELL_CANONICAL, "data"),
+    output=dict(
+        is_open=Output(ids.COURSE_DEAL, "is_open"),
+        title=Output(ids.COURSE_DEAL, "title"),
+        body=Output(ids.COURSE_DEAL_BODY, "children"),
+        rider_href=Output(ids.COURSE_DEAL_RIDER, "href"),
+    ),
+    inputs=[Input(ids.COURSE_MAP, "clickData")],
+    state=[State(ids.COURSE_STATE, "data"), State(ids.SHELL_CANONICAL, "data")],
     prevent_initial_call=True,
 )
 def open_deal(click, state_data, canonical):
@@ -458,22 +454,22 @@ def open_deal(click, state_data, canonical):
     search = urls.search_of(canonical)
     point = _point(click)
     if not point or point[0] != "deal" or len(point) < 3:
-        return no_update, no_update, no_update, no_update
+        return no_update
     state = urls.ViewState.from_dict(state_data)
     scope = auth.viewer_scope()
     if not auth.team_allowed(state.team, scope):
-        return no_update, no_update, no_update, no_update
+        return no_update
     engine = get_engine()
     model = cm.course_model(engine, state, scope)
     # The deal is looked up in the viewer's own (scoped) model: ids from the browser reach no
     # other row.
     deal = cm.deal_record(model, point[1], point[2])
     if deal is None:
-        return (
-            True,
-            "Deal",
-            dbc.Alert("This deal is no longer on this course.", color="warning"),
-            no_update,
+        return dict(
+            is_open=True,
+            title="Deal",
+            body=dbc.Alert("This deal is no longer on this course.", color="warning"),
+            rider_href=no_update,
         )
     pushes = cm.with_push_counts(
         engine,
@@ -488,4 +484,9 @@ def open_deal(click, state_data, canonical):
         deal["push_count"] = pushes.iloc[0].get("push_count")
     trail = cm.deal_trail(engine, deal["source"], deal["deal_id"], model.as_of, model.quarter)
     title = deal.get("deal_name") or deal.get("deal_id")
-    return True, str(title), make_deal_details(deal, trail), urls.rider_path(deal["rep"], search)
+    return dict(
+        is_open=True,
+        title=str(title),
+        body=make_deal_details(deal, trail),
+        rider_href=urls.rider_path(deal["rep"], search),
+    )

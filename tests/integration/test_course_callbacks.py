@@ -80,21 +80,7 @@ def version(engine) -> int:
 def render(course, engine, **query):
     import plotly.graph_objects as go
 
-    out = course.render(state(**query), version(engine))
-    names = (
-        "title",
-        "subtitle",
-        "message",
-        "strip",
-        "peloton",
-        "map",
-        "pages",
-        "pager_class",
-        "info",
-        "view",
-        "view_store",
-    )
-    got = dict(zip(names, out, strict=True))
+    got = dict(course.render(state(**query), version(engine)))  # a copy: the cache keeps its own
     for name in ("peloton", "map"):  # figures travel as plain dicts (cached as such)
         if isinstance(got[name], dict):
             got[name] = go.Figure(decoded(got[name]))
@@ -210,7 +196,7 @@ def test_nothing_to_show_says_so(store, pages):
 
 def test_render_waits_for_the_first_version_check(store, pages):
     _, course, _ = pages
-    assert course.render(state(), None) == [no_update] * 11
+    assert course.render(state(), None) is no_update  # every output unchanged
 
 
 def test_search_pages_and_team_lanes(store, pages):
@@ -219,13 +205,13 @@ def test_search_pages_and_team_lanes(store, pages):
     rep = summary.reps.index[0]
     out = render(course, store, q=rep.split()[0].lower())
     assert rep in [label for label in lane_labels(out["map"])]
-    assert out["view"] == "reps"
+    assert out["lanes_view"] == "reps"
     teams = render(course, store, lanes="teams")
-    assert teams["view"] == "teams"
+    assert teams["lanes_view"] == "teams"
     assert lane_labels(teams["map"]) == sorted(summary.reps["team"].dropna().unique().tolist()) + (
         ["No team"] if summary.reps["team"].isna().any() else []
     )
-    assert "one lane per team" in teams["info"]
+    assert "one lane per team" in teams["lanes_info"]
 
 
 def test_controls_write_the_url(pages):
@@ -293,16 +279,16 @@ def test_a_deal_click_opens_its_details(store, pages):
     flags = summary.flags
     deal = flags[flags["in_quarter"] & (flags["status"] == "open")].iloc[0]
     click = {"points": [{"customdata": ["deal", deal["source"], deal["deal_id"]]}]}
-    is_open, title, body, href = course.open_deal(click, state(), {"search": "?quarter=2026-Q4"})
-    assert is_open is True
-    assert title == str(deal["deal_name"])
-    words = strip_texts(body)
+    out = course.open_deal(click, state(), {"search": "?quarter=2026-Q4"})
+    assert out["is_open"] is True
+    assert out["title"] == str(deal["deal_name"])
+    words = strip_texts(out["body"])
     assert style.money_full(deal["amount"]) in words
-    assert href.startswith("/rider/")
+    assert out["rider_href"].startswith("/rider/")
     missing = {"points": [{"customdata": ["deal", "salesforce", "no-such-deal"]}]}
-    assert course.open_deal(missing, state(), "")[0] is True
+    assert course.open_deal(missing, state(), "")["is_open"] is True
     rider = {"points": [{"customdata": ["rider", "Ann"]}]}
-    assert course.open_deal(rider, state(), "") == (no_update,) * 4
+    assert course.open_deal(rider, state(), "") is no_update  # every output unchanged
 
 
 def test_rider_page(store, pages):
