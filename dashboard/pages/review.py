@@ -396,63 +396,80 @@ def _counts(model: rm.ReviewModel) -> dict[str, int]:
 
 
 @callback(
-    Output(ids.REVIEW_TITLE, "children"),
-    Output(ids.REVIEW_SUBTITLE, "children"),
-    Output(ids.REVIEW_MESSAGE, "children"),
-    Output(ids.REVIEW_SINCE, "options"),
-    Output(ids.REVIEW_SINCE, "value"),
-    Output(ids.REVIEW_NOW, "options"),
-    Output(ids.REVIEW_NOW, "value"),
-    Output(ids.REVIEW_KPIS, "children"),
-    Output(ids.REVIEW_WATERFALL, "figure"),
-    Output(ids.REVIEW_WATERFALL_NOTE, "children"),
-    Output(ids.REVIEW_MOVED, "rowData"),
-    Output(ids.REVIEW_MOVED_INFO, "children"),
-    Output(ids.REVIEW_ROLLUP, "rowData"),
-    Output(ids.REVIEW_ROLLUP, "dashGridOptions"),
-    Output(ids.REVIEW_ROLLUP_CHART, "figure"),
-    Output(ids.REVIEW_FOCUS, "rowData"),
-    Output(ids.REVIEW_FOCUS_CHART, "figure"),
-    Output(ids.REVIEW_FOCUS_INFO, "children"),
-    Input(ids.REVIEW_STATE, "data"),
-    Input(ids.SHELL_DATA_VERSION, "data"),
+    output=dict(
+        title=Output(ids.REVIEW_TITLE, "children"),
+        subtitle=Output(ids.REVIEW_SUBTITLE, "children"),
+        message=Output(ids.REVIEW_MESSAGE, "children"),
+        since_options=Output(ids.REVIEW_SINCE, "options"),
+        since=Output(ids.REVIEW_SINCE, "value"),
+        now_options=Output(ids.REVIEW_NOW, "options"),
+        now=Output(ids.REVIEW_NOW, "value"),
+        kpis=Output(ids.REVIEW_KPIS, "children"),
+        waterfall=Output(ids.REVIEW_WATERFALL, "figure"),
+        waterfall_note=Output(ids.REVIEW_WATERFALL_NOTE, "children"),
+        moved=Output(ids.REVIEW_MOVED, "rowData"),
+        moved_info=Output(ids.REVIEW_MOVED_INFO, "children"),
+        rollup=Output(ids.REVIEW_ROLLUP, "rowData"),
+        rollup_options=Output(ids.REVIEW_ROLLUP, "dashGridOptions"),
+        rollup_chart=Output(ids.REVIEW_ROLLUP_CHART, "figure"),
+        focus=Output(ids.REVIEW_FOCUS, "rowData"),
+        focus_chart=Output(ids.REVIEW_FOCUS_CHART, "figure"),
+        focus_info=Output(ids.REVIEW_FOCUS_INFO, "children"),
+    ),
+    inputs=[Input(ids.REVIEW_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
 )
 def render(data, version):
-    """Draw the review for the URL's days and team with the store's current data."""
+    """Draw the review for the URL's days and team with the store's current data (outputs by
+    name)."""
     if version is None or not data:
-        return [no_update] * 18
+        return no_update
     if not _allowed(data):
         state = urls.ViewState.from_dict(data["view"])
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
-        return (
-            state.quarter + f" · {state.team}",
-            "",
-            msg,
-            [],
-            None,
-            [],
-            None,
-            None,
-            blank_figure(120),
-            "",
-            [],
-            "",
-            [],
-            Patch(),
-            blank_figure(120),
-            [],
-            blank_figure(120),
-            "",
-        )
+        title = state.quarter + f" · {state.team}"
+        return {**_nothing_drawn(title, "", msg), "rollup_options": Patch()}
     scope = auth.viewer_scope()
-    out = list(
+    drawn = dict(
         cache.cached("review-render", get_engine(), _key(data, scope), lambda: _draw(data, scope))
     )
-    if isinstance(out[13], list):  # the roll-up's total row, pinned below the grid
-        options = Patch()
-        options["pinnedBottomRowData"] = out[13]
-        out[13] = options
-    return tuple(out)
+    # The roll-up's total row is pinned below the grid by a patch of the grid's options; a Patch
+    # is not kept in the cache, so the drawn review carries the row.
+    options = Patch()
+    options["pinnedBottomRowData"] = drawn.pop("rollup_total")
+    return {**drawn, "rollup_options": options}
+
+
+def _nothing_drawn(
+    title: str,
+    subtitle: str,
+    message,
+    *,
+    since_options: list | None = None,
+    since: str | None = None,
+    now_options: list | None = None,
+    now: str | None = None,
+) -> dict:
+    """The outputs of a review with nothing to draw, but for the roll-up's grid options (the
+    caller's): the message, the day pickers as given, empty grids and blank charts."""
+    return dict(
+        title=title,
+        subtitle=subtitle,
+        message=message,
+        since_options=since_options or [],
+        since=since,
+        now_options=now_options or [],
+        now=now,
+        kpis=None,
+        waterfall=blank_figure(120),
+        waterfall_note="",
+        moved=[],
+        moved_info="",
+        rollup=[],
+        rollup_chart=blank_figure(120),
+        focus=[],
+        focus_chart=blank_figure(120),
+        focus_info="",
+    )
 
 
 @warm.on_new_data("review-view")
@@ -483,9 +500,10 @@ def _key(data: dict, scope) -> tuple:
     )
 
 
-def _draw(data: dict, scope) -> tuple:
-    """The review's outputs for ``data`` (figures as plain dicts; the roll-up total as a list in
-    place of the grid options patch). The same for every viewer with the same scope."""
+def _draw(data: dict, scope) -> dict:
+    """The review's outputs for ``data`` by name (figures as plain dicts), with the roll-up's
+    total row (``rollup_total``) in place of the grid options patch ``render`` makes of it. The
+    same for every viewer with the same scope."""
     model, state, days = _model(data, scope)
     title = state.quarter + (f" · {state.team}" if state.team else "")
     known = set(days)
@@ -507,26 +525,16 @@ def _draw(data: dict, scope) -> tuple:
     )
     message = _message(days, model)
     if not days:
-        return (
+        empty = _nothing_drawn(
             title,
             subtitle,
             message,
-            since_opts,
-            model.since.isoformat(),
-            now_opts,
-            model.as_of.isoformat(),
-            None,
-            blank_figure(120),
-            "",
-            [],
-            "",
-            [],
-            [],
-            blank_figure(120),
-            [],
-            blank_figure(120),
-            "",
+            since_options=since_opts,
+            since=model.since.isoformat(),
+            now_options=now_opts,
+            now=model.as_of.isoformat(),
         )
+        return {**empty, "rollup_total": []}
     kpis = fr.make_review_kpis(model.figures, model.waterfall, counts, kind=ids.REVIEW_KPI)
     present = bool(data.get("present"))
     waterfall = fr.make_waterfall_figure(
@@ -543,27 +551,26 @@ def _draw(data: dict, scope) -> tuple:
     info = _moved_info(n_moved, len(rows))
     roll = rm.rollup(model)
     roll_rows = _records(roll)
-    options = [_plain_dict(rm.rollup_total(model))]
     focus, focus_info = rm.focus_list(model)
-    return (
-        title,
-        subtitle,
-        message,
-        since_opts,
-        model.since.isoformat(),
-        now_opts,
-        model.as_of.isoformat(),
-        kpis,
-        waterfall,
-        note,
-        rows,
-        info,
-        roll_rows,
-        options,
-        fr.make_rollup_figure(roll).to_plotly_json(),
-        _records(focus),
-        fr.make_focus_figure(focus, focus_info["gap"]).to_plotly_json(),
-        fr.focus_note(focus_info),
+    return dict(
+        title=title,
+        subtitle=subtitle,
+        message=message,
+        since_options=since_opts,
+        since=model.since.isoformat(),
+        now_options=now_opts,
+        now=model.as_of.isoformat(),
+        kpis=kpis,
+        waterfall=waterfall,
+        waterfall_note=note,
+        moved=rows,
+        moved_info=info,
+        rollup=roll_rows,
+        rollup_total=[_plain_dict(rm.rollup_total(model))],
+        rollup_chart=fr.make_rollup_figure(roll).to_plotly_json(),
+        focus=_records(focus),
+        focus_chart=fr.make_focus_figure(focus, focus_info["gap"]).to_plotly_json(),
+        focus_info=fr.focus_note(focus_info),
     )
 
 
@@ -686,12 +693,16 @@ def open_rider(cell, rows, canonical):
 
 
 @callback(
-    Output(ids.REVIEW_TRACE, "is_open"),
-    Output(ids.REVIEW_TRACE, "title"),
-    Output(ids.REVIEW_TRACE_BODY, "children"),
-    Input(ids.REVIEW_WATERFALL, "clickData"),
-    Input({"type": ids.REVIEW_KPI, "key": ALL}, "n_clicks"),
-    State(ids.REVIEW_STATE, "data"),
+    output=dict(
+        is_open=Output(ids.REVIEW_TRACE, "is_open"),
+        title=Output(ids.REVIEW_TRACE, "title"),
+        body=Output(ids.REVIEW_TRACE_BODY, "children"),
+    ),
+    inputs=[
+        Input(ids.REVIEW_WATERFALL, "clickData"),
+        Input({"type": ids.REVIEW_KPI, "key": ALL}, "n_clicks"),
+    ],
+    state=[State(ids.REVIEW_STATE, "data")],
     prevent_initial_call=True,
 )
 def show_rows(click, _kpi_clicks, data):
@@ -702,18 +713,18 @@ def show_rows(click, _kpi_clicks, data):
         try:
             key = click["points"][0]["customdata"]
         except (TypeError, KeyError, IndexError):
-            return no_update, no_update, no_update
+            return no_update
     elif isinstance(trigger, dict) and trigger.get("type") == ids.REVIEW_KPI:
         if not ctx.triggered or not ctx.triggered[0].get("value"):
-            return no_update, no_update, no_update
+            return no_update
         key, kind = trigger.get("key"), "figure"
     if not key or not _allowed(data):
-        return no_update, no_update, no_update
+        return no_update
     model, _state, _days = _model(data)
     trace = review_trace(model, key, kind)
     if trace is None:
-        return no_update, no_update, no_update
-    return True, trace.title, make_trace_body(trace, ids.REVIEW_TRACE_GRID)
+        return no_update
+    return dict(is_open=True, title=trace.title, body=make_trace_body(trace, ids.REVIEW_TRACE_GRID))
 
 
 def review_trace(model: rm.ReviewModel, key: str, kind: str = "bar"):

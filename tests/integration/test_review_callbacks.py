@@ -57,36 +57,13 @@ def data(**query) -> dict:
     }
 
 
-NAMES = (
-    "title",
-    "subtitle",
-    "message",
-    "since_options",
-    "since",
-    "now_options",
-    "now",
-    "kpis",
-    "waterfall",
-    "note",
-    "moved",
-    "moved_info",
-    "rollup",
-    "rollup_options",
-    "rollup_chart",
-    "focus",
-    "focus_chart",
-    "focus_info",
-)
-
-
 def render(review, engine, **query) -> dict:
     import plotly.graph_objects as go
 
     from dashboard.serve.live import current_version
     from tests.integration.test_course_callbacks import decoded
 
-    out = review.render(data(**query), current_version(engine))
-    got = dict(zip(NAMES, out, strict=True))
+    got = dict(review.render(data(**query), current_version(engine)))
     for name in ("waterfall", "rollup_chart", "focus_chart"):  # figures travel as plain dicts
         if isinstance(got[name], dict):
             got[name] = go.Figure(decoded(got[name]))
@@ -225,20 +202,18 @@ def test_rows_behind_each_kpi(store, review, key, flag):
 
 def test_clicks_open_the_rows_panel(store, review):
     click = {"points": [{"customdata": "pushed_out"}]}
-    is_open, title, body = run(
-        review.show_rows, f"{ids.REVIEW_WATERFALL}.clickData", click, click, [0] * 5, data()
-    )
-    assert is_open is True and title == "Pushed out"
+    out = run(review.show_rows, f"{ids.REVIEW_WATERFALL}.clickData", click, click, [0] * 5, data())
+    assert out["is_open"] is True and out["title"] == "Pushed out"
     summary = compute_summary(store, "2026-Q4", TODAY, SINCE)
     n = int((summary.movement["category"] == "pushed_out").sum())
-    assert texts(body)[0] == (
+    assert texts(out["body"])[0] == (
         f"{n} deals · adding up to {style.money_full(summary.waterfall['pushed_out'])}"
     )
     kpi = '{"key":"won","type":"review-kpi"}.n_clicks'
-    is_open, title, _ = run(review.show_rows, kpi, 1, None, [0, 1, 0, 0, 0], data())
-    assert is_open and title == "Won this quarter"
+    out = run(review.show_rows, kpi, 1, None, [0, 1, 0, 0, 0], data())
+    assert out["is_open"] and out["title"] == "Won this quarter"
     # A card appearing (n_clicks 0) opens nothing.
-    assert run(review.show_rows, kpi, 0, None, [0] * 5, data()) == (no_update,) * 3
+    assert run(review.show_rows, kpi, 0, None, [0] * 5, data()) is no_update  # nothing changes
 
 
 def _download(result) -> bytes:
