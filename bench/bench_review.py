@@ -170,7 +170,7 @@ def measure(size: str) -> dict:
         "details_warm_ms": details_warm,
         "trend_cold_ms": trend_cold,
         "trend_warm_ms": trend_warm,
-        "response_bytes": _bytes(list(lane)) + _bytes(list(details)) + _bytes(list(trend)),
+        "response_bytes": sum(_bytes(list(out.values())) for out in (lane, details, trend)),
     }
     out, data_ms = _timed(
         _run,

@@ -318,24 +318,30 @@ def _badges(model: rdm.RiderModel) -> list:
 
 
 @callback(
-    Output(ids.RIDER_SUBTITLE, "children"),
-    Output(ids.RIDER_MESSAGE, "children"),
-    Output(ids.RIDER_LANE, "figure"),
-    Output(ids.RIDER_PICK, "options"),
-    Input(ids.RIDER_STATE, "data"),
-    Input(ids.SHELL_DATA_VERSION, "data"),
+    output=dict(
+        subtitle=Output(ids.RIDER_SUBTITLE, "children"),
+        message=Output(ids.RIDER_MESSAGE, "children"),
+        lane=Output(ids.RIDER_LANE, "figure"),
+        picker_options=Output(ids.RIDER_PICK, "options"),
+    ),
+    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
 )
 def render_rider(data, version):
     """The rider's team, standing and lane (from the Course's cached model), and the picker."""
     if version is None or not data:
-        return no_update, no_update, no_update, no_update
+        return no_update
     state = urls.ViewState.from_dict(data["view"])
     rep = _rider_name(data)
     engine = get_engine()
     scope = auth.viewer_scope()
     if not auth.team_allowed(state.team, scope):
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
-        return state.quarter, msg, blank_figure(80), [{"label": "Choose a rider…", "value": ""}]
+        return dict(
+            subtitle=state.quarter,
+            message=msg,
+            lane=blank_figure(80),
+            picker_options=[{"label": "Choose a rider…", "value": ""}],
+        )
     # A rider outside the viewer's teams is in neither model: the page says no such rider.
     course = cm.course_model(engine, state, scope)
     options = [{"label": "Choose a rider…", "value": ""}] + [
@@ -343,7 +349,12 @@ def render_rider(data, version):
         for r in course.lanes.sort_values("lane").itertuples(index=False)
     ]
     if not rep:
-        return f"{state.quarter} · {len(course.lanes):,} riders", None, no_update, options
+        return dict(
+            subtitle=f"{state.quarter} · {len(course.lanes):,} riders",
+            message=None,
+            lane=no_update,
+            picker_options=options,
+        )
     lane, deals = cm.rider_lane(course, rep)
     _state, _rep, model = _model(data)
     if model is None or (lane.empty and not model.figures):
@@ -353,7 +364,7 @@ def render_rider(data, version):
             + ".",
             color="warning",
         )
-        return state.quarter, msg, no_update, options
+        return dict(subtitle=state.quarter, message=msg, lane=no_update, picker_options=options)
     f = model.figures
     rank = f.get("rank")
     where = model.team or "No team"
@@ -363,7 +374,7 @@ def render_rider(data, version):
         f"{s.MISSING if s.is_missing(rank) else int(rank)} in {where}"
     )
     if lane.empty:
-        return sub, None, blank_figure(80), options
+        return dict(subtitle=sub, message=None, lane=blank_figure(80), picker_options=options)
     deals = cm.with_push_counts(engine, deals, course, state, scope)
     fig = make_course_figure(
         lane,
@@ -376,28 +387,38 @@ def render_rider(data, version):
         largest_amount=course.largest,
         quarter_name=course.quarter.name,
     )
-    return sub, None, fig, options
+    return dict(subtitle=sub, message=None, lane=fig, picker_options=options)
 
 
 @callback(
-    Output(ids.RIDER_BADGES, "children"),
-    Output(ids.RIDER_KPIS, "children"),
-    Output(ids.RIDER_MUST, "children"),
-    Output(ids.RIDER_FLAGS, "rowData"),
-    Output(ids.RIDER_FLAGS_INFO, "children"),
-    Output(ids.RIDER_ACTIVITY, "figure"),
-    Output(ids.RIDER_ACTIVITY_INFO, "children"),
-    Output(ids.RIDER_READINESS, "children"),
-    Input(ids.RIDER_STATE, "data"),
-    Input(ids.SHELL_DATA_VERSION, "data"),
+    output=dict(
+        badges=Output(ids.RIDER_BADGES, "children"),
+        kpis=Output(ids.RIDER_KPIS, "children"),
+        must=Output(ids.RIDER_MUST, "children"),
+        flags=Output(ids.RIDER_FLAGS, "rowData"),
+        flags_info=Output(ids.RIDER_FLAGS_INFO, "children"),
+        activity=Output(ids.RIDER_ACTIVITY, "figure"),
+        activity_info=Output(ids.RIDER_ACTIVITY_INFO, "children"),
+        readiness=Output(ids.RIDER_READINESS, "children"),
+    ),
+    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
 )
 def render_details(data, version):
     """What the 1:1 walks through: figures, what must be true, flagged deals, activity, form."""
     if version is None or not data or not _rider_name(data):
-        return [no_update] * 8
+        return no_update
     _state, _rep, model = _model(data)
     if model is None:
-        return [None, None, None, [], "", blank_figure(60), "", None]
+        return dict(
+            badges=None,
+            kpis=None,
+            must=None,
+            flags=[],
+            flags_info="",
+            activity=blank_figure(60),
+            activity_info="",
+            readiness=None,
+        )
     f = model.figures
     large = rdm.large_threshold(model.team_figures)
     act = model.activity
@@ -407,38 +428,41 @@ def render_details(data, version):
         f"{s.MISSING if s.is_missing(weeks_ok) else int(weeks_ok)} of "
         f"{int(f.get('activity_weeks') or 0)} weeks on track"
     )
-    return (
-        _badges(model),
-        fr.make_rider_kpis(f, kind=ids.RIDER_KPI),
-        fr.must_be_true(f, model.days_left),
-        fr.deal_records(model.deals, rdm.PUSHED_FLAG),
-        fr.flags_summary(model.deals, large),
-        fr.make_activity_figure(act),
-        act_info,
-        fr.readiness_panel(f, kind=ids.RIDER_COMPONENT),
+    return dict(
+        badges=_badges(model),
+        kpis=fr.make_rider_kpis(f, kind=ids.RIDER_KPI),
+        must=fr.must_be_true(f, model.days_left),
+        flags=fr.deal_records(model.deals, rdm.PUSHED_FLAG),
+        flags_info=fr.flags_summary(model.deals, large),
+        activity=fr.make_activity_figure(act),
+        activity_info=act_info,
+        readiness=fr.readiness_panel(f, kind=ids.RIDER_COMPONENT),
     )
 
 
 @callback(
-    Output(ids.RIDER_TREND, "figure"),
-    Output(ids.RIDER_READINESS_TREND, "figure"),
-    Input(ids.RIDER_STATE, "data"),
-    Input(ids.SHELL_DATA_VERSION, "data"),
+    output=dict(
+        trend=Output(ids.RIDER_TREND, "figure"),
+        readiness_trend=Output(ids.RIDER_READINESS_TREND, "figure"),
+    ),
+    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
 )
 def render_trend(data, version):
     """Attainment against pace and readiness on each snapshot day (the slow part, drawn apart)."""
     if version is None or not data or not _rider_name(data):
-        return no_update, no_update
+        return no_update
     state, rep, model = _model(data)
     if model is None:
-        return no_update, no_update
+        return no_update
     trend = rdm.rider_trend(
         get_engine(), rep, state.quarter, model.as_of, model.team, auth.viewer_scope()
     )
     q = model.quarter
-    return (
-        fr.make_trend_figure(trend, quarter_start=q.start, quarter_end=q.end, as_of=model.as_of),
-        fr.make_readiness_trend(trend),
+    return dict(
+        trend=fr.make_trend_figure(
+            trend, quarter_start=q.start, quarter_end=q.end, as_of=model.as_of
+        ),
+        readiness_trend=fr.make_readiness_trend(trend),
     )
 
 
@@ -477,76 +501,92 @@ def rider_trace(model: rdm.RiderModel, key: str, kind: str):
 
 
 @callback(
-    Output(ids.RIDER_TRACE, "is_open"),
-    Output(ids.RIDER_TRACE, "title"),
-    Output(ids.RIDER_TRACE_BODY, "children"),
-    Input({"type": ids.RIDER_KPI, "key": ALL}, "n_clicks"),
-    Input({"type": ids.RIDER_COMPONENT, "key": ALL}, "n_clicks"),
-    State(ids.RIDER_STATE, "data"),
+    output=dict(
+        is_open=Output(ids.RIDER_TRACE, "is_open"),
+        title=Output(ids.RIDER_TRACE, "title"),
+        body=Output(ids.RIDER_TRACE_BODY, "children"),
+    ),
+    inputs=[
+        Input({"type": ids.RIDER_KPI, "key": ALL}, "n_clicks"),
+        Input({"type": ids.RIDER_COMPONENT, "key": ALL}, "n_clicks"),
+    ],
+    state=[State(ids.RIDER_STATE, "data")],
     prevent_initial_call=True,
 )
 def show_rows(_kpis, _components, data):
     """A figure card or a readiness component: the rows it was made of."""
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0].get("value"):
-        return no_update, no_update, no_update
+        return no_update
     kind = "component" if trigger.get("type") == ids.RIDER_COMPONENT else "figure"
     _state, _rep, model = _model(data)
     trace = rider_trace(model, trigger.get("key"), kind) if model else None
     if trace is None:
-        return no_update, no_update, no_update
-    return True, f"{model.rep} · {trace.title}", make_trace_body(trace, ids.RIDER_TRACE_GRID)
+        return no_update
+    return dict(
+        is_open=True,
+        title=f"{model.rep} · {trace.title}",
+        body=make_trace_body(trace, ids.RIDER_TRACE_GRID),
+    )
 
 
 # --- coaching notes ---------------------------------------------------------------------------
 
 
 @callback(
-    Output(ids.RIDER_NOTES, "children"),
-    Output(ids.RIDER_NOTE_SAVE, "disabled"),
-    Output(ids.RIDER_NOTE_TEXT, "disabled"),
-    Input(ids.RIDER_STATE, "data"),
-    Input(ids.RIDER_NOTES_VERSION, "data"),
+    output=dict(
+        notes=Output(ids.RIDER_NOTES, "children"),
+        save_disabled=Output(ids.RIDER_NOTE_SAVE, "disabled"),
+        text_disabled=Output(ids.RIDER_NOTE_TEXT, "disabled"),
+    ),
+    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.RIDER_NOTES_VERSION, "data")],
 )
 def render_notes(data, _version):
-    """The rider's notes from the store, newest first."""
+    """The rider's notes from the store, newest first; the form only for a roster rep."""
     rep = _rider_name(data)
     if not rep:
-        return None, True, True
+        return dict(notes=None, save_disabled=True, text_disabled=True)
     engine = get_engine()
     scope = auth.viewer_scope()
     if not notes.can_write(engine, rep, scope):
-        return (
-            html.Div(
-                f"{rep} is not on the roster: notes are kept for roster reps only.",
-                className="muted",
-            ),
-            True,
-            True,
+        listed = html.Div(
+            f"{rep} is not on the roster: notes are kept for roster reps only.", className="muted"
         )
-    return (
-        fr.notes_list(notes.list_notes(engine, rep, scope), edit_kind=ids.RIDER_NOTE_EDIT),
-        False,
-        False,
-    )
+        return dict(notes=listed, save_disabled=True, text_disabled=True)
+    listed = fr.notes_list(notes.list_notes(engine, rep, scope), edit_kind=ids.RIDER_NOTE_EDIT)
+    return dict(notes=listed, save_disabled=False, text_disabled=False)
+
+
+NOTE_ACTION_OUTPUTS = dict(
+    notes_version=Output(ids.RIDER_NOTES_VERSION, "data"),
+    text=Output(ids.RIDER_NOTE_TEXT, "value"),
+    editing=Output(ids.RIDER_NOTE_EDITING, "data"),
+    message=Output(ids.RIDER_NOTE_MESSAGE, "children"),
+    save_label=Output(ids.RIDER_NOTE_SAVE, "children"),
+    cancel_class=Output(ids.RIDER_NOTE_CANCEL, "className"),
+    remembered_author=Output(ids.RIDER_AUTHOR_STORE, "data"),
+)
+
+
+def _note_outputs(**changed) -> dict:
+    """``note_action``'s outputs: the ones given, every other one left as it is."""
+    return dict.fromkeys(NOTE_ACTION_OUTPUTS, no_update) | changed
 
 
 @callback(
-    Output(ids.RIDER_NOTES_VERSION, "data"),
-    Output(ids.RIDER_NOTE_TEXT, "value"),
-    Output(ids.RIDER_NOTE_EDITING, "data"),
-    Output(ids.RIDER_NOTE_MESSAGE, "children"),
-    Output(ids.RIDER_NOTE_SAVE, "children"),
-    Output(ids.RIDER_NOTE_CANCEL, "className"),
-    Output(ids.RIDER_AUTHOR_STORE, "data"),
-    Input(ids.RIDER_NOTE_SAVE, "n_clicks"),
-    Input(ids.RIDER_NOTE_CANCEL, "n_clicks"),
-    Input({"type": ids.RIDER_NOTE_EDIT, "index": ALL}, "n_clicks"),
-    State(ids.RIDER_NOTE_TEXT, "value"),
-    State(ids.RIDER_NOTE_AUTHOR, "value"),
-    State(ids.RIDER_NOTE_EDITING, "data"),
-    State(ids.RIDER_NOTES_VERSION, "data"),
-    State(ids.RIDER_STATE, "data"),
+    output=NOTE_ACTION_OUTPUTS,
+    inputs=[
+        Input(ids.RIDER_NOTE_SAVE, "n_clicks"),
+        Input(ids.RIDER_NOTE_CANCEL, "n_clicks"),
+        Input({"type": ids.RIDER_NOTE_EDIT, "index": ALL}, "n_clicks"),
+    ],
+    state=[
+        State(ids.RIDER_NOTE_TEXT, "value"),
+        State(ids.RIDER_NOTE_AUTHOR, "value"),
+        State(ids.RIDER_NOTE_EDITING, "data"),
+        State(ids.RIDER_NOTES_VERSION, "data"),
+        State(ids.RIDER_STATE, "data"),
+    ],
     prevent_initial_call=True,
 )
 def note_action(_save, _cancel, _edits, text, author, editing, version, data):
@@ -554,9 +594,8 @@ def note_action(_save, _cancel, _edits, text, author, editing, version, data):
     trigger = ctx.triggered_id
     hidden, shown = "d-none", ""
     rep = _rider_name(data)
-    nothing = (no_update,) * 7
     if not rep or not ctx.triggered or not ctx.triggered[0].get("value"):
-        return nothing
+        return no_update
     engine = get_engine()
     scope = auth.viewer_scope()
     viewer = auth.current_viewer()
@@ -566,20 +605,20 @@ def note_action(_save, _cancel, _edits, text, author, editing, version, data):
         note_id = int(trigger["index"])
         found = [n for n in notes.list_notes(engine, rep, scope) if n["id"] == note_id]
         if not found:
-            return nothing
-        return (
-            no_update,
-            found[0]["body"],
-            note_id,
-            "Editing a note.",
-            "Save changes",
-            shown,
-            no_update,
+            return no_update
+        return _note_outputs(
+            text=found[0]["body"],
+            editing=note_id,
+            message="Editing a note.",
+            save_label="Save changes",
+            cancel_class=shown,
         )
     if trigger == ids.RIDER_NOTE_CANCEL:
-        return no_update, "", None, "", "Add note", hidden, no_update
+        return _note_outputs(
+            text="", editing=None, message="", save_label="Add note", cancel_class=hidden
+        )
     if trigger != ids.RIDER_NOTE_SAVE:
-        return nothing
+        return no_update
     try:
         if editing:
             notes.edit_note(engine, int(editing), rep, author or "", text or "", scope)
@@ -588,23 +627,15 @@ def note_action(_save, _cancel, _edits, text, author, editing, version, data):
             notes.add_note(engine, rep, author or "", text or "", scope)
             said = "Note added."
     except notes.NoteError as exc:
-        return (
-            no_update,
-            no_update,
-            no_update,
-            html.Span(str(exc), className="text-danger"),
-            no_update,
-            no_update,
-            no_update,
-        )
-    return (
-        (version or 0) + 1,
-        "",
-        None,
-        html.Span(said, className="text-success"),
-        "Add note",
-        hidden,
-        " ".join((author or "").split()),
+        return _note_outputs(message=html.Span(str(exc), className="text-danger"))
+    return dict(
+        notes_version=(version or 0) + 1,
+        text="",
+        editing=None,
+        message=html.Span(said, className="text-success"),
+        save_label="Add note",
+        cancel_class=hidden,
+        remembered_author=" ".join((author or "").split()),
     )
 
 

@@ -296,16 +296,16 @@ def test_rider_page(store, pages):
     summary = compute_summary(store, "2026-Q4", TODAY)
     rep = summary.reps.index[1]
     data = {"rep": rep, "view": state()}
-    sub, msg, fig, options = rider.render_rider(data, version(store))
-    assert sub.startswith(
+    out = rider.render_rider(data, version(store))
+    assert out["subtitle"].startswith(
         f"{summary.reps.loc[rep, 'team']} · 2026-Q4 · attainment "
         f"{style.pct(summary.reps.loc[rep, 'attainment'])}"
     )
-    assert msg is None
-    assert lane_labels(fig) == [style.esc(rep)]
-    assert {o["value"] for o in options} >= set(summary.reps.index)
-    sub, msg, fig, _ = rider.render_rider({"rep": "Nobody Here", "view": state()}, version(store))
-    assert msg is not None and fig is no_update
+    assert out["message"] is None
+    assert lane_labels(out["lane"]) == [style.esc(rep)]
+    assert {o["value"] for o in out["picker_options"]} >= set(summary.reps.index)
+    out = rider.render_rider({"rep": "Nobody Here", "view": state()}, version(store))
+    assert out["message"] is not None and out["lane"] is no_update
     assert rider.layout() is not None  # Dash calls it bare
     assert (
         rider.pick_rider("Ann Lee", {"rep": None}, {"search": "?quarter=2026-Q4&page=3"})

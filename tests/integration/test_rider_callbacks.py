@@ -57,26 +57,15 @@ def team_summary(demo_url):
     return summary, rep
 
 
-DETAILS = (
-    "badges",
-    "kpis",
-    "must",
-    "flags",
-    "flags_info",
-    "activity",
-    "activity_info",
-    "readiness",
-)
-
-
 def test_rider_figures_match_the_engine(store, rider, team_summary):
     summary, rep = team_summary
-    sub, msg, lane, options = rider.render_rider(data(rep), current_version(store))
+    head = rider.render_rider(data(rep), current_version(store))
+    sub = head["subtitle"]
     f = summary.reps.loc[rep]
     assert sub.startswith(f"Enterprise West · 2026-Q4 · attainment {style.pct(f['attainment'])}")
     assert sub.endswith(f"rank {int(f['rank'])} in Enterprise West")
-    assert msg is None and rep in {o["value"] for o in options}
-    out = dict(zip(DETAILS, rider.render_details(data(rep), current_version(store)), strict=True))
+    assert head["message"] is None and rep in {o["value"] for o in head["picker_options"]}
+    out = rider.render_details(data(rep), current_version(store))
     words = texts(out["kpis"])
     assert style.pct(f["attainment"]) in words
     assert style.money(f["open_pipeline"]) in words
@@ -114,7 +103,8 @@ def test_large_deals_without_expert_support(store, team_summary):
 
 def test_trend_points_are_the_summary_of_each_day(store, rider, team_summary):
     _, rep = team_summary
-    trend_fig, ready_fig = rider.render_trend(data(rep), current_version(store))
+    out = rider.render_trend(data(rep), current_version(store))
+    trend_fig, ready_fig = out["trend"], out["readiness_trend"]
     attainment = next(t for t in trend_fig.data if t.name == "Attainment")
     days = [d.date() for d in __import__("pandas").to_datetime(list(attainment.x))]
     assert days[-1] == TODAY and len(days) >= 6
@@ -171,19 +161,23 @@ def test_rows_behind_readiness_components(store, rider, team_summary):
 def test_trace_panel_opens_from_a_component(store, rider, team_summary):
     _, rep = team_summary
     trig = '{"key":"hygiene","type":"rider-component"}.n_clicks'
-    is_open, title, body = run(rider.show_rows, trig, 1, [0] * 6, [0, 0, 0, 1], data(rep))
-    assert is_open and title == f"{rep} · Pipeline hygiene"
-    assert texts(body)[0].endswith("deals") or "deal" in texts(body)[0]
-    assert run(rider.show_rows, trig, 0, [0] * 6, [0] * 4, data(rep)) == (no_update,) * 3
+    out = run(rider.show_rows, trig, 1, [0] * 6, [0, 0, 0, 1], data(rep))
+    assert out["is_open"] and out["title"] == f"{rep} · Pipeline hygiene"
+    body = texts(out["body"])
+    assert body[0].endswith("deals") or "deal" in body[0]
+    # nothing changes
+    assert run(rider.show_rows, trig, 0, [0] * 6, [0] * 4, data(rep)) is no_update
 
 
 def test_unknown_rider_and_no_rider(store, rider):
-    sub, msg, fig, _ = rider.render_rider(data("Nobody Here"), current_version(store))
-    assert msg is not None and fig is no_update
-    assert "Nobody Here" in " ".join(texts(msg))
-    sub, msg, fig, options = rider.render_rider(data(None), current_version(store))
-    assert sub.startswith("2026-Q4 · ") and fig is no_update and len(options) > 20
-    assert rider.render_details(data(None), current_version(store)) == [no_update] * 8
+    out = rider.render_rider(data("Nobody Here"), current_version(store))
+    assert out["message"] is not None and out["lane"] is no_update
+    assert "Nobody Here" in " ".join(texts(out["message"]))
+    out = rider.render_rider(data(None), current_version(store))
+    assert out["subtitle"].startswith("2026-Q4 · ") and out["lane"] is no_update
+    assert len(out["picker_options"]) > 20
+    # every output unchanged
+    assert rider.render_details(data(None), current_version(store)) is no_update
     body = next(c for c in rider.layout().children if getattr(c, "id", None) == ids.RIDER_BODY)
     assert body.hidden is True  # no rep: the body is hidden
     assert rider.layout(rep="Ann%20Lee").children[1].data["rep"] == "Ann Lee"
@@ -264,32 +258,33 @@ def test_note_callbacks(notes_store, rider, team_summary):
     out = run(
         rider.note_action, save, 1, 1, None, [], "Agreed: <i>two</i> demos", " Mia ", None, 0, state
     )
-    version, text, editing, message, label, cancel, author = out
-    assert (version, text, editing, label, cancel, author) == (
-        1,
-        "",
-        None,
-        "Add note",
-        "d-none",
-        "Mia",
-    )
+    message = out.pop("message")
+    assert out == {
+        "notes_version": 1,
+        "text": "",
+        "editing": None,
+        "save_label": "Add note",
+        "cancel_class": "d-none",
+        "remembered_author": "Mia",
+    }
     assert texts(message) == ["Note added."]
-    listed, save_disabled, text_disabled = rider.render_notes(state, version)
-    assert texts(listed)[0] == "Agreed: <i>two</i> demos"
-    assert save_disabled is False and text_disabled is False
+    listed = rider.render_notes(state, out["notes_version"])
+    assert texts(listed["notes"])[0] == "Agreed: <i>two</i> demos"
+    assert listed["save_disabled"] is False and listed["text_disabled"] is False
     note_id = notes.list_notes(notes_store, rep)[0]["id"]
     edit = f'{{"index":{note_id},"type":"rider-note-edit"}}.n_clicks'
     out = run(rider.note_action, edit, 1, 1, None, [1], "", "Mia", None, 1, state)
-    assert out[1] == "Agreed: <i>two</i> demos" and out[2] == note_id and out[4] == "Save changes"
+    assert out["text"] == "Agreed: <i>two</i> demos" and out["editing"] == note_id
+    assert out["save_label"] == "Save changes"
     out = run(
         rider.note_action, save, 2, 2, None, [1], "Agreed: three demos", "Mia", note_id, 1, state
     )
-    assert out[0] == 2 and texts(out[3]) == ["Note saved."]
+    assert out["notes_version"] == 2 and texts(out["message"]) == ["Note saved."]
     assert notes.list_notes(notes_store, rep)[0]["body"] == "Agreed: three demos"
     # An empty note is refused with a message and nothing changes.
     out = run(rider.note_action, save, 3, 3, None, [1], "  ", "Mia", None, 2, state)
-    assert out[0] is no_update and "empty" in texts(out[3])[0]
+    assert out["notes_version"] is no_update and "empty" in texts(out["message"])[0]
     assert len(notes.list_notes(notes_store, rep)) == 1
     # A rep off the roster cannot have notes.
-    listed, save_disabled, _ = rider.render_notes(data("Somebody Else"), 0)
-    assert save_disabled is True and "not on the roster" in texts(listed)[0]
+    listed = rider.render_notes(data("Somebody Else"), 0)
+    assert listed["save_disabled"] is True and "not on the roster" in texts(listed["notes"])[0]
