@@ -183,8 +183,8 @@ def measure(size: str) -> dict:
     )
     result["data"] = {
         "render_ms": data_ms,
-        "response_bytes": _bytes(list(out)),
-        "batches": len(out[0]),
+        "response_bytes": _bytes(list(out.values())),
+        "batches": len(out["batches"]),
     }
     return result
 

@@ -353,40 +353,38 @@ def _reject_target(data: dict | None, result: dict | None, engine, scope) -> int
 
 
 @callback(
-    Output(ids.DATA_BATCHES, "rowData"),
-    Output(ids.DATA_FRESHNESS, "children"),
-    Output(ids.DATA_REJECTS, "rowData"),
-    Output(ids.DATA_REJECTS_TITLE, "children"),
-    Output(ids.DATA_REJECTS_DOWNLOAD, "disabled"),
-    Output(ids.DATA_BATCH, "data"),
-    Input(ids.DATA_STATE, "data"),
-    Input(ids.SHELL_DATA_VERSION, "data"),
-    Input(ids.DATA_UPLOAD_RESULT, "data"),
+    output=dict(
+        batches=Output(ids.DATA_BATCHES, "rowData"),
+        freshness=Output(ids.DATA_FRESHNESS, "children"),
+        rejects=Output(ids.DATA_REJECTS, "rowData"),
+        rejects_title=Output(ids.DATA_REJECTS_TITLE, "children"),
+        download_disabled=Output(ids.DATA_REJECTS_DOWNLOAD, "disabled"),
+        batch=Output(ids.DATA_BATCH, "data"),
+    ),
+    inputs=[
+        Input(ids.DATA_STATE, "data"),
+        Input(ids.SHELL_DATA_VERSION, "data"),
+        Input(ids.DATA_UPLOAD_RESULT, "data"),
+    ],
 )
 def render(data, version, result):
-    """The batches, freshness and rejected rows, from the store as it is now."""
+    """The batches, freshness and rejected rows, from the store as it is now (outputs by name)."""
     if version is None and result is None:
-        return [no_update] * 6
+        return no_update
     engine = get_engine()
     # Imports and rejected rows span every team: an administrator's (or the local demo's).
     if not auth.may_manage_data():
-        return (
-            [],
-            html.Div("Imports are shown to administrators only.", className="muted"),
-            [],
-            "",
-            True,
-            None,
-        )
+        shut = html.Div("Imports are shown to administrators only.", className="muted")
+        return _no_rejects([], shut, "")
     scope = None
     rows = batch_records(engine, scope)
     fresh = freshness_cards(engine, scope)
     target = _reject_target(data, result, engine, scope)
     if target is None:
-        return rows, fresh, [], "no batch has rejected rows", True, None
+        return _no_rejects(rows, fresh, "no batch has rejected rows")
     info = data_model.batch(engine, target, scope)
     if info is None:
-        return rows, fresh, [], f"batch {target} is not in the store", True, None
+        return _no_rejects(rows, fresh, f"batch {target} is not in the store")
     rejects = data_model.rejected_rows(engine, target, scope, limit=REJECT_ROWS_SHOWN)
     n = int(info.get("rows_rejected") or 0)
     title = (
@@ -399,7 +397,26 @@ def render(data, version, result):
         {k: (None if v is None or (isinstance(v, float) and v != v) else v) for k, v in r.items()}
         for r in rejects.to_dict("records")
     ]
-    return rows, fresh, records, title, n == 0, target
+    return dict(
+        batches=rows,
+        freshness=fresh,
+        rejects=records,
+        rejects_title=title,
+        download_disabled=n == 0,
+        batch=target,
+    )
+
+
+def _no_rejects(batches: list[dict], freshness, title: str) -> dict:
+    """``render``'s outputs when no batch's rejected rows are shown (nothing to download)."""
+    return dict(
+        batches=batches,
+        freshness=freshness,
+        rejects=[],
+        rejects_title=title,
+        download_disabled=True,
+        batch=None,
+    )
 
 
 @callback(

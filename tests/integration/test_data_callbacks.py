@@ -40,12 +40,8 @@ def data_page():
     return sys.modules["dashboard.pages.data"]
 
 
-NAMES = ("batches", "freshness", "rejects", "rejects_title", "download_disabled", "batch")
-
-
 def render(page, engine, batch=None, result=None, trigger=ids.SHELL_DATA_VERSION):
-    out = run(page.render, f"{trigger}.data", 1, {"batch": batch}, current_version(engine), result)
-    return dict(zip(NAMES, out, strict=True))
+    return run(page.render, f"{trigger}.data", 1, {"batch": batch}, current_version(engine), result)
 
 
 def with_rejects(engine, tmp_path) -> int:
