@@ -4,11 +4,14 @@
 already loaded changes nothing), reads it through ``loaders.formats``, archives the original next to
 the database, and stores rows, rejects and the batch record together, bumping the data version in
 the same transaction. Any failure rolls everything back and leaves the archive as it was.
+
+This module is the flow (read the file, check it, write it in one transaction, record the batch);
+how each kind is written is in ``loaders.store.writes``, and the database-specific bulk writes
+(``COPY``, ``executemany``, index rebuilds, advisory locks) in ``loaders.store.bulk``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -20,38 +23,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import DateTime, Engine, delete, select, tuple_, update
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from loaders import clock, schema
 from loaders.config import Config, load_config
-from loaders.identity import name_key
 from loaders.store.engine import (
     bump_data_version,
     get_engine,
     session_scope,
     wait_for_other_writers,
 )
-from loaders.store.models import (
-    Activity,
-    ImportBatch,
-    OpportunityHistory,
-    OpportunitySnapshot,
-    Quota,
-    ReadinessEvent,
-    RejectedRow,
-    Rep,
-    RepAlias,
-    Team,
-    TeamMembership,
-)
+from loaders.store.models import ImportBatch
+from loaders.store.writes import EARLIEST, WRITERS, store_rejects
 
-CHUNK = 20_000
 _FILE_DATE = re.compile(r"(?<!\d)(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
 # Order in which a folder is loaded: who the reps are before what they did.
 _KIND_ORDER = {"roster": 0, "quota": 1, "readiness": 2, "pipeline": 3, "history": 4, "activity": 5}
-EARLIEST = dt.date(1900, 1, 1)
 EXPORT_SUFFIXES = {".csv", ".xlsx", ".xls", ".txt", ".zip", ".tsv"}
 _BUNDLE_MARKERS = {"opportunity.csv", "opportunityhistory.csv"}
 
@@ -433,382 +422,19 @@ def _store(
     )
     session.add(batch)
     session.flush()
-    writer = _WRITERS[kind]
+    writer = WRITERS[kind]
     warnings.extend(writer(session, batch, frame) or [])
     batch.warnings = "\n".join(warnings)
-    _store_rejects(session, batch.id, rejects)
+    store_rejects(session, batch.id, rejects)
     bump_data_version(session)
     return batch.id
 
 
-def _bulk_insert(
-    session: Session, model, frame: pd.DataFrame, upsert_keys: Sequence[str] | None = None
-) -> None:
-    """Write a frame whose columns are ``model``'s, in chunks, inside the session's transaction.
-
-    PostgreSQL takes each chunk by ``COPY`` (through a temporary table when upserting); SQLite by
-    one prepared statement executed many times. Both are several times faster than ORM inserts of
-    dicts, and nothing commits until the caller's transaction does.
-    """
-    if frame.empty:
-        return
-    conn = session.connection()
-    table = model.__table__
-    for start in range(0, len(frame), CHUNK):
-        _insert_chunk(conn, table, frame.iloc[start : start + CHUNK], upsert_keys)
-
-
-def _insert_chunk(conn, table, chunk: pd.DataFrame, upsert_keys) -> None:
-    # identifiers below are spliced into SQL: they must be our own model's column names
-    unknown = set(chunk.columns) - set(table.c.keys())
-    if unknown:
-        raise ValueError(f"{table.name} has no column(s) {sorted(unknown)}")
-    if conn.dialect.name == "postgresql":
-        _copy_postgres(conn, table, chunk, upsert_keys)
-    elif conn.dialect.name == "sqlite":
-        _executemany_sqlite(conn, table, chunk, upsert_keys)
-    else:  # pragma: no cover - SQLite and PostgreSQL are the supported stores
-        raise NotImplementedError(f"bulk load into {conn.dialect.name} is not supported")
-
-
-def _text_column(table, col: str, s: pd.Series, datetime_format: str) -> pd.Series:
-    """A column as the database's text form: dates ISO, NaN/NaT as None."""
-    sql_type = table.c[col].type
-    if pd.api.types.is_datetime64_any_dtype(s):
-        fmt = datetime_format if isinstance(sql_type, DateTime) else "%Y-%m-%d"
-        out = s.dt.strftime(fmt)
-        return out.astype(object).where(s.notna(), None)
-    if isinstance(s.dtype, pd.Int64Dtype):
-        return s.astype(object).where(s.notna(), None)
-    if pd.api.types.is_float_dtype(s):
-        return s.astype(object).where(s.notna(), None)
-    if pd.api.types.is_bool_dtype(s):
-        return s.astype(bool)
-    return s.astype(object).where(s.notna(), None)
-
-
-def _executemany_sqlite(conn, table, chunk: pd.DataFrame, upsert_keys) -> None:
-    cols = list(chunk.columns)
-    # SQLAlchemy's own SQLite storage format, so its Date/DateTime types read these back
-    data = [_text_column(table, c, chunk[c], "%Y-%m-%d %H:%M:%S.%f").tolist() for c in cols]
-    rows = list(zip(*data, strict=True))
-    names = ", ".join(f'"{c}"' for c in cols)
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(cols))})'  # noqa: S608
-    if upsert_keys:
-        sql += _on_conflict(table.name, cols, upsert_keys, "excluded")
-    conn.exec_driver_sql(sql, rows)
-
-
-def _on_conflict(table: str, cols: Sequence[str], keys: Sequence[str], new: str) -> str:
-    """``ON CONFLICT`` for an upsert that rewrites a stored row only when a field changed.
-
-    The batch id is not compared: a row exported again unchanged keeps the batch it came from.
-    """
-    fields = [c for c in cols if c not in keys and c != "batch_id"]
-    updates = ", ".join(f'"{c}" = {new}."{c}"' for c in cols if c not in keys)
-    old_row = ", ".join(f'"{table}"."{c}"' for c in fields)
-    new_row = ", ".join(f'{new}."{c}"' for c in fields)
-    changed = f" WHERE ({old_row}) IS DISTINCT FROM ({new_row})" if fields else ""
-    return f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}{changed}"
-
-
-def _copy_postgres(conn, table, chunk: pd.DataFrame, upsert_keys) -> None:
-    cols = list(chunk.columns)
-    text = pd.DataFrame({c: _text_column(table, c, chunk[c], "%Y-%m-%d %H:%M:%S.%f") for c in cols})
-    buffer = text.to_csv(index=False, header=False)
-    names = ", ".join(f'"{c}"' for c in cols)
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        target = table.name
-        if upsert_keys:
-            target = f"_load_{table.name}"
-            cur.execute(
-                f'CREATE TEMP TABLE IF NOT EXISTS "{target}" '
-                f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP'
-            )
-            cur.execute(f'TRUNCATE "{target}"')
-        with cur.copy(f'COPY "{target}" ({names}) FROM STDIN (FORMAT csv)') as copy:
-            copy.write(buffer)
-        if upsert_keys:
-            cur.execute(
-                f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{target}"'  # noqa: S608
-                + _on_conflict(table.name, cols, upsert_keys, "EXCLUDED")
-            )
-
-
-def _write_pipeline(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
-    warnings = []
-    dupes = frame["deal_id"].duplicated(keep="last")
-    if dupes.any():
-        warnings.append(f"{int(dupes.sum())} duplicate deal ids; the last row of each was kept")
-        frame = frame[~dupes]
-    day = batch.as_of.date()
-    # before any read of the snapshots: on PostgreSQL a first load drops indexes, and a load that
-    # had read the table while waiting its turn would deadlock with it
-    first = _first_load(session, OpportunitySnapshot)
-    # A second snapshot of the same source and day replaces the first, so a day has one picture.
-    replaced = session.scalars(
-        select(ImportBatch.id)
-        .where(
-            ImportBatch.kind == "pipeline",
-            ImportBatch.source == batch.source,
-            ImportBatch.id != batch.id,
-        )
-        .join(OpportunitySnapshot, OpportunitySnapshot.batch_id == ImportBatch.id)
-        .where(OpportunitySnapshot.snapshot_date == day)
-        .distinct()
-    ).all()
-    if replaced:
-        session.execute(
-            delete(OpportunitySnapshot).where(OpportunitySnapshot.batch_id.in_(replaced))
-        )
-        session.execute(
-            update(ImportBatch).where(ImportBatch.id.in_(replaced)).values(status="replaced")
-        )
-        warnings.append(
-            f"replaces the {batch.source} snapshot of {day} from batch(es) "
-            + ", ".join(map(str, replaced))
-        )
-    frame = frame.assign(
-        owner_key=_name_keys(frame["owner"]),
-        batch_id=batch.id,
-        source=batch.source,
-        snapshot_date=pd.Timestamp(day),
-    )
-    frame = frame.sort_values("deal_id", kind="stable")  # primary-key order: sequential B-tree fill
-    if first:
-        with _indexes_rebuilt_after(session, OpportunitySnapshot):
-            _bulk_insert(session, OpportunitySnapshot, frame)
-        return warnings
-    _bulk_insert(session, OpportunitySnapshot, frame)
-    return warnings
-
-
-def _write_history(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
-    frame = frame.copy()
-    frame["changed_at"] = frame["changed_at"].astype("datetime64[ns]")
-    key_cols = ["deal_id", "changed_at", "field"]
-    existing = set()
-    ids = frame["deal_id"].dropna().unique().tolist()
-    for start in range(0, len(ids), 500):
-        rows = session.execute(
-            select(
-                OpportunityHistory.deal_id, OpportunityHistory.changed_at, OpportunityHistory.field
-            ).where(
-                OpportunityHistory.source == batch.source,
-                OpportunityHistory.deal_id.in_(ids[start : start + 500]),
-            )
-        ).all()
-        existing.update((d, pd.Timestamp(c), f) for d, c, f in rows)
-    keep = [tuple(k) not in existing for k in frame[key_cols].itertuples(index=False)]
-    skipped = len(frame) - sum(keep)
-    frame = frame[keep]
-    _bulk_insert(session, OpportunityHistory, frame.assign(batch_id=batch.id, source=batch.source))
-    return [f"{skipped} history rows were already stored"] if skipped else []
-
-
-def _write_activity(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
-    warnings = []
-    dupes = frame["activity_id"].duplicated(keep="last")
-    if dupes.any():
-        warnings.append(f"{int(dupes.sum())} duplicate activity ids; the last row of each was kept")
-        frame = frame[~dupes]
-    frame = frame.assign(
-        owner_key=_name_keys(frame["owner"]), batch_id=batch.id, source=batch.source
-    ).sort_values("activity_id", kind="stable")
-    # rows in key order fill the unique index's B-tree in sequence (about a third faster)
-    if _first_load(session, Activity):
-        # no row can conflict with an empty table: a plain insert, indexes built after
-        with _indexes_rebuilt_after(session, Activity):
-            _bulk_insert(session, Activity, frame)
-        return warnings
-    # activities re-exported in a later file are updated in place, keyed by (source, id);
-    # rows identical to the stored ones are left alone (a weekly full export rewrites nothing)
-    _bulk_insert(session, Activity, frame, upsert_keys=("source", "activity_id"))
-    return warnings
-
-
-# PostgreSQL advisory lock keys: loads into the same table take turns at the "is it empty?" step
-_LOCK_KEYS = {"activities": 7316, "opportunity_snapshots": 7317}
-
-
-def _first_load(session: Session, model) -> bool:
-    """Whether ``model``'s table is empty: the first load into it (``_indexes_rebuilt_after``).
-
-    On PostgreSQL loads into the table take turns from here to their commit, so the answer holds
-    until this transaction ends; SQLite already holds its single write lock (the batch row).
-    """
-    conn = session.connection()
-    table = model.__table__
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[table.name]})")
-    return conn.execute(select(table.c[next(iter(table.c.keys()))]).limit(1)).first() is None
-
-
-@contextlib.contextmanager
-def _indexes_rebuilt_after(session: Session, model):
-    """Drop ``model``'s plain (non-unique) indexes, run the block, create them again.
-
-    For a first load: an index built once over all the rows costs a fraction of keeping it up to
-    date row by row. All inside the caller's transaction, so a failed load leaves them as they were.
-    """
-    conn = session.connection()
-    indexes = [ix for ix in model.__table__.indexes if not ix.unique]
-    for ix in indexes:
-        ix.drop(conn)
-    yield
-    for ix in indexes:
-        ix.create(conn)
-
-
-def _name_keys(names: pd.Series) -> pd.Series:
-    """identity.name_key over a column, computed once per distinct name."""
-    uniques = names.dropna().unique()
-    return names.map(dict(zip(uniques, map(name_key, uniques), strict=True))).fillna("")
-
-
-def _rep_for(session: Session, name: str, cache: dict[str, Rep]) -> Rep:
-    """The rep known by ``name`` (an alias), created with that alias when new."""
-    key = name_key(name)
-    if key in cache:
-        return cache[key]
-    rep = session.scalar(
-        select(Rep).join(RepAlias, RepAlias.rep_id == Rep.id).where(RepAlias.alias == key)
-    )
-    if rep is None:
-        rep = session.scalar(select(Rep).where(Rep.name == name.strip()))
-    if rep is None:
-        rep = Rep(name=" ".join(name.split()))
-        session.add(rep)
-        session.flush()
-    _add_alias(session, rep, key)
-    cache[key] = rep
-    return rep
-
-
-def _add_alias(session: Session, rep: Rep, key: str) -> None:
-    if not key:
-        return
-    alias = session.get(RepAlias, key)
-    if alias is None:
-        session.add(RepAlias(alias=key, rep_id=rep.id))
-        session.flush()
-    elif alias.rep_id != rep.id:
-        alias.rep_id = rep.id
-
-
-def _write_roster(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
-    warnings: list[str] = []
-    cache: dict[str, Rep] = {}
-    teams: dict[str, Team] = {t.name: t for t in session.scalars(select(Team))}
-    file_day = batch.as_of.date()
-    # Rows of one rep load oldest first, so a re-org row (with Effective From) ends the old team.
-    frame = frame.assign(_from=frame["effective_from"].fillna(pd.Timestamp(EARLIEST)))
-    frame = frame.sort_values(["_from"], kind="stable")
-    for row in frame.itertuples(index=False):
-        rep = _rep_for(session, row.rep, cache)
-        for attr in ("email", "crm_user_id", "role", "manager"):
-            value = getattr(row, attr)
-            if value:
-                setattr(rep, attr, value)
-        if pd.notna(row.start_date):
-            rep.start_date = row.start_date.date()
-        _add_alias(session, rep, name_key(row.email))
-        _add_alias(session, rep, name_key(row.crm_user_id))
-        if not row.team:
-            continue
-        team = teams.get(row.team)
-        if team is None:
-            team = teams[row.team] = Team(name=row.team)
-            session.add(team)
-            session.flush()
-        current = session.scalars(
-            select(TeamMembership)
-            .where(TeamMembership.rep_id == rep.id)
-            .order_by(TeamMembership.effective_from.desc())
-        ).first()
-        if pd.notna(row.effective_from):
-            start = row.effective_from.date()
-        elif current is None:
-            # A first membership covers the rep's whole history, so past snapshots have a team.
-            start = EARLIEST
-        else:
-            start = file_day
-        if current is not None and current.team_id == team.id:
-            continue
-        if current is not None and current.effective_from >= start:
-            if current.effective_from == start:
-                current.team_id = team.id
-                current.batch_id = batch.id
-                continue
-            warnings.append(
-                f"{row.rep}: membership of {row.team} from {start} is older than the "
-                f"stored one from {current.effective_from}; kept the stored one"
-            )
-            continue
-        if current is not None:
-            current.effective_to = start
-        session.add(
-            TeamMembership(rep_id=rep.id, team_id=team.id, effective_from=start, batch_id=batch.id)
-        )
-        session.flush()
-    return warnings
-
-
-def _write_quota(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
-    cache: dict[str, Rep] = {}
-    for row in frame.itertuples(index=False):
-        rep = _rep_for(session, row.rep, cache)
-        quota = session.get(Quota, (rep.id, row.quarter))
-        if quota is None:
-            session.add(
-                Quota(
-                    rep_id=rep.id, quarter=row.quarter, amount=float(row.quota), batch_id=batch.id
-                )
-            )
-        else:
-            quota.amount, quota.batch_id = float(row.quota), batch.id
-    session.flush()
-    return []
-
-
-def _write_readiness(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
-    frame = frame.rename(columns={"rep": "owner"})
-    frame = frame.assign(owner_key=_name_keys(frame["owner"]))
-    # An LMS export is the current state of the programs it lists: it replaces their earlier rows.
-    pairs = list({(k, p) for k, p in zip(frame["owner_key"], frame["program"], strict=True)})
-    for start in range(0, len(pairs), 400):
-        session.execute(
-            delete(ReadinessEvent).where(
-                tuple_(ReadinessEvent.owner_key, ReadinessEvent.program).in_(
-                    pairs[start : start + 400]
-                )
-            )
-        )
-    _bulk_insert(session, ReadinessEvent, frame.assign(batch_id=batch.id))
-    return []
-
-
-def _store_rejects(session: Session, batch_id: int, rejects: Sequence) -> None:
-    frame = pd.DataFrame(
-        {
-            "batch_id": batch_id,
-            "row_number": [int(r.row_number) for r in rejects],
-            "column": [r.column for r in rejects],
-            "reason": [r.reason for r in rejects],
-            "raw": [r.raw for r in rejects],
-        }
-    )
-    _bulk_insert(session, RejectedRow, frame)
-
-
-_WRITERS = {
-    "pipeline": _write_pipeline,
-    "history": _write_history,
-    "activity": _write_activity,
-    "roster": _write_roster,
-    "quota": _write_quota,
-    "readiness": _write_readiness,
-}
-
-__all__ = ["LoadOutcome", "expand_paths", "load_file", "resolve_as_of", "store_frame"]
+__all__ = [
+    "EARLIEST",
+    "LoadOutcome",
+    "expand_paths",
+    "load_file",
+    "resolve_as_of",
+    "store_frame",
+]

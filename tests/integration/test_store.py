@@ -11,6 +11,7 @@ from sqlalchemy import func, inspect, select, text
 
 from loaders import ingest
 from loaders.ingest import store_frame
+from loaders.store import bulk
 from loaders.store.engine import (
     alembic_config,
     current_revision,
@@ -132,8 +133,8 @@ def test_failure_midway_leaves_store_unchanged(engine, monkeypatch):
         as_of=NOV20,
     )
     before = (_version(engine), _count(engine, ImportBatch), _count(engine, OpportunitySnapshot))
-    monkeypatch.setattr(ingest, "CHUNK", 10)
-    real = ingest._insert_chunk
+    monkeypatch.setattr(bulk, "CHUNK", 10)
+    real = bulk._insert_chunk
     calls = {"n": 0}
 
     def failing_chunk(conn, table, chunk, upsert_keys):
@@ -143,7 +144,7 @@ def test_failure_midway_leaves_store_unchanged(engine, monkeypatch):
             raise RuntimeError("disk on fire")
         real(conn, table, chunk, upsert_keys)
 
-    monkeypatch.setattr(ingest, "_insert_chunk", failing_chunk)
+    monkeypatch.setattr(bulk, "_insert_chunk", failing_chunk)
     with pytest.raises(RuntimeError, match="disk on fire"):
         store_frame(engine, "pipeline", rows, as_of=NOV20)
     assert calls["n"] == 3
