@@ -1,9 +1,12 @@
-"""Fiscal quarters (DESIGN.md §5).
+"""Fiscal quarters: the one fiscal calendar of the loaders, the generator and the dashboard.
 
 The fiscal year starts on the first day of a configurable month (``TEAMCAR_FISCAL_YEAR_START_MONTH``,
 default January) and is named by the calendar year in which it ends: with a February start, fiscal
 2027 runs from 1 February 2026 to 31 January 2027, and its fourth quarter is ``2027-Q4``
-(November 2026 to January 2027).
+(November 2026 to January 2027). See "Periods and fiscal quarters" in ``docs/metrics.md``.
+
+Quarters are written ``2026-Q4`` everywhere; ``quarter_name`` reads the other ways exports write
+them. ``Quarter.index`` numbers quarters consecutively, for arithmetic over ranges of quarters.
 """
 
 from __future__ import annotations
@@ -13,6 +16,12 @@ import re
 from dataclasses import dataclass
 
 _NAME = re.compile(r"^\s*(?:FY)?(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
+# How exports and spreadsheets write a quarter (quota files): 2026-Q4, Q4 2026, Q4-FY26, 2026.4
+_EXPORT_NAMES = (
+    re.compile(r"^(?:FY\s*)?(?P<y>\d{4}|\d{2})\s*[-/ ]?\s*Q(?P<q>[1-4])$", re.I),
+    re.compile(r"^Q(?P<q>[1-4])\s*[-/ ]?\s*(?:FY\s*)?(?P<y>\d{4}|\d{2})$", re.I),
+    re.compile(r"^(?:FY\s*)?(?P<y>\d{4})\s*[-/ .]\s*(?P<q>[1-4])$", re.I),
+)
 
 
 def _start_month(start_month: int | None) -> int:
@@ -57,6 +66,11 @@ class Quarter:
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def index(self) -> int:
+        """Quarters counted from the fiscal year starting in year 0: the next quarter is one more."""
+        return (self.start.year * 12 + self.start.month - self.start_month) // 3
 
     def previous(self) -> Quarter:
         """The quarter before this one."""
@@ -105,8 +119,34 @@ def quarter_of(day: dt.date, start_month: int | None = None) -> Quarter:
     return make_quarter(fiscal_year, number, month)
 
 
+def quarter_at(index: int, start_month: int | None = None) -> Quarter:
+    """The quarter whose ``Quarter.index`` is ``index``."""
+    month = _start_month(start_month)
+    months = index * 3 + month - 1  # months from January of year 0 to the quarter's first month
+    return quarter_of(dt.date(months // 12, months % 12 + 1, 1), month)
+
+
+def quarter_name(text: str | None) -> str | None:
+    """``2026-Q4`` from the ways exports write a quarter; None when ``text`` is not one.
+
+    Reads ``2026-Q4``, ``2026Q4``, ``Q4 2026``, ``Q4-FY26``, ``FY2026 Q4`` and ``2026.4``; a
+    two-digit year is 20xx. The name is not checked against a calendar (any fiscal year has Q1-Q4).
+    """
+    if not text:
+        return None
+    t = text.strip()
+    for pattern in _EXPORT_NAMES:
+        m = pattern.match(t)
+        if m:
+            year = int(m.group("y"))
+            if year < 100:
+                year += 2000
+            return f"{year}-Q{m.group('q')}"
+    return None
+
+
 def default_as_of(quarter: Quarter, today: dt.date | None = None) -> dt.date:
-    """The earlier of today and the quarter's last day (DESIGN.md §5)."""
+    """The earlier of today and the quarter's last day (``docs/metrics.md``, as_of)."""
     if today is None:
         from loaders.clock import today as clock_today
 

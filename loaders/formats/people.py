@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from loaders.fiscal import quarter_name
 from loaders.formats.base import F, Format, Sheet, reject_duplicates
 from loaders.formats.salesforce.ids import salesforce_ids
 from loaders.parsing.amounts import parse_numbers
@@ -156,26 +155,11 @@ QUOTA_FIELDS = (
     F("quota", "Quota", "Quota Amount", "Target", "Quota (USD)", "Amount", required=True),
 )
 
-_QUARTER_PATTERNS = (
-    re.compile(r"^(?:FY\s*)?(?P<y>\d{4}|\d{2})\s*[-/ ]?\s*Q(?P<q>[1-4])$", re.I),
-    re.compile(r"^Q(?P<q>[1-4])\s*[-/ ]?\s*(?:FY\s*)?(?P<y>\d{4}|\d{2})$", re.I),
-    re.compile(r"^(?:FY\s*)?(?P<y>\d{4})\s*[-/ .]\s*(?P<q>[1-4])$", re.I),
-)
-
 
 def canonical_quarter(text: str | None) -> str | None:
-    """``2026-Q4`` from ``2026-Q4``, ``Q4 2026``, ``Q4-FY26``, ``FY2026 Q4``, ``2026Q4``."""
-    if not text:
-        return None
-    t = text.strip()
-    for pattern in _QUARTER_PATTERNS:
-        m = pattern.match(t)
-        if m:
-            year = int(m.group("y"))
-            if year < 100:
-                year += 2000
-            return f"{year}-Q{m.group('q')}"
-    return None
+    """``2026-Q4`` from ``2026-Q4``, ``Q4 2026``, ``Q4-FY26``, ``FY2026 Q4``, ``2026Q4``
+    (``fiscal.quarter_name``)."""
+    return quarter_name(text)
 
 
 def read_quotas(s: Sheet) -> pd.DataFrame:
