@@ -1,21 +1,25 @@
 """Canonical frames: the columns every reader produces and every writer stores.
 
-Readers turn an export into one of these frames; after ``validate`` the rest of the code trusts the
+Readers turn an export into one of these frames; after ``conform`` the rest of the code trusts the
 columns (dtypes below). Dates are ``datetime64[ns]`` normalised to midnight; money is ``float64``
 in the database's one currency; text is ``object`` with ``None`` for missing.
+
+These column lists are the one column contract: the store's tables hold them, and the frames the
+dashboard's metrics take (``dashboard.metrics.frames``) are derived from them. No dash and no
+sqlalchemy here: the metrics import this module.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-# Deal status, as DESIGN.md §4 defines it.
+# Deal status (``docs/metrics.md``, deal flags).
 STATUSES = ("open", "won", "lost")
 # Forecast categories, normalised from Salesforce API values/labels and HubSpot's names.
 FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
 ACTIVITY_TYPES = ("call", "email", "meeting", "other")
 READINESS_KINDS = ("course", "certification", "assessment", "call_score")
-# Roster roles that count as expert support on a deal (DESIGN.md §9).
+# Roster roles that count as expert support on a deal (``docs/metrics.md``).
 EXPERT_ROLES = ("SE", "CSM", "Partner", "Manager", "Executive")
 UNASSIGNED = "Unassigned"
 
@@ -131,10 +135,30 @@ def empty(kind: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in spec.items()})
 
 
+def cast(s: pd.Series, dtype: str) -> pd.Series:
+    """One column in a canonical dtype.
+
+    ``datetime64[ns]`` keeps the time of day; ``bool`` reads missing as False; ``object`` holds
+    ``None`` for missing; any other dtype is ``astype``.
+
+    Raises:
+        TypeError, ValueError: values that cannot take the dtype.
+    """
+    if dtype == "datetime64[ns]":
+        return pd.to_datetime(s).astype("datetime64[ns]")
+    if dtype == "bool":
+        return s.fillna(False).astype(bool)
+    if dtype == "object":
+        return s.astype(object).where(s.notna(), None)
+    return s.astype(dtype)
+
+
 def conform(df: pd.DataFrame, kind: str) -> pd.DataFrame:
     """Return ``df`` with exactly the canonical columns of ``kind``, in order, with their dtypes.
 
-    Missing optional columns are added empty. Values that cannot take the dtype are a reader bug.
+    Missing optional columns are added empty (or with their ``DEFAULTS``); dates are normalised to
+    midnight unless listed in ``KEEP_TIME``. Values that cannot take the dtype, an empty
+    ``REQUIRED`` cell, or a value outside ``CHOICES`` are a reader bug (``SchemaError``).
     """
     spec = FRAMES[kind]
     out = pd.DataFrame(index=df.index)
@@ -144,18 +168,11 @@ def conform(df: pd.DataFrame, kind: str) -> pd.DataFrame:
         else:
             s = pd.Series(DEFAULTS.get((kind, col)), index=df.index, dtype="object")
         try:
-            if dtype == "datetime64[ns]":
-                s = pd.to_datetime(s).astype("datetime64[ns]")
-                if (kind, col) not in KEEP_TIME:
-                    s = s.dt.normalize()
-            elif dtype == "bool":
-                s = s.fillna(False).astype(bool)
-            elif dtype == "object":
-                s = s.astype(object).where(s.notna(), None)
-            else:
-                s = s.astype(dtype)
+            s = cast(s, dtype)
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"{kind}.{col}: cannot hold {dtype}: {exc}") from exc
+        if dtype == "datetime64[ns]" and (kind, col) not in KEEP_TIME:
+            s = s.dt.normalize()
         out[col] = s
     for col in REQUIRED[kind]:
         if out[col].isna().any():
@@ -166,3 +183,33 @@ def conform(df: pd.DataFrame, kind: str) -> pd.DataFrame:
             if bad:
                 raise SchemaError(f"{kind}.{col}: {sorted(map(str, bad))[:5]} not among {allowed}")
     return out.reset_index(drop=True)
+
+
+def stored_columns(
+    kind: str,
+    keys: dict[str, str],
+    *,
+    without: tuple[str, ...] = (),
+    owner_key: bool = False,
+) -> dict[str, str]:
+    """The columns of ``kind`` as the store gives its rows back, for readers of the store.
+
+    Args:
+        kind: one of ``FRAMES``.
+        keys: columns the store adds in front (``source``, ``snapshot_date``...), with dtypes.
+        without: canonical columns the reader does not take.
+        owner_key: add the store's ``owner_key`` (``identity.name_key`` of ``owner``) after
+            ``owner``.
+
+    Returns:
+        column -> dtype, in order; nullable integers (``Int64``) become ``float64`` (NaN for
+        missing), as a database read returns them.
+    """
+    out = dict(keys)
+    for col, dtype in FRAMES[kind].items():
+        if col in out or col in without:
+            continue
+        out[col] = "float64" if dtype == "Int64" else dtype
+        if col == "owner" and owner_key:
+            out["owner_key"] = "object"
+    return out

@@ -17,75 +17,56 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from loaders import schema
+
+# The columns come from the one column contract, ``loaders.schema``, as the store gives them back.
 # One row per deal per snapshot (the store's opportunity_snapshots, columns the metrics read).
-SNAPSHOT_COLUMNS = {
-    "source": "object",
-    "deal_id": "object",
-    "snapshot_date": "datetime64[ns]",
-    "deal_name": "object",
-    "account": "object",
-    "owner": "object",
-    "owner_key": "object",
-    "stage": "object",
-    "status": "object",
-    "amount": "float64",
-    "probability": "float64",
-    "forecast_category": "object",
-    "close_date": "datetime64[ns]",
-    "created_date": "datetime64[ns]",
-    "next_step": "object",
-    "last_activity_date": "datetime64[ns]",
-    "push_count": "float64",
-}
+SNAPSHOT_COLUMNS = schema.stored_columns(
+    "pipeline",
+    {"source": "object", "deal_id": "object", "snapshot_date": "datetime64[ns]"},
+    without=("stage_order", "deal_type", "lead_source"),
+    owner_key=True,
+)
 # Who is who: one row per rep known to the roster (or seen as an owner), team at the day asked.
-REP_COLUMNS = {"rep": "object", "team": "object", "role": "object", "start_date": "datetime64[ns]"}
+REP_COLUMNS = schema.stored_columns(
+    "roster", {}, without=("email", "crm_user_id", "manager", "effective_from")
+)
 # How exports name reps: alias (identity.name_key of a name, email or CRM id) -> rep.
 ALIAS_COLUMNS = {"alias": "object", "rep": "object"}
-QUOTA_COLUMNS = {"rep": "object", "quota": "float64"}
+QUOTA_COLUMNS = schema.stored_columns("quota", {}, without=("quarter",))
 # Field history (close_date, amount, stage, forecast_category, owner, probability changes).
-HISTORY_COLUMNS = {
-    "source": "object",
-    "deal_id": "object",
-    "changed_at": "datetime64[ns]",
-    "field": "object",
-    "old_value": "object",
-    "new_value": "object",
-}
+HISTORY_COLUMNS = schema.stored_columns("history", {"source": "object"})
 # Completed activities per owner and day (counts), for activity consistency.
 ACTIVITY_COUNT_COLUMNS = {"owner_key": "object", "activity_date": "datetime64[ns]", "n": "int64"}
 # Last completed activity on or before as_of linked to each deal.
 DEAL_TOUCH_COLUMNS = {"source": "object", "deal_id": "object", "last_touch": "datetime64[ns]"}
-READINESS_COLUMNS = {
-    "owner_key": "object",
-    "program": "object",
-    "kind": "object",
-    "required": "bool",
-    "assigned_date": "datetime64[ns]",
-    "due_date": "datetime64[ns]",
-    "completed_date": "datetime64[ns]",
-    "score": "float64",
-}
+# Readiness events keyed by the rep's owner_key (the store's form of the roster name).
+READINESS_COLUMNS = schema.stored_columns("readiness", {"owner_key": "object"}, without=("rep",))
 
 DEAL_KEY = ["source", "deal_id"]
 
 
 def conform(df: pd.DataFrame, spec: dict[str, str]) -> pd.DataFrame:
-    """``df`` with at least the columns of ``spec`` in their dtypes (missing ones added empty)."""
+    """``df`` with at least the columns of ``spec`` in their dtypes (missing ones added empty).
+
+    The metrics' form of ``loaders.schema.conform``, built on the same ``schema.cast``; it differs
+    because its frames come back from the store or are built by hand, not from a reader: other
+    columns are kept, in their order; text is left as pandas gives it (NA for missing, not None);
+    an unreadable number becomes NaN rather than an error; dates keep their time of day; nothing
+    is required and no value list is checked.
+    """
     out = df.copy()
     for col, dtype in spec.items():
         if col not in out.columns:
             out[col] = pd.Series(
                 pd.NA if dtype == "object" else None, index=out.index, dtype="object"
             )
+        if dtype == "object":
+            continue
         s = out[col]
-        if dtype == "datetime64[ns]":
-            out[col] = pd.to_datetime(s).astype("datetime64[ns]")
-        elif dtype == "float64":
-            out[col] = pd.to_numeric(s, errors="coerce").astype("float64")
-        elif dtype == "int64":
-            out[col] = s.astype("int64")
-        elif dtype == "bool":
-            out[col] = s.fillna(False).astype(bool)
+        if dtype == "float64":
+            s = pd.to_numeric(s, errors="coerce")
+        out[col] = schema.cast(s, dtype)
     return out
 
 
