@@ -648,8 +648,8 @@ def controls_to_url(since, now, group, present_clicks, data, canonical):
         return PATH + urls.merge(search, group=None if group == "none" else group)
     if trigger in (ids.REVIEW_SINCE, ids.REVIEW_NOW):
         state, cur_now, cur_since, days = _days(data)
-        new_now = rm._day(now) or cur_now
-        new_since = rm._day(since) or cur_since
+        new_now = urls.parse_day(now) or cur_now
+        new_since = urls.parse_day(since) or cur_since
         if new_now == cur_now and new_since == cur_since:
             return no_update
         if new_since >= new_now:
