@@ -429,7 +429,7 @@ def render(data, version):
         title = state.quarter + f" · {state.team}"
         return {**_nothing_drawn(title, "", msg), "rollup_options": Patch()}
     scope = auth.viewer_scope()
-    drawn = dict(
+    drawn = dict(  # a copy: the cache keeps the one _draw returned
         cache.cached("review-render", get_engine(), _key(data, scope), lambda: _draw(data, scope))
     )
     # The roll-up's total row is pinned below the grid by a patch of the grid's options; a Patch
