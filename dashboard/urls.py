@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
@@ -77,15 +78,114 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
 MAX_PAGE = 100_000
 
 
+class PeriodError(ValueError):
+    """A quarter or day that cannot be used as asked; callers word it for whoever asked.
+
+    Attributes:
+        field: what was asked: ``"quarter"``, ``"as_of"``, ``"since"`` (or the caller's own name
+            for a lone day).
+        value: what was given.
+        problem: what is wrong, worded to follow the field's name (``must be YYYY-MM-DD``).
+    """
+
+    def __init__(self, field: str, value: object, problem: str):
+        self.field, self.value, self.problem = field, value, problem
+        super().__init__(self.worded())
+
+    def worded(self, names: Mapping[str, str] | None = None) -> str:
+        """The message, with the field called what the caller calls it (``{"as_of": "--as-of"}``)."""
+        name = (names or {}).get(self.field, self.field)
+        return f"{name} {str(self.value)[:40]!r}: {self.problem}"
+
+
+def read_day(value: object, field: str = "day") -> dt.date | None:
+    """A day as asked: None when not given, else an ISO day within 1900-2199.
+
+    Raises:
+        PeriodError: for anything else (``field`` names what was asked).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value)) if len(str(value)) <= 32 else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise PeriodError(field, value, "must be a date as YYYY-MM-DD")
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise PeriodError(field, value, f"must be a day from {EARLIEST_YEAR} to {LATEST_YEAR}")
+    return day
+
+
 def parse_day(value: object) -> dt.date | None:
-    """A day from a link or the browser: ISO text within 1900-2199, else None."""
-    if value in (None, "") or len(str(value)) > 32:
-        return None
+    """A day from a link or the browser: ``read_day``'s day, or None for anything it refuses."""
     try:
-        day = dt.date.fromisoformat(str(value))
-    except ValueError:
+        return read_day(value)
+    except PeriodError:
         return None
-    return day if EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
+
+
+def read_quarter(
+    value: str | Quarter | None, start_month: int | None = None, today: dt.date | None = None
+) -> Quarter:
+    """The quarter asked for (``2026-Q4``); the one holding today when none is given.
+
+    Raises:
+        PeriodError: when ``value`` is not a quarter (field ``quarter``).
+    """
+    if isinstance(value, Quarter):
+        return value
+    if value is None or value == "":
+        return quarter_of(today or clock.today(), start_month)
+    try:
+        return parse_quarter(str(value), start_month)
+    except ValueError:
+        raise PeriodError("quarter", value, "not a quarter; expected for example 2026-Q4") from None
+
+
+@dataclass(frozen=True)
+class Period:
+    """A quarter and the days a view or a summary is measured on."""
+
+    quarter: Quarter
+    as_of: dt.date
+    since: dt.date | None
+    explicit_as_of: bool  # as_of was asked for, not defaulted
+
+
+def resolve_period(
+    quarter: str | Quarter | None,
+    as_of: object = None,
+    since: object = None,
+    *,
+    start_month: int | None = None,
+    today: dt.date | None = None,
+) -> Period:
+    """The quarter and days asked for, defaults filled in and checked: the one rule for all.
+
+    Args:
+        quarter: ``2026-Q4`` or a ``Quarter``; None for the quarter holding today.
+        as_of: the day to measure on (ISO text or a date); None for the earlier of today and the
+            quarter's last day.
+        since: the comparison day; None for none (each caller picks its own default).
+        start_month: the fiscal year's first month (default: the configured one).
+        today: the clock's today.
+
+    Raises:
+        PeriodError: on a bad quarter or day, or a ``since`` not before ``as_of``; its ``field``
+            is ``quarter``, ``as_of`` or ``since``, for the caller to word.
+    """
+    today = today or clock.today()
+    q = read_quarter(quarter, start_month, today)
+    day = read_day(as_of, "as_of")
+    then = read_day(since, "since")
+    now = day or default_as_of(q, today)
+    if then is not None and then >= now:
+        raise PeriodError("since", since, f"must be before the as-of day {now.isoformat()}")
+    return Period(q, now, then, day is not None)
 
 
 def _int(value: object, default: int) -> int:
@@ -162,11 +262,10 @@ def resolve(query: dict[str, object], today: dt.date | None = None) -> ViewState
     a mistyped link still opens a picture.
     """
     today = today or clock.today()
-    quarter = _quarter(query.get("quarter"), today)
-    as_of = parse_day(query.get("as_of"))
-    explicit = as_of is not None
-    if as_of is None:
-        as_of = default_as_of(quarter, today)
+    period = resolve_period(
+        _quarter(query.get("quarter"), today), parse_day(query.get("as_of")), today=today
+    )
+    quarter, as_of, explicit = period.quarter, period.as_of, period.explicit_as_of
     since = parse_day(query.get("since"))
     if since is None or since >= as_of:
         since = default_since(as_of)

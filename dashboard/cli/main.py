@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dashboard.urls import PeriodError, read_day
 from loaders.config import ConfigError, load_config
 
 app = typer.Typer(
@@ -36,13 +37,16 @@ class UserError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
 
+# How the summary's quarter and day errors are worded here: as the options that were typed.
+PERIOD_OPTIONS = {"quarter": "--quarter", "as_of": "--as-of", "since": "--since"}
+
+
 def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
+    """The day given to ``option`` (None when not given), read as every day is (``read_day``)."""
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
+        return read_day(value, option)
+    except PeriodError as exc:
+        raise UserError(exc.worded()) from None
 
 
 @db_app.command("upgrade")
@@ -361,6 +365,8 @@ def summary(
     try:
         summary_command(name, as_of, since, team, as_json, console=console)
     except SummaryError as exc:
+        if isinstance(exc.__cause__, PeriodError):
+            raise UserError(exc.__cause__.worded(PERIOD_OPTIONS)) from None
         raise UserError(str(exc)) from None
 
 

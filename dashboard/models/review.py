@@ -28,7 +28,7 @@ from dashboard.models.standings import summary_for
 from dashboard.models.trace import MOVE_LABEL
 from dashboard.reads import cache, queries
 from loaders import clock
-from loaders.fiscal import Quarter, default_as_of, parse_quarter
+from loaders.fiscal import Quarter, parse_quarter
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -100,17 +100,10 @@ def snapshot_days(engine: Engine) -> list[dt.date]:
     return [d.date() for d in days]
 
 
-def _day(value: object) -> dt.date | None:
-    """A day from the URL or the browser, within the calendar ``urls`` accepts."""
-    if isinstance(value, dt.date):
-        return value if urls.EARLIEST_YEAR <= value.year <= urls.LATEST_YEAR else None
-    return urls.parse_day(value)
-
-
 def resolve_days(
     query: Mapping[str, object],
     days: Sequence[dt.date],
-    quarter: Quarter,
+    quarter: str | Quarter,
     today: dt.date | None = None,
 ) -> tuple[dt.date, dt.date]:
     """The review's (now, since) from the URL's ``as_of`` and ``since``, defaults filled in.
@@ -118,7 +111,7 @@ def resolve_days(
     Args:
         query: the URL's query (``as_of``, ``since`` as ``YYYY-MM-DD`` when given).
         days: snapshot days in the store, oldest first.
-        quarter: the quarter under review.
+        quarter: the quarter under review (``2026-Q4`` or a ``Quarter``).
         today: the clock's today.
 
     Returns:
@@ -128,12 +121,12 @@ def resolve_days(
         snapshot before it, else a week before it.
     """
     today = today or clock.today()
-    limit = default_as_of(quarter, today)
-    now = _day(query.get("as_of"))
+    limit = urls.resolve_period(quarter, today=today).as_of
+    now = urls.parse_day(query.get("as_of"))
     if now is None:
         before = [d for d in days if d <= limit]
         now = before[-1] if before else limit
-    since = _day(query.get("since"))
+    since = urls.parse_day(query.get("since"))
     if since is None or since >= now:
         week = [d for d in days if d <= now - dt.timedelta(days=7)]
         earlier = [d for d in days if d < now]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from dashboard import urls
 from dashboard.metrics import (
     attach_reps,
     compute_movement,
@@ -32,7 +33,7 @@ from dashboard.metrics import (
 from dashboard.metrics.readiness import WEEKS
 from dashboard.reads import queries
 from loaders.config import Config, load_config
-from loaders.fiscal import Quarter, default_as_of, parse_quarter
+from loaders.fiscal import Quarter
 from loaders.schema import EXPERT_ROLES
 
 if TYPE_CHECKING:
@@ -51,7 +52,15 @@ DEAL_KEYS = (
 
 
 class SummaryError(ValueError):
-    """A request the summary cannot answer (bad quarter, day, or team); a user-facing message."""
+    """A request the summary cannot answer (bad quarter, day, or team); a user-facing message.
+
+    For a bad quarter or day it is raised from the ``urls.PeriodError``, which a caller with its
+    own names for the fields (the CLI's options) can word again.
+    """
+
+
+# What the summary's messages call the quarter and days (a caller may word them its own way).
+PERIOD_NAMES = {"quarter": "quarter", "as_of": "as-of day", "since": "comparison day"}
 
 
 @dataclass
@@ -75,29 +84,17 @@ class Summary:
     then: pd.DataFrame | None = None  # rep figures on ``since`` (for rank change)
 
 
-def _day(value: dt.date | str | None, option: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise SummaryError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
-
-
 def _days(
     quarter: str | Quarter, as_of, since, config: Config
 ) -> tuple[Quarter, dt.date, dt.date | None]:
-    """The quarter and days asked for, defaults filled in and checked."""
-    if not isinstance(quarter, Quarter):
-        try:
-            quarter = parse_quarter(quarter, config.fiscal_year_start_month)
-        except ValueError as exc:
-            raise SummaryError(str(exc)) from None
-    as_of = _day(as_of, "--as-of") or default_as_of(quarter)
-    since = _day(since, "--since")
-    if since is not None and since >= as_of:
-        raise SummaryError(f"--since {since} must be before the as-of day {as_of}")
-    return quarter, as_of, since
+    """The quarter and days asked for, defaults filled in and checked (``urls.resolve_period``)."""
+    try:
+        period = urls.resolve_period(
+            quarter, as_of, since, start_month=config.fiscal_year_start_month
+        )
+    except urls.PeriodError as exc:
+        raise SummaryError(exc.worded(PERIOD_NAMES)) from exc
+    return period.quarter, period.as_of, period.since
 
 
 def _scope(team: str | None, scope: Sequence[str] | None) -> list[str] | None:
