@@ -209,14 +209,19 @@ def _generate(
         fiscal_year_start_month=load_config().fiscal_year_start_month,
     )
     with _progress() as bar:
-        tasks: dict[str, int] = {}
+        return run_generate(Path(out_dir), params, progress=_stage_bars(bar))
 
-        def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total or None)
-            bar.update(tasks[stage], completed=done, total=total or None)
 
-        return run_generate(Path(out_dir), params, progress=report)
+def _stage_bars(bar: Progress):
+    """A generator progress callback drawing one bar per stage on ``bar``."""
+    tasks: dict[str, int] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total or None)
+        bar.update(tasks[stage], completed=done, total=total or None)
+
+    return report
 
 
 @app.command()
@@ -423,6 +428,8 @@ def demo(
     ] = True,
 ) -> None:
     """Generate a live-looking demo (relative to today), load it into data/demo.db and serve it."""
+    from loaders.demo import build_demo_store
+
     config = load_config()
     demo_dir = config.data_dir / "demo"
     db_path = config.data_dir / "demo.db"
@@ -430,13 +437,16 @@ def demo(
     shutil.rmtree(demo_dir, ignore_errors=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    os.environ["TEAMCAR_DATABASE_URL"] = f"sqlite:///{db_path}"
-    _generate(demo_dir / "exports", reps=reps, deals_per_rep=12, weeks=13, today=None, seed=7)
-    outcomes = _load([demo_dir / "exports"], quiet=True)
-    loaded = sum(o.status == "loaded" for o in outcomes)
-    rows = sum(o.rows_loaded for o in outcomes)
+    url = f"sqlite:///{db_path}"
+    os.environ["TEAMCAR_DATABASE_URL"] = url
+    with _progress() as bar:
+        built = build_demo_store(
+            demo_dir / "exports", url, reps=reps, config=config, progress=_stage_bars(bar)
+        )
+    loaded = sum(o.status == "loaded" for o in built.outcomes)
+    rows = sum(o.rows_loaded for o in built.outcomes)
     console.print(f"Loaded {loaded} demo exports ({rows:,} rows) into [bold]{db_path}[/].")
-    failed = [o for o in outcomes if o.status == "failed"]
+    failed = built.failed
     for o in failed:
         err.print(f"[red]error[/] {o.message}")
     if failed:
