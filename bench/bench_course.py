@@ -5,7 +5,7 @@
     .venv/bin/python bench/bench_course.py --sizes 2000 --screenshots
     .venv/bin/python bench/bench_course.py --url sqlite:///data/demo.db   # any store, e.g. the demo
 
-Each size gets a seeded store (``tests/integration/course_store.py``: reps in teams of ten, weekly
+Each size gets a seeded store (``loaders/generate/course_store.py``: reps in teams of ten, weekly
 snapshots, about 100 open deals per rep at 2,000 reps) kept under ``bench/out/`` and reused
 when it exists. For each view (all teams, one page of riders, one team, a search) it measures
 the Course's ``render`` callback cold (empty cache) and warm (cached model), the JSON bytes of
@@ -42,8 +42,8 @@ os.environ.setdefault("TEAMCAR_TODAY", TODAY.isoformat())
 
 def build(name: str) -> str:
     """The store for ``name`` (built once, then reused)."""
+    from loaders.generate.course_store import build_course_store
     from loaders.store.engine import get_engine, upgrade
-    from tests.integration.course_store import build_course_store
 
     reps, teams, per_rep, weeks = SIZES[name]
     path = OUT / f"course-{name}.db"
@@ -125,7 +125,7 @@ def measure(name: str, url: str, repeat: int) -> dict:
             warm.append(time.perf_counter() - t)
         import plotly.graph_objects as go
 
-        from tests.integration.test_course_callbacks import decoded
+        from bench._figures import decoded
 
         course_fig, peloton = go.Figure(decoded(out["map"])), go.Figure(decoded(out["peloton"]))
         lanes = [x for x in course_fig.layout.yaxis.ticktext if not x.startswith("<b>")]

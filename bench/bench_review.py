@@ -4,8 +4,8 @@
     .venv/bin/python bench/bench_review.py --sizes 2000          # bench/out/course-2000.db
     .venv/bin/python bench/bench_review.py                       # both
 
-The demo store is the generator's exports loaded by the CLI's loader (``tests/integration/
-review_store.py``); the 2,000-rep store is the Course benchmark's (``bench/bench_course.py`` builds
+The demo store is ``teamcar demo``'s (``loaders/demo.py``: the generator's exports loaded by the
+CLI's loader); the 2,000-rep store is the Course benchmark's (``bench/bench_course.py`` builds
 it under ``bench/out/`` when missing). Each callback is called as Dash would call it, cold (empty
 cache) and warm (cached model); the response is measured as the JSON Dash would send. Results go to
 ``bench/out/bench_review_<size>.json``.
@@ -54,14 +54,36 @@ def _timed(fn, *args):
     return out, round((time.perf_counter() - started) * 1000)
 
 
+def _build_demo(target: Path) -> None:
+    """``teamcar demo``'s store (``loaders.demo``) at ``target``; exports and archive are temporary."""
+    import dataclasses
+    import sqlite3
+    import tempfile
+
+    from loaders.config import load_config
+    from loaders.demo import build_demo_store
+    from loaders.store.engine import dispose_engines
+
+    with tempfile.TemporaryDirectory(prefix="teamcar-bench-demo-") as tmp:
+        root = Path(tmp)
+        config = dataclasses.replace(load_config(), data_dir=root)
+        built = build_demo_store(
+            root / "exports", f"sqlite:///{root / 'demo.db'}", today=TODAY, config=config
+        )
+        if built.failed:
+            raise RuntimeError([o.message for o in built.failed])
+        dispose_engines()
+        with sqlite3.connect(root / "demo.db") as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copyfile(root / "demo.db", target)
+
+
 def store_url(size: str) -> str:
     if size == "demo":
-        from tests.integration.review_store import demo_root
-
         target = OUT / "review-demo.db"
         if not target.exists():
             OUT.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(demo_root() / "demo.db", target)
+            _build_demo(target)
         return f"sqlite:///{target}"
     path = OUT / f"course-{size}.db"
     if not (path.exists() and (OUT / f"course-{size}.done").exists()):

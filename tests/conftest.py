@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from loaders.store.engine import get_engine
-from tests.stores import make_store
+from tests.support.stores import make_store
 
 TODAY = "2026-11-22"
 

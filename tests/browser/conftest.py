@@ -16,14 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.net import free_port
+
 CHROMIUM = os.environ.get("TEAMCAR_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "out" / "screenshots"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -44,7 +39,7 @@ def serve_store():
     procs: list[subprocess.Popen] = []
 
     def start(database_url: str, data_dir: Path, workers: int = 1) -> str:
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "TEAMCAR_DATABASE_URL": database_url,
@@ -121,11 +116,3 @@ def page(browser, console_errors):
     pg.on("pageerror", lambda e: console_errors.append(str(e)))
     yield pg
     context.close()
-
-
-def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot under bench/out/screenshots/ for people to look at."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

@@ -18,36 +18,15 @@ import pytest
 
 from dashboard.figures import style
 from dashboard.models.standings import compute_summary
-from loaders.config import load_config
-from loaders.ingest import expand_paths, load_file, store_frame
-from loaders.store.engine import dispose_engines, get_engine, upgrade
-from tests.browser.conftest import SCREENSHOTS, screenshot
+from loaders.ingest import store_frame
+from loaders.store.engine import dispose_engines, get_engine
+from tests.support.browser import DEAL_POINTS_JS, SCREENSHOTS, screenshot, wait_for_map
+from tests.support.demo import demo_copy
 
 pytestmark = pytest.mark.browser
 TODAY = dt.date(2026, 11, 22)
 MAP = "#course-map .js-plotly-plot"
 
-# Pixel position (in the page) of every deal marker on the map, and its customdata.
-DEAL_POINTS_JS = """
-() => {
-  const gd = document.querySelector('#course-map .js-plotly-plot');
-  const fl = gd._fullLayout, box = gd.getBoundingClientRect();
-  const out = [];
-  gd._fullData.forEach((t) => {
-    if (!t.customdata || t.type !== 'scattergl') return;
-    for (let i = 0; i < t.x.length; i++) {
-      const c = t.customdata[i];
-      if (!c || c[0] !== 'deal') continue;
-      out.push({trace: t.name, id: c[2], name: c[3],
-                px: box.left + fl.xaxis._offset + fl.xaxis.l2p(t.x[i]),
-                py: box.top + fl.yaxis._offset + fl.yaxis.l2p(t.y[i]),
-                size: Array.isArray(t.marker.size) || ArrayBuffer.isView(t.marker.size)
-                      ? t.marker.size[i] : t.marker.size});
-    }
-  });
-  return out;
-}
-"""
 # Centre of a rider's status bar (the click target that opens the rider).
 RIDER_BAR_JS = """
 (rep) => {
@@ -83,35 +62,14 @@ DEAL_IDS_JS = """
 
 @pytest.fixture
 def demo_store(tmp_path, data_dir):
-    """The demo's exports loaded into a fresh store, as ``teamcar demo`` does."""
-    from loaders.generate import GenerateParams, generate
-
-    generate(tmp_path / "exports", GenerateParams(reps=24, today=TODAY, seed=7))
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    upgrade(url)
-    engine = get_engine(url)
-    config = load_config()
-    outcomes = [
-        load_file(p, engine=engine, config=config) for p in expand_paths([tmp_path / "exports"])
-    ]
-    assert not [o.message for o in outcomes if o.status == "failed"]
-    return url
+    """A private copy of the demo store (the exports ``teamcar demo`` loads, loaded the same way)."""
+    return demo_copy(tmp_path)
 
 
 def view(page, name: str) -> None:
     """Save what is on screen now (the viewport, not the whole page)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-
-
-def wait_for_map(page, timeout: float = 30_000) -> None:
-    page.wait_for_function(
-        "() => { const gd = document.querySelector('#course-map .js-plotly-plot');"
-        " return gd && gd.layout && gd.layout.yaxis && gd.layout.yaxis.ticktext &&"
-        " gd.layout.yaxis.ticktext.length > 0; }",
-        timeout=timeout,
-    )
-    page.wait_for_timeout(300)
 
 
 def lane_names(page) -> list[str]:

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from loaders.store.engine import dispose_engines, get_engine
 from loaders.store.models import ImportBatch
-from tests.browser.conftest import screenshot
-from tests.integration.review_store import demo_copy, edited_export
+from tests.support.browser import screenshot
+from tests.support.demo import demo_copy, edited_export
 
 pytestmark = pytest.mark.browser
 

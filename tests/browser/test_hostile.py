@@ -20,7 +20,7 @@ from dashboard.figures import style
 from loaders.config import load_config
 from loaders.ingest import expand_paths, load_file
 from loaders.store.engine import dispose_engines, get_engine, upgrade
-from tests.browser.test_course import DEAL_POINTS_JS, wait_for_map
+from tests.support.browser import DEAL_POINTS_JS, wait_for_map
 
 pytestmark = pytest.mark.browser
 HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
@@ -218,8 +218,8 @@ def test_a_database_outage_is_shown_and_survived(
     serve_store, tmp_path, data_dir, page, console_errors
 ):
     """The store behind a TCP proxy goes away and comes back while the Course is open."""
-    from tests.integration.test_faults_outage import Proxy
-    from tests.stores import make_store
+    from tests.support.net import Proxy
+    from tests.support.stores import make_store
 
     url, drop = make_store("postgres", tmp_path, prefix="outage_browser")
     proxy = Proxy(("127.0.0.1", 5432))

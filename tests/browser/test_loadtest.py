@@ -16,7 +16,7 @@ import pytest
 from bench import _browser
 from bench.loadtest import run_load, serve
 from bench.run import pick_people
-from tests.integration.review_store import demo_copy
+from tests.support.demo import demo_copy
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 OUT = Path(__file__).resolve().parents[2] / "bench" / "out"

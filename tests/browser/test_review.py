@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 
 from dashboard.models.standings import compute_summary
 from loaders.store.engine import dispose_engines, get_engine
-from tests.browser.conftest import SCREENSHOTS, screenshot
-from tests.integration.review_store import TODAY, demo_copy
+from tests.support.browser import SCREENSHOTS, screenshot
+from tests.support.demo import TODAY, demo_copy
 
 pytestmark = pytest.mark.browser
 SIGNS = {"decreased": -1, "won": -1, "lost": -1, "pushed_out": -1, "removed": -1}

@@ -16,8 +16,8 @@ from dashboard.figures import style
 from dashboard.models.standings import compute_summary
 from dashboard.reads import notes
 from loaders.store.engine import dispose_engines, get_engine
-from tests.browser.conftest import screenshot
-from tests.integration.review_store import TODAY, demo_copy
+from tests.support.browser import screenshot
+from tests.support.demo import TODAY, demo_copy
 
 pytestmark = pytest.mark.browser
 

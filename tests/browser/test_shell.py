@@ -13,7 +13,7 @@ import pytest
 
 from loaders.ingest import store_frame
 from loaders.store.engine import get_engine, upgrade
-from tests.browser.conftest import screenshot
+from tests.support.browser import screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -13,9 +13,9 @@ import re
 import pytest
 
 from dashboard import auth
+from loaders.generate.course_store import build_course_store
 from loaders.store.engine import get_engine, upgrade
-from tests.browser.conftest import screenshot
-from tests.integration.course_store import build_course_store
+from tests.support.browser import screenshot
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"

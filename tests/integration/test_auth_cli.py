@@ -11,7 +11,7 @@ import pytest
 
 from dashboard import auth
 from loaders.store.engine import get_engine
-from tests.integration.test_cli import teamcar
+from tests.support.cli import teamcar
 
 PASSWORD = "correct horse battery"
 

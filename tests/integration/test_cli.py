@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,24 +10,9 @@ from sqlalchemy import func, select
 
 from loaders.store.engine import data_version, get_engine, session_scope
 from loaders.store.models import Activity, ImportBatch, OpportunitySnapshot, Rep
+from tests.support.cli import teamcar
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
-
-
-def teamcar(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real console entry point in a subprocess."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "dashboard.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"teamcar {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
-        )
-    return proc
 
 
 def _stats(url: str) -> dict:

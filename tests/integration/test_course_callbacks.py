@@ -19,34 +19,18 @@ from dashboard import ids, urls
 from dashboard.figures import style
 from dashboard.models.standings import compute_summary
 from dashboard.reads import cache
-from loaders.config import load_config
-from loaders.ingest import expand_paths, load_file, store_frame
-from loaders.store.engine import get_engine, upgrade
+from loaders.ingest import store_frame
+from loaders.store.engine import get_engine
+from tests.support.callbacks import decoded
+from tests.support.demo import demo_copy
 
 TODAY = dt.date(2026, 11, 22)
 
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
-    """The demo's exports loaded into a fresh SQLite store (once for the module)."""
-    from loaders.generate import GenerateParams, generate
-
-    root = tmp_path_factory.mktemp("demo")
-    generate(root / "exports", GenerateParams(reps=24, today=TODAY, seed=7))
-    url = f"sqlite:///{root / 'demo.db'}"
-    upgrade(url)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("TEAMCAR_DATA_DIR", str(root))
-    mp.setenv("TEAMCAR_DATABASE_URL", url)
-    config = load_config()
-    engine = get_engine(url)
-    outcomes = [
-        load_file(p, engine=engine, config=config) for p in expand_paths([root / "exports"])
-    ]
-    mp.undo()
-    failed = [o.message for o in outcomes if o.status == "failed"]
-    assert not failed, failed
-    return url
+    """A private copy of the demo store (once for the module)."""
+    return demo_copy(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture
@@ -85,26 +69,6 @@ def render(course, engine, **query):
         if isinstance(got[name], dict):
             got[name] = go.Figure(decoded(got[name]))
     return got
-
-
-def decoded(value):
-    """A figure dict with plotly's base64 typed arrays (``bdata``) turned back into arrays."""
-    import base64
-
-    import numpy as np
-
-    if isinstance(value, dict):
-        if "bdata" in value and "dtype" in value:
-            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-            shape = value.get("shape")
-            if shape:
-                dims = [int(n) for n in str(shape).split(",")] if isinstance(shape, str) else shape
-                array = array.reshape(dims)
-            return array
-        return {k: decoded(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [decoded(v) for v in value]
-    return value
 
 
 def strip_texts(component) -> list[str]:

@@ -18,8 +18,8 @@ from loaders.config import load_config
 from loaders.ingest import load_file
 from loaders.store.engine import get_engine
 from loaders.store.models import ImportBatch
-from tests.integration.review_store import demo_copy, edited_export
-from tests.integration.test_review_callbacks import run, texts
+from tests.support.callbacks import run, texts
+from tests.support.demo import demo_copy, edited_export
 
 
 @pytest.fixture

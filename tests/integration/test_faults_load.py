@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, func, select, text
 from loaders.ingest import load_file
 from loaders.store.engine import data_version, get_engine, session_scope
 from loaders.store.models import ImportBatch, OpportunitySnapshot, RejectedRow, Rep
-from tests.stores import make_store
+from tests.support.stores import make_store
 
 pytestmark = pytest.mark.slow
 

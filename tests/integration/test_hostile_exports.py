@@ -21,8 +21,9 @@ from openpyxl import load_workbook
 from dashboard import ids, urls
 from dashboard.exports import DANGEROUS_FIRST
 from loaders.ingest import load_file
-from tests.integration.review_store import TODAY, use_store
-from tests.integration.test_review_callbacks import run
+from tests.support.callbacks import run
+from tests.support.demo import TODAY
+from tests.support.stores import use_store
 
 HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
 

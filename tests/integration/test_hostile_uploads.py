@@ -15,8 +15,12 @@ import zipfile
 
 import pytest
 
-from tests.integration.review_store import edited_export
-from tests.integration.test_upload import app, counts, files_under, post, store  # noqa: F401
+from tests.support import uploads
+from tests.support.demo import edited_export
+from tests.support.uploads import counts, files_under, post
+
+app = uploads.app  # fixtures shared by the upload tests
+store = uploads.store
 
 
 @pytest.mark.parametrize(
@@ -36,7 +40,7 @@ from tests.integration.test_upload import app, counts, files_under, post, store 
         "evil\r\nX-Injected: 1.csv",
     ],
 )
-def test_hostile_names_write_nowhere_else(store, app, tmp_path, name):  # noqa: F811
+def test_hostile_names_write_nowhere_else(store, app, tmp_path, name):
     engine, data_dir = store
     outside = files_under(tmp_path.parent)
     content = edited_export(
@@ -71,7 +75,7 @@ def test_hostile_names_write_nowhere_else(store, app, tmp_path, name):  # noqa: 
         ("deals_2026-11-22.csv", "Deal,Amount\n".encode("utf-16") + b"\xff" * 33),
     ],
 )
-def test_files_lying_about_their_type_are_refused_with_a_message(store, app, name, content):  # noqa: F811
+def test_files_lying_about_their_type_are_refused_with_a_message(store, app, name, content):
     engine, data_dir = store
     before = counts(engine)
     resp = post(app, content, name)
@@ -81,7 +85,7 @@ def test_files_lying_about_their_type_are_refused_with_a_message(store, app, nam
     assert not files_under(data_dir)
 
 
-def test_a_zip_bomb_is_refused_unread(store, app, tmp_path):  # noqa: F811
+def test_a_zip_bomb_is_refused_unread(store, app, tmp_path):
     engine, data_dir = store
     before = counts(engine)
     bomb = io.BytesIO()
@@ -102,7 +106,7 @@ def test_a_zip_bomb_is_refused_unread(store, app, tmp_path):  # noqa: F811
     assert not files_under(data_dir)
 
 
-def test_a_chunked_body_past_the_limit_is_refused(store, app, monkeypatch):  # noqa: F811
+def test_a_chunked_body_past_the_limit_is_refused(store, app, monkeypatch):
     engine, data_dir = store
     monkeypatch.setenv("TEAMCAR_MAX_UPLOAD_MB", "1")
     before = counts(engine)

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from dashboard import ids, urls
 from loaders.store.models import OpportunitySnapshot, Rep
-from tests.integration.review_store import TODAY, demo_copy, use_store
+from tests.support.demo import TODAY, demo_copy
+from tests.support.stores import use_store
 
 INJECTIONS = [
     "x' OR 1=1--",

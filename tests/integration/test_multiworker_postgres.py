@@ -28,8 +28,8 @@ from bench.loadtest import serve
 from loaders.config import load_config
 from loaders.ingest import expand_paths, load_file
 from loaders.store.engine import dispose_engines, get_engine
-from tests.integration.review_store import demo_root, edited_export
-from tests.stores import make_store
+from tests.support.demo import demo_root, edited_export
+from tests.support.stores import make_store
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from dashboard.reads import queries
 from loaders.fiscal import parse_quarter
 from loaders.ingest import store_frame
 from loaders.store.engine import get_engine
-from tests.integration.conftest_metrics import QUARTER, frame, make_store
+from tests.support.book import QUARTER, frame, make_store
 
 AS_OF = dt.date(2026, 11, 22)
 Q = parse_quarter(QUARTER, 1)

@@ -1,6 +1,6 @@
 """Scoped queries against a real store (SQLite and PostgreSQL), and field history end to end.
 
-The book is described in ``tests/integration/conftest_metrics.py``.
+The book is described in ``tests/support/book.py``.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from dashboard.models.standings import compute_summary
 from dashboard.reads import queries
 from loaders.fiscal import parse_quarter
 from loaders.ingest import store_frame
-from tests.integration import conftest_metrics
-from tests.integration.conftest_metrics import AS_OF, QUARTER, SINCE, frame
+from tests.support.book import AS_OF, QUARTER, SINCE, frame
 
-book_engine = conftest_metrics.book_engine
 Q = parse_quarter(QUARTER, 1)
 
 

@@ -22,7 +22,9 @@ from dashboard.metrics.movement import WATERFALL_KEYS
 from dashboard.models.standings import compute_summary
 from dashboard.reads import cache
 from loaders.store.engine import get_engine
-from tests.integration.review_store import TODAY, demo_copy, use_store
+from tests.support.callbacks import decoded, run, texts
+from tests.support.demo import TODAY, demo_copy
+from tests.support.stores import use_store
 
 SINCE = TODAY - dt.timedelta(days=7)
 
@@ -61,39 +63,12 @@ def render(review, engine, **query) -> dict:
     import plotly.graph_objects as go
 
     from dashboard.serve.live import current_version
-    from tests.integration.test_course_callbacks import decoded
 
     got = dict(review.render(data(**query), current_version(engine)))
     for name in ("waterfall", "rollup_chart", "focus_chart"):  # figures travel as plain dicts
         if isinstance(got[name], dict):
             got[name] = go.Figure(decoded(got[name]))
     return got
-
-
-def run(func, trigger: str, value, *args):
-    """Call a callback as Dash would, with ``trigger`` as what fired it."""
-    from contextvars import copy_context
-
-    from dash._callback_context import context_value
-    from dash._utils import AttributeDict
-
-    def call():
-        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": trigger, "value": value}]))
-        return func(*args)
-
-    return copy_context().run(call)
-
-
-def texts(component) -> list[str]:
-    if isinstance(component, str):
-        return [component]
-    children = getattr(component, "children", None)
-    if children is None:
-        return []
-    out = []
-    for child in children if isinstance(children, list | tuple) else [children]:
-        out += texts(child)
-    return out
 
 
 def test_review_defaults_to_the_last_two_snapshots(store, review):

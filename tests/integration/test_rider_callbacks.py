@@ -19,8 +19,9 @@ from dashboard.models.standings import compute_summary
 from dashboard.reads import cache, notes
 from dashboard.serve.live import current_version
 from loaders.store.engine import get_engine
-from tests.integration.review_store import TODAY, demo_copy, use_store
-from tests.integration.test_review_callbacks import run, texts
+from tests.support.callbacks import run, texts
+from tests.support.demo import TODAY, demo_copy
+from tests.support.stores import use_store
 
 SINCE = TODAY - dt.timedelta(days=7)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.integration.review_store import demo_copy, use_store
+from tests.support.demo import demo_copy
+from tests.support.stores import use_store
 
 
 def test_responses_are_compressed(tmp_path, monkeypatch):

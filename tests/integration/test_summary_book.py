@@ -1,6 +1,6 @@
-"""``teamcar summary`` on the hand-checked book of ``conftest_metrics``, on SQLite and PostgreSQL.
+"""``teamcar summary`` on the hand-checked book, on SQLite and PostgreSQL.
 
-Expected values are worked out from the book in ``tests/integration/conftest_metrics.py``
+Expected values are worked out from the book in ``tests/support/book.py``
 (quarter 2026-Q4 = 92 days; as_of 2026-11-22 -> pace 53/92; since 2026-11-01 -> pace 32/92).
 """
 
@@ -14,11 +14,7 @@ import pytest
 from dashboard.cli.summary import summary_command, summary_json
 from dashboard.metrics.kpis import FIGURE_KEYS
 from dashboard.models.standings import SummaryError, compute_summary
-from tests.integration import conftest_metrics
-from tests.integration.conftest_metrics import AS_OF, QUARTER, SINCE
-
-book_engine = conftest_metrics.book_engine  # fixtures shared with the other metrics tests
-book_engines = conftest_metrics.book_engines
+from tests.support.book import AS_OF, QUARTER, SINCE
 
 PACE = 53 / 92
 

@@ -13,11 +13,8 @@ import pytest
 
 from dashboard.cli.summary import summary_json
 from dashboard.models.standings import SummaryError, compute_summary, restrict
-from tests.integration import conftest_metrics
-from tests.integration.conftest_metrics import AS_OF, QUARTER, SINCE
-from tests.integration.review_store import demo_copy
-
-book_engine = conftest_metrics.book_engine
+from tests.support.book import AS_OF, QUARTER, SINCE
+from tests.support.demo import demo_copy
 
 
 def _same(narrowed, direct) -> None:

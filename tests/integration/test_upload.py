@@ -7,58 +7,19 @@ size limit is refused unread; path tricks in file names write nothing outside th
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from dashboard.reads import cache
-from dashboard.serve.live import current_version
 from dashboard.serve.upload import UPLOAD_PATH
-from loaders.store.engine import get_engine
 from loaders.store.models import ImportBatch, OpportunitySnapshot
-from tests.integration.review_store import demo_copy, edited_export, export_file
+from tests.support import uploads
+from tests.support.demo import edited_export, export_file
+from tests.support.uploads import counts, files_under, post
 
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    url = demo_copy(tmp_path / "db")
-    monkeypatch.setenv("TEAMCAR_DATABASE_URL", url)
-    monkeypatch.setenv("TEAMCAR_DATA_DIR", str(data_dir))
-    monkeypatch.delenv("TEAMCAR_CACHE_URL", raising=False)
-    cache.clear_local()
-    return get_engine(url), data_dir
-
-
-@pytest.fixture(scope="module")
-def app():
-    from dashboard.app import create_app
-
-    return create_app()
-
-
-def counts(engine) -> tuple[int, int, int]:
-    with engine.connect() as conn:
-        batches = conn.execute(select(func.count()).select_from(ImportBatch)).scalar()
-        snaps = conn.execute(select(func.count()).select_from(OpportunitySnapshot)).scalar()
-    return batches, snaps, current_version(engine)
-
-
-def post(app, content: bytes, name: str, **headers):
-    client = app.server.test_client()
-    return client.post(
-        UPLOAD_PATH,
-        data={"file": (io.BytesIO(content), name)},
-        content_type="multipart/form-data",
-        headers=headers,
-    )
-
-
-def files_under(folder: Path) -> set[Path]:
-    return {p for p in folder.rglob("*") if p.is_file()}
+app = uploads.app  # fixtures shared by the upload tests
+store = uploads.store
 
 
 def test_valid_export_changes_the_data(store, app, tmp_path):

@@ -7,7 +7,8 @@ import time
 from dashboard.reads import cache
 from dashboard.reads.catalog import current_version
 from dashboard.serve import warm
-from tests.integration.review_store import demo_copy, edited_export, use_store
+from tests.support.demo import demo_copy, edited_export
+from tests.support.stores import use_store
 
 
 def _keys(version: int) -> set[str]:

@@ -10,7 +10,7 @@ import pytest
 from dashboard.figures import rider as fr
 from dashboard.models.rider import activity_weeks_by_type, ramp_stage, tenure_words, trend_days
 from loaders.fiscal import parse_quarter
-from tests.unit.test_figures_strip import texts
+from tests.support.callbacks import texts
 
 Q = parse_quarter("2026-Q4")
 AS_OF = dt.date(2026, 11, 22)

@@ -10,21 +10,7 @@ import pytest
 from dashboard.figures import style
 from dashboard.figures.details import make_deal_details
 from dashboard.figures.strip import make_team_strip, moved_summary, must_be_true
-
-
-def texts(component) -> list[str]:
-    """Every string in a Dash component tree, depth first."""
-    out = []
-    if isinstance(component, str):
-        return [component]
-    children = getattr(component, "children", None)
-    if children is None:
-        return out
-    if not isinstance(children, list | tuple):
-        children = [children]
-    for child in children:
-        out += texts(child)
-    return out
+from tests.support.callbacks import texts
 
 
 @pytest.mark.parametrize(

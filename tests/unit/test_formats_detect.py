@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from loaders import schema
 from loaders.formats import FORMATS, LoadError, ReadResult, detect_format, read_export
+from tests.support.exports import HEADERS
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 
@@ -121,72 +122,6 @@ def test_header_only_file_gives_an_empty_frame(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # property tests
 
-HEADERS = {
-    "salesforce-report": [
-        "Opportunity Owner",
-        "Account Name",
-        "Opportunity Name",
-        "Opportunity ID",
-        "Stage",
-        "Amount",
-        "Probability (%)",
-        "Close Date",
-        "Created Date",
-        "Forecast Category",
-        "Last Activity",
-    ],
-    "hubspot-deals": [
-        "Record ID",
-        "Deal Name",
-        "Deal Stage",
-        "Close Date",
-        "Amount",
-        "Deal owner",
-        "Is Closed Won",
-        "Is Deal Closed?",
-        "Deal probability",
-    ],
-    "salesforce-task": [
-        "Id",
-        "WhatId",
-        "Subject",
-        "ActivityDate",
-        "Status",
-        "OwnerId",
-        "Type",
-        "IsClosed",
-        "CallDurationInSeconds",
-        "TaskSubtype",
-    ],
-    "hubspot-meetings": [
-        "Record ID",
-        "Activity date",
-        "Activity assigned to",
-        "Meeting name",
-        "Meeting outcome",
-        "Meeting start time",
-        "Meeting end time",
-    ],
-    "roster": [
-        "Rep",
-        "Email",
-        "Team",
-        "Manager",
-        "Role",
-        "Start Date",
-        "CRM User ID",
-        "Effective From",
-    ],
-    "quotas": ["Rep", "Quarter", "Quota"],
-    "enablement": [
-        "User Email",
-        "Program",
-        "Program Type",
-        "Required",
-        "Completed Date",
-        "Score (%)",
-    ],
-}
 CELLS = st.one_of(
     st.text(max_size=12),
     st.sampled_from(

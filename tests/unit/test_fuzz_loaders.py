@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from loaders import schema
 from loaders.formats import LoadError, ReadResult, read_export
-from tests.unit.test_formats_detect import HEADERS
+from tests.support.exports import HEADERS
 
 HOSTILE_TEXT = [
     "",

@@ -1,9 +1,6 @@
-"""A small, hand-checked book of deals stored through ``loaders.ingest.store_frame``, and
-session-wide stores holding it on SQLite and PostgreSQL (for the metrics and summary tests).
-
-Import the fixtures into a test module: ``from tests.integration.conftest_metrics import *``.
-PostgreSQL: a database of our own is created for the session and dropped after it; without a
-reachable server those tests skip with the reason (fail when ``TEAMCAR_REQUIRE_POSTGRES=1``).
+"""A small, hand-checked book of deals stored through ``loaders.ingest.store_frame`` (for the
+metrics and summary tests; the ``book_engine`` and ``book_engines`` fixtures in
+``tests/integration/conftest.py`` hold it on SQLite and PostgreSQL for a whole session).
 
 The book (quarter 2026-Q4, since 2026-11-01, as_of 2026-11-22):
 
@@ -32,12 +29,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import pytest
 
 from loaders import schema
 from loaders.ingest import store_frame
-from loaders.store.engine import get_engine
-from tests import stores
+from tests.support import stores
 
 QUARTER = "2026-Q4"
 SINCE = dt.date(2026, 11, 1)
@@ -297,43 +292,3 @@ def seed_book(engine) -> None:
 def make_store(backend: str, folder) -> tuple[str, callable]:
     """An upgraded empty store on ``backend``; returns its URL and a function dropping it."""
     return stores.make_store(backend, folder, prefix="teamcar_metrics")
-
-
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def book_engine(request, tmp_path_factory):
-    """The book, stored once per session on each backend (tests only read it)."""
-    url, drop = make_store(request.param, tmp_path_factory.mktemp(f"book-{request.param}"))
-    engine = get_engine(url)
-    try:
-        seed_book(engine)
-        yield engine
-    finally:
-        drop()
-
-
-@pytest.fixture(scope="session")
-def book_engines(tmp_path_factory):
-    """The book on SQLite and on PostgreSQL at once, to compare their answers."""
-    stores = []
-    try:
-        for backend in ("sqlite", "postgres"):
-            url, drop = make_store(backend, tmp_path_factory.mktemp(f"pair-{backend}"))
-            stores.append(drop)
-            seed_book(get_engine(url))
-            stores[-1] = (get_engine(url), drop)
-        yield [s[0] for s in stores]
-    finally:
-        for s in stores:
-            (s[1] if isinstance(s, tuple) else s)()
-
-
-__all__ = [
-    "AS_OF",
-    "QUARTER",
-    "SINCE",
-    "book_engine",
-    "book_engines",
-    "frame",
-    "make_store",
-    "seed_book",
-]

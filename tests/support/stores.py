@@ -62,3 +62,14 @@ def make_store(
         admin.dispose()
 
     return url, drop
+
+
+def use_store(url: str, monkeypatch, data_dir: Path) -> Engine:
+    """Point the app at ``url`` with a private data folder and an empty in-process cache."""
+    from dashboard.reads import cache
+
+    monkeypatch.setenv("TEAMCAR_DATABASE_URL", url)
+    monkeypatch.setenv("TEAMCAR_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("TEAMCAR_CACHE_URL", raising=False)
+    cache.clear_local()
+    return get_engine(url)

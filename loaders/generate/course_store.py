@@ -1,10 +1,10 @@
-"""A seeded store for the Course's tests and benchmark: teams, quotas, weekly snapshots.
+"""A seeded store shaped for the Course: teams, quotas, weekly snapshots, written directly.
 
 Built straight from canonical frames through ``loaders.ingest.store_frame`` (no export files), so
-it is quick at the demo's size and reaches DESIGN.md §7 sizes (2,000 reps, 200,000 open deals) in
-a minute. Each deal has one story rendered into every snapshot: created on a day, a close date that
-may be pushed or pulled in on later days, and for some a win or loss. The same seed gives the same
-store.
+it is quick at the demo's size and reaches the benchmarks' full size (2,000 reps, 200,000 open
+deals) in a minute; the tests and ``bench/bench_course.py`` use it. Each deal has one story
+rendered into every snapshot: created on a day, a close date that may be pushed or pulled in on
+later days, and for some a win or loss. The same seed gives the same store.
 """
 
 from __future__ import annotations

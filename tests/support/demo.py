@@ -1,58 +1,70 @@
-"""The demo's store for the Review, Rider and Data tests: built once per test run, copied per test.
+"""The demo's store for the tests: built once per test process, copied per test.
 
-The generator's exports for 24 reps (today pinned to 2026-11-22, weekly snapshots) are loaded
-through ``loaders.ingest.load_file``, the CLI's loader, into a SQLite file once; each test that
-may change the store gets its own copy of that file (a copy takes milliseconds, a build seconds).
+``loaders.demo.build_demo_store`` (what ``teamcar demo`` runs: the generator's exports for 24 reps
+with seed 7, loaded through ``loaders.ingest.load_file``) fills a SQLite file once, with today
+pinned to 2026-11-22; each test that may change the store gets its own copy of that file (a copy
+takes milliseconds, a build seconds). Under pytest-xdist each worker builds its own, in its own
+temporary folder.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import dataclasses
 import datetime as dt
 import os
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 TODAY = dt.date(2026, 11, 22)
 _BUILT: dict[str, Path] = {}
 
 
-def _build() -> Path:
+@contextlib.contextmanager
+def pinned_today(day: dt.date = TODAY) -> Iterator[None]:
+    """``TEAMCAR_TODAY`` set to ``day`` inside the block (readers count meetings up to today)."""
+    saved = os.environ.get("TEAMCAR_TODAY")
+    os.environ["TEAMCAR_TODAY"] = day.isoformat()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("TEAMCAR_TODAY", None)
+        else:
+            os.environ["TEAMCAR_TODAY"] = saved
+
+
+def build_demo(root: Path, data_dir: Path | None = None) -> str:
+    """The demo's exports in ``root/exports`` loaded into ``root/demo.db``; returns its URL.
+
+    Args:
+        root: folder for the exports and the store.
+        data_dir: where loads archive the exports (default: ``root``).
+    """
     from loaders.config import load_config
-    from loaders.generate import GenerateParams, generate
-    from loaders.ingest import expand_paths, load_file
-    from loaders.store.engine import dispose_engines, get_engine, upgrade
+    from loaders.demo import build_demo_store
+
+    url = f"sqlite:///{root / 'demo.db'}"
+    config = dataclasses.replace(load_config(), data_dir=Path(data_dir or root))
+    with pinned_today():
+        built = build_demo_store(root / "exports", url, today=TODAY, config=config)
+    failed = [o.message for o in built.failed]
+    assert not failed, failed
+    return url
+
+
+def _build() -> Path:
+    from loaders.store.engine import dispose_engines
 
     root = Path(tempfile.mkdtemp(prefix="teamcar-review-demo-"))
     atexit.register(shutil.rmtree, root, True)
-    generate(root / "exports", GenerateParams(reps=24, today=TODAY, seed=7))
-    db = root / "demo.db"
-    url = f"sqlite:///{db}"
-    upgrade(url)
-    saved = {
-        k: os.environ.get(k) for k in ("TEAMCAR_DATA_DIR", "TEAMCAR_DATABASE_URL", "TEAMCAR_TODAY")
-    }
-    os.environ.update(
-        TEAMCAR_DATA_DIR=str(root), TEAMCAR_DATABASE_URL=url, TEAMCAR_TODAY=TODAY.isoformat()
-    )
-    try:
-        config = load_config()
-        engine = get_engine(url)
-        outcomes = [
-            load_file(p, engine=engine, config=config) for p in expand_paths([root / "exports"])
-        ]
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    failed = [o.message for o in outcomes if o.status == "failed"]
-    assert not failed, failed
+    build_demo(root)
     dispose_engines()
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(root / "demo.db") as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return root
 
@@ -70,18 +82,6 @@ def demo_copy(folder: Path) -> str:
     target = folder / "demo.db"
     shutil.copyfile(demo_root() / "demo.db", target)
     return f"sqlite:///{target}"
-
-
-def use_store(url: str, monkeypatch, data_dir: Path):
-    """Point the app at ``url`` with a private data folder and an empty in-process cache."""
-    from dashboard.reads import cache
-    from loaders.store.engine import get_engine
-
-    monkeypatch.setenv("TEAMCAR_DATABASE_URL", url)
-    monkeypatch.setenv("TEAMCAR_DATA_DIR", str(data_dir))
-    monkeypatch.delenv("TEAMCAR_CACHE_URL", raising=False)
-    cache.clear_local()
-    return get_engine(url)
 
 
 def export_file(name_part: str) -> Path:

@@ -1,0 +1,48 @@
+"""Browser-tier helpers: screenshots for people to look at, and reading the Course's map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "out" / "screenshots"
+
+# Pixel position (in the page) of every deal marker on the map, and its customdata.
+DEAL_POINTS_JS = """
+() => {
+  const gd = document.querySelector('#course-map .js-plotly-plot');
+  const fl = gd._fullLayout, box = gd.getBoundingClientRect();
+  const out = [];
+  gd._fullData.forEach((t) => {
+    if (!t.customdata || t.type !== 'scattergl') return;
+    for (let i = 0; i < t.x.length; i++) {
+      const c = t.customdata[i];
+      if (!c || c[0] !== 'deal') continue;
+      out.push({trace: t.name, id: c[2], name: c[3],
+                px: box.left + fl.xaxis._offset + fl.xaxis.l2p(t.x[i]),
+                py: box.top + fl.yaxis._offset + fl.yaxis.l2p(t.y[i]),
+                size: Array.isArray(t.marker.size) || ArrayBuffer.isView(t.marker.size)
+                      ? t.marker.size[i] : t.marker.size});
+    }
+  });
+  return out;
+}
+"""
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot under bench/out/screenshots/ for people to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def wait_for_map(page, timeout: float = 30_000) -> None:
+    """Wait until the Course map has drawn its lanes (and a moment for the markers)."""
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#course-map .js-plotly-plot');"
+        " return gd && gd.layout && gd.layout.yaxis && gd.layout.yaxis.ticktext &&"
+        " gd.layout.yaxis.ticktext.length > 0; }",
+        timeout=timeout,
+    )
+    page.wait_for_timeout(300)
