@@ -2,8 +2,12 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
+# pytest-xdist workers: CI's machine has two cores. Each worker makes its own PostgreSQL databases,
+# Redis database number, demo store and server ports, so workers never share state.
+WORKERS ?= 2
+PYTEST := $(VENV)/bin/pytest -n $(WORKERS) --dist loadfile
 
-.PHONY: demo test lint serve bench bench-full clean-demo
+.PHONY: demo test test-fast lint serve bench bench-full clean-demo
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +18,15 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed  ## generate, load and serve the demo on http://127.0.0.1:8050/
 	$(VENV)/bin/teamcar demo
 
-test: $(VENV)/.installed  ## lint and run every test tier
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+test: lint  ## lint, then every test tier (unit, integration, browser; SQLite and PostgreSQL)
+	$(PYTEST)
 
-lint: $(VENV)/.installed
+test-fast: $(VENV)/.installed  ## the inner loop: unit and integration on SQLite, no browser
+	$(PYTEST) -m "not postgres and not browser" tests/unit tests/integration
+
+lint: $(VENV)/.installed  ## what CI checks before the tests
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check dashboard loaders
+	$(VENV)/bin/ruff format --check .
 
 serve: $(VENV)/.installed
 	$(VENV)/bin/teamcar serve

@@ -3,6 +3,10 @@
 PostgreSQL tests create and drop their own database. Where no server is reachable they are
 skipped with the reason, unless ``TEAMCAR_REQUIRE_POSTGRES=1`` (set by ``.ci/run``) makes that a
 failure: CI must prove the store on both.
+
+Every test that reaches PostgreSQL carries the ``postgres`` marker, including the PostgreSQL case
+of a fixture parametrized over both backends, so ``-m "not postgres"`` (``make test-fast``) runs
+exactly the SQLite side.
 """
 
 from __future__ import annotations
@@ -13,6 +17,17 @@ from loaders.store.engine import get_engine
 from tests.support.stores import make_store
 
 TODAY = "2026-11-22"
+# Fixtures that always reach PostgreSQL (the others take the backend as their parameter).
+POSTGRES_FIXTURES = {"postgres_url", "book_engines"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that reaches PostgreSQL ``postgres``."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_postgres = any(isinstance(v, str) and v == "postgres" for v in params.values())
+        if on_postgres or POSTGRES_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Integration fixtures: the hand-checked book on SQLite and PostgreSQL.
+"""Integration fixtures: the hand-checked book on SQLite and PostgreSQL, and a Redis of our own.
 
 The book (``tests/support/book.py``) is stored once per test process on each backend; tests only
 read it. Under pytest-xdist each worker stores its own copy in its own PostgreSQL database.
@@ -6,10 +6,13 @@ read it. Under pytest-xdist each worker stores its own copy in its own PostgreSQ
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from loaders.store.engine import get_engine
 from tests.support.book import make_store, seed_book
+from tests.support.stores import redis_url_for_worker
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -38,3 +41,25 @@ def book_engines(tmp_path_factory):
     finally:
         for s in stores:
             (s[1] if isinstance(s, tuple) else s)()
+
+
+@pytest.fixture
+def redis_url():
+    """An empty Redis database of this worker's own (flushed before and after the test).
+
+    Skipped where Redis is not reachable, unless ``TEAMCAR_REQUIRE_POSTGRES=1`` (CI) makes that a
+    failure.
+    """
+    url = redis_url_for_worker()
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        if os.environ.get("TEAMCAR_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"Redis required in CI but not reachable at {url}: {exc}")
+        pytest.skip(f"Redis not reachable at {url}: {exc}")
+    client.flushdb()
+    yield url
+    client.flushdb()

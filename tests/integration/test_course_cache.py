@@ -7,7 +7,6 @@ Redis server is reachable; CI starts one and requires it).
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pandas as pd
 import pytest
@@ -16,8 +15,6 @@ from dashboard.reads import cache
 from dashboard.reads.catalog import current_version
 from dashboard.serve.live import check_version
 from loaders.ingest import store_frame
-
-REDIS_URL = os.environ.get("TEAMCAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def load_something(engine, n: int) -> None:
@@ -28,22 +25,6 @@ def load_something(engine, n: int) -> None:
         as_of=dt.datetime(2026, 11, 1),
         source_name=f"roster-{n}.csv",
     )
-
-
-@pytest.fixture
-def redis_url():
-    try:
-        import redis
-
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-        client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        if os.environ.get("TEAMCAR_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"Redis required in CI but not reachable at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["in-process", "redis"])

@@ -2,6 +2,10 @@
 
 Where no PostgreSQL server is reachable the test is skipped with the reason, unless
 ``TEAMCAR_REQUIRE_POSTGRES=1`` (set by ``.ci/run``) makes that a failure: CI proves both stores.
+
+Safe under pytest-xdist: each PostgreSQL database has a random name (its own per test or session,
+whichever worker makes it), SQLite files live in the test's own temporary folder, and each worker
+gets its own Redis database number.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -19,6 +24,7 @@ from loaders.store.engine import dispose_engines, get_engine, upgrade
 PG_SERVER = os.environ.get(
     "TEAMCAR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/"
 )
+REDIS_SERVER = os.environ.get("TEAMCAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def postgres_admin() -> Engine:
@@ -73,3 +79,19 @@ def use_store(url: str, monkeypatch, data_dir: Path) -> Engine:
     monkeypatch.delenv("TEAMCAR_CACHE_URL", raising=False)
     cache.clear_local()
     return get_engine(url)
+
+
+def redis_url_for_worker() -> str:
+    """``TEAMCAR_TEST_REDIS_URL`` with a database number of this pytest-xdist worker's own.
+
+    Tests flush their Redis database; two workers sharing one would flush each other's entries.
+    Worker ``gwN`` counts down from the configured number (15, 14, ...); without xdist it is the
+    configured number itself.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker.removeprefix("gw") or 0)
+    parts = urlsplit(REDIS_SERVER)
+    number = int(parts.path.strip("/") or 0) - index
+    if number < 0:
+        pytest.skip(f"no Redis database left for worker {worker} below {REDIS_SERVER}")
+    return urlunsplit(parts._replace(path=f"/{number}"))
