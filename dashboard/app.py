@@ -204,15 +204,16 @@ def _team_options(selected: str | None) -> list[dict]:
 
 
 @callback(
-    Output(ids.SHELL_CANONICAL, "data"),
-    Output(ids.SHELL_QUARTER, "value"),
-    Output(ids.SHELL_QUARTER, "options"),
-    Output(ids.SHELL_TEAM, "value"),
-    Output(ids.SHELL_TEAM, "options"),
-    *(Output(nav_id, "href") for _, _, nav_id in NAV),
-    *(Output(nav_id, "active") for _, _, nav_id in NAV),
-    Input(ids.SHELL_URL, "search"),
-    Input(ids.SHELL_URL, "pathname"),
+    output=dict(
+        canonical=Output(ids.SHELL_CANONICAL, "data"),
+        quarter=Output(ids.SHELL_QUARTER, "value"),
+        quarter_options=Output(ids.SHELL_QUARTER, "options"),
+        team=Output(ids.SHELL_TEAM, "value"),
+        team_options=Output(ids.SHELL_TEAM, "options"),
+        hrefs=[Output(nav_id, "href") for _, _, nav_id in NAV],
+        active=[Output(nav_id, "active") for _, _, nav_id in NAV],
+    ),
+    inputs=[Input(ids.SHELL_URL, "search"), Input(ids.SHELL_URL, "pathname")],
 )
 def sync_url(search, pathname):
     """The URL sets the pickers and the nav links (which carry the shared state).
@@ -229,15 +230,15 @@ def sync_url(search, pathname):
     path = pathname or "/"
     hrefs = [p + shared for _, p, _ in NAV]
     active = [(p == "/" and path == "/") or (p != "/" and path.startswith(p)) for _, p, _ in NAV]
-    return [
-        {"search": full},
-        state.quarter,
-        urls.quarter_options(state.quarter),
-        state.team or urls.ALL_TEAMS,
-        _team_options(state.team),
-        *hrefs,
-        *active,
-    ]
+    return {
+        "canonical": {"search": full},
+        "quarter": state.quarter,
+        "quarter_options": urls.quarter_options(state.quarter),
+        "team": state.team or urls.ALL_TEAMS,
+        "team_options": _team_options(state.team),
+        "hrefs": hrefs,
+        "active": active,
+    }
 
 
 @callback(

@@ -281,16 +281,16 @@ def test_shell_keeps_pickers_and_url_in_step(store, pages):
     from dashboard import app as shell
 
     out = shell.sync_url("?team=East&page=2", "/")
-    assert out[0] == {"search": "?quarter=2026-Q4&team=East&page=2"}
-    assert out[1] == "2026-Q4" and out[3] == "East"
-    assert out[5:9] == [
+    assert out["canonical"] == {"search": "?quarter=2026-Q4&team=East&page=2"}
+    assert out["quarter"] == "2026-Q4" and out["team"] == "East"
+    assert out["hrefs"] == [
         "/?quarter=2026-Q4&team=East",
         "/review?quarter=2026-Q4&team=East",
         "/rider?quarter=2026-Q4&team=East",
         "/data?quarter=2026-Q4&team=East",
     ]
-    assert out[9:13] == [True, False, False, False]
-    assert shell.sync_url("", "/rider/Ann%20Lee")[9:13] == [False, False, True, False]
+    assert out["active"] == [True, False, False, False]
+    assert shell.sync_url("", "/rider/Ann%20Lee")["active"] == [False, False, True, False]
     # Pickers set from the URL agree with it: nothing is written.
     assert shell.pick("2026-Q4", "East", "?team=East&page=2", "/") is no_update
     assert shell.pick("2026-Q4", urls.ALL_TEAMS, "", "/") is no_update

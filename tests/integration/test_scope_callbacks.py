@@ -218,9 +218,9 @@ def test_a_manager_of_one_team_is_put_on_it_by_the_shell(app, store):
     with app.server.test_request_context("/"):
         g.teamcar_access = auth.Access(viewer=auth.Viewer("Mia Manager", "manager", ("East",)))
         out = sync_url("?quarter=2026-Q4", "/review")
-    canonical, team_value, options = out[0], out[3], out[4]
+    canonical, team_value, options = out["canonical"], out["team"], out["team_options"]
     assert "team=East" in canonical["search"] and team_value == "East"
-    assert all("team=East" in href for href in out[5:9])
+    assert all("team=East" in href for href in out["hrefs"])
     assert options == [{"label": "East", "value": "East"}]
 
 
