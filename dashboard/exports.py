@@ -1,6 +1,6 @@
 """Tables to CSV and XLSX files a manager can open in a spreadsheet, safely.
 
-Spreadsheet formula neutralisation (DESIGN.md §9): a text cell whose first character is ``=``,
+Spreadsheet formula neutralisation: a text cell whose first character is ``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return could be run as a formula by Excel, LibreOffice or
 Google Sheets when the file is opened, so such cells get a leading apostrophe (``'=1+1``) and
 stay inert text. Numbers, dates and booleans stay what they are: a negative amount is still a

@@ -106,7 +106,7 @@ def make_team_strip(
     """The strip of team figures above the course.
 
     Args:
-        team: the team's figures (the keys of DESIGN.md §5: ``quota``, ``won``, ``attainment``,
+        team: the team's figures (the keys of docs/metrics.md#figures: ``quota``, ``won``, ``attainment``,
             ``pace_gap``, ``commit_forecast``, ``best_case_forecast``, ``coverage``,
             ``open_pipeline``, ``needed_pipeline``, ``needed_deals``, ``win_rate``,
             ``avg_won_deal``).

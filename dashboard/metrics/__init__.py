@@ -1,4 +1,4 @@
-"""The numbers of DESIGN.md §5 as pure functions over pandas frames.
+"""The numbers of docs/metrics.md as pure functions over pandas frames.
 
 No dash and no sqlalchemy here: frames in (from ``dashboard.reads.queries`` or built by hand in tests),
 frames, dicts or numbers out.

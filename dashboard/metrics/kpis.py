@@ -1,4 +1,4 @@
-"""The figures of DESIGN.md §5 for reps and teams, and the deals behind each one.
+"""The figures of docs/metrics.md for reps and teams, and the deals behind each one.
 
 ``deal_flags`` marks every deal of the ``as_of`` state with what it counts towards (won in
 quarter, open in quarter, past due, stale, ...). Every figure is then a sum, count, mean or median
@@ -240,7 +240,7 @@ def _ratios(t: pd.DataFrame, quota: pd.Series, pace_value: float) -> pd.DataFram
 def rep_figures(
     flags: pd.DataFrame, riders: pd.DataFrame, quotas: pd.DataFrame, quarter, as_of: dt.date
 ) -> pd.DataFrame:
-    """Every §5 figure for each rider (rep shown), readiness aside.
+    """Every figure (docs/metrics.md#figures) for each rider (rep shown), readiness aside.
 
     Args:
         flags: ``deal_flags`` output with a ``rep`` column.
@@ -272,7 +272,7 @@ def rep_figures(
 def team_figures(
     flags: pd.DataFrame, riders: pd.DataFrame, quotas: pd.DataFrame, quarter, as_of: dt.date
 ) -> dict:
-    """The §5 figures of a group of riders from its totals (never averaged from reps' ratios).
+    """The figures (docs/metrics.md#figures) of a group of riders from its totals (never averaged from reps' ratios).
 
     Args: as ``rep_figures``; ``riders`` is the team (every rider shown, for "all teams").
 

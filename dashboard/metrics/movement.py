@@ -1,4 +1,4 @@
-"""Movement between two days and the waterfall (DESIGN.md §5).
+"""Movement between two days and the waterfall (docs/metrics.md#movement-and-the-waterfall).
 
 Between days A < B, over the deals open and in the quarter at A (set SA) or at B (set SB):
 

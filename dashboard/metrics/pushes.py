@@ -1,4 +1,4 @@
-"""Push counts (DESIGN.md §5, §9): how many times a deal's close date moved later.
+"""Push counts (docs/metrics.md#push_count): how many times a deal's close date moved later.
 
 Sources of evidence, in order: the field history where loaded for the deal's source, else
 consecutive snapshots, else the export's own ``Push Count`` column. Where history is loaded the

@@ -1,4 +1,4 @@
-"""Readiness index (DESIGN.md §5): a rider's form, from four components with their inputs.
+"""Readiness index (docs/metrics.md#readiness_index): a rider's form, from four components with their inputs.
 
 - ``enablement``: required programs completed on time, over the required programs due by
   ``as_of`` or completed by then (100 = all on time).

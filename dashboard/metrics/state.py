@@ -1,8 +1,8 @@
 """Deal state on a day: which snapshot counts, field history replay, and who owns what.
 
-DESIGN.md §5: for each source, the snapshot used for a day is the latest one of that source taken
+docs/metrics.md#as_of-and-the-snapshot-in-force: for each source, the snapshot used for a day is the latest one of that source taken
 on or before it, so a deal is absent only when its own source dropped it. When a source's field
-history is loaded, it refines that picture (DESIGN.md §3, issue 4): changes dated after the
+history is loaded, it refines that picture: changes dated after the
 snapshot and on or before the day are applied to the snapshot's deals, and deals the next
 snapshot holds that were created on or before the day (or that no earlier snapshot saw) are taken
 from it with the changes after the day undone. A change is applied once, from one side, so no

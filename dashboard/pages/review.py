@@ -2,7 +2,7 @@
 stands.
 
 The weekly pipeline meeting in one page: "since" and "now" pickers (default: the last two
-snapshots a week apart), the waterfall of DESIGN.md §5, the moved deals (sort, filter, group by
+snapshots a week apart), the waterfall (docs/metrics.md#waterfall-identity), the moved deals (sort, filter, group by
 rep or movement; export to CSV and XLSX), the forecast roll-up by rep and the focus list of the
 deals that close the gap to quota. Each chart saves as PNG; ``present=1`` turns the page into a
 projector view (large type, no top bar). Clicking a waterfall bar or a figure lists the rows
@@ -728,7 +728,7 @@ def show_rows(click, _kpi_clicks, data):
 
 
 def review_trace(model: rm.ReviewModel, key: str, kind: str = "bar"):
-    """The rows behind a waterfall bar (``kind="bar"``) or a §5 figure (``kind="figure"``; the
+    """The rows behind a waterfall bar (``kind="bar"``) or a figure of docs/metrics.md (``kind="figure"``; the
     "pipeline now" card is the waterfall's end bar); None for an unknown key."""
     if kind == "figure" and key == "end":
         kind = "bar"

@@ -7,7 +7,7 @@ Each worker starts its warming thread once it is ready (``dashboard.serve.warm``
 
 worker_class = "gthread"
 threads = 4
-timeout = 120  # a first view at DESIGN.md §7 sizes takes tens of seconds cold
+timeout = 120  # a first view at the design sizes takes tens of seconds cold
 graceful_timeout = 20
 keepalive = 5
 

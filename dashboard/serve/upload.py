@@ -1,4 +1,4 @@
-"""Browser uploads of exports: a Flask route, then the same loader as the CLI (DESIGN.md §9).
+"""Browser uploads of exports: a Flask route, then the same loader as the CLI (docs/architecture.md#a-load).
 
 ``POST /api/upload`` takes one file (multipart field ``file``). The request is refused past
 ``TEAMCAR_MAX_UPLOAD_MB`` (Flask's ``MAX_CONTENT_LENGTH``, checked again per request) without

@@ -1,6 +1,6 @@
 """Compute what the first views need as soon as new data lands, before anyone asks.
 
-At DESIGN.md §7 sizes the all-teams summary behind every view takes seconds to compute. A
+At the design sizes (docs/architecture.md#sizes) the all-teams summary behind every view takes seconds to compute. A
 server process (every gunicorn worker, or the single-process server) runs one background thread
 that watches the store's data version and, whenever it changes, computes the landing views
 through the same cached functions the pages call: the Course and the Review for the current

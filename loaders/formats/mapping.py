@@ -498,7 +498,7 @@ _READERS = {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Built-in mappings (DESIGN.md §8)
+# Built-in mappings (the export shapes of docs/mapping.md)
 
 PIPEDRIVE_DEALS = """
 title = "a Pipedrive deals export"

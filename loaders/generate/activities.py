@@ -20,7 +20,7 @@ from loaders.generate.timeline import Timeline
 CALL, EMAIL, MEETING, OTHER = range(4)
 MEETING_COMPLETED, MEETING_SCHEDULED = 0, 4
 # Activities per open deal per week; with the unlinked ones and the experts' meetings this gives
-# about DESIGN §7's 5,000,000 activities for 2,000 reps, 100 open deals each, over 13 weeks.
+# about the design size's 5,000,000 activities (docs/architecture.md#sizes) for 2,000 reps, 100 open deals each, over 13 weeks.
 PER_DEAL_WEEK = 1.15
 UNLINKED_SHARE = 0.3  # unlinked calls and emails per rep-week, per open deal of the rep
 

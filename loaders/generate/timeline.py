@@ -74,5 +74,5 @@ class Timeline:
 
     @property
     def pace(self) -> float:
-        """Share of the current quarter elapsed, today included (DESIGN.md §5)."""
+        """Share of the current quarter elapsed, today included (docs/metrics.md#pace)."""
         return (self.today - self.q_start + 1) / (self.q_end - self.q_start + 1)

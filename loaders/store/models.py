@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models of DESIGN.md §4.
+"""SQLAlchemy 2 models of the canonical store (docs/architecture.md#loaders-files-into-the-store).
 
 Facts (snapshots, history, activities, readiness) keep the owner's name as exported plus
 ``owner_key``, its normalised form; reps are resolved through ``rep_aliases`` at query time, so a
