@@ -338,7 +338,8 @@ def deal_trail(
     deal_id: str,
     as_of: dt.date,
     quarter: Quarter,
-    scope: Scope = None,
+    *,
+    scope: Scope,
 ) -> pd.DataFrame:
     """The deal in each snapshot from a week before the quarter up to ``as_of`` (oldest first),
     for its details.

@@ -482,7 +482,9 @@ def open_deal(click, state_data, canonical):
     )
     if len(pushes):
         deal["push_count"] = pushes.iloc[0].get("push_count")
-    trail = cm.deal_trail(engine, deal["source"], deal["deal_id"], model.as_of, model.quarter)
+    trail = cm.deal_trail(
+        engine, deal["source"], deal["deal_id"], model.as_of, model.quarter, scope=scope
+    )
     title = deal.get("deal_name") or deal.get("deal_id")
     return dict(
         is_open=True,

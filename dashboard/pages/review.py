@@ -45,7 +45,6 @@ from dashboard.models.trace import figure_trace, waterfall_trace
 from dashboard.reads import cache
 from dashboard.serve import warm
 from loaders import clock
-from loaders.fiscal import parse_quarter
 from loaders.store.engine import get_engine
 
 PATH = "/review"
@@ -361,10 +360,9 @@ def layout(**query):
 
 def _days(data: dict) -> tuple[urls.ViewState, dt.date, dt.date, list[dt.date]]:
     state = urls.ViewState.from_dict(data["view"])
-    quarter = parse_quarter(state.quarter)
     days = rm.snapshot_days(get_engine())
     now, since = rm.resolve_days(
-        {"as_of": data.get("as_of"), "since": data.get("since")}, days, quarter
+        {"as_of": data.get("as_of"), "since": data.get("since")}, days, state.quarter
     )
     return state, now, since, days
 
