@@ -1,4 +1,4 @@
-"""dashboard/metrics is pure pandas: no dash and no sqlalchemy import (DESIGN.md §9)."""
+"""dashboard/metrics is pure pandas: no dash and no sqlalchemy import (docs/architecture.md#layers)."""
 
 from __future__ import annotations
 
