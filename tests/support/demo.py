@@ -38,18 +38,16 @@ def pinned_today(day: dt.date = TODAY) -> Iterator[None]:
             os.environ["TEAMCAR_TODAY"] = saved
 
 
-def build_demo(root: Path, data_dir: Path | None = None) -> str:
+def build_demo(root: Path) -> str:
     """The demo's exports in ``root/exports`` loaded into ``root/demo.db``; returns its URL.
 
-    Args:
-        root: folder for the exports and the store.
-        data_dir: where loads archive the exports (default: ``root``).
+    The loads archive the exports under ``root`` too, never in the configured data folder.
     """
     from loaders.config import load_config
     from loaders.demo import build_demo_store
 
     url = f"sqlite:///{root / 'demo.db'}"
-    config = dataclasses.replace(load_config(), data_dir=Path(data_dir or root))
+    config = dataclasses.replace(load_config(), data_dir=Path(root))
     with pinned_today():
         built = build_demo_store(root / "exports", url, today=TODAY, config=config)
     failed = [o.message for o in built.failed]
