@@ -5,7 +5,7 @@ PYTHON ?= python3
 # pytest-xdist workers: CI's machine has two cores. Each worker makes its own PostgreSQL databases,
 # Redis database number, demo store and server ports, so workers never share state.
 WORKERS ?= 2
-PYTEST := $(VENV)/bin/pytest -n $(WORKERS) --dist loadfile
+PYTEST := $(VENV)/bin/pytest -n $(WORKERS)
 
 .PHONY: demo test test-fast lint serve bench bench-full clean-demo
 
