@@ -37,7 +37,7 @@ bench: $(VENV)/.installed  ## the benchmarks at a small size (what CI runs; prov
 # Single-purpose benchmarks, by hand (each file's docstring gives its sizes): bench/bench_load.py,
 # bench/bench_summary.py, bench/bench_course.py, bench/bench_review.py.
 
-bench-full: $(VENV)/.installed  ## DESIGN.md §7 sizes on SQLite and PostgreSQL -> bench/RESULTS.md (an hour or more)
+bench-full: $(VENV)/.installed  ## full sizes (docs/architecture.md#sizes) on SQLite and PostgreSQL -> bench/RESULTS.md (an hour or more)
 	$(PY) bench/run.py --size full
 
 clean-demo:

@@ -1,4 +1,5 @@
-"""Benchmark the Course: callback time and figure size, at the demo's size and at DESIGN.md §7's.
+"""Benchmark the Course: callback time and figure size, at the demo's size and at full size
+(docs/architecture.md#sizes).
 
     .venv/bin/python bench/bench_course.py --small             # CI: proves it runs (a few seconds)
     .venv/bin/python bench/bench_course.py                     # demo size and 2,000 reps

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/bench_generate.py --reps 2000 --deals-per-rep 100 --weeks 13
 
-DESIGN §7 sizes are 2,000 reps, 200,000 open deals and 5,000,000 activities. Run by hand and
-report the figures; CI runs it at a small size only to prove it works.
+Full sizes (docs/architecture.md#sizes) are 2,000 reps, 200,000 open deals and 5,000,000 activities.
+Run by hand and report the figures; CI runs it at a small size only to prove it works.
 """
 
 from __future__ import annotations

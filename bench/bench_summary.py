@@ -1,7 +1,8 @@
 """Benchmark: the full ``teamcar summary`` (with movement) on a synthetic store.
 
-DESIGN.md §7 sizes: 2,000 reps, 200,000 open deals, 50 weekly snapshots. Seeding that store takes
-a while; the summary itself reads only the snapshots in force on ``as_of`` and ``since``.
+Full sizes (docs/architecture.md#sizes): 2,000 reps, 200,000 open deals, 50 weekly snapshots.
+Seeding that store takes a while; the summary itself reads only the snapshots in force on ``as_of``
+and ``since``.
 
     .venv/bin/python bench/bench_summary.py                       # small: proves it works
     .venv/bin/python bench/bench_summary.py --reps 2000 --deals-per-rep 100 --snapshots 50

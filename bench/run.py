@@ -1,12 +1,12 @@
-"""The one-command benchmark (issue 7): load, pages, callbacks, concurrent load and memory, on
+"""The one-command benchmark: load, pages, callbacks, concurrent load and memory, on
 SQLite and PostgreSQL, each figure beside its baseline measured in the same run.
 
     .venv/bin/python bench/run.py --size small                     # CI (make bench): ~2 minutes
-    .venv/bin/python bench/run.py --size full --store sqlite       # DESIGN.md §7 sizes (make bench-full)
+    .venv/bin/python bench/run.py --size full --store sqlite       # full sizes (make bench-full)
     .venv/bin/python bench/run.py --size full --store sqlite,postgres
 
-Sizes: ``full`` is DESIGN.md §7 (2,000 reps, 200,000 open deals, 50 weekly snapshots, 5,000,000
-activities; a 200,000-row pipeline report and a 5,000,000-row activity file for load
+Sizes: ``full`` is docs/architecture.md#sizes (2,000 reps, 200,000 open deals, 50 weekly snapshots,
+5,000,000 activities; a 200,000-row pipeline report and a 5,000,000-row activity file for load
 throughput); ``small`` proves the tool works. The store is seeded by ``bench_summary.seed`` and the
 load files are made by ``bench_load.make_files``; both are made once into ``--cache`` (default
 ``bench/out/cache/<size>/``) and reused by later runs. The SQLite store is served from the cache;
@@ -595,8 +595,9 @@ def render_markdown(report: dict) -> str:
     lines = [
         f"# Team Car benchmark — {size} size",
         "",
-        "Made by `bench/run.py` (`make bench-full` for DESIGN.md §7 sizes, `make bench` for the "
-        "small size CI runs); raw figures in `bench/out/run-<size>.json`. Targets: issue 7.",
+        "Made by `bench/run.py` (`make bench-full` for the full sizes of "
+        "docs/architecture.md#sizes, `make bench` for the small size CI runs); raw figures in "
+        "`bench/out/run-<size>.json`.",
         "",
         f"Run `{report['command']}` on {report['machine'].get('date')}; "
         f"machine: {report['machine'].get('cpu', '?')}, {report['machine'].get('cores')} cores, "

@@ -1,14 +1,15 @@
 """What the Course and Rider views draw, read through the metrics engine and cached by data version.
 
 A thin adapter: every number comes from ``dashboard.models.standings.summary_for`` (one all-teams
-``compute_summary`` per data version and days, narrowed to the viewer's teams); team figures per team come from ``metrics.rep_figures`` run over
-teams (totals, never averaged ratios) and ``metrics.team_readiness``; push counts from
-``queries.load_close_date_changes`` and ``metrics.push_counts``. This module only shapes those
-results into lanes and markers, pages them, and caches them under the store's data version.
+``compute_summary`` per data version and days, narrowed to the viewer's teams); team figures per
+team come from ``metrics.rep_figures`` run over teams (totals, never averaged ratios) and
+``metrics.team_readiness``; push counts from ``queries.load_close_date_changes`` and
+``metrics.push_counts``. This module only shapes those results into lanes and markers, pages them,
+and caches them under the store's data version.
 
-At DESIGN.md §7 sizes the page never carries every deal: lanes come a page at a time (or one lane
-per team, with deals grouped per week and kind), and push counts are read only for the deals of
-the lanes on screen.
+At full size (docs/architecture.md#sizes) the page never carries every deal: lanes come a page at a
+time (or one lane per team, with deals grouped per week and kind), and push counts are read only for
+the deals of the lanes on screen.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class CourseModel:
     as_of: dt.date
     since: dt.date | None
     pace: float
-    team: dict  # the view's team figures (DESIGN.md §5 keys)
+    team: dict  # the view's team figures (docs/metrics.md keys)
     lanes: pd.DataFrame  # one row per rider, in course order
     teams: pd.DataFrame  # one row per team (figures from team totals)
     deals: pd.DataFrame  # in-quarter deals (+ pushed out since), per rider
@@ -302,7 +303,7 @@ def with_push_counts(
     state: ViewState,
     scope: list[str] | None,
 ) -> pd.DataFrame:
-    """``deals`` with ``push_count`` from snapshots and field history (DESIGN.md §9)."""
+    """``deals`` with ``push_count`` from snapshots and field history (docs/metrics.md)."""
     if deals.empty:
         return deals.assign(push_count=pd.Series(dtype="Int64"))
     ids = sorted(deals["deal_id"].astype(str).unique())

@@ -79,10 +79,10 @@ class ReviewModel:
     as_of: dt.date  # "now"
     since: dt.date  # "since"
     team: str | None
-    figures: dict  # the team's §5 figures on ``as_of``
+    figures: dict  # the team's figures on ``as_of``
     waterfall: dict  # WATERFALL_KEYS + won_new (money)
     movement: pd.DataFrame  # every deal of SA or SB (+ created and won), with pushes
-    reps: pd.DataFrame  # per rider: team + §5 figures (index rep)
+    reps: pd.DataFrame  # per rider: team + figures (index rep)
     flags: pd.DataFrame  # the as_of deals with what each counts towards
     riders: list[str]
     view: list[str] | None = None  # the teams read (the team shown, else the scope)
@@ -205,7 +205,7 @@ def review_model(
 
 
 def push_counts_for(engine: Engine, model: ReviewModel, deals: pd.DataFrame) -> pd.DataFrame:
-    """``source, deal_id, push_count`` (DESIGN.md §9) of ``deals``, cached by data version.
+    """``source, deal_id, push_count`` (docs/metrics.md) of ``deals``, cached by data version.
 
     Only the deals asked for are read (the rows on screen, or every moved deal for an export):
     at 2,000 reps a week moves tens of thousands of deals, and their history costs seconds.

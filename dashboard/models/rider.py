@@ -50,7 +50,7 @@ class RiderModel:
     team: str | None
     role: str | None
     start_date: dt.date | None
-    figures: dict  # the rider's §5 figures (+ readiness components, inputs)
+    figures: dict  # the rider's figures (+ readiness components, inputs)
     team_figures: dict  # the team's figures (average won deal for "large")
     flags: pd.DataFrame  # every deal of the team's summary (for the rows behind)
     deals: pd.DataFrame  # the rider's open in-quarter deals with the 1:1's flags

@@ -290,9 +290,9 @@ def summary_for(
 ) -> Summary:
     """``compute_summary``'s answer, narrowed from one all-teams summary cached per data version.
 
-    Every view of every viewer on the same days shares that one computation (seconds at DESIGN.md
-    §7 sizes); narrowing it to a team or a manager's teams costs milliseconds (``restrict``).
-    The result is shared: treat it as read-only.
+    Every view of every viewer on the same days shares that one computation (seconds at the full
+    sizes of docs/architecture.md#sizes); narrowing it to a team or a manager's teams costs
+    milliseconds (``restrict``). The result is shared: treat it as read-only.
     """
     from dashboard.reads import cache
 

@@ -1,4 +1,4 @@
-"""The rows behind a figure (DESIGN.md §5, §9): click a bar, a KPI or a readiness component and see
+"""The rows behind a figure (docs/metrics.md): click a bar, a KPI or a readiness component and see
 what it was made of.
 
 Pure functions over the frames the figures came from (``compute_summary``'s flags and movement,
@@ -145,7 +145,7 @@ def waterfall_trace(movement: pd.DataFrame, key: str) -> Trace:
 
 
 def figure_trace(flags: pd.DataFrame, figure: str, reps: Sequence[str] | None) -> Trace:
-    """The deals behind a §5 figure for ``reps`` (``metrics.rows_behind``).
+    """The deals behind a figure for ``reps`` (``metrics.rows_behind``).
 
     ``total`` is the sum of the amounts of the rows where the figure is that sum (won, open
     pipeline, commit, ...), else None (a ratio or a count: the rows are its inputs).

@@ -1,4 +1,4 @@
-"""Results of expensive reads, cached under the store's data version (DESIGN.md §9).
+"""Results of expensive reads, cached under the store's data version (docs/architecture.md#caching).
 
 Every lookup first reads the data version from the store (one tiny query), so a worker never
 serves a result computed before the latest import, and several workers or machines agree without

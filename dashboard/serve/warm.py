@@ -1,11 +1,11 @@
 """Compute what the first views need as soon as new data lands, before anyone asks.
 
-At the design sizes (docs/architecture.md#sizes) the all-teams summary behind every view takes seconds to compute. A
-server process (every gunicorn worker, or the single-process server) runs one background thread
-that watches the store's data version and, whenever it changes, computes the landing views
-through the same cached functions the pages call: the Course and the Review for the current
-quarter on their default days, for all teams. Every other view — a team, a manager's teams, a
-rider — is then narrowed from that shared summary in milliseconds (``summary.restrict``).
+At the design sizes (docs/architecture.md#sizes) the all-teams summary behind every view takes
+seconds to compute. A server process (every gunicorn worker, or the single-process server) runs one
+background thread that watches the store's data version and, whenever it changes, computes the
+landing views through the same cached functions the pages call: the Course and the Review for the
+current quarter on their default days, for all teams. Every other view — a team, a manager's teams,
+a rider — is then narrowed from that shared summary in milliseconds (``summary.restrict``).
 
 With a shared Redis cache the workers take turns (``cache`` computes a key once); with the
 in-process cache each worker warms its own. Warming is only ever a head start: a request that

@@ -1,8 +1,8 @@
 """The committed demo set, loaded like a user would, against the generator's own event log.
 
-DESIGN §9: movement computed from the loaded files must equal the movement the generator's log
+Movement computed from the loaded files must equal the movement the generator's log
 says happened. The expected categories are derived here independently, straight from the log and
-the §5 definitions, never from the metrics code.
+the definitions in docs/metrics.md, never from the metrics code.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def replay(day: dt.date) -> dict[tuple[str, str], dict]:
 
 
 def expected_categories() -> dict[str, str]:
-    """§5 movement categories between A and B, by the definitions, from the log alone."""
+    """Movement categories (docs/metrics.md) between A and B, by the definitions, from the log alone."""
     at_a, at_b = replay(A), replay(B)
 
     def open_in_q(d):

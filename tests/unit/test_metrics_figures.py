@@ -1,4 +1,4 @@
-"""§5 figures per rep and per team on a small hand-made book of deals (no store, no browser).
+"""The figures of docs/metrics.md per rep and per team on a small hand-made book of deals (no store, no browser).
 
 The book (quarter 2026-Q4 = 2026-10-01..2026-12-31, 92 days; as_of 2026-11-22, so pace = 53/92
 and the win-rate window is 2025-11-23..2026-11-22, the stale window 2026-11-09..2026-11-22):
