@@ -59,6 +59,11 @@ class Quarter:
         """Calendar days in the quarter."""
         return (self.end - self.start).days + 1
 
+    def finished(self, as_of: dt.date, today: dt.date) -> bool:
+        """Seen as of ``as_of``, the quarter is over: its last day is behind both ``as_of`` and
+        ``today`` (on its last day the quarter is still being raced)."""
+        return as_of >= self.end and self.end < today
+
     def __contains__(self, day: object) -> bool:
         if isinstance(day, dt.datetime):
             day = day.date()

@@ -94,8 +94,9 @@ def make_rider_kpis(f: Mapping, *, kind: str) -> dbc.Row:
     return dbc.Row(cards, className="g-2 kpi-strip")
 
 
-def must_be_true(f: Mapping, days_left: int) -> html.Div:
-    """What must be true to finish on target, at the rider's own win rate and deal size."""
+def must_be_true(f: Mapping, days_left: int, *, finished: bool = False) -> html.Div:
+    """What must be true to finish on target, at the rider's own win rate and deal size; once the
+    quarter has finished, how it finished."""
     quota, won = f.get("quota"), f.get("won") or 0.0
     if s.is_missing(quota) or not quota:
         return html.Div(
@@ -105,6 +106,8 @@ def must_be_true(f: Mapping, days_left: int) -> html.Div:
             ]
         )
     to_go = float(quota) - float(won)
+    if finished:
+        return _finished(f, float(won), float(quota))
     rate, avg = f.get("win_rate"), f.get("avg_won_deal")
     need_pipe, need_deals = f.get("needed_pipeline"), f.get("needed_deals")
     if to_go <= 0:
@@ -131,6 +134,27 @@ def must_be_true(f: Mapping, days_left: int) -> html.Div:
         ),
         ("Days left", f"{days_left}", "to the finish line"),
     ]
+    return _must_card(head, items)
+
+
+def _finished(f: Mapping, won: float, quota: float) -> html.Div:
+    """How the rider's finished quarter ended (nothing more must be true)."""
+    over = won >= quota
+    head = f"Finished at {s.pct(won / quota)}: {s.money(won)} won of {s.money(quota)}."
+    items = [
+        ("Won", s.money(won), f"of {s.money(quota)} quota"),
+        (
+            "Over quota by" if over else "Short of quota by",
+            s.money(abs(won - quota)),
+            "at the finish line",
+        ),
+        ("Still open", s.money(f.get("open_pipeline")), "in the quarter, not closed by its end"),
+        ("Win rate", s.pct(f.get("win_rate")), "over the year to the finish"),
+    ]
+    return _must_card(head, items)
+
+
+def _must_card(head: str, items: list[tuple[str, str, str]]) -> html.Div:
     return html.Div(
         [
             html.Div(head, className="must-headline"),

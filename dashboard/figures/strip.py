@@ -51,12 +51,17 @@ def _tone(attainment: object, pace: object) -> str:
     return {s.AHEAD: "tone-ahead", s.NEAR: "tone-near", s.BEHIND: "tone-behind"}.get(colour, "")
 
 
-def must_be_true(team: Mapping) -> tuple[str, str, str]:
-    """The "what must be true" card: value, explanation and tone."""
+def must_be_true(team: Mapping, *, finished: bool = False) -> tuple[str, str, str]:
+    """The "what must be true" card: value, explanation and tone.
+
+    Once the quarter has finished nothing more must be true: the card says how it finished.
+    """
     quota, won = team.get("quota"), team.get("won")
     if s.is_missing(quota) or not quota:
         return s.MISSING, "no quota loaded for this quarter", ""
     to_go = float(quota) - float(won or 0)
+    if finished:
+        return finished_card(float(won or 0), float(quota))
     if to_go <= 0:
         return "Quota met", f"won {s.money(won)} of {s.money(quota)}", "tone-ahead"
     need = team.get("needed_pipeline")
@@ -83,6 +88,22 @@ def must_be_true(team: Mapping) -> tuple[str, str, str]:
     )
 
 
+def finished_card(won: float, quota: float) -> tuple[str, str, str]:
+    """How a finished quarter ended: attainment, and how far over or short of quota."""
+    share = won / quota
+    if won >= quota:
+        return (
+            f"Finished at {s.pct(share)}",
+            f"won {s.money(won)} of {s.money(quota)} · {s.money(won - quota)} over quota",
+            "tone-ahead",
+        )
+    return (
+        f"Finished at {s.pct(share)}",
+        f"won {s.money(won)} of {s.money(quota)} · {s.money(quota - won)} short of quota",
+        "tone-behind",
+    )
+
+
 def moved_summary(movement: Mapping[str, int] | None) -> tuple[int, str]:
     """How many deals moved and the three biggest kinds of move, in words."""
     if not movement:
@@ -102,8 +123,9 @@ def make_team_strip(
     movement: Mapping[str, int] | None = None,
     since: dt.date | None = None,
     label: str = "Team",
+    finished: bool = False,
 ) -> html.Div:
-    """The strip of team figures above the course.
+    """The strip of team figures above the course (``finished``: the quarter is over).
 
     Args:
         team: the team's figures (the keys of docs/metrics.md#figures: ``quota``, ``won``, ``attainment``,
@@ -159,8 +181,9 @@ def make_team_strip(
             f"Moved since {when}", f"{total:,} deal{'s' if total != 1 else ''}", words, "", "moved"
         )
     )
-    value, sub, tone = must_be_true(team)
-    cards.append(_card("What must be true", value, sub, tone, "must"))
+    value, sub, tone = must_be_true(team, finished=finished)
+    title = "How it finished" if finished and value != s.MISSING else "What must be true"
+    cards.append(_card(title, value, sub, tone, "must"))
     return dbc.Row(cards, className="g-2 kpi-strip")
 
 

@@ -207,7 +207,7 @@ def _subtitle(model: cm.CourseModel, state: urls.ViewState) -> str:
     day = min(max((model.as_of - q.start).days + 1, 0), q.days)
     left = (q.end - model.as_of).days
     who = state.team or "All teams"
-    if q.end < clock.today():
+    if q.finished(model.as_of, clock.today()):
         finish = "quarter finished"
     elif left == 0:
         finish = "the finish is today"
@@ -344,6 +344,7 @@ def _draw(engine, state: urls.ViewState, scope, title: str) -> dict:
         movement=model.moved or None,
         since=model.since,
         label=state.team or "Team",
+        finished=model.quarter.finished(model.as_of, clock.today()),
     )
     riders = model.lanes.rename(columns={"lane": "rep"})
     highlight = page.lanes["lane"].iloc[0] if state.q and page.total == 1 else None

@@ -29,6 +29,7 @@ from dashboard.models import course as cm
 from dashboard.models import rider as rdm
 from dashboard.models.trace import component_trace, figure_trace
 from dashboard.reads import notes
+from loaders import clock
 from loaders.store.engine import get_engine
 
 # The route, registered by the app factory (dashboard.app.create_app).
@@ -431,7 +432,9 @@ def render_details(data, version):
     return dict(
         badges=_badges(model),
         kpis=fr.make_rider_kpis(f, kind=ids.RIDER_KPI),
-        must=fr.must_be_true(f, model.days_left),
+        must=fr.must_be_true(
+            f, model.days_left, finished=model.quarter.finished(model.as_of, clock.today())
+        ),
         flags=fr.deal_records(model.deals, rdm.PUSHED_FLAG),
         flags_info=fr.flags_summary(model.deals, large),
         activity=fr.make_activity_figure(act),

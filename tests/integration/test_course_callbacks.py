@@ -150,6 +150,12 @@ def test_an_earlier_quarter_is_seen_from_its_end(store, pages):
     out = render(course, store, quarter="2026-Q3")
     assert "as of 30 Sep 2026" in out["subtitle"]
     assert "day 92 of 92 · quarter finished" in out["subtitle"]
+    # nothing more must be true of a finished quarter: the strip says how it finished
+    words = strip_texts(out["strip"])
+    assert "How it finished" in words and "What must be true" not in words
+    summary = compute_summary(store, "2026-Q3")
+    share = summary.team["won"] / summary.team["quota"]
+    assert f"Finished at {style.pct(share)}" in words
 
 
 def test_nothing_to_show_says_so(store, pages):

@@ -165,6 +165,15 @@ def test_must_be_true_at_the_reps_own_rates():
     )
 
 
+def test_a_finished_quarter_says_how_the_rider_finished():
+    # 150k won of 500k: 30 %, 350k short
+    words = texts(fr.must_be_true(FIG, 0, finished=True))
+    assert words[0] == "Finished at 30%: 150k won of 500k."
+    assert "Short of quota by" in words and "350k" in words and "Pipeline needed" not in words
+    over = texts(fr.must_be_true({**FIG, "won": 600_000.0}, 0, finished=True))
+    assert "Over quota by" in over
+
+
 def test_kpis_open_their_rows():
     row = fr.make_rider_kpis(FIG, kind="rider-kpi")
     keys = [col.children.id["key"] for col in row.children]

@@ -94,6 +94,25 @@ def test_must_be_true_when_quota_is_met_or_unknown():
     assert no_rate[0] == "600k to go"
 
 
+def test_a_finished_quarter_says_how_it_finished():
+    # 400k won of 1M: 40 %, 600k short; no pipeline is asked for once the quarter is over.
+    value, sub, tone = must_be_true(TEAM, finished=True)
+    assert (value, sub, tone) == (
+        "Finished at 40%",
+        "won 400k of 1.00M · 600k short of quota",
+        "tone-behind",
+    )
+    value, sub, tone = must_be_true({**TEAM, "won": 1_250_000.0}, finished=True)
+    assert (value, sub, tone) == (
+        "Finished at 125%",
+        "won 1.25M of 1.00M · 250k over quota",
+        "tone-ahead",
+    )
+    strip = texts(make_team_strip(TEAM, pace=1.0, finished=True))
+    assert "How it finished" in strip and "What must be true" not in strip
+    assert "What must be true" in texts(make_team_strip(TEAM, pace=0.5))
+
+
 def test_moved_summary():
     assert moved_summary(None) == (0, "no earlier snapshot to compare with")
     assert moved_summary({"won": 0}) == (0, "nothing moved")
