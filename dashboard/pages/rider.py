@@ -318,6 +318,39 @@ def _badges(model: rdm.RiderModel) -> list:
     return out
 
 
+def _directory(lanes, state: urls.ViewState) -> html.Div:
+    """Every rider the viewer may see, by team, with attainment against pace: one click to a 1:1."""
+    search = urls.build(
+        {"quarter": state.quarter, "team": state.team, "as_of": state.as_of}
+        if state.explicit_as_of
+        else {"quarter": state.quarter, "team": state.team}
+    )
+    teams = []
+    for team, rows in lanes.groupby("team", sort=True):
+        links = [
+            dcc.Link(
+                [
+                    html.Span(str(r.lane), className="rider-link-name"),
+                    html.Span(
+                        s.pct(r.attainment),
+                        className="rider-link-value",
+                        style={"color": s.pace_colour(r.attainment, r.pace)},
+                    ),
+                ],
+                href=urls.rider_path(r.lane, search),
+                className="rider-link",
+            )
+            for r in rows.sort_values("lane").itertuples(index=False)
+        ]
+        teams.append(
+            html.Section(
+                [html.H2(str(team), className="rider-dir-team"), html.Div(links)],
+                className="panel rider-dir",
+            )
+        )
+    return html.Div(teams, className="rider-directory")
+
+
 @callback(
     output=dict(
         subtitle=Output(ids.RIDER_SUBTITLE, "children"),
@@ -351,8 +384,8 @@ def render_rider(data, version):
     ]
     if not rep:
         return dict(
-            subtitle=f"{state.quarter} · {len(course.lanes):,} riders",
-            message=None,
+            subtitle=f"{state.quarter} · {len(course.lanes):,} riders · pick one for their 1:1",
+            message=_directory(course.lanes, state),
             lane=no_update,
             picker_options=options,
         )

@@ -177,6 +177,24 @@ def test_unknown_rider_and_no_rider(store, rider):
     out = rider.render_rider(data(None), current_version(store))
     assert out["subtitle"].startswith("2026-Q4 · ") and out["lane"] is no_update
     assert len(out["picker_options"]) > 20
+    # without a rider, the page lists every rider by team, each a link to their 1:1
+    summary = compute_summary(store, "2026-Q4", TODAY)
+    links = {}
+
+    def walk(node):
+        if getattr(node, "href", None):
+            links[texts(node)[0]] = (node.href, texts(node)[1])
+        for child in getattr(node, "children", None) or []:
+            if not isinstance(child, str):
+                walk(child)
+
+    walk(out["message"])
+    assert set(links) == set(summary.reps.index)
+    rep = summary.reps.index[0]
+    assert links[rep] == (
+        urls.rider_path(rep, "?quarter=2026-Q4"),
+        style.pct(summary.reps.loc[rep, "attainment"]),
+    )
     # every output unchanged
     assert rider.render_details(data(None), current_version(store)) is no_update
     body = next(c for c in rider.layout().children if getattr(c, "id", None) == ids.RIDER_BODY)
