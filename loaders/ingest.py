@@ -40,7 +40,15 @@ from loaders.store.writes import EARLIEST, WRITERS, store_rejects
 
 _FILE_DATE = re.compile(r"(?<!\d)(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
 # Order in which a folder is loaded: who the reps are before what they did.
-_KIND_ORDER = {"roster": 0, "quota": 1, "readiness": 2, "pipeline": 3, "history": 4, "activity": 5}
+_KIND_ORDER = {
+    "roster": 0,
+    "quota": 1,
+    "readiness": 2,
+    "pipeline": 3,
+    "history": 4,
+    "activity": 5,
+    "calls": 6,
+}
 EXPORT_SUFFIXES = {".csv", ".xlsx", ".xls", ".txt", ".zip", ".tsv"}
 _BUNDLE_MARKERS = {"opportunity.csv", "opportunityhistory.csv"}
 
@@ -229,24 +237,23 @@ def load_file(
     try:
         with session_scope(engine) as session:
             wait_for_other_writers(session)
-            ids = []
+            batches = []
             for name, result in members:
-                ids.append(
-                    _store(
-                        session,
-                        result.kind,
-                        result.frame,
-                        source=source or result.source,
-                        as_of=stamp,
-                        source_name=name if not bundle else f"{path.name}/{name}",
-                        format=result.format,
-                        content_hash=digest if not bundle else _member_hash(digest, name),
-                        rejects=result.rejects,
-                        warnings=result.warnings + (skipped if name == members[0][0] else []),
-                        rows_read=result.rows_read,
-                        archived_path=str(archived),
-                    )
+                batch_id = _store(
+                    session,
+                    result.kind,
+                    result.frame,
+                    source=source or result.source,
+                    as_of=stamp,
+                    source_name=name if not bundle else f"{path.name}/{name}",
+                    format=result.format,
+                    content_hash=digest if not bundle else _member_hash(digest, name),
+                    rejects=result.rejects,
+                    warnings=result.warnings + (skipped if name == members[0][0] else []),
+                    rows_read=result.rows_read,
+                    archived_path=str(archived),
                 )
+                batches.append(session.get(ImportBatch, batch_id))
     except IntegrityError:
         # The same file loaded by another process at the same moment: its batch won the unique
         # (hash, kind) key; this load changes nothing, and the archive is that batch's.
@@ -258,11 +265,15 @@ def load_file(
         archived.unlink(missing_ok=True)
         raise
     outcome.status = "loaded"
-    outcome.batch_id = ids[0]
+    outcome.batch_id = batches[0].id
     outcome.rows_read = sum(r.rows_read for _, r in members)
-    outcome.rows_loaded = sum(len(r.frame) for _, r in members)
-    outcome.rows_rejected = sum(len(r.rejects) for _, r in members)
-    outcome.warnings = [w for _, r in members for w in r.warnings] + skipped
+    # the batches' counts: a writer may reject rows the reader kept (a call for no roster person)
+    outcome.rows_loaded = sum(b.rows_loaded for b in batches)
+    outcome.rows_rejected = sum(b.rows_rejected for b in batches)
+    read_warnings = [w for _, r in members for w in r.warnings] + skipped
+    # and what the writers found (a snapshot replaced, calls already kept)
+    stored = [w for b in batches for w in b.warnings.splitlines() if w]
+    outcome.warnings = read_warnings + [w for w in stored if w not in read_warnings]
     if bundle:
         outcome.warnings.insert(
             0, "read " + ", ".join(f"{n} ({r.kind}, {len(r.frame):,} rows)" for n, r in members)

@@ -19,8 +19,13 @@ STATUSES = ("open", "won", "lost")
 FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
 ACTIVITY_TYPES = ("call", "email", "meeting", "other")
 READINESS_KINDS = ("course", "certification", "assessment", "call_score")
-# Roster roles that count as expert support on a deal (``docs/metrics.md``).
-EXPERT_ROLES = ("SE", "CSM", "Partner", "Manager", "Executive")
+# Roster roles of the people in the reporting chain above the riders: not riders unless they own
+# counted deals or have a quota; they may have no team (``docs/metrics.md``, owners, riders and
+# teams; calls and the hierarchy).
+CHAIN_ROLES = ("Manager", "Director", "VP", "Executive", "Leader")
+# Roster roles that count as expert support on a deal (``docs/metrics.md``): the specialists and
+# everyone in the chain (a director or VP on a call is executive support).
+EXPERT_ROLES = ("SE", "CSM", "Partner", *CHAIN_ROLES)
 UNASSIGNED = "Unassigned"
 
 # column -> pandas dtype. Order is the canonical order.
@@ -83,6 +88,18 @@ QUOTA = {
     "quota": "float64",
 }
 
+# Forecast calls kept in a spreadsheet (``docs/metrics.md``, calls and the hierarchy).
+CALLS = {
+    "person": "object",  # roster name (or alias) of whom the call is for
+    "quarter": "object",  # '2026-Q4'
+    "submitted": "datetime64[ns]",
+    "commit": "float64",
+    "best_case": "float64",
+    "note": "object",
+    "author": "object",  # who made the call; None = the person it names
+    "line": "Int64",  # the file's line, so the store can reject a row (unknown person) by line
+}
+
 READINESS = {
     "rep": "object",
     "program": "object",
@@ -107,6 +124,7 @@ REQUIRED = {
     "roster": ("rep",),
     "quota": ("rep", "quarter", "quota"),
     "readiness": ("rep", "program", "kind"),
+    "calls": ("person", "quarter", "submitted", "commit", "best_case"),
 }
 CHOICES = {
     ("pipeline", "status"): STATUSES,
@@ -122,6 +140,7 @@ FRAMES = {
     "roster": ROSTER,
     "quota": QUOTA,
     "readiness": READINESS,
+    "calls": CALLS,
 }
 
 

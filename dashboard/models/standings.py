@@ -34,7 +34,7 @@ from dashboard.metrics.readiness import WEEKS
 from dashboard.reads import queries
 from loaders.config import Config, load_config
 from loaders.fiscal import Quarter
-from loaders.schema import EXPERT_ROLES
+from loaders.schema import CHAIN_ROLES, EXPERT_ROLES
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -109,12 +109,13 @@ def _riders(
     reps: pd.DataFrame, flags: pd.DataFrame, quotas: pd.DataFrame, scope: list[str] | None
 ) -> pd.DataFrame:
     """The reps to show: roster sellers in scope, plus anyone in scope who owns a counted deal or
-    has a quota (experts such as SEs only then); owners off the roster only for all teams."""
+    has a quota (experts such as SEs, and people in the reporting chain such as managers,
+    directors and VPs, only then); owners off the roster only for all teams."""
     counted = flags[flags["in_quarter"] | flags["won_in_window"] | flags["lost_in_window"]]
     owners = set(counted["rep"])
     with_quota = set(quotas.loc[quotas["quota"].fillna(0) != 0, "rep"])
     roles = reps["role"].astype("object").fillna("").str.casefold()
-    expert = roles.isin([r.casefold() for r in EXPERT_ROLES])
+    expert = roles.isin([r.casefold() for r in (*EXPERT_ROLES, *CHAIN_ROLES)])
     active = reps["rep"].isin(owners | with_quota)
     keep = active | (~expert & reps["team"].notna())
     riders = reps.loc[keep, ["rep", "team", "start_date"]]

@@ -42,6 +42,7 @@ from dashboard.metrics.frames import (
     conform,
 )
 from dashboard.metrics.kpis import WIN_RATE_DAYS
+from loaders.schema import EXPERT_ROLES
 from loaders.store.models import (
     Activity,
     ImportBatch,
@@ -461,7 +462,7 @@ def load_expert_support(
     scope: Scope,
     as_of: dt.date,
     team_day: dt.date | None = None,
-    roles: Sequence[str] = ("SE", "CSM", "Partner", "Manager", "Executive"),
+    roles: Sequence[str] = EXPERT_ROLES,
 ) -> pd.DataFrame:
     """Deals (``source, deal_id``) with a completed activity on or before ``as_of`` by a roster
     member whose role is an expert one, with ``experts`` (how many such activities).

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from loaders import schema
-from loaders.formats import people
+from loaders.formats import calls, people
 from loaders.formats.base import (
     F,
     Field,
@@ -86,6 +86,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("email", "crm_user_id", "manager", "role", "start_date", "effective_from"),
     ),
     "quota": (("rep", "quarter", "quota"), ()),
+    "calls": (("person", "quarter", "submitted", "commit", "best_case"), ("note", "author")),
     "readiness": (
         ("program",),
         (
@@ -115,6 +116,7 @@ _DATES = {
     "completed_date",
     "won_date",
     "lost_date",
+    "submitted",
 }
 _LOCALES_COMMA = {
     "de",
@@ -495,6 +497,7 @@ _READERS = {
     "roster": people.read_roster,
     "quota": people.read_quotas,
     "readiness": people.read_readiness,
+    "calls": calls.read_calls,
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from loaders.parsing.amounts import parse_numbers
 from loaders.parsing.categories import map_values
 from loaders.parsing.columns import normalize_header, text_values
 from loaders.parsing.errors import LoadError
+from loaders.schema import CHAIN_ROLES
 
 _REP_ALIASES = (
     "Rep",
@@ -32,6 +33,7 @@ _REP_ALIASES = (
 
 ROSTER_FIELDS = (
     F("rep", *_REP_ALIASES, required=True, label="Rep"),
+    # The column is required; a cell may be empty only on a row of the chain (CHAIN_ROLES).
     F("team", "Team", "Team Name", "Sales Team", "Squad", "Pod", "Group", required=True),
     F("email", "Email", "Email Address", "Work Email", "E-mail", "User Email"),
     F("manager", "Manager", "Manager Name", "Reports To", "Line Manager"),
@@ -82,32 +84,79 @@ _ROLES = {
     "manager": "Manager",
     "salesmanager": "Manager",
     "frontlinemanager": "Manager",
+    "firstlinemanager": "Manager",
+    "regionalmanager": "Manager",
+    "areamanager": "Manager",
+    "accountexecutivemanager": "Manager",
     "teamlead": "Manager",
-    "director": "Manager",
+    "teamleader": "Manager",
+    "salesteamlead": "Manager",
+    "director": "Director",
+    "salesdirector": "Director",
+    "directorofsales": "Director",
+    "regionaldirector": "Director",
+    "areadirector": "Director",
+    "seniordirector": "Director",
+    "vp": "VP",
+    "vpsales": "VP",
+    "vpofsales": "VP",
+    "svp": "VP",
+    "rvp": "VP",
+    "avp": "VP",
+    "evp": "VP",
+    "vicepresident": "VP",
+    "vicepresidentsales": "VP",
+    "vicepresidentofsales": "VP",
+    "salesvp": "VP",
+    "regionalvp": "VP",
+    "regionalvicepresident": "VP",
+    "seniorvicepresident": "VP",
     "executive": "Executive",
     "exec": "Executive",
-    "vp": "Executive",
-    "vpsales": "Executive",
     "cro": "Executive",
+    "chiefrevenueofficer": "Executive",
+    "cso": "Executive",
+    "chiefsalesofficer": "Executive",
     "ceo": "Executive",
-    "leader": "Executive",
-    "salesleader": "Executive",
+    "chiefexecutiveofficer": "Executive",
+    "leader": "Leader",
+    "salesleader": "Leader",
+    "headofsales": "Leader",
+    "salesleadership": "Leader",
+    "leadership": "Leader",
     "partner": "Partner",
     "partnermanager": "Partner",
 }
 
 
 def canonical_role(text: str | None) -> str | None:
-    """``AE``, ``SDR``, ``SE``, ``CSM``, ``Manager``, ``Executive``, ``Partner`` for the usual
-    spellings; any other role as written."""
+    """``AE``, ``SDR``, ``SE``, ``CSM``, ``Partner`` and the chain's ``Manager``, ``Director``,
+    ``VP``, ``Executive``, ``Leader`` (``schema.CHAIN_ROLES``) for the usual spellings (``Team
+    Lead``, ``Sales Director``, ``Vice President``, ``CRO``, ``Head of Sales``...); any other role
+    as written."""
     if not text:
         return None
     return _ROLES.get(normalize_header(text), text)
 
 
 def read_roster(s: Sheet) -> pd.DataFrame:
-    """Roster: one row per rep, or several for a rep who changed team (``Effective From``)."""
+    """Roster: one row per person, or several for one who changed team or manager (``Effective
+    From``).
+
+    ``Manager`` names whom the person reports to over the row's period (``docs/metrics.md``,
+    calls and the hierarchy). A row of the chain (role Manager, Director, VP, Executive or
+    Leader) may leave ``Team`` empty; any other row needs a team.
+    """
     rep = s.text("rep", required=True)
+    role = map_values(s.column("role"), canonical_role)
+    team = s.text("team")
+    chain = pd.Series(role, dtype=object).isin(CHAIN_ROLES).to_numpy()
+    s.reject(
+        np.equal(team, None) & ~chain,
+        "team",
+        "a team is required (only a Manager, Director, VP, Executive or Leader row may leave "
+        "it empty)",
+    )
     effective = s.date("effective_from")
     crm = salesforce_ids(s.column("crm_user_id"))
     key = (
@@ -121,9 +170,9 @@ def read_roster(s: Sheet) -> pd.DataFrame:
             "rep": rep,
             "email": s.text("email"),
             "crm_user_id": crm,
-            "team": s.text("team"),
+            "team": team,
             "manager": s.text("manager"),
-            "role": map_values(s.column("role"), canonical_role),
+            "role": role,
             "start_date": s.date("start_date"),
             "effective_from": effective,
         }

@@ -117,6 +117,31 @@ class TeamMembership(Base):
     team: Mapped[Team] = relationship()
 
 
+class ReportingLine(Base):
+    """Effective-dated reporting line: ``rep`` reports to ``manager`` over [effective_from,
+    effective_to), open-ended when to is null (the roster's Manager column).
+
+    A table of its own rather than a column of ``team_memberships``: people in the chain above
+    the teams (directors, VPs) report to someone without belonging to a team, and a manager
+    change within a team must not split the team's membership period (docs/metrics.md, calls and
+    the hierarchy).
+    """
+
+    __tablename__ = "reporting_lines"
+    __table_args__ = (
+        UniqueConstraint("rep_id", "effective_from", name="uq_reporting_rep_from"),
+        Index("ix_reporting_manager", "manager_id", "effective_from"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    manager_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    effective_to: Mapped[dt.date | None] = mapped_column(Date)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="SET NULL")
+    )
+
+
 class Quota(Base):
     __tablename__ = "quotas"
     rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"), primary_key=True)
@@ -254,6 +279,29 @@ class CoachingNote(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ForecastCall(Base):
+    """A forecast call: ``person``'s commit and best case for ``quarter`` as of ``submitted``.
+
+    Every call is kept; nothing is overwritten (docs/metrics.md, calls and the hierarchy). A call
+    made in the browser has no batch; one loaded from a calls file belongs to its import batch.
+    """
+
+    __tablename__ = "forecast_calls"
+    __table_args__ = (Index("ix_call_person_quarter", "person_id", "quarter", "submitted"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("reps.id", ondelete="CASCADE"))
+    quarter: Mapped[str] = mapped_column(String(7))  # 2026-Q4
+    submitted: Mapped[dt.date] = mapped_column(Date)
+    commit: Mapped[float] = mapped_column(Float)
+    best_case: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
+    )
 
 
 class User(Base):

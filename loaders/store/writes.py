@@ -9,7 +9,13 @@ Rules:
   alone; duplicate ids keep the last row.
 * Roster: reps are found by any alias (name, email, CRM user id) and created when new; team
   memberships are effective-dated: a first membership reaches back to ``EARLIEST`` so past
-  snapshots have a team, a later one ends the current one.
+  snapshots have a team, a later one ends the current one. Reporting lines (the Manager column)
+  are effective-dated the same way, in ``reporting_lines``; a manager named who is not a roster
+  row becomes a person (role Manager, no team). An empty Manager cell leaves the line as it was,
+  as every empty roster cell does.
+* Calls: a row whose person is not on the roster (no alias) is rejected with its line; a row
+  identical to a call already kept (same person, quarter, day, commit, best case and note) is
+  not added twice. Without an author column, a call's author is the person it names.
 * Quotas: one per rep and quarter, the latest file wins.
 * Readiness: an LMS export replaces the earlier rows of the programs it lists.
 * Each writer returns warnings for the batch record.
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import delete, select, tuple_, update
@@ -28,6 +35,7 @@ from loaders.identity import name_key
 from loaders.store.bulk import bulk_insert, first_load, indexes_rebuilt_after
 from loaders.store.models import (
     Activity,
+    ForecastCall,
     ImportBatch,
     OpportunityHistory,
     OpportunitySnapshot,
@@ -36,6 +44,7 @@ from loaders.store.models import (
     RejectedRow,
     Rep,
     RepAlias,
+    ReportingLine,
     Team,
     TeamMembership,
 )
@@ -227,7 +236,74 @@ def write_roster(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> l
             TeamMembership(rep_id=rep.id, team_id=team.id, effective_from=start, batch_id=batch.id)
         )
         session.flush()
+    # Reporting lines after every row's person exists: a manager who is a roster row of this
+    # file is that row's person, not a new one.
+    for row in frame.itertuples(index=False):
+        if row.manager:
+            warnings.extend(
+                _write_line(session, batch, cache, row.rep, row.manager, row.effective_from)
+            )
     return warnings
+
+
+def _manager_for(session: Session, name: str, cache: dict[str, Rep]) -> Rep:
+    """The person a Manager cell names: a rep known by that alias, else a new person with role
+    Manager and no team (so the chain can name them)."""
+    key = name_key(name)
+    known = key in cache or session.scalar(select(RepAlias.rep_id).where(RepAlias.alias == key))
+    if not known and session.scalar(select(Rep.id).where(Rep.name == name.strip())) is None:
+        person = Rep(name=" ".join(name.split()), role="Manager")
+        session.add(person)
+        session.flush()
+        _add_alias(session, person, key)
+        cache[key] = person
+        return person
+    return _rep_for(session, name, cache)
+
+
+def _write_line(
+    session: Session,
+    batch: ImportBatch,
+    cache: dict[str, Rep],
+    name: str,
+    manager_name: str,
+    effective_from,
+) -> list[str]:
+    """Record that ``name`` reports to ``manager_name`` from the row's day (the rule of team
+    memberships: ``Effective From``, else ``EARLIEST`` for a first line, else the file's day)."""
+    rep = _rep_for(session, name, cache)
+    manager = _manager_for(session, manager_name, cache)
+    if manager.id == rep.id:
+        return [f"{name}: named as their own manager; no reporting line recorded"]
+    current = session.scalars(
+        select(ReportingLine)
+        .where(ReportingLine.rep_id == rep.id)
+        .order_by(ReportingLine.effective_from.desc())
+    ).first()
+    if pd.notna(effective_from):
+        start = effective_from.date()
+    elif current is None:
+        start = EARLIEST
+    else:
+        start = batch.as_of.date()
+    if current is not None and current.manager_id == manager.id:
+        return []
+    if current is not None and current.effective_from >= start:
+        if current.effective_from == start:
+            current.manager_id = manager.id
+            current.batch_id = batch.id
+            return []
+        return [
+            f"{name}: reporting to {manager_name} from {start} is older than the stored line "
+            f"from {current.effective_from}; kept the stored one"
+        ]
+    if current is not None:
+        current.effective_to = start
+    session.add(
+        ReportingLine(rep_id=rep.id, manager_id=manager.id, effective_from=start, batch_id=batch.id)
+    )
+    session.flush()
+    return []
 
 
 def write_quota(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
@@ -264,6 +340,109 @@ def write_readiness(session: Session, batch: ImportBatch, frame: pd.DataFrame) -
     return []
 
 
+def write_calls(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:
+    """Keep each call of a calls file (``loaders/formats/calls.py``); see the module's rules.
+
+    Rows naming no roster person become the batch's rejects (with their file line), and the
+    batch's counts say so.
+    """
+    people: dict[str, int | None] = {}
+    for name in frame["person"].unique():
+        key = name_key(name)
+        rep_id = session.scalar(select(RepAlias.rep_id).where(RepAlias.alias == key))
+        if rep_id is None:
+            rep_id = session.scalar(select(Rep.id).where(Rep.name == " ".join(name.split())))
+        people[name] = rep_id
+    person_id = frame["person"].map(people)
+    unknown = person_id.isna().to_numpy()
+    if unknown.any():
+        lost = frame[unknown]
+        store_rejects(
+            session,
+            batch.id,
+            [
+                _Rejected(
+                    int(r.line) if pd.notna(r.line) else 0,
+                    "Person",
+                    f"Person {r.person!r}: not on the roster (no rep, e-mail or CRM user id "
+                    "by that name); load the roster that names them first",
+                    ",".join(
+                        "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+                        for v in (r.person, r.quarter, r.submitted.date(), r.commit, r.best_case)
+                    ),
+                )
+                for r in lost.itertuples(index=False)
+            ],
+        )
+        batch.rows_loaded -= int(unknown.sum())
+        batch.rows_rejected += int(unknown.sum())
+    calls = frame.loc[~unknown].assign(person_id=person_id[~unknown].astype("int64"))
+    names = (
+        {
+            rid: n
+            for rid, n in session.execute(
+                select(Rep.id, Rep.name).where(
+                    Rep.id.in_([int(i) for i in calls["person_id"].unique()])
+                )
+            ).all()
+        }
+        if len(calls)
+        else {}
+    )
+    calls["note"] = calls["note"].where(calls["note"].notna(), None)
+    # Without an author column, the call is the named person's own (the batch shows the file).
+    calls["author"] = (
+        calls["author"].where(calls["author"].notna(), calls["person_id"].map(names)).str[:255]
+    )
+    key_cols = ["person_id", "quarter", "submitted", "commit", "best_case", "note"]
+    kept = set()
+    ids = [int(i) for i in calls["person_id"].unique()]
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(
+                ForecastCall.person_id,
+                ForecastCall.quarter,
+                ForecastCall.submitted,
+                ForecastCall.commit,
+                ForecastCall.best_case,
+                ForecastCall.note,
+            ).where(ForecastCall.person_id.in_(ids[start : start + 500]))
+        ).all()
+        kept.update((p, q, pd.Timestamp(d), float(c), float(b), n) for p, q, d, c, b, n in rows)
+    keys = [
+        (int(p), q, pd.Timestamp(d), float(c), float(b), n)
+        for p, q, d, c, b, n in calls[key_cols].itertuples(index=False)
+    ]
+    new = []
+    for k in keys:
+        new.append(k not in kept)
+        kept.add(k)
+    warnings = []
+    again = len(keys) - sum(new)
+    if again:
+        warnings.append(
+            f"{again} call{'s' if again != 1 else ''} already kept (same person, quarter, day, "
+            "commit, best case and note): not added twice"
+        )
+    calls = calls.loc[pd.Series(new, index=calls.index, dtype=bool)]
+    bulk_insert(
+        session,
+        ForecastCall,
+        calls[[*key_cols, "author"]].assign(batch_id=batch.id, created_at=batch.loaded_at),
+    )
+    return warnings
+
+
+@dataclass(frozen=True)
+class _Rejected:
+    """A row the store rejects (the fields ``store_rejects`` reads, as a reader's ``Reject``)."""
+
+    row_number: int
+    column: str | None
+    reason: str
+    raw: str | None
+
+
 def store_rejects(session: Session, batch_id: int, rejects: Sequence) -> None:
     """The batch's rejected rows (line number, column, reason, raw text)."""
     frame = pd.DataFrame(
@@ -286,4 +465,5 @@ WRITERS = {
     "roster": write_roster,
     "quota": write_quota,
     "readiness": write_readiness,
+    "calls": write_calls,
 }
