@@ -122,7 +122,7 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
                 and f.suffix.lower() in EXPORT_SUFFIXES
                 and not any(b in f.parents for b in bundles)
             ]
-            out.extend(sorted(found + bundles, key=_folder_order))
+            out.extend(sorted(found + bundles, key=load_order))
         else:
             out.append(p)
     return out
@@ -135,7 +135,10 @@ def is_bundle(path: Path) -> bool:
     return path.suffix.lower() == ".zip"
 
 
-def _folder_order(path: Path) -> tuple:
+def load_order(path: Path) -> tuple:
+    """Sort key of files loaded together: rosters, quotas and readiness first (by a word in the
+    name), then the rest; each by the date in its name, then by name. A calls file after the
+    roster that names its people (a call for a person not yet on the roster is rejected)."""
     name = path.name.lower()
     rank = 9
     for word, kind in (
@@ -446,6 +449,7 @@ __all__ = [
     "LoadOutcome",
     "expand_paths",
     "load_file",
+    "load_order",
     "resolve_as_of",
     "store_frame",
 ]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from loaders.ingest import LoadOutcome, load_file
+from loaders.ingest import LoadOutcome, load_file, load_order
 
 log = logging.getLogger(__name__)
 EXPORT_SUFFIXES = {".csv", ".xlsx", ".txt", ".tsv", ".zip"}
@@ -42,13 +42,17 @@ class Watcher:
         return self.folder / "failed"
 
     def candidates(self) -> list[Path]:
-        """Export files waiting in the folder (not hidden, not partial uploads)."""
+        """Export files waiting in the folder (not hidden, not partial uploads), in the order a
+        folder is loaded (``ingest.load_order``: the roster before what refers to it)."""
         return sorted(
-            p
-            for p in self.folder.iterdir()
-            if p.is_file()
-            and not p.name.startswith((".", "_", "~$"))
-            and p.suffix.lower() in EXPORT_SUFFIXES
+            (
+                p
+                for p in self.folder.iterdir()
+                if p.is_file()
+                and not p.name.startswith((".", "_", "~$"))
+                and p.suffix.lower() in EXPORT_SUFFIXES
+            ),
+            key=load_order,
         )
 
     def poll(self, now: float | None = None) -> list[LoadOutcome]:

@@ -18,6 +18,7 @@ Four levels from Ann to Vic.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -39,9 +40,14 @@ from loaders.store.models import (
     Team,
     TeamMembership,
 )
+from loaders.watch import Watcher
+from tests.support import uploads
 from tests.support.stores import make_store
+from tests.support.uploads import post
 
 OCT1 = dt.datetime(2026, 10, 1)
+upload_app = uploads.app  # the upload route's fixtures (a copy of the demo store)
+upload_store = uploads.store
 ROSTER = """\
 Rep,Team,Manager,Role,Start Date,Email,CRM User ID,Effective From
 Ann Lee,East,Mia Park,AE,2024-01-08,ann@example.com,,
@@ -425,6 +431,39 @@ def test_calls_file_before_the_roster_rejects_every_row(engine, tmp_path):
             select(RejectedRow.row_number).where(RejectedRow.batch_id == out.batch_id)
         ).all()
     assert sorted(lines) == [2, 3, 4]
+
+
+def test_watcher_loads_the_roster_before_the_calls_it_names(engine, tmp_path):
+    """Dropped together, ``calls.csv`` sorts before ``roster.csv`` by name; the watcher loads
+    the roster first (its calls would otherwise name nobody)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write(inbox, "calls.csv", CALLS)
+    _write(inbox, "roster.csv", ROSTER)
+    watcher = Watcher(inbox, settle=0.0, load=partial(load_file, engine=engine, as_of=OCT1))
+    assert watcher.poll(now=0.0) == []  # first sight: not settled yet
+    outcomes = watcher.poll(now=1.0)
+    assert [(o.path.name, o.kind, o.rows_rejected) for o in outcomes] == [
+        ("roster.csv", "roster", 0),
+        ("calls.csv", "calls", 0),
+    ]
+    assert len(load_calls(engine, None)) == 3
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["calls.csv", "roster.csv"]
+
+
+def test_a_calls_file_uploaded_in_the_browser_is_kept(upload_store, upload_app):
+    """Through the upload route, on a copy of the demo store: a call for one of its reps."""
+    engine, _ = upload_store
+    day = dt.date(2026, 11, 16)
+    person = load_hierarchy(engine, None, day).dropna(subset=["team"])["person"].iloc[0]
+    body = f"Person,Quarter,Submitted,Commit,Best Case,Note\n{person},2026-Q4,{day},1000,2000,up\n"
+    resp = post(upload_app, body.encode(), "calls.csv")
+    assert resp.status_code == 200, resp.json
+    assert (resp.json["status"], resp.json["kind"]) == ("loaded", "calls")
+    calls = load_calls(engine, None)
+    assert _rows(calls[["person", "commit", "best_case", "note", "author", "source"]]) == [
+        (person, 1000.0, 2000.0, "up", person, "file")
+    ]
 
 
 # --- migration ------------------------------------------------------------------------------
