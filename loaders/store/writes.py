@@ -9,10 +9,14 @@ Rules:
   alone; duplicate ids keep the last row.
 * Roster: reps are found by any alias (name, email, CRM user id) and created when new; team
   memberships are effective-dated: a first membership reaches back to ``EARLIEST`` so past
-  snapshots have a team, a later one ends the current one. Reporting lines (the Manager column)
-  are effective-dated the same way, in ``reporting_lines``; a manager named who is not a roster
-  row becomes a person (role Manager, no team). An empty Manager cell leaves the line as it was,
-  as every empty roster cell does.
+  snapshots have a team, a later one ends the one in force. Reporting lines (the Manager column)
+  are effective-dated the same way in ``reporting_lines``. A row's period starts on its
+  Effective From; an undated row starts at ``EARLIEST`` for a first period or when the person
+  also has dated rows in the file (it is the period before them), else on the file's day. A row
+  splits the period in force on its day, so a row about the past slots in before later ones and
+  an edited roster loaded again changes only what it changes. A manager named who is not a
+  roster row becomes a person (role Manager, no team). An empty Manager cell leaves the line as
+  it was, as every empty roster cell does.
 * Calls: a row whose person is not on the roster (no alias) is rejected with its line; a row
   identical to a call already kept (same person, quarter, day, commit, best case and note) is
   not added twice. Without an author column, a call's author is the person it names.
@@ -185,11 +189,20 @@ def write_roster(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> l
     warnings: list[str] = []
     cache: dict[str, Rep] = {}
     teams: dict[str, Team] = {t.name: t for t in session.scalars(select(Team))}
-    file_day = batch.as_of.date()
     # Rows of one rep load oldest first, so a re-org row (with Effective From) ends the old team.
     frame = frame.assign(_from=frame["effective_from"].fillna(pd.Timestamp(EARLIEST)))
     frame = frame.sort_values(["_from"], kind="stable")
-    for row in frame.itertuples(index=False):
+    # An undated row of a person who also has dated rows here is the period before them.
+    dated = {
+        name_key(r)
+        for r, f in zip(frame["rep"], frame["effective_from"], strict=True)
+        if pd.notna(f)
+    }
+    starts = [
+        f.date() if pd.notna(f) else (EARLIEST if name_key(r) in dated else None)
+        for r, f in zip(frame["rep"], frame["effective_from"], strict=True)
+    ]
+    for row, start in zip(frame.itertuples(index=False), starts, strict=True):
         rep = _rep_for(session, row.rep, cache)
         for attr in ("email", "crm_user_id", "role", "manager"):
             value = getattr(row, attr)
@@ -206,43 +219,19 @@ def write_roster(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> l
             team = teams[row.team] = Team(name=row.team)
             session.add(team)
             session.flush()
-        current = session.scalars(
-            select(TeamMembership)
-            .where(TeamMembership.rep_id == rep.id)
-            .order_by(TeamMembership.effective_from.desc())
-        ).first()
-        if pd.notna(row.effective_from):
-            start = row.effective_from.date()
-        elif current is None:
-            # A first membership covers the rep's whole history, so past snapshots have a team.
-            start = EARLIEST
-        else:
-            start = file_day
-        if current is not None and current.team_id == team.id:
-            continue
-        if current is not None and current.effective_from >= start:
-            if current.effective_from == start:
-                current.team_id = team.id
-                current.batch_id = batch.id
-                continue
-            warnings.append(
-                f"{row.rep}: membership of {row.team} from {start} is older than the "
-                f"stored one from {current.effective_from}; kept the stored one"
-            )
-            continue
-        if current is not None:
-            current.effective_to = start
-        session.add(
-            TeamMembership(rep_id=rep.id, team_id=team.id, effective_from=start, batch_id=batch.id)
-        )
-        session.flush()
+        # A first membership covers the rep's whole history, so past snapshots have a team.
+        _put_period(session, batch, TeamMembership, "team_id", rep.id, team.id, start)
     # Reporting lines after every row's person exists: a manager who is a roster row of this
     # file is that row's person, not a new one.
-    for row in frame.itertuples(index=False):
-        if row.manager:
-            warnings.extend(
-                _write_line(session, batch, cache, row.rep, row.manager, row.effective_from)
-            )
+    for row, start in zip(frame.itertuples(index=False), starts, strict=True):
+        if not row.manager:
+            continue
+        rep = _rep_for(session, row.rep, cache)
+        manager = _manager_for(session, row.manager, cache)
+        if manager.id == rep.id:
+            warnings.append(f"{row.rep}: named as their own manager; no reporting line recorded")
+            continue
+        _put_period(session, batch, ReportingLine, "manager_id", rep.id, manager.id, start)
     return warnings
 
 
@@ -261,49 +250,49 @@ def _manager_for(session: Session, name: str, cache: dict[str, Rep]) -> Rep:
     return _rep_for(session, name, cache)
 
 
-def _write_line(
+def _put_period(
     session: Session,
     batch: ImportBatch,
-    cache: dict[str, Rep],
-    name: str,
-    manager_name: str,
-    effective_from,
-) -> list[str]:
-    """Record that ``name`` reports to ``manager_name`` from the row's day (the rule of team
-    memberships: ``Effective From``, else ``EARLIEST`` for a first line, else the file's day)."""
-    rep = _rep_for(session, name, cache)
-    manager = _manager_for(session, manager_name, cache)
-    if manager.id == rep.id:
-        return [f"{name}: named as their own manager; no reporting line recorded"]
-    current = session.scalars(
-        select(ReportingLine)
-        .where(ReportingLine.rep_id == rep.id)
-        .order_by(ReportingLine.effective_from.desc())
-    ).first()
-    if pd.notna(effective_from):
-        start = effective_from.date()
-    elif current is None:
-        start = EARLIEST
-    else:
-        start = batch.as_of.date()
-    if current is not None and current.manager_id == manager.id:
-        return []
-    if current is not None and current.effective_from >= start:
-        if current.effective_from == start:
-            current.manager_id = manager.id
-            current.batch_id = batch.id
-            return []
-        return [
-            f"{name}: reporting to {manager_name} from {start} is older than the stored line "
-            f"from {current.effective_from}; kept the stored one"
-        ]
-    if current is not None:
-        current.effective_to = start
+    model: type[TeamMembership] | type[ReportingLine],
+    attr: str,
+    rep_id: int,
+    value: int,
+    start: dt.date | None,
+) -> None:
+    """Record that the rep's ``attr`` (team or manager) is ``value`` from ``start`` on, until
+    the next stored period (None: ``EARLIEST`` for a first period, else the file's day).
+
+    The period in force on ``start`` is split there (or, starting that very day, changed): a row
+    about the past slots in before later periods instead of replacing them, and loading an
+    edited roster that repeats its re-org rows changes only what it changes.
+    """
+    periods = session.scalars(
+        select(model).where(model.rep_id == rep_id).order_by(model.effective_from)
+    ).all()
+    if start is None:
+        start = EARLIEST if not periods else batch.as_of.date()
+    same_day = [p for p in periods if p.effective_from == start]
+    if same_day:
+        if getattr(same_day[0], attr) != value:
+            setattr(same_day[0], attr, value)
+            same_day[0].batch_id = batch.id
+        return
+    before = [p for p in periods if p.effective_from < start]
+    after = [p for p in periods if p.effective_from > start]
+    if before and getattr(before[-1], attr) == value:
+        return
+    if before:
+        before[-1].effective_to = start
     session.add(
-        ReportingLine(rep_id=rep.id, manager_id=manager.id, effective_from=start, batch_id=batch.id)
+        model(
+            rep_id=rep_id,
+            effective_from=start,
+            effective_to=after[0].effective_from if after else None,
+            batch_id=batch.id,
+            **{attr: value},
+        )
     )
     session.flush()
-    return []
 
 
 def write_quota(session: Session, batch: ImportBatch, frame: pd.DataFrame) -> list[str]:

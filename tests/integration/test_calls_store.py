@@ -164,6 +164,48 @@ def test_a_later_roster_moves_a_line_from_its_own_day(engine, tmp_path):
     ]
 
 
+def _lines_of(engine, name: str) -> list[tuple]:
+    boss = Rep.__table__.alias("boss")
+    with session_scope(engine) as s:
+        return s.execute(
+            select(boss.c.name, ReportingLine.effective_from, ReportingLine.effective_to)
+            .join(Rep, Rep.id == ReportingLine.rep_id)
+            .join(boss, boss.c.id == ReportingLine.manager_id)
+            .where(Rep.name == name)
+            .order_by(ReportingLine.effective_from)
+        ).all()
+
+
+def test_lines_slot_in_and_an_edited_roster_changes_only_what_it_changes(engine, tmp_path):
+    """The roster again, edited (Ann's e-mail) and loaded as of 2026-12-01: its undated Bob row is
+    the period before his dated one, so his lines stay (and Eve's teams). A later file's row about
+    the past (Bob under Dee from 2026-10-15) slots in between his two lines."""
+    _load_roster(engine, tmp_path)
+    bob = [
+        ("Mia Park", dt.date(1900, 1, 1), dt.date(2026, 11, 1)),
+        ("Dan Cole", dt.date(2026, 11, 1), None),
+    ]
+    assert _lines_of(engine, "Bob Ray") == bob
+    edited = ROSTER.replace("ann@example.com", "ann.lee@example.com")
+    path = _write(tmp_path, "roster_edited.csv", edited)
+    again = load_file(path, engine=engine, as_of=dt.datetime(2026, 12, 1))
+    assert again.status == "loaded" and again.warnings == []
+    assert _lines_of(engine, "Bob Ray") == bob
+    # the same holds for teams: Eve stays West (her undated East row is her time before)
+    dec5 = load_hierarchy(engine, None, dt.date(2026, 12, 5)).set_index("person")
+    assert (dec5.loc["Eve Ito", "team"], dec5.loc["Eve Ito", "manager"]) == ("West", "Dan Cole")
+    past = "Rep,Team,Manager,Role,Effective From\nBob Ray,East,Dee Dunn,AE,2026-10-15\n"
+    path = _write(tmp_path, "roster_past.csv", past)
+    assert load_file(path, engine=engine, as_of=dt.datetime(2026, 12, 2)).status == "loaded"
+    assert _lines_of(engine, "Bob Ray") == [
+        ("Mia Park", dt.date(1900, 1, 1), dt.date(2026, 10, 15)),
+        ("Dee Dunn", dt.date(2026, 10, 15), dt.date(2026, 11, 1)),
+        ("Dan Cole", dt.date(2026, 11, 1), None),
+    ]
+    day = load_hierarchy(engine, None, dt.date(2026, 10, 20)).set_index("person")
+    assert day.loc["Bob Ray", "manager"] == "Dee Dunn"
+
+
 def test_a_person_not_yet_on_a_team_is_not_in_force(engine):
     """Fay's only membership starts on 2026-12-01: not in the hierarchy before that day."""
     store_frame(
