@@ -27,14 +27,13 @@ import numpy as np
 import pandas as pd
 
 from dashboard.metrics.frames import cents, ts
+from loaders.schema import CHAIN_ROLES  # roles that make a person a link of the manager chain
 
 BUCKETS = ("commit", "best_case", "pipeline", "omitted")
 PRIOR_DEALS = 5  # the team's rate counts the pooled rate as this many pseudo-deals
 SHRINK_DEALS = 10  # a rep's own rate weighs n_rep / (n_rep + SHRINK_DEALS)
 DRAWS = 5000
 SEED = 13
-# Roster roles that make a person a link of the manager chain rather than a rider.
-CHAIN_ROLES = ("Manager", "Director", "VP", "Executive", "Leader")
 STATUSES = ("submitted", "carried", "rolled_up", "crm")
 REFERENCE = "reference"  # bucket rates from past quarters, new business from past quarters
 CRM_PROBABILITY = "crm_probability"  # no past quarter at this week: the CRM's probabilities
@@ -285,7 +284,8 @@ def roll_up(
     crm = (
         crm if crm is not None else pd.DataFrame(columns=["commit_forecast", "best_case_forecast"])
     )
-    extra = [p for p in crm.index if p not in set(people["person"])]
+    known = set(people["person"])
+    extra = [p for p in crm.index if p not in known]
     if extra:
         people = pd.concat(
             [people, pd.DataFrame({"person": extra, "manager": None, "role": None, "team": None})],
@@ -314,12 +314,13 @@ def roll_up(
         )
     }
     calls = {row.person: row for row in in_force.itertuples(index=False)}
-    info = people.set_index("person")
+    role_of = dict(zip(people["person"], people["role"], strict=True))
+    team_of = dict(zip(people["person"], people["team"], strict=True))
     value: dict[str, tuple[int, int]] = {}
     rows = {}
     for person in sorted(parent, key=lambda p: (-depth[p], p)):  # deepest first
         reports = tuple(sorted(children[person]))
-        is_manager = bool(reports) or _is_chain_role(info.at[person, "role"])
+        is_manager = bool(reports) or _is_chain_role(role_of[person])
         own = own_c.get(person)
         if is_manager:
             sums = [sum(value[r][i] for r in reports) for i in (0, 1)]
@@ -344,8 +345,8 @@ def roll_up(
         rows[person] = {
             "person": person,
             "manager": parent[person],
-            "role": _none(info.at[person, "role"]),
-            "team": _none(info.at[person, "team"]),
+            "role": _none(role_of[person]),
+            "team": _none(team_of[person]),
             "depth": depth[person],
             "reports": reports,
             "is_manager": is_manager,
@@ -633,10 +634,12 @@ def bucket_rates(
             rate = t_rate if n == 0 else weight * own + (1 - weight) * t_rate
             name = None if team == _NO_TEAM else team
             rep_rows.append((rep, name, bucket, n, wins, own, weight, t_rate, rate))
-    return (
-        pd.DataFrame(team_rows, columns=list(TEAM_RATE_COLUMNS)),
-        pd.DataFrame(rep_rows, columns=list(REP_RATE_COLUMNS)),
-    )
+    teams_out = pd.DataFrame(team_rows, columns=list(TEAM_RATE_COLUMNS))
+    reps_out = pd.DataFrame(rep_rows, columns=list(REP_RATE_COLUMNS))
+    # Text columns keep None for "no team" (pandas would infer a string type with NaN).
+    teams_out["team"] = pd.Series([r[0] for r in team_rows], dtype="object")
+    reps_out["team"] = pd.Series([r[1] for r in rep_rows], dtype="object")
+    return teams_out, reps_out
 
 
 _NO_TEAM = "\x00no team"  # owners without a team form one group
@@ -824,10 +827,10 @@ def simulate(
     rates = deals["rate"].astype("float64").fillna(0.0).clip(0.0, 1.0).to_numpy()
     rep_col = deals["rep"].astype("object").to_numpy()
     bounds = _segments(rep_col)
-    new_by_rep = {
-        rep: cents(rows["new"].astype("float64")).to_numpy()
-        for rep, rows in new.groupby("rep", sort=False)
-    }
+    new = new.sort_values("rep", kind="stable")
+    new_c = cents(new["new"].astype("float64")).to_numpy()
+    new_bounds = _segments(new["rep"].astype("object").to_numpy())
+    new_by_rep = {rep: new_c[lo:hi] for rep, (lo, hi) in new_bounds.items()}
     rows, group_draws, group_won = [], {}, {}
     for rec in reps.sort_values("rep", kind="stable").itertuples(index=False):
         lo, hi = bounds.get(rec.rep, (0, 0))

@@ -1,0 +1,346 @@
+"""What the forecast reads of many days at once: per-owner totals of a quarter on each day, the
+outcome of a past quarter's open deals, and its new business (docs/metrics.md#forecast).
+
+The forecast needs the state of dozens of days (every snapshot day of this quarter for the trend,
+one day per week of every past quarter for the rates), far more than the summary's one or two.
+Reading each day's deals would cost what dozens of summaries cost, so for sources without field
+history the per-owner sums are made in SQL, one query per quarter and source, over the snapshot
+in force on each day (the latest of that source on or before it: that is the day's state, exactly
+as ``dashboard.reads.queries.load_day_states`` gives it). Only aggregated rows leave the
+database. Sources with field history need the day's state rebuilt from the history
+(``load_day_states``); their deals are read day by day and summed by the same rules in pandas
+(``dashboard.metrics.forecast.day_totals``, ``outcome_counts``, ``new_business``). Both paths
+give the same frames; ``replay=True`` sends every source through the second one (tests compare
+them).
+
+Every read takes ``scope`` (the viewer's teams, None for all) and ``team_day``: deals count when
+their owner, on the day read, is an alias of a rep in a team of the scope on ``team_day``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import BigInteger, Engine, and_, case, cast, false, func, or_, select, true
+from sqlalchemy.sql import ColumnElement
+
+from dashboard.metrics import forecast as fc
+from dashboard.metrics.frames import ts
+from dashboard.reads import queries
+from loaders.store.models import OpportunitySnapshot
+
+S = OpportunitySnapshot
+Scope = Sequence[str] | None
+
+
+def _cents(amount) -> ColumnElement:
+    return cast(func.round(func.coalesce(amount, 0.0) * 100), BigInteger)
+
+
+def _bucket(category) -> ColumnElement:
+    return case((category.in_(("commit", "best_case", "omitted")), category), else_="pipeline")
+
+
+def _sum_if(condition, value) -> ColumnElement:
+    return func.sum(case((condition, value), else_=0))
+
+
+def _visible(owner_key, scope: Scope, team_day: dt.date) -> ColumnElement[bool]:
+    if scope is None:
+        return true()
+    if not list(scope):
+        return false()
+    return owner_key.in_(queries.scoped_aliases(scope, team_day))
+
+
+def _in_batches(table, batch_ids: Sequence[int]) -> ColumnElement[bool]:
+    """Rows of these batches, read along the primary key (batch, deal): the rows of a batch lie
+    together there, so SQLite reads them in order. The always-true ``deal_id >= ''`` is what
+    makes SQLite prefer that index to the (batch, owner) one, whose rows are scattered (twice
+    as slow over whole batches); PostgreSQL plans as before."""
+    return and_(table.batch_id.in_(list(batch_ids)), table.deal_id >= "")
+
+
+def _frame(rows, columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+
+
+class HistoryReader:
+    """Reads for one forecast: the store's snapshot batches are listed once, and each day's
+    rebuilt state (sources with field history) is read once however many figures need it.
+
+    Args:
+        engine: the store.
+        scope: the viewer's teams (None: all).
+        team_day: the day team membership is taken on (the forecast's as-of day).
+        replay: read every source through the rebuilt day states (slower; what sources with
+            field history always get).
+    """
+
+    def __init__(self, engine: Engine, scope: Scope, team_day: dt.date, replay: bool = False):
+        self.engine = engine
+        self.scope = None if scope is None else list(scope)
+        self.team_day = team_day
+        self.batches = queries.pipeline_batches(engine)
+        self.history = queries.history_sources(engine)
+        self.replay = replay
+        self._states: dict[tuple[str, dt.date], pd.DataFrame] = {}
+        # Per source, its batches by as-of time: the one in force on a day is the last one whose
+        # day is on or before it (``queries.pick_snapshots``'s rule, looked up by bisection).
+        self._order: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        ordered = self.batches.sort_values(["as_of", "id"], kind="stable")
+        for source, rows in ordered.groupby("source", sort=True):
+            days = rows["as_of"].dt.normalize().to_numpy(dtype="datetime64[ns]")
+            self._order[source] = (days, rows["id"].to_numpy(dtype="int64"))
+
+    # --- which batches ---------------------------------------------------------------------
+
+    def snapshot_days(self, until: dt.date | None = None) -> list[dt.date]:
+        """Every day a pipeline snapshot was taken (any source), on or before ``until``."""
+        days = sorted({d.date() for d in self.batches["as_of"].dt.normalize()})
+        return [d for d in days if until is None or d <= until]
+
+    def _sql_sources(self) -> set[str]:
+        if self.replay:
+            return set()
+        return set(self.batches["source"]) - set(self.history)
+
+    def _replayed(self) -> bool:
+        return self.replay or bool(set(self.batches["source"]) & set(self.history))
+
+    def _base(self, day: dt.date) -> dict[str, int]:
+        """source -> the batch in force on ``day``, for the sources summed in SQL."""
+        stamp = np.datetime64(ts(day).to_datetime64(), "ns")
+        out = {}
+        for source in self._sql_sources():
+            days, ids = self._order[source]
+            at = int(np.searchsorted(days, stamp, side="right")) - 1
+            if at >= 0:
+                out[source] = int(ids[at])
+        return out
+
+    def _state(self, quarter, day: dt.date) -> pd.DataFrame:
+        """The deals of ``day`` of the sources read through rebuilt states (quarter's rows)."""
+        key = (quarter.name, day)
+        if key not in self._states:
+            states = queries.load_day_states(
+                self.engine, self.scope, [day], quarter, team_day=self.team_day
+            )
+            state = states[day]
+            if not self.replay:
+                state = state[state["source"].isin(list(self.history))]
+            self._states[key] = state.reset_index(drop=True)
+        return self._states[key]
+
+    # --- per-owner totals of a quarter on many days ------------------------------------------
+
+    def day_totals(self, quarter, days: Iterable[dt.date]) -> pd.DataFrame:
+        """Per day and owner, the quarter's totals in that day's state (``fc.day_totals``).
+
+        Returns:
+            ``day`` plus ``fc.DAY_TOTAL_COLUMNS``, one row per day and ``owner_key, owner``.
+        """
+        days = sorted(set(days))
+        parts = [self._sql_day_totals(quarter, days)]
+        if self._replayed():
+            for day in days:
+                totals = fc.day_totals(self._state(quarter, day), quarter, day)
+                parts.append(totals.assign(day=day))
+        return _sum_by(parts, ["day", *fc.OWNER], fc.DAY_TOTAL_COLUMNS)
+
+    def _sql_day_totals(self, quarter, days: list[dt.date]) -> pd.DataFrame:
+        serves: dict[int, list[dt.date]] = {}
+        for day in days:
+            for batch in self._base(day).values():
+                serves.setdefault(batch, []).append(day)
+        columns = ["day", *fc.DAY_TOTAL_COLUMNS]
+        if not serves:
+            return pd.DataFrame(columns=columns)
+        in_q = and_(S.close_date >= quarter.start, S.close_date <= quarter.end)
+        is_open = S.status == "open"
+        won = S.status == "won"
+        c = _cents(S.amount)
+        # Won by the snapshot's own day; wins dated later (rare) keep their close date apart,
+        # because a batch may stand for several days (another source took a snapshot between).
+        late = case((won & (S.close_date > S.snapshot_date), S.close_date), else_=None)
+        stmt = (
+            select(
+                S.batch_id,
+                S.owner_key,
+                S.owner,
+                late,
+                _sum_if(won, c),
+                _sum_if(is_open & (S.forecast_category == "commit"), c),
+                _sum_if(is_open & (S.forecast_category == "best_case"), c),
+                _sum_if(is_open, c),
+                _sum_if(is_open, 1),
+                _sum_if(is_open, func.coalesce(S.amount, 0.0) * func.coalesce(S.probability, 0.0)),
+            )
+            .where(
+                _in_batches(S, sorted(serves)),
+                in_q,
+                S.status.in_(("open", "won")),
+                _visible(S.owner_key, self.scope, self.team_day),
+            )
+            .group_by(S.batch_id, S.owner_key, S.owner, late)
+        )
+        with self.engine.connect() as conn:
+            found = _frame(conn.execute(stmt).all(), ["batch", *fc.OWNER, "late", *columns[3:]])
+        found["late"] = pd.to_datetime(found["late"]).astype("datetime64[ns]")
+        parts = []
+        for batch, served in serves.items():
+            own = found[found["batch"] == batch]
+            for day in served:
+                counted = own["late"].isna() | (own["late"] <= ts(day))
+                part = own[counted.to_numpy()].drop(columns=["batch", "late"])
+                parts.append(part.assign(day=day))
+        return _sum_by(parts, ["day", *fc.OWNER], fc.DAY_TOTAL_COLUMNS)
+
+    # --- outcomes of a past quarter ----------------------------------------------------------
+
+    def outcome_counts(self, quarter, days: Iterable[dt.date], end_day: dt.date) -> pd.DataFrame:
+        """Per stand-in day, owner and bucket: the deals open in ``quarter`` that day and those of
+        them won in the quarter in the state of ``end_day`` (``fc.outcome_counts``).
+
+        Returns:
+            ``day`` plus ``fc.OUTCOME_COLUMNS``.
+        """
+        days = sorted(set(days))
+        parts = [self._sql_outcomes(quarter, days, end_day)]
+        if self._replayed():
+            end = self._state(quarter, end_day)
+            for day in days:
+                counts = fc.outcome_counts(self._state(quarter, day), end, quarter)
+                parts.append(counts.assign(day=day))
+        return _sum_by(parts, ["day", *fc.OWNER, "bucket"], fc.OUTCOME_COLUMNS)
+
+    def _sql_outcomes(self, quarter, days: list[dt.date], end_day: dt.date) -> pd.DataFrame:
+        end = self._base(end_day)
+        serves: dict[int, list[dt.date]] = {}
+        source_of: dict[int, str] = {}
+        for day in days:
+            for source, batch in self._base(day).items():
+                serves.setdefault(batch, []).append(day)
+                source_of[batch] = source
+        rows = []
+        E = OpportunitySnapshot.__table__.alias("at_end")
+        in_q = and_(S.close_date >= quarter.start, S.close_date <= quarter.end)
+        bucket = _bucket(S.forecast_category)
+        with self.engine.connect() as conn:
+            for source in sorted(set(source_of.values())):
+                batches = sorted(b for b, s in source_of.items() if s == source)
+                if source in end:
+                    won_ids = select(E.c.deal_id).where(
+                        E.c.batch_id == end[source],
+                        E.c.status == "won",
+                        E.c.close_date >= quarter.start,
+                        E.c.close_date <= quarter.end,
+                    )
+                    wins = _sum_if(S.deal_id.in_(won_ids), 1)
+                else:
+                    wins = func.sum(0)
+                stmt = (
+                    select(S.batch_id, S.owner_key, S.owner, bucket, func.count(), wins)
+                    .where(
+                        _in_batches(S, batches),
+                        S.status == "open",
+                        in_q,
+                        _visible(S.owner_key, self.scope, self.team_day),
+                    )
+                    .group_by(S.batch_id, S.owner_key, S.owner, bucket)
+                )
+                rows.extend(conn.execute(stmt).all())
+        found = _frame(rows, ["batch", *fc.OUTCOME_COLUMNS])
+        parts = [
+            found[found["batch"] == batch].drop(columns="batch").assign(day=day)
+            for batch, served in serves.items()
+            for day in served
+        ]
+        return _sum_by(parts, ["day", *fc.OWNER, "bucket"], fc.OUTCOME_COLUMNS)
+
+    def new_business(self, quarter, day: dt.date, end_day: dt.date) -> pd.DataFrame:
+        """Per owner at ``end_day``: won in ``quarter`` from deals neither open in it nor won in it
+        on ``day`` (``fc.new_business``).
+
+        Returns:
+            ``fc.NEW_BUSINESS_COLUMNS``.
+        """
+        parts = [self._sql_new_business(quarter, day, end_day)]
+        if self._replayed():
+            state_day, state_end = self._state(quarter, day), self._state(quarter, end_day)
+            parts.append(fc.new_business(state_day, state_end, quarter, day))
+        return _sum_by(parts, fc.OWNER, fc.NEW_BUSINESS_COLUMNS)
+
+    def _sql_new_business(self, quarter, day: dt.date, end_day: dt.date) -> pd.DataFrame:
+        at_day, at_end = self._base(day), self._base(end_day)
+        rows = []
+        K = OpportunitySnapshot.__table__.alias("on_day")
+        with self.engine.connect() as conn:
+            for source in sorted(at_end):
+                where = [
+                    S.batch_id == at_end[source],
+                    S.status == "won",
+                    S.close_date >= quarter.start,
+                    S.close_date <= quarter.end,
+                    _visible(S.owner_key, self.scope, self.team_day),
+                ]
+                if source in at_day:
+                    known = select(K.c.deal_id).where(
+                        K.c.batch_id == at_day[source],
+                        K.c.close_date >= quarter.start,
+                        K.c.close_date <= quarter.end,
+                        or_(
+                            K.c.status == "open",
+                            and_(K.c.status == "won", K.c.close_date <= day),
+                        ),
+                    )
+                    where.append(S.deal_id.not_in(known))
+                stmt = (
+                    select(S.owner_key, S.owner, func.sum(_cents(S.amount)), func.count())
+                    .where(*where)
+                    .group_by(S.owner_key, S.owner)
+                )
+                rows.extend(conn.execute(stmt).all())
+        return _sum_by([_frame(rows, fc.NEW_BUSINESS_COLUMNS)], fc.OWNER, fc.NEW_BUSINESS_COLUMNS)
+
+    # --- one day's deals ---------------------------------------------------------------------
+
+    def open_deals(self, quarter, day: dt.date) -> pd.DataFrame:
+        """The deals of ``day``'s state (every source), as ``load_day_states`` gives them:
+        what the backtest projects from on a past quarter's stand-in day."""
+        states = queries.load_day_states(
+            self.engine, self.scope, [day], quarter, team_day=self.team_day
+        )
+        return states[day]
+
+
+_INT_COLUMNS = ("won_c", "commit_c", "best_case_c", "open_c", "open_n", "n", "wins", "new_c")
+
+
+def _sum_by(parts: list[pd.DataFrame], keys: list[str], columns: Sequence[str]) -> pd.DataFrame:
+    """The parts stacked and summed per ``keys``; integer columns as int64, ``weighted`` float."""
+    columns = [c for c in dict.fromkeys([*keys, *columns])]
+    parts = [p for p in parts if p is not None and not p.empty]
+    values = [c for c in columns if c not in keys]
+    if not parts:
+        empty = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+        for col in values:
+            empty[col] = empty[col].astype("float64" if col == "weighted" else "int64")
+        return empty
+    frame = pd.concat([p.reindex(columns=columns) for p in parts], ignore_index=True)
+    for col in values:
+        frame[col] = pd.to_numeric(frame[col]).fillna(0)
+    for col in keys:
+        frame[col] = frame[col].astype("object")
+    out = frame.groupby(keys, dropna=False, sort=True)[values].sum().reset_index()
+    for col in values:
+        out[col] = out[col].astype("float64" if col == "weighted" else "int64")
+    for col in keys:
+        out[col] = out[col].astype("object").where(out[col].notna(), None)
+    return out[columns]
+
+
+__all__ = ["HistoryReader"]
