@@ -171,7 +171,7 @@ def generate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the exports into.")],
     reps: Annotated[int, typer.Option(min=1, help="Account executives to simulate.")] = 24,
     deals_per_rep: Annotated[
-        int, typer.Option(min=1, help="Open deals per rep this quarter.")
+        int, typer.Option(min=1, help="Open deals per rep this quarter (on average over it).")
     ] = 12,
     weeks: Annotated[
         int, typer.Option(min=1, max=60, help="Weekly snapshots, the last on --today.")
@@ -180,6 +180,9 @@ def generate(
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed writes the same files.")
     ] = 7,
+    calls: Annotated[
+        bool, typer.Option("--calls", help="Also write calls.csv: weekly forecast calls.")
+    ] = False,
 ) -> None:
     """Write a realistic, seeded set of Salesforce, HubSpot, roster and enablement exports."""
     summary = _generate(
@@ -189,12 +192,20 @@ def generate(
         weeks=weeks,
         today=_date(today, "--today"),
         seed=seed,
+        calls=calls,
     )
     console.print(f"Wrote {len(summary.files)} files to [bold]{out_dir}[/].")
 
 
 def _generate(
-    out_dir: Path, *, reps: int, deals_per_rep: int, weeks: int, today: dt.date | None, seed: int
+    out_dir: Path,
+    *,
+    reps: int,
+    deals_per_rep: int,
+    weeks: int,
+    today: dt.date | None,
+    seed: int,
+    calls: bool = False,
 ):
     from loaders import clock
     from loaders.generate import GenerateParams
@@ -207,6 +218,7 @@ def _generate(
         today=today or clock.today(),
         seed=seed,
         fiscal_year_start_month=load_config().fiscal_year_start_month,
+        calls=calls,
     )
     with _progress() as bar:
         return run_generate(Path(out_dir), params, progress=_stage_bars(bar))
@@ -369,6 +381,34 @@ def summary(
     name = quarter or quarter_of(clock.today(), config.fiscal_year_start_month).name
     try:
         summary_command(name, as_of, since, team, as_json, console=console)
+    except SummaryError as exc:
+        if isinstance(exc.__cause__, PeriodError):
+            raise UserError(exc.__cause__.worded(PERIOD_OPTIONS)) from None
+        raise UserError(str(exc)) from None
+
+
+@app.command()
+def forecast(
+    quarter: Annotated[
+        str | None, typer.Option(help="Fiscal quarter, e.g. 2026-Q4 (default: today's).")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(help="Day to forecast from, YYYY-MM-DD.")] = None,
+    team: Annotated[str | None, typer.Option(help="One team's name (default: all teams).")] = None,
+    backtest: Annotated[
+        bool, typer.Option("--backtest", help="Add the backtest on every past quarter.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """Where the quarter will land: the landing range, the calls up the chain, the backtest."""
+    from dashboard.cli.forecast import forecast_command
+    from dashboard.models.standings import SummaryError
+    from loaders import clock
+    from loaders.fiscal import quarter_of
+
+    config = load_config()
+    name = quarter or quarter_of(clock.today(), config.fiscal_year_start_month).name
+    try:
+        forecast_command(name, as_of, team, backtest, as_json, console=console)
     except SummaryError as exc:
         if isinstance(exc.__cause__, PeriodError):
             raise UserError(exc.__cause__.worded(PERIOD_OPTIONS)) from None

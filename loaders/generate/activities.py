@@ -2,7 +2,7 @@
 
 An activity on a deal falls between the deal's creation and its close, deletion or the day it went
 stale, and belongs to whoever owned the deal that day. Some meetings have an expert along (the
-team's SE, its manager, the executive): the expert's own meeting on the same deal, as a CRM records it.
+team's SE, its manager, their director, the VP): the expert's own meeting on the same deal, as a CRM records it.
 Reps differ in volume, and some have near-empty weeks. Deals also carry a last activity from before
 the first file, so a snapshot's Last Activity column is complete without files nobody was given.
 """
@@ -121,9 +121,15 @@ def build_activities(rng: np.random.Generator, org: Org, deals: Deals, tl: Timel
         (kind == MEETING) & (deal >= 0) & (rng.random(len(day)) < np.where(large, 0.45, 0.12))
     )
     team = org.team_on(day[joined], owner[joined])
-    who = rng.choice(3, len(joined), p=[0.55, 0.3, 0.15])
+    who = rng.choice(4, len(joined), p=[0.55, 0.3, 0.1, 0.05])
     expert_person = np.choose(
-        who, [org.team_se[team], org.team_manager[team], np.full(len(joined), org.executive)]
+        who,
+        [
+            org.team_se[team],
+            org.team_manager[team],
+            org.team_director[team],
+            np.full(len(joined), org.executive),
+        ],
     )
 
     n = len(day)

@@ -16,16 +16,23 @@ import numpy as np
 from loaders import clock
 from loaders.generate.activities import build_activities, last_activity
 from loaders.generate.calendar import FiscalCalendar
+from loaders.generate.calls import build_calls, caller_truth
 from loaders.generate.deals import KIND_NAMES, build_deals
 from loaders.generate.enablement import build_enablement
 from loaders.generate.people import HUBSPOT, SALESFORCE, build_org, quota_rows
-from loaders.generate.render import Renderer, write_enablement, write_quotas, write_roster
+from loaders.generate.render import (
+    Renderer,
+    write_calls,
+    write_enablement,
+    write_quotas,
+    write_roster,
+)
 from loaders.generate.timeline import Timeline
 
 TRUTH_DIR = "_truth"
 # Files a previous run may have left: removed first, so that old snapshot days never linger.
 _OWN_FILES = re.compile(
-    r"^(roster|quotas|enablement|"
+    r"^(roster|quotas|enablement|calls|"
     r"(salesforce_(opportunities|tasks|events)|hubspot_(deals|calls|emails|meetings))"
     r"_\d{4}-\d{2}-\d{2})\.csv$"
 )
@@ -44,6 +51,8 @@ class GenerateParams:
         today: the day the story ends on; the current quarter is the fiscal quarter holding it.
         seed: the same seed and parameters give the same files, byte for byte.
         fiscal_year_start_month: 1 = calendar quarters.
+        calls: also write ``calls.csv``, the weekly forecast calls of reps and the chain above
+            them, and who sandbags or over-calls in ``_truth/calls.json``.
     """
 
     reps: int = 24
@@ -52,6 +61,7 @@ class GenerateParams:
     today: dt.date = field(default_factory=clock.today)
     seed: int = 7
     fiscal_year_start_month: int = 1
+    calls: bool = False
 
     def __post_init__(self) -> None:
         for name in ("reps", "deals_per_rep", "weeks"):
@@ -104,8 +114,8 @@ def generate(
     (out_dir / TRUTH_DIR).mkdir()
 
     # One child generator per part: changing how one part draws leaves the others as they were.
-    rng_org, rng_deals, rng_acts, rng_last, rng_lms = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(params.seed).spawn(5)
+    rng_org, rng_deals, rng_acts, rng_last, rng_lms, rng_calls = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(params.seed).spawn(6)
     )
     tl = Timeline(params.today, params.weeks, FiscalCalendar(params.fiscal_year_start_month))
     report("story", 0, 3)
@@ -123,6 +133,14 @@ def generate(
     summary.files["roster.csv"] = write_roster(out_dir / "roster.csv", org)
     summary.files["quotas.csv"] = write_quotas(out_dir / "quotas.csv", quota_rows(org, tl))
     summary.files["enablement.csv"] = write_enablement(out_dir / "enablement.csv", readiness, org)
+    if params.calls:
+        calls = build_calls(rng_calls, org, deals, tl)
+        summary.files["calls.csv"] = write_calls(out_dir / "calls.csv", calls, org, tl)
+        truth = out_dir / TRUTH_DIR / "calls.json"
+        truth.write_text(
+            json.dumps(caller_truth(org, deals, tl), indent=2) + "\n", encoding="utf-8"
+        )
+        summary.files[f"{TRUTH_DIR}/calls.json"] = 0
     sources = set(org.team_source.tolist())
     for k, day in enumerate(tl.snapshots.tolist()):
         date = tl.date(day).isoformat()

@@ -2,12 +2,28 @@
 
 Each field that changes (stage, amount, close date, owner) is a ``History``: the value at creation
 and up to K later events (day, new value), in day order. The state on any day is a lookup, for all
-deals at once. Histories are drawn backwards from where a deal ends up (today's state, or the state
-before it closed), which keeps control of the picture a manager sees today: how many open deals
-each rep has in the quarter, which are past due, how much each rep has won so far.
+deals at once.
 
-Forecast category and probability follow the stage, with a per-deal twist (a late-stage deal kept in
-Best Case, a probability nudged by the rep), so they change exactly when the stage changes.
+Every quarter is told the same way, the current one and the next included, from its outcome back:
+
+* Each rep wins, in each quarter they carry quota, their form times a quarter's luck (``Org.rep_perf``
+  around the team's 97 %; ``QUARTER_LUCK``): that many won deals, whose amounts add up to it exactly,
+  and losses at the rep's win rate (about 27 % by count). Wins lean towards the quarter's end.
+* A deal's close date is walked back from its outcome: the date planned just before it, a pull-in
+  from a later quarter for some, pushes (some by a quarter) and pull-ins before that; the deal was
+  created some weeks before its first planned date. Deals that slip out of one quarter are the
+  pipeline of another; a deal created and won in the same quarter is new business.
+* The stage climbs to the last stage it reaches before the outcome (far for wins, mostly not for
+  losses); forecast category follows the stage, with a per-deal twist that leans the way the deal
+  ends (a Proposal a rep keeps in Commit tends to be won, a Negotiation held in Best Case to be lost).
+
+The files show each story up to today only: a deal created later does not exist yet, a change after
+today has not happened, and a deal whose outcome is after today is open. So the current quarter's
+open pipeline holds, in the same proportions as every past quarter's did, the deals that will be
+won, lost or pushed: coverage about 3x at a quarter's start, and a forecast from past quarters'
+categories means something (docs/metrics.md, coverage, win_rate, forecast). The knobs below are set
+so that the figures land where a real team's do; ``tests/integration/test_generate_story.py`` holds
+the generator to that.
 """
 
 from __future__ import annotations
@@ -22,7 +38,7 @@ import pyarrow.compute as pc
 from loaders.generate import vocab
 from loaders.generate.people import HUBSPOT, SALESFORCE, Org
 from loaders.generate.text import NEVER, from_codes, join, sf_ids
-from loaders.generate.timeline import Timeline
+from loaders.generate.timeline import HISTORY_QUARTERS, Timeline
 
 # What part of the story a deal belongs to.
 HISTORY, CLOSED_NOW, OPEN_NOW, OPEN_NEXT, DELETED = range(5)
@@ -33,6 +49,29 @@ KIND_NAMES = (
     "open_next_quarter",
     "deleted",
 )
+
+# The story's knobs. Mean deal size as a share of quota over deals_per_rep: about deals_per_rep
+# open deals per rep in the quarter mid-way (more at its start, fewer near its end).
+DEAL_SIZE = 1.7
+FUTURE_QUARTERS = 1  # quarters after the current one whose deals may already be open
+QUARTER_LUCK = 0.2  # spread (log) of a rep's quarter around their form
+WIN_LEAN = 1.15  # wins pile up towards the quarter's end: share won by pace p is p ** WIN_LEAN
+LOST_SIZE = 1.0  # mean size of a lost deal over a won one
+# Median days from a deal's creation to its first planned close date (won / lost deals); the
+# moves of the date come on top.
+WON_LEAD_DAYS, LOST_LEAD_DAYS = 60, 50
+LEAD_SPREAD = 0.5  # (log) spread of that lead
+# The stage a deal last reaches before it is won / lost (Prospecting .. Negotiation).
+WON_LAST_STAGE = [0.02, 0.03, 0.1, 0.3, 0.55]
+LOST_LAST_STAGE = [0.25, 0.25, 0.22, 0.2, 0.08]
+STAGE_LEAN = 0.8  # < 1: a deal moves through its stages early, then waits on the signature
+FC_LEAN = 2.0  # how much a deal's forecast category knows of its outcome (1: nothing)
+PULLED_IN = 0.1  # share of closing deals whose date came in from a later quarter
+MOVES = [0.4, 0.3, 0.2, 0.1]  # chance of 0, 1, 2, 3 close-date moves before the last
+LOST_MOVES = [0.25, 0.3, 0.25, 0.2]  # the same for deals that end lost: they drag on
+LONG_PUSH = 0.4  # share of pushes by a month or more ("next quarter"), the rest by 1-4 weeks
+LOST_EARLY = (-20, 40)  # days from a lost deal's loss to the date it was planned to close on
+PUSH_NOTICE = 30  # a push comes up to this many days before the date it moves (or a week after)
 
 _SF_PROB = np.array([p for _, p, _ in vocab.SF_STAGES])
 _HS_PROB = np.array([round(p * 100) for _, p, _ in vocab.HS_STAGES])
@@ -143,6 +182,9 @@ class Deals:
     amount: History
     close: History
     owner: History  # person index; -1 = unassigned
+    outcome_day: np.ndarray  # day the deal is won or lost, today or later (NEVER: deleted)
+    won: np.ndarray  # the deal is (or will be) won on outcome_day
+    final_amount: np.ndarray  # the amount it closes at (changes after today included)
 
     def __len__(self) -> int:
         return len(self.source)
@@ -157,9 +199,9 @@ class Deals:
         twist = twist[:, None] if stage.ndim == 2 else twist
         fc = _DEFAULT_FC[stage]
         fc = np.where((stage == 4) & (twist < 0.15), vocab.FC_BEST_CASE, fc)
-        fc = np.where((stage == 3) & (twist > 0.9), vocab.FC_COMMIT, fc)
-        fc = np.where((stage == 2) & (twist > 0.94), vocab.FC_BEST_CASE, fc)
-        return np.where((stage <= 1) & (twist > 0.97), vocab.FC_OMITTED, fc)
+        fc = np.where((stage == 3) & (twist > 0.85), vocab.FC_COMMIT, fc)
+        fc = np.where((stage == 2) & (twist > 0.9), vocab.FC_BEST_CASE, fc)
+        return np.where((stage <= 1) & (twist < 0.03), vocab.FC_OMITTED, fc)
 
     def probability(self, stage: np.ndarray, rows) -> np.ndarray:
         """Probability in percent of ``stage`` for ``rows``."""
@@ -174,102 +216,115 @@ def _round_to(values: np.ndarray, unit: float) -> np.ndarray:
     return np.maximum(unit, np.round(values / unit) * unit)
 
 
+def _until(h: History, day: int) -> History:
+    """``h`` as known at the end of ``day``: later changes have not happened yet."""
+    return History(h.initial, np.where(h.times > day, NEVER, h.times), h.values)
+
+
 def build_deals(rng: np.random.Generator, org: Org, tl: Timeline, deals_per_rep: int) -> Deals:
     """Draw every deal and its history (see the module docstring)."""
     if deals_per_rep < 1:
         raise ValueError("deals_per_rep must be at least 1")
-    dpr, today, qs, qe = deals_per_rep, tl.today, tl.q_start, tl.q_end
+    today = tl.today
     n_reps = len(org.rep_person)
     rep_start = org.start_day[org.rep_person]
-    rep_team = org.team_after[org.rep_person]
-    avg = 2.5 * org.rep_quota / dpr  # mean deal size: about 3x coverage
+    avg = DEAL_SIZE * org.rep_quota / deals_per_rep
     unit = 100 if np.median(avg) < 20_000 else 500 if np.median(avg) < 150_000 else 1_000
-    grown = np.clip((today - rep_start) / 180, 0.3, 1.0)  # ramping reps hold fewer deals
-    q0_share = org.ramp(qs, qe)
-    won_target = org.rep_quota * q0_share * tl.pace * org.rep_perf
+    odds = (1 - org.rep_win_rate) / org.rep_win_rate
 
-    reps, kinds, won, closes = [], [], [], []
-
-    def add(counts, kind, lo=None, hi=None, win_rate=None):
-        """``counts[r]`` deals of rep r, closing in [lo[r], hi] (open when no lo), won at win_rate."""
-        rep = np.repeat(np.arange(n_reps), counts)
-        reps.append(rep)
-        kinds.append(np.full(len(rep), kind))
-        won.append(
-            np.zeros(len(rep), bool)
-            if win_rate is None
-            else rng.random(len(rep)) < np.broadcast_to(win_rate, n_reps)[rep]
-        )
-        closes.append(
-            np.full(len(rep), NEVER, np.int64)
-            if lo is None
-            else _uniform_days(rng, lo[rep], np.full(len(rep), hi))
-        )
-
-    # A year of closed deals, quarter by quarter, from a rep's first weeks on.
-    for q in range(tl.q_index - 4, tl.q_index):
+    reps, won, outcome_day, targets = [], [], [], []
+    for q in range(tl.q_index - HISTORY_QUARTERS, tl.q_index + 1 + FUTURE_QUARTERS):
         a, b = tl.day(tl.cal.start(q)), tl.day(tl.cal.end(q))
-        lo = np.maximum(a, rep_start + 20)
-        counts = np.where(lo <= b, rng.poisson(0.5 * dpr * org.ramp(a, b)), 0)
-        add(counts, HISTORY, lo, b, org.rep_win_rate)
-    # This quarter so far: enough won to put each rep at their own distance from pace.
-    lo = np.maximum(qs, rep_start + 20)
-    n_won = np.where(lo <= today, np.round(won_target / avg), 0).astype(np.int64)
-    n_lost = np.where(
-        lo <= today,
-        rng.poisson(np.maximum(n_won, 1) * (1 - org.rep_win_rate) / org.rep_win_rate),
-        0,
-    )
-    add(n_won, CLOSED_NOW, lo, today, 1.0)
-    add(n_lost, CLOSED_NOW, lo, today, 0.0)
-    n_open = np.maximum(1, np.round(dpr * org.rep_coverage * grown)).astype(np.int64)
-    add(n_open, OPEN_NOW)
-    add(rng.poisson(0.45 * dpr * org.rep_coverage * grown), OPEN_NEXT)
-    # Deleted duplicates and junk, drawn from reps who were there before the first snapshot.
-    settled = np.flatnonzero(rep_start < tl.snapshots[0] - 30)
-    n_deleted = (
-        np.bincount(rng.choice(settled, max(2, round(0.03 * n_open.sum()))), minlength=n_reps)
-        if len(settled)
-        else np.zeros(n_reps, np.int64)
-    )
-    add(n_deleted, DELETED)
+        lo = np.maximum(a, rep_start + 20)  # a rep's first deal closes some weeks in
+        share = org.ramp(a, b)
+        active = (lo <= b) & (share > 0)
+        # What each rep wins this quarter: their form, give or take a quarter's luck.
+        attain = org.rep_perf * np.exp(rng.normal(0, QUARTER_LUCK, n_reps) - QUARTER_LUCK**2 / 2)
+        target = np.where(active, org.rep_quota * share * attain, 0.0)
+        n_won = np.where(active, np.maximum(1, np.round(target / avg)), 0).astype(np.int64)
+        n_lost = np.where(active, rng.poisson(n_won * odds), 0)
+        rep_w, rep_l = np.repeat(np.arange(n_reps), n_won), np.repeat(np.arange(n_reps), n_lost)
+        span_w, span_l = b - lo[rep_w] + 1, b - lo[rep_l] + 1
+        # Wins lean towards the quarter's end; losses come any time.
+        day_w = lo[rep_w] + np.floor(rng.random(len(rep_w)) ** (1 / WIN_LEAN) * span_w)
+        day_l = lo[rep_l] + np.floor(rng.random(len(rep_l)) * span_l)
+        reps += [rep_w, rep_l]
+        won += [np.ones(len(rep_w), bool), np.zeros(len(rep_l), bool)]
+        outcome_day += [day_w.astype(np.int64), day_l.astype(np.int64)]
+        targets += [target[rep_w] / np.maximum(n_won[rep_w], 1), np.zeros(len(rep_l))]
 
-    rep, kind, won = np.concatenate(reps), np.concatenate(kinds), np.concatenate(won)
-    closed_on = np.concatenate(closes)
+    rep, won = np.concatenate(reps), np.concatenate(won)
+    outcome = np.concatenate(outcome_day)
+    target_share = np.concatenate(targets)  # a won deal's share of its rep's quarter target
     n = len(rep)
-    closed = closed_on < NEVER
-    open_now = (kind == OPEN_NOW) | (kind == OPEN_NEXT)
-    source = org.team_source[rep_team[rep]]
 
-    # Amounts: lognormal around the rep's deal size; this quarter's wins add up to the target.
-    amount = _round_to(avg[rep] * rng.lognormal(-0.245, 0.7, n), unit)
-    won_now = (kind == CLOSED_NOW) & won
-    won_sum = np.bincount(rep[won_now], weights=amount[won_now], minlength=n_reps)
-    scale = np.divide(won_target, won_sum, out=np.ones(n_reps), where=won_sum > 0)
-    amount = np.where(won_now, _round_to(amount * scale[rep], unit), amount)
+    # The close date's story first: where it was planned, how it moved; the deal was created some
+    # weeks before its first planned date. A deal not created by today does not exist yet.
+    close_h, created = _closing_dates(rng, tl, won, outcome, rep_start[rep])
+    exists = created <= today
+    rep, won, outcome, target_share, created = (
+        x[exists] for x in (rep, won, outcome, target_share, created)
+    )
+    close_h = _select(close_h, exists)
+    n = len(rep)
 
-    # Created: a sales cycle before the close, or some weeks before today for open deals.
-    cycle = np.clip(rng.lognormal(math.log(50), 0.55, n), 3, 300).astype(np.int64)
-    age = np.clip(rng.lognormal(math.log(50), 0.7, n), 0, 330).astype(np.int64)
-    created = np.where(closed, closed_on - cycle, today - age)
-    created = np.maximum(created, rep_start[rep])
-    created = np.where(closed, np.minimum(created, closed_on - 1), np.minimum(created, today))
+    # Amounts: lognormal around the rep's deal size; each rep's wins of a quarter add up to what
+    # the rep was drawn to win (target_share carries the quarter's target, split per win).
+    amount = _round_to(avg[rep] * np.where(won, 1, LOST_SIZE) * rng.lognormal(-0.245, 0.7, n), unit)
+    quarter = np.searchsorted(_quarter_starts(tl), outcome, side="right")
+    key = rep * 64 + quarter
+    won_sum = np.bincount(key[won], weights=amount[won], minlength=n_reps * 64)
+    want = np.bincount(key[won], weights=target_share[won], minlength=n_reps * 64)
+    scale = np.divide(want, won_sum, out=np.ones(len(want)), where=won_sum > 0)
+    amount = np.where(won, _round_to(amount * scale[key], unit), amount)
 
-    deleted = np.full(n, NEVER, np.int64)
-    is_del = np.flatnonzero(kind == DELETED)
+    # Deleted duplicates and junk, drawn from reps who were there before the first snapshot.
+    n_open = int((outcome > today).sum())
+    settled = np.flatnonzero(rep_start < tl.snapshots[0] - 30)
+    n_del = min(len(settled) * 50, max(2, round(0.02 * n_open))) if len(settled) else 0
+    del_rep = np.sort(rng.choice(settled, n_del)) if n_del else np.zeros(0, np.int64)
+    age = np.clip(rng.lognormal(math.log(50), 0.7, n_del), 0, 330).astype(np.int64)
+    del_created = np.maximum(today - age, rep_start[del_rep])
+    deleted_day = np.full(n_del, NEVER, np.int64)
     if tl.weeks >= 2:
-        k = rng.integers(1, tl.weeks, len(is_del))  # gone by snapshot k, there at k - 1
+        k = rng.integers(1, tl.weeks, n_del)  # gone by snapshot k, there at k - 1
         seen = tl.snapshots[k - 1]
-        created[is_del] = np.minimum(created[is_del], seen)
-        deleted[is_del] = seen + rng.integers(1, 8, len(is_del))
+        del_created = np.minimum(del_created, seen)
+        deleted_day = seen + rng.integers(1, 8, n_del)
     else:
-        deleted[is_del] = today
-    last_change = np.where(closed, closed_on - 1, np.where(deleted < NEVER, deleted - 1, today))
+        deleted_day[:] = today
+    del_amount = _round_to(avg[del_rep] * rng.lognormal(-0.245, 0.7, n_del), unit)
+    planned = _uniform_days(rng, np.maximum(del_created, today - 20), np.full(n_del, tl.q_end + 30))
+    moves = _walk_back(rng, planned, deleted_day - 1, rng.choice(4, n_del, p=MOVES))
+    del_close = _from_day(moves, del_created)
 
-    stage = _build_stage(rng, kind, won, closed_on, created, last_change)
-    amount_h = _build_amount(rng, amount, created, last_change, unit)
-    close_h = _build_close(rng, tl, kind, closed_on, created, last_change)
-    owner_h = _build_owner(rng, org, rep, source, open_now, created, last_change)
+    rep = np.concatenate([rep, del_rep])
+    won = np.concatenate([won, np.zeros(n_del, bool)])
+    outcome = np.concatenate([outcome, np.full(n_del, NEVER, np.int64)])
+    created = np.concatenate([created, del_created])
+    amount = np.concatenate([amount, del_amount])
+    deleted = np.concatenate([np.full(n, NEVER, np.int64), deleted_day])
+    close_h = _until(_stack(close_h, del_close), today)
+    is_deleted = deleted < NEVER
+    n = len(rep)
+    closed_on = np.where(outcome <= today, outcome, NEVER)
+    closed = closed_on < NEVER
+    source = org.team_source[org.team_after[org.rep_person[rep]]]
+    # The whole path runs to the outcome; the files show it only up to today.
+    last_change = np.where(is_deleted, deleted - 1, outcome - 1)
+    seen_until = np.minimum(last_change, today)
+
+    stage = _until(_build_stage(rng, won, is_deleted, outcome, created, last_change), today)
+    amount_h = _until(_build_amount(rng, amount, created, last_change, unit), today)
+
+    close_today = close_h.at(today)
+    kind = np.select(
+        [is_deleted, closed & (closed_on < tl.q_start), closed, close_today <= tl.q_end],
+        [DELETED, HISTORY, CLOSED_NOW, OPEN_NOW],
+        OPEN_NEXT,
+    )
+    open_now = (kind == OPEN_NOW) | (kind == OPEN_NEXT)
+    owner_h = _build_owner(rng, org, rep, source, open_now, created, seen_until)
 
     # Stale: open deals nobody has touched for two to eight weeks (or ever, when younger).
     stale_since = np.full(n, NEVER, np.int64)
@@ -309,7 +364,7 @@ def build_deals(rng: np.random.Generator, org: Org, tl: Timeline, deals_per_rep:
         account=account,
         deal_type=deal_type,
         lead_source=rng.integers(0, len(vocab.LEAD_SOURCES), n),
-        fc_twist=rng.random(n),
+        fc_twist=_fc_twist(rng, won, is_deleted),
         prob_twist=rng.choice([0, -10, -5, 5, 10], n, p=[0.88, 0.03, 0.03, 0.03, 0.03]),
         next_step=np.where(rng.random(n) < 0.15, -1, rng.integers(0, 4, n)),
         hs_close_minute=np.where(rng.random(n) < 0.7, 0, rng.integers(8 * 60, 18 * 60, n)),
@@ -321,35 +376,51 @@ def build_deals(rng: np.random.Generator, org: Org, tl: Timeline, deals_per_rep:
         amount=amount_h,
         close=close_h,
         owner=owner_h,
+        outcome_day=outcome,
+        won=won,
+        final_amount=amount,
     )
 
 
-def _build_stage(rng, kind, won, closed_on, created, last_change) -> History:
-    n = len(kind)
-    dists = {
-        OPEN_NOW: [0.14, 0.2, 0.26, 0.24, 0.16],
-        OPEN_NEXT: [0.35, 0.3, 0.2, 0.1, 0.05],
-        DELETED: [0.5, 0.3, 0.2, 0, 0],
-    }
+def _quarter_starts(tl: Timeline) -> np.ndarray:
+    """First days of the quarters around the story, for ``np.searchsorted``."""
+    first = tl.q_index - HISTORY_QUARTERS - 2
+    return np.array([tl.day(tl.cal.start(q)) for q in range(first, tl.q_index + 5)], np.int64)
+
+
+def _fc_twist(rng, won, is_deleted) -> np.ndarray:
+    """Where a deal sits within its stage's forecast category, 0..1 (see ``Deals.forecast``).
+
+    A rep's category carries what the rep knows beyond the stage: deals that go on to be won lean
+    high (a Proposal kept in Commit), deals that go on to be lost lean low (a Negotiation held
+    back in Best Case).
+    """
+    u = rng.random(len(won))
+    return np.where(won, u ** (1 / FC_LEAN), np.where(is_deleted, u, 1 - (1 - u) ** (1 / FC_LEAN)))
+
+
+def _build_stage(rng, won, is_deleted, outcome, created, last_change) -> History:
+    n = len(won)
+    # The stage a deal reaches before its outcome: wins get far, losses mostly stall early.
     final = np.empty(n, np.int64)
-    closed = closed_on < NEVER
     for rows, p in [
-        (closed & won, [0.02, 0.05, 0.13, 0.35, 0.45]),
-        (closed & ~won, [0.3, 0.3, 0.2, 0.13, 0.07]),
-    ] + [(kind == k, p) for k, p in dists.items()]:
+        (won, WON_LAST_STAGE),
+        (~won & ~is_deleted, LOST_LAST_STAGE),
+        (is_deleted, [0.5, 0.3, 0.2, 0, 0]),
+    ]:
         final[rows] = rng.choice(5, rows.sum(), p=p)
     start = np.minimum(final, rng.choice(3, n, p=[0.6, 0.3, 0.1]))
     back = (rng.random(n) < 0.12) & (final >= 1)  # one step back on the way
     count = final - start + 2 * back
     k = 6
-    times = _sample_days(rng, created + 1, last_change, count, k, recent=1.3)
+    times = _sample_days(rng, created + 1, last_change, count, k, recent=STAGE_LEAN)
     valid = times < NEVER
     steps = np.ones((n, k), np.int64)
     back_at = np.floor(rng.random(n) * np.maximum(valid.sum(1), 1)).astype(np.int64)
     steps[np.flatnonzero(back), back_at[back]] = -1
     h = _backward(final, times, lambda j, new: np.clip(new - steps[:, j], 0, 4))
-    outcome = np.where(won, vocab.WON, vocab.LOST)
-    return _append(h, np.where(closed, closed_on, NEVER), outcome)
+    closes = np.where(is_deleted, NEVER, outcome)
+    return _append(h, closes, np.where(won, vocab.WON, vocab.LOST))
 
 
 def _build_amount(rng, final, created, last_change, unit) -> History:
@@ -363,80 +434,103 @@ def _build_amount(rng, final, created, last_change, unit) -> History:
     )
 
 
-def _build_close(rng, tl: Timeline, kind, closed_on, created, last_change) -> History:
-    n, today, qs, qe = len(kind), tl.today, tl.q_start, tl.q_end
-    closed = closed_on < NEVER
-    # Where the close date stands before the last move: open deals' final dates, or for closed
-    # deals the planned date, which the close sets to the real day (a late or an early close).
-    final = np.empty(n, np.int64)
-    rows = np.flatnonzero(kind == OPEN_NOW)
-    past_due = (rng.random(len(rows)) < 0.12) & (today > qs)
-    final[rows] = np.where(
-        past_due,
-        _uniform_days(rng, np.full(len(rows), qs), today - 1),
-        _uniform_days(rng, np.full(len(rows), today), qe),
-    )
-    rows = np.flatnonzero(kind == OPEN_NEXT)
-    final[rows] = _uniform_days(rng, np.full(len(rows), qe + 1), tl.next_end)
-    rows = np.flatnonzero(kind == DELETED)
-    final[rows] = _uniform_days(rng, np.maximum(created[rows], today - 20), qe + 30)
-    rows = np.flatnonzero(closed)
-    offset = rng.choice([0, -1, 1], len(rows), p=[0.55, 0.25, 0.2]) * rng.integers(1, 21, len(rows))
-    final[rows] = closed_on[rows] + offset
-    final = np.maximum(final, created)
+def _closing_dates(rng, tl: Timeline, won, outcome, first_day) -> tuple[History, np.ndarray]:
+    """Close-date history of deals won or lost on ``outcome``, and the day each was created.
 
-    # Forced last moves inside the snapshot window: pushed out of the quarter, pulled into it.
+    Walked back from the close: the date planned just before it (the close sets the real day: a
+    late or an early win; a loss often comes before its date), a pull-in from a later quarter for
+    some, earlier pushes and pull-ins; the deal was created some weeks before its first planned
+    date, and not before ``first_day`` (the rep's start), where earlier moves are dropped.
+    """
+    n = len(outcome)
+    offset = rng.choice([0, -1, 1], n, p=[0.55, 0.25, 0.2]) * rng.integers(1, 21, n)
+    lost_early = rng.integers(LOST_EARLY[0], LOST_EARLY[1] + 1, n)
+    final = outcome + np.where(won, offset, lost_early)
+
+    # Some deals are pulled in: the customer moved faster, and the date came in from a later quarter.
+    starts = _quarter_starts(tl)
+    q_end = starts[np.searchsorted(starts, final, side="right")] - 1
     forced_day = np.full(n, NEVER, np.int64)
+    cap = np.minimum(outcome, final) - 1
+    into = _pick(rng, np.flatnonzero(final - 60 <= cap), PULLED_IN, 2)
+    forced_day[into] = _uniform_days(rng, final[into] - 60, cap[into])
     forced_new = final.copy()
-    first = np.maximum(created + 1, tl.window_start + 1)
-    can = first <= today
-    out = _pick(rng, np.flatnonzero((kind == OPEN_NEXT) & can), 0.4, 2)
-    forced_day[out] = _uniform_days(rng, first[out], np.full(len(out), today))
-    final[out] = _uniform_days(
-        rng,
-        np.maximum.reduce([np.full(len(out), qs), forced_day[out] - 10, created[out]]),
-        np.full(len(out), qe),
-    )
-    forced_new[out] = np.maximum(final[out] + rng.integers(14, 60, len(out)), qe + 1)
-    into = _pick(rng, np.flatnonzero((kind == OPEN_NOW) & can & (final >= today)), 0.08, 2)
-    forced_day[into] = _uniform_days(rng, first[into], np.full(len(into), today))
-    forced_new[into] = final[into]
-    final[into] = qe + rng.integers(5, 60, len(into))
+    final[into] = q_end[into] + rng.integers(5, 60, len(into))
 
-    # Earlier moves, walked back from there: values first, then days. A push happens around the
-    # date that slips (two weeks before to a week after it), a pull-in some days before the new
-    # date, so no move sets a date already past. A move that cannot fit after the deal's creation
-    # is dropped with the moves before it.
-    k = 3
-    count = rng.choice(k + 1, n, p=[0.5, 0.28, 0.14, 0.08])
-    push = rng.random((n, k)) < 0.78
+    latest = np.where(forced_day < NEVER, forced_day - 1, outcome - 1)
+    count = np.where(won, rng.choice(4, n, p=MOVES), rng.choice(4, n, p=LOST_MOVES))
+    h = _walk_back(rng, final, latest, count)
+    h = _append(h, forced_day, forced_new)
+    h = _append(h, outcome, outcome)
+    lead = rng.lognormal(math.log(WON_LEAD_DAYS), LEAD_SPREAD, n)
+    lead = np.where(won, lead, lead * LOST_LEAD_DAYS / WON_LEAD_DAYS)
+    # A pulled-in deal's lead counts to the date it was pulled in to (the later one was a hedge).
+    planned = np.where(forced_day < NEVER, np.minimum(h.initial, forced_new), h.initial)
+    created = np.minimum(planned - np.clip(lead, 3, 300).astype(np.int64), h.times[:, 0] - 1)
+    created = np.maximum(created, first_day)
+    return _from_day(h, created), created
+
+
+def _walk_back(rng, final, latest, count, k: int = 3) -> History:
+    """Up to ``k`` close-date moves before the date stood at ``final``, none after ``latest``.
+
+    Values first, then days, walking back from ``final``: a push happens around the date that
+    slips (PUSH_NOTICE days before to a week after it), a pull-in some days before the new date,
+    so no move sets a date already past.
+    """
+    n = len(final)
+    push = rng.random((n, k)) < 0.85
     delta = np.where(
         push,
         np.where(
-            rng.random((n, k)) < 0.8, rng.integers(7, 45, (n, k)), rng.integers(45, 120, (n, k))
+            rng.random((n, k)) < LONG_PUSH,
+            rng.integers(30, 100, (n, k)),
+            rng.integers(7, 30, (n, k)),
         ),
         -rng.integers(5, 30, (n, k)),
     )
-    lead = np.where(push, rng.integers(-7, 15, (n, k)), rng.integers(3, 30, (n, k)))
+    lead = np.where(push, rng.integers(-7, PUSH_NOTICE, (n, k)), rng.integers(3, 30, (n, k)))
     times = np.full((n, k), NEVER, np.int64)
     values = np.empty((n, k), np.int64)
     value = final.copy()
-    latest = np.where(forced_day < NEVER, forced_day - 1, last_change)
-    alive = np.ones(n, bool)
+    latest = latest.copy()
     for j in range(k - 1, -1, -1):
-        moves = alive & (j < count)
-        old = np.maximum(value - delta[:, j], created)
-        cap = np.minimum(latest, value)
-        fits = moves & (cap >= created + 1)
-        day = np.clip(np.where(push[:, j], old, value) - lead[:, j], created + 1, cap)
-        times[:, j] = np.where(fits, day, NEVER)
+        moves = j < count
+        old = value - delta[:, j]
+        day = np.minimum(np.where(push[:, j], old, value) - lead[:, j], np.minimum(latest, value))
+        times[:, j] = np.where(moves, day, NEVER)
         values[:, j] = value
-        alive &= ~(moves & ~fits)
-        latest = np.where(fits, day - 1, latest)
-        value = np.where(fits, old, value)
-    h = _drop_no_ops(value, *_compact(times, values))
-    h = _append(h, forced_day, forced_new)
-    return _append(h, np.where(closed, closed_on, NEVER), closed_on)
+        latest = np.where(moves, day - 1, latest)
+        value = np.where(moves, old, value)
+    return _drop_no_ops(value, *_compact(times, values))
+
+
+def _from_day(h: History, day: np.ndarray) -> History:
+    """``h`` for a deal created on ``day``: changes until then fold into its first value, which
+    is never before ``day``."""
+    before = h.times <= day[:, None]
+    n = before.sum(axis=1)
+    last = h.values[np.arange(len(n)), np.maximum(n - 1, 0)]
+    initial = np.maximum(np.where(n > 0, last, h.initial), day)
+    return _drop_no_ops(initial, *_compact(np.where(before, NEVER, h.times), h.values))
+
+
+def _select(h: History, rows: np.ndarray) -> History:
+    return History(h.initial[rows], h.times[rows], h.values[rows])
+
+
+def _stack(*parts: History) -> History:
+    """The histories one after the other (rows), padded to the widest."""
+    k = max(p.times.shape[1] for p in parts)
+
+    def pad(a: np.ndarray, fill) -> np.ndarray:
+        return np.pad(a, ((0, 0), (0, k - a.shape[1])), constant_values=fill)
+
+    return History(
+        np.concatenate([p.initial for p in parts]),
+        np.concatenate([pad(p.times, NEVER) for p in parts]),
+        np.concatenate([pad(p.values, 0) for p in parts]).astype(parts[0].values.dtype),
+    )
 
 
 def _build_owner(rng, org: Org, rep, source, open_now, created, last_change) -> History:

@@ -596,26 +596,27 @@ class Renderer:
 
 
 def write_roster(path: Path, org: Org) -> int:
-    """``roster.csv``: everyone, with a second, dated row for each rep who changed team."""
+    """``roster.csv``: everyone, with a second, dated row for each rep who changed team.
+
+    The Manager column is the reporting chain: AEs and SEs name their team's manager, managers
+    their director, directors the VP; the VP and the directors have no team.
+    """
     records = []
     for p in range(org.n_people):
         role = str(org.roles[p])
         for team, effective in [(org.team_before[p], None)] + (
             [(org.team_after[p], org.move_day[p])] if org.move_day[p] < NEVER else []
         ):
-            if team < 0:
-                team_name, manager = vocab.LEADERSHIP_TEAM, ""
-            else:
-                team_name = org.team_names[team]
-                boss = org.executive if role == "Manager" else org.team_manager[team]
-                manager = org.names[boss]
+            # A manager's own line runs up the chain; everyone else's is their team's manager.
+            chain = team < 0 or role == "Manager"
+            boss = org.reports_to[p] if chain else org.team_manager[team]
             on_hubspot = team >= 0 and org.team_source[team] == HUBSPOT
             records.append(
                 {
                     "Rep": org.names[p],
                     "Email": org.emails[p],
-                    "Team": team_name,
-                    "Manager": manager,
+                    "Team": org.team_names[team] if team >= 0 else "",
+                    "Manager": org.names[boss] if boss >= 0 else "",
                     "Role": role,
                     "Start Date": Timeline.date(org.start_day[p]).isoformat(),
                     "CRM User ID": org.emails[p] if on_hubspot else org.sf_user_ids[p].as_py(),
@@ -626,6 +627,22 @@ def write_roster(path: Path, org: Org) -> int:
             )
     pd.DataFrame(records, columns=ROSTER_COLUMNS).to_csv(path, index=False)
     return len(records)
+
+
+def write_calls(path: Path, calls: pd.DataFrame, org: Org, tl: Timeline) -> int:
+    """``calls.csv``: ``Person,Quarter,Submitted,Commit,Best Case,Note``, dates ISO, plain numbers."""
+    df = pd.DataFrame(
+        {
+            "Person": np.array(org.names, object)[calls["person"].to_numpy()],
+            "Quarter": calls["quarter"].to_numpy(),
+            "Submitted": [tl.date(d).isoformat() for d in calls["day"].tolist()],
+            "Commit": calls["commit"].to_numpy(),
+            "Best Case": calls["best_case"].to_numpy(),
+            "Note": calls["note"].to_numpy(),
+        }
+    )
+    df.to_csv(path, index=False)
+    return len(df)
 
 
 def write_quotas(path: Path, rows: list[tuple[str, str, float]]) -> int:

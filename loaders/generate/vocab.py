@@ -294,7 +294,6 @@ REGIONS = (
     "Mountain",
     "Gulf",
 )
-LEADERSHIP_TEAM = "Sales Leadership"
 
 ACCOUNT_PREFIXES = (
     "Acme",
@@ -559,6 +558,26 @@ MEETING_SUBJECTS = (
 )
 CALL_OUTCOMES = ("Connected", "Left voicemail", "No answer", "Busy", "Wrong number")
 MEETING_OUTCOMES = ("Completed", "No show", "Rescheduled", "Canceled", "Scheduled")
+
+# Notes on forecast calls, as people type them; one starts with "+" (a formula-like cell).
+REP_CALL_NOTES = (
+    "Two deals in legal, signatures expected next week",
+    "Biggest deal slipped to next quarter",
+    "Pricing approval pending on the largest deal",
+    "Upside if the renewal lands early",
+    "Holding back until the PO is signed",
+    "Champion left; deal at risk",
+    "Pulled in a deal from next quarter",
+    "+1 deal verbally committed",
+)
+MANAGER_CALL_NOTES = (
+    "Haircut on two late-stage deals",
+    "Rolled up, no change",
+    "Added upside from a pull-in",
+    "Discounted the reps' best case",
+    "Two reps over-calling; adjusted",
+    "Confident in the commit, best case is a stretch",
+)
 
 # Enablement programs: name, type, required, assigned (days relative to quarter start, or
 # None = at hire), days allowed before due.

@@ -68,7 +68,7 @@ def test_batches_and_freshness(store, data_page):
     assert first["as_of"] == "2026-11-22 00:00"
     words = "".join(texts(out["freshness"]))
     assert "salesforce · pipeline snapshots" in words and "hubspot · pipeline snapshots" in words
-    assert "22 Nov 2026 · today" in words and "724 deals in the latest" in words
+    assert "22 Nov 2026 · today" in words and "1,691 deals in the latest" in words
     # The demo loads cleanly: no rejects to show.
     assert out["rejects"] == [] and out["rejects_title"] == "no batch has rejected rows"
     assert out["download_disabled"] is True

@@ -25,7 +25,7 @@ from loaders.generate.text import sf_ids
 TODAY = dt.date(2026, 11, 22)
 Q_START, Q_END = dt.date(2026, 10, 1), dt.date(2026, 12, 31)
 FORMATS = Path(__file__).resolve().parents[2] / "FORMATS.md"
-EXPERT_ROLES = {"SE", "Manager", "Executive"}
+EXPERT_ROLES = {"SE", "Manager", "Director", "VP"}
 
 
 # -- reading the files back -------------------------------------------------------------------
@@ -192,11 +192,13 @@ def _formats_headers() -> dict[str, list[str]]:
     return headers
 
 
-def test_every_file_has_the_formats_md_header(out):
+def test_every_file_has_the_formats_md_header(out, tmp_path):
     headers = _formats_headers()
-    assert len(headers) == 11
+    assert len(headers) == 12
+    # calls.csv is written only when asked for (--calls): a small set with it, beside the default.
+    generate(tmp_path, GenerateParams(reps=8, deals_per_rep=3, weeks=2, today=TODAY, calls=True))
     seen = set()
-    for path in sorted(p for p in out.rglob("*.csv")):
+    for path in sorted([*out.rglob("*.csv"), tmp_path / "calls.csv"]):
         key = re.sub(r"\d{4}-\d{2}-\d{2}", "DATE", path.name)
         encoding = (
             "iso-8859-1" if key.startswith(("salesforce_tasks", "salesforce_events")) else "utf-8"
@@ -552,7 +554,19 @@ def test_roster_teams_roles_and_a_reorg(roster):
     assert len({r["Rep"] for r in aes}) == 24
     teams = {r["Team"] for r in aes}
     assert len(teams) == 3
-    assert sum(r["Role"] == "Executive" for r in roster) == 1
+    # The chain: AEs and SEs report to their team's manager, managers to a director, directors
+    # to the one VP; the VP and the directors have no team.
+    by_name = {r["Rep"]: r for r in roster}
+    assert [r["Role"] for r in roster].count("VP") == 1
+    assert [r["Role"] for r in roster].count("Director") == 2
+    assert [r["Role"] for r in roster].count("Manager") == 3
+    for r in roster:
+        boss = by_name.get(r["Manager"], {}).get("Role")
+        want = {"AE": "Manager", "SE": "Manager", "Manager": "Director", "Director": "VP"}
+        assert boss == want.get(r["Role"]), r
+        if r["Role"] in ("AE", "SE"):
+            assert by_name[r["Manager"]]["Team"] == r["Team"]
+        assert (r["Team"] == "") == (r["Role"] in ("VP", "Director"))
     counts = defaultdict(list)
     for r in roster:
         counts[r["Rep"]].append(r)
