@@ -462,9 +462,16 @@ def _owner_frame(state: pd.DataFrame) -> pd.DataFrame:
 
 
 def _group(frame: pd.DataFrame, keys: list[str], columns: tuple[str, ...]) -> pd.DataFrame:
+    """Sums per owner key (and the other ``keys``), keeping one spelling of the owner: the least,
+    as the reads' SQL keeps it."""
     if frame.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    out = frame.groupby(keys, dropna=False, sort=True).sum().reset_index()
+    by = [k for k in keys if k != "owner"]
+    values = [c for c in frame.columns if c not in keys]
+    agg = {c: "sum" for c in values}
+    if "owner" in keys:
+        agg["owner"] = "min"
+    out = frame.groupby(by, dropna=False, sort=True).agg(agg).reset_index()
     return out[list(columns)]
 
 

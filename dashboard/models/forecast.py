@@ -30,7 +30,7 @@ from dashboard.models import standings
 from dashboard.models.standings import SummaryError
 from dashboard.reads import calls as call_reads
 from dashboard.reads import queries
-from dashboard.reads.history import HistoryReader
+from dashboard.reads.history import HistoryReader, remember_batches
 from loaders.config import Config, load_config
 from loaders.fiscal import Quarter, quarter_of
 
@@ -447,7 +447,7 @@ def compute_forecast(
     quarter, as_of = _period(quarter, as_of, config)
     view = _view(team, scope)
     summary = standings.summary_for(engine, quarter, as_of, None, team, scope=scope, config=config)
-    reader = HistoryReader(engine, view, as_of, replay=replay)
+    reader = HistoryReader(engine, view, as_of, replay=replay, memo=remember_batches(engine))
     reps, aliases = queries.load_reps(engine, view, as_of)
     week = fc.week_of(quarter, as_of)
     past = _past_quarters(engine, reader, view, quarter, as_of, week, aliases, reps)
@@ -729,7 +729,7 @@ def compute_backtest(
     config = config or load_config()
     quarter, as_of = _period(quarter, as_of, config)
     view = _view(team, scope)
-    reader = HistoryReader(engine, view, as_of, replay=replay)
+    reader = HistoryReader(engine, view, as_of, replay=replay, memo=remember_batches(engine))
     reps, aliases = queries.load_reps(engine, view, as_of)
     week = fc.week_of(quarter, as_of)
     past = _past_quarters(engine, reader, view, quarter, as_of, week, aliases, reps)
@@ -885,7 +885,7 @@ def compute_accuracy(
     view = _view(team, scope)
     calls = fc.conform_calls(call_reads.load_calls(engine, view))
     reps, aliases = queries.load_reps(engine, view, day)
-    reader = HistoryReader(engine, view, day)
+    reader = HistoryReader(engine, view, day, memo=remember_batches(engine))
     parts = []
     for name in sorted(set(calls["quarter"].dropna())):
         q = urls.read_quarter(name, config.fiscal_year_start_month)

@@ -134,6 +134,7 @@ def cached(
     args: Hashable,
     compute: Callable[[], T],
     cache_url: str | None = None,
+    version: int | None = None,
 ) -> T:
     """``compute()``'s result for ``args`` at the store's current data version.
 
@@ -144,6 +145,9 @@ def cached(
         compute: makes the result on a miss.
         cache_url: a Redis URL to share the cache between workers (default:
             ``TEAMCAR_CACHE_URL``; none means this process only).
+        version: a fixed version instead of the store's, for a result that depends only on rows
+            that never change once loaded, named in ``args`` (a snapshot batch's sums, by batch
+            id): it then outlives later imports. Nothing else may use it.
 
     Returns:
         The cached or fresh result (read-only).
@@ -152,7 +156,8 @@ def cached(
         from loaders.config import load_config
 
         cache_url = load_config().cache_url
-    version = current_version(engine)
+    if version is None:
+        version = current_version(engine)
     key = cache_key(name, engine, version, args)
     local = _local()
     hit = local.get(key)

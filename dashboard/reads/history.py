@@ -20,7 +20,7 @@ their owner, on the day read, is an alias of a rep in a team of the scope on ``t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ from sqlalchemy.sql import ColumnElement
 from dashboard.metrics import forecast as fc
 from dashboard.metrics.frames import ts
 from dashboard.reads import queries
-from loaders.store.models import OpportunitySnapshot
+from loaders.store.models import ImportBatch, OpportunitySnapshot
 
 S = OpportunitySnapshot
 Scope = Sequence[str] | None
@@ -38,10 +38,6 @@ Scope = Sequence[str] | None
 
 def _cents(amount) -> ColumnElement:
     return cast(func.round(func.coalesce(amount, 0.0) * 100), BigInteger)
-
-
-def _bucket(category) -> ColumnElement:
-    return case((category.in_(("commit", "best_case", "omitted")), category), else_="pipeline")
 
 
 def _sum_if(condition, value) -> ColumnElement:
@@ -78,14 +74,26 @@ class HistoryReader:
         team_day: the day team membership is taken on (the forecast's as-of day).
         replay: read every source through the rebuilt day states (slower; what sources with
             field history always get).
+        memo: ``memo(name, key, compute)`` keeps a result that depends only on the batches named
+            in ``key`` (``remember_batches`` gives one that outlives later imports); None
+            computes each time.
     """
 
-    def __init__(self, engine: Engine, scope: Scope, team_day: dt.date, replay: bool = False):
+    def __init__(
+        self,
+        engine: Engine,
+        scope: Scope,
+        team_day: dt.date,
+        replay: bool = False,
+        memo: Callable[[str, tuple, Callable[[], pd.DataFrame]], pd.DataFrame] | None = None,
+    ):
         self.engine = engine
+        self.memo = memo
         self.scope = None if scope is None else list(scope)
         self.team_day = team_day
         self.batches = queries.pipeline_batches(engine)
         self.history = queries.history_sources(engine)
+        self._hashes: dict[int, str] = {}
         self.replay = replay
         self._states: dict[tuple[str, dt.date], pd.DataFrame] = {}
         # Per source, its batches by as-of time: the one in force on a day is the last one whose
@@ -156,21 +164,49 @@ class HistoryReader:
         for day in days:
             for batch in self._base(day).values():
                 serves.setdefault(batch, []).append(day)
-        columns = ["day", *fc.DAY_TOTAL_COLUMNS]
-        if not serves:
-            return pd.DataFrame(columns=columns)
+        parts = []
+        for batch, served in sorted(serves.items()):
+            found = self._remember(
+                "forecast-batch-totals",
+                (quarter.name, batch),
+                lambda b=batch: self._totals(quarter, b),
+            )
+            for day in served:
+                counted = found["late"].isna() | (found["late"] <= ts(day))
+                part = found[counted.to_numpy()].drop(columns=["late"])
+                parts.append(part.assign(day=day))
+        return _sum_by(parts, ["day", *fc.OWNER], fc.DAY_TOTAL_COLUMNS)
+
+    def _remember(self, name: str, key: tuple, compute: Callable[[], pd.DataFrame]):
+        """``compute()``, kept by ``memo`` under ``key`` (batch ids), each batch named by its
+        content hash too: a store built again at the same address reuses ids, not contents."""
+        if self.memo is None:
+            return compute()
+        if not self._hashes:
+            stmt = select(ImportBatch.id, ImportBatch.content_hash).where(
+                ImportBatch.kind == "pipeline"
+            )
+            with self.engine.connect() as conn:
+                self._hashes = {int(i): h for i, h in conn.execute(stmt).all()}
+        batches = tuple(self._hashes.get(k) for k in key if isinstance(k, int))
+        scope = None if self.scope is None else (tuple(self.scope), self.team_day.isoformat())
+        return self.memo(name, (*key, batches, scope), compute)
+
+    def _totals(self, quarter, batch: int) -> pd.DataFrame:
+        """One batch's per-owner totals of ``quarter``; wins dated after the snapshot's own day
+        (rare) keep their close date apart, because the batch may stand for several days (another
+        source took a snapshot between) and such a win counts from its close date on."""
         in_q = and_(S.close_date >= quarter.start, S.close_date <= quarter.end)
         is_open = S.status == "open"
         won = S.status == "won"
         c = _cents(S.amount)
-        # Won by the snapshot's own day; wins dated later (rare) keep their close date apart,
-        # because a batch may stand for several days (another source took a snapshot between).
         late = case((won & (S.close_date > S.snapshot_date), S.close_date), else_=None)
+        # Grouped by owner key alone (one spelling of the owner kept): half the cost of
+        # grouping by both texts.
         stmt = (
             select(
-                S.batch_id,
                 S.owner_key,
-                S.owner,
+                func.min(S.owner),
                 late,
                 _sum_if(won, c),
                 _sum_if(is_open & (S.forecast_category == "commit"), c),
@@ -180,24 +216,17 @@ class HistoryReader:
                 _sum_if(is_open, func.coalesce(S.amount, 0.0) * func.coalesce(S.probability, 0.0)),
             )
             .where(
-                _in_batches(S, sorted(serves)),
+                _in_batches(S, [batch]),
                 in_q,
                 S.status.in_(("open", "won")),
                 _visible(S.owner_key, self.scope, self.team_day),
             )
-            .group_by(S.batch_id, S.owner_key, S.owner, late)
+            .group_by(S.owner_key, late)
         )
         with self.engine.connect() as conn:
-            found = _frame(conn.execute(stmt).all(), ["batch", *fc.OWNER, "late", *columns[3:]])
+            found = _frame(conn.execute(stmt).all(), [*fc.OWNER, "late", *fc.DAY_TOTAL_COLUMNS[2:]])
         found["late"] = pd.to_datetime(found["late"]).astype("datetime64[ns]")
-        parts = []
-        for batch, served in serves.items():
-            own = found[found["batch"] == batch]
-            for day in served:
-                counted = own["late"].isna() | (own["late"] <= ts(day))
-                part = own[counted.to_numpy()].drop(columns=["batch", "late"])
-                parts.append(part.assign(day=day))
-        return _sum_by(parts, ["day", *fc.OWNER], fc.DAY_TOTAL_COLUMNS)
+        return found
 
     # --- outcomes of a past quarter ----------------------------------------------------------
 
@@ -219,47 +248,47 @@ class HistoryReader:
 
     def _sql_outcomes(self, quarter, days: list[dt.date], end_day: dt.date) -> pd.DataFrame:
         end = self._base(end_day)
-        serves: dict[int, list[dt.date]] = {}
-        source_of: dict[int, str] = {}
+        parts = []
         for day in days:
-            for source, batch in self._base(day).items():
-                serves.setdefault(batch, []).append(day)
-                source_of[batch] = source
-        rows = []
-        E = OpportunitySnapshot.__table__.alias("at_end")
-        in_q = and_(S.close_date >= quarter.start, S.close_date <= quarter.end)
-        bucket = _bucket(S.forecast_category)
-        with self.engine.connect() as conn:
-            for source in sorted(set(source_of.values())):
-                batches = sorted(b for b, s in source_of.items() if s == source)
-                if source in end:
-                    won_ids = select(E.c.deal_id).where(
-                        E.c.batch_id == end[source],
-                        E.c.status == "won",
-                        E.c.close_date >= quarter.start,
-                        E.c.close_date <= quarter.end,
-                    )
-                    wins = _sum_if(S.deal_id.in_(won_ids), 1)
-                else:
-                    wins = func.sum(0)
-                stmt = (
-                    select(S.batch_id, S.owner_key, S.owner, bucket, func.count(), wins)
-                    .where(
-                        _in_batches(S, batches),
-                        S.status == "open",
-                        in_q,
-                        _visible(S.owner_key, self.scope, self.team_day),
-                    )
-                    .group_by(S.batch_id, S.owner_key, S.owner, bucket)
+            for source, batch in sorted(self._base(day).items()):
+                end_batch = end.get(source)
+                found = self._remember(
+                    "forecast-batch-outcomes",
+                    (quarter.name, batch, end_batch),
+                    lambda b=batch, e=end_batch: self._outcomes(quarter, b, e),
                 )
-                rows.extend(conn.execute(stmt).all())
-        found = _frame(rows, ["batch", *fc.OUTCOME_COLUMNS])
-        parts = [
-            found[found["batch"] == batch].drop(columns="batch").assign(day=day)
-            for batch, served in serves.items()
-            for day in served
-        ]
+                parts.append(found.assign(day=day))
         return _sum_by(parts, ["day", *fc.OWNER, "bucket"], fc.OUTCOME_COLUMNS)
+
+    def _outcomes(self, quarter, batch: int, end_batch: int | None) -> pd.DataFrame:
+        """One batch's open deals of ``quarter`` per owner and bucket, and how many of them the
+        batch ``end_batch`` (the same source, on the quarter's last day) holds won in it."""
+        E = OpportunitySnapshot.__table__.alias("at_end")
+        if end_batch is not None:
+            won_ids = select(E.c.deal_id).where(
+                E.c.batch_id == end_batch,
+                E.c.status == "won",
+                E.c.close_date >= quarter.start,
+                E.c.close_date <= quarter.end,
+            )
+            wins = _sum_if(S.deal_id.in_(won_ids), 1)
+        else:
+            wins = func.sum(0)
+        stmt = (
+            select(S.owner_key, func.min(S.owner), S.forecast_category, func.count(), wins)
+            .where(
+                _in_batches(S, [batch]),
+                S.status == "open",
+                S.close_date >= quarter.start,
+                S.close_date <= quarter.end,
+                _visible(S.owner_key, self.scope, self.team_day),
+            )
+            .group_by(S.owner_key, S.forecast_category)
+        )
+        with self.engine.connect() as conn:
+            found = _frame(conn.execute(stmt).all(), fc.OUTCOME_COLUMNS)
+        found["bucket"] = fc.bucket_of(found["bucket"]).to_numpy()
+        return _sum_by([found], [*fc.OWNER, "bucket"], fc.OUTCOME_COLUMNS)
 
     def new_business(self, quarter, day: dt.date, end_day: dt.date) -> pd.DataFrame:
         """Per owner at ``end_day``: won in ``quarter`` from deals neither open in it nor won in it
@@ -276,35 +305,42 @@ class HistoryReader:
 
     def _sql_new_business(self, quarter, day: dt.date, end_day: dt.date) -> pd.DataFrame:
         at_day, at_end = self._base(day), self._base(end_day)
-        rows = []
-        K = OpportunitySnapshot.__table__.alias("on_day")
-        with self.engine.connect() as conn:
-            for source in sorted(at_end):
-                where = [
-                    S.batch_id == at_end[source],
-                    S.status == "won",
-                    S.close_date >= quarter.start,
-                    S.close_date <= quarter.end,
-                    _visible(S.owner_key, self.scope, self.team_day),
-                ]
-                if source in at_day:
-                    known = select(K.c.deal_id).where(
-                        K.c.batch_id == at_day[source],
-                        K.c.close_date >= quarter.start,
-                        K.c.close_date <= quarter.end,
-                        or_(
-                            K.c.status == "open",
-                            and_(K.c.status == "won", K.c.close_date <= day),
-                        ),
-                    )
-                    where.append(S.deal_id.not_in(known))
-                stmt = (
-                    select(S.owner_key, S.owner, func.sum(_cents(S.amount)), func.count())
-                    .where(*where)
-                    .group_by(S.owner_key, S.owner)
+        parts = []
+        for source, end_batch in sorted(at_end.items()):
+            day_batch = at_day.get(source)
+            parts.append(
+                self._remember(
+                    "forecast-batch-new",
+                    (quarter.name, day.isoformat(), day_batch, end_batch),
+                    lambda d=day_batch, e=end_batch: self._new(quarter, day, d, e),
                 )
-                rows.extend(conn.execute(stmt).all())
-        return _sum_by([_frame(rows, fc.NEW_BUSINESS_COLUMNS)], fc.OWNER, fc.NEW_BUSINESS_COLUMNS)
+            )
+        return _sum_by(parts, fc.OWNER, fc.NEW_BUSINESS_COLUMNS)
+
+    def _new(self, quarter, day: dt.date, day_batch: int | None, end_batch: int) -> pd.DataFrame:
+        K = OpportunitySnapshot.__table__.alias("on_day")
+        where = [
+            S.batch_id == end_batch,
+            S.status == "won",
+            S.close_date >= quarter.start,
+            S.close_date <= quarter.end,
+            _visible(S.owner_key, self.scope, self.team_day),
+        ]
+        if day_batch is not None:
+            known = select(K.c.deal_id).where(
+                K.c.batch_id == day_batch,
+                K.c.close_date >= quarter.start,
+                K.c.close_date <= quarter.end,
+                or_(K.c.status == "open", and_(K.c.status == "won", K.c.close_date <= day)),
+            )
+            where.append(S.deal_id.not_in(known))
+        stmt = (
+            select(S.owner_key, func.min(S.owner), func.sum(_cents(S.amount)), func.count())
+            .where(*where)
+            .group_by(S.owner_key)
+        )
+        with self.engine.connect() as conn:
+            return _frame(conn.execute(stmt).all(), fc.NEW_BUSINESS_COLUMNS)
 
     # --- one day's deals ---------------------------------------------------------------------
 
@@ -343,4 +379,22 @@ def _sum_by(parts: list[pd.DataFrame], keys: list[str], columns: Sequence[str]) 
     return out[columns]
 
 
-__all__ = ["HistoryReader"]
+def remember_batches(engine: Engine) -> Callable:
+    """A ``memo`` for ``HistoryReader`` that keeps each batch's sums in the shared cache
+    (``dashboard.reads.cache``) under a fixed version: a loaded batch's rows never change (a
+    snapshot loaded again for the same day and source is a new batch), so its sums, keyed by
+    batch id, quarter and scope, outlive later imports. The next forecast after an import reads
+    only the batches it has not seen."""
+    from dashboard.reads import cache
+
+    def memo(name: str, key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        return cache.cached(name, engine, key, compute, version=BATCH_SUMS_VERSION)
+
+    return memo
+
+
+# The fixed cache version of per-batch sums: change it when what they hold changes.
+BATCH_SUMS_VERSION = -1
+
+
+__all__ = ["BATCH_SUMS_VERSION", "HistoryReader", "remember_batches"]

@@ -54,8 +54,8 @@ from dashboard.cli.forecast import forecast_json
 from dashboard.metrics import forecast as fc
 from dashboard.models import forecast as fm
 from dashboard.models.standings import compute_summary
-from loaders.store.engine import get_engine
-from tests.support.forecast_book import AS_OF, QUARTER, seed_forecast_book
+from loaders.store.engine import bump_data_version, get_engine, session_scope, upgrade
+from tests.support.forecast_book import AS_OF, QUARTER, SNAPSHOTS, seed_forecast_book
 from tests.support.stores import make_store
 
 
@@ -365,3 +365,44 @@ def test_cached_forecast_is_the_computed_one_narrowed(book, forecast):
         fm.compute_forecast(book, QUARTER, AS_OF, "East")
     )
     assert fm.forecast_for(book, QUARTER, AS_OF) is fm.forecast_for(book, QUARTER, AS_OF)
+
+
+def test_batch_sums_outlive_an_import_but_not_a_store_built_again(tmp_path, monkeypatch):
+    """Each snapshot batch's sums are cached under a fixed version: a forecast after an import
+    reads no batch it has seen. A store built again at the same address, where 2026-Q2's last
+    snapshot says A21 was lost, gets its own sums: East's commit wins at week 4 drop from 2 to 1
+    (the batch ids are the same, their contents are not)."""
+    from dashboard.reads import cache
+    from dashboard.reads.history import HistoryReader
+
+    cache.clear_local()
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    upgrade(url)
+    engine = get_engine(url)
+    seed_forecast_book(engine)
+    first = fm.compute_forecast(engine, QUARTER, AS_OF)
+    with session_scope(engine) as s:
+        bump_data_version(s)
+
+    def unread(*args, **kwargs):
+        raise AssertionError("a batch seen before was read again")
+
+    with monkeypatch.context() as m:
+        for name in ("_totals", "_outcomes", "_new"):
+            m.setattr(HistoryReader, name, unread)
+        again = fm.compute_forecast(engine, QUARTER, AS_OF)
+    assert _json(again) == _json(first)
+
+    engine.dispose()
+    (tmp_path / "again.db").unlink()
+    upgrade(url)
+    engine = get_engine(url)
+    end = dt.date(2026, 6, 30)
+    lost = [
+        {**row, "status": "lost", "stage": "Closed Lost"} if row["deal_id"] == "A21" else row
+        for row in SNAPSHOTS[end]
+    ]
+    seed_forecast_book(engine, snapshots={end: lost})
+    rebuilt = fm.compute_forecast(engine, QUARTER, AS_OF)
+    east = rebuilt.team_rates.set_index(["team", "bucket"]).loc[("East", "commit")]
+    assert (east["n"], east["wins"]) == (3, 1)

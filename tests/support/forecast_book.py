@@ -176,8 +176,11 @@ CALLS = [
 ]
 
 
-def seed_forecast_book(engine, late: bool = False) -> None:
-    """Store the book above; with ``late``, also the 11-05 snapshot (after the as-of day)."""
+def seed_forecast_book(
+    engine, late: bool = False, snapshots: dict[dt.date, list[dict]] | None = None
+) -> None:
+    """Store the book above; with ``late``, also the 11-05 snapshot (after the as-of day);
+    ``snapshots`` replaces the rows of the days it names."""
     jan = dt.datetime(2026, 1, 1)
     roster = [{**r, "start_date": "2024-01-01"} for r in ROSTER]
     store_frame(engine, "roster", _frame("roster", roster), source="roster", as_of=jan)
@@ -187,7 +190,7 @@ def seed_forecast_book(engine, late: bool = False) -> None:
         for rep, amount in QUOTAS.items()
     ]
     store_frame(engine, "quota", _frame("quota", quotas), source="roster", as_of=jan)
-    days = dict(SNAPSHOTS)
+    days = {**SNAPSHOTS, **(snapshots or {})}
     if late:
         days[LATE] = LATE_SNAPSHOT
     for day, rows in sorted(days.items()):
