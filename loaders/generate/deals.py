@@ -103,8 +103,16 @@ class History:
 
 
 def _compact(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(times, axis=1, kind="stable")
-    return np.take_along_axis(times, order, 1), np.take_along_axis(values, order, 1)
+    """Each row's events in day order (a stable sort; NEVER, no event, last), without the columns
+    no row uses. Only the rows out of order are sorted: most are in order already."""
+    bad = np.flatnonzero((times[:, 1:] < times[:, :-1]).any(axis=1))
+    if len(bad):
+        order = np.argsort(times[bad], axis=1, kind="stable")
+        times, values = times.copy(), values.copy()
+        times[bad] = np.take_along_axis(times[bad], order, 1)
+        values[bad] = np.take_along_axis(values[bad], order, 1)
+    width = max(1, int((times < NEVER).sum(axis=1).max(initial=0)))
+    return times[:, :width], values[:, :width]
 
 
 def _drop_no_ops(initial, times, values) -> History:
@@ -139,10 +147,24 @@ def _backward(final, times, step) -> History:
 
 
 def _append(h: History, day: np.ndarray, value: np.ndarray) -> History:
-    """Add one event per row where ``day`` < NEVER; it must come after the row's other events."""
-    times = np.concatenate([h.times, day[:, None]], axis=1)
-    values = np.concatenate([h.values, value[:, None].astype(h.values.dtype)], axis=1)
-    return _drop_no_ops(h.initial, *_compact(times, values))
+    """Add one event per row where ``day`` < NEVER; it must come after the row's other events.
+
+    It goes in the row's first free slot (``h`` is compact and has no no-op events), unless it
+    sets the value the row already has.
+    """
+    n = len(day)
+    used = (h.times < NEVER).sum(axis=1)
+    rows = np.flatnonzero(day < NEVER)
+    slot = used[rows]
+    before = np.where(slot > 0, h.values[rows, np.maximum(slot - 1, 0)], h.initial[rows])
+    keep = value[rows] != before
+    rows, slot = rows[keep], slot[keep]
+    width = max(h.times.shape[1], int(slot.max(initial=-1)) + 1)
+    times = np.full((n, width), NEVER, np.int64)
+    values = np.zeros((n, width), h.values.dtype)
+    times[:, : h.times.shape[1]], values[:, : h.values.shape[1]] = h.times, h.values
+    times[rows, slot], values[rows, slot] = day[rows], value[rows]
+    return History(h.initial, times, values)
 
 
 def _pick(rng, candidates: np.ndarray, share: float, minimum: int) -> np.ndarray:

@@ -520,67 +520,107 @@ class Renderer:
                 total += table.num_rows
         return total
 
+    def _event_texts(self) -> tuple[pa.Array, dict[str, int]]:
+        """Every text an event's old or new value can be, in one table, and where each kind starts.
+
+        Events are sorted as numbers (codes into this table) and turned into text once, in order.
+        """
+        if getattr(self, "_texts", None) is None:
+            d = self.deals
+            amounts = np.unique(
+                np.concatenate([d.amount.initial, d.amount.values[d.amount.times < NEVER]])
+            )
+            kinds = {
+                "empty": pa.array([""], pa.string()),
+                "owner": self.person_names,  # padded: -1 is the empty name
+                "stage": pa.array(
+                    [s.strip() for s, _, _ in vocab.SF_STAGES + vocab.HS_STAGES], pa.string()
+                ),
+                "probability": pa.array([f"{p / 100:g}" for p in range(101)], pa.string()),
+                "forecast_category": pa.array(
+                    list(vocab.SF_FORECAST + vocab.HS_FORECAST), pa.string()
+                ),
+                "amount": pa.array([str(int(x)) for x in amounts.tolist()], pa.string()),
+                "date": self.days.iso,
+                "name": d.names,
+            }
+            starts, at = {}, 0
+            for kind, table in kinds.items():
+                starts[kind], at = at, at + len(table)
+            self._texts = (pa.concat_arrays(list(kinds.values())), starts, amounts)
+        return self._texts
+
     def _event_rows(self, rows: np.ndarray) -> pa.Table:
         d = self.deals
         src = d.source[rows]
-        stage_labels = [s.strip() for s, _, _ in vocab.SF_STAGES + vocab.HS_STAGES]
-        fc_labels = list(vocab.SF_FORECAST + vocab.HS_FORECAST)
-        parts = []  # (row, day, field, old, new) with old/new as string arrays
+        texts, start, amounts = self._event_texts()
+        n_people = len(self.person_names) - 1
+        parts = []  # (row, day, field, old, new) with old/new as codes into ``texts``
 
-        def add(field: str, row, day, old: pa.Array, new: pa.Array):
+        def add(field: str, row, day, old, new):
             parts.append((row, day, np.full(len(row), EVENT_FIELDS.index(field)), old, new))
 
-        def add_history(field, h: History, fmt):
-            everyone = np.arange(len(rows))
-            add(
-                field, everyone, d.created[rows], _constant("", len(rows)), fmt(h.initial, everyone)
-            )
-            row, day, old, new = h.changes()
+        everyone = np.arange(len(rows))
+        none = np.zeros(len(rows), np.int64)
+
+        def add_changes(field, initial, row, day, old, new):
+            add(field, everyone, d.created[rows], none, initial)
             keep = old != new
-            add(field, row[keep], day[keep], fmt(old[keep], row[keep]), fmt(new[keep], row[keep]))
+            add(field, row[keep], day[keep], old[keep], new[keep])
 
-        def sliced(h: History) -> History:
-            return History(h.initial[rows], h.times[rows], h.values[rows])
+        def add_history(field, h: History, code):
+            row, day, old, new = h.changes(rows)
+            add_changes(
+                field, code(h.initial[rows], everyone), row, day, code(old, row), code(new, row)
+            )
 
-        stage = sliced(d.stage)
-        add(
-            "created",
-            np.arange(len(rows)),
-            d.created[rows],
-            _constant("", len(rows)),
-            take(self.deal_names, rows),
+        add("created", everyone, d.created[rows], none, start["name"] + rows)
+        add_history("owner", d.owner, lambda v, r: start["owner"] + np.where(v < 0, n_people, v))
+        # Probability and forecast category change with the stage, and only then.
+        row, day, old, new = d.stage.changes(rows)
+        initial = d.stage.initial[rows]
+        of = rows[row]
+        add_changes(
+            "stage",
+            start["stage"] + initial + 7 * src,
+            row,
+            day,
+            start["stage"] + old + 7 * src[row],
+            start["stage"] + new + 7 * src[row],
         )
-        add_history("owner", sliced(d.owner), lambda v, r: take(self.person_names, v))
-        add_history("stage", stage, lambda v, r: from_codes(v + 7 * src[r], stage_labels))
-        add_history(
+        add_changes(
             "probability",
-            History(
-                d.probability(stage.initial, rows), stage.times, d.probability(stage.values, rows)
-            ),
-            lambda v, r: format_values(v, lambda p: f"{p / 100:g}"),
+            start["probability"] + d.probability(initial, rows),
+            row,
+            day,
+            start["probability"] + d.probability(old, of),
+            start["probability"] + d.probability(new, of),
         )
-        add_history(
+        fc = start["forecast_category"]
+        add_changes(
             "forecast_category",
-            History(d.forecast(stage.initial, rows), stage.times, d.forecast(stage.values, rows)),
-            lambda v, r: from_codes(v + 5 * src[r], fc_labels),
+            fc + d.forecast(initial, rows) + 5 * src,
+            row,
+            day,
+            fc + d.forecast(old, of) + 5 * src[row],
+            fc + d.forecast(new, of) + 5 * src[row],
         )
-        add_history(
-            "amount", sliced(d.amount), lambda v, r: format_values(v, lambda x: str(int(x)))
-        )
-        add_history("close_date", sliced(d.close), lambda v, r: self._date(v, "iso"))
+        add_history("amount", d.amount, lambda v, r: start["amount"] + np.searchsorted(amounts, v))
+        add_history("close_date", d.close, lambda v, r: start["date"] + v - self.days.first)
         gone = np.flatnonzero(d.deleted[rows] < NEVER)
-        add(
-            "deleted",
-            gone,
-            d.deleted[rows][gone],
-            _constant("", len(gone)),
-            _constant("", len(gone)),
-        )
+        add("deleted", gone, d.deleted[rows][gone], none[gone], none[gone])
 
         row = np.concatenate([p[0] for p in parts])
         day = np.concatenate([p[1] for p in parts])
         field = np.concatenate([p[2] for p in parts])
-        order = pa.array(np.lexsort((field, day, row)))
+        # By deal, day and field; a stable sort keeps the order the parts were added in.
+        first = int(day.min()) if len(day) else 0
+        span = int(day.max()) - first + 1 if len(day) else 1
+        key = (row.astype(np.int64) * span + (day - first)) * len(EVENT_FIELDS) + field
+        order = np.argsort(key, kind="stable")
+        row, day, field = row[order], day[order], field[order]
+        old = np.concatenate([p[3] for p in parts])[order]
+        new = np.concatenate([p[4] for p in parts])[order]
         deal = rows[row]
         return pa.table(
             [
@@ -588,11 +628,11 @@ class Renderer:
                 take(self.deal_ids, deal),
                 self._date(day, "iso"),
                 from_codes(field, EVENT_FIELDS),
-                pa.concat_arrays([p[3] for p in parts]),
-                pa.concat_arrays([p[4] for p in parts]),
+                texts.take(pa.array(old)),
+                texts.take(pa.array(new)),
             ],
             names=EVENT_LOG_COLUMNS,
-        ).take(order)
+        )
 
 
 def write_roster(path: Path, org: Org) -> int:
