@@ -1,7 +1,8 @@
 """The seeded demo store: the generator's exports, loaded the way ``teamcar load`` loads them.
 
 One builder for ``teamcar demo``, the tests and the benchmarks, so all three look at the same
-data: 24 reps, seed 7, through the same readers and the same all-or-nothing loads as real exports.
+data: 24 reps, seed 7, with their weekly forecast calls (``calls.csv``), through the same readers
+and the same all-or-nothing loads as real exports.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def build_demo_store(
         today=today or clock.today(),
         seed=DEMO_SEED,
         fiscal_year_start_month=config.fiscal_year_start_month,
+        calls=True,
     )
     exports_dir = Path(exports_dir)
     generated = generate(exports_dir, params, progress=progress)

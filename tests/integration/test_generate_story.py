@@ -171,7 +171,6 @@ def _roster(exports: Path) -> list[dict]:
 
 
 def test_the_calls_file_loads_whole(story, tmp_path):
-    pytest.importorskip("loaders.formats.calls", reason="the calls format has not landed yet")
     config = dataclasses.replace(load_config(), data_dir=tmp_path)
     outcome = load_file(story.exports / "calls.csv", engine=story.engine, config=config)
     assert outcome.status == "loaded", outcome.message
