@@ -63,6 +63,8 @@ GRID_DEFAULTS = {
     "floatingFilter": False,
     "suppressHeaderMenuButton": False,
 }
+# The roll-up grid's options; the render sends them whole with the pinned total row.
+ROLLUP_OPTIONS = {"suppressCellFocus": True, "animateRows": False}
 ROW_ID = "params.data.source + '|' + params.data.deal_id"
 
 
@@ -277,10 +279,7 @@ def layout(**query):
                                     rowData=[],
                                     defaultColDef=GRID_DEFAULTS,
                                     getRowId="params.data.rep",
-                                    dashGridOptions={
-                                        "suppressCellFocus": True,
-                                        "animateRows": False,
-                                    },
+                                    dashGridOptions=ROLLUP_OPTIONS,
                                     className="review-grid",
                                     style={"height": "560px"},
                                 ),
@@ -425,15 +424,14 @@ def render(data, version):
         state = urls.ViewState.from_dict(data["view"])
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
         title = state.quarter + f" · {state.team}"
-        return {**_nothing_drawn(title, "", msg), "rollup_options": Patch()}
+        return {**_nothing_drawn(title, "", msg), "rollup_options": ROLLUP_OPTIONS}
     scope = auth.viewer_scope()
     drawn = dict(  # a copy: the cache keeps the one _draw returned
         cache.cached("review-render", get_engine(), _key(data, scope), lambda: _draw(data, scope))
     )
-    # The roll-up's total row is pinned below the grid by a patch of the grid's options; a Patch
-    # is not kept in the cache, so the drawn review carries the row.
-    options = Patch()
-    options["pinnedBottomRowData"] = drawn.pop("rollup_total")
+    # The roll-up's total row is pinned below the grid through the grid's options, sent whole: a
+    # Patch that lands after the manager has left the page fails on the unmounted grid.
+    options = {**ROLLUP_OPTIONS, "pinnedBottomRowData": drawn.pop("rollup_total")}
     return {**drawn, "rollup_options": options}
 
 
