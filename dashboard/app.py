@@ -31,6 +31,9 @@ PAGES = (
     "dashboard.pages.rider",
     "dashboard.pages.data",
 )
+# Panels several views place (a layout builder and the panel's own callbacks), executed for each
+# app before the views that import them; they have no route of their own.
+PANELS: tuple[str, ...] = ()
 ASSETS_DIR = REPO_ROOT / "assets"
 
 # (label, path, id): the views in the order a manager uses them.
@@ -69,16 +72,18 @@ def _register_pages(app: dash.Dash) -> None:
     modules, a second name for the same code. Importing them by their package name instead keeps
     one name everywhere. Dash hands the callbacks a module declares (``@callback``) to the first
     app that starts serving; an app built later in the same process (tests build several) gets
-    them by executing the page again, which is what Dash's discovery did for every app.
+    them by executing the page again, which is what Dash's discovery did for every app. Panels
+    (``PANELS``) are executed the same way, first, and get no route.
     """
-    for name in PAGES:
+    for name in PANELS + PAGES:
         module = sys.modules.get(name)
         if module is None:
             module = importlib.import_module(name)
         elif getattr(module, "_registered_for", None) is not None:
             module = importlib.reload(module)
         module._registered_for = app
-        dash.register_page(name, layout=module.layout, **module.PAGE)
+        if name in PAGES:
+            dash.register_page(name, layout=module.layout, **module.PAGE)
 
 
 def _registered(path: str) -> bool:
