@@ -244,9 +244,9 @@ def make_trend_figure(
             align="left",
             showarrow=False,
             text=(
+                f"<span style='color:{s.MUTED}'>p90 {s.money(fan['p90'])}</span><br>"
                 f"<b>p50 {s.money(fan['p50'])}</b><br>"
-                f"<span style='color:{s.MUTED}'>p10 {s.money(fan['p10'])}<br>"
-                f"p90 {s.money(fan['p90'])}</span>"
+                f"<span style='color:{s.MUTED}'>p10 {s.money(fan['p10'])}</span>"
             ),
             font=dict(size=12, color=s.INK),
         )
@@ -530,11 +530,11 @@ DEAL_COLUMNS = [
     {
         "field": "deal_name",
         "headerName": "Deal",
-        "minWidth": 220,
+        "minWidth": 200,
         "flex": 2,
         "tooltipField": "deal_name",
     },
-    {"field": "category", "headerName": "Category", "width": 120},
+    {"field": "category", "headerName": "Category", "width": 150, "tooltipField": "category"},
     {"field": "close_date", "headerName": "Close", "width": 110},
     {
         "field": "amount",
@@ -556,11 +556,11 @@ DEAL_COLUMNS = [
         "field": "expected",
         "headerName": "= Expected",
         "type": "numericColumn",
-        "width": 125,
+        "width": 140,
         "valueFormatter": MONEY_FMT,
         "sort": "desc",
     },
-    {"field": "rate_source", "headerName": "Rate from", "width": 130},
+    {"field": "rate_source", "headerName": "Rate from", "minWidth": 150, "flex": 1},
 ]
 
 

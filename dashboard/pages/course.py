@@ -23,6 +23,7 @@ from dashboard.figures import (
 from dashboard.figures import style as s
 from dashboard.figures.common import GRAPH_CONFIG, blank_figure
 from dashboard.models import course as cm
+from dashboard.pages import calls
 from dashboard.reads import cache
 from dashboard.serve import warm
 from loaders import clock
@@ -177,6 +178,7 @@ def layout(**query):
                 ],
                 className="panel",
             ),
+            calls.calls_panel("course", state),
             dbc.Offcanvas(
                 id=ids.COURSE_DEAL,
                 is_open=False,

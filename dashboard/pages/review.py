@@ -42,6 +42,7 @@ from dashboard.metrics import ROWS_BEHIND
 from dashboard.metrics.movement import WATERFALL_KEYS
 from dashboard.models import review as rm
 from dashboard.models.trace import figure_trace, waterfall_trace
+from dashboard.pages import calls
 from dashboard.reads import cache
 from dashboard.serve import warm
 from loaders import clock
@@ -291,6 +292,7 @@ def layout(**query):
                 ],
                 className="panel",
             ),
+            calls.calls_panel("review", state),
             html.Section(
                 [
                     html.Div(

@@ -1,11 +1,13 @@
 """Rider (``/rider/<rep>``): the 1:1 between a manager and one rep.
 
-The rep's own course and where they stand; attainment against pace over the quarter; what must be
-true to finish on target at their own win rate and deal size; their deals with flags (stale, past
-due, pushed N times, no next step, a large deal without expert support); activity by week and
-type against the team's median; readiness with its components, inputs and trend; tenure and ramp
-stage; and coaching notes that persist in the store with their author and time. Clicking a figure
-or a readiness component lists the rows behind it.
+The rep's own course and where they stand; where they'll land (the forecast trend with the
+landing range as a fan, the range in numbers, and the math: bucket rates with their counts and
+each open deal's amount × rate); attainment against pace over the quarter; what must be true to
+finish on target at their own win rate and deal size; their deals with flags (stale, past due,
+pushed N times, no next step, a large deal without expert support); activity by week and type
+against the team's median; readiness with its components, inputs and trend; tenure and ramp
+stage; and coaching notes that persist in the store with their author and time. Clicking a figure,
+a point of the forecast trend or a readiness component lists the rows behind it.
 
 ``/rider`` with no rep lists the riders to pick from. The layout is a skeleton from the URL (Dash
 also calls it bare); callbacks read the cached rider model (``dashboard.models.rider``).
@@ -18,6 +20,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import auth, ids, urls
+from dashboard.figures import forecast as ff
 from dashboard.figures import make_course_figure
 from dashboard.figures import rider as fr
 from dashboard.figures import style as s
@@ -26,8 +29,11 @@ from dashboard.figures.trace_view import make_trace_body
 from dashboard.metrics import ROWS_BEHIND
 from dashboard.metrics.readiness import COMPONENTS
 from dashboard.models import course as cm
+from dashboard.models import forecast as fm
 from dashboard.models import rider as rdm
+from dashboard.models.standings import summary_for
 from dashboard.models.trace import component_trace, figure_trace
+from dashboard.pages import calls
 from dashboard.reads import notes
 from loaders import clock
 from loaders.store.engine import get_engine
@@ -71,6 +77,54 @@ def _signed_author() -> dict:
     return {"value": viewer.name, "disabled": True} if viewer else {}
 
 
+def _forecast_section() -> html.Section:
+    """Where they'll land: the trend with the landing fan, the range in numbers, and the math."""
+    return _section(
+        "Where they'll land",
+        html.Div(
+            [
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            dcc.Graph(
+                                id=ids.RIDER_FORECAST,
+                                figure=blank_figure(340),
+                                config=GRAPH_CONFIG,
+                            ),
+                            lg=8,
+                        ),
+                        dbc.Col(html.Div(id=ids.RIDER_FORECAST_RANGE), lg=4),
+                    ],
+                    className="g-3",
+                ),
+                dbc.Button(
+                    "Show the math",
+                    id=ids.RIDER_FORECAST_MATH_TOGGLE,
+                    size="sm",
+                    color="secondary",
+                    outline=True,
+                    className="forecast-math-toggle",
+                ),
+                dbc.Collapse(
+                    html.Div(
+                        [
+                            html.H3("Bucket rates", className="forecast-math-title"),
+                            html.Div(id=ids.RIDER_FORECAST_RATES),
+                            html.H3("Open deals × rate", className="forecast-math-title"),
+                            html.Div(id=ids.RIDER_FORECAST_DEALS),
+                        ],
+                        className="forecast-math",
+                    ),
+                    id=ids.RIDER_FORECAST_MATH,
+                    is_open=False,
+                ),
+            ]
+        ),
+        hint_id=ids.RIDER_FORECAST_INFO,
+        className="panel forecast-panel",
+    )
+
+
 def layout(rep: str | None = None, **query):
     """A skeleton for ``rep`` (or the picker when there is none); Dash also calls it bare."""
     state = urls.resolve(query)
@@ -80,6 +134,7 @@ def layout(rep: str | None = None, **query):
             dcc.Loading(
                 html.Div(id=ids.RIDER_KPIS, className="strip-holder"), delay_show=400, type="dot"
             ),
+            _forecast_section(),
             dbc.Row(
                 [
                     dbc.Col(
@@ -168,6 +223,7 @@ def layout(rep: str | None = None, **query):
                 ],
                 className="g-3 mb-3",
             ),
+            calls.rider_calls_panel(name, state),
             _section(
                 "Coaching notes",
                 html.Div(
@@ -499,6 +555,130 @@ def render_trend(data, version):
             trend, quarter_start=q.start, quarter_end=q.end, as_of=model.as_of
         ),
         readiness_trend=fr.make_readiness_trend(trend),
+    )
+
+
+FORECAST_HINT = (
+    "won and the forecasts on each snapshot day, the commit call, quota and the pace line; "
+    "the fan is the landing range to the finish · click a point for its deals, the fan for "
+    "the math · open pipeline: click its legend entry"
+)
+
+
+def _rider_forecast(data: dict):
+    """The viewer's forecast (narrowed to their teams) and the rider in it, or None for a rider
+    the viewer may not see (or no such rider)."""
+    state = urls.ViewState.from_dict(data["view"])
+    rep = _rider_name(data)
+    if not rep:
+        return state, None, None
+    try:
+        forecast = fm.forecast_for(
+            get_engine(), state.quarter, state.as_of_day, scope=auth.viewer_scope()
+        )
+    except fm.ForecastError:
+        return state, None, None
+    if rep not in forecast.reps.index:
+        return state, None, None
+    return state, rep, forecast
+
+
+@callback(
+    output=dict(
+        figure=Output(ids.RIDER_FORECAST, "figure"),
+        range=Output(ids.RIDER_FORECAST_RANGE, "children"),
+        info=Output(ids.RIDER_FORECAST_INFO, "children"),
+        rates=Output(ids.RIDER_FORECAST_RATES, "children"),
+        deals=Output(ids.RIDER_FORECAST_DEALS, "children"),
+    ),
+    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+)
+def render_forecast(data, version):
+    """Where the rider will land: their trend and fan, the range, the rates and deals × rate."""
+    if version is None or not data or not _rider_name(data):
+        return no_update
+    _state, rep, f = _rider_forecast(data)
+    if f is None:
+        return dict(figure=blank_figure(60), range=None, info="", rates=None, deals=None)
+    row = f.reps.loc[rep]
+    landing = {k: row[k] for k in ("quota", "won", "p10", "p50", "p90", "mean")}
+    landing.update({k: row[k] for k in ("chance_of_quota", "from_open", "from_new")})
+    call = {k: row[f"call_{k}"] for k in fm.CALL_KEYS}
+    team = row["team"]
+    rep_rates = f.rep_rates[f.rep_rates["rep"] == rep]
+    team_rates = f.team_rates[f.team_rates["team"].map(lambda t: t == team)]
+    q = f.quarter
+    return dict(
+        figure=ff.make_trend_figure(
+            f.trend[f.trend["rep"] == rep],
+            landing,
+            quarter_start=q.start,
+            quarter_end=q.end,
+            as_of=f.as_of,
+        ),
+        range=ff.make_range_summary(landing, method=f.method, week=f.week, past=f.past, call=call),
+        info=FORECAST_HINT,
+        rates=ff.make_rates_table(rep_rates, team_rates, f.method, f.week),
+        deals=ff.make_deal_math(f.deals[f.deals["rep"] == rep], ids.RIDER_FORECAST_DEALS_GRID),
+    )
+
+
+@callback(
+    Output(ids.RIDER_FORECAST_MATH, "is_open"),
+    Input(ids.RIDER_FORECAST_MATH_TOGGLE, "n_clicks"),
+    Input(ids.RIDER_FORECAST, "clickData"),
+    State(ids.RIDER_FORECAST_MATH, "is_open"),
+    prevent_initial_call=True,
+)
+def toggle_math(_clicks, click, is_open):
+    """The button opens and closes the math; a click on the fan opens it."""
+    if ctx.triggered_id == ids.RIDER_FORECAST_MATH_TOGGLE:
+        return not is_open
+    point = ff.trend_point(click)
+    if point and point[0] == ff.FAN:
+        return True
+    return no_update
+
+
+def forecast_trace(data: dict, click):
+    """The deals behind a clicked trend point: that figure of the rider on that day, from the
+    summary of that day (the trend's point is that summary's figure)."""
+    point = ff.trend_point(click)
+    if not point or point[0] == ff.FAN:
+        return None
+    key, day = point
+    state, rep, f = _rider_forecast(data)
+    if f is None:
+        return None
+    own = f.trend[f.trend["rep"] == rep]
+    days = {d.isoformat() for d in own["day"]}
+    if day not in days:  # only the days the figure drew
+        return None
+    summary = summary_for(get_engine(), f.quarter, day, None, None, scope=auth.viewer_scope())
+    trace = figure_trace(summary.flags, key, [rep])
+    return rep, day, trace
+
+
+@callback(
+    output=dict(
+        is_open=Output(ids.RIDER_TRACE, "is_open", allow_duplicate=True),
+        title=Output(ids.RIDER_TRACE, "title", allow_duplicate=True),
+        body=Output(ids.RIDER_TRACE_BODY, "children", allow_duplicate=True),
+    ),
+    inputs=[Input(ids.RIDER_FORECAST, "clickData")],
+    state=[State(ids.RIDER_STATE, "data")],
+    prevent_initial_call=True,
+)
+def show_forecast_rows(click, data):
+    """A point of the trend: the deals that made that figure on that day."""
+    found = forecast_trace(data, click) if data else None
+    if found is None:
+        return no_update
+    rep, day, trace = found
+    return dict(
+        is_open=True,
+        title=f"{rep} · {ff.LABEL[trace.key]} on {s.day(day)}",
+        body=make_trace_body(trace, ids.RIDER_TRACE_GRID),
     )
 
 
