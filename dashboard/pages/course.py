@@ -14,6 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import auth, ids, urls
+from dashboard.figures import forecast as ff
 from dashboard.figures import (
     make_course_figure,
     make_deal_details,
@@ -22,7 +23,11 @@ from dashboard.figures import (
 )
 from dashboard.figures import style as s
 from dashboard.figures.common import GRAPH_CONFIG, blank_figure
+from dashboard.figures.trace_view import make_trace_body
 from dashboard.models import course as cm
+from dashboard.models import forecast as fm
+from dashboard.models.standings import summary_for
+from dashboard.models.trace import figure_trace
 from dashboard.pages import calls
 from dashboard.reads import cache
 from dashboard.serve import warm
@@ -51,6 +56,43 @@ def since_options(state: urls.ViewState) -> list[dict]:
             continue
         out.append({"label": f"since {words} ({s.day(day, '%d %b')})", "value": day.isoformat()})
     return out
+
+
+FORECAST_HINT = (
+    "won and the forecasts on each snapshot day, the commit call, quota and the pace line; "
+    "the fan is the landing range to the finish · click a point for its deals · open "
+    "pipeline: click its legend entry"
+)
+
+
+def _forecast_section() -> html.Section:
+    """Where we'll land: the scope's trend with the landing fan, and the range beside it."""
+    return html.Section(
+        [
+            html.Div(
+                [
+                    html.H2("Where we'll land", className="section-title"),
+                    html.Span(FORECAST_HINT, id=ids.COURSE_FORECAST_INFO, className="section-hint"),
+                ],
+                className="section-head",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dcc.Graph(
+                            id=ids.COURSE_FORECAST,
+                            figure=blank_figure(340),
+                            config=GRAPH_CONFIG,
+                        ),
+                        lg=8,
+                    ),
+                    dbc.Col(html.Div(id=ids.COURSE_FORECAST_RANGE), lg=4),
+                ],
+                className="g-3",
+            ),
+        ],
+        className="panel forecast-panel",
+    )
 
 
 def layout(**query):
@@ -91,6 +133,7 @@ def layout(**query):
             dcc.Loading(
                 html.Div(id=ids.COURSE_STRIP, className="strip-holder"), delay_show=400, type="dot"
             ),
+            _forecast_section(),
             html.Section(
                 [
                     html.Div(
@@ -179,6 +222,15 @@ def layout(**query):
                 className="panel",
             ),
             calls.calls_panel("course", state),
+            dbc.Offcanvas(
+                id=ids.COURSE_TRACE,
+                is_open=False,
+                placement="end",
+                title="Rows behind",
+                scrollable=True,
+                className="trace-panel",
+                children=html.Div(id=ids.COURSE_TRACE_BODY),
+            ),
             dbc.Offcanvas(
                 id=ids.COURSE_DEAL,
                 is_open=False,
@@ -495,3 +547,98 @@ def open_deal(click, state_data, canonical):
         body=make_deal_details(deal, trail),
         rider_href=urls.rider_path(deal["rep"], search),
     )
+
+
+# --- where we'll land -------------------------------------------------------------------------
+
+
+def _forecast(state: urls.ViewState, scope):
+    """The forecast of the URL's scope (all the viewer's teams, or the URL's team), cached per
+    data version by ``forecast_for``; None for a team the viewer may not see."""
+    if not auth.team_allowed(state.team, scope):
+        return None
+    try:
+        return fm.forecast_for(
+            get_engine(), state.quarter, state.as_of_day, state.team, scope=scope
+        )
+    except fm.ForecastError:
+        return None
+
+
+@callback(
+    output=dict(
+        figure=Output(ids.COURSE_FORECAST, "figure"),
+        range=Output(ids.COURSE_FORECAST_RANGE, "children"),
+    ),
+    inputs=[Input(ids.COURSE_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+)
+def render_forecast(state_data, version):
+    """Where the scope will land: its trend with the landing fan, and the range in numbers."""
+    if version is None or not state_data:
+        return no_update
+    state = urls.ViewState.from_dict(state_data)
+    f = _forecast(state, auth.viewer_scope())
+    if f is None or f.reps.empty:
+        return dict(figure=blank_figure(60), range=None)
+    q = f.quarter
+    return dict(
+        figure=ff.make_trend_figure(
+            f.trend[f.trend["rep"].isna()],
+            f.team,
+            quarter_start=q.start,
+            quarter_end=q.end,
+            as_of=f.as_of,
+        ),
+        range=ff.make_range_summary(
+            f.team, method=f.method, week=f.week, past=f.past, call=f.team["call"]
+        ),
+    )
+
+
+def forecast_trace(state: urls.ViewState, scope, click):
+    """The deals behind a clicked point of the scope's trend: that figure on that day, from the
+    summary of that day for the same team or teams."""
+    point = ff.trend_point(click)
+    if not point or point[0] == ff.FAN:
+        return None
+    key, day = point
+    f = _forecast(state, scope)
+    if f is None or day not in {d.isoformat() for d in f.trend["day"]}:
+        return None
+    summary = summary_for(get_engine(), f.quarter, day, None, state.team, scope=scope)
+    return day, figure_trace(summary.flags, key, None)
+
+
+@callback(
+    output=dict(
+        is_open=Output(ids.COURSE_TRACE, "is_open"),
+        title=Output(ids.COURSE_TRACE, "title"),
+        body=Output(ids.COURSE_TRACE_BODY, "children"),
+    ),
+    inputs=[Input(ids.COURSE_FORECAST, "clickData")],
+    state=[State(ids.COURSE_STATE, "data")],
+    prevent_initial_call=True,
+)
+def show_forecast_rows(click, state_data):
+    """A point of the trend: the deals that made that figure on that day."""
+    if not state_data:
+        return no_update
+    state = urls.ViewState.from_dict(state_data)
+    found = forecast_trace(state, auth.viewer_scope(), click)
+    if found is None:
+        return no_update
+    day, trace = found
+    who = state.team or "All teams"
+    return dict(
+        is_open=True,
+        title=f"{who} · {ff.LABEL[trace.key]} on {s.day(day)}",
+        body=make_trace_body(trace, ids.COURSE_TRACE_GRID),
+    )
+
+
+@warm.on_new_data("course-forecast")
+def _warm_forecast(engine) -> None:
+    """The forecast of the Course's landing view, run when data lands: the Monte Carlo runs
+    once per data version, before anyone asks."""
+    state = urls.resolve({})
+    fm.forecast_for(engine, state.quarter, state.as_of_day)
