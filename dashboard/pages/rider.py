@@ -33,6 +33,7 @@ from dashboard.models import forecast as fm
 from dashboard.models import rider as rdm
 from dashboard.models.standings import summary_for
 from dashboard.models.trace import component_trace, figure_trace
+from dashboard.pages import calls
 from dashboard.reads import notes
 from loaders import clock
 from loaders.store.engine import get_engine
@@ -222,6 +223,7 @@ def layout(rep: str | None = None, **query):
                 ],
                 className="g-3 mb-3",
             ),
+            calls.rider_calls_panel(name, state),
             _section(
                 "Coaching notes",
                 html.Div(
