@@ -249,7 +249,8 @@ def load(
         Path | None, typer.Option(help="TOML mapping file for other layouts.")
     ] = None,
     kind: Annotated[
-        str | None, typer.Option(help="pipeline, history, activity, roster, quota, readiness.")
+        str | None,
+        typer.Option(help="pipeline, history, activity, roster, quota, readiness, calls."),
     ] = None,
     source: Annotated[
         str | None, typer.Option(help="Source label (default: the CRM's name).")

@@ -25,6 +25,8 @@ FRESH_COLUMNS = ["source", "kind", "latest", "batches", "rows", "deals"]
 # How old data of each kind may be before it is flagged (days).
 AGING = {"pipeline": 1, "activity": 1, "history": 7, "roster": 92, "quota": 92, "readiness": 31}
 STALE = {"pipeline": 7, "activity": 7, "history": 31, "roster": 366, "quota": 366, "readiness": 92}
+# Calls are made weekly: a calls file older than a week is aging, older than two is stale.
+AGING["calls"], STALE["calls"] = 7, 14
 
 
 def batches(engine: Engine, scope: Scope = None, limit: int = 500) -> pd.DataFrame:
@@ -73,7 +75,9 @@ def freshness(engine: Engine, today: dt.date, scope: Scope = None) -> pd.DataFra
     df["tone"] = [_tone(k, a) for k, a in zip(df["kind"], df["age_days"], strict=True)]
     order = {
         k: i
-        for i, k in enumerate(("pipeline", "history", "activity", "readiness", "roster", "quota"))
+        for i, k in enumerate(
+            ("pipeline", "history", "activity", "readiness", "calls", "roster", "quota")
+        )
     }
     df["_o"] = df["kind"].map(order).fillna(9)
     return df.sort_values(["_o", "source"]).drop(columns="_o").reset_index(drop=True)

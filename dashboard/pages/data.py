@@ -84,6 +84,7 @@ KIND_WORD = {
     "roster": "roster",
     "quota": "quotas",
     "readiness": "enablement",
+    "calls": "forecast calls",
 }
 
 
