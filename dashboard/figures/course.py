@@ -5,8 +5,9 @@ Pure builders: frames in, a Plotly figure out; nothing here reads the store or t
 The x axis counts days from the quarter's start (day ``d`` of the quarter spans ``[d, d + 1)``;
 a deal sits at noon of its close date), labelled with week marks and dates, so coordinates travel
 as compact typed arrays rather than date strings. Lanes are rows ``0..n-1`` from the top. Beside
-the road, three narrow columns give each rider's status: attainment against pace, coverage and
-form (the readiness band). Deal markers carry ``["deal", source, deal_id, ...]`` as customdata,
+the road, narrow columns give each rider's status: attainment against pace, with the landing
+range at the finish drawn under the bar on the same scale (p10 to p90 of quota, a diamond at
+p50), the chance to make quota, coverage and form (the readiness band). Deal markers carry ``["deal", source, deal_id, ...]`` as customdata,
 every status mark ``["rider", rep]``, team lanes and team headers ``["team", team]``, so one
 click handler knows what was clicked.
 
@@ -34,8 +35,13 @@ BOTTOM_PX = 30
 MIN_MARKER = 7.0
 MAX_MARKER = 30.0
 ATTAINMENT_CAP = 1.5  # bars longer than 150% of quota are drawn at 150% (text says the truth)
+LANDING_CAP = 2.0  # the column reaches 200% of quota: landing ranges beyond end in an arrow
 BEYOND = 2.0  # deals closing after the finish sit this many days past it
-COLUMNS = (0.72, 0.14, 0.07, 0.07)  # road, attainment vs pace, coverage, form
+COLUMNS = (0.66, 0.15, 0.07, 0.06, 0.06)  # road, attainment (+ landing), quota odds, coverage, form
+# The x axis of each column, in COLUMNS' order (the quota-odds column came later: xaxis5).
+COLUMN_AXES = ("x", "x2", "x5", "x3", "x4")
+LANDING_OFFSET = 0.31  # the landing whisker sits this far (in lanes) below its lane's bar
+LANDING_COLOUR = "#334155"
 GAP = 0.012
 LABEL_CHARS = 26
 
@@ -216,7 +222,38 @@ def group_customdata(df: pd.DataFrame) -> np.ndarray:
     )
 
 
-def _status_hover(row: dict, since: dt.date | None, clickable: str) -> str:
+def _landing_text(row: dict, method: str | None) -> str | None:
+    """``Lands 310k–505k at the finish (p50 402k) · 42% chance to make quota``, or None."""
+    p10, p50, p90 = row.get("p10"), row.get("p50"), row.get("p90")
+    if s.is_missing(p10) or s.is_missing(p90):
+        return None
+    chance = row.get("chance_of_quota")
+    odds = (
+        "no quota to make"
+        if s.is_missing(chance)
+        else f"<b>{s.pct(chance)}</b> chance to make quota"
+    )
+    how = "<br><i>from the CRM's probabilities (no past quarter at this week)</i>"
+    return (
+        f"Lands <b>{s.money(p10)}–{s.money(p90)}</b> at the finish (p50 {s.money(p50)}) · "
+        f"{odds}" + (how if method == "crm_probability" else "")
+    )
+
+
+def _odds_colour(value: object) -> str:
+    if s.is_missing(value):
+        return s.MUTED
+    v = float(value)
+    if v >= 0.7:
+        return s.AHEAD
+    if v >= 0.3:
+        return s.NEAR
+    return s.BEHIND
+
+
+def _status_hover(
+    row: dict, since: dt.date | None, clickable: str, method: str | None = None
+) -> str:
     name = s.esc(row.get("lane"))
     att, pace = row.get("attainment"), row.get("pace")
     if s.is_missing(att):
@@ -232,6 +269,9 @@ def _status_hover(row: dict, since: dt.date | None, clickable: str) -> str:
         f"Coverage {s.times(row.get('coverage'))} (open pipeline ÷ quota still to win)",
         f"Form {_form_text(row)}",
     ]
+    landing = _landing_text(row, method)
+    if landing:
+        lines.insert(2, landing)
     change = row.get("rank_change")
     if since and not s.is_missing(change) and int(change) != 0:
         c = int(change)
@@ -284,6 +324,7 @@ def make_course_figure(
     group_by_team: bool = True,
     largest_amount: float | None = None,
     quarter_name: str | None = None,
+    landing_method: str | None = None,
 ) -> go.Figure:
     """The course map of one page of lanes.
 
@@ -303,6 +344,9 @@ def make_course_figure(
         largest_amount: the amount that gets the largest marker (default: the largest shown), so
             the pages of one map share a scale.
         quarter_name: shown at the finish line, e.g. ``2026-Q4``.
+        landing_method: how the lanes' landing ranges (optional columns ``p10``, ``p50``,
+            ``p90``, ``chance_of_quota``, in money and as a fraction) were made: the forecast's
+            method, said in the hover (``crm_probability``: from the CRM's probabilities).
 
     Returns:
         The figure; its height grows with the number of lanes.
@@ -346,13 +390,13 @@ def make_course_figure(
         d = d[d["lane"].astype("object").isin(lane_row).to_numpy()]
     traces = [_roads(rows, days)]
     traces += _deal_traces(d, lane_row, quarter_start, days, since, largest_amount)
-    traces += _status_traces(rows, since)
+    traces += _status_traces(rows, since, landing_method)
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
 def _axes(start: dt.date, days: int, n: int, rows: pd.DataFrame) -> dict:
     vals, text = _week_ticks(start, days)
-    dom = _domains()
+    dom = dict(zip(COLUMN_AXES, _domains(), strict=True))
     labels = []
     for r in rows.itertuples(index=False):
         name = str(r.lane)
@@ -363,7 +407,7 @@ def _axes(start: dt.date, days: int, n: int, rows: pd.DataFrame) -> dict:
     fixed = dict(showgrid=False, zeroline=False, fixedrange=True)
     return dict(
         xaxis=dict(
-            domain=dom[0],
+            domain=dom["x"],
             range=[-1.0, days + BEYOND + 1.5],
             tickvals=vals,
             ticktext=text,
@@ -377,14 +421,15 @@ def _axes(start: dt.date, days: int, n: int, rows: pd.DataFrame) -> dict:
             anchor="y",
         ),
         xaxis2=dict(
-            domain=dom[1],
-            range=[0, ATTAINMENT_CAP + 0.02],
+            domain=dom["x2"],
+            range=[0, LANDING_CAP + 0.02],
             showticklabels=False,
             anchor="y",
             **fixed,
         ),
-        xaxis3=dict(domain=dom[2], range=[0, 1], showticklabels=False, anchor="y", **fixed),
-        xaxis4=dict(domain=dom[3], range=[0, 1], showticklabels=False, anchor="y", **fixed),
+        xaxis3=dict(domain=dom["x3"], range=[0, 1], showticklabels=False, anchor="y", **fixed),
+        xaxis4=dict(domain=dom["x4"], range=[0, 1], showticklabels=False, anchor="y", **fixed),
+        xaxis5=dict(domain=dom["x5"], range=[0, 1], showticklabels=False, anchor="y", **fixed),
         yaxis=dict(
             range=[n - 0.5, -0.5],
             ticks="",
@@ -499,7 +544,12 @@ def _furniture(
             bgcolor="rgba(255,255,255,0.85)",
         ),
     ]
-    for axis, label in (("x2", "Attainment vs pace"), ("x3", "Coverage"), ("x4", "Form")):
+    for axis, label in (
+        ("x2", "Attainment vs pace"),
+        ("x5", "Makes quota"),
+        ("x3", "Coverage"),
+        ("x4", "Form"),
+    ):
         annotations.append(
             dict(
                 x=0.5,
@@ -667,7 +717,9 @@ def _deal_traces(
     return traces
 
 
-def _status_traces(rows: pd.DataFrame, since: dt.date | None) -> list[dict]:
+def _status_traces(
+    rows: pd.DataFrame, since: dt.date | None, method: str | None = None
+) -> list[dict]:
     if rows.empty:
         return []
     rows = rows.reset_index(drop=True)
@@ -684,7 +736,10 @@ def _status_traces(rows: pd.DataFrame, since: dt.date | None) -> list[dict]:
     records = rows.to_dict("records")
     hover = [
         _status_hover(
-            r, since, "click to open this team's riders" if t else "click to open this rider"
+            r,
+            since,
+            "click to open this team's riders" if t else "click to open this rider",
+            method,
         )
         for r, t in zip(records, is_team, strict=True)
     ]
@@ -695,13 +750,14 @@ def _status_traces(rows: pd.DataFrame, since: dt.date | None) -> list[dict]:
         return pd.Series(np.nan, index=rows.index)
 
     att, pace, cov, ready = col("attainment"), col("pace"), col("coverage"), col("readiness_index")
+    odds = col("chance_of_quota")
     band = _column(rows, "readiness_band").astype("object")
     band = band.where(band.notna(), None)
     traces = [
         # An invisible full-width bar per lane: the click target that opens the rider (or team).
         dict(
             type="bar",
-            x=np.full(len(rows), ATTAINMENT_CAP),
+            x=np.full(len(rows), LANDING_CAP),
             y=y,
             orientation="h",
             base=0,
@@ -747,6 +803,21 @@ def _status_traces(rows: pd.DataFrame, since: dt.date | None) -> list[dict]:
             yaxis="y",
             marker=dict(symbol="line-ns", size=22, line=dict(color=s.INK, width=2.5)),
         ),
+        *_landing_traces(rows, y, col),
+        dict(
+            type="scatter",
+            x=np.full(len(rows), 0.5),
+            y=y,
+            mode="text",
+            text=[s.pct(c) for c in odds],
+            customdata=custom,
+            hoverinfo="none",
+            textfont=dict(size=13, color=[_odds_colour(c) for c in odds]),
+            showlegend=False,
+            name="quota odds",
+            xaxis="x5",
+            yaxis="y",
+        ),
         dict(
             type="scatter",
             x=np.full(len(rows), 0.5),
@@ -779,6 +850,66 @@ def _status_traces(rows: pd.DataFrame, since: dt.date | None) -> list[dict]:
         ),
     ]
     return traces
+
+
+def _landing_traces(rows: pd.DataFrame, y: np.ndarray, col) -> list[dict]:
+    """The landing range under each bar, on the bar's scale (won at the finish ÷ quota): a line
+    from p10 to p90 with end ticks and a diamond at p50; a range reaching past the column's end
+    (``LANDING_CAP``) ends in an arrow there, and a p50 past it is not drawn. Lanes without a
+    quota or a range have none."""
+    quota = col("quota").where(col("quota") > 0)
+    if "no_quota" in rows.columns:
+        quota = quota.where(~rows["no_quota"].astype("boolean").fillna(False).astype(bool))
+    p10, p50, p90 = (col(k) / quota for k in ("p10", "p50", "p90"))
+    keep = (p10.notna() & p90.notna()).to_numpy()
+    if not keep.any():
+        return []
+    lo, hi = (v.clip(lower=0.0, upper=LANDING_CAP).to_numpy()[keep] for v in (p10, p90))
+    mid = p50.where(p50 <= LANDING_CAP).to_numpy()[keep]
+    beyond = p90.to_numpy()[keep] > LANDING_CAP
+    ly = y[keep] + LANDING_OFFSET
+    nan = np.full(len(ly), np.nan)
+    common = dict(hoverinfo="skip", xaxis="x2", yaxis="y", legendgroup="landing")
+    return [
+        dict(
+            type="scatter",
+            x=np.column_stack([lo, hi, nan]).ravel(),
+            y=np.column_stack([ly, ly, nan]).ravel(),
+            mode="lines",
+            line=dict(color=LANDING_COLOUR, width=2),
+            name="Lands p10–p90 at the finish (◆ p50)",
+            showlegend=True,
+            **common,
+        ),
+        dict(
+            type="scatter",
+            x=np.concatenate([np.where(lo < LANDING_CAP, lo, np.nan), hi]),
+            y=np.concatenate([ly, ly]),
+            mode="markers",
+            marker=dict(
+                symbol=["line-ns"] * len(ly)
+                + ["triangle-right" if b else "line-ns" for b in beyond],
+                size=7,
+                color=LANDING_COLOUR,
+                line=dict(color=LANDING_COLOUR, width=1.5),
+            ),
+            name="landing ends",
+            showlegend=False,
+            **common,
+        ),
+        dict(
+            type="scatter",
+            x=mid,
+            y=ly,
+            mode="markers",
+            marker=dict(
+                symbol="diamond", size=8, color=LANDING_COLOUR, line=dict(color="#ffffff", width=1)
+            ),
+            name="landing p50",
+            showlegend=False,
+            **common,
+        ),
+    ]
 
 
 def figure_bytes(fig: go.Figure | dict) -> int:

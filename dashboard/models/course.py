@@ -10,11 +10,17 @@ and caches them under the store's data version.
 At full size (docs/architecture.md#sizes) the page never carries every deal: lanes come a page at a
 time (or one lane per team, with deals grouped per week and kind), and push counts are read only for
 the deals of the lanes on screen.
+
+The finish line carries each lane's landing range (docs/metrics.md#landing-range): p10, p50, p90,
+the mean and the chance to make quota of each rider from ``forecast_for`` under the view's team and
+scope (one all-teams Monte Carlo per data version, narrowed), and of each team from the sum of its
+riders' draws (never a sum of percentiles).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -23,7 +29,9 @@ import numpy as np
 import pandas as pd
 
 from dashboard.metrics import band, push_counts, rep_figures, team_readiness
+from dashboard.metrics import forecast as fc
 from dashboard.metrics.frames import DEAL_KEY
+from dashboard.models.forecast import Forecast, ForecastError, forecast_for
 from dashboard.models.kinds import aggregate_by_team, largest_amount
 from dashboard.models.standings import summary_for
 from dashboard.reads import cache, queries
@@ -33,6 +41,8 @@ from loaders.fiscal import Quarter, parse_quarter
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+log = logging.getLogger(__name__)
 
 LANES_PER_PAGE = 30
 MARKERS_PER_PAGE = 2_500  # busy riders (a hundred deals each) come fewer lanes to a page
@@ -72,6 +82,8 @@ DEAL_FIELDS = (
     "push_count",
     "past_due",
 )
+# Each lane's landing range at the finish (money; the chance a fraction), from the forecast.
+LANDING = ("p10", "p50", "p90", "mean", "chance_of_quota")
 MOVED = (
     "created",
     "pulled_in",
@@ -99,6 +111,7 @@ class CourseModel:
     deals: pd.DataFrame  # in-quarter deals (+ pushed out since), per rider
     moved: dict[str, int] = field(default_factory=dict)
     largest: float | None = None  # the marker scale shared by every page
+    landing_method: str | None = None  # the forecast's method; None: no ranges drawn
 
 
 @dataclass
@@ -179,6 +192,49 @@ def _deals(summary, riders: pd.DataFrame) -> pd.DataFrame:
     return deals.reset_index(drop=True)
 
 
+def _no_landing(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(**{k: np.nan for k in LANDING})
+
+
+def _team_group(landing: fc.Landing, team: str) -> list:
+    """The landing's group keys of a team's lane (riders without a team are one group)."""
+    if team != NO_TEAM:
+        return [team]
+    return [g for g in landing.draws if g is None or (isinstance(g, float) and math.isnan(g))]
+
+
+def with_landing(
+    lanes: pd.DataFrame, teams: pd.DataFrame, forecast: Forecast | None
+) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
+    """``lanes`` and ``teams`` with ``LANDING`` columns, and the forecast's method.
+
+    A rider's range is the forecast's for that rep; a team's is drawn from the sum of its riders'
+    draws (``Landing.group_stats``) with the team's quota, as ``forecast_for`` for that team gives
+    it. An ended quarter lands on what was won: no range is drawn (the columns are empty).
+    """
+    if forecast is None or forecast.landing is None or forecast.method == fc.ENDED:
+        method = forecast.method if forecast is not None else None
+        return _no_landing(lanes), _no_landing(teams), method
+    reps = forecast.reps.reindex(lanes["lane"].astype("object"))
+    lanes = lanes.assign(**{k: reps[k].astype("float64").to_numpy() for k in LANDING})
+    mean = lanes.groupby("team", sort=False)["mean"].sum(min_count=1)
+    rows = []
+    for team, quota in zip(teams["lane"], teams["quota"], strict=True):
+        stats = forecast.landing.group_stats(_team_group(forecast.landing, team), quota)
+        rows.append({**stats, "mean": mean.get(team, np.nan)})
+    extra = pd.DataFrame(rows, columns=list(LANDING), index=teams.index, dtype="float64")
+    return lanes, teams.assign(**{k: extra[k] for k in LANDING}), forecast.method
+
+
+def _forecast(engine: Engine, summary, state: ViewState, scope) -> Forecast | None:
+    """The view's forecast (cached per data version), or None when it cannot be made."""
+    try:
+        return forecast_for(engine, summary.quarter, summary.as_of, state.team, scope=scope)
+    except ForecastError as exc:  # the course still draws; its ranges are left out
+        log.warning("no landing ranges on the course: %s", exc)
+        return None
+
+
 def build_model(engine: Engine, state: ViewState, scope: list[str] | None) -> CourseModel:
     """Compute the view's model (uncached; see ``course_model``)."""
     quarter = parse_quarter(state.quarter)
@@ -193,6 +249,7 @@ def build_model(engine: Engine, state: ViewState, scope: list[str] | None) -> Co
     lanes = _order_lanes(lanes[keep])
     lanes["team"] = lanes["team"].astype("object").fillna(NO_TEAM)
     teams = _team_rows(summary, riders)
+    lanes, teams, method = with_landing(lanes, teams, _forecast(engine, summary, state, scope))
     deals = _deals(summary, riders)
     moved: dict[str, int] = {}
     if summary.movement is not None:
@@ -210,6 +267,7 @@ def build_model(engine: Engine, state: ViewState, scope: list[str] | None) -> Co
         deals,
         moved,
         largest_amount(deals["amount"]),
+        method,
     )
 
 

@@ -414,6 +414,7 @@ def _draw(engine, state: urls.ViewState, scope, title: str) -> dict:
         group_by_team=page.view == "reps",
         largest_amount=page.largest,
         quarter_name=model.quarter.name,
+        landing_method=model.landing_method,
     )
     pager_class = "lane-pager mb-0" + ("" if page.pages > 1 else " d-none")
     return dict(
