@@ -21,6 +21,9 @@ from loaders.store.engine import get_engine, upgrade
 
 DEMO_REPS = 24
 DEMO_SEED = 7
+# Thirty weekly snapshots hold every week of the two quarters before today's, so the demo's
+# forecast draws on past quarters (the reference method) and shows a backtest and call accuracy.
+DEMO_WEEKS = 30
 
 
 @dataclass
@@ -69,6 +72,7 @@ def build_demo_store(
         reps=reps,
         today=today or clock.today(),
         seed=DEMO_SEED,
+        weeks=DEMO_WEEKS,
         fiscal_year_start_month=config.fiscal_year_start_month,
         calls=True,
     )

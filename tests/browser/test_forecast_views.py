@@ -1,5 +1,6 @@
-"""Where we'll land, in real Chromium on the demo's data (today pinned to 2026-11-22; the demo has
-no past quarter at this week, so the range comes from the CRM's probabilities and says so).
+"""Where we'll land, in real Chromium on the demo's data (today pinned to 2026-11-22, week 8; the
+demo's thirty weeks hold two past quarters at this week, so the range is the reference method's
+and names them).
 
 The Course draws the scope's trend and fan with the range beside it; a Rider's page draws theirs,
 "Show the math" opens the rates and their deals × rate, and a click on a point of the trend lists
@@ -60,7 +61,8 @@ def test_where_we_and_they_will_land(serve_store, demo_store, data_dir, page, co
     page.goto(base + "/?quarter=2026-Q4")
     page.wait_for_function(DRAWN_JS, arg="#course-forecast-trend", timeout=60_000)
     range_text = page.locator("#course-forecast-range").inner_text()
-    assert "No past quarter has a snapshot in week 8" in range_text
+    assert f.method == "reference" and f.past == ["2026-Q2", "2026-Q3"]
+    assert "Made from 2 past quarters at week 8 (2026-Q2, 2026-Q3)" in range_text
     assert "LIKELY LANDING" in range_text.upper()
     page.wait_for_timeout(300)
     screenshot(page, "forecast-course")

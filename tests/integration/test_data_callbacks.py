@@ -62,7 +62,8 @@ def test_batches_and_freshness(store, data_page):
     out = render(data_page, store)
     with store.connect() as conn:
         n = conn.execute(select(func.count()).select_from(ImportBatch)).scalar()
-    assert len(out["batches"]) == n == 95
+    # 30 weeks of 7 weekly exports, and the roster, quotas, enablement and calls
+    assert len(out["batches"]) == n == 30 * 7 + 4
     first = out["batches"][0]
     assert first["id"] == n and first["source_name"].endswith(".csv")
     assert first["as_of"] == "2026-11-22 00:00"
