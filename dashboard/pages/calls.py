@@ -237,7 +237,7 @@ def tree_columns() -> list[dict]:
             "cellClassRules": {"calls-branch": "params.data.has_reports"},
             "tooltipField": "team",
         },
-        {"field": "role", "headerName": "Role", "minWidth": 78, "flex": 0.7},
+        {"field": "role", "headerName": "Role", "minWidth": 96, "flex": 0.8},
         {
             "field": "status",
             "headerName": "Status",
@@ -639,9 +639,9 @@ def _not_called(names: list[str], expected: int, week: int) -> html.Div:
     )
 
 
-def _grid_height(rows: int) -> dict:
-    # two header rows (the column groups), then one 34 px row per person
-    return {"height": f"{min(96 + 35 * max(rows, 1), 560)}px"}
+def _grid_height(rows: int, header: int = 96) -> dict:
+    # the header (two rows with the tree's column groups), then one 34 px row per line
+    return {"height": f"{min(header + 35 * max(rows, 1), 560)}px"}
 
 
 PANEL_OUTPUTS = dict(
@@ -807,7 +807,7 @@ def _render_rider(forecast, rep, callers, hierarchy, reason, person, view, state
     hierarchy = None if hierarchy is None else hierarchy[hierarchy["person"] == rep]
     hint = f"{forecast.quarter.name} · week {forecast.week} · as of {s.day(forecast.as_of)}"
     return _form_outputs(
-        dict(hint=hint, summary=summary, rows=rows, grid_style=_grid_height(len(rows))),
+        dict(hint=hint, summary=summary, rows=rows, grid_style=_grid_height(len(rows), 52)),
         hierarchy,
         [rep],
         reason,
