@@ -241,7 +241,7 @@ def tree_columns() -> list[dict]:
         {
             "field": "status",
             "headerName": "Status",
-            "minWidth": 150,
+            "minWidth": 172,
             "flex": 1.3,
             "cellClassRules": {
                 "calls-submitted": "params.data.status_key === 'submitted'",
@@ -281,7 +281,13 @@ def tree_columns() -> list[dict]:
                 },
             ],
         },
-        {"field": "by", "headerName": "Called by", "minWidth": 170, "flex": 1.6},
+        {
+            "field": "by",
+            "headerName": "Called by",
+            "minWidth": 190,
+            "flex": 1.6,
+            "tooltipField": "by",
+        },
         {
             "field": "not_called",
             "headerName": "Not called",
