@@ -33,7 +33,7 @@ PAGES = (
 )
 # Panels several views place (a layout builder and the panel's own callbacks), executed for each
 # app before the views that import them; they have no route of their own.
-PANELS: tuple[str, ...] = ("dashboard.pages.calls",)
+PANELS: tuple[str, ...] = ("dashboard.pages.calls", "dashboard.pages.track_record")
 ASSETS_DIR = REPO_ROOT / "assets"
 
 # (label, path, id): the views in the order a manager uses them.

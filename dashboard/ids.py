@@ -87,6 +87,12 @@ REVIEW_TRACE = "review-trace"
 REVIEW_TRACE_BODY = "review-trace-body"
 REVIEW_PNG_DONE = "review-png-done"
 
+# track record panel (dashboard/pages/track_record.py: backtest and call accuracy), on the Review
+TRACK_STATE = "track-record-state"
+TRACK_HINT = "track-record-hint"
+TRACK_BODY = "track-record-body"
+TRACK_ACCURACY = "track-record-accuracy-grid"
+
 # data (imports, rejects, freshness, upload)
 DATA_FRESHNESS = "data-freshness"
 DATA_REJECTS = "data-rejects-grid"

@@ -42,7 +42,7 @@ from dashboard.metrics import ROWS_BEHIND
 from dashboard.metrics.movement import WATERFALL_KEYS
 from dashboard.models import review as rm
 from dashboard.models.trace import figure_trace, waterfall_trace
-from dashboard.pages import calls
+from dashboard.pages import calls, track_record
 from dashboard.reads import cache
 from dashboard.serve import warm
 from loaders import clock
@@ -341,6 +341,7 @@ def layout(**query):
                 ],
                 className="panel",
             ),
+            track_record.track_record_panel(state),
             dbc.Offcanvas(
                 id=ids.REVIEW_TRACE,
                 is_open=False,
