@@ -409,16 +409,24 @@ def remember_batches(engine: Engine) -> Callable:
     (``dashboard.reads.cache``) under a fixed version: a loaded batch's rows never change (a
     snapshot loaded again for the same day and source is a new batch), so its sums, keyed by
     batch id, quarter and scope, outlive later imports. The next forecast after an import reads
-    only the batches it has not seen."""
-    from dashboard.reads import cache
+    only the batches it has not seen. Behind the cache the sums are kept in the store too
+    (``dashboard.reads.derived``), so a new process reads them instead of the snapshots."""
+    from dashboard.reads import cache, derived
 
     def memo(name: str, key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        return cache.cached(name, engine, key, compute, version=BATCH_SUMS_VERSION)
+        return cache.cached(
+            name,
+            engine,
+            key,
+            lambda: derived.stored(engine, name, (BATCH_SUMS_VERSION, key), compute),
+            version=BATCH_SUMS_VERSION,
+        )
 
     return memo
 
 
-# The fixed cache version of per-batch sums: change it when what they hold changes.
+# The fixed cache version of per-batch sums (also part of their key in the store): change it when
+# what they hold changes.
 BATCH_SUMS_VERSION = -1
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -302,6 +303,22 @@ class ForecastCall(Base):
     batch_id: Mapped[int | None] = mapped_column(
         ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
     )
+
+
+class DerivedFrame(Base):
+    """A frame computed from rows that never change once loaded (a snapshot batch's per-owner sums
+    for the forecast), kept so that no process reads those rows for it again.
+
+    ``key`` is a hash of what the frame is and everything it depends on, including the content
+    hash of each batch it was computed from: a store built again at the same address reuses batch
+    ids, not contents. Derived data only: any row may be deleted at any time.
+    """
+
+    __tablename__ = "derived_frames"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # Arrow IPC stream of the frame
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class User(Base):
