@@ -163,12 +163,14 @@ def backtest_table(rows: pd.DataFrame) -> dbc.Table:
     above the actual is +)."""
     body = []
     for r in rows.to_dict("records"):
-        method = " (CRM %)" if r["method"] == "crm_probability" else ""
+        method = " (CRM probabilities)" if r["method"] == "crm_probability" else ""
         body.append(
             html.Tr(
                 [
                     html.Td(r["quarter"] + method),
-                    html.Td(f"{s.day(r['day'], '%d %b %Y')} (week {int(r['week'])})"),
+                    html.Td(
+                        f"{s.day(r['day'], '%d %b %Y')} (week {int(r['week'])})", className="num"
+                    ),
                     html.Td(s.money_full(r["p50"]), className="num"),
                     html.Td(f"{s.money(r['p10'])}–{s.money(r['p90'])}", className="num"),
                     html.Td(s.money_full(r["actual"]), className="num"),
@@ -203,7 +205,17 @@ def scope_block(backtest: fm.Backtest, name, label: str) -> list:
     lost = losing_sentence(summary)
     if lost:
         out.append(dbc.Alert(lost, color="warning", className="track-lost py-2"))
-    out.append(backtest_table(_scope_rows(backtest, name)))
+    rows = _scope_rows(backtest, name)
+    out.append(backtest_table(rows))
+    if (rows["method"] == "crm_probability").any():
+        out.append(
+            html.P(
+                "A quarter marked “CRM probabilities” had no earlier quarter to learn from: its "
+                "projection used each deal's CRM probability and no new business, as this "
+                "quarter's would without history.",
+                className="track-note muted",
+            )
+        )
     return out
 
 
@@ -344,7 +356,12 @@ def accuracy_columns(weeks: list[int]) -> list[dict]:
     cols = [
         {"field": "person", "headerName": "Person", "pinned": "left", "width": 165},
         {"field": "quarter", "headerName": "Quarter", "width": 80},
-        {"field": "bias_words", "headerName": "Bias", "width": 165},
+        {
+            "field": "bias_words",
+            "headerName": "Bias (all quarters)",
+            "width": 165,
+            "headerTooltip": "over the person's graded weeks of every ended quarter",
+        },
         {
             "field": "bias",
             "headerName": "Bias %",

@@ -100,7 +100,7 @@ def test_backtest_and_its_summary_are_backtest_fors(store, panel, monkeypatch):
     assert "commit forecast 4,000 · won + weighted 1,850" in words
     first = find(out, "track-table")[0]
     rows = table_rows(first)
-    assert [r[0] for r in rows] == ["2026-Q2 (CRM %)", "2026-Q3"]
+    assert [r[0] for r in rows] == ["2026-Q2 (CRM probabilities)", "2026-Q3"]
     for row, expected in zip(rows, everyone.to_dict("records"), strict=True):
         assert row[2] == f"{expected['p50']:,.0f}"
         assert row[4] == f"{expected['actual']:,.0f}"
