@@ -33,6 +33,7 @@ from dashboard.reads import queries
 from dashboard.reads.history import HistoryReader, remember_batches
 from loaders.config import Config, load_config
 from loaders.fiscal import Quarter, quarter_of
+from loaders.schema import CHAIN_ROLES
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -225,8 +226,17 @@ def _view(team: str | None, scope: Sequence[str] | None) -> list[str] | None:
 
 
 def _people(hierarchy: pd.DataFrame, riders: pd.DataFrame, reps: pd.DataFrame) -> pd.DataFrame:
-    """The hierarchy plus riders who are not in it (owners off the roster), with roles."""
+    """The people who call or are called for: riders, people in the chain (a chain role, or
+    someone's manager) and riders who are not in the hierarchy (owners off the roster), with
+    roles. Experts on the roster (an SE, a CSM) who own no counted deal and carry no quota are
+    not: no one calls a number for them."""
     people = hierarchy[["person", "manager", "role", "team"]].copy()
+    in_chain = (
+        people["person"].isin(riders["rep"])
+        | people["role"].isin(CHAIN_ROLES)
+        | people["person"].isin(people["manager"].dropna())
+    )
+    people = people[in_chain]
     role_of = dict(zip(reps["rep"], reps["role"], strict=False))
     extra = riders[~riders["rep"].isin(people["person"])]
     if not extra.empty:

@@ -152,3 +152,21 @@ def test_course_forecast_for_a_team(store, pages):
     rows = shown["body"].children[2].rowData
     assert [r["deal_name"] for r in rows] == ["Deal A43"]
     assert pd.Timestamp(rows[0]["close_date"]).date().isoformat() == "2026-10-15"
+
+
+def test_experts_on_the_roster_are_not_in_the_call_tree(tmp_path):
+    """The demo's roster names SEs and CSMs under a manager; they own no counted deal and carry
+    no quota, so no one calls a number for them: the tree holds riders and the chain only."""
+    from loaders.store.engine import dispose_engines
+    from tests.support.demo import TODAY, demo_copy
+
+    engine = get_engine(demo_copy(tmp_path))
+    try:
+        people = fm.forecast_for(engine, "2026-Q4", TODAY).people
+        roster = pd.read_sql("SELECT name, role FROM reps", engine)
+    finally:
+        dispose_engines()
+    experts = set(roster.loc[roster["role"].isin(["SE", "CSM", "Partner"]), "name"])
+    assert experts, "the demo's roster has experts"
+    assert not experts & set(people["person"])
+    assert set(people["role"].dropna()) <= {"AE", "Manager", "Director", "VP"}
