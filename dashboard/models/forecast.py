@@ -617,19 +617,29 @@ def forecast_for(
     draws: int = fc.DRAWS,
 ) -> Forecast:
     """``compute_forecast``'s answer, narrowed from one all-teams forecast cached per data version
-    (the Monte Carlo runs once per data version, not per viewer). Treat it as read-only."""
+    (the Monte Carlo runs once per data version, not per viewer); each narrowing (a team, a
+    viewer's teams) is cached too, since it sums the trend again. Treat it as read-only."""
     from dashboard.reads import cache
 
     config = config or load_config()
     quarter, as_of = _period(quarter, as_of, config)
-    _view(team, scope)  # refuse a team outside the scope before any work
-    everyone = cache.cached(
-        "forecast",
-        engine,
-        (quarter.name, as_of.isoformat(), _settings(config, draws)),
-        lambda: compute_forecast(engine, quarter, as_of, config=config, draws=draws),
+    view = _view(team, scope)  # refuse a team outside the scope before any work
+    settings = (quarter.name, as_of.isoformat(), _settings(config, draws))
+
+    def everyone() -> Forecast:
+        return cache.cached(
+            "forecast",
+            engine,
+            settings,
+            lambda: compute_forecast(engine, quarter, as_of, config=config, draws=draws),
+        )
+
+    if view is None:
+        return everyone()
+    key = (*settings, team, tuple(scope) if scope is not None else None)
+    return cache.cached(
+        "forecast-view", engine, key, lambda: restrict_forecast(everyone(), team, scope)
     )
-    return restrict_forecast(everyone, team, scope)
 
 
 # --- the backtest -------------------------------------------------------------------------------
