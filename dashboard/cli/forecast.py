@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
+from dashboard.metrics import forecast as fc
 from dashboard.models.forecast import (
     CALL_KEYS,
     Backtest,
@@ -77,6 +78,8 @@ def _plain(value):
         return int(value)
     if isinstance(value, float | np.floating):
         return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     return value
 
 
@@ -95,7 +98,8 @@ def _rep_order(reps: pd.DataFrame) -> list:
 
 def backtest_json(backtest: Backtest) -> list[dict]:
     """One object per scope (``scope`` null: the whole view; then each team): its quarters and
-    the summary (mean absolute errors of p50 and of both baselines, interval coverage)."""
+    the summary (mean absolute errors of p50 and of both baselines, interval coverage; the same
+    over the reference method's quarters under ``reference``)."""
     out = []
     for name, summary in backtest.summary.items():
         rows = backtest.rows[backtest.rows["scope"].map(lambda s, n=name: s == n)]
@@ -319,15 +323,23 @@ def render_forecast(data: dict, console: Console) -> None:
         console.print(table)
         s = scope["summary"]
         if s["quarters"]:
-            console.print(
-                f"  mean absolute error: p50 {_money(s['mae_p50'])}, commit forecast "
-                f"{_money(s['mae_commit_forecast'])}, won + weighted "
-                f"{_money(s['mae_won_plus_weighted'])}; actual inside \\[p10, p90] in "
-                f"{_pct(s['coverage'])} of {s['quarters']} quarter(s)"
-            )
-            best = min(s["mae_commit_forecast"], s["mae_won_plus_weighted"])
-            if s["mae_p50"] > best:
+            console.print(_errors_line("mean absolute error", s))
+            ref = s.get("reference") or {}
+            if ref.get("quarters") and ref["quarters"] < s["quarters"]:
+                console.print(_errors_line("with history (the reference method)", ref))
+            j = fc.judged(s)
+            best = min(j["mae_commit_forecast"], j["mae_won_plus_weighted"])
+            if j["mae_p50"] > best:
                 console.print("  [yellow]a baseline did better than the projection here[/]")
+
+
+def _errors_line(label: str, s: dict) -> str:
+    return (
+        f"  {label}: p50 {_money(s['mae_p50'])}, commit forecast "
+        f"{_money(s['mae_commit_forecast'])}, won + weighted "
+        f"{_money(s['mae_won_plus_weighted'])}; actual inside \\[p10, p90] in "
+        f"{_pct(s['coverage'])} of {s['quarters']} quarter(s)"
+    )
 
 
 def _depths(people: list[dict]) -> dict[str, int]:

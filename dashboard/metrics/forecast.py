@@ -885,18 +885,7 @@ def _segments(keys: np.ndarray) -> dict:
 # --- backtest and call accuracy ------------------------------------------------------------
 
 
-def backtest_summary(rows: pd.DataFrame) -> dict:
-    """How the projection did on past quarters (docs/metrics.md#backtest).
-
-    Args:
-        rows: one row per past quarter: ``p10, p50, p90, actual, commit_forecast,
-            won_plus_weighted``.
-
-    Returns:
-        ``quarters``; ``mae_p50``: mean |p50 - actual|; ``coverage``: share of actuals in
-        [p10, p90]; ``mae_commit_forecast`` and ``mae_won_plus_weighted``: the baselines' mean
-        absolute errors (None without rows).
-    """
+def _errors(rows: pd.DataFrame) -> dict:
     n = len(rows)
     if n == 0:
         return {
@@ -915,6 +904,33 @@ def backtest_summary(rows: pd.DataFrame) -> dict:
         "mae_commit_forecast": float((rows["commit_forecast"] - actual).abs().mean()),
         "mae_won_plus_weighted": float((rows["won_plus_weighted"] - actual).abs().mean()),
     }
+
+
+def backtest_summary(rows: pd.DataFrame) -> dict:
+    """How the projection did on past quarters (docs/metrics.md#backtest).
+
+    Args:
+        rows: one row per past quarter: ``p10, p50, p90, actual, commit_forecast,
+            won_plus_weighted`` and, when known, ``method``.
+
+    Returns:
+        ``quarters``; ``mae_p50``: mean |p50 - actual|; ``coverage``: share of actuals in
+        [p10, p90]; ``mae_commit_forecast`` and ``mae_won_plus_weighted``: the baselines' mean
+        absolute errors (None without rows); with ``method``, ``reference``: the same over the
+        quarters the reference method ran on (those with an earlier quarter to learn from),
+        which is what judges the method.
+    """
+    out = _errors(rows)
+    if "method" in rows.columns:
+        out["reference"] = _errors(rows[rows["method"] == REFERENCE])
+    return out
+
+
+def judged(summary: dict) -> dict:
+    """The part of a ``backtest_summary`` that judges the projection: its reference-method
+    quarters when there are any, else every quarter (the fallback's own record)."""
+    reference = summary.get("reference") or {}
+    return reference if reference.get("quarters") else summary
 
 
 ACCURACY_COLUMNS = (

@@ -6,8 +6,10 @@ One panel (``dashboard.app.PANELS``) with its own callback, placed on the Review
 * **Backtest** at the view's week of the quarter: per scope (the view, then each of its teams) the
   projection re-run on each past quarter's snapshot of that week against what the quarter won,
   beside the two baselines (the CRM's commit forecast; won + weighted pipeline), and the summary
-  (mean absolute errors, how many actuals fell inside p10-p90). Where a baseline did better than
-  the projection, the panel says so in a sentence; it is never hidden.
+  (mean absolute errors, how many actuals fell inside p10-p90), also over the quarters the
+  reference method ran on when the first ones had no earlier quarter to learn from. Where a
+  baseline did better than the projection (judged on the reference method's quarters when there
+  are any), the panel says so in a sentence; it is never hidden.
 * **Call accuracy** for the ended quarters: each person's commit call at each week's end against
   what the quarter won, as a person x week table of error %, with their bias in words and numbers
   (over-calling or sandbagging).
@@ -26,6 +28,7 @@ from dash import Input, Output, callback, dcc, html, no_update
 
 from dashboard import auth, ids, urls
 from dashboard.figures import style as s
+from dashboard.metrics import forecast as fc
 from dashboard.models import forecast as fm
 from dashboard.models import review as rm
 from dashboard.reads import cache
@@ -100,6 +103,7 @@ def losing_sentence(summary: dict) -> str | None:
     """
     if not summary or not summary.get("quarters") or summary.get("mae_p50") is None:
         return None
+    summary = fc.judged(summary)  # the reference method's quarters, when there are any
     p50 = float(summary["mae_p50"])
     better = [
         (name, float(summary[key]))
@@ -118,12 +122,23 @@ def losing_sentence(summary: dict) -> str | None:
 
 
 def summary_sentence(summary: dict) -> str:
-    """``Mean absolute error over 2 past quarters: p50 4,000 · commit forecast 4,000 · ...``."""
+    """``Mean absolute error over 2 past quarters: p50 4,000 · commit forecast 4,000 · ...``,
+    and the same over the quarters the reference method ran on when some did not."""
+    text = _errors_sentence("Mean absolute error over", summary)
+    ref = summary.get("reference") or {}
+    if ref.get("quarters") and ref["quarters"] < summary["quarters"]:
+        text += ". " + _errors_sentence(
+            "With an earlier quarter to learn from (the reference method), over", ref
+        )
+    return text
+
+
+def _errors_sentence(lead: str, summary: dict) -> str:
     n = int(summary["quarters"])
     coverage = summary["coverage"]
     inside = round(float(coverage) * n)
     return (
-        f"Mean absolute error over {n} past quarter{'s' if n != 1 else ''}: projection (p50) "
+        f"{lead} {n} past quarter{'s' if n != 1 else ''}: projection (p50) "
         f"{s.money_full(summary['mae_p50'])} · commit forecast "
         f"{s.money_full(summary['mae_commit_forecast'])} · won + weighted "
         f"{s.money_full(summary['mae_won_plus_weighted'])} · actual inside p10–p90 in {inside} "
@@ -228,15 +243,19 @@ def teams_table(backtest: fm.Backtest, teams: list[str]) -> dbc.Table:
             continue
         lost = losing_sentence(sm)
         verdict = "a baseline was closer" if lost else "the projection was closest"
+        j = fc.judged(sm)  # the numbers the verdict is drawn from
+        judged_n = str(j["quarters"])
+        if j["quarters"] < sm["quarters"]:
+            judged_n += f" of {sm['quarters']}"
         body.append(
             html.Tr(
                 [
                     html.Td(team),
-                    html.Td(str(sm["quarters"]), className="num"),
-                    html.Td(s.money_full(sm["mae_p50"]), className="num"),
-                    html.Td(s.money_full(sm["mae_commit_forecast"]), className="num"),
-                    html.Td(s.money_full(sm["mae_won_plus_weighted"]), className="num"),
-                    html.Td(s.pct(sm["coverage"]), className="num"),
+                    html.Td(judged_n, className="num"),
+                    html.Td(s.money_full(j["mae_p50"]), className="num"),
+                    html.Td(s.money_full(j["mae_commit_forecast"]), className="num"),
+                    html.Td(s.money_full(j["mae_won_plus_weighted"]), className="num"),
+                    html.Td(s.pct(j["coverage"]), className="num"),
                     html.Td(verdict, className="track-lost-cell" if lost else None),
                 ]
             )
@@ -247,7 +266,7 @@ def teams_table(backtest: fm.Backtest, teams: list[str]) -> dbc.Table:
                 html.Th(h)
                 for h in (
                     "Team",
-                    "Quarters",
+                    "Quarters judged",
                     "p50 error",
                     "Commit forecast error",
                     "Won + weighted error",

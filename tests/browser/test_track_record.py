@@ -12,6 +12,7 @@ import datetime as dt
 
 import pytest
 
+from dashboard.metrics import forecast as fc
 from dashboard.models import forecast as fm
 from loaders.store.engine import dispose_engines, get_engine, upgrade
 from tests.support.browser import screenshot, wait_for_map
@@ -74,7 +75,7 @@ def test_track_record_on_the_review_and_ranges_at_the_finish(
         "tds => tds.map(td => td.innerText)",
     )
     assert [q.split(" ")[0] for q in quarters] == sorted(set(backtest.rows["quarter"]))
-    summary = backtest.summary[None]
+    summary = fc.judged(backtest.summary[None])
     loses = summary["mae_p50"] > min(
         summary["mae_commit_forecast"], summary["mae_won_plus_weighted"]
     )

@@ -626,6 +626,36 @@ def test_backtest_summary():
     assert fc.backtest_summary(rows.iloc[:0])["mae_p50"] is None
 
 
+def test_backtest_is_judged_on_the_quarters_the_reference_method_ran_on():
+    """The same two quarters, the first run on the CRM's probabilities (no earlier quarter to
+    learn from): the reference part is Q2 alone (p50 25, commit 5, weighted 35, 0 of 1 inside),
+    and that part judges the method; with no reference quarter, every quarter does."""
+    rows = pd.DataFrame(
+        {
+            "method": [fc.CRM_PROBABILITY, fc.REFERENCE],
+            "p10": [80.0, 50.0],
+            "p50": [100.0, 70.0],
+            "p90": [120.0, 90.0],
+            "actual": [110.0, 95.0],
+            "commit_forecast": [90.0, 100.0],
+            "won_plus_weighted": [105.0, 60.0],
+        }
+    )
+    summary = fc.backtest_summary(rows)
+    assert summary["mae_p50"] == 17.5 and summary["quarters"] == 2
+    assert summary["reference"] == {
+        "quarters": 1,
+        "mae_p50": 25.0,
+        "coverage": 0.0,
+        "mae_commit_forecast": 5.0,
+        "mae_won_plus_weighted": 35.0,
+    }
+    assert fc.judged(summary) is summary["reference"]
+    fallback = fc.backtest_summary(rows.iloc[:1])
+    assert fallback["reference"]["quarters"] == 0
+    assert fc.judged(fallback) is fallback
+
+
 def test_call_accuracy_and_bias():
     """2026-Q3 (14 weeks; week 7 starts 08-12, week 9 = 08-26 .. 09-01, week 12 = 09-16 .. 09-22).
     Won at the end: Ann 100,000, Bob 50,000, Cal 0. Mia manages Ann and Bob.
