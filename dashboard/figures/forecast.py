@@ -525,6 +525,68 @@ def make_rates_table(
     )
 
 
+TEAM_RATE_HEAD = (
+    ("team", "Team"),
+    ("bucket", "Bucket"),
+    ("count", "At week (won / deals)"),
+    ("pooled", "All weeks (won / deals)"),
+    ("rate", "Team rate"),
+)
+
+
+def team_rate_rows(team_rates: pd.DataFrame) -> list[dict]:
+    """One row per team and bucket: the counts at the week, pooled over all weeks, and the
+    shrunk team rate (text), teams in name order, buckets in bucket order."""
+    out = []
+    for team in sorted(team_rates["team"].dropna().unique()) if len(team_rates) else []:
+        t = team_rates[team_rates["team"] == team].set_index("bucket")
+        for bucket in fc.BUCKETS:
+            if bucket not in t.index:
+                continue
+            r = t.loc[bucket]
+            pooled_n = r.get("pooled_n")
+            out.append(
+                {
+                    "team": team,
+                    "bucket": BUCKET_LABEL[bucket],
+                    "count": _count(r.get("wins"), r.get("n")),
+                    "pooled": (
+                        f"{_count(r.get('pooled_wins'), pooled_n)} = {_rate(r.get('pooled'))}"
+                        if not s.is_missing(pooled_n) and int(pooled_n)
+                        else "—"
+                    ),
+                    "rate": _rate(r.get("rate")),
+                }
+            )
+    return out
+
+
+def make_team_rates_table(team_rates: pd.DataFrame, method: str, week: int) -> html.Div:
+    """Each team's bucket rates with their counts (a rep's own rate shrinks toward these; each
+    rep's own is on their Rider page), and the formula in words."""
+    rows = team_rate_rows(team_rates)
+    head = html.Thead(html.Tr([html.Th(label) for _, label in TEAM_RATE_HEAD]))
+    body = html.Tbody([html.Tr([html.Td(r[k]) for k, _ in TEAM_RATE_HEAD]) for r in rows])
+    if method == fc.REFERENCE:
+        words = (
+            f"Team rate = (won + {fc.PRIOR_DEALS} × pooled) ÷ (deals + {fc.PRIOR_DEALS}), "
+            f"counts at week {week} of the past quarters. Each rep's rate shrinks toward it "
+            f"(weight = the rep's deals ÷ (deals + {fc.SHRINK_DEALS})): see their Rider page."
+        )
+    else:
+        words = (
+            f"Not used at week {week}: without a past quarter at this week each deal's rate is "
+            "its CRM probability. The counts are shown for reference."
+        )
+    table = html.Table([head, body], className="forecast-rates") if rows else None
+    return html.Div(
+        [
+            table or html.P("No past quarter to count from.", className="muted"),
+            html.P(words, className="forecast-note muted"),
+        ]
+    )
+
+
 MONEY_FMT = {"function": "params.value == null ? '' : d3.format(',.0f')(params.value)"}
 DEAL_COLUMNS = [
     {
@@ -578,6 +640,7 @@ def deal_math_records(deals: pd.DataFrame) -> list[dict]:
         out.append(
             {
                 "key": f"{r.get('source')}|{r.get('deal_id')}",
+                "rep": r.get("rep"),
                 "deal_name": r.get("deal_name")
                 if not s.is_missing(r.get("deal_name"))
                 else r.get("deal_id"),
@@ -594,23 +657,45 @@ def deal_math_records(deals: pd.DataFrame) -> list[dict]:
     return out
 
 
-def make_deal_math(deals: pd.DataFrame, grid_id: str) -> html.Div:
-    """The open deals × their rate: a line that adds them up (= from open deals) and a grid."""
+REP_COLUMN = {
+    "field": "rep",
+    "headerName": "Rep",
+    "minWidth": 140,
+    "flex": 1,
+    "tooltipField": "rep",
+}
+
+
+def make_deal_math(
+    deals: pd.DataFrame, grid_id: str, *, limit: int | None = None, with_rep: bool = False
+) -> html.Div:
+    """The open deals × their rate: a line that adds them up (= from open deals) and a grid.
+
+    Args:
+        deals: ``Forecast.deals`` rows.
+        grid_id: the grid's component id.
+        limit: list only this many, largest expected first (the sum still covers every deal).
+        with_rep: add the deal owner's column (a team's math).
+    """
     records = deal_math_records(deals)
     total = float(deals["expected"].sum()) if len(deals) else 0.0
     n = len(records)
-    height = min(420, 90 + 36 * max(n, 1))
+    shown = records if limit is None else records[:limit]
+    line = (
+        f"{n:,} open deal{'s' if n != 1 else ''} closing this quarter · Σ amount × rate = "
+        f"{s.money_full(total)} (from open deals)"
+    )
+    if len(shown) < n:
+        line += f" · listing the {len(shown):,} largest by expected amount"
+    height = min(420, 90 + 36 * max(len(shown), 1))
+    columns = [DEAL_COLUMNS[0], REP_COLUMN, *DEAL_COLUMNS[1:]] if with_rep else DEAL_COLUMNS
     return html.Div(
         [
-            html.Div(
-                f"{n} open deal{'s' if n != 1 else ''} closing this quarter · Σ amount × rate = "
-                f"{s.money_full(total)} (from open deals)",
-                className="forecast-deals-sum",
-            ),
+            html.Div(line, className="forecast-deals-sum"),
             dag.AgGrid(
                 id=grid_id,
-                rowData=records,
-                columnDefs=DEAL_COLUMNS,
+                rowData=shown,
+                columnDefs=columns,
                 defaultColDef={"sortable": True, "resizable": True},
                 getRowId="params.data.key",
                 dashGridOptions={
@@ -635,10 +720,12 @@ __all__ = [
     "make_deal_math",
     "make_range_summary",
     "make_rates_table",
+    "make_team_rates_table",
     "make_trend_figure",
     "method_sentence",
     "pace_line",
     "rate_rows",
     "status_words",
+    "team_rate_rows",
     "trend_point",
 ]

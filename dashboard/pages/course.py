@@ -60,8 +60,8 @@ def since_options(state: urls.ViewState) -> list[dict]:
 
 FORECAST_HINT = (
     "won and the forecasts on each snapshot day, the commit call, quota and the pace line; "
-    "the fan is the landing range to the finish · click a point for its deals · open "
-    "pipeline: click its legend entry"
+    "the fan is the landing range to the finish · click a point for its deals, the fan for the "
+    "math · open pipeline: click its legend entry"
 )
 
 
@@ -89,6 +89,24 @@ def _forecast_section() -> html.Section:
                     dbc.Col(html.Div(id=ids.COURSE_FORECAST_RANGE), lg=4),
                 ],
                 className="g-3",
+            ),
+            dbc.Button(
+                "Show the math",
+                id=ids.COURSE_FORECAST_MATH_TOGGLE,
+                size="sm",
+                color="secondary",
+                outline=True,
+                className="forecast-math-toggle",
+            ),
+            # Filled only when opened: at full size the view holds many thousands of deals.
+            dbc.Collapse(
+                dcc.Loading(
+                    html.Div(id=ids.COURSE_FORECAST_MATH_BODY, className="forecast-math"),
+                    delay_show=300,
+                    type="dot",
+                ),
+                id=ids.COURSE_FORECAST_MATH,
+                is_open=False,
             ),
         ],
         className="panel forecast-panel",
@@ -635,6 +653,50 @@ def show_forecast_rows(click, state_data):
         title=f"{who} · {ff.LABEL[trace.key]} on {s.day(day)}",
         body=make_trace_body(trace, ids.COURSE_TRACE_GRID),
     )
+
+
+# The deals the Course's math lists (the sum covers them all); a rider's are all on their page.
+MATH_DEALS = 500
+
+
+@callback(
+    Output(ids.COURSE_FORECAST_MATH, "is_open"),
+    Input(ids.COURSE_FORECAST_MATH_TOGGLE, "n_clicks"),
+    Input(ids.COURSE_FORECAST, "clickData"),
+    State(ids.COURSE_FORECAST_MATH, "is_open"),
+    prevent_initial_call=True,
+)
+def toggle_math(_clicks, click, is_open):
+    """The button opens and closes the math; a click on the fan opens it."""
+    if ctx.triggered_id == ids.COURSE_FORECAST_MATH_TOGGLE:
+        return not is_open
+    point = ff.trend_point(click)
+    if point and point[0] == ff.FAN:
+        return True
+    return no_update
+
+
+@callback(
+    Output(ids.COURSE_FORECAST_MATH_BODY, "children"),
+    Input(ids.COURSE_FORECAST_MATH, "is_open"),
+    Input(ids.COURSE_STATE, "data"),
+    Input(ids.SHELL_DATA_VERSION, "data"),
+)
+def render_math(is_open, state_data, version):
+    """The scope's math, when open: each team's bucket rates with their counts, and the open
+    deals × rate (the largest ``MATH_DEALS``; the sum covers every one)."""
+    if not is_open or version is None or not state_data:
+        return no_update
+    state = urls.ViewState.from_dict(state_data)
+    f = _forecast(state, auth.viewer_scope())
+    if f is None or f.reps.empty:
+        return None
+    return [
+        html.H3("Bucket rates by team", className="forecast-math-title"),
+        ff.make_team_rates_table(f.team_rates, f.method, f.week),
+        html.H3("Open deals × rate", className="forecast-math-title"),
+        ff.make_deal_math(f.deals, ids.COURSE_FORECAST_DEALS_GRID, limit=MATH_DEALS, with_rep=True),
+    ]
 
 
 @warm.on_new_data("course-forecast")

@@ -67,6 +67,16 @@ def test_where_we_and_they_will_land(serve_store, demo_store, data_dir, page, co
     page.wait_for_timeout(300)
     screenshot(page, "forecast-course")
 
+    # The math opens on demand: each team's rates, and every open deal × rate in the sum.
+    page.click("#course-forecast-math-toggle")
+    page.locator("#course-forecast-math-body .forecast-rates").wait_for(timeout=20_000)
+    assert "Enterprise West" in page.locator("#course-forecast-math-body").inner_text()
+    total = f"{f.deals['expected'].sum():,.0f}"
+    assert f"= {total} (from open deals)" in page.inner_text("#course-forecast-math-body")
+    page.wait_for_timeout(400)
+    screenshot(page, "forecast-course-math")
+    page.click("#course-forecast-math-toggle")
+
     # A point of the trend lists the deals behind it.
     _click_point(page, "#course-forecast-trend", "Won")
     panel = page.locator(".trace-panel")

@@ -170,3 +170,49 @@ def test_experts_on_the_roster_are_not_in_the_call_tree(tmp_path):
     assert experts, "the demo's roster has experts"
     assert not experts & set(people["person"])
     assert set(people["role"].dropna()) <= {"AE", "Manager", "Director", "VP"}
+
+
+def _math_rows(body) -> tuple[list[list[str]], list[dict], str]:
+    """The rates table's rows, the deals grid's rows and its sum line, from the math's body."""
+    rates = next(c for c in body[1].children if getattr(c, "className", "") == "forecast-rates")
+    cells = [[td.children for td in tr.children] for tr in rates.children[1].children]
+    deals = body[3]
+    return cells, deals.children[1].rowData, deals.children[0].children
+
+
+def test_course_math_lists_each_teams_rates_and_every_deal_times_its_rate(
+    store, pages, monkeypatch
+):
+    """East at week 4: commit 2 won of 3, pooled 3 of 5; best case 1 of 2, pooled 2 of 4;
+    pipeline 1 of 2, pooled 3 of 5. West: commit 1 of 2, pooled 2 of 5. Deals x rate (the
+    module's docstring): A41 12,083.33, B41 7,272.73, A42 5,194.81, C41 2,642.86, B42 400;
+    sum 27,593.73."""
+    course, _ = pages
+    version = current_version(store)
+    assert course.render_math(False, view(), version) is no_update  # closed: nothing read
+    body = course.render_math(True, view(), version)
+    cells, deals, line = _math_rows(body)
+    assert cells[0][:4] == ["East", "Commit", "2 / 3", "3 / 5 = 60%"]
+    assert cells[1][:4] == ["East", "Best case", "1 / 2", "2 / 4 = 50%"]
+    assert cells[2][:4] == ["East", "Pipeline", "1 / 2", "3 / 5 = 60%"]
+    west = [c for c in cells if c[:2] == ["West", "Commit"]]
+    assert west == [["West", "Commit", "1 / 2", "2 / 5 = 40%", "43%"]]
+    assert [d["deal_name"] for d in deals] == [
+        "Deal A41",
+        "Deal B41",
+        "Deal A42",
+        "Deal C41",
+        "Deal B42",
+    ]
+    assert [d["rep"] for d in deals[:2]] == [ANN, "Bob Ray"]
+    assert deals[0]["expected"] == pytest.approx(20000 * 29 / 48)
+    assert line.startswith("5 open deals closing this quarter · Σ amount × rate = 27,594")
+    # Only the largest are listed at full size; the sum still covers every deal.
+    monkeypatch.setattr(course, "MATH_DEALS", 2)
+    _, deals, line = _math_rows(course.render_math(True, view(), version))
+    assert len(deals) == 2 and "= 27,594" in line and "listing the 2 largest" in line
+    # A manager of East: West is refused, all teams means East alone.
+    monkeypatch.setattr(auth, "viewer_scope", lambda: ["East"])
+    assert course.render_math(True, view(team="West"), version) is None
+    cells, deals, _ = _math_rows(course.render_math(True, view(), version))
+    assert {c[0] for c in cells} == {"East"} and CY not in {d["rep"] for d in deals}
