@@ -29,7 +29,7 @@ from dashboard.metrics.frames import cents
 from dashboard.models import standings
 from dashboard.models.standings import SummaryError
 from dashboard.reads import calls as call_reads
-from dashboard.reads import queries
+from dashboard.reads import catalog, queries
 from dashboard.reads.history import HistoryReader, remember_batches
 from loaders.config import Config, load_config
 from loaders.fiscal import Quarter, quarter_of
@@ -617,14 +617,18 @@ def forecast_for(
     draws: int = fc.DRAWS,
 ) -> Forecast:
     """``compute_forecast``'s answer, narrowed from one all-teams forecast cached per data version
-    (the Monte Carlo runs once per data version, not per viewer); each narrowing (a team, a
-    viewer's teams) is cached too, since it sums the trend again. Treat it as read-only."""
+    and calls' version (the Monte Carlo runs once per version, not per viewer); each narrowing
+    (a team, a viewer's teams) is cached too, since it sums the trend again. Treat it as
+    read-only."""
     from dashboard.reads import cache
 
     config = config or load_config()
     quarter, as_of = _period(quarter, as_of, config)
     view = _view(team, scope)  # refuse a team outside the scope before any work
-    settings = (quarter.name, as_of.isoformat(), _settings(config, draws))
+    # The calls' version too: a call made in the browser changes the people tree and the call
+    # columns, not the data version the summary and the batch sums are cached by.
+    calls = catalog.current_calls_version(engine)
+    settings = (quarter.name, as_of.isoformat(), _settings(config, draws), calls)
 
     def everyone() -> Forecast:
         return cache.cached(

@@ -16,8 +16,8 @@ One panel that several views place (``dashboard.app.PANELS``), with its own call
 Every id is ``{"type": ids.CALLS_..., "view": view}`` so one set of callbacks serves each view
 (``MATCH``). Scope is enforced on the server in every callback: the tree comes from the forecast
 narrowed to the viewer's scope, and ``record_call`` refuses a person outside it (a forged request
-changes nothing). A call bumps the data version, so every open page redraws on its next poll;
-this panel redraws at once.
+changes nothing). A call bumps the calls' version, so every open page redraws on its next poll
+(only the forecast is computed again); this panel redraws at once.
 """
 
 from __future__ import annotations

@@ -20,8 +20,9 @@ Rules (``docs/metrics.md``, calls and the hierarchy):
   its teams on the day the call was submitted or at any time since: a manager sees the calls
   made while the person was theirs, and the earlier calls of a person who joined their team
   (the call in force may predate the move). Calls of people without a team: scope None only.
-* Recording a call bumps the store's data version in the same transaction, so cached views
-  refresh as they do after an import.
+* Recording a call bumps the calls' version (``calls_version``) in the same transaction: open
+  pages redraw on their next poll, and what shows calls (the forecast, call accuracy) is cached
+  by that version too, while everything else (the summary, the views' models) stays cached.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from dashboard.reads.queries import scoped_rep_ids
 from loaders import clock
 from loaders.fiscal import quarter_name
 from loaders.identity import name_key
-from loaders.store.engine import bump_data_version, session_scope
+from loaders.store.engine import bump_calls_version, session_scope
 from loaders.store.models import (
     ForecastCall,
     Rep,
@@ -314,7 +315,7 @@ def record_call(
         )
         s.add(call)
         s.flush()
-        bump_data_version(s)
+        bump_calls_version(s)
         return int(call.id)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Collection
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from loaders.store.engine import data_version, get_engine, session_scope
+from loaders.store.engine import calls_version, data_version, get_engine, session_scope
 from loaders.store.models import (
     ImportBatch,
     OpportunitySnapshot,
@@ -62,6 +62,19 @@ def current_version(engine: Engine | None = None) -> int:
     """The store's data version (0 for a store nothing was loaded into)."""
     with session_scope(engine or get_engine()) as session:
         return data_version(session)
+
+
+def current_calls_version(engine: Engine | None = None) -> int:
+    """How many calls were made in the browser: part of the key of what shows calls."""
+    with session_scope(engine or get_engine()) as session:
+        return calls_version(session)
+
+
+def live_version(engine: Engine | None = None) -> int:
+    """What open pages compare to redraw: the data version plus the calls' version. Both only
+    grow, so the sum changes whenever either does."""
+    with session_scope(engine or get_engine()) as session:
+        return data_version(session) + calls_version(session)
 
 
 def freshness(engine: Engine) -> pd.DataFrame:

@@ -1,8 +1,8 @@
 """Live pages: a cheap check of the store's data version, and how fresh the data is.
 
 Every open page polls ``check_version`` every few seconds with the version it last drew (kept in
-the browser). The check is one single-row read; it answers ``no_update`` unless an import bumped
-the version, and only then do the pages redraw. No worker remembers anything between requests,
+the browser). The check is one small read; it answers ``no_update`` unless an import (or a call
+made in the browser) bumped the version, and only then do the pages redraw. No worker remembers anything between requests,
 so any worker behind any load balancer answers the same.
 """
 
@@ -13,14 +13,15 @@ import datetime as dt
 from dash import no_update
 from sqlalchemy import Engine
 
-from dashboard.reads.catalog import current_version
+from dashboard.reads.catalog import live_version
 
 POLL_MS = 3_000  # new data shows within 10 s: at most one poll plus the redraw
 
 
 def check_version(known: int | None, engine: Engine | None = None):
-    """The new data version when it differs from ``known``, else ``dash.no_update``."""
-    version = current_version(engine)
+    """The new live version (the data version plus the calls' version, ``live_version``) when
+    it differs from ``known``, else ``dash.no_update``."""
+    version = live_version(engine)
     return no_update if known == version else version
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from loaders.config import load_config
-from loaders.store.models import SCHEMA_VERSION_KEY, Meta
+from loaders.store.models import CALLS_VERSION_KEY, SCHEMA_VERSION_KEY, Meta
 
 _ENGINES: dict[tuple[int, str], Engine] = {}
 CONNECT_TIMEOUT_S = 5
@@ -128,7 +128,17 @@ def current_revision(url: str | None = None) -> str | None:
 
 def data_version(session: Session) -> int:
     """The store's data version: bumped by every import, read by live pages and caches."""
-    value = session.scalar(select(Meta.value).where(Meta.key == SCHEMA_VERSION_KEY))
+    return _counter(session, SCHEMA_VERSION_KEY)
+
+
+def calls_version(session: Session) -> int:
+    """How many forecast calls were made in the browser (the calls' own version): the forecast
+    and what shows calls are cached by it as well as by the data version."""
+    return _counter(session, CALLS_VERSION_KEY)
+
+
+def _counter(session: Session, key: str) -> int:
+    value = session.scalar(select(Meta.value).where(Meta.key == key))
     return int(value) if value is not None else 0
 
 
@@ -139,18 +149,26 @@ def bump_data_version(session: Session) -> int:
     "insert unless present" (the second waits for the first and inserts nothing), then locked and
     re-read, so neither load fails on the key and no bump is lost.
     """
+    return _bump(session, SCHEMA_VERSION_KEY)
+
+
+def bump_calls_version(session: Session) -> int:
+    """Increase the calls' version inside the caller's transaction (a call made in the browser),
+    as ``bump_data_version`` does the data version."""
+    return _bump(session, CALLS_VERSION_KEY)
+
+
+def _bump(session: Session, key: str) -> int:
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(Meta)
         session.execute(
-            insert.values(key=SCHEMA_VERSION_KEY, value="0").on_conflict_do_nothing(
-                index_elements=["key"]
-            )
+            insert.values(key=key, value="0").on_conflict_do_nothing(index_elements=["key"])
         )
-    elif session.get(Meta, SCHEMA_VERSION_KEY) is None:  # pragma: no cover - other stores
-        session.add(Meta(key=SCHEMA_VERSION_KEY, value="0"))
+    elif session.get(Meta, key) is None:  # pragma: no cover - other stores
+        session.add(Meta(key=key, value="0"))
         session.flush()
-    row = session.get(Meta, SCHEMA_VERSION_KEY, with_for_update=True, populate_existing=True)
+    row = session.get(Meta, key, with_for_update=True, populate_existing=True)
     row.value = str(int(row.value) + 1)
     session.flush()
     return int(row.value)

@@ -26,6 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SCHEMA_VERSION_KEY = "data_version"
+# Bumped by a forecast call made in the browser: what depends on calls is cached by it too, so a
+# call does not recompute everything an import would.
+CALLS_VERSION_KEY = "calls_version"
 
 
 class Base(DeclarativeBase):

@@ -28,7 +28,8 @@ from sqlalchemy import func, select
 
 from dashboard import auth, ids, urls
 from dashboard.reads import calls as call_reads
-from dashboard.serve.live import current_version
+from dashboard.reads import catalog
+from dashboard.reads.catalog import live_version as current_version
 from loaders.store.engine import dispose_engines, get_engine
 from loaders.store.models import ForecastCall
 from tests.support.callbacks import texts
@@ -189,6 +190,7 @@ def test_a_manager_sees_and_calls_only_their_people(store, calls, monkeypatch):
 def test_a_call_made_in_the_browser_is_kept_and_shown_as_submitted(store, calls, monkeypatch):
     as_manager(monkeypatch, ["East"], "Mia Park")
     before, version = kept(store), current_version(store)
+    data = catalog.current_version(store)
     out = calls.make_call(
         1, "Ann Lee", "40,000", "50k", "  two deals moved up  ", "forged", panel(), 3
     )
@@ -198,6 +200,7 @@ def test_a_call_made_in_the_browser_is_kept_and_shown_as_submitted(store, calls,
     calls.make_call(1, "Ann Lee", "41000", "52000", None, None, panel(), 4)
     assert kept(store) == before + 2
     assert current_version(store) == version + 2  # every open page redraws on its next poll
+    assert catalog.current_version(store) == data  # the summary and models stay cached
     ann = call_reads.load_calls(store, None, QUARTER)
     ann = ann[ann["person"] == "Ann Lee"].tail(2)
     assert list(ann["commit"]) == [40000.0, 41000.0]

@@ -28,7 +28,7 @@ from sqlalchemy import func, select, text
 from dashboard.models.standings import compute_summary
 from dashboard.reads.calls import CallError, load_calls, load_hierarchy, record_call
 from loaders.ingest import load_file, store_frame
-from loaders.store.engine import data_version, get_engine, session_scope, upgrade
+from loaders.store.engine import calls_version, data_version, get_engine, session_scope, upgrade
 from loaders.store.models import (
     ForecastCall,
     ImportBatch,
@@ -90,6 +90,12 @@ def _rows(frame: pd.DataFrame) -> list[tuple]:
 def _version(engine) -> int:
     with session_scope(engine) as s:
         return data_version(s)
+
+
+def _versions(engine) -> tuple[int, int]:
+    """(data version, calls' version): a browser call moves the second only."""
+    with session_scope(engine) as s:
+        return data_version(s), calls_version(s)
 
 
 def _count(engine, model) -> int:
@@ -258,12 +264,13 @@ def _call(engine, person, day, commit=100.0, best=150.0, scope=None, quarter="20
     )
 
 
-def test_record_call_keeps_every_call_and_bumps_the_version(engine, tmp_path):
+def test_record_call_keeps_every_call_and_bumps_the_calls_version(engine, tmp_path):
     _load_roster(engine, tmp_path)
-    before = _version(engine)
+    data, calls = _versions(engine)
     first = _call(engine, "Ann Lee", dt.date(2026, 11, 2), note="  two deals  ")
     second = _call(engine, "Ann Lee", dt.date(2026, 11, 2), commit=90.0, best=80.0)
-    assert second > first and _version(engine) == before + 2
+    # the calls' version moves; the data version (the summary's cache key) does not
+    assert second > first and _versions(engine) == (data, calls + 2)
     calls = load_calls(engine, None, "2026-Q4")
     assert list(calls.columns) == [
         "id",
@@ -305,11 +312,11 @@ def test_record_call_keeps_every_call_and_bumps_the_version(engine, tmp_path):
 )
 def test_record_call_refuses_a_bad_call_and_changes_nothing(engine, tmp_path, kwargs, message):
     _load_roster(engine, tmp_path)
-    before = (_version(engine), _count(engine, ForecastCall))
+    before = (_versions(engine), _count(engine, ForecastCall))
     args = {"person": "Ann Lee", "day": dt.date(2026, 11, 2), **kwargs}
     with pytest.raises(CallError, match=message):
         _call(engine, args.pop("person"), args.pop("day"), **args)
-    assert (_version(engine), _count(engine, ForecastCall)) == before
+    assert (_versions(engine), _count(engine, ForecastCall)) == before
 
 
 @pytest.mark.parametrize(
@@ -332,14 +339,14 @@ def test_record_call_is_scoped_by_the_team_on_the_day(
     engine, tmp_path, person, day, scope, allowed
 ):
     _load_roster(engine, tmp_path)
-    before = (_version(engine), _count(engine, ForecastCall))
+    before = (_versions(engine), _count(engine, ForecastCall))
     if allowed:
         new_id = _call(engine, person, day, scope=scope)
         assert list(load_calls(engine, None)["id"]) == [new_id]
         return
     with pytest.raises(CallError, match="not one of the people you may call for"):
         _call(engine, person, day, scope=scope)
-    assert (_version(engine), _count(engine, ForecastCall)) == before
+    assert (_versions(engine), _count(engine, ForecastCall)) == before
 
 
 def test_load_calls_shows_a_scope_its_people_calls(engine, tmp_path):

@@ -56,7 +56,7 @@ def state(**query) -> dict:
 
 
 def version(engine) -> int:
-    from dashboard.serve.live import current_version
+    from dashboard.reads.catalog import live_version as current_version
 
     return current_version(engine)
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from dashboard import ids
 from dashboard.reads import cache
-from dashboard.serve.live import current_version
+from dashboard.reads.catalog import live_version as current_version
 from loaders.config import load_config
 from loaders.ingest import load_file
 from loaders.store.engine import get_engine

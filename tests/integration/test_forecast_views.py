@@ -18,7 +18,7 @@ from dash import no_update
 
 from dashboard import auth, urls
 from dashboard.models import forecast as fm
-from dashboard.serve.live import current_version
+from dashboard.reads.catalog import live_version as current_version
 from loaders.store.engine import get_engine
 from tests.support.callbacks import run, texts
 from tests.support.forecast_book import AS_OF, QUARTER, seed_forecast_book

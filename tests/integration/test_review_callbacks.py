@@ -62,7 +62,7 @@ def data(**query) -> dict:
 def render(review, engine, **query) -> dict:
     import plotly.graph_objects as go
 
-    from dashboard.serve.live import current_version
+    from dashboard.reads.catalog import live_version as current_version
 
     got = dict(review.render(data(**query), current_version(engine)))
     for name in ("waterfall", "rollup_chart", "focus_chart"):  # figures travel as plain dicts

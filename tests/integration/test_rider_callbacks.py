@@ -17,7 +17,7 @@ from dashboard.figures import style
 from dashboard.models import rider as rdm
 from dashboard.models.standings import compute_summary
 from dashboard.reads import cache, notes
-from dashboard.serve.live import current_version
+from dashboard.reads.catalog import live_version as current_version
 from loaders.store.engine import get_engine
 from tests.support.callbacks import run, texts
 from tests.support.demo import TODAY, demo_copy

@@ -25,8 +25,8 @@ from dash import html
 from dashboard import auth, ids
 from dashboard.models import forecast as fm
 from dashboard.reads import cache
+from dashboard.reads.catalog import live_version as current_version
 from dashboard.serve import warm
-from dashboard.serve.live import current_version
 from loaders.fiscal import parse_quarter
 from loaders.store.engine import get_engine
 from tests.support.callbacks import texts

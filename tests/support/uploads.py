@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.reads import cache
-from dashboard.serve.live import current_version
+from dashboard.reads.catalog import live_version as current_version
 from dashboard.serve.upload import UPLOAD_PATH
 from loaders.store.engine import get_engine
 from loaders.store.models import ImportBatch, OpportunitySnapshot
