@@ -30,6 +30,7 @@ worker, ``teamcar forecast`` again, a restarted server). Measured 2026-12-04, sa
 
     size                            summary  forecast cold  after import  new process
     500 reps, 50 snap.              0.82     6.75 (8.2x)    1.47 (1.8x)   1.53 (1.9x)
+    2,000 reps, 50 snap.            3.54     19.0 (5.4x)    5.43 (1.5x)   4.68 (1.3x)
 
 Peak memory at 2,000 reps: 1,098 MB for the summary's child, 1,210 MB for the forecast's (which
 also computes the summary). The cold run reads every past quarter's weekly snapshot once (42
