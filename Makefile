@@ -7,7 +7,7 @@ PYTHON ?= python3
 WORKERS ?= 2
 PYTEST := $(VENV)/bin/pytest -n $(WORKERS)
 
-.PHONY: demo test test-fast lint serve bench bench-full clean-demo
+.PHONY: demo test test-fast lint serve bench bench-full clean-demo plotly-bundle
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,13 @@ bench-full: $(VENV)/.installed  ## full sizes (docs/architecture.md#sizes) on SQ
 
 clean-demo:
 	rm -rf data/demo data/demo.db data/demo.db-wal data/demo.db-shm
+
+# plotly.js's own "finance" partial bundle (scatter, bar, waterfall, ...) of the version the plotly
+# package ships, vendored unmodified; dashboard/serve/plotly_js.py serves it. Run after upgrading plotly.
+plotly-bundle: $(VENV)/.installed  ## refresh assets/vendor/plotly-finance-<version>.min.js from npm
+	@v=$$($(PY) -c "from plotly.offline import get_plotlyjs_version as v; print(v())"); \
+	tmp=$$(mktemp -d); cd $$tmp && npm pack --silent plotly.js@$$v >/dev/null && \
+	tar xzf plotly.js-$$v.tgz package/dist/plotly-finance.min.js && cd - >/dev/null && \
+	rm -f assets/vendor/plotly-finance-*.min.js && \
+	cp $$tmp/package/dist/plotly-finance.min.js assets/vendor/plotly-finance-$$v.min.js && \
+	rm -rf $$tmp && echo "assets/vendor/plotly-finance-$$v.min.js"

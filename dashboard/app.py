@@ -19,7 +19,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 
 from dashboard import auth, ids, urls
 from dashboard.reads import catalog
-from dashboard.serve import live, outage, upload
+from dashboard.serve import live, outage, plotly_js, upload
 from loaders import clock
 from loaders.config import REPO_ROOT
 from loaders.store.engine import get_engine
@@ -52,6 +52,7 @@ def create_app() -> dash.Dash:
         use_pages=True,
         pages_folder="",
         assets_folder=str(ASSETS_DIR),
+        assets_ignore=plotly_js.ASSETS_IGNORE,  # served where Dash loads plotly.js from
         title="Team Car",
         update_title=None,
         suppress_callback_exceptions=False,
@@ -62,6 +63,7 @@ def create_app() -> dash.Dash:
     outage.register(app.server)
     auth.install(app.server)
     upload.register_upload(app.server)
+    plotly_js.register(app.server)
     return app
 
 
