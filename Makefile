@@ -43,12 +43,18 @@ bench-full: $(VENV)/.installed  ## full sizes (docs/architecture.md#sizes) on SQ
 clean-demo:
 	rm -rf data/demo data/demo.db data/demo.db-wal data/demo.db-shm
 
-# plotly.js's own "finance" partial bundle (scatter, bar, waterfall, ...) of the version the plotly
-# package ships, vendored unmodified; dashboard/serve/plotly_js.py serves it. Run after upgrading plotly.
-plotly-bundle: $(VENV)/.installed  ## refresh assets/vendor/plotly-finance-<version>.min.js from npm
+# plotly.js with only the trace types the figures draw (assets/vendor/plotly/README.md), built in a
+# temporary folder from the pinned package-lock.json. Run after upgrading the plotly package.
+plotly-bundle: $(VENV)/.installed  ## rebuild assets/vendor/plotly/plotly-teamcar-<version>.min.js (needs npm)
 	@v=$$($(PY) -c "from plotly.offline import get_plotlyjs_version as v; print(v())"); \
-	tmp=$$(mktemp -d); cd $$tmp && npm pack --silent plotly.js@$$v >/dev/null && \
-	tar xzf plotly.js-$$v.tgz package/dist/plotly-finance.min.js && cd - >/dev/null && \
-	rm -f assets/vendor/plotly-finance-*.min.js && \
-	cp $$tmp/package/dist/plotly-finance.min.js assets/vendor/plotly-finance-$$v.min.js && \
-	rm -rf $$tmp && echo "assets/vendor/plotly-finance-$$v.min.js"
+	src=$$(pwd)/assets/vendor/plotly; tmp=$$(mktemp -d); \
+	cp $$src/package.json $$src/package-lock.json $$src/entry.cjs $$tmp/ && cd $$tmp && \
+	npm install --silent --no-audit --no-fund --save-exact plotly.js@$$v && \
+	npx esbuild entry.cjs --bundle --minify --format=iife --global-name=Plotly \
+	  --platform=browser --target=es2018 --define:global=window --loader:.css=empty \
+	  --legal-comments=none \
+	  --banner:js="/* plotly.js (teamcar: scatter, scattergl, bar, waterfall - minified) v$$v | MIT */" \
+	  --log-level=warning --outfile=bundle.js && \
+	rm -f $$src/plotly-teamcar-*.min.js && cp bundle.js $$src/plotly-teamcar-$$v.min.js && \
+	cp package.json package-lock.json $$src/ && cd / && rm -rf $$tmp && \
+	echo "assets/vendor/plotly/plotly-teamcar-$$v.min.js"

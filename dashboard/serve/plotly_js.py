@@ -1,14 +1,14 @@
-"""Plotly.js as the app draws it: the published partial bundle with the trace types it uses.
+"""Plotly.js as the app draws it: a partial bundle with only the trace types the figures use.
 
 Dash's graph loads plotly.js on first use from ``/_dash-component-suites/plotly/package_data/
-plotly.min.js``: the full bundle, 4.8 MB of JavaScript to parse, of which the app draws three
-trace types (scatter, bar, waterfall). ``register`` answers that one path with plotly.js's own
-"finance" partial bundle of the same version (scatter, bar, waterfall and a few more, 1.3 MB),
-vendored unmodified in ``assets/vendor/`` (``assets_ignore`` keeps Dash from adding it to every
-page as a script: pages without a graph still load no plotly.js at all). Every other component
-file is Dash's.
+plotly.min.js``: the full bundle, 4.8 MB of JavaScript to parse, of which the app draws four
+trace types (scatter, scattergl, bar, waterfall). ``register`` answers that one path with
+plotly.js of the same version built with those four alone (1.6 MB; no published partial bundle
+holds them), kept in ``assets/vendor/plotly/`` with its recipe (``assets_ignore`` keeps Dash from
+adding it to every page as a script: pages without a graph still load no plotly.js at all).
+Every other component file is Dash's.
 
-Refresh it with ``make plotly-bundle`` when the plotly package (and so plotly.js) is upgraded;
+Rebuild it with ``make plotly-bundle`` when the plotly package (and so plotly.js) is upgraded;
 ``tests/unit/test_plotly_bundle.py`` fails when the versions differ or a figure builder uses a
 trace type the bundle lacks.
 """
@@ -22,30 +22,18 @@ from flask import Flask, Response, send_file
 from loaders.config import REPO_ROOT
 
 PATH = "/_dash-component-suites/plotly/package_data/plotly.min.js"
-# Dash matches ``assets_ignore`` against file names: keep the bundle out of every page's scripts.
-ASSETS_IGNORE = r"^plotly-[a-z]+-[0-9.]+\.min\.js$"
-BUNDLE_NAME = "finance"
-BUNDLE_DIR = REPO_ROOT / "assets" / "vendor"
-# The trace types the "finance" bundle registers (plotly.js's dist/README.md); scatter is core.
-TRACES = frozenset(
-    {
-        "scatter",
-        "bar",
-        "histogram",
-        "funnel",
-        "waterfall",
-        "pie",
-        "funnelarea",
-        "ohlc",
-        "candlestick",
-        "indicator",
-    }
-)
-_HEADER = re.compile(rb"plotly\.js \((\w+) - minified\) v(\d+\.\d+\.\d+)")
+# Dash matches ``assets_ignore`` against file names (and takes any name ending in "js" for a
+# script): keep the bundle and its build entry out of every page's scripts.
+ASSETS_IGNORE = r"^(plotly-teamcar-[0-9.]+\.min\.js|entry\.cjs)$"
+BUNDLE_NAME = "teamcar"
+BUNDLE_DIR = REPO_ROOT / "assets" / "vendor" / "plotly"
+# The trace types the bundle registers (``entry.cjs``; scatter is plotly.js's core).
+TRACES = frozenset({"scatter", "scattergl", "bar", "waterfall"})
+_HEADER = re.compile(rb"plotly\.js \((\w+): [a-z0-9, ]+ - minified\) v(\d+\.\d+\.\d+)")
 
 
 def bundle_path():
-    """The vendored bundle's file (the one ``plotly-finance-<version>.min.js`` there is)."""
+    """The bundle's file (the one ``plotly-teamcar-<version>.min.js`` there is)."""
     (path,) = sorted(BUNDLE_DIR.glob(f"plotly-{BUNDLE_NAME}-*.min.js"))
     return path
 
@@ -53,7 +41,7 @@ def bundle_path():
 def bundle_version() -> tuple[str, str]:
     """(bundle name, plotly.js version) as the bundle's own header states them."""
     with open(bundle_path(), "rb") as fh:
-        found = _HEADER.search(fh.read(400))
+        found = _HEADER.search(fh.read(200))
     if not found:
         raise ValueError(f"{bundle_path()} does not start with a plotly.js bundle header")
     return found.group(1).decode(), found.group(2).decode()

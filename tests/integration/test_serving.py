@@ -41,17 +41,17 @@ def test_dash_is_set_up_before_the_first_request(tmp_path, monkeypatch):
 
 def test_plotly_js_is_the_partial_bundle_and_other_files_are_dashs():
     """Dash's graph loads plotly.js from the plotly package's path: the app answers it with the
-    vendored partial bundle (1.3 MB, not the full 4.8 MB); every other component file is Dash's."""
+    partial bundle (1.6 MB, not the full 4.8 MB); every other component file is Dash's."""
     from dashboard.app import create_app
     from dashboard.serve import plotly_js
 
     client = create_app().server.test_client()
     resp = client.get(plotly_js.PATH)
     assert resp.status_code == 200
-    assert resp.headers["X-Teamcar-Plotly-Bundle"] == "finance"
+    assert resp.headers["X-Teamcar-Plotly-Bundle"] == "teamcar"
     assert resp.data == plotly_js.bundle_path().read_bytes()
     assert len(resp.data) < 2_000_000
     dcc_js = client.get("/_dash-component-suites/dash/dcc/dash_core_components.js")
     assert dcc_js.status_code == 200 and b"dash_core_components" in dcc_js.data
     page = client.get("/data").get_data(as_text=True)
-    assert "vendor/plotly" not in page  # not added to every page as a script
+    assert "vendor/plotly" not in page  # neither the bundle nor its build entry is a page script
