@@ -1,4 +1,5 @@
-"""What every chart on every page shares: the graph's configuration and the blank figure.
+"""What every chart on every page shares: the graph's configuration, the blank figure, and when a
+scatter is drawn with WebGL.
 
 A page's ``dcc.Graph`` takes ``GRAPH_CONFIG`` (a small hover modebar that saves a PNG, without the
 zoom and selection tools a manager never uses) and shows ``blank_figure`` until its callback draws
@@ -8,6 +9,26 @@ the real one, or when there is nothing to draw.
 from __future__ import annotations
 
 from dashboard.figures import style as s
+
+# Plotly Express's rule (``render_mode="auto"``): WebGL above 1,000 points. Below it SVG draws
+# faster, above all on the first view, where each WebGL chart first has to create its context.
+WEBGL_MIN_POINTS = 1000
+
+
+def scatter_type(points: int) -> str:
+    """``"scattergl"`` for a figure of at least ``WEBGL_MIN_POINTS`` points, else ``"scatter"``."""
+    return "scattergl" if points >= WEBGL_MIN_POINTS else "scatter"
+
+
+def with_scatter_type(traces: list[dict], points: int) -> list[dict]:
+    """``traces`` (dicts), their WebGL scatters drawn as ``scatter_type(points)`` says: as SVG
+    when the figure is small. Traces built as SVG (text, bars) stay SVG."""
+    kind = scatter_type(points)
+    for trace in traces:
+        if trace.get("type") == "scattergl":
+            trace["type"] = kind
+    return traces
+
 
 GRAPH_CONFIG = {
     "displaylogo": False,

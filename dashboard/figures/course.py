@@ -26,6 +26,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.figures import style as s
+from dashboard.figures.common import with_scatter_type
 from dashboard.models.kinds import marker_kind
 
 LANE_PX = 34
@@ -391,6 +392,8 @@ def make_course_figure(
     traces = [_roads(rows, days)]
     traces += _deal_traces(d, lane_row, quarter_start, days, since, largest_amount)
     traces += _status_traces(rows, since, landing_method)
+    # The lanes' markers (deals, their trails and rings, the roads) with WebGL only when many.
+    traces = with_scatter_type(traces, len(d) + len(rows))
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.figures import style as s
+from dashboard.figures.common import with_scatter_type
 
 BASE_PX = 170
 PLOT_PX = 1300  # the strip's usual width in pixels, to space riders by marker size
@@ -246,6 +247,7 @@ def make_peloton_figure(
     notes += _mover_labels(placed, x, levels, change)
     layout["shapes"] = shapes
     layout["annotations"] = notes
+    traces = with_scatter_type(traces, len(riders))  # WebGL only for a large company
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 

@@ -13,7 +13,7 @@ DEAL_POINTS_JS = """
   const fl = gd._fullLayout, box = gd.getBoundingClientRect();
   const out = [];
   gd._fullData.forEach((t) => {
-    if (!t.customdata || t.type !== 'scattergl') return;
+    if (!t.customdata || !t.type.startsWith('scatter')) return;
     for (let i = 0; i < t.x.length; i++) {
       const c = t.customdata[i];
       if (!c || c[0] !== 'deal') continue;

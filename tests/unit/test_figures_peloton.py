@@ -57,7 +57,7 @@ def test_swarm_is_deterministic():
 
 
 def riders_traces(fig):
-    return [t for t in fig.data if t.type == "scattergl" and t.customdata is not None]
+    return [t for t in fig.data if t.type in ("scatter", "scattergl") and t.customdata is not None]
 
 
 def test_peloton_places_riders_with_quota():
@@ -121,3 +121,13 @@ def test_searched_rider_is_ringed():
 def test_no_riders():
     fig = make_peloton_figure(riders().iloc[0:0], pace=0.3)
     go.Figure(fig.to_dict())
+
+
+@pytest.mark.parametrize(("count", "kind"), [(4, "scatter"), (999, "scatter"), (1000, "scattergl")])
+def test_the_peloton_uses_webgl_only_for_a_large_company(count, kind):
+    """SVG below 1,000 riders (faster to first draw), WebGL from 1,000 (Plotly Express's rule)."""
+    base = riders().iloc[[0]]
+    many = pd.concat([base] * count, ignore_index=True)
+    many["rep"] = [f"Rep {i}" for i in range(count)]
+    fig = make_peloton_figure(many, pace=0.6)
+    assert {t.type for t in riders_traces(fig)} == {kind}
