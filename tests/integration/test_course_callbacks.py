@@ -127,7 +127,9 @@ def test_course_matches_the_store(store, pages):
     assert shown == len(on_course)
     # The peloton places every rider with a quota.
     placed = sum(
-        len(t.x) for t in out["peloton"].data if t.type in ("scatter", "scattergl") and t.customdata is not None
+        len(t.x)
+        for t in out["peloton"].data
+        if t.type in ("scatter", "scattergl") and t.customdata is not None
     )
     assert placed == int(summary.reps["attainment"].notna().sum())
 
