@@ -480,7 +480,7 @@ def _panel(view: str, state: urls.ViewState, rep: str | None, title: str, column
                             dag.AgGrid(
                                 id=_id(ids.CALLS_GRID, view),
                                 columnDefs=columns,
-                                rowData=[],
+                                rowData=None,  # "Loading…" until the callback answers
                                 defaultColDef={"resizable": True, "sortable": False},
                                 getRowId="params.data.person || String(params.data.id)",
                                 dashGridOptions={
