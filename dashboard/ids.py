@@ -96,6 +96,9 @@ TRACK_STATE = "track-record-state"
 TRACK_HINT = "track-record-hint"
 TRACK_BODY = "track-record-body"
 TRACK_ACCURACY = "track-record-accuracy-grid"
+TRACK_MORE_TOGGLE = "track-record-more-toggle"
+TRACK_MORE = "track-record-more"
+TRACK_MORE_BODY = "track-record-more-body"
 
 # data (imports, rejects, freshness, upload)
 DATA_FRESHNESS = "data-freshness"

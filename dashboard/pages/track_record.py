@@ -24,7 +24,7 @@ from __future__ import annotations
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import auth, ids, urls
 from dashboard.figures import style as s
@@ -82,6 +82,21 @@ def track_record_panel(state: urls.ViewState) -> html.Section:
                 className="section-head review-section-head",
             ),
             dcc.Loading(html.Div(id=ids.TRACK_BODY), delay_show=400, type="dot"),
+            dbc.Button(
+                "Show the quarters and each person's calls",
+                id=ids.TRACK_MORE_TOGGLE,
+                size="sm",
+                color="secondary",
+                outline=True,
+                className="track-more-toggle",
+            ),
+            # Drawn only when opened: the tables and the heat grid cost a first view of the
+            # Review about 0.3 s in the browser, for what a meeting opens now and then.
+            dbc.Collapse(
+                dcc.Loading(html.Div(id=ids.TRACK_MORE_BODY), delay_show=300, type="dot"),
+                id=ids.TRACK_MORE,
+                is_open=False,
+            ),
         ],
         className="panel track-record",
     )
@@ -209,8 +224,8 @@ def _scope_rows(backtest: fm.Backtest, name) -> pd.DataFrame:
     return backtest.rows[backtest.rows["scope"].map(lambda v, n=name: v == n)]
 
 
-def scope_block(backtest: fm.Backtest, name, label: str) -> list:
-    """A scope's summary, its 'lost to a baseline' sentence where it applies, and its table."""
+def scope_head(backtest: fm.Backtest, name, label: str) -> list:
+    """A scope's summary and its 'lost to a baseline' sentence where it applies."""
     summary = backtest.summary.get(name) or {}
     out: list = [html.H3(label, className="track-scope")]
     if not summary.get("quarters"):
@@ -220,8 +235,16 @@ def scope_block(backtest: fm.Backtest, name, label: str) -> list:
     lost = losing_sentence(summary)
     if lost:
         out.append(dbc.Alert(lost, color="warning", className="track-lost py-2"))
+    return out
+
+
+def scope_table(backtest: fm.Backtest, name) -> list:
+    """A scope's quarters one by one (nothing when it has none)."""
+    summary = backtest.summary.get(name) or {}
+    if not summary.get("quarters"):
+        return []
     rows = _scope_rows(backtest, name)
-    out.append(backtest_table(rows))
+    out: list = [backtest_table(rows)]
     if (rows["method"] == "crm_probability").any():
         out.append(
             html.P(
@@ -232,6 +255,11 @@ def scope_block(backtest: fm.Backtest, name, label: str) -> list:
             )
         )
     return out
+
+
+def scope_block(backtest: fm.Backtest, name, label: str) -> list:
+    """A scope's summary, its 'lost to a baseline' sentence where it applies, and its table."""
+    return scope_head(backtest, name, label) + scope_table(backtest, name)
 
 
 def teams_table(backtest: fm.Backtest, teams: list[str]) -> dbc.Table:
@@ -304,15 +332,30 @@ def no_backtest(backtest: fm.Backtest, days: list) -> dbc.Alert:
     )
 
 
-def backtest_section(backtest: fm.Backtest, days: list, view_label: str) -> html.Div:
-    """The backtest part of the panel: the view, then its teams."""
-    title = html.H3(
+def _backtest_title(backtest: fm.Backtest) -> html.H3:
+    return html.H3(
         f"Backtest at week {backtest.week}: the projection against past quarters",
         className="track-part",
     )
+
+
+def backtest_summary_section(backtest: fm.Backtest, days: list, view_label: str) -> html.Div:
+    """What the panel always shows of the backtest: the view's summary and its verdict (or what
+    is missing)."""
+    title = _backtest_title(backtest)
     if backtest.rows.empty:
         return html.Div([title, no_backtest(backtest, days)])
-    parts: list = [title, *scope_block(backtest, None, view_label)]
+    return html.Div([title, *scope_head(backtest, None, view_label)])
+
+
+def backtest_details(backtest: fm.Backtest) -> html.Div | None:
+    """The backtest's details: the view's quarters, then its teams."""
+    if backtest.rows.empty:
+        return None
+    parts: list = [
+        html.H3("The view's quarters", className="track-scope"),
+        *scope_table(backtest, None),
+    ]
     teams = sorted(t for t in backtest.summary if t is not None)
     if len(teams) > 1:
         parts.append(html.H3("By team", className="track-scope"))
@@ -416,7 +459,8 @@ def accuracy_columns(weeks: list[int]) -> list[dict]:
 
 
 def accuracy_section(accuracy: fm.Accuracy) -> html.Div:
-    """The call-accuracy part of the panel: a person x week heat table, or what is missing."""
+    """What the panel always shows of call accuracy: who was graded, how many over-call and
+    sandbag (the heat table is ``accuracy_grid``), or what is missing."""
     title = html.H3("Calls of ended quarters: how close they came", className="track-part")
     rows, weeks = accuracy_rows(accuracy)
     if not rows:
@@ -447,10 +491,17 @@ def accuracy_section(accuracy: fm.Accuracy) -> html.Div:
         "at that week's end against what the quarter won: (call − won) ÷ won; red above, "
         "blue below"
     )
+    return html.Div([title, html.P(note, className="track-summary")])
+
+
+def accuracy_grid(accuracy: fm.Accuracy) -> html.Div | None:
+    """The person x week heat table of call accuracy (None without graded calls)."""
+    rows, weeks = accuracy_rows(accuracy)
+    if not rows:
+        return None
     return html.Div(
         [
-            title,
-            html.P(note, className="track-summary"),
+            html.H3("Each person's calls, week by week", className="track-scope"),
             dag.AgGrid(
                 id=ids.TRACK_ACCURACY,
                 columnDefs=accuracy_columns(weeks),
@@ -480,14 +531,45 @@ def _read(data) -> tuple[str, str | None, str]:
     return state.quarter, state.team, state.as_of
 
 
-def draw(engine, quarter: str, team: str | None, as_of: str, scope) -> list:
-    """The panel's body for a quarter, team, day and scope (numbers from ``backtest_for`` and
-    ``accuracy_for``)."""
+def _numbers(engine, quarter: str, team: str | None, as_of: str, scope):
     backtest = fm.backtest_for(engine, quarter, as_of, team, scope=scope)
     accuracy = fm.accuracy_for(engine, as_of, team, scope=scope)
+    return backtest, accuracy
+
+
+def draw(engine, quarter: str, team: str | None, as_of: str, scope) -> list:
+    """What the panel always shows for a quarter, team, day and scope: the backtest's summary and
+    verdict, and who over-calls or sandbags (numbers from ``backtest_for`` and
+    ``accuracy_for``)."""
+    backtest, accuracy = _numbers(engine, quarter, team, as_of, scope)
     days = [d for d in rm.snapshot_days(engine) if d <= backtest.as_of]
     label = team or ("All teams" if scope is None else "All your teams")
-    return [backtest_section(backtest, days, label), accuracy_section(accuracy)]
+    return [backtest_summary_section(backtest, days, label), accuracy_section(accuracy)]
+
+
+def draw_details(engine, quarter: str, team: str | None, as_of: str, scope) -> list:
+    """The details behind the summary: each scope's quarters and the call-accuracy heat table."""
+    backtest, accuracy = _numbers(engine, quarter, team, as_of, scope)
+    parts = [backtest_details(backtest), accuracy_grid(accuracy)]
+    parts = [p for p in parts if p is not None]
+    return parts or [
+        html.P("Nothing more to show until a past quarter is graded.", className="muted")
+    ]
+
+
+def _guarded(data, name: str, drawer):
+    """``drawer``'s output for the view in the browser's store under the viewer's scope, cached
+    per data version (a team outside the scope gets the refusal, not its numbers)."""
+    quarter, team, as_of = _read(data)
+    scope = auth.viewer_scope()
+    if not auth.team_allowed(team, scope):
+        return dbc.Alert(auth.not_allowed_text(team), color="warning")
+    engine = get_engine()
+    key = (quarter, team, as_of, tuple(scope) if scope is not None else None)
+    try:
+        return cache.cached(name, engine, key, lambda: drawer(engine, quarter, team, as_of, scope))
+    except fm.ForecastError as exc:
+        return dbc.Alert(str(exc), color="warning")
 
 
 @callback(
@@ -496,25 +578,35 @@ def draw(engine, quarter: str, team: str | None, as_of: str, scope) -> list:
     Input(ids.SHELL_DATA_VERSION, "data"),
 )
 def render_track_record(data, version):
-    """The backtest and call accuracy for the view's quarter, team and day, in the viewer's
-    scope (a team outside it gets the refusal, not its numbers)."""
+    """The backtest's summary and verdict and the callers' bias for the view's quarter, team and
+    day, in the viewer's scope."""
     if version is None or not isinstance(data, dict):
         return no_update
-    quarter, team, as_of = _read(data)
-    scope = auth.viewer_scope()
-    if not auth.team_allowed(team, scope):
-        return dbc.Alert(auth.not_allowed_text(team), color="warning")
-    engine = get_engine()
-    key = (quarter, team, as_of, tuple(scope) if scope is not None else None)
-    try:
-        return cache.cached(
-            "track-record-render",
-            engine,
-            key,
-            lambda: draw(engine, quarter, team, as_of, scope),
-        )
-    except fm.ForecastError as exc:
-        return dbc.Alert(str(exc), color="warning")
+    return _guarded(data, "track-record-render", draw)
+
+
+@callback(
+    Output(ids.TRACK_MORE, "is_open"),
+    Input(ids.TRACK_MORE_TOGGLE, "n_clicks"),
+    State(ids.TRACK_MORE, "is_open"),
+    prevent_initial_call=True,
+)
+def toggle_details(_clicks, is_open):
+    """The button opens and closes the details."""
+    return not is_open
+
+
+@callback(
+    Output(ids.TRACK_MORE_BODY, "children"),
+    Input(ids.TRACK_MORE, "is_open"),
+    Input(ids.TRACK_STATE, "data"),
+    Input(ids.SHELL_DATA_VERSION, "data"),
+)
+def render_details(is_open, data, version):
+    """The details, drawn only once opened (and again as the view or the data change)."""
+    if not is_open or version is None or not isinstance(data, dict):
+        return no_update
+    return _guarded(data, "track-record-details", draw_details)
 
 
 @warm.on_new_data("track-record")

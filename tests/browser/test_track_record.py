@@ -61,6 +61,10 @@ def test_track_record_on_the_review_and_ranges_at_the_finish(
     base = serve_store(url, data_dir)
 
     page.goto(f"{base}/review?quarter=2026-Q4")
+    # The summary and its verdict at once; the quarters and the heat grid behind the button.
+    page.wait_for_selector(".track-record .track-summary", timeout=60_000)
+    assert not page.locator(".track-record .track-table").count()
+    page.click("#track-record-more-toggle")
     page.wait_for_selector(".track-record .track-table", timeout=60_000)
     page.locator(".track-record .track-grid").scroll_into_view_if_needed()
     page.wait_for_function(

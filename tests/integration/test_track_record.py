@@ -20,7 +20,7 @@ import sys
 
 import pandas as pd
 import pytest
-from dash import html
+from dash import html, no_update
 
 from dashboard import auth, ids
 from dashboard.models import forecast as fm
@@ -63,8 +63,15 @@ def as_viewer(monkeypatch, teams: list[str] | None) -> None:
 
 
 def render(panel, engine, team=None) -> html.Div:
+    """The panel as a manager sees it with its details opened: the summary, then the details."""
     data = {"quarter": QUARTER, "team": team, "as_of": AS_OF.isoformat()}
-    return html.Div(panel.render_track_record(data, current_version(engine)))
+    version = current_version(engine)
+    return html.Div(
+        [
+            html.Div(panel.render_track_record(data, version)),
+            html.Div(panel.render_details(True, data, version)),
+        ]
+    )
 
 
 def find(component, cls: str) -> list:
@@ -217,12 +224,33 @@ def test_without_history_the_panel_says_what_is_missing(store, panel, monkeypatc
     """As of 2026-04-24 no quarter has ended: no backtest and no graded call."""
     as_viewer(monkeypatch, None)
     data = {"quarter": "2026-Q2", "team": None, "as_of": "2026-04-24"}
-    out = html.Div(panel.render_track_record(data, current_version(store)))
+    version = current_version(store)
+    out = html.Div(
+        [
+            html.Div(panel.render_track_record(data, version)),
+            html.Div(panel.render_details(True, data, version)),
+        ]
+    )
     words = " ".join(texts(out))
     assert not find(out, "track-table") and not find(out, "track-grid")
     assert "No backtest yet." in words and "week 4" in words
     assert "Load weekly pipeline snapshots" in words
     assert "No graded calls yet." in words and "Load the calls of past quarters" in words
+
+
+def test_the_details_are_drawn_only_once_opened(store, panel, monkeypatch):
+    """The summary and the verdict show at once; the tables and the heat grid wait for the
+    button (they cost a first view of the Review about 0.3 s in the browser)."""
+    as_viewer(monkeypatch, None)
+    data = {"quarter": QUARTER, "team": None, "as_of": AS_OF.isoformat()}
+    version = current_version(store)
+    summary = html.Div(panel.render_track_record(data, version))
+    assert find(summary, "track-lost") and "over-call" in " ".join(texts(summary))
+    assert not find(summary, "track-table") and not find(summary, "track-grid")
+    assert panel.render_details(False, data, version) is no_update
+    assert panel.toggle_details(1, False) is True and panel.toggle_details(2, True) is False
+    details = html.Div(panel.render_details(True, data, version))
+    assert find(details, "track-table") and find(details, "track-grid")
 
 
 def test_the_forecast_backtest_and_accuracy_are_warm_when_data_lands(store, panel, monkeypatch):
