@@ -1,5 +1,5 @@
-"""What every chart on every page shares: the graph's configuration, the blank figure, and when a
-scatter is drawn with WebGL.
+"""What every chart on every page shares: the graph's configuration, the blank figure, the note
+an empty chart carries, and when a scatter is drawn with WebGL.
 
 A page's ``dcc.Graph`` takes ``GRAPH_CONFIG`` (a small hover modebar that saves a PNG, without the
 zoom and selection tools a manager never uses) and shows ``blank_figure`` until its callback draws
@@ -8,7 +8,12 @@ the real one, or when there is nothing to draw.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dashboard.figures import style as s
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 # Plotly Express's rule (``render_mode="auto"``): WebGL above 1,000 points. Below it SVG draws
 # faster, above all on the first view, where each WebGL chart first has to create its context.
@@ -71,3 +76,16 @@ def blank_figure(height: int = 120) -> dict:
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
         },
     }
+
+
+def say_empty(fig: go.Figure, text: str) -> None:
+    """Write ``text`` in the middle of a chart that has nothing to draw."""
+    fig.add_annotation(
+        text=text,
+        showarrow=False,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        font=dict(color=s.MUTED),
+    )

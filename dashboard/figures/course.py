@@ -807,33 +807,16 @@ def _status_traces(
             marker=dict(symbol="line-ns", size=22, line=dict(color=s.INK, width=2.5)),
         ),
         *_landing_traces(rows, y, col),
-        dict(
-            type="scatter",
-            x=np.full(len(rows), 0.5),
-            y=y,
-            mode="text",
-            text=[s.pct(c) for c in odds],
-            customdata=custom,
-            hoverinfo="none",
-            textfont=dict(size=13, color=[_odds_colour(c) for c in odds]),
-            showlegend=False,
-            name="quota odds",
-            xaxis="x5",
-            yaxis="y",
+        _text_column(
+            "quota odds", "x5", y, [s.pct(c) for c in odds], [_odds_colour(c) for c in odds], custom
         ),
-        dict(
-            type="scatter",
-            x=np.full(len(rows), 0.5),
-            y=y,
-            mode="text",
-            text=[s.times(c) for c in cov],
-            customdata=custom,
-            hoverinfo="none",
-            textfont=dict(size=13, color=[_coverage_colour(c) for c in cov]),
-            showlegend=False,
-            name="coverage",
-            xaxis="x3",
-            yaxis="y",
+        _text_column(
+            "coverage",
+            "x3",
+            y,
+            [s.times(c) for c in cov],
+            [_coverage_colour(c) for c in cov],
+            custom,
         ),
         dict(
             type="scatter",
@@ -853,6 +836,26 @@ def _status_traces(
         ),
     ]
     return traces
+
+
+def _text_column(
+    name: str, axis: str, y: np.ndarray, text: list[str], colours: list[str], custom
+) -> dict:
+    """A status column of coloured words, one per lane, hovering as the lane's status."""
+    return dict(
+        type="scatter",
+        x=np.full(len(y), 0.5),
+        y=y,
+        mode="text",
+        text=text,
+        customdata=custom,
+        hoverinfo="none",
+        textfont=dict(size=13, color=colours),
+        showlegend=False,
+        name=name,
+        xaxis=axis,
+        yaxis="y",
+    )
 
 
 def _landing_traces(rows: pd.DataFrame, y: np.ndarray, col) -> list[dict]:

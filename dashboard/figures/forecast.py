@@ -22,6 +22,8 @@ import plotly.graph_objects as go
 from dash import html
 
 from dashboard.figures import style as s
+from dashboard.figures.common import say_empty
+from dashboard.figures.review import MONEY_FMT
 from dashboard.metrics import forecast as fc
 
 # The trend's figures: key, label, colour, line dash, width. Open pipeline starts hidden (a
@@ -275,16 +277,18 @@ def make_trend_figure(
         line=dict(color=s.TODAY, width=1),
     )
     if not len(t):
-        fig.add_annotation(
-            text="No snapshots in this quarter yet",
-            showarrow=False,
-            x=0.5,
-            y=0.5,
-            xref="paper",
-            yref="paper",
-            font=dict(color=s.MUTED),
-        )
+        say_empty(fig, "No snapshots in this quarter yet")
     return fig
+
+
+def math_open(button: bool, click: Mapping | None, is_open: bool) -> bool | None:
+    """Whether "Show the math" is open after a press of its button (``button``) or a click on
+    the trend (``click``): the button turns it over, a click on the fan opens it; None leaves
+    it as it is."""
+    if button:
+        return not is_open
+    point = trend_point(click)
+    return True if point and point[0] == FAN else None
 
 
 def trend_point(click: Mapping | None) -> tuple[str, str | None] | None:
@@ -442,6 +446,15 @@ def _rate(value) -> str:
     return s.MISSING if s.is_missing(value) else f"{float(value):.0%}"
 
 
+def _pooled(team_rate) -> str:
+    """A team's bucket over all weeks of the past quarters: ``won / deals = rate`` (a dash when
+    it has none)."""
+    pooled_n = team_rate.get("pooled_n") if len(team_rate) else None
+    if s.is_missing(pooled_n) or not int(pooled_n):
+        return "—"
+    return f"{_count(team_rate.get('pooled_wins'), pooled_n)} = {_rate(team_rate.get('pooled'))}"
+
+
 def rate_rows(rep_rates: pd.DataFrame, team_rates: pd.DataFrame, method: str) -> list[dict]:
     """One row per bucket for one rep: the counts at the week, the team's pooled rate, the
     shrinkage weight, the rep's rate and where a deal in the bucket takes its rate from.
@@ -463,17 +476,12 @@ def rate_rows(rep_rates: pd.DataFrame, team_rates: pd.DataFrame, method: str) ->
         t = team.loc[bucket] if bucket in team.index else {}
         rate = r.get("rate") if len(r) else None
         from_history = method == fc.REFERENCE and not s.is_missing(rate)
-        pooled_n = t.get("pooled_n") if len(t) else None
         out.append(
             {
                 "bucket": BUCKET_LABEL[bucket],
                 "rep_count": _count(r.get("wins"), r.get("n")) if len(r) else "—",
                 "team_count": _count(t.get("wins"), t.get("n")) if len(t) else "—",
-                "pooled": (
-                    f"{_count(t.get('pooled_wins'), pooled_n)} = {_rate(t.get('pooled'))}"
-                    if len(t) and not s.is_missing(pooled_n) and int(pooled_n)
-                    else "—"
-                ),
+                "pooled": _pooled(t),
                 "team_rate": _rate(t.get("rate")) if len(t) else s.MISSING,
                 "weight": s.MISSING if not len(r) else f"{float(r.get('weight') or 0):.2f}",
                 "rate": _rate(rate),
@@ -504,25 +512,12 @@ def make_rates_table(
     body = html.Tbody(
         [html.Tr([html.Td(row[key]) for key, _ in RATE_HEAD]) for row in rows],
     )
-    if method == fc.REFERENCE:
-        words = (
-            f"Team rate = (won + {fc.PRIOR_DEALS} × pooled) ÷ (deals + {fc.PRIOR_DEALS}), "
-            f"counts at week {week} of the past quarters; rep rate = weight × the rep's own "
-            f"rate + (1 − weight) × the team rate, weight = deals ÷ (deals + "
-            f"{fc.SHRINK_DEALS}). Where the team has no history in a bucket, the CRM's "
-            "probability stands."
-        )
-    else:
-        words = (
-            f"Not used at week {week}: without a past quarter at this week each deal's rate is "
-            "its CRM probability. The counts are shown for reference."
-        )
-    return html.Div(
-        [
-            html.Table([head, body], className="forecast-rates"),
-            html.P(words, className="forecast-note muted"),
-        ]
+    words = (
+        f"{_team_rate_formula(week)}; rep rate = weight × the rep's own rate + (1 − weight) × "
+        f"the team rate, weight = deals ÷ (deals + {fc.SHRINK_DEALS}). Where the team has no "
+        "history in a bucket, the CRM's probability stands."
     )
+    return _rates_block(head, body, _rates_words(method, week, words))
 
 
 TEAM_RATE_HEAD = (
@@ -544,17 +539,12 @@ def team_rate_rows(team_rates: pd.DataFrame) -> list[dict]:
             if bucket not in t.index:
                 continue
             r = t.loc[bucket]
-            pooled_n = r.get("pooled_n")
             out.append(
                 {
                     "team": team,
                     "bucket": BUCKET_LABEL[bucket],
                     "count": _count(r.get("wins"), r.get("n")),
-                    "pooled": (
-                        f"{_count(r.get('pooled_wins'), pooled_n)} = {_rate(r.get('pooled'))}"
-                        if not s.is_missing(pooled_n) and int(pooled_n)
-                        else "—"
-                    ),
+                    "pooled": _pooled(r),
                     "rate": _rate(r.get("rate")),
                 }
             )
@@ -567,27 +557,40 @@ def make_team_rates_table(team_rates: pd.DataFrame, method: str, week: int) -> h
     rows = team_rate_rows(team_rates)
     head = html.Thead(html.Tr([html.Th(label) for _, label in TEAM_RATE_HEAD]))
     body = html.Tbody([html.Tr([html.Td(r[k]) for k, _ in TEAM_RATE_HEAD]) for r in rows])
-    if method == fc.REFERENCE:
-        words = (
-            f"Team rate = (won + {fc.PRIOR_DEALS} × pooled) ÷ (deals + {fc.PRIOR_DEALS}), "
-            f"counts at week {week} of the past quarters. Each rep's rate shrinks toward it "
-            f"(weight = the rep's deals ÷ (deals + {fc.SHRINK_DEALS})): see their Rider page."
-        )
-    else:
-        words = (
-            f"Not used at week {week}: without a past quarter at this week each deal's rate is "
-            "its CRM probability. The counts are shown for reference."
-        )
-    table = html.Table([head, body], className="forecast-rates") if rows else None
-    return html.Div(
-        [
-            table or html.P("No past quarter to count from.", className="muted"),
-            html.P(words, className="forecast-note muted"),
-        ]
+    words = (
+        f"{_team_rate_formula(week)}. Each rep's rate shrinks toward it (weight = the rep's "
+        f"deals ÷ (deals + {fc.SHRINK_DEALS})): see their Rider page."
+    )
+    return _rates_block(head, body if rows else None, _rates_words(method, week, words))
+
+
+def _team_rate_formula(week: int) -> str:
+    return (
+        f"Team rate = (won + {fc.PRIOR_DEALS} × pooled) ÷ (deals + {fc.PRIOR_DEALS}), "
+        f"counts at week {week} of the past quarters"
     )
 
 
-MONEY_FMT = {"function": "params.value == null ? '' : d3.format(',.0f')(params.value)"}
+def _rates_words(method: str, week: int, reference: str) -> str:
+    """The formula in words when the rates were used, else why they were not."""
+    if method == fc.REFERENCE:
+        return reference
+    return (
+        f"Not used at week {week}: without a past quarter at this week each deal's rate is "
+        "its CRM probability. The counts are shown for reference."
+    )
+
+
+def _rates_block(head, body, words: str) -> html.Div:
+    """A rates table (or, without rows, that there is nothing to count from) and its words."""
+    table = (
+        html.Table([head, body], className="forecast-rates")
+        if body is not None
+        else html.P("No past quarter to count from.", className="muted")
+    )
+    return html.Div([table, html.P(words, className="forecast-note muted")])
+
+
 DEAL_COLUMNS = [
     {
         "field": "deal_name",
@@ -722,6 +725,7 @@ __all__ = [
     "make_rates_table",
     "make_team_rates_table",
     "make_trend_figure",
+    "math_open",
     "method_sentence",
     "pace_line",
     "rate_rows",

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from dash import html
 
 from dashboard.figures import style as s
+from dashboard.figures.common import say_empty
 from dashboard.figures.review import MONEY_FMT, kpi_card
 
 TYPE_COLOUR = {"call": "#0f766e", "email": "#2563eb", "meeting": "#ca8a04", "other": "#94a3b8"}
@@ -230,15 +231,7 @@ def make_trend_figure(
     )
     fig.add_vline(x=pd.Timestamp(as_of).timestamp() * 1000, line=dict(color=s.TODAY, width=1))
     if not len(t):
-        fig.add_annotation(
-            text="No quota or no snapshots yet",
-            showarrow=False,
-            x=0.5,
-            y=0.5,
-            xref="paper",
-            yref="paper",
-            font=dict(color=s.MUTED),
-        )
+        say_empty(fig, "No quota or no snapshots yet")
     return fig
 
 
@@ -535,15 +528,7 @@ def make_readiness_trend(trend: pd.DataFrame, height: int = 200) -> go.Figure:
             )
         )
     else:
-        fig.add_annotation(
-            text="No readiness data yet",
-            showarrow=False,
-            x=0.5,
-            y=0.5,
-            xref="paper",
-            yref="paper",
-            font=dict(color=s.MUTED),
-        )
+        say_empty(fig, "No readiness data yet")
     fig.update_layout(**s.base_layout(height))
     fig.update_layout(
         margin=dict(l=10, r=10, t=10, b=25),

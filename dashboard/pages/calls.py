@@ -33,6 +33,7 @@ from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import auth, ids, urls
 from dashboard.figures import style as s
+from dashboard.figures.review import MONEY_FMT
 from dashboard.models import forecast as fm
 from dashboard.reads import calls as call_reads
 from loaders import clock
@@ -46,7 +47,6 @@ NAMES_LISTED = 12  # who has not called: names shown before "and N more"
 MAX_AMOUNT = 1e13
 STATUS_WORDS = {"rolled_up": "rolled up", "crm": "CRM"}
 
-MONEY_FMT = {"function": "params.value == null ? '' : d3.format(',.0f')(params.value)"}
 SIGNED_FMT = {
     "function": "params.value == null ? '' : (params.value > 0 ? '+' : '') + "
     "d3.format(',.0f')(params.value)"

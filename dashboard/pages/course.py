@@ -668,12 +668,8 @@ MATH_DEALS = 500
 )
 def toggle_math(_clicks, click, is_open):
     """The button opens and closes the math; a click on the fan opens it."""
-    if ctx.triggered_id == ids.COURSE_FORECAST_MATH_TOGGLE:
-        return not is_open
-    point = ff.trend_point(click)
-    if point and point[0] == ff.FAN:
-        return True
-    return no_update
+    opened = ff.math_open(ctx.triggered_id == ids.COURSE_FORECAST_MATH_TOGGLE, click, is_open)
+    return no_update if opened is None else opened
 
 
 @callback(

@@ -564,12 +564,16 @@ def _guarded(data, name: str, drawer):
     scope = auth.viewer_scope()
     if not auth.team_allowed(team, scope):
         return dbc.Alert(auth.not_allowed_text(team), color="warning")
-    engine = get_engine()
-    key = (quarter, team, as_of, tuple(scope) if scope is not None else None)
     try:
-        return cache.cached(name, engine, key, lambda: drawer(engine, quarter, team, as_of, scope))
+        return _cached(get_engine(), name, drawer, quarter, team, as_of, scope)
     except fm.ForecastError as exc:
         return dbc.Alert(str(exc), color="warning")
+
+
+def _cached(engine, name: str, drawer, quarter: str, team, as_of: str, scope):
+    """``drawer``'s output, cached per data version under ``name`` for the view and scope."""
+    key = (quarter, team, as_of, tuple(scope) if scope is not None else None)
+    return cache.cached(name, engine, key, lambda: drawer(engine, quarter, team, as_of, scope))
 
 
 @callback(
@@ -615,9 +619,4 @@ def _warm_track_record(engine) -> None:
     panel drawn from them, when data lands: the first manager never waits on the Monte Carlo."""
     state = urls.resolve({})
     fm.forecast_for(engine, state.quarter, state.as_of_day)
-    cache.cached(
-        "track-record-render",
-        engine,
-        (state.quarter, None, state.as_of, None),
-        lambda: draw(engine, state.quarter, None, state.as_of, None),
-    )
+    _cached(engine, "track-record-render", draw, state.quarter, None, state.as_of, None)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Hashable
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from loaders.store.models import DerivedFrame
@@ -90,13 +90,4 @@ def stored(
     return frame
 
 
-def forget(engine: Engine, name: str | None = None) -> int:
-    """Delete the kept frames (those called ``name``, or all); returns how many."""
-    stmt = delete(DerivedFrame)
-    if name is not None:
-        stmt = stmt.where(DerivedFrame.name == name)
-    with engine.begin() as conn:
-        return conn.execute(stmt).rowcount or 0
-
-
-__all__ = ["forget", "frame_key", "from_bytes", "stored", "to_bytes"]
+__all__ = ["frame_key", "from_bytes", "stored", "to_bytes"]
