@@ -355,3 +355,20 @@ class UserTeam(Base):
     team: Mapped[str] = mapped_column(String(255), primary_key=True)
 
     user: Mapped[User] = relationship(back_populates="teams")
+
+
+class AuditEntry(Base):
+    """Who did what to the store and when: loads, user changes, calls, mapping and plan edits
+    (``loaders.store.audit`` writes them; docs/architecture.md#audit-log). Entries are only
+    ever added."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_kind_at", "kind", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # load, user, call, mapping, plan, store
+    action: Mapped[str] = mapped_column(String(32))  # loaded, failed, added, removed, made, ...
+    actor: Mapped[str] = mapped_column(String(255))  # the signed-in user, or the OS user
+    via: Mapped[str] = mapped_column(String(16))  # cli, watcher, browser
+    subject: Mapped[str] = mapped_column(String(512), default="")  # a file, a user, a person
+    detail: Mapped[str] = mapped_column(Text, default="")  # what, in words
