@@ -110,7 +110,11 @@ def _who() -> html.Div | None:
     if viewer.via == "password":
         parts.append(
             html.Form(
-                html.Button("Sign out", type="submit", className="btn btn-sm shell-signout"),
+                [
+                    # The session's form token: a sign-out without it is refused (auth.web).
+                    dcc.Input(type="hidden", name="csrf", value=auth.csrf_token()),
+                    html.Button("Sign out", type="submit", className="btn btn-sm shell-signout"),
+                ],
                 action=auth.LOGOUT_PATH,
                 method="post",
                 className="shell-signout-form",

@@ -74,12 +74,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TEAMCAR_TRUSTED_PROXIES",
         "127.0.0.1",
-        "Comma-separated addresses or CIDR networks whose TEAMCAR_AUTH_HEADER is believed.",
+        "Comma-separated addresses or CIDR networks whose TEAMCAR_AUTH_HEADER is believed "
+        "and whose X-Forwarded-For names the client's address (for sign-in throttling).",
     ),
     Setting(
         "TEAMCAR_SECURE_COOKIE",
         "0",
         "1 sends the sign-in cookie over HTTPS only (set it when served over HTTPS).",
+    ),
+    Setting(
+        "TEAMCAR_SIGNIN_ADDRESS_LIMIT",
+        "10",
+        "Failed sign-ins from one client address (behind a trusted proxy, the address it "
+        "forwards) within 5 minutes before that address is answered 429 until the 5 minutes "
+        "are up; 0 turns it off. Shared through TEAMCAR_CACHE_URL when set, else per worker.",
     ),
 )
 
@@ -104,6 +112,7 @@ class Config:
     auth_header: str | None = None
     trusted_proxies: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.1/32"),)
     secure_cookie: bool = False
+    signin_address_limit: int = 10
 
     @property
     def archive_dir(self) -> Path:
@@ -194,4 +203,5 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         auth_header=(env.get("TEAMCAR_AUTH_HEADER") or "").strip() or None,
         trusted_proxies=parse_networks(env.get("TEAMCAR_TRUSTED_PROXIES") or "127.0.0.1"),
         secure_cookie=_flag(env, "TEAMCAR_SECURE_COOKIE"),
+        signin_address_limit=_int(env, "TEAMCAR_SIGNIN_ADDRESS_LIMIT", 10, 0, 1_000_000),
     )

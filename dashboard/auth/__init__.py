@@ -20,11 +20,17 @@ the scope every query takes (None = all teams); pages check a team asked for by 
 ``team_allowed`` before reading anything.
 
 Failed sign-ins all get the same message whatever was wrong, take a moment longer, and five in a
-row pause the account for five minutes (the message stays the same).
+row pause the account for five minutes (the message stays the same). Failures are also counted
+per client address (``throttle``; behind a trusted proxy, the address in its X-Forwarded-For):
+``TEAMCAR_SIGNIN_ADDRESS_LIMIT`` of them within five minutes and that address is answered 429
+with Retry-After until the five minutes are up, whichever names it tries. Signing out is a POST
+carrying the session's form token (``csrf_token``), as signing in is; ``set_password``
+(``teamcar users passwd``) ends every session signed in with the old password.
 
 The package follows those steps: ``passwords`` (hashing, checking, names), ``users`` (users in the
-store, sign-in checks and the pause), ``access`` (trusted proxies and the decision for the current
-request: viewer and scope) and ``web`` (Flask wiring: secret key, sessions, the guard, the sign-in
+store, sign-in checks and the pause), ``throttle`` (failures per client address), ``access``
+(trusted proxies, the client's address and the decision for the current request: viewer and
+scope) and ``web`` (Flask wiring: secret key, sessions, the guard, the sign-in
 and sign-out views and page). Callers use the names below (``from dashboard import auth``;
 ``auth.viewer_scope()``); a test that replaces one patches the module that defines it
 (``auth.users.users_configured``, ``auth.web.FAIL_DELAY_SECONDS``).
@@ -34,6 +40,7 @@ from __future__ import annotations
 
 from dashboard.auth.access import (
     Access,
+    client_address,
     current_access,
     current_viewer,
     may_manage_data,
@@ -58,6 +65,7 @@ from dashboard.auth.users import (
     find_user,
     list_users,
     remove_user,
+    set_password,
     users_configured,
     verify_login,
 )
@@ -65,6 +73,7 @@ from dashboard.auth.web import (
     LOGIN_PATH,
     LOGOUT_PATH,
     PUBLIC_PATHS,
+    csrf_token,
     guard,
     install,
     login_view,
@@ -86,6 +95,8 @@ __all__ = [
     "add_user",
     "check_password",
     "clean_name",
+    "client_address",
+    "csrf_token",
     "current_access",
     "current_viewer",
     "find_user",
@@ -99,6 +110,7 @@ __all__ = [
     "not_allowed_text",
     "remove_user",
     "secret_key",
+    "set_password",
     "team_allowed",
     "trusted",
     "users_configured",

@@ -39,6 +39,35 @@ def trusted(address: str | None, networks: Sequence[Network]) -> bool:
     return any(ip.version == net.version and ip in net for net in networks)
 
 
+FORWARDED_FOR = "X-Forwarded-For"
+
+
+def client_address(config: Config | None = None) -> str:
+    """The address of whoever sent the current request, as far as it can be known.
+
+    The connecting peer, unless it is a trusted proxy (``TEAMCAR_TRUSTED_PROXIES``): then the
+    address it forwarded in ``X-Forwarded-For``. That list is read from the right (each proxy
+    appends the peer it heard from) and the first address that is not itself a trusted proxy is
+    the client; what a client writes into the header itself sits to the left of that and is
+    never believed. Without a trusted peer the header is ignored altogether.
+    """
+    config = config or load_config()
+    address = request.remote_addr or ""
+    if not trusted(address, config.trusted_proxies):
+        return address
+    hops = [
+        hop.strip()
+        for value in request.headers.getlist(FORWARDED_FOR)
+        for hop in value.split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(hops):
+        address = hop[:64]
+        if not trusted(address, config.trusted_proxies):
+            break
+    return address
+
+
 # --- the current request ----------------------------------------------------------------------
 
 

@@ -124,6 +124,30 @@ def remove_user(engine: Engine, name: str) -> None:
         s.delete(user)
 
 
+def set_password(engine: Engine, name: str, password: str) -> Viewer:
+    """Give the user called ``name`` a new password (a single sign-on user gets their first).
+
+    Every session signed in with the old password ends with its next request: a session keeps a
+    fingerprint of the password hash it signed in with (``passwords.fingerprint``), and a new
+    hash (always newly salted, even for the same password) no longer matches it. A pause after
+    failed sign-ins is lifted, since the new password is not what was being guessed.
+
+    Raises:
+        AuthError: when there is no such user or the password is too short.
+    """
+    if len(password or "") < MIN_PASSWORD:
+        raise AuthError(f"the password is shorter than {MIN_PASSWORD} characters")
+    with session_scope(engine) as s:
+        user = s.scalar(select(User).where(User.name == " ".join(str(name).split())))
+        if user is None:
+            raise AuthError(f"no user called {name!r}")
+        user.password_hash = hash_password(password)
+        user.failed_logins = 0
+        user.last_failed_at = None
+        s.flush()
+        return _viewer(user)
+
+
 def list_users(engine: Engine) -> list[dict]:
     """Every user: ``name, role, teams, password`` (whether they have one), by name."""
     with session_scope(engine) as s:

@@ -18,10 +18,12 @@ from sqlalchemy.exc import DBAPIError
 from dashboard.auth.access import (
     SESSION_PRINT,
     SESSION_USER,
+    client_address,
     current_access,
     users_configured_once,
 )
 from dashboard.auth.passwords import fingerprint
+from dashboard.auth.throttle import throttle_for
 from dashboard.auth.users import Viewer, find_user, verify_login
 from loaders.config import Config, load_config
 from loaders.store.engine import get_engine
@@ -47,6 +49,7 @@ SIGN_IN_FAILED = (
     "That name and password do not match an account. After several tries, wait a "
     "few minutes before the next."
 )
+SIGN_OUT_EXPIRED = "The sign-out form had expired. Sign out again here."
 _SECRETS: dict[Path, str] = {}
 
 
@@ -185,6 +188,23 @@ def _safe_next(value: str | None) -> str:
     return value
 
 
+def csrf_token() -> str:
+    """The session's form token (made on first use): forms that change the session carry it.
+
+    The sign-in form and the top bar's sign-out form hold it in a hidden ``csrf`` field, and
+    their POSTs are refused without it, so another site cannot sign a browser in or out.
+    """
+    token = session.get(SESSION_CSRF)
+    if not token:
+        token = session[SESSION_CSRF] = secrets.token_urlsafe(24)
+    return token
+
+
+def _token_ok() -> bool:
+    token = session.get(SESSION_CSRF, "")
+    return bool(token) and hmac.compare_digest(token, request.form.get("csrf", ""))
+
+
 def login_view():
     """The sign-in page (GET) and the sign-in itself (POST)."""
     access = current_access()
@@ -195,16 +215,21 @@ def login_view():
         if access.viewer is not None:
             return redirect(nxt)
         return _login_page(nxt)
-    token = session.get(SESSION_CSRF, "")
-    sent = request.form.get("csrf", "")
     name = request.form.get("name", "")
-    if not token or not hmac.compare_digest(token, sent):
+    config = load_config()
+    throttle = throttle_for(config.signin_address_limit, config.cache_url, config.database_url)
+    address = client_address(config)
+    wait = throttle.retry_after(address)
+    if wait:
+        return _too_many(nxt, name, wait)
+    if not _token_ok():
         return _login_page(
             nxt, name=name, status=400, error="The sign-in form had expired. Please try again."
         )
-    engine = get_engine(load_config().database_url)
+    engine = get_engine(config.database_url)
     viewer = verify_login(engine, name, request.form.get("password", ""))
     if viewer is None:
+        throttle.failed(address)
         time.sleep(FAIL_DELAY_SECONDS)
         return _login_page(nxt, name=name, status=401, error=SIGN_IN_FAILED)
     found = find_user(engine, viewer.name)
@@ -212,22 +237,50 @@ def login_view():
     session.permanent = True
     session[SESSION_USER] = viewer.name
     session[SESSION_PRINT] = fingerprint(found[1] if found else None)
+    session[SESSION_CSRF] = secrets.token_urlsafe(24)  # a new token for the signed-in session
     return redirect(nxt)
 
 
+def _too_many(nxt: str, name: str, wait: int) -> Response:
+    minutes = max(1, round(wait / 60))
+    response = _login_page(
+        nxt,
+        name=name,
+        status=429,
+        error="Too many failed sign-ins from your address. Try again in "
+        f"{minutes} minute{'s' if minutes != 1 else ''}.",
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def logout_view():
-    """Forget the session and go back to the sign-in page."""
-    if current_access().open:
+    """Sign out: a POST carrying the session's form token (GET shows a button that sends one).
+
+    A sign-out without the token (a link or a form on another site) signs nobody out.
+    """
+    access = current_access()
+    if access.open:
         return redirect("/")
-    session.clear()
-    return redirect(LOGIN_PATH)
+    if access.viewer is None or access.viewer.via != "password":
+        # Nothing of ours to end (the single sign-on proxy owns its own session).
+        return redirect(LOGIN_PATH if access.viewer is None else "/")
+    if request.method == "POST" and _token_ok():
+        session.clear()
+        return redirect(LOGIN_PATH)
+    error = SIGN_OUT_EXPIRED if request.method == "POST" else None
+    response = Response(
+        _render("logout.html", csrf=csrf_token(), name=access.viewer.name, error=error),
+        mimetype="text/html",
+        status=400 if error else 200,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _login_page(nxt: str, name: str = "", error: str | None = None, status: int = 200):
-    token = session.get(SESSION_CSRF) or secrets.token_urlsafe(24)
-    session[SESSION_CSRF] = token
     response = Response(
-        _render("login.html", next=nxt, name=name[:255], error=error, csrf=token),
+        _render("login.html", next=nxt, name=name[:255], error=error, csrf=csrf_token()),
         mimetype="text/html",
         status=status,
     )
@@ -282,6 +335,18 @@ TEMPLATES = {
 </form>
 """
     + _FOOT,
+    "logout.html": _HEAD
+    + """
+<form class="signin-card" method="post" action="/logout">
+  <h1 class="signin-title">Sign out</h1>
+  {% if error %}<div class="alert alert-warning signin-error" role="alert">{{ error }}</div>{% endif %}
+  <p class="signin-lead">Signed in as {{ name }}.</p>
+  <input type="hidden" name="csrf" value="{{ csrf }}">
+  <button class="btn btn-dark w-100 signin-button" type="submit">Sign out</button>
+  <p class="signin-foot"><a href="/">Back to Team Car</a></p>
+</form>
+"""
+    + _FOOT,
     "refused.html": _HEAD
     + """
 <div class="signin-card">
@@ -296,5 +361,7 @@ _ENV = Environment(autoescape=True)
 
 
 def _render(template: str, **values) -> str:
-    title = {"login.html": "Sign in", "refused.html": "Not signed in"}[template]
+    title = {"login.html": "Sign in", "logout.html": "Sign out", "refused.html": "Not signed in"}[
+        template
+    ]
     return _ENV.from_string(TEMPLATES[template]).render(title=title, **values)

@@ -82,7 +82,7 @@ def _users_engine():
     return get_engine(url)
 
 
-def _read_password(from_stdin: bool) -> str:
+def _read_password(from_stdin: bool, for_sso: bool = True) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
@@ -90,8 +90,8 @@ def _read_password(from_stdin: bool) -> str:
         return password
     if not sys.stdin.isatty():
         raise UserError(
-            "no terminal to ask for the password: pipe it with --password-stdin, "
-            "or use --no-password for a single sign-on user"
+            "no terminal to ask for the password: pipe it with --password-stdin"
+            + (", or use --no-password for a single sign-on user" if for_sso else "")
         )
     return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
@@ -130,6 +130,30 @@ def users_add(
         raise UserError(str(exc)) from None
     sees = ", ".join(user.teams) if user.teams else "every team"
     console.print(f"Added [bold]{user.name}[/] ({user.role}), who sees {sees}.")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="The user's name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from standard input.")
+    ] = False,
+) -> None:
+    """Change a user's password (asks for it twice); their open sessions end with their next
+    click."""
+    from dashboard.auth import AuthError, find_user, set_password
+
+    engine = _users_engine()
+    if find_user(engine, " ".join(name.split())) is None:  # before asking for a password
+        raise UserError(f"no user called {name!r}")
+    password = _read_password(password_stdin, for_sso=False)
+    try:
+        user = set_password(engine, name, password)
+    except AuthError as exc:
+        raise UserError(str(exc)) from None
+    console.print(
+        f"Changed the password of [bold]{user.name}[/]; their open sessions are signed out."
+    )
 
 
 @users_app.command("remove")

@@ -85,7 +85,8 @@ def test_sign_in_and_sign_out(app, store):
     assert "Mia Manager" in text and "Sign out" in text
     # A manager's top bar does not offer the Data desk.
     assert '"d-none"' in text
-    resp = client.post("/logout")
+    token = re.search(r'"value":\s*"([^"]+)",\s*"type":\s*"hidden",\s*"name":\s*"csrf"', text)
+    resp = client.post("/logout", data={"csrf": token.group(1)})  # the top bar's form
     assert resp.status_code == 302 and resp.headers["Location"] == "/login"
     assert client.get("/_dash-layout").status_code == 401
 
