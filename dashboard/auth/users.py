@@ -17,6 +17,7 @@ from dashboard.auth.passwords import (
     hash_password,
 )
 from loaders import clock
+from loaders.store import audit
 from loaders.store.engine import session_scope
 from loaders.store.models import User, UserTeam
 
@@ -107,7 +108,14 @@ def add_user(
         )
         s.add(user)
         s.flush()
+        audit.record(s, audit.USER, "added", subject=name, detail=_described(role, teams, password))
         return _viewer(user)
+
+
+def _described(role: str, teams: Iterable[str], password: str | None) -> str:
+    """A new user in words, for the audit log (never the password)."""
+    sees = ", ".join(teams) or "every team"
+    return f"{role}, sees {sees}; " + ("password" if password is not None else "single sign-on")
 
 
 def remove_user(engine: Engine, name: str) -> None:
@@ -122,6 +130,7 @@ def remove_user(engine: Engine, name: str) -> None:
             raise AuthError(f"no user called {name!r}")
         s.execute(delete(UserTeam).where(UserTeam.user_id == user.id))
         s.delete(user)
+        audit.record(s, audit.USER, "removed", subject=user.name, detail=f"was {user.role}")
 
 
 def set_password(engine: Engine, name: str, password: str) -> Viewer:
@@ -145,6 +154,7 @@ def set_password(engine: Engine, name: str, password: str) -> Viewer:
         user.failed_logins = 0
         user.last_failed_at = None
         s.flush()
+        audit.record(s, audit.USER, "password", subject=user.name, detail="sessions ended")
         return _viewer(user)
 
 

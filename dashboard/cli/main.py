@@ -309,7 +309,8 @@ def _load(
     quiet=False,
 ):
     from loaders.ingest import expand_paths, load_file
-    from loaders.store.engine import upgrade
+    from loaders.store import audit
+    from loaders.store.engine import get_engine, upgrade
 
     files = expand_paths(paths)
     missing = [p for p in files if not p.exists()]
@@ -339,6 +340,7 @@ def _load(
             bar.remove_task(task)
             bar.advance(overall)
             outcomes.append(outcome)
+            audit.record_load(get_engine(config.database_url), outcome, via="cli")
     if not quiet:
         _print_outcomes(outcomes)
     return outcomes
@@ -440,6 +442,69 @@ def forecast(
         raise UserError(str(exc)) from None
 
 
+class AuditFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+
+
+AUDIT_HEADERS = {
+    "at": "When",
+    "kind": "Kind",
+    "action": "Action",
+    "actor": "Who",
+    "via": "Via",
+    "subject": "Subject",
+    "detail": "Detail",
+}
+
+
+@app.command("audit")
+def audit_log(
+    since: Annotated[
+        str | None, typer.Option(help="Entries made on or after this day, YYYY-MM-DD.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Only load, user, call, mapping, plan or store entries.")
+    ] = None,
+    format: Annotated[
+        AuditFormat, typer.Option("--format", help="table, or csv on standard output.")
+    ] = AuditFormat.table,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many, the newest.")] = None,
+) -> None:
+    """The audit log, newest first: who loaded data, changed users, made calls, and when."""
+    import csv
+
+    from rich.text import Text
+
+    from dashboard.exports import export_rows
+    from dashboard.reads.audit import load_audit
+    from loaders.store.engine import get_engine, upgrade
+
+    url = load_config().database_url
+    upgrade(url)
+    try:
+        df = load_audit(get_engine(url), kind=kind, since=_date(since, "--since"), limit=limit)
+    except ValueError as exc:
+        raise UserError(f"--kind: {exc}") from None
+    df = df[list(AUDIT_HEADERS)].rename(columns=AUDIT_HEADERS)
+    df["When"] = df["When"].map(lambda t: t.isoformat(sep=" ", timespec="seconds"))
+    if format == AuditFormat.csv:
+        header, rows = export_rows(df)  # formula-like text neutralised, as every export
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    if df.empty:
+        console.print("No audit entries" + (f" since {since}" if since else "") + ".")
+        return
+    table = Table(title=f"Audit log ({len(df):,} entries, newest first)")
+    for col in df.columns:
+        table.add_column(col, overflow="fold")
+    for row in df.itertuples(index=False):
+        table.add_row(*(Text(str(v)) for v in row))  # names and files as text, never markup
+    console.print(table)
+
+
 @app.command()
 def watch(
     folder: Annotated[Path, typer.Argument(help="Folder where exports land.")],
@@ -451,7 +516,8 @@ def watch(
 ) -> None:
     """Load each export that lands in FOLDER, then move it to processed/ or failed/."""
     from loaders.ingest import load_file
-    from loaders.store.engine import upgrade
+    from loaders.store import audit
+    from loaders.store.engine import get_engine, upgrade
     from loaders.watch import Watcher
 
     if not folder.is_dir():
@@ -460,6 +526,8 @@ def watch(
     upgrade(config.database_url)
 
     def report(o) -> None:
+        if not o.message.endswith("will retry"):  # not while the store is away (tried again)
+            audit.record_load(get_engine(config.database_url), o, via="watcher")
         if o.status == "failed":
             err.print(f"[red]failed[/] {o.path.name}: {o.message} (moved to failed/)")
         else:

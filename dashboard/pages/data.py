@@ -6,6 +6,9 @@
 - Upload from the browser: drop a file on the zone (or choose one). ``assets/upload.js`` posts it
   to ``/api/upload`` (``dashboard.serve.upload``: size limit, the CLI's loader and rules) and puts the
   JSON answer in ``data-upload-result``; the page shows it and redraws from the store.
+- The audit log (administrators only, checked in the callbacks): who loaded what, changed users,
+  made calls, edited mappings or plans, backed up or restored the store, newest first, by kind,
+  downloadable as CSV or XLSX.
 
 ``?batch=N`` (in the URL) picks the batch whose rejected rows are shown; by default the newest batch
 with rejects.
@@ -21,6 +24,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dashboard import auth, exports, ids, urls
 from dashboard.figures import style as s
 from dashboard.models import data as data_model
+from dashboard.reads import audit as audit_reads
 from dashboard.serve.upload import SUFFIXES, UPLOAD_PATH
 from loaders import clock
 from loaders.config import load_config
@@ -75,6 +79,37 @@ REJECT_COLUMNS = [
     },
     {"field": "raw", "headerName": "Raw row", "flex": 2, "minWidth": 260, "tooltipField": "raw"},
 ]
+AUDIT_COLUMNS = [
+    {"field": "at", "headerName": "When (UTC)", "width": 170},
+    {"field": "kind", "headerName": "Kind", "width": 100},
+    {"field": "action", "headerName": "Action", "width": 120},
+    {"field": "actor", "headerName": "Who", "width": 170, "tooltipField": "actor"},
+    {"field": "via", "headerName": "Via", "width": 95},
+    {
+        "field": "subject",
+        "headerName": "What",
+        "flex": 1,
+        "minWidth": 200,
+        "tooltipField": "subject",
+    },
+    {
+        "field": "detail",
+        "headerName": "Detail",
+        "flex": 2,
+        "minWidth": 260,
+        "tooltipField": "detail",
+    },
+]
+AUDIT_HEADERS = {c["field"]: c["headerName"] for c in AUDIT_COLUMNS}
+AUDIT_KIND_WORD = {
+    "load": "Loads",
+    "user": "Users",
+    "call": "Forecast calls",
+    "mapping": "Mappings",
+    "plan": "Deal plans",
+    "store": "Backups and restores",
+}
+AUDIT_ROWS_SHOWN = 1_000
 GRID_DEFAULTS = {"sortable": True, "filter": True, "resizable": True}
 REJECT_ROWS_SHOWN = 2_000
 KIND_WORD = {
@@ -272,10 +307,68 @@ def layout(**query):
                         ],
                         className="panel",
                     ),
+                    audit_section(),
                 ],
             ),
         ],
         className="data-page",
+    )
+
+
+def audit_section() -> html.Section:
+    """The audit log's panel: a kind filter, the newest entries, CSV and XLSX downloads."""
+    button = {"size": "sm", "color": "secondary", "outline": True}
+    return html.Section(
+        [
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.H2("Audit log", className="section-title"),
+                            html.Span(id=ids.DATA_AUDIT_TITLE, className="section-hint"),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            html.Label(
+                                "Kind of entries",
+                                htmlFor=ids.DATA_AUDIT_KIND,
+                                className="visually-hidden",
+                            ),
+                            dbc.Select(
+                                id=ids.DATA_AUDIT_KIND,
+                                options=[{"label": "Every kind", "value": "all"}]
+                                + [{"label": w, "value": k} for k, w in AUDIT_KIND_WORD.items()],
+                                value="all",
+                                size="sm",
+                                style={"width": "14rem"},
+                            ),
+                            dbc.Button("Download CSV", id=ids.DATA_AUDIT_CSV, **button),
+                            dbc.Button("Download XLSX", id=ids.DATA_AUDIT_XLSX, **button),
+                        ],
+                        className="d-flex gap-2 align-items-center",
+                    ),
+                ],
+                className="section-head review-section-head",
+            ),
+            dag.AgGrid(
+                id=ids.DATA_AUDIT,
+                columnDefs=AUDIT_COLUMNS,
+                rowData=[],
+                defaultColDef=GRID_DEFAULTS,
+                dashGridOptions={
+                    "pagination": True,
+                    "paginationPageSize": 50,
+                    "suppressCellFocus": True,
+                    "tooltipShowDelay": 400,
+                    "localeText": {"noRowsToShow": "No audit entries"},
+                },
+                className="data-grid",
+                style={"height": "360px"},
+            ),
+            dcc.Download(id=ids.DATA_AUDIT_DOWNLOAD),
+        ],
+        className="panel",
     )
 
 
@@ -458,6 +551,62 @@ def download_rejects(n_clicks, batch_id):
         "rejected", f"batch-{batch_id}", str(info["source_name"]).rsplit(".", 1)[0], ext="csv"
     )
     return dcc.send_bytes(exports.to_csv_bytes(table), name)
+
+
+def _audit_kind(value: object) -> str | None:
+    return value if value in AUDIT_KIND_WORD else None
+
+
+def audit_table(kind: str | None, limit: int | None = None) -> pd.DataFrame:
+    """Audit entries (newest first) with the grid's headers, times as text."""
+    df = audit_reads.load_audit(get_engine(), kind=kind, limit=limit)
+    df["at"] = df["at"].map(lambda t: t.isoformat(sep=" ", timespec="seconds"))
+    return df[list(AUDIT_HEADERS)]
+
+
+@callback(
+    Output(ids.DATA_AUDIT, "rowData"),
+    Output(ids.DATA_AUDIT_TITLE, "children"),
+    Input(ids.DATA_AUDIT_KIND, "value"),
+    Input(ids.SHELL_DATA_VERSION, "data"),
+)
+def render_audit(kind, _version):
+    """The newest audit entries of the kind picked, for administrators only (checked here, on
+    the server: the grid is in every viewer's page, empty and out of sight)."""
+    if not auth.may_manage_data():
+        return [], "shown to administrators only"
+    kind = _audit_kind(kind)
+    df = audit_table(kind, limit=AUDIT_ROWS_SHOWN)
+    total = audit_reads.count_audit(get_engine(), kind=kind)
+    what = AUDIT_KIND_WORD[kind].lower() if kind else "every kind"
+    title = f"who did what, newest first · {what} · {total:,} entr{'y' if total == 1 else 'ies'}"
+    if total > len(df):
+        title += f" (the newest {len(df):,} shown; the downloads have all)"
+    return df.to_dict("records"), title
+
+
+@callback(
+    Output(ids.DATA_AUDIT_DOWNLOAD, "data"),
+    Input(ids.DATA_AUDIT_CSV, "n_clicks"),
+    Input(ids.DATA_AUDIT_XLSX, "n_clicks"),
+    State(ids.DATA_AUDIT_KIND, "value"),
+    prevent_initial_call=True,
+)
+def download_audit(_csv, _xlsx, kind):
+    """Every audit entry of the kind picked, as CSV or XLSX (formula cells neutralised)."""
+    trigger = ctx.triggered_id
+    if trigger not in (ids.DATA_AUDIT_CSV, ids.DATA_AUDIT_XLSX) or not auth.may_manage_data():
+        return no_update
+    kind = _audit_kind(kind)
+    table = audit_table(kind).rename(columns=AUDIT_HEADERS)
+    stem = ("audit", kind or "all", clock.today().isoformat())
+    if trigger == ids.DATA_AUDIT_CSV:
+        return dcc.send_bytes(exports.to_csv_bytes(table), exports.safe_filename(*stem, ext="csv"))
+    title = f"Team Car audit log · {AUDIT_KIND_WORD[kind] if kind else 'every kind'}"
+    return dcc.send_bytes(
+        exports.to_xlsx_bytes(table, sheet="Audit log", title=title),
+        exports.safe_filename(*stem, ext="xlsx"),
+    )
 
 
 @callback(

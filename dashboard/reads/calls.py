@@ -38,6 +38,7 @@ from dashboard.reads.queries import scoped_rep_ids
 from loaders import clock
 from loaders.fiscal import quarter_name
 from loaders.identity import name_key
+from loaders.store import audit
 from loaders.store.engine import bump_calls_version, session_scope
 from loaders.store.models import (
     ForecastCall,
@@ -316,6 +317,15 @@ def record_call(
         s.add(call)
         s.flush()
         bump_calls_version(s)
+        audit.record(
+            s,
+            audit.CALL,
+            "made",
+            actor=author,
+            via="browser",
+            subject=f"{person} · {quarter}",
+            detail=f"commit {commit:,.2f}, best case {best_case:,.2f}, submitted {submitted}",
+        )
         return int(call.id)
 
 

@@ -31,6 +31,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from loaders.config import Config, load_config
+from loaders.store import audit
 
 UPLOAD_PATH = "/api/upload"
 UPLOAD_DIR = "uploads"
@@ -93,8 +94,10 @@ def upload_view():
     limit = limit_bytes(config)
     mb = config.max_upload_mb
     if not may_manage_data():
+        _refused(config, "Only an administrator may load data.")
         return _answer(403, message="Only an administrator may load data.")
     if not _same_origin():
+        _refused(config, "Uploads are accepted from Team Car's own pages only.")
         return _answer(403, message="Uploads are accepted from Team Car's own pages only.")
     if request.content_length is not None and request.content_length > limit:
         return _answer(
@@ -177,7 +180,44 @@ def _load(path: Path, original: str, config: Config):
     if outcome.status == "failed":
         # The loader's message names the file by its stored name; the person knows it by theirs.
         body["message"] = outcome.message.replace(str(path), original).replace(path.name, original)
+    audit.record_load(
+        get_engine(config.database_url),
+        outcome,
+        via="browser",
+        actor=_who(),
+        subject=original,
+        message=body["message"],
+    )
     return _answer(200, **body)
+
+
+def _who() -> str:
+    """Who is uploading, for the audit log."""
+    from dashboard.auth import current_viewer
+
+    viewer = current_viewer()
+    return viewer.name if viewer is not None else "local (no sign-in)"
+
+
+def _refused(config: Config, why: str) -> None:
+    """An upload refused at the door goes in the audit log too: who tried, and from where (the
+    file itself is not read)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from loaders.store.engine import get_engine
+
+    try:
+        audit.record(
+            get_engine(config.database_url),
+            audit.LOAD,
+            "refused",
+            actor=_who(),
+            via="browser",
+            subject="(upload not read)",
+            detail=f"{why} (from {request.remote_addr})",
+        )
+    except SQLAlchemyError:
+        log.warning("could not add a refused upload to the audit log", exc_info=True)
 
 
 __all__ = [
