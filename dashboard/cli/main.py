@@ -25,7 +25,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the store: schema, backups, restores.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="Manage who may sign in and what they see.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -66,6 +66,82 @@ def db_current() -> None:
 
     url = load_config().database_url
     console.print(f"{_safe_url(url)}: {current_revision(url) or 'empty (run teamcar db upgrade)'}")
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write (replaced if it exists).")],
+    portable: Annotated[
+        bool,
+        typer.Option(
+            "--portable", help="Rows as JSON lines: restores into SQLite or PostgreSQL alike."
+        ),
+    ] = False,
+) -> None:
+    """Back up the store and its archived exports to FILE (safe while the app serves)."""
+    from loaders.store import audit
+    from loaders.store.backup import BackupError, backup
+    from loaders.store.engine import get_engine
+
+    config = load_config()
+    try:
+        made = backup(file, config=config, portable=portable)
+    except BackupError as exc:
+        raise UserError(str(exc)) from None
+    audit.record(
+        get_engine(config.database_url),
+        audit.STORE,
+        "backed up",
+        subject=str(file),
+        detail=f"{made.method}, schema {made.revision}, {made.rows:,} rows, "
+        f"{made.archived} archived exports",
+    )
+    _print_backup("Backed up", made)
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A backup written by teamcar db backup.")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace a store that holds data (backed up first)."),
+    ] = False,
+) -> None:
+    """Restore FILE into the store (an empty one unless --force), upgraded to this schema."""
+    from loaders.store.backup import BackupError, restore
+
+    try:
+        done = restore(file, force=force, progress=lambda m: err.print(f"[dim]{m}[/]"))
+    except BackupError as exc:
+        raise UserError(str(exc)) from None
+    _print_backup("Restored", done)
+
+
+def _print_backup(verb: str, result) -> None:
+    mb = result.bytes / 1_000_000
+    console.print(
+        f"{verb} the {result.store_kind} store ({result.method}, schema {result.revision}): "
+        f"{len(result.tables)} tables, {result.rows:,} rows, {result.archived} archived "
+        f"export{'s' if result.archived != 1 else ''} · [bold]{result.path}[/] "
+        f"({mb:,.1f} MB) in {result.seconds:,.1f} s."
+    )
+    if verb == "Restored":
+        console.print(
+            f"The store is at schema {_current(load_config().database_url)}, data version "
+            f"{result.data_version}: open dashboards redraw on their next poll."
+        )
+    if result.safety_copy:
+        console.print(f"The data it replaced was backed up first to [bold]{result.safety_copy}[/].")
+    for path in result.missing:
+        err.print(f"[yellow]warning[/] archived export missing, not in the backup: {path}")
+    for note in result.notes:
+        console.print(f"[yellow]note[/] {note}")
+
+
+def _current(url: str) -> str | None:
+    from loaders.store.engine import current_revision
+
+    return current_revision(url)
 
 
 class Role(StrEnum):
