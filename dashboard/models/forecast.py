@@ -207,6 +207,10 @@ class Forecast:
     summary: standings.Summary | None = field(default=None, repr=False)
 
 
+# What a forecast kept in the store may hold (``dashboard.reads.kept``).
+KEPT_TYPES = (Forecast, fc.Landing, *standings.KEPT_TYPES)
+
+
 def _period(quarter, as_of, config: Config) -> tuple[Quarter, dt.date]:
     try:
         period = urls.resolve_period(
@@ -636,6 +640,7 @@ def forecast_for(
             engine,
             settings,
             lambda: compute_forecast(engine, quarter, as_of, config=config, draws=draws),
+            keep=KEPT_TYPES,
         )
 
     if view is None:
@@ -866,6 +871,7 @@ def backtest_for(
         engine,
         (quarter.name, as_of.isoformat(), _settings(config, draws)),
         lambda: compute_backtest(engine, quarter, as_of, config=config, draws=draws),
+        keep=(Backtest, BacktestRun, *KEPT_TYPES),
     )
     return restrict_backtest(everyone, team, scope)
 

@@ -84,6 +84,10 @@ class Summary:
     then: pd.DataFrame | None = None  # rep figures on ``since`` (for rank change)
 
 
+# What a summary kept in the store may hold (``dashboard.reads.kept``).
+KEPT_TYPES = (Summary, Quarter)
+
+
 def _days(
     quarter: str | Quarter, as_of, since, config: Config
 ) -> tuple[Quarter, dt.date, dt.date | None]:
@@ -293,7 +297,10 @@ def summary_for(
 
     Every view of every viewer on the same days shares that one computation (seconds at the full
     sizes of docs/architecture.md#sizes); narrowing it to a team or a manager's teams costs
-    milliseconds (``restrict``). The result is shared: treat it as read-only.
+    milliseconds (``restrict``). The all-teams summary is also kept in the store under the data
+    version (``reads.kept``): the process that computes it first (warming when data lands,
+    ``teamcar load``) saves every other process the computation. The result is shared: treat it
+    as read-only.
     """
     from dashboard.reads import cache
 
@@ -311,5 +318,6 @@ def summary_for(
         engine,
         args,
         lambda: compute_summary(engine, quarter, as_of, since, config=config),
+        keep=KEPT_TYPES,
     )
     return restrict(everyone, team, scope)

@@ -135,6 +135,7 @@ def cached(
     compute: Callable[[], T],
     cache_url: str | None = None,
     version: int | None = None,
+    keep: tuple[type, ...] | None = None,
 ) -> T:
     """``compute()``'s result for ``args`` at the store's current data version.
 
@@ -148,6 +149,9 @@ def cached(
         version: a fixed version instead of the store's, for a result that depends only on rows
             that never change once loaded, named in ``args`` (a snapshot batch's sums, by batch
             id): it then outlives later imports. Nothing else may use it.
+        keep: also keep the result in the store under this data version
+            (``dashboard.reads.kept``) so other processes read it instead of computing it: the
+            dataclasses it may hold. Only for results every viewer is narrowed from (all teams).
 
     Returns:
         The cached or fresh result (read-only).
@@ -159,6 +163,10 @@ def cached(
     if version is None:
         version = current_version(engine)
     key = cache_key(name, engine, version, args)
+    if keep is not None:
+        from dashboard.reads import kept
+
+        compute = _kept_compute(engine, name, version, args, compute, keep, kept.kept)
     local = _local()
     hit = local.get(key)
     if hit is not None:
@@ -177,6 +185,15 @@ def cached(
             value = compute()
         local.set(key, value)
         return value
+
+
+def _kept_compute(engine, name, version, args, compute, keep, kept_fn) -> Callable[[], Any]:
+    """``compute`` behind the store tier: read what another process kept, else compute and keep."""
+
+    def read_or_compute():
+        return kept_fn(engine, name, version, args, compute, keep)
+
+    return read_or_compute
 
 
 class _Unavailable(Exception):

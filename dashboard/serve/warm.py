@@ -7,9 +7,14 @@ landing views through the same cached functions the pages call: the Course and t
 current quarter on their default days, for all teams. Every other view — a team, a manager's teams,
 a rider — is then narrowed from that shared summary in milliseconds (``summary.restrict``).
 
-With a shared Redis cache the workers take turns (``cache`` computes a key once); with the
-in-process cache each worker warms its own. Warming is only ever a head start: a request that
-arrives first computes the same thing itself, and one that arrives meanwhile waits for it.
+The all-teams summaries and forecast behind those views are also kept in the store per data
+version (``dashboard.reads.kept``): the first process to compute them (a worker's warming thread,
+``teamcar load`` through ``keep``, ``teamcar watch``) writes them there, and any other process —
+another worker, a server started again on the same data — reads them back in a fraction of a
+second and only draws. Two processes that miss at once do not both compute (a claim row in the
+store; a shared Redis cache does the same for its keys). Warming is only ever a head start: a
+request that arrives first computes the same thing itself, and one that arrives meanwhile waits
+for it.
 """
 
 from __future__ import annotations
@@ -44,14 +49,15 @@ def on_new_data(name: str):
     return register
 
 
-def warm(engine: Engine) -> dict[str, float]:
-    """Compute the landing views for the store's current data; returns seconds per view."""
+def keep(engine: Engine) -> dict[str, float]:
+    """Compute the landing views' models for the store's current data, which keeps their
+    all-teams summaries and forecast in the store (``teamcar load`` and ``teamcar watch`` call
+    this; it draws nothing). Returns seconds per view."""
     took: dict[str, float] = {}
     started = time.perf_counter()
     catalog.freshness(engine)  # the top bar of every open page asks next
     state = urls.resolve({})
-    model = cm.course_model(engine, state, None)
-    cm.course_page(engine, model, state, None)
+    cm.course_model(engine, state, None)
     took["course"] = time.perf_counter() - started
     started = time.perf_counter()
     quarter = parse_quarter(state.quarter)
@@ -59,20 +65,46 @@ def warm(engine: Engine) -> dict[str, float]:
     now, since = rm.resolve_days({}, days, quarter)
     rm.review_model(engine, state.quarter, now, since, None, None)
     took["review"] = time.perf_counter() - started
-    for name, hook in list(_HOOKS.items()):
-        started = time.perf_counter()
-        hook(engine)
-        took[name] = time.perf_counter() - started
     return took
 
 
-def _loop(engine: Engine, stop: threading.Event, every: float) -> None:
+def warm(engine: Engine) -> dict[str, float]:
+    """Compute and draw the landing views for the store's current data (the Course's first, the
+    page everyone lands on); returns seconds per view."""
+    took: dict[str, float] = {}
+    started = time.perf_counter()
+    catalog.freshness(engine)  # the top bar of every open page asks next
+    state = urls.resolve({})
+    model = cm.course_model(engine, state, None)
+    cm.course_page(engine, model, state, None)
+    took["course"] = time.perf_counter() - started
+    hooks = sorted(_HOOKS.items(), key=lambda item: not item[0].startswith("course"))
+    for name, hook in hooks:
+        if name.startswith("course"):
+            started = time.perf_counter()
+            hook(engine)
+            took[name] = time.perf_counter() - started
+    started = time.perf_counter()
+    quarter = parse_quarter(state.quarter)
+    days = rm.snapshot_days(engine)
+    now, since = rm.resolve_days({}, days, quarter)
+    rm.review_model(engine, state.quarter, now, since, None, None)
+    took["review"] = time.perf_counter() - started
+    for name, hook in hooks:
+        if not name.startswith("course"):
+            started = time.perf_counter()
+            hook(engine)
+            took[name] = time.perf_counter() - started
+    return took
+
+
+def _loop(engine: Engine, stop: threading.Event, every: float, draw: bool = True) -> None:
     seen = None
     while not stop.is_set():
         try:
             version = current_version(engine)
             if version != seen and version > 0:
-                took = warm(engine)
+                took = warm(engine) if draw else keep(engine)
                 log.info(
                     "warmed data version %s: %s",
                     version,
@@ -84,8 +116,13 @@ def _loop(engine: Engine, stop: threading.Event, every: float) -> None:
         stop.wait(every)
 
 
-def start(engine: Engine | None = None, every: float = CHECK_SECONDS) -> threading.Event | None:
-    """Start this process's warming thread (once); returns the event that stops it."""
+def start(
+    engine: Engine | None = None, every: float = CHECK_SECONDS, draw: bool = True
+) -> threading.Event | None:
+    """Start this process's warming thread (once); returns the event that stops it.
+
+    ``draw=False`` (a process that serves no pages, such as ``teamcar watch``) only computes and
+    keeps the models (``keep``)."""
     import os
 
     from loaders.store.engine import get_engine
@@ -95,7 +132,10 @@ def start(engine: Engine | None = None, every: float = CHECK_SECONDS) -> threadi
     _STARTED.add(os.getpid())
     stop = threading.Event()
     thread = threading.Thread(
-        target=_loop, args=(engine or get_engine(), stop, every), name="teamcar-warm", daemon=True
+        target=_loop,
+        args=(engine or get_engine(), stop, every, draw),
+        name="teamcar-warm",
+        daemon=True,
     )
     thread.start()
     return stop
