@@ -369,8 +369,25 @@ def load(
         source=source,
         date_format=date_format,
     )
+    if any(o.status == "loaded" for o in outcomes):
+        _keep_landing()
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(1)
+
+
+def _keep_landing() -> None:
+    """Compute the landing views for the new data and keep them in the store, so a server's
+    first visitor after a load does not wait for them (``dashboard.serve.warm.keep``)."""
+    from dashboard.serve import warm
+    from loaders.store.engine import get_engine
+
+    started = time.perf_counter()
+    try:
+        warm.keep(get_engine(load_config().database_url))
+    except Exception as exc:  # noqa: BLE001 - the load stands; the views are computed when asked
+        err.print(f"[yellow]Landing views not prepared[/] ({exc}); the first visit computes them.")
+        return
+    console.print(f"Landing views prepared in {time.perf_counter() - started:.1f} s.")
 
 
 def _load(
@@ -621,6 +638,10 @@ def watch(
         watcher.poll()
         return
     console.print(f"Watching [bold]{folder}[/] (Ctrl+C stops).")
+    from dashboard.serve import warm
+    from loaders.store.engine import get_engine
+
+    warm.start(get_engine(config.database_url), draw=False)  # keeps each new load's landing views
     try:
         watcher.run(interval)
     except KeyboardInterrupt:
