@@ -80,7 +80,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TEAMCAR_SECURE_COOKIE",
         "0",
-        "1 sends the sign-in cookie over HTTPS only (set it when served over HTTPS).",
+        "1 sends the sign-in cookie over HTTPS only and adds Strict-Transport-Security "
+        "(set it when served over HTTPS).",
     ),
     Setting(
         "TEAMCAR_SIGNIN_ADDRESS_LIMIT",

@@ -656,6 +656,9 @@ def demo(
     serve_app: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve after loading.")
     ] = True,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Print one line per request (off by default).")
+    ] = False,
 ) -> None:
     """Generate a live-looking demo (relative to today), load it into data/demo.db and serve it."""
     from loaders.demo import build_demo_store
@@ -682,51 +685,58 @@ def demo(
     if failed:
         raise typer.Exit(1)
     if serve_app:
-        _serve(host, port, workers=1)
+        _serve(host, port, workers=1, access_log=access_log)
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8050,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes (gunicorn when > 1).")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="gunicorn worker processes, each with its threads.")
+    ] = 1,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Print one line per request (off by default).")
+    ] = False,
 ) -> None:
-    """Serve the dashboard on the configured store."""
+    """Serve the dashboard on the configured store (gunicorn, threaded workers)."""
     from loaders.store.engine import upgrade
 
     upgrade(load_config().database_url)
-    _serve(host, port, workers)
+    _serve(host, port, workers, access_log)
 
 
-def _serve(host: str, port: int, workers: int) -> None:
-    url = f"http://{host}:{port}/"
-    if workers > 1:
-        console.print(
-            f"Team Car is serving at [bold link={url}]{url}[/] with {workers} gunicorn workers."
-        )
-        sys.stdout.flush()
-        os.execvp(
-            sys.executable,
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                str(workers),
-                "--bind",
-                f"{host}:{port}",
-                "--config",
-                "python:dashboard.serve.gunicorn_conf",
-                "dashboard.serve.wsgi:server",
-            ],
-        )
-    from dashboard.serve import warm
-    from dashboard.serve.server import served_app
+def _serve(host: str, port: int, workers: int, access_log: bool = False) -> None:
+    """Replace this process with gunicorn serving the app (``dashboard.serve.gunicorn_conf``).
 
-    console.print(f"Team Car is serving at [bold link={url}]{url}[/] (Ctrl+C stops it).")
-    app = served_app()
-    warm.start()
-    app.run(host=host, port=port, debug=False)
+    Always gunicorn, one worker included: a production server with its timeouts, never Flask's
+    development server. The process keeps its id, so whoever started ``teamcar serve`` stops
+    gunicorn (and its workers) by signalling it.
+    """
+    from rich.markup import escape
+
+    from dashboard.serve import gunicorn_conf
+
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    url = f"http://{bind}/"
+    threads = gunicorn_conf.threads
+    console.print(
+        f"Team Car is serving at [bold]{escape(url)}[/] with gunicorn: {workers} "
+        f"worker{'s' if workers != 1 else ''} of {threads} threads (Ctrl+C stops it).",
+        soft_wrap=True,
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execvp(sys.executable, gunicorn_argv(bind, workers, access_log))
+
+
+def gunicorn_argv(bind: str, workers: int, access_log: bool) -> list[str]:
+    """The gunicorn command ``teamcar serve`` runs (its settings: ``gunicorn_conf``)."""
+    argv = [sys.executable, "-m", "gunicorn", "--config", "python:dashboard.serve.gunicorn_conf"]
+    argv += ["--workers", str(workers), "--bind", bind]
+    if access_log:
+        argv += ["--access-logfile", "-"]  # standard output; off unless asked
+    return [*argv, "dashboard.serve.wsgi:server"]
 
 
 def _progress(disable: bool = False) -> Progress:

@@ -107,10 +107,25 @@ def console_errors():
     return []
 
 
+# Content-Security-Policy violations, kept in the page (``window.__cspViolations``) and written to
+# the console as errors: Chromium logs a refused inline script, but not a refused eval() that the
+# page's code catches (regl's), so every journey's clean console covers the policy this way.
+CSP_VIOLATIONS_JS = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  const text = `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`
+    + ` (${e.sourceFile || 'page'}:${e.lineNumber})`;
+  window.__cspViolations.push(text);
+  console.error(text);
+});
+"""
+
+
 @pytest.fixture
 def page(browser, console_errors):
-    """A fresh 1440x900 page that records console errors."""
+    """A fresh 1440x900 page that records console errors (CSP violations among them)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_init_script(CSP_VIOLATIONS_JS)
     pg = context.new_page()
     pg.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: console_errors.append(str(e)))
