@@ -135,7 +135,12 @@ def _frame(data, meta: dict) -> pd.DataFrame:
     for c, dtype in dtypes.items():
         if c in texts:
             continue
-        if c in meta.get("categories", {}):
+        if dtype == "object":  # Python values exactly (ints stay ints next to None)
+            values = np.empty(len(frame), dtype=object)
+            for i, v in enumerate(table.column(c).to_pylist()):  # no broadcasting of lists
+                values[i] = v
+            frame[c] = pd.Series(values, index=frame.index, dtype=object)
+        elif c in meta.get("categories", {}):
             cats, cats_dtype, ordered = meta["categories"][c]
             exact = pd.CategoricalDtype(pd.Index(cats, dtype=cats_dtype), ordered=ordered)
             if frame[c].dtype != exact:

@@ -43,6 +43,7 @@ def _frame() -> pd.DataFrame:
             "flag": [True, False, True],
             "cat": pd.Categorical(["x", "y", "x"]),
             "people": pd.Series([("Ann", "Bob"), (), ("Cy",)], dtype=object),
+            "week": pd.Series([3, None, 1], dtype=object),
         }
     ).set_axis(pd.Index(["r1", "r2", "r3"], name="rep", dtype=object))
 
@@ -55,6 +56,7 @@ def test_a_frame_reads_back_exactly():
     assert back.loc["r2", "obj_none"] is None
     assert isinstance(back.loc["r2", "obj_nan"], float)
     assert back.loc["r1", "people"] == ("Ann", "Bob")
+    assert type(back.loc["r1", "week"]) is int and back.loc["r2", "week"] is None
 
 
 def test_range_index_and_empty_frames():
