@@ -13,14 +13,29 @@ the Course's ``render`` callback cold (empty cache) and warm (cached model), the
 what the callback sends (the course map, the peloton, the whole response), and the live check.
 Results go to ``bench/out/bench_course.json``; ``--screenshots`` also serves each store and saves
 the pages to ``bench/out/screenshots/``.
+
+``--first-visit URL`` measures what a manager feels instead: it starts the bare Dash page and
+``teamcar serve --workers 2`` on the store (ports 18201 and 18202 unless ``--port``), opens the
+Course as soon as the server answers (the first visit after the server started: *cold*), then
+``--repeat`` more visits alternating with the bare page (headless Chromium, a fresh context each
+visit; *usable* as ``bench/bench_pages.py``: every graph drawn, no callback pending, and the course
+map's lanes shown). ``--keep`` first computes and keeps the landing views in the store as
+``teamcar load`` does after a load (``dashboard.serve.warm.keep``, timed in its own process);
+``--forget`` deletes every kept result first (a store that nothing was kept in).
+
+    .venv/bin/python bench/bench_course.py --first-visit sqlite:///bench/out/summary/full-2000.db \
+        --forget --repeat 5        # nothing kept: the workers compute at boot
+    .venv/bin/python bench/bench_course.py --first-visit sqlite:///... --keep --repeat 5
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -229,18 +244,147 @@ def screenshots(name: str, url: str) -> list[Path]:
     return saved
 
 
+def _forget(url: str) -> int:
+    """Delete every result kept per data version (``name@version`` rows of derived_frames)."""
+    from sqlalchemy import text
+
+    from loaders.store.engine import get_engine
+
+    with get_engine(url).begin() as conn:
+        return conn.execute(text("DELETE FROM derived_frames WHERE name LIKE '%@%'")).rowcount
+
+
+def _keep(url: str) -> float:
+    """``warm.keep`` in a process of its own, as ``teamcar load`` runs it; its seconds."""
+    code = (
+        "import sys, time; from loaders.store.engine import get_engine; "
+        "from dashboard.serve import warm; t = time.perf_counter(); "
+        f"warm.keep(get_engine({url!r})); print(time.perf_counter() - t)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    return round(float(out.stdout.strip().splitlines()[-1]), 2)
+
+
+def _wait_http(url: str, timeout: float) -> float:
+    import requests
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            if requests.get(url, timeout=5).status_code < 500:
+                return time.monotonic() - t0
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise TimeoutError(url)
+
+
+def first_visit(url: str, repeat: int, port: int, workers: int = 2) -> dict:
+    """The Course's first visit after ``teamcar serve`` started on ``url``, then ``repeat``
+    visits alternating with the bare Dash page; seconds and ratios to the bare page's median."""
+    from playwright.sync_api import sync_playwright
+
+    from bench import _browser
+    from bench.bench_pages import GRAPH, READY
+
+    lanes = _browser.READY["course"]
+    OUT.mkdir(parents=True, exist_ok=True)
+    log = OUT / f"first-visit-{port}.log"
+    env = {**os.environ, "TEAMCAR_DATABASE_URL": url, "TEAMCAR_DATA_DIR": str(OUT / "data")}
+    bare = subprocess.Popen(
+        [sys.executable, str(REPO / "bench" / "bare_dash.py"), str(port - 1)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    server = None
+    result: dict = {"url": url.split("@")[-1], "workers": workers}
+    try:
+        _wait_http(f"http://127.0.0.1:{port - 1}/", 60)
+        with sync_playwright() as pw:
+            browser = _browser.launch(pw)
+
+            def visit(address: str, course: bool) -> float:
+                ctx = _browser.new_context(browser)
+                try:
+                    page = ctx.new_page()
+                    t0 = time.monotonic()
+                    page.goto(address, wait_until="domcontentloaded", timeout=180_000)
+                    page.wait_for_function(READY, arg=GRAPH, timeout=180_000, polling=50)
+                    if course:
+                        page.wait_for_function(lanes, timeout=180_000, polling=50)
+                        page.wait_for_function(READY, arg=GRAPH, timeout=180_000, polling=50)
+                    return round(time.monotonic() - t0, 3)
+                finally:
+                    ctx.close()
+
+            bare_url, base = f"http://127.0.0.1:{port - 1}/", f"http://127.0.0.1:{port}/"
+            visit(bare_url, False)  # the bare server, warmed once
+            started = time.monotonic()
+            with open(log, "w") as out:
+                server = subprocess.Popen(
+                    [sys.executable, "-m", "dashboard.cli.main", "serve", "--port", str(port)]
+                    + ["--workers", str(workers)],
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    cwd=REPO,
+                )
+                result["server_answers_s"] = round(_wait_http(base + "_dash-layout", 300), 2)
+                result["cold_s"] = visit(base, True)
+                result["cold_since_start_s"] = round(time.monotonic() - started, 2)
+                mine, floor = [], []
+                for _ in range(repeat):
+                    floor.append(visit(bare_url, False))
+                    mine.append(visit(base, True))
+            browser.close()
+        z = statistics.median(floor) if floor else None
+        result.update(
+            bare_median_s=z,
+            median_s=statistics.median(mine) if mine else None,
+            runs=mine,
+            bare_runs=floor,
+        )
+        if z:
+            result["cold_ratio"] = round(result["cold_s"] / z, 2)
+            result["median_ratio"] = round(result["median_s"] / z, 2)
+    finally:
+        for proc in (server, bare):
+            if proc is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(20)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="a quick run for CI")
     parser.add_argument("--sizes", nargs="*", default=None, choices=sorted(SIZES))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--screenshots", action="store_true")
+    parser.add_argument("--first-visit", metavar="URL", help="serve URL; time the first visit")
+    parser.add_argument("--keep", action="store_true", help="keep the landing views first")
+    parser.add_argument("--forget", action="store_true", help="delete kept results first")
+    parser.add_argument("--port", type=int, default=18202, help="Team Car's port (bare: one less)")
     parser.add_argument(
         "--url",
         help="measure this store instead (e.g. sqlite:///data/demo.db "
         "after `teamcar demo --no-serve`)",
     )
     args = parser.parse_args()
+    if args.first_visit:
+        report: dict = {}
+        if args.forget:
+            report["forgotten"] = _forget(args.first_visit)
+        if args.keep:
+            report["keep_s"] = _keep(args.first_visit)
+        report.update(first_visit(args.first_visit, args.repeat, args.port))
+        print(json.dumps(report, indent=2))
+        return
     if args.url:
         result = measure("store", args.url, args.repeat)
         (OUT / "bench_course_store.json").write_text(json.dumps([result], indent=2) + "\n")
