@@ -62,6 +62,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("TEAMCAR_MAX_UPLOAD_MB", "200", "Largest export accepted by a browser upload."),
     Setting(
+        "TEAMCAR_MAX_AMOUNT",
+        "1000000000000",
+        "Largest amount (deal, quota, call) a load accepts; a row beyond it is rejected with why.",
+    ),
+    Setting(
         "TEAMCAR_SECRET_KEY",
         "(generated into <data dir>/secret_key)",
         "Signs the sign-in cookie; set the same value on every machine behind a balancer.",
@@ -109,6 +114,7 @@ class Config:
     )
     cache_url: str | None = None
     max_upload_mb: int = 200
+    max_amount: float = 1e12
     secret_key: str | None = field(default=None, repr=False)
     auth_header: str | None = None
     trusted_proxies: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.1/32"),)
@@ -131,6 +137,19 @@ def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
         raise ConfigError(f"{name}={raw!r}: expected a whole number") from None
     if not lo <= value <= hi:
         raise ConfigError(f"{name}={raw!r}: expected a number from {lo} to {hi}")
+    return value
+
+
+def _positive(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip().replace("_", "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a number such as 1e12") from None
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name}={raw!r}: expected a positive number")
     return value
 
 
@@ -200,6 +219,7 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         readiness_weights=parse_weights(env.get("TEAMCAR_READINESS_WEIGHTS", "")),
         cache_url=env.get("TEAMCAR_CACHE_URL") or None,
         max_upload_mb=_int(env, "TEAMCAR_MAX_UPLOAD_MB", 200, 1, 10_000),
+        max_amount=_positive(env, "TEAMCAR_MAX_AMOUNT", 1e12),
         secret_key=env.get("TEAMCAR_SECRET_KEY") or None,
         auth_header=(env.get("TEAMCAR_AUTH_HEADER") or "").strip() or None,
         trusted_proxies=parse_networks(env.get("TEAMCAR_TRUSTED_PROXIES") or "127.0.0.1"),

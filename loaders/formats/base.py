@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders import schema
+from loaders.config import load_config
 from loaders.formats.salesforce.ids import salesforce_id_values
 from loaders.identity import name_key
 from loaders.parsing.amounts import (
@@ -166,6 +167,7 @@ class Options:
     rates: dict[str, float] | None = None  # currency -> units per corporate unit
     corporate_currency: str | None = None
     path: Path | None = None
+    max_amount: float | None = None  # None: TEAMCAR_MAX_AMOUNT (loaders.config)
 
 
 _DATE_SHAPES = {
@@ -463,7 +465,26 @@ class Sheet:
                     per[i] = names.index(code)
             explicit = d.spread(per) if len(per) else np.full(self.n, -1, dtype=np.int16)
             index = np.where(explicit >= 0, explicit, index)
-        return self._one_currency(name, values, index, names)
+        return self._within_bound(name, self._one_currency(name, values, index, names), on_bad)
+
+    def _within_bound(self, name: str, values: np.ndarray, on_bad: str) -> np.ndarray:
+        """Amounts beyond ``max_amount`` (an export's garbage such as ``1e36``, never a real
+        deal) rejected, or left empty when the field is only informative."""
+        limit = self.options.max_amount
+        if limit is None:
+            limit = load_config().max_amount
+        with np.errstate(invalid="ignore"):
+            huge = np.abs(values) > limit
+        if not huge.any():
+            return values
+        expected = f"expected an amount of at most {limit:,.0f} (TEAMCAR_MAX_AMOUNT)"
+        if on_bad == "reject":
+            self.reject(huge, name, expected)
+        else:
+            self.warn_count(huge, f"{self.header(name)!r} beyond {limit:,.0f} left empty")
+        values = values.copy()
+        values[huge] = np.nan
+        return values
 
     def _one_currency(
         self, name: str, values: np.ndarray, index: np.ndarray, names: list[str]
