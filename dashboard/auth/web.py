@@ -211,7 +211,7 @@ def login_view():
     if access.open:
         return redirect("/")  # the local demo has no accounts to sign in to
     nxt = _safe_next(request.values.get("next"))
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD as GET (not a sign-in without a form)
         if access.viewer is not None:
             return redirect(nxt)
         return _login_page(nxt)

@@ -170,6 +170,13 @@ def test_an_unreachable_redis_falls_back_to_counting_here():
     assert limiter.retry_after("192.0.2.2") > 0
 
 
+def test_a_head_request_for_the_sign_in_page_is_not_a_sign_in(app, store):
+    """HEAD is a GET without the body (a monitor, curl -I): it must not read as a failed form."""
+    client = app.server.test_client()
+    resp = client.head("/login")
+    assert resp.status_code == 200
+
+
 # --- signing out --------------------------------------------------------------------------------
 
 
