@@ -639,7 +639,6 @@ def watch(
         return
     console.print(f"Watching [bold]{folder}[/] (Ctrl+C stops).")
     from dashboard.serve import warm
-    from loaders.store.engine import get_engine
 
     warm.start(get_engine(config.database_url), draw=False)  # keeps each new load's landing views
     try:
