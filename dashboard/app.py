@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import importlib
 import sys
+from urllib.parse import urlsplit
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash._pages import _parse_query_string, _path_to_page
 
 from dashboard import auth, ids, urls
 from dashboard.reads import catalog
-from dashboard.serve import live, outage, plotly_js, upload
+from dashboard.serve import live, outage, plotly_js, polyfill, upload
 from loaders import clock
 from loaders.config import REPO_ROOT
 from loaders.store.engine import get_engine
@@ -45,14 +48,24 @@ NAV = (
 )
 
 
+class TeamCarDash(dash.Dash):
+    """Dash, with regenerator's runtime where Dash's babel polyfill was (``serve.polyfill``)."""
+
+    def _generate_scripts_html(self) -> str:
+        return polyfill.scripts_html(
+            super()._generate_scripts_html(), self.get_asset_url(polyfill.RUNTIME)
+        )
+
+
 def create_app() -> dash.Dash:
     """Build the app. Nothing here touches the store: pages and callbacks query it per request."""
-    app = dash.Dash(
+    app = TeamCarDash(
         __name__,
         use_pages=True,
         pages_folder="",
         assets_folder=str(ASSETS_DIR),
-        assets_ignore=plotly_js.ASSETS_IGNORE,  # served where Dash loads plotly.js from
+        # served where Dash loads plotly.js from; put first by TeamCarDash
+        assets_ignore=f"{plotly_js.ASSETS_IGNORE}|{polyfill.ASSETS_IGNORE}",
         title="Team Car",
         update_title=None,
         suppress_callback_exceptions=False,
@@ -129,6 +142,15 @@ def shell() -> html.Div:
     """The page frame: a cheap skeleton (no store reads); callbacks fill it."""
     links = []
     admin = auth.may_manage_data()
+    # The data version the page starts from (and how fresh it is) are part of the first layout:
+    # the views' callbacks wait for it, and a poll's round trip before them would be a wait.
+    # Dash also calls the shell to check it (when the app is built, and on the first request
+    # of any kind): no store read then.
+    version, fresh, tone = None, [html.Span(className="freshness-dot")], "freshness tone-stale"
+    if _layout_request():
+        engine = get_engine()
+        version = live.check_version(None, engine)
+        fresh, tone = _freshness(engine)
     for label, path, nav_id in NAV:
         ready = _registered(path)
         # The Data desk is an administrator's: others keep the link (callbacks write it) unseen.
@@ -156,11 +178,7 @@ def shell() -> html.Div:
                 size="sm",
                 className="shell-picker shell-team",
             ),
-            html.Div(
-                id=ids.SHELL_FRESHNESS,
-                className="freshness tone-stale",
-                children=[html.Span(className="freshness-dot"), html.Span("Checking data…")],
-            ),
+            html.Div(id=ids.SHELL_FRESHNESS, className=tone, children=fresh),
             _who(),
         ],
         className="shell-controls",
@@ -189,13 +207,64 @@ def shell() -> html.Div:
         [
             dcc.Location(id=ids.SHELL_URL, refresh="callback-nav"),
             dcc.Store(id=ids.SHELL_CANONICAL),
-            dcc.Store(id=ids.SHELL_DATA_VERSION),
+            dcc.Store(id=ids.SHELL_DATA_VERSION, data=version),
             dcc.Interval(id=ids.SHELL_POLL, interval=live.POLL_MS),
             bar,
             outage.alert(),
-            dbc.Container(dash.page_container, fluid=True, className="page"),
+            dbc.Container(page_container(), fluid=True, className="page"),
         ]
     )
+
+
+def page_container() -> html.Div:
+    """Dash's page container, with the requested view already in it when the browser said which.
+
+    Dash fills ``_pages_content`` with a callback once its Location mounts: one more round trip
+    before a page's own callbacks can start and before the graph code is fetched. The layout
+    request carries the page's address in its Referer; with it, the view's skeleton (still no
+    store reads) is part of the first layout, and the Location starts at that address so Dash's
+    router has nothing to do. Without it (a browser that sends no Referer), Dash routes as usual.
+    """
+    first = _first_view()
+    if first is None:
+        return dash.page_container
+    path, search = first
+    page, variables = _path_to_page(path.strip("/"))
+    if not page:
+        return dash.page_container
+    query = _parse_query_string(search)
+    layout = page["layout"]
+    content = layout(**{**(variables or {}), **query}) if callable(layout) else layout
+    title = page["title"]
+    return html.Div(
+        [
+            dcc.Location(
+                id="_pages_location", refresh="callback-nav", pathname=path, search=search
+            ),
+            html.Div(content, id="_pages_content", disable_n_clicks=True),
+            dcc.Store(id="_pages_store", data={"title": title if isinstance(title, str) else ""}),
+            html.Div(id="_pages_dummy", disable_n_clicks=True),
+        ]
+    )
+
+
+def _layout_request() -> bool:
+    """Whether the shell is being built for a browser's layout request (not a check by Dash)."""
+    return flask.has_request_context() and flask.request.path.endswith("/_dash-layout")
+
+
+def _first_view() -> tuple[str, str] | None:
+    """The page address (path, query) the layout is requested for, from a same-origin Referer."""
+    if not _layout_request():
+        return None
+    referrer = flask.request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    here = urlsplit(flask.request.host_url)
+    if (parts.scheme, parts.netloc) != (here.scheme, here.netloc):
+        return None
+    return parts.path or "/", ("?" + parts.query) if parts.query else ""
 
 
 def _team_options(selected: str | None) -> list[dict]:
@@ -303,6 +372,7 @@ clientside_callback(
     Output(ids.SHELL_FRESHNESS, "className"),
     Input(ids.SHELL_POLL, "n_intervals"),
     State(ids.SHELL_DATA_VERSION, "data"),
+    prevent_initial_call=True,  # the first layout carries the version
 )
 def poll_data_version(_n, known):
     """The live check: ``no_update`` unless the store's data version changed since last drawn."""
@@ -310,6 +380,12 @@ def poll_data_version(_n, known):
     version = live.check_version(known, engine)
     if version is no_update:
         return no_update, no_update, no_update
+    children, tone = _freshness(engine)
+    return version, children, tone
+
+
+def _freshness(engine) -> tuple[list, str]:
+    """The top bar's freshness (children, class): the newest snapshot's day against today."""
     fresh = catalog.freshness(engine)
     latest = None
     if len(fresh) and fresh["latest_snapshot"].notna().any():
@@ -321,4 +397,4 @@ def poll_data_version(_n, known):
         html.Span(label, className="freshness-label"),
         html.Span(detail, className="freshness-detail"),
     ]
-    return version, children, f"freshness tone-{tone}"
+    return children, f"freshness tone-{tone}"
