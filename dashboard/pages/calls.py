@@ -329,6 +329,7 @@ def history_rows(calls: pd.DataFrame, person: str, as_of: dt.date) -> list[dict]
     return [
         {
             "id": int(r["id"]),
+            "key": f"call-{int(r['id'])}",
             "submitted": s.day(r["submitted"]),
             "commit": _money(r["commit"]),
             "best_case": _money(r["best_case"]),
@@ -482,7 +483,9 @@ def _panel(view: str, state: urls.ViewState, rep: str | None, title: str, column
                                 columnDefs=columns,
                                 rowData=None,  # "Loading…" until the callback answers
                                 defaultColDef={"resizable": True, "sortable": False},
-                                getRowId="params.data.person || String(params.data.id)",
+                                # a tree row is its person, a history row its call; dash-ag-grid's
+                                # expression subset has no String(), so each row carries its key
+                                getRowId="params.data.person || params.data.key",
                                 dashGridOptions={
                                     "suppressCellFocus": True,
                                     "animateRows": False,
