@@ -361,7 +361,7 @@ def make_course_figure(
 
     layout = s.base_layout(height)
     layout.update(
-        margin=dict(l=10, r=16, t=TOP_PX, b=BOTTOM_PX),
+        margin=dict(l=_label_margin(rows), r=16, t=TOP_PX, b=BOTTOM_PX),
         barmode="overlay",
         hovermode="closest",
         hoverdistance=14,
@@ -397,16 +397,27 @@ def make_course_figure(
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
+def _lane_label(lane: str, header: bool) -> str:
+    name = str(lane)
+    if len(name) > LABEL_CHARS:  # long names would squeeze the road; hover has them whole
+        name = name[: LABEL_CHARS - 1] + "…"
+    # upper-cased before escaping: Plotly decodes "&lt;", not "&LT;"
+    return f"<b>{s.esc(name.upper())}</b>" if header else s.esc(name)
+
+
+def _label_margin(rows: pd.DataFrame) -> int:
+    """The left margin the lane names need (drawn once: ``style.label_px``)."""
+    if not len(rows):
+        return 10
+    plain = [str(r.lane)[:LABEL_CHARS] for r in rows.itertuples(index=False) if not r.header]
+    heads = [str(r.lane)[:LABEL_CHARS].upper() for r in rows.itertuples(index=False) if r.header]
+    return max(s.label_px(plain, 13), s.label_px(heads, 13, bold=True))
+
+
 def _axes(start: dt.date, days: int, n: int, rows: pd.DataFrame) -> dict:
     vals, text = _week_ticks(start, days)
     dom = dict(zip(COLUMN_AXES, _domains(), strict=True))
-    labels = []
-    for r in rows.itertuples(index=False):
-        name = str(r.lane)
-        if len(name) > LABEL_CHARS:  # long names would squeeze the road; hover has them whole
-            name = name[: LABEL_CHARS - 1] + "…"
-        # upper-cased before escaping: Plotly decodes "&lt;", not "&LT;"
-        labels.append(f"<b>{s.esc(name.upper())}</b>" if r.header else s.esc(name))
+    labels = [_lane_label(r.lane, r.header) for r in rows.itertuples(index=False)]
     fixed = dict(showgrid=False, zeroline=False, fixedrange=True)
     return dict(
         xaxis=dict(

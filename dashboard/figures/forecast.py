@@ -258,7 +258,10 @@ def make_trend_figure(
         showlegend=True,
         hovermode="closest",
         legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom", font=dict(size=12)),
-        margin=dict(l=10, r=92 if fan is not None else 16, t=56, b=30),
+        # the legend's rows (two at the widths the views give it) above the plot
+        margin=dict(
+            l=s.MONEY_AXIS_PX, r=92 if fan is not None else 16, t=4 * s.LEGEND_ROW_PX, b=30
+        ),
         xaxis=dict(
             range=[start, end + pd.Timedelta(days=1)],
             gridcolor=s.GRID,

@@ -158,7 +158,8 @@ def make_waterfall_figure(
     )
     fig.update_layout(**s.base_layout(height))
     fig.update_layout(
-        margin=dict(l=10, r=10, t=30, b=10),
+        # the two-line bar labels ("Start / 27 Nov") below
+        margin=dict(l=s.MONEY_AXIS_PX, r=10, t=30, b=48),
         bargap=0.25,
         yaxis=dict(
             range=[0, top * 1.15],
@@ -349,7 +350,7 @@ def make_rollup_figure(rollup: pd.DataFrame, height_per_row: int = 20) -> go.Fig
         legend=dict(
             orientation="h", y=1.0, x=0, yanchor="bottom", font=dict(size=11), traceorder="normal"
         ),
-        margin=dict(l=10, r=20, t=24, b=30),
+        margin=dict(l=s.label_px(list(y), 11), r=20, t=2 * s.LEGEND_ROW_PX, b=30),
         xaxis=dict(gridcolor=s.GRID, tickformat="~s", fixedrange=True),
         yaxis=dict(
             fixedrange=True,
@@ -627,7 +628,7 @@ def make_focus_figure(focus: pd.DataFrame, gap: float | None, height: int = 300)
     top = max(float(focus["running_amount"].max()), float(gap or 0)) * 1.12
     fig.update_layout(**s.base_layout(height))
     fig.update_layout(
-        margin=dict(l=10, r=10, t=20, b=35),
+        margin=dict(l=s.SMALL_AXIS_PX, r=10, t=20, b=52),  # ticks and the axis title below
         bargap=0.2,
         xaxis=dict(
             title=dict(text="deals by amount × probability", font=dict(size=12, color=s.MUTED)),

@@ -220,7 +220,7 @@ def make_trend_figure(
     fig.update_layout(
         showlegend=True,
         legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),
-        margin=dict(l=10, r=10, t=26, b=30),
+        margin=dict(l=s.PERCENT_AXIS_PX, r=10, t=2 * s.LEGEND_ROW_PX, b=30),
         xaxis=dict(
             range=[pd.Timestamp(quarter_start), end + pd.Timedelta(days=1)],
             gridcolor=s.GRID,
@@ -419,7 +419,8 @@ def make_activity_figure(activity: pd.DataFrame, height: int = 260) -> go.Figure
         showlegend=True,
         bargap=0.3,
         legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),
-        margin=dict(l=10, r=10, t=26, b=30),
+        # two legend rows above; ticks and the axis title below
+        margin=dict(l=s.SMALL_AXIS_PX, r=10, t=3 * s.LEGEND_ROW_PX, b=52),
         xaxis=dict(
             fixedrange=True, title=dict(text="week ending", font=dict(size=11, color=s.MUTED))
         ),
@@ -531,7 +532,7 @@ def make_readiness_trend(trend: pd.DataFrame, height: int = 200) -> go.Figure:
         say_empty(fig, "No readiness data yet")
     fig.update_layout(**s.base_layout(height))
     fig.update_layout(
-        margin=dict(l=10, r=10, t=10, b=25),
+        margin=dict(l=s.SMALL_AXIS_PX, r=30, t=18, b=28),  # the last day's label reaches right
         xaxis=dict(tickformat="%d %b", gridcolor=s.GRID, fixedrange=True),
         yaxis=dict(range=[0, 100], gridcolor=s.GRID, fixedrange=True, tickvals=[0, 50, 70, 100]),
     )
