@@ -86,23 +86,23 @@ def freshness(engine: Engine) -> pd.DataFrame:
 
 
 def _freshness(engine: Engine) -> pd.DataFrame:
-    latest = (
-        select(OpportunitySnapshot.source, func.max(OpportunitySnapshot.snapshot_date).label("day"))
-        .group_by(OpportunitySnapshot.source)
-        .subquery()
-    )
-    stmt = (
-        select(latest.c.source, latest.c.day, func.count().label("deals"))
-        .join(
-            OpportunitySnapshot,
-            (OpportunitySnapshot.source == latest.c.source)
-            & (OpportunitySnapshot.snapshot_date == latest.c.day),
-        )
-        .group_by(latest.c.source, latest.c.day)
-        .order_by(latest.c.source)
-    )
+    # Index seeks on (source, snapshot_date), one source at a time: a GROUP BY over the table
+    # scans every snapshot row (2.3 s at 4.3M rows on SQLite, on the first page of each worker),
+    # while the next source, its newest day and that day's rows are each a seek or a range.
+    snap = OpportunitySnapshot
+    rows = []
     with session_scope(engine) as s:
-        return pd.DataFrame(s.execute(stmt).all(), columns=["source", "latest_snapshot", "deals"])
+        source = s.scalar(select(func.min(snap.source)))
+        while source is not None:
+            day = s.scalar(select(func.max(snap.snapshot_date)).where(snap.source == source))
+            deals = s.scalar(
+                select(func.count())
+                .select_from(snap)
+                .where(snap.source == source, snap.snapshot_date == day)
+            )
+            rows.append((source, day, deals))
+            source = s.scalar(select(func.min(snap.source)).where(snap.source > source))
+    return pd.DataFrame(rows, columns=["source", "latest_snapshot", "deals"])
 
 
 def teams(engine: Engine, scope: Scope = None) -> pd.DataFrame:
