@@ -49,7 +49,7 @@ READY = """(sel) => {
 }"""
 GRAPH = ".js-plotly-plot .main-svg"
 # What must be on each page besides (the Data page draws no graph: its imports grid has rows).
-PAGES = {
+READY_SELECTORS = {
     "course": GRAPH,
     "review": GRAPH,
     "rider": GRAPH,
@@ -72,6 +72,17 @@ def usable(browser, url: str, selector: str, timeout_ms: int = 120_000) -> float
         return round(took, 3)
     finally:
         ctx.close()
+
+
+@contextlib.contextmanager
+def bare_page(port: int):
+    """Serve the bare Dash page on ``port`` until the block ends; yields its base URL."""
+    proc = _bare(port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 def _bare(port: int) -> subprocess.Popen:
@@ -108,11 +119,11 @@ def measure(base: str, bare: str, rep: str, runs: int, pages: list[str]) -> dict
         try:
             usable(browser, bare + "/", GRAPH)  # the bare server, warmed once
             first = pages[0]
-            out["cold_s"] = usable(browser, base + paths[first], PAGES[first])
+            out["cold_s"] = usable(browser, base + paths[first], READY_SELECTORS[first])
             for name in pages:
                 mine, floor = [], []
                 for _ in range(runs):
-                    mine.append(usable(browser, base + paths[name], PAGES[name]))
+                    mine.append(usable(browser, base + paths[name], READY_SELECTORS[name]))
                     floor.append(usable(browser, bare + "/", GRAPH))
                 a, z = statistics.median(mine), statistics.median(floor)
                 out[name] = {
@@ -134,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rep", help="the rider whose page is opened (default: the demo's first)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workers", type=int, default=1, help="as teamcar serve --workers")
-    parser.add_argument("--pages", nargs="+", choices=sorted(PAGES), default=list(PAGES))
+    parser.add_argument(
+        "--pages", nargs="+", choices=sorted(READY_SELECTORS), default=list(READY_SELECTORS)
+    )
     parser.add_argument(
         "--results",
         type=Path,
@@ -193,7 +206,7 @@ def render_markdown(report: dict, store: str) -> str:
         "| page | Team Car, median (s) | bare Dash page, median (s) | ratio | met? |",
         "|---|---:|---:|---:|:-:|",
     ]
-    for name in PAGES:
+    for name in READY_SELECTORS:
         if name not in report:
             continue
         r = report[name]
@@ -204,7 +217,7 @@ def render_markdown(report: dict, store: str) -> str:
         )
     lines += [
         "",
-        f"First visit after the server started ({next(iter(PAGES))}): {report['cold_s']:.2f} s.",
+        f"First visit after the server started ({next(iter(READY_SELECTORS))}): {report['cold_s']:.2f} s.",
         "",
     ]
     return "\n".join(lines)

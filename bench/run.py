@@ -59,7 +59,8 @@ OUT = REPO / "bench" / "out"
 sys.path.insert(0, str(REPO))
 
 from bench import _browser  # noqa: E402
-from bench.loadtest import replay, run_load, serve  # noqa: E402
+from bench.bench_pages import GRAPH, READY_SELECTORS, bare_page, usable  # noqa: E402
+from bench.loadtest import free_port, replay, run_load, serve  # noqa: E402
 
 TODAY = "2026-11-22"
 SIZES = {
@@ -72,6 +73,7 @@ SIZES = {
         "activity_rows": 50_000,
         "repeat": 5,
         "warm": 1,
+        "alternate": 1,
         "teams": 1,
         "team_pages": ("course",),
         "managers": 50,
@@ -91,6 +93,7 @@ SIZES = {
         "activity_rows": 5_000_000,
         "repeat": 20,
         "warm": 2,
+        "alternate": 5,
         "teams": 2,
         "team_pages": ("course", "review", "rider"),
         "managers": 50,
@@ -105,6 +108,10 @@ SIZES = {
 PAGES = ("course", "review", "rider", "data")
 TARGETS = {
     "usable_s": 2.0,
+    # against the bare Dash page in the same run (issue 14): the first visit after the server
+    # started, and the median of cold-cache visits
+    "first_ratio": 1.5,
+    "median_ratio": 1.2,
     "callback_p95_ms": 500.0,
     "figure_bytes": 2_000_000,
     "load_ratio": 3.0,
@@ -296,6 +303,11 @@ def _seed_args(p: dict) -> dict:
 # --- measurements --------------------------------------------------------------------------------
 
 
+def _parsed_rows(result: int | dict) -> int:
+    """Rows pyarrow parsed (``parse_with_pyarrow`` answers a dict with its CPU time now)."""
+    return result["rows"] if isinstance(result, dict) else result
+
+
 def measure_loads(
     files: dict, store: str, work: Path, dbs: Databases, timeout: float, floors: dict
 ) -> dict:
@@ -336,7 +348,7 @@ def measure_loads(
             "rows_per_s": round(rows / run["seconds"]),
             "peak_rss_mb": round(run["peak_rss_mb"]),
             "pyarrow_seconds": round(floor["seconds"], 3),
-            "pyarrow_rows_per_s": round(floor["result"] / floor["seconds"]),
+            "pyarrow_rows_per_s": round(_parsed_rows(floor["result"]) / floor["seconds"]),
             "ratio": round(run["seconds"] / floor["seconds"], 2),
         }
         log(
@@ -390,9 +402,10 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
     with serve(url, work / f"serve-{store}", workers=2, start_timeout=300, env=env) as server:
         result["idle_rss_mb"] = _rss_now(server.worker_pids())
         scenarios: list[list[dict]] = []
-        with sync_playwright() as pw:
+        with sync_playwright() as pw, bare_page(free_port()) as bare:
             browser = _browser.launch(pw)
             try:
+                usable(browser, bare + "/", GRAPH)  # the bare server, warmed once
                 for name in PAGES:
                     path = _browser.page_path(name, rep=rep)
                     ctx = _browser.new_context(browser)
@@ -409,9 +422,21 @@ def measure_server(url: str, store: str, p: dict, work: Path) -> dict:
                         continue
                     finally:
                         ctx.close()
+                    # The page against the bare Dash page: alternating, each visit in a fresh
+                    # context (cold browser cache), as bench_pages.py and pageratio.py measure.
+                    mine, theirs = [], []
+                    for _ in range(p["alternate"]):
+                        mine.append(
+                            usable(
+                                browser, server.base + path, READY_SELECTORS[name], timeout * 1000
+                            )
+                        )
+                        theirs.append(usable(browser, bare + "/", GRAPH))
                     result["pages"][name] = {
                         "cold": _slim(cold),
                         "warm": [_slim(w) for w in warm],
+                        "fresh_s": mine,
+                        "bare_s": theirs,
                         "cold_calls": cold["callbacks"],
                     }
                     scenarios.append(_scenario(name, cold))
@@ -691,18 +716,38 @@ def render_markdown(report: dict) -> str:
     for name in PAGES:
         label = name.capitalize()
         row(
-            f"{label}: usable, cold (s; baseline: shell drawn)",
+            f"{label}: usable, first visit after the server started (s; baseline: the bare "
+            f"Dash page's median, same run)",
             lambda d, n=name: f"{d['server']['pages'][n]['cold']['usable_s']:.2f}",
-            lambda d, n=name: f"{d['server']['pages'][n]['cold']['shell_s']:.2f}",
+            lambda d, n=name: f"{statistics.median(d['server']['pages'][n]['bare_s']):.2f}",
             lambda d, n=name: (
                 d["server"]["pages"][n]["cold"]["usable_s"]
-                / d["server"]["pages"][n]["cold"]["shell_s"]
+                / statistics.median(d["server"]["pages"][n]["bare_s"])
             ),
-            f"< {TARGETS['usable_s']:.0f} s",
-            lambda d, n=name: d["server"]["pages"][n]["cold"]["usable_s"] < TARGETS["usable_s"],
+            f"≤ {TARGETS['first_ratio']:.1f}× bare",
+            lambda d, n=name: (
+                d["server"]["pages"][n]["cold"]["usable_s"]
+                <= TARGETS["first_ratio"] * statistics.median(d["server"]["pages"][n]["bare_s"])
+            ),
         )
         row(
-            f"{label}: usable, warm (s, median)",
+            f"{label}: usable, median of cold-cache visits alternating with the bare Dash page "
+            f"(s; baseline: the bare page's median)",
+            lambda d, n=name: f"{statistics.median(d['server']['pages'][n]['fresh_s']):.2f}",
+            lambda d, n=name: f"{statistics.median(d['server']['pages'][n]['bare_s']):.2f}",
+            lambda d, n=name: (
+                statistics.median(d["server"]["pages"][n]["fresh_s"])
+                / statistics.median(d["server"]["pages"][n]["bare_s"])
+            ),
+            f"≤ {TARGETS['median_ratio']:.1f}× bare",
+            lambda d, n=name: (
+                statistics.median(d["server"]["pages"][n]["fresh_s"])
+                <= TARGETS["median_ratio"] * statistics.median(d["server"]["pages"][n]["bare_s"])
+            ),
+        )
+        row(
+            f"{label}: usable, the same browser again (warm cache; s, median; baseline: the top "
+            f"bar drawn)",
             lambda d, n=name: f"{_median_of(d['server']['pages'][n]['warm'], 'usable_s'):.2f}",
             lambda d, n=name: f"{_median_of(d['server']['pages'][n]['warm'], 'shell_s'):.2f}",
             lambda d, n=name: (
