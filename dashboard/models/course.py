@@ -37,6 +37,7 @@ from dashboard.models.standings import summary_for
 from dashboard.reads import cache, queries
 from dashboard.reads.queries import Scope
 from dashboard.urls import ViewState
+from loaders.config import load_config
 from loaders.fiscal import Quarter, parse_quarter
 
 if TYPE_CHECKING:
@@ -271,16 +272,37 @@ def build_model(engine: Engine, state: ViewState, scope: list[str] | None) -> Co
     )
 
 
+# What a course model kept in the store may hold (``dashboard.reads.kept``).
+KEPT_TYPES = (CourseModel, Quarter)
+
+
 def course_model(engine: Engine, state: ViewState, scope: list[str] | None) -> CourseModel:
-    """The view's model, cached under the store's data version (read-only: copy to change)."""
+    """The view's model, cached under the store's data version (read-only: copy to change).
+
+    The all-teams model (no team, no scope: the view everyone lands on and ``warm`` prepares) is
+    also kept in the store per data version: a new worker reads it (8 MB at full size) instead of
+    unpacking the summary and the forecast and shaping them again. A narrower view is never read
+    from it: it is built from the all-teams summary narrowed on the server (``summary_for``).
+    """
+    config = load_config()
     args = (
         state.quarter,
         state.as_of,
         state.since,
         state.team,
         tuple(scope) if scope is not None else None,
+        config.fiscal_year_start_month,
+        config.stale_days,
+        tuple(sorted(config.readiness_weights.items())),
     )
-    return cache.cached("course-model", engine, args, lambda: build_model(engine, state, scope))
+    everyone = state.team is None and scope is None
+    return cache.cached(
+        "course-model",
+        engine,
+        args,
+        lambda: build_model(engine, state, scope),
+        keep=KEPT_TYPES if everyone else None,
+    )
 
 
 def lane_view(model: CourseModel, state: ViewState) -> str:

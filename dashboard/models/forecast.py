@@ -15,6 +15,7 @@ past quarters in the backtest) is the history of the people in it on as_of.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -540,7 +541,10 @@ def compute_forecast(
 
 
 def restrict_forecast(
-    forecast: Forecast, team: str | None = None, scope: Sequence[str] | None = None
+    forecast: Forecast,
+    team: str | None = None,
+    scope: Sequence[str] | None = None,
+    summary: standings.Summary | None = None,
 ) -> Forecast:
     """An all-teams forecast narrowed to ``team`` (or the teams of ``scope``), with no store read.
 
@@ -549,15 +553,19 @@ def restrict_forecast(
     from its own people), so the narrowing keeps the view's reps and deals, sums the view's
     teams' draws for its range, and rolls the calls up again over the people in view.
 
+    ``summary`` is the all-teams summary the forecast was made from, for a forecast that does
+    not carry it (``forecast_for``'s).
+
     Raises:
         ForecastError: when ``team`` is outside ``scope``.
     """
     view = _view(team, scope)
     if view is None:
         return forecast
-    if forecast.scope is not None or forecast.summary is None:
+    everyone = summary if summary is not None else forecast.summary
+    if forecast.scope is not None or everyone is None or everyone.scope is not None:
         raise ValueError("restrict_forecast needs an all-teams forecast from compute_forecast")
-    summary = standings.restrict(forecast.summary, team, scope)
+    summary = standings.restrict(everyone, team, scope)
     riders = summary.riders[["rep", "team"]].copy()
     riders["quota"] = summary.reps["quota"].reindex(riders["rep"]).to_numpy()
     frame = forecast.people_frame
@@ -623,7 +631,12 @@ def forecast_for(
     """``compute_forecast``'s answer, narrowed from one all-teams forecast cached per data version
     and calls' version (the Monte Carlo runs once per version, not per viewer); each narrowing
     (a team, a viewer's teams) is cached too, since it sums the trend again. Treat it as
-    read-only."""
+    read-only.
+
+    The all-teams forecast is cached and kept without the summary it was made from (its
+    ``summary`` is None): that summary is kept on its own (``standings.summary_for``), and a
+    forecast carrying it held it twice in the store (13 of 24 MB at full size) and unpacked it on
+    every first read, though only a narrowing needs it."""
     from dashboard.reads import cache
 
     config = config or load_config()
@@ -639,16 +652,21 @@ def forecast_for(
             "forecast",
             engine,
             settings,
-            lambda: compute_forecast(engine, quarter, as_of, config=config, draws=draws),
+            lambda: dataclasses.replace(
+                compute_forecast(engine, quarter, as_of, config=config, draws=draws), summary=None
+            ),
             keep=KEPT_TYPES,
         )
 
     if view is None:
         return everyone()
+
+    def narrowed() -> Forecast:
+        summary = standings.summary_for(engine, quarter, as_of, None, config=config)
+        return restrict_forecast(everyone(), team, scope, summary=summary)
+
     key = (*settings, team, tuple(scope) if scope is not None else None)
-    return cache.cached(
-        "forecast-view", engine, key, lambda: restrict_forecast(everyone(), team, scope)
-    )
+    return cache.cached("forecast-view", engine, key, narrowed)
 
 
 # --- the backtest -------------------------------------------------------------------------------

@@ -186,3 +186,77 @@ def test_other_data_at_the_same_version_never_gets_the_entry(book):
     assert standings.summary_for(book, QUARTER, AS_OF, SINCE).reps.loc["Ann Lee", "quota"] == (
         quota * 3
     )
+
+
+def _no_course_build(monkeypatch) -> None:
+    from dashboard.models import course as cm
+
+    def refuse(*_a, **_k):
+        raise AssertionError("built again instead of read from the store")
+
+    monkeypatch.setattr(cm, "build_model", refuse)
+
+
+def _state(**query):
+    from dashboard import urls
+
+    return urls.resolve(
+        {"quarter": QUARTER, "as_of": AS_OF.isoformat(), "since": SINCE.isoformat(), **query}
+    )
+
+
+def test_a_new_process_reads_the_kept_course_model(book, monkeypatch):
+    from dashboard.models import course as cm
+
+    first = cm.course_model(book, _state(), None)
+    assert any(n.startswith("course-model@") for n in _names(book))
+    cache.clear_local()
+    _no_compute(monkeypatch)
+    _no_course_build(monkeypatch)
+    again = cm.course_model(book, _state(), None)
+    for name in ("lanes", "teams", "deals"):
+        pd.testing.assert_frame_equal(getattr(again, name), getattr(first, name), check_exact=True)
+    assert (again.quarter, again.as_of, again.since, again.pace) == (
+        first.quarter,
+        first.as_of,
+        first.since,
+        first.pace,
+    )
+    assert again.team == first.team and again.moved == first.moved
+    assert (again.largest, again.landing_method) == (first.largest, first.landing_method)
+
+
+def test_only_the_all_teams_course_model_is_kept(book, monkeypatch):
+    """A manager's (or one team's) course is built from the all-teams summary narrowed on the
+    server, never read from the kept all-teams model, and holds only their team's rows."""
+    from dashboard.models import course as cm
+
+    cm.course_model(book, _state(), None)
+    cache.clear_local()
+    east = cm.course_model(book, _state(), ["East"])
+    one = cm.course_model(book, _state(team="East"), ["East", "West"])
+    assert sum(n.startswith("course-model@") for n in _names(book)) == 1
+    for model in (east, one):
+        assert set(model.lanes["team"]) == {"East"}
+        assert set(model.deals["team"]) == {"East"}
+        assert set(model.teams["lane"]) == {"East"}
+        assert "Cat Wu" not in set(model.lanes["lane"])
+
+
+def test_the_kept_forecast_does_not_hold_the_summary_again(book, monkeypatch):
+    """The all-teams forecast is kept without its summary (kept on its own); a narrowing reads
+    that summary and equals the forecast computed for the scope."""
+    everyone = fm.forecast_for(book, QUARTER, AS_OF)
+    assert everyone.summary is None
+    east = fm.compute_forecast(book, QUARTER, AS_OF, scope=["East"])
+    cache.clear_local()
+    _no_compute(monkeypatch)
+    narrowed = fm.forecast_for(book, QUARTER, AS_OF, scope=["East"])
+    assert narrowed.team == east.team
+    for name in ("reps", "trend", "deals", "team_rates", "rep_rates", "people", "new"):
+        pd.testing.assert_frame_equal(
+            getattr(narrowed, name).reset_index(drop=True),
+            getattr(east, name).reset_index(drop=True),
+            check_exact=True,
+        )
+    assert set(narrowed.reps["team"]) == {"East"}
