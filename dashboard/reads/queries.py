@@ -544,12 +544,17 @@ def load_close_date_changes(
     )
     if deal_ids is not None:
         current = current.where(S.deal_id.in_(list(deal_ids)))
+    # The deals drive the read, each through its (source, deal_id, snapshot_date) index: as an
+    # IN list SQLite scanned every snapshot row of the source (8.4 s for 500 deals at 4.3M rows).
+    deals = current.distinct().subquery("deals")
     prev = func.lag(S.close_date).over(
         partition_by=(S.source, S.deal_id), order_by=(S.snapshot_date, S.batch_id)
     )
     inner = (
         select(S.source, S.deal_id, S.snapshot_date, S.close_date, prev.label("prev"))
-        .where(S.batch_id.in_(live or [-1]), tuple_(S.source, S.deal_id).in_(current))
+        .select_from(deals)
+        .join(S, (S.source == deals.c.source) & (S.deal_id == deals.c.deal_id))
+        .where(S.batch_id.in_(live or [-1]))
         .subquery()
     )
     stmt = select(inner.c.source, inner.c.deal_id, inner.c.snapshot_date, inner.c.close_date).where(
