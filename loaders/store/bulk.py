@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import DateTime, event, select
+from sqlalchemy import DateTime, event, select, text
 from sqlalchemy.orm import Session
 
 CHUNK = 20_000
@@ -276,6 +276,8 @@ def _drop_stages(dbapi_connection, record) -> None:
 
 # PostgreSQL advisory lock keys: loads into the same table take turns at the "is it empty?" step
 _LOCK_KEYS = {"activities": 7316, "opportunity_snapshots": 7317}
+# ... and the key space of ``lock_key``'s two-key locks
+_KEY_SPACE = 7318
 
 
 def first_load(session: Session, model) -> bool:
@@ -289,6 +291,20 @@ def first_load(session: Session, model) -> bool:
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[table.name]})")
     return conn.execute(select(table.c[next(iter(table.c.keys()))]).limit(1)).first() is None
+
+
+def lock_key(session: Session, key: str) -> None:
+    """Hold a lock on ``key`` (e.g. a source and day) until this transaction ends.
+
+    On PostgreSQL a transaction-level advisory lock in a key space of its own (two int4 keys never
+    meet the one-bigint keys of ``first_load``); SQLite needs none: a writer holds the whole store.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+            {"space": _KEY_SPACE, "key": key},
+        )
 
 
 @contextlib.contextmanager

@@ -3,7 +3,8 @@
 Rules:
 
 * Pipeline: one snapshot per source and day; a second snapshot of that day replaces the first
-  (its batch is marked ``replaced``); duplicate deal ids keep the last row.
+  (its batch is marked ``replaced``), a snapshot of no rows too; loads of one source and day take
+  turns, so two at once leave the later one live. Duplicate deal ids keep the last row.
 * History: changes already stored (same deal, time and field) are skipped.
 * Activities: keyed by (source, id); a later export updates them in place, unchanged rows are left
   alone; duplicate ids keep the last row.
@@ -38,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from loaders.identity import name_key
 from loaders.parsing.columns import surely_unique
-from loaders.store.bulk import bulk_insert, first_load, indexes_rebuilt_after
+from loaders.store.bulk import bulk_insert, first_load, indexes_rebuilt_after, lock_key
 from loaders.store.models import (
     Activity,
     ForecastCall,
@@ -87,17 +88,19 @@ def write_pipeline(session: Session, batch: ImportBatch, frame: pd.DataFrame) ->
     # had read the table while waiting its turn would deadlock with it
     first = first_load(session, OpportunitySnapshot)
     # A second snapshot of the same source and day replaces the first, so a day has one picture.
-    replaced = session.scalars(
-        select(ImportBatch.id)
-        .where(
-            ImportBatch.kind == "pipeline",
-            ImportBatch.source == batch.source,
-            ImportBatch.id != batch.id,
-        )
-        .join(OpportunitySnapshot, OpportunitySnapshot.batch_id == ImportBatch.id)
-        .where(OpportunitySnapshot.snapshot_date == day)
-        .distinct()
-    ).all()
+    # Loads of one source and day take turns from here to their commit, so the later one always
+    # sees (and replaces) the earlier; on SQLite the single write lock already does that.
+    lock_key(session, f"pipeline|{batch.source}|{day.isoformat()}")
+    start = dt.datetime.combine(day, dt.time())
+    live = select(ImportBatch.id).where(
+        ImportBatch.kind == "pipeline",
+        ImportBatch.source == batch.source,
+        ImportBatch.status == "loaded",
+        ImportBatch.as_of >= start,
+        ImportBatch.as_of < start + dt.timedelta(days=1),
+    )
+    # found by the batches, not by their rows: a snapshot of no rows is the day's picture too
+    replaced = [i for i in session.scalars(live.order_by(ImportBatch.id)).all() if i != batch.id]
     if replaced:
         session.execute(
             delete(OpportunitySnapshot).where(OpportunitySnapshot.batch_id.in_(replaced))
