@@ -3,7 +3,10 @@
 ``load_file`` is what the CLI, the watcher and browser uploads call: it hashes the file (a file
 already loaded changes nothing), reads it through ``loaders.formats``, archives the original next to
 the database, and stores rows, rejects and the batch record together, bumping the data version in
-the same transaction. Any failure rolls everything back and leaves the archive as it was.
+the same transaction. Any failure rolls everything back and leaves the archive as it was: the
+copy is written under a partial name first and takes its own name once the batch has committed,
+and what a killed load left (a partial copy, or a committed batch's copy still unnamed) is cleared
+or named by the next load (``sweep_archive``).
 
 This module is the flow (read the file, check it, write it in one transaction, record the batch);
 how each kind is written is in ``loaders.store.writes``, and the database-specific bulk writes
@@ -17,6 +20,8 @@ import hashlib
 import os
 import re
 import shutil
+import socket
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -236,7 +241,8 @@ def load_file(
     outcome.format = first.format if not bundle else "salesforce-data-export"
     outcome.source = source or first.source
     outcome.as_of = stamp
-    archived = archive_file(path, digest, config)
+    sweep_archive(engine, config)
+    archived, part = stage_archive(path, digest, config)
     try:
         with session_scope(engine) as session:
             wait_for_other_writers(session)
@@ -260,13 +266,14 @@ def load_file(
     except IntegrityError:
         # The same file loaded by another process at the same moment: its batch won the unique
         # (hash, kind) key; this load changes nothing, and the archive is that batch's.
+        _discard(part)
         if _already_loaded(engine, digest, outcome, at_once=True):
             return outcome
-        archived.unlink(missing_ok=True)
         raise
     except BaseException:
-        archived.unlink(missing_ok=True)
+        _discard(part)
         raise
+    publish_archive(part, archived)
     outcome.status = "loaded"
     outcome.batch_id = batches[0].id
     outcome.rows_read = sum(r.rows_read for _, r in members)
@@ -326,26 +333,105 @@ def folder_hash(folder: Path) -> str:
 
 def archive_file(path: Path, digest: str, config: Config) -> Path:
     """Copy the original export next to the database, named by its hash (nothing is lost)."""
+    target, part = stage_archive(path, digest, config)
+    publish_archive(part, target)
+    return target
+
+
+def stage_archive(path: Path, digest: str, config: Config) -> tuple[Path, Path | None]:
+    """Copy the export under a partial name beside where the archive keeps it.
+
+    Returns:
+        The archive's name for it, and the partial copy (None when the archive has it already);
+        ``publish_archive`` gives the copy its name once the load's batch has committed.
+    """
     target = config.archive_dir / digest[:2] / f"{digest[:16]}-{path.name}"
     target.parent.mkdir(parents=True, exist_ok=True)
     if path.is_dir():
         target = target.with_name(target.name + ".zip")
-        if not target.exists():
-            made = shutil.make_archive(
-                str(_part_name(target).with_suffix("")), "zip", root_dir=path
-            )
-            Path(made).replace(target)
-        return target
-    if not target.exists():
-        tmp = _part_name(target)
-        shutil.copyfile(path, tmp)
-        tmp.replace(target)
-    return target
+    if target.exists():
+        return target, None
+    part = _part_name(target)
+    if path.is_dir():
+        Path(shutil.make_archive(str(part), "zip", root_dir=path)).replace(part)
+    else:
+        shutil.copyfile(path, part)
+    return target, part
+
+
+def publish_archive(part: Path | None, target: Path) -> None:
+    """Give a staged copy its archive name (a rename: the name holds a whole copy or nothing)."""
+    if part is not None:
+        part.replace(target)
+
+
+def _discard(part: Path | None) -> None:
+    if part is not None:
+        part.unlink(missing_ok=True)
+
+
+# host and process in a partial copy's name: two loads of one file never write the same part
+# file, and the sweep knows a dead loader's copy from a running one's
+_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname().split(".")[0]) or "host"
+_PART = re.compile(
+    r"^(?P<name>.+)\.(?P<host>[A-Za-z0-9]+)-(?P<pid>\d+)-[0-9a-f]{8}\.part(?:\.zip)?$"
+)
+# a partial copy this old is a dead loader's even when its process cannot be checked (other host)
+STALE_PART_S = 24 * 3600
 
 
 def _part_name(target: Path) -> Path:
-    # one partial copy per process: two loads of one file at once never write the same part file
-    return target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
+    return target.with_name(f"{target.name}.{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def sweep_archive(engine: Engine, config: Config, now: float | None = None) -> list[Path]:
+    """Clear what killed loads left in the archive; called at the start of each load.
+
+    A partial copy whose loader is gone (its process ended on this host, or it is older than
+    ``STALE_PART_S``) is given its archive name when a committed batch names that (the load was
+    killed between its commit and the rename; the copy was whole before the transaction began),
+    else removed. A running load's copies are left alone.
+
+    Returns:
+        The partial copies handled.
+    """
+    root = config.archive_dir
+    if not root.is_dir():
+        return []
+    now = time.time() if now is None else now
+    handled = []
+    for part in sorted(root.glob("*/*.part*")):
+        match = _PART.match(part.name)
+        if match is None:
+            continue
+        try:
+            age = now - part.stat().st_mtime
+        except FileNotFoundError:  # its load finished or failed meanwhile
+            continue
+        ours = match["host"] == _HOST
+        if age < STALE_PART_S and (not ours or _alive(int(match["pid"]))):
+            continue
+        target = part.with_name(match["name"])
+        with session_scope(engine) as session:
+            named = session.scalar(
+                select(ImportBatch.id).where(ImportBatch.archived_path == str(target)).limit(1)
+            )
+        if named is not None and not target.exists() and not part.name.endswith(".zip"):
+            part.replace(target)
+        else:
+            part.unlink(missing_ok=True)
+        handled.append(part)
+    return handled
 
 
 def store_frame(
