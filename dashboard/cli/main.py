@@ -30,7 +30,7 @@ app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="Manage who may sign in and what they see.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a path or a message is never cut by a newline
 
 
 class UserError(Exception):
