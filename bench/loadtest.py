@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -111,6 +111,7 @@ def serve(
     start_timeout: float = 120,
     env: dict | None = None,
     log: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[Server]:
     """Run ``teamcar serve --workers N`` on ``database_url`` until the block ends.
 
@@ -124,8 +125,9 @@ def serve(
         start_timeout: seconds to wait for the first answer.
         env: extra environment variables.
         log: file for the server's output (default: ``data_dir/serve-<port>.log``).
+        port: the port to serve on (default: one the OS picks).
     """
-    port = free_port()
+    port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = log or data_dir / f"serve-{port}.log"
     full_env = {
@@ -191,9 +193,13 @@ class LoadResult:
     requests_per_s: float
     by_label: dict = field(default_factory=dict)
     error_samples: list = field(default_factory=list)
+    # with ``answer_kind``: every request as (label, start, end, kind), times in time.monotonic()
+    timeline: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("timeline")
+        return out
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -225,6 +231,7 @@ def run_load(
     duration: float = 30,
     request_timeout: float = 60,
     seed: int = 7,
+    answer_kind: Callable[[int, bytes], str] | None = None,
 ) -> LoadResult:
     """``managers`` threads replay ``scenarios`` against ``base`` for ``duration`` seconds.
 
@@ -236,6 +243,9 @@ def run_load(
         duration: seconds to start new requests; one in flight then finishes (or times out).
         request_timeout: seconds before a request counts as an error.
         seed: random seed for the managers' choices.
+        answer_kind: names each answer (status, body), e.g. "ok" or "outage"; when given, the
+            result's ``timeline`` holds every request with its start, end and that name
+            ("error" for a request that failed to connect or timed out).
 
     Returns:
         Counts, error rate and latency percentiles over every request, and per request label.
@@ -244,6 +254,7 @@ def run_load(
         raise ValueError("no scenarios to replay")
     samples: list[tuple[str, float, bool]] = []
     errors: list[str] = []
+    timeline: list[tuple[str, float, float, str]] = []
     lock = threading.Lock()
     started = time.monotonic()
     deadline = started + duration
@@ -252,22 +263,27 @@ def run_load(
         rng = random.Random(seed * 1000 + i)
         session = requests.Session()
         local: list[tuple[str, float, bool]] = []
+        kinds: list[tuple[str, float, float, str]] = []
         try:
             while time.monotonic() < deadline:
                 for req in rng.choice(scenarios):
                     if time.monotonic() >= deadline:
                         break
-                    t0 = time.perf_counter()
-                    ok, why = True, ""
+                    t0, start = time.perf_counter(), time.monotonic()
+                    ok, why, kind = True, "", "error"
                     try:
-                        status, _ = post_callback(
+                        status, content = post_callback(
                             session, base, req["body"], request_timeout, req.get("path", ENDPOINT)
                         )
                         if status not in OK_STATUS:
                             ok, why = False, f"HTTP {status}"
+                        if answer_kind is not None:
+                            kind = answer_kind(status, content)
                     except requests.RequestException as exc:
                         ok, why = False, f"{type(exc).__name__}: {exc}"[:300]
                     local.append((req["label"], (time.perf_counter() - t0) * 1000, ok))
+                    if answer_kind is not None:
+                        kinds.append((req["label"], start, time.monotonic(), kind))
                     if not ok:
                         with lock:
                             if len(errors) < 20:
@@ -276,6 +292,7 @@ def run_load(
             session.close()
             with lock:
                 samples.extend(local)
+                timeline.extend(kinds)
 
     threads = [threading.Thread(target=manager, args=(i,), daemon=True) for i in range(managers)]
     for t in threads:
@@ -306,6 +323,7 @@ def run_load(
         requests_per_s=round(len(samples) / elapsed, 1) if elapsed else 0.0,
         by_label=by_label,
         error_samples=errors,
+        timeline=sorted(timeline, key=lambda r: r[1]),
     )
 
 
