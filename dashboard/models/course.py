@@ -155,9 +155,11 @@ def _team_rows(summary, riders: pd.DataFrame) -> pd.DataFrame:
     out = rep_figures(
         flags, pd.DataFrame({"rep": names, "team": names}), quotas, summary.quarter, summary.as_of
     )
-    ready = summary.reps["readiness_index"].groupby(team_of.reindex(summary.reps.index).to_numpy())
+    # Each team's riders by position, found once (get_group per team took 0.7 s for 100 teams).
+    index = summary.reps["readiness_index"]
+    rows = index.groupby(team_of.reindex(summary.reps.index).to_numpy()).indices
     out["readiness_index"] = [
-        team_readiness(ready.get_group(t)) if t in ready.groups else None for t in out.index
+        team_readiness(index.iloc[rows[t]]) if t in rows else None for t in out.index
     ]
     out["readiness_band"] = [band(v) for v in out["readiness_index"]]
     out["rank"] = np.nan

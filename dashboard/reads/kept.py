@@ -1,7 +1,8 @@
 """Results kept in the store per data version (``derived_frames``), so any process reads them.
 
 The all-teams summary and forecast behind every landing view take seconds to compute at the
-design sizes (docs/architecture.md#sizes). ``cache.cached`` keeps a result in a worker's memory
+design sizes (docs/architecture.md#sizes); the Course's all-teams model, shaped from both, is kept
+too, so a new worker's first Course visit reads one 8 MB entry instead of unpacking both. ``cache.cached`` keeps a result in a worker's memory
 (and in Redis when configured); ``kept`` adds the store itself as the tier below: a result
 computed once for a data version (by the warming thread when data lands, by ``teamcar load``, or
 by the first request) is written to the store, and every other process — another gunicorn worker,

@@ -7,8 +7,8 @@ landing views through the same cached functions the pages call: the Course and t
 current quarter on their default days, for all teams. Every other view — a team, a manager's teams,
 a rider — is then narrowed from that shared summary in milliseconds (``summary.restrict``).
 
-The all-teams summaries and forecast behind those views are also kept in the store per data
-version (``dashboard.reads.kept``): the first process to compute them (a worker's warming thread,
+The all-teams summaries and forecast behind those views, and the Course's all-teams model, are
+also kept in the store per data version (``dashboard.reads.kept``): the first process to compute them (a worker's warming thread,
 ``teamcar load`` through ``keep``, ``teamcar watch``) writes them there, and any other process —
 another worker, a server started again on the same data — reads them back in a fraction of a
 second and only draws. Two processes that miss at once do not both compute (a claim row in the
