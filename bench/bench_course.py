@@ -96,7 +96,7 @@ def measure(name: str, url: str, repeat: int) -> dict:
     from dashboard.app import create_app, poll_data_version
     from dashboard.models.standings import compute_summary
     from dashboard.reads import cache
-    from dashboard.serve.live import current_version
+    from dashboard.reads.catalog import live_version as current_version
     from loaders.store.engine import dispose_engines, get_engine
 
     create_app()
