@@ -211,6 +211,7 @@ def stored_rows(engine, processed: Path, exports: list[Path]) -> dict[str, tuple
     return rows
 
 
+@pytest.mark.postgres
 def test_managers_through_a_watched_load_and_a_database_outage(browser, tmp_path, data_dir):
     chromium = browser
     url, drop = make_store("postgres", tmp_path, prefix="loadfaults")
