@@ -1,4 +1,4 @@
-"""A bounded load test: 10 simulated managers for 15 s against two gunicorn workers on the demo.
+"""A bounded load test: 10 simulated managers for 8 s against two gunicorn workers on the demo.
 
 The managers replay what real page loads sent (every page, all teams and one team), captured in
 Chromium by the benchmark's own tools (``bench/_browser.py``, ``bench/loadtest.py``). The error
@@ -47,7 +47,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 OUT = Path(__file__).resolve().parents[2] / "bench" / "out"
 
 
-def test_ten_managers_for_fifteen_seconds_see_no_errors(browser, tmp_path, data_dir):
+def test_ten_managers_for_eight_seconds_see_no_errors(browser, tmp_path, data_dir):
     chromium = browser  # the browser tier's one Playwright and Chromium
     url = demo_copy(tmp_path / "db")
     people = pick_people(url, 1)
@@ -79,7 +79,7 @@ def test_ten_managers_for_fifteen_seconds_see_no_errors(browser, tmp_path, data_
                     if c["status"] == 200
                 ]
             )
-        result = run_load(server.base, scenarios, managers=10, duration=15, request_timeout=60)
+        result = run_load(server.base, scenarios, managers=10, duration=8, request_timeout=60)
         log_tail = server.tail() if result.errors else ""
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -87,7 +87,7 @@ def test_ten_managers_for_fifteen_seconds_see_no_errors(browser, tmp_path, data_
         json.dumps({**result.to_dict(), "console_errors_while_capturing": console}, indent=2) + "\n"
     )
     print(
-        f"\n10 managers x 15 s on 2 workers: {result.requests} requests, {result.errors} errors "
+        f"\n10 managers x 8 s on 2 workers: {result.requests} requests, {result.errors} errors "
         f"(error rate {result.error_rate:.2%}), p50 {result.p50_ms} ms, p95 {result.p95_ms} ms"
         + (f"; console errors while capturing: {console}" if console else "")
     )
