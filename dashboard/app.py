@@ -19,6 +19,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from dash._pages import _parse_query_string, _path_to_page
+from dash.dash import _ID_CONTENT, _ID_DUMMY, _ID_LOCATION, _ID_STORE  # Dash's page container
 
 from dashboard import auth, ids, urls
 from dashboard.reads import catalog
@@ -238,12 +239,10 @@ def page_container() -> html.Div:
     title = page["title"]
     return html.Div(
         [
-            dcc.Location(
-                id="_pages_location", refresh="callback-nav", pathname=path, search=search
-            ),
-            html.Div(content, id="_pages_content", disable_n_clicks=True),
-            dcc.Store(id="_pages_store", data={"title": title if isinstance(title, str) else ""}),
-            html.Div(id="_pages_dummy", disable_n_clicks=True),
+            dcc.Location(id=_ID_LOCATION, refresh="callback-nav", pathname=path, search=search),
+            html.Div(content, id=_ID_CONTENT, disable_n_clicks=True),
+            dcc.Store(id=_ID_STORE, data={"title": title if isinstance(title, str) else ""}),
+            html.Div(id=_ID_DUMMY, disable_n_clicks=True),
         ]
     )
 

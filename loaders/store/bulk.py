@@ -168,6 +168,29 @@ def _copy_postgres(conn, table, chunk: pd.DataFrame, upsert_keys) -> None:
     cols = list(chunk.columns)
     text = pd.DataFrame({c: _text_column(table, c, chunk[c], "%Y-%m-%d %H:%M:%S.%f") for c in cols})
     buffer = text.to_csv(index=False, header=False)
+    _copy_csv(conn, table, cols, upsert_keys, [buffer])
+
+
+def _copy_postgres_arrow(conn, table, data: pa.Table, upsert_keys) -> None:
+    """COPY the rows as CSV rendered by Arrow (C++), in the caller's transaction.
+
+    Arrow writes NULL as an empty field and an empty text as ``""``, which is what ``COPY ...
+    (FORMAT csv)`` reads back; doubles print with the shortest text that reads back exactly.
+    """
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+
+    def blocks():
+        for start in range(0, data.num_rows, COPY_ROWS):
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(data.slice(start, COPY_ROWS), sink, options)
+            yield memoryview(sink.getvalue())
+
+    _copy_csv(conn, table, data.column_names, upsert_keys, blocks())
+
+
+def _copy_csv(conn, table, cols: list[str], upsert_keys, blocks) -> None:
+    """``COPY ... FROM STDIN (FORMAT csv)`` of ``blocks`` into ``table``; with ``upsert_keys``,
+    through a temporary table merged with ``ON CONFLICT`` (COPY itself cannot upsert)."""
     names = ", ".join(f'"{c}"' for c in cols)
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
@@ -180,41 +203,12 @@ def _copy_postgres(conn, table, chunk: pd.DataFrame, upsert_keys) -> None:
             )
             cur.execute(f'TRUNCATE "{target}"')
         with cur.copy(f'COPY "{target}" ({names}) FROM STDIN (FORMAT csv)') as copy:
-            copy.write(buffer)
+            for block in blocks:
+                copy.write(block)
         if upsert_keys:
             cur.execute(
                 f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{target}"'  # noqa: S608
                 + _on_conflict(table.name, cols, upsert_keys, "EXCLUDED")
-            )
-
-
-def _copy_postgres_arrow(conn, table, data: pa.Table, upsert_keys) -> None:
-    """COPY the rows as CSV rendered by Arrow (C++), in the caller's transaction.
-
-    Arrow writes NULL as an empty field and an empty text as ``""``, which is what ``COPY ...
-    (FORMAT csv)`` reads back; doubles print with the shortest text that reads back exactly.
-    """
-    names = ", ".join(f'"{c}"' for c in data.column_names)
-    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        target = table.name
-        if upsert_keys:
-            target = f"_load_{table.name}"
-            cur.execute(
-                f'CREATE TEMP TABLE IF NOT EXISTS "{target}" '
-                f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP'
-            )
-            cur.execute(f'TRUNCATE "{target}"')
-        with cur.copy(f'COPY "{target}" ({names}) FROM STDIN (FORMAT csv)') as copy:
-            for start in range(0, data.num_rows, COPY_ROWS):
-                sink = pa.BufferOutputStream()
-                pacsv.write_csv(data.slice(start, COPY_ROWS), sink, options)
-                copy.write(memoryview(sink.getvalue()))
-        if upsert_keys:
-            cur.execute(
-                f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{target}"'  # noqa: S608
-                + _on_conflict(table.name, data.column_names, upsert_keys, "EXCLUDED")
             )
 
 
