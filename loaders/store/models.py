@@ -372,3 +372,52 @@ class AuditEntry(Base):
     via: Mapped[str] = mapped_column(String(16))  # cli, watcher, browser
     subject: Mapped[str] = mapped_column(String(512), default="")  # a file, a user, a person
     detail: Mapped[str] = mapped_column(Text, default="")  # what, in words
+
+
+class SavedMapping(Base):
+    """A mapping a user confirmed (browser import step or ``teamcar map --save``), reused by
+    itself for any later file whose header fingerprint matches (issue 15).
+
+    ``header_key`` is a hash of the file's normalised header (names folded, order kept) and the
+    kind; ``spec`` is the mapping as TOML text, read by ``loaders.formats.mapping``."""
+
+    __tablename__ = "saved_mappings"
+    __table_args__ = (UniqueConstraint("header_key", "kind", name="uq_mapping_header_kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # pipeline, activity, history, roster, ...
+    header_key: Mapped[str] = mapped_column(String(64), index=True)
+    header: Mapped[str] = mapped_column(Text)  # the columns as found, one per line
+    spec: Mapped[str] = mapped_column(Text)  # TOML
+    author: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class DealPlanStep(Base):
+    """One step of a deal plan (DESIGN §12): on one deal (source, deal id), a kind (briefing,
+    legal, security, technical, partner, pricing, other), a title, an owner from the roster, a
+    due day, a status (open, done) and a note. Made in the browser (no batch) or loaded from a
+    plans CSV (its batch). Scoped like coaching notes, through the deal's owner."""
+
+    __tablename__ = "deal_plan_steps"
+    __table_args__ = (Index("ix_plan_deal", "source", "deal_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    deal_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # briefing, legal, security, technical, ...
+    title: Mapped[str] = mapped_column(String(512))  # the step as written
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reps.id", ondelete="SET NULL"), index=True
+    )
+    due: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8), default="open")  # open, done
+    note: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    done_by: Mapped[str | None] = mapped_column(String(255))
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
+    )

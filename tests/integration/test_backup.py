@@ -38,10 +38,12 @@ from loaders.store.models import (
     AuditEntry,
     Base,
     CoachingNote,
+    DealPlanStep,
     DerivedFrame,
     ForecastCall,
     ImportBatch,
     Rep,
+    SavedMapping,
 )
 from tests.support.book import seed_book
 from tests.support.cli import teamcar
@@ -99,6 +101,33 @@ def fill_every_table(url: str, config) -> None:
                 note=None,
                 author="Mia",
                 created_at=stamp,
+            )
+        )
+        s.add(
+            SavedMapping(
+                name="Warehouse deals",
+                kind="pipeline",
+                header_key="h" * 64,
+                header="Deal\nOwner",
+                spec='kind = "pipeline"\n',
+                author="Mia",
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        )
+        s.add(
+            DealPlanStep(
+                source="salesforce",
+                deal_id="006000000000001AAA",
+                kind="legal",
+                title="Contract review ‘ök’",
+                owner_id=ann,
+                due=dt.date(2026, 12, 1),
+                status="open",
+                note="=SUM(A1)",
+                author="Mia",
+                created_at=stamp,
+                updated_at=stamp,
             )
         )
     audit.record(engine, audit.USER, "added", actor="tester", subject="Mia Manager")
