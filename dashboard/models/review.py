@@ -23,6 +23,7 @@ import pandas as pd
 from dashboard import urls
 from dashboard.metrics import push_counts
 from dashboard.metrics.frames import DEAL_KEY
+from dashboard.metrics.tactics import deals_to_gap, focus_order
 from dashboard.models.kinds import CATEGORY_LABEL
 from dashboard.models.standings import summary_for
 from dashboard.models.trace import MOVE_LABEL
@@ -402,24 +403,12 @@ def focus_list(model: ReviewModel, limit: int | None = None) -> tuple[pd.DataFra
     """
     f = model.flags
     mask = f["open_in_quarter"].to_numpy(dtype=bool) & f["rep"].isin(model.riders).to_numpy()
-    deals = f.loc[mask]
-    deals = deals.assign(
-        _w=deals["weighted"].astype("float64"), _a=deals["amount"].astype("float64").fillna(0.0)
-    )
-    deals = deals.sort_values(
-        ["_w", "_a", "deal_id"], ascending=[False, False, True], kind="stable"
-    )
+    deals = focus_order(f.loc[mask])
     quota = model.figures.get("quota")
     won = model.figures.get("won") or 0.0
     gap = max(0.0, float(quota) - float(won)) if quota else None
     running = deals["cents"].cumsum() / 100
-    reach = (
-        int(np.argmax(running.to_numpy() >= gap)) + 1
-        if gap is not None and len(running) and running.iloc[-1] >= gap
-        else None
-    )
-    if gap == 0:
-        reach = 0
+    reach = deals_to_gap(deals["cents"], gap)
     if limit is None:
         limit = min(FOCUS_MAX, max(FOCUS_MIN, (reach or 0) + 3))
     top = deals.head(limit)
