@@ -217,7 +217,9 @@ def focus_share(activity: pd.DataFrame, focus: pd.DataFrame, figures: pd.DataFra
         (out["focus_share"] < BUSY_FACTOR * out["team_median"]).fillna(False).astype(bool)
     )
     out.index.name = "rep"
-    return out.reset_index()[list(FOCUS_COLUMNS)]
+    out = out.reset_index()[list(FOCUS_COLUMNS)]
+    out["why_none"] = out["why_none"].astype("object").where(out["why_none"].notna(), None)
+    return out
 
 
 # --- the support car --------------------------------------------------------------------------
