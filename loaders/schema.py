@@ -27,6 +27,36 @@ CHAIN_ROLES = ("Manager", "Director", "VP", "Executive", "Leader")
 # everyone in the chain (a director or VP on a call is executive support).
 EXPERT_ROLES = ("SE", "CSM", "Partner", *CHAIN_ROLES)
 UNASSIGNED = "Unassigned"
+# Deal plans (DESIGN §12): the kinds of step and their statuses.
+PLAN_KINDS = ("briefing", "legal", "security", "technical", "partner", "pricing", "other")
+PLAN_STATUSES = ("open", "done")
+PLAN_KIND_LABELS = {
+    "briefing": "Executive briefing",
+    "legal": "Legal / contract",
+    "security": "Security review",
+    "technical": "Technical win",
+    "partner": "Partner",
+    "pricing": "Pricing approval",
+    "other": "Other",
+}
+# Words that mark a step (its text, in a plans file) or an activity (its subject or type, as
+# evidence) as one kind; matched whole, case-insensitively, the first kind in this order wins.
+PLAN_KIND_WORDS = {
+    "briefing": ("executive briefing", "exec briefing", "briefing", "ebc", "exec sponsor"),
+    "legal": ("legal", "contract", "msa", "redline", "redlines", "nda", "terms", "procurement"),
+    "security": ("security", "infosec", "questionnaire", "soc 2", "soc2", "pen test", "dpa"),
+    "technical": (
+        "technical win",
+        "technical",
+        "demo",
+        "poc",
+        "proof of concept",
+        "pilot",
+        "workshop",
+    ),
+    "partner": ("partner", "reseller", "alliance", "channel"),
+    "pricing": ("pricing", "price", "discount", "quote", "deal desk"),
+}
 
 # column -> pandas dtype. Order is the canonical order.
 PIPELINE = {
@@ -100,6 +130,19 @@ CALLS = {
     "line": "Int64",  # the file's line, so the store can reject a row (unknown person) by line
 }
 
+# Deal plan steps kept in a spreadsheet (DESIGN §12; ``loaders/formats/plans.py``).
+PLANS = {
+    "deal_id": "object",  # the deal as the file names it (or None: by name)
+    "deal_name": "object",  # its opportunity name (or None: by id)
+    "step": "object",  # the step as written
+    "kind": "object",  # one of PLAN_KINDS
+    "owner": "object",  # roster name (or alias) of who does it
+    "due": "datetime64[ns]",
+    "status": "object",  # one of PLAN_STATUSES
+    "note": "object",
+    "line": "Int64",  # the file's line, so the store can reject a row (unknown deal) by line
+}
+
 READINESS = {
     "rep": "object",
     "program": "object",
@@ -125,12 +168,15 @@ REQUIRED = {
     "quota": ("rep", "quarter", "quota"),
     "readiness": ("rep", "program", "kind"),
     "calls": ("person", "quarter", "submitted", "commit", "best_case"),
+    "plans": ("step", "kind", "owner", "status"),
 }
 CHOICES = {
     ("pipeline", "status"): STATUSES,
     ("pipeline", "forecast_category"): FORECAST_CATEGORIES,
     ("activity", "type"): ACTIVITY_TYPES,
     ("readiness", "kind"): READINESS_KINDS,
+    ("plans", "kind"): PLAN_KINDS,
+    ("plans", "status"): PLAN_STATUSES,
 }
 
 FRAMES = {
@@ -141,6 +187,7 @@ FRAMES = {
     "quota": QUOTA,
     "readiness": READINESS,
     "calls": CALLS,
+    "plans": PLANS,
 }
 
 

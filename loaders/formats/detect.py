@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from loaders.formats import calls, hubspot, people
+from loaders.formats import calls, hubspot, people, plans
 from loaders.formats.base import Format
 from loaders.formats.mapping import BUILTIN_MAPPINGS, load_mapping
 from loaders.formats.salesforce import data_export, report
@@ -38,6 +38,7 @@ FORMATS: dict[str, Format] = {
         people.QUOTAS,
         people.READINESS,
         calls.CALLS,
+        plans.PLANS,
         *BUILTIN_MAPPINGS,
     )
 }

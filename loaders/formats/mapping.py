@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from loaders import schema
-from loaders.formats import calls, people
+from loaders.formats import calls, people, plans
 from loaders.formats.base import (
     F,
     Field,
@@ -87,6 +87,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "quota": (("rep", "quarter", "quota"), ()),
     "calls": (("person", "quarter", "submitted", "commit", "best_case"), ("note", "author")),
+    "plans": (("step", "owner"), ("deal_id", "deal_name", "kind", "due", "status", "note")),
     "readiness": (
         ("program",),
         (
@@ -498,6 +499,7 @@ _READERS = {
     "quota": people.read_quotas,
     "readiness": people.read_readiness,
     "calls": calls.read_calls,
+    "plans": plans.read_plans,
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ Rules:
 * Calls: a row whose person is not on the roster (no alias) is rejected with its line; a row
   identical to a call already kept (same person, quarter, day, commit, best case and note) is
   not added twice. Without an author column, a call's author is the person it names.
+* Plans: see ``loaders/store/plans.py`` (an unknown deal or owner rejects the row by its line).
 * Quotas: one per rep and quarter, the latest file wins.
 * Readiness: an LMS export replaces the earlier rows of the programs it lists.
 * Each writer returns warnings for the batch record.
@@ -55,6 +56,7 @@ from loaders.store.models import (
     Team,
     TeamMembership,
 )
+from loaders.store.plans import write_plans
 
 # The day a rep's first team membership starts: before any snapshot.
 EARLIEST = dt.date(1900, 1, 1)
@@ -477,4 +479,5 @@ WRITERS = {
     "quota": write_quota,
     "readiness": write_readiness,
     "calls": write_calls,
+    "plans": write_plans,  # loaders/store/plans.py: deal plan steps (DESIGN §12)
 }
