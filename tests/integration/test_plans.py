@@ -1,0 +1,361 @@
+"""Deal plans in the store (DESIGN §12): scoped reads and writes, the audit trail, evidence and
+risk on a hand-checked fixture, and a plans file loaded through ``load_file``.
+
+The fixture is the book (tests/support/book.py; today 2026-11-22; East: Ann Lee, Bob Ray, Sam Se
+(SE), Dan New; West: Cat Wu) plus three activities on A4 (Ann's, salesforce, closes 2026-12-15):
+
+  E1  Bob Ray  2026-11-18 meeting  "Security questionnaire review"
+  E2  Ann Lee  2026-11-05 call     "Demo prep"
+  E3  Ann Lee  2026-11-20 email    "Lunch"  (participants: Sam Se)
+  and the book's T3: Sam Se 2026-11-15 meeting on A4, no subject.
+
+Steps on A4 (made through the scoped writes, as a manager of East):
+
+  s1 technical "Demo for IT"   owner Sam Se  due 12-01  made 11-10
+  s2 security  "Security review" owner Ann  due 12-20  made 11-10
+  s3 legal     "MSA redlines"  owner Ann     due 11-20  made 11-19
+  s4 pricing   "Discount"      owner Bob     due 11-01  made 11-10, then done
+  s5 on C1 (Cat Wu's, West), made with scope None.
+
+By hand:
+  at risk (as_of 11-22): s2 (due 12-20 after the close 12-15), s3 (due 11-20 before 11-22);
+  s1 (12-01: after as_of, before the close) no; s4 done, so no though overdue.
+  A4's plan: 4 steps, 2 at risk.
+  evidence s1 (owner Sam, technical: demo/POC): T3 (Sam's, 11-15), E3 (Sam took part, 11-20);
+    E2 says "Demo" but was on 11-05, before s1 was made on 11-10: not evidence.
+  evidence s2 (owner Ann, security): E1 (subject "Security", 11-18), E3 (Ann's, 11-20); E2 is
+    Ann's but before 11-10.
+  evidence s3 (owner Ann, legal, made 11-19): E3 (Ann's, 11-20) only; E1 (11-18) is before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from dashboard.metrics import plans as mp
+from dashboard.reads import plans
+from loaders.config import load_config
+from loaders.ingest import load_file, store_frame
+from loaders.store.engine import get_engine, session_scope
+from loaders.store.models import AuditEntry, DealPlanStep, RejectedRow
+from tests.support.book import frame, make_store, seed_book
+
+EAST = ["East"]
+AS_OF = dt.date(2026, 11, 22)
+
+
+def _at(day: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(day + "T09:00")
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    """The book, the three activities and the five steps above, on SQLite."""
+    saved = os.environ.get("TEAMCAR_TODAY")
+    os.environ["TEAMCAR_TODAY"] = "2026-11-22"  # a module fixture runs before the per-test pin
+    url, drop = make_store("sqlite", tmp_path_factory.mktemp("plans"))
+    engine = get_engine(url)
+    seed_book(engine)
+    store_frame(
+        engine,
+        "activity",
+        frame(
+            "activity",
+            [
+                dict(
+                    activity_id="E1",
+                    owner="Bob Ray",
+                    activity_date="2026-11-18",
+                    type="meeting",
+                    deal_id="A4",
+                    subject="Security questionnaire review",
+                ),
+                dict(
+                    activity_id="E2",
+                    owner="Ann Lee",
+                    activity_date="2026-11-05",
+                    type="call",
+                    deal_id="A4",
+                    subject="Demo prep",
+                ),
+                dict(
+                    activity_id="E3",
+                    owner="Ann Lee",
+                    activity_date="2026-11-20",
+                    type="email",
+                    deal_id="A4",
+                    subject="Lunch",
+                    participants="Sam Se",
+                ),
+            ],
+        ),
+        source="salesforce",
+        as_of=dt.datetime(2026, 11, 22, 7),
+        source_name="more_tasks.csv",
+    )
+    owners = plans.owner_options(engine, None, AS_OF).set_index("name")["id"]
+    ids = {}
+    for key, kind, title, owner, due, made in (
+        ("s1", "technical", "Demo for IT", "Sam Se", "2026-12-01", "2026-11-10"),
+        ("s2", "security", "Security review", "Ann Lee", "2026-12-20", "2026-11-10"),
+        ("s3", "legal", "MSA redlines", "Ann Lee", "2026-11-20", "2026-11-19"),
+        ("s4", "pricing", "Discount", "Bob Ray", "2026-11-01", "2026-11-10"),
+    ):
+        ids[key] = plans.add_step(
+            engine,
+            EAST,
+            source="salesforce",
+            deal_id="A4",
+            kind=kind,
+            title=title,
+            owner=str(owners[owner]),
+            due=due,
+            note=None,
+            author="Maria Manager",
+            now=_at(made),
+        )
+    plans.set_status(engine, EAST, ids["s4"], "done", "Maria Manager", now=_at("2026-11-12"))
+    ids["s5"] = plans.add_step(
+        engine,
+        None,
+        source="hubspot",
+        deal_id="C1",
+        kind="partner",
+        title="Bring the reseller in",
+        owner=str(owners["Cat Wu"]),
+        due="2026-12-01",
+        note="West's own",
+        author="Wes West",
+        now=_at("2026-11-10"),
+    )
+    if saved is None:
+        os.environ.pop("TEAMCAR_TODAY", None)
+    else:
+        os.environ["TEAMCAR_TODAY"] = saved
+    yield engine, ids
+    drop()
+
+
+def _count(engine, model) -> int:
+    with session_scope(engine) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_steps_are_read_with_their_deal_and_scoped(planned):
+    engine, ids = planned
+    east = plans.load_steps(engine, EAST, AS_OF)
+    assert sorted(east["id"]) == sorted(ids[k] for k in ("s1", "s2", "s3", "s4"))
+    assert set(east["deal_name"]) == {"Deal A4"}
+    assert set(east["close_date"].dt.date) == {dt.date(2026, 12, 15)}
+    # ordered by due day
+    assert east["title"].tolist() == ["Discount", "MSA redlines", "Demo for IT", "Security review"]
+    assert east.set_index("title").at["Demo for IT", "owner_role"] == "SE"
+    everyone = plans.load_steps(engine, None, AS_OF)
+    assert ids["s5"] in set(everyone["id"])
+    west = plans.load_steps(engine, ["West"], AS_OF)
+    assert west["id"].tolist() == [ids["s5"]]
+    assert plans.load_steps(engine, [], AS_OF).empty
+    only = plans.load_steps(engine, None, AS_OF, deals=[("hubspot", "C1")])
+    assert only["id"].tolist() == [ids["s5"]]
+
+
+def test_risk_and_plan_state_by_hand(planned):
+    engine, ids = planned
+    steps = plans.load_steps(engine, EAST, AS_OF)
+    risky = steps.loc[mp.at_risk(steps, AS_OF).to_numpy(), "id"]
+    assert sorted(risky) == sorted([ids["s2"], ids["s3"]])
+    reasons = dict(zip(steps["id"], mp.risk_reason(steps, AS_OF), strict=True))
+    assert reasons[ids["s2"]] == "due after the close date (15 Dec)"
+    assert reasons[ids["s3"]] == "overdue since 20 Nov"
+    state = mp.plan_states(steps, AS_OF)
+    assert state.to_dict("records") == [
+        dict(
+            source="salesforce", deal_id="A4", steps=4, done=1, at_risk=2, plan="4 steps, 2 at risk"
+        )
+    ]
+
+
+def test_evidence_by_owner_and_by_subject_by_hand(planned):
+    engine, ids = planned
+    steps = plans.load_steps(engine, EAST, AS_OF)
+    acts = plans.load_deal_activities(engine, EAST, [("salesforce", "A4")], AS_OF)
+    # the book's T3 plus E1, E2, E3
+    assert len(acts) == 4
+    found = mp.evidence(steps, acts)
+    by_step = {
+        k: [(str(d.date()), o) for d, o in zip(g["activity_date"], g["owner"], strict=True)]
+        for k, g in found.groupby("step_id")
+    }
+    assert by_step[ids["s1"]] == [("2026-11-15", "Sam Se"), ("2026-11-20", "Ann Lee")]
+    assert by_step[ids["s2"]] == [("2026-11-18", "Bob Ray"), ("2026-11-20", "Ann Lee")]
+    assert by_step[ids["s3"]] == [("2026-11-20", "Ann Lee")]
+    s2 = found[found["step_id"] == ids["s2"]].to_dict("records")
+    assert [r["by_owner"] for r in s2] == [False, True]
+    assert mp.evidence_text(s2[0]) == "Security questionnaire review — AE Bob Ray, 18 Nov"
+    # another team's viewer reads no activities of Ann's deal
+    assert plans.load_deal_activities(engine, ["West"], [("salesforce", "A4")], AS_OF).empty
+
+
+def test_forged_writes_on_another_teams_deal_change_nothing(planned):
+    engine, ids = planned
+    with session_scope(engine) as s:
+        before = s.get(DealPlanStep, ids["s5"]).status
+    steps, audits = _count(engine, DealPlanStep), _count(engine, AuditEntry)
+    owners = plans.owner_options(engine, EAST, AS_OF)
+    assert set(owners["name"]) == {"Ann Lee", "Bob Ray", "Sam Se", "Dan New"}
+    sam = str(int(owners.set_index("name").at["Sam Se", "id"]))
+    with pytest.raises(plans.PlanError, match="not one you can plan"):
+        plans.add_step(
+            engine,
+            EAST,
+            source="hubspot",
+            deal_id="C1",
+            kind="other",
+            title="Sneak",
+            owner=sam,
+            due=None,
+            note=None,
+            author="Maria Manager",
+        )
+    with pytest.raises(plans.PlanError, match="not on a deal you can plan"):
+        plans.set_status(engine, EAST, ids["s5"], "done", "Maria Manager")
+    with pytest.raises(plans.PlanError, match="not on a deal you can plan"):
+        plans.delete_step(engine, EAST, ids["s5"], "Maria Manager")
+    with pytest.raises(plans.PlanError, match="not on a deal you can plan"):
+        plans.set_status(engine, EAST, "1; drop table reps", "done", "Maria Manager")
+    # an owner from another team, named by a forged id
+    cat = plans.owner_options(engine, None, AS_OF).set_index("name").at["Cat Wu", "id"]
+    with pytest.raises(plans.PlanError, match="Pick who owns"):
+        plans.add_step(
+            engine,
+            EAST,
+            source="salesforce",
+            deal_id="A4",
+            kind="other",
+            title="x",
+            owner=str(int(cat)),
+            due=None,
+            note=None,
+            author="Maria Manager",
+        )
+    with session_scope(engine) as s:
+        assert s.get(DealPlanStep, ids["s5"]).status == before
+    assert (_count(engine, DealPlanStep), _count(engine, AuditEntry)) == (steps, audits)
+
+
+def test_every_write_is_audited_with_who_and_what(planned):
+    engine, ids = planned
+    with session_scope(engine) as s:
+        rows = s.execute(
+            select(AuditEntry.action, AuditEntry.actor, AuditEntry.subject, AuditEntry.detail)
+            .where(AuditEntry.kind == "plan")
+            .order_by(AuditEntry.id)
+        ).all()
+    first = rows[0]
+    assert first.action == "step added" and first.actor == "Maria Manager"
+    assert first.subject == "Deal A4 (salesforce:A4)"
+    assert first.detail.startswith("Technical win: Demo for IT, due 2026-12-01")
+    assert ("step done", "Maria Manager") in [(r.action, r.actor) for r in rows]
+
+
+def test_edit_tick_and_delete_round_trip(planned, tmp_path):
+    engine, ids = planned
+    sam = plans.owner_options(engine, EAST, AS_OF).set_index("name").at["Sam Se", "id"]
+    new = plans.add_step(
+        engine,
+        EAST,
+        source="salesforce",
+        deal_id="B2",
+        kind="briefing",
+        title="",
+        owner=str(int(sam)),
+        due="2026-11-30",
+        note="with the CFO",
+        author="Maria Manager",
+    )
+    step = plans.load_steps(engine, EAST, AS_OF, deals=[("salesforce", "B2")]).iloc[0]
+    assert step["title"] == "Executive briefing" and step["note"] == "with the CFO"
+    plans.edit_step(
+        engine,
+        EAST,
+        new,
+        kind="briefing",
+        title="EBC with the CFO",
+        owner=str(int(sam)),
+        due="2026-12-02",
+        note=None,
+        actor="Maria Manager",
+    )
+    assert plans.set_status(engine, EAST, new, "done", "Maria Manager") is True
+    assert plans.set_status(engine, EAST, new, "done", "Maria Manager") is False
+    step = plans.load_steps(engine, EAST, AS_OF, deals=[("salesforce", "B2")]).iloc[0]
+    assert (step["title"], step["status"], step["done_by"]) == (
+        "EBC with the CFO",
+        "done",
+        "Maria Manager",
+    )
+    assert str(step["due"].date()) == "2026-12-02"
+    plans.delete_step(engine, EAST, new, "Maria Manager")
+    assert plans.load_steps(engine, EAST, AS_OF, deals=[("salesforce", "B2")]).empty
+    with pytest.raises(plans.PlanError, match="free-text step needs a title"):
+        plans.add_step(
+            engine,
+            EAST,
+            source="salesforce",
+            deal_id="B2",
+            kind="other",
+            title="  ",
+            owner=None,
+            due=None,
+            note=None,
+            author="x",
+        )
+
+
+def test_a_plans_file_loads_as_one_batch_with_rejects(planned, tmp_path: Path):
+    engine, _ids = planned
+    path = tmp_path / "plans_2026-11-22.csv"
+    path.write_text(
+        "Deal ID,Opportunity Name,Step,Owner,Due,Status,Note\n"
+        "D1,,Exec briefing with CFO,Dan New,2026-12-01,open,\n"  # line 2: kept
+        ",Deal D1,MSA redlines,dan@x.com,2026-11-30,Done,legal has it\n"  # 3: kept, by name
+        "Q9,,Demo,Sam Se,2026-12-02,,\n"  # 4: no such deal
+        "D1,,Book the POC,Nobody Here,2026-12-03,,\n"  # 5: no such owner
+        ",Deal Nobody,Pricing,Sam Se,,,\n"  # 6: no deal by that name
+        "D1,,exec briefing with cfo,Sam Se,2026-12-05,,\n",  # 7: same step as line 2: updates it
+        encoding="utf-8",
+    )
+    config = dataclasses.replace(
+        load_config(), data_dir=tmp_path, database_url=engine.url.render_as_string(False)
+    )
+    out = load_file(path, engine=engine, config=config)
+    assert (out.status, out.kind, out.format) == ("loaded", "plans", "plans")
+    assert (out.rows_read, out.rows_loaded, out.rows_rejected) == (6, 3, 3)
+    assert any("repeat a step" in w for w in out.warnings)
+    with session_scope(engine) as s:
+        rejects = s.execute(
+            select(RejectedRow.row_number, RejectedRow.column, RejectedRow.reason)
+            .where(RejectedRow.batch_id == out.batch_id)
+            .order_by(RejectedRow.row_number)
+        ).all()
+    assert [(r.row_number, r.column) for r in rejects] == [
+        (4, "Deal ID"),
+        (5, "Owner"),
+        (6, "Opportunity Name"),
+    ]
+    assert "no deal by that id" in rejects[0].reason
+    steps = plans.load_steps(engine, EAST, AS_OF, deals=[("salesforce", "D1")])
+    got = steps[["title", "kind", "owner", "status"]].values.tolist()
+    assert got == [
+        ["MSA redlines", "legal", "Dan New", "done"],
+        ["exec briefing with cfo", "briefing", "Sam Se", "open"],
+    ]
+    assert set(steps["author"]) == {"file plans_2026-11-22.csv"}
+    # loading the same file again changes nothing
+    assert load_file(path, engine=engine, config=config).status == "unchanged"
