@@ -34,6 +34,7 @@ PAGES = (
     "dashboard.pages.review",
     "dashboard.pages.rider",
     "dashboard.pages.data",
+    "dashboard.pages.support",
 )
 # Panels several views place (a layout builder and the panel's own callbacks), executed for each
 # app before the views that import them; they have no route of their own.
@@ -45,6 +46,7 @@ NAV = (
     ("Course", "/", ids.SHELL_NAV_COURSE),
     ("Review", "/review", ids.SHELL_NAV_REVIEW),
     ("Rider", "/rider", ids.SHELL_NAV_RIDER),
+    ("Support car", "/support", ids.SHELL_NAV_SUPPORT),
     ("Data", "/data", ids.SHELL_NAV_DATA),
 )
 

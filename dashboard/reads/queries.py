@@ -463,9 +463,11 @@ def load_expert_support(
     as_of: dt.date,
     team_day: dt.date | None = None,
     roles: Sequence[str] = EXPERT_ROLES,
+    start: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Deals (``source, deal_id``) with a completed activity on or before ``as_of`` by a roster
-    member whose role is an expert one, with ``experts`` (how many such activities).
+    """Deals (``source, deal_id``) with a completed activity on or before ``as_of`` (and on or
+    after ``start`` when given: the support car's four weeks) by a roster member whose role is
+    an expert one, with ``experts`` (how many such activities).
 
     Deals owned by reps in scope (in the snapshot in force on ``as_of``).
     """
@@ -491,6 +493,8 @@ def load_expert_support(
         )
         .group_by(Activity.source, Activity.deal_id)
     )
+    if start is not None:
+        stmt = stmt.where(Activity.activity_date >= start)
     return _read(engine, stmt, ["source", "deal_id", "experts"])
 
 
