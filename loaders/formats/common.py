@@ -13,6 +13,11 @@ import pyarrow.compute as pc
 from loaders.formats.base import Sheet
 from loaders.parsing.columns import normalize_header
 
+ALSO = "also"
+"""``ReadResult.extra`` key: more canonical frames read from the same file, as ``(kind, frame)``
+pairs (a HubSpot deals export's stage history). ``loaders.ingest`` stores each as a batch of its
+own kind, in the file's one transaction."""
+
 _TYPE_WORDS = {
     "call": "call",
     "calls": "call",

@@ -1,11 +1,19 @@
-"""HubSpot: deal exports and call, email and meeting activity exports."""
+"""HubSpot: deal exports (with their stage history columns) and activity exports.
+
+A deals export may carry, per stage of a pipeline, ``Date entered "<Stage> (<Pipeline>)"`` and
+``Date exited "<Stage> (<Pipeline>)"`` (and ``Cumulative time in ...``, not read): the same file then
+gives the deals (the pipeline frame) and their stage history (a history frame, in
+``extra[ALSO]``; see ``stage_history``).
+"""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
 
-from loaders import clock
+from loaders import clock, schema
 from loaders.formats.base import (
     F,
     Format,
@@ -15,8 +23,10 @@ from loaders.formats.base import (
     reject_duplicates,
     stage_status_code,
 )
-from loaders.formats.common import first_of_list
-from loaders.parsing.columns import text_values
+from loaders.formats.common import ALSO, first_of_list
+from loaders.parsing.columns import Distinct, normalize_header, text_values
+from loaders.parsing.dates import DateOrder, date_order, parse_dates
+from loaders.parsing.errors import LoadError
 
 # HubSpot's default sales pipeline, in order.
 HUBSPOT_STAGES = (
@@ -90,7 +100,7 @@ def read_deals(s: Sheet) -> pd.DataFrame:
                 f"({', '.join(sorted(pipelines)[:5])}): stage names are kept as "
                 "they are, so equal names in different pipelines share an order"
             )
-    return s.frame(
+    frame = s.frame(
         {
             "deal_id": deal_id,
             "deal_name": s.text("deal_name"),
@@ -111,6 +121,199 @@ def read_deals(s: Sheet) -> pd.DataFrame:
             "push_count": pd.array(s.number("push_count", on_bad="blank"), dtype="Int64"),
         }
     )
+    history = stage_history(s, deal_id, stage)
+    if history is not None:
+        s.extra[ALSO] = [("history", history)]
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage history: the deals export's Date entered / Date exited columns
+
+# `Date entered "Contract Sent (Sales Pipeline)"` (straight or curly quotes); `Cumulative time in
+# "..." (HH:mm:ss)` is not read: the entries say the same.
+_STAGE_DATE = re.compile(
+    r'^\s*date\s+(entered|exited)\s+["\u201c\u201d](.+)["\u201c\u201d]\s*$', re.I
+)
+_STAGE_PIPELINE = re.compile(r"^(.*?\S)\s*\(([^()]*)\)$")
+# HubSpot's own property: when the deal entered the stage it is in now.
+_CURRENT_ENTERED = normalize_header("Date entered current stage")
+
+
+def stage_columns(header: list[str]) -> list[tuple[int, bool, str, str | None]]:
+    """The stage date columns of a deals header: (position, entered?, stage, pipeline or None)."""
+    out = []
+    for i, h in enumerate(header):
+        m = _STAGE_DATE.match(h or "")
+        if not m:
+            continue
+        label = m[2].strip()
+        pm = _STAGE_PIPELINE.match(label)
+        stage, pipeline = (pm[1].strip(), pm[2].strip()) if pm else (label, None)
+        out.append((i, m[1].lower() == "entered", stage, pipeline))
+    return out
+
+
+def _stage_day_first(s: Sheet, columns: list[Distinct]) -> bool:
+    """Day/month order of the stage dates: ``--date-format``, their own values, else the file's
+    other date columns (as ``Sheet.day_first`` decides a column)."""
+    if s.options.day_first is not None:
+        return s.options.day_first
+    orders = [date_order(c) for c in columns]
+    evidence = DateOrder(
+        sum(o.only_day_first for o in orders),
+        sum(o.only_month_first for o in orders),
+        sum(o.either for o in orders),
+        sum(o.dotted for o in orders),
+        next((o.example for o in orders if o.example), None),
+    )
+    decided = evidence.decide()
+    if decided is not None:
+        return decided
+    known = set()
+    for name in ("close_date", "created_date", "last_activity_date"):
+        if s.has(name):
+            order = date_order(s.distinct(name))
+            if order.matters and order.decide() is not None:
+                known.add(order.decide())
+    if len(known) == 1:
+        return known.pop()
+    raise LoadError(
+        f"{s.name}: the Date entered columns have dates such as {evidence.example!r} that read "
+        "both as day/month and month/day; rerun with --date-format %d/%m/%Y (day first) or "
+        "--date-format %m/%d/%Y (month first)"
+    )
+
+
+def stage_history(s: Sheet, deal_id: np.ndarray, stage: np.ndarray) -> pd.DataFrame | None:
+    """The stage history a deals export carries in its ``Date entered`` columns; None without.
+
+    Each deal's stages are ordered by the time it entered them (ties: the columns' order, which
+    is the pipeline's); each entry is a ``stage`` change from the stage entered before it (None
+    for the first, the deal's creation), like Salesforce's OpportunityHistory. HubSpot keeps only
+    the latest entry of a stage a deal entered twice, so the earlier visit is not seen. Only the
+    columns of the deal's own pipeline are read (``Pipeline`` column). ``Date entered current
+    stage`` stands in for the current stage's own column when that is absent or empty; when the
+    deal's current stage has no entry at all but the last stage it entered has a ``Date exited``,
+    that exit is its move to the current stage. Stage names are spelled as the ``Deal Stage``
+    column spells them. Rows rejected from the deals are left out; an unreadable date leaves that
+    one entry out (counted in a warning).
+    """
+    columns = stage_columns(s.table.header)
+    current_at = [i for i, k in enumerate(s.keys) if k == _CURRENT_ENTERED]
+    if not any(entered for _, entered, _, _ in columns) and not current_at:
+        return None
+    keep = ~s.bad
+    texts = {i: Distinct.of(s.table.columns[i]) for i, *_ in columns}
+    for i in current_at[:1]:
+        texts[i] = Distinct.of(s.table.columns[i])
+    day_first = _stage_day_first(s, list(texts.values()))
+    pipeline = text_values(s.column("pipeline")) if s.has("pipeline") else None
+    pipe_key = (
+        pd.Series(pipeline, dtype=object).map(normalize_header, na_action="ignore").to_numpy()
+        if pipeline is not None
+        else None
+    )
+    spelled: dict[str, str] = {}
+    for value in pd.unique(stage[keep & ~np.equal(stage, None)]):
+        spelled.setdefault(normalize_header(value), value)
+    current_key = pd.Series(stage, dtype=object).map(normalize_header, na_action="ignore")
+
+    def dates(i: int) -> np.ndarray:
+        parsed = parse_dates(texts[i], day_first=day_first)
+        unreadable = parsed.bad & keep
+        if unreadable.any():
+            bad_cells[0] += int(unreadable.sum())
+        return parsed.values
+
+    bad_cells = [0]
+    other_pipeline = 0
+    rows, keys, times, ranks = [], [], [], []
+    exits: dict[tuple[int, str], np.datetime64] = {}
+    for rank, (i, entered, label, pipe) in enumerate(columns):
+        at = dates(i)
+        mask = keep & ~np.isnat(at)
+        if pipe is not None and pipe_key is not None:
+            elsewhere = mask & ~np.equal(pipe_key, None) & (pipe_key != normalize_header(pipe))
+            other_pipeline += int(elsewhere.sum())
+            mask &= ~elsewhere
+        key = normalize_header(label)
+        spelled.setdefault(key, label)
+        idx = np.flatnonzero(mask)
+        if entered:
+            rows.append(idx)
+            keys.append(np.full(len(idx), key, dtype=object))
+            times.append(at[idx])
+            ranks.append(np.full(len(idx), rank))
+        else:
+            exits.update(((int(r), key), t) for r, t in zip(idx, at[idx], strict=True))
+    entries = pd.DataFrame(
+        {
+            "row": np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64),
+            "key": np.concatenate(keys) if keys else np.zeros(0, dtype=object),
+            "at": np.concatenate(times) if times else np.zeros(0, dtype="datetime64[ns]"),
+            "rank": np.concatenate(ranks) if ranks else np.zeros(0, dtype=np.int64),
+        }
+    )
+    if current_at:
+        at = dates(current_at[0])
+        has_own = np.zeros(s.n, dtype=bool)
+        own = entries["key"].to_numpy() == current_key.to_numpy()[entries["row"].to_numpy()]
+        has_own[entries["row"].to_numpy()[own]] = True
+        idx = np.flatnonzero(keep & ~np.isnat(at) & ~has_own & current_key.notna().to_numpy())
+        entries = pd.concat(
+            [
+                entries,
+                pd.DataFrame(
+                    {
+                        "row": idx,
+                        "key": current_key.to_numpy()[idx],
+                        "at": at[idx],
+                        "rank": len(columns),
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+    entries = entries.sort_values(["row", "at", "rank"], kind="stable").reset_index(drop=True)
+    if exits and len(entries):
+        last = entries.drop_duplicates("row", keep="last")
+        moved = []
+        for r, key, entered_at in zip(last["row"], last["key"], last["at"], strict=True):
+            now = current_key.iat[r]
+            left = exits.get((r, key))
+            if now is not None and now != key and left is not None and left >= entered_at:
+                moved.append((r, now, left, len(columns) + 1))
+        if moved:
+            extra = pd.DataFrame(moved, columns=["row", "key", "at", "rank"])
+            entries = pd.concat([entries, extra], ignore_index=True)
+            entries = entries.sort_values(["row", "at", "rank"], kind="stable")
+            entries = entries.reset_index(drop=True)
+    if bad_cells[0]:
+        s.warnings.append(
+            f"{bad_cells[0]} unreadable date{'s' if bad_cells[0] != 1 else ''} in the Date "
+            "entered/exited columns left out of the stage history"
+        )
+    if other_pipeline:
+        s.warnings.append(
+            f"{other_pipeline} stage date{'s' if other_pipeline != 1 else ''} of another pipeline "
+            "than the deal's own left out of the stage history"
+        )
+    names = entries["key"].map(spelled)
+    first = ~entries["row"].duplicated(keep="first")
+    old = names.shift(1).where(~first, None)
+    changed = (old.fillna("\x00") != names).to_numpy()
+    history = pd.DataFrame(
+        {
+            "deal_id": deal_id[entries["row"].to_numpy()],
+            "changed_at": entries["at"].to_numpy(),
+            "field": "stage",
+            "old_value": old.to_numpy(dtype=object),
+            "new_value": names.to_numpy(dtype=object),
+        }
+    )[changed]
+    s.extra["stage_history_deals"] = int(entries["row"].nunique())
+    return schema.conform(history, "history")
 
 
 DEALS = Format(

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from loaders import schema
-from loaders.formats import read_export
+from loaders.formats import LoadError, read_export
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 
@@ -238,3 +238,98 @@ def test_internal_stage_ids_read_like_labels(tmp_path):
     r = read_export(path)
     assert r.frame["status"].tolist() == ["open", "won", "lost", "open"]
     assert r.frame["stage_order"].tolist() == [1, 6, 7, 5]
+
+
+def test_deals_export_stage_history_from_date_entered_and_exited():
+    """``Date entered``/``Date exited "<Stage> (<Pipeline>)"`` columns: the deals file also gives
+    each deal's stage changes (read off the fixture by hand)."""
+    r = read_export(EXPORTS / "hubspot_deals_stage_history_2026-10-09.csv")
+    assert r.format == "hubspot-deals"
+    assert r.frame["deal_id"].tolist() == ["501", "502", "503", "504", "505", "507"]
+    # the row without a Record ID is rejected from the deals, and so from the history
+    assert [(x.row_number, x.column) for x in r.rejects] == [(7, "Record ID")]
+    ((kind, history),) = r.extra["also"]
+    assert kind == "history"
+    AS, QTB, CS = "Appointment Scheduled", "Qualified To Buy", "Contract Sent"
+    rows = [
+        # 501: entered AS, QTB, CS in turn; the exits agree with the next entries
+        ("501", "2026-07-14 09:12", None, AS),
+        ("501", "2026-07-20 10:00", AS, QTB),
+        ("501", "2026-08-03 16:30", QTB, CS),
+        # 502: never in QTB
+        ("502", "2026-03-03 08:00", None, AS),
+        ("502", "2026-06-10 11:00", AS, CS),
+        ("502", "2026-10-02 14:31", CS, "Closed Won"),
+        ("503", "2026-09-30 11:02", None, AS),
+        # 504: Closed Lost has no entry; the exit from QTB (its last entry) is the move to it
+        ("504", "2026-08-01 10:00", None, AS),
+        ("504", "2026-08-15 09:00", AS, QTB),
+        ("504", "2026-09-28 10:00", QTB, "Closed Lost"),
+        # 505 is in the Renewals pipeline: its Sales Pipeline dates (entered and exited AS) are
+        # another pipeline's and left out
+        ("505", "2026-09-01 08:00", None, "Renewal Due"),
+        # 507: its Contract Sent entry is unreadable and left out
+        ("507", "2026-05-20 09:00", None, AS),
+        ("507", "2026-06-01 09:00", AS, QTB),
+    ]
+    want = schema.conform(
+        pd.DataFrame(
+            {
+                "deal_id": [d for d, *_ in rows],
+                "changed_at": [pd.Timestamp(t) for _, t, *_ in rows],
+                "field": "stage",
+                "old_value": [o for *_, o, _ in rows],
+                "new_value": [n for *_, n in rows],
+            }
+        ),
+        "history",
+    )
+    pd.testing.assert_frame_equal(history, want)
+    assert "1 unreadable date in the Date entered/exited columns left out of the stage history" in (
+        r.warnings
+    )
+    assert (
+        "2 stage dates of another pipeline than the deal's own left out of the stage history"
+        in r.warnings
+    )
+
+
+def test_stage_history_spelled_as_the_deal_stage_and_current_stage_entry(tmp_path):
+    # curly quotes, no pipeline in the label, a stage spelled otherwise in Deal Stage, and
+    # HubSpot's "Date entered current stage" standing in for the current stage's own column
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "Record ID,Deal Name,Deal Stage,Date entered \u201cdemo\u201d,Date entered current stage\n"
+        "1,A,Trial,2026-01-05 10:00,2026-02-01 09:30\n"
+        "2,B,Demo,2026-01-07 10:00,2026-01-07 10:00\n"
+        "3,C,Demo,,\n",
+        encoding="utf-8",
+    )
+    r = read_export(path)
+    history = r.extra["also"][0][1]
+    assert history[["deal_id", "old_value", "new_value"]].values.tolist() == [
+        ["1", None, "Demo"],
+        ["1", "Demo", "Trial"],
+        ["2", None, "Demo"],  # its current stage's own column says the same: one entry
+    ]
+    assert history["changed_at"].tolist() == [
+        pd.Timestamp("2026-01-05 10:00"),
+        pd.Timestamp("2026-02-01 09:30"),
+        pd.Timestamp("2026-01-07 10:00"),
+    ]
+
+
+def test_deals_without_stage_date_columns_give_no_history():
+    r = read_export(EXPORTS / "hubspot_deals_2026-10-09.csv")
+    assert "also" not in r.extra
+
+
+def test_ambiguous_stage_dates_ask_for_a_date_format(tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        'Record ID,Deal Name,Deal Stage,"Date entered ""Demo (P)"""\n1,A,Demo,03/04/2026 10:00\n'
+    )
+    with pytest.raises(LoadError, match="--date-format"):
+        read_export(path)
+    r = read_export(path, date_format="%d/%m/%Y")
+    assert r.extra["also"][0][1]["changed_at"].tolist() == [pd.Timestamp("2026-04-03 10:00")]
