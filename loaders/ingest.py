@@ -202,8 +202,16 @@ def load_file(
         return outcome
     bundle = is_bundle(path)
     digest = folder_hash(path) if path.is_dir() else file_hash(path)
-    if _already_loaded(engine, digest, outcome):
+    # A batch is the file's content read one way: a file loaded as deals and again as quotas (two
+    # mappings) is two batches; the same file read the same way again changes nothing.
+    try:
+        way = _requested_way(digest, format=format, kind=kind, mapping=mapping)
+    except LoadError as exc:
+        outcome.message = str(exc)
         return outcome
+    if _already_loaded(engine, way[0], outcome, kind=way[1], format=way[2], bundle=bundle):
+        return outcome
+    saved = () if bundle or format or mapping else _saved(engine)
     try:
         if bundle:
             read = read_bundle(path, date_format=date_format, progress=progress)
@@ -225,11 +233,16 @@ def load_file(
                         mapping=mapping,
                         date_format=date_format,
                         progress=progress,
+                        saved=saved,
                     ),
                 )
             ]
             skipped = []
-        members = _with_also(members)
+            read_as = batch_hash(digest, members[0][1])
+            if read_as != digest and _already_loaded(
+                engine, read_as, outcome, kind=members[0][1].kind
+            ):
+                return outcome
     except LoadError as exc:
         outcome.message = str(exc)
         return outcome
@@ -238,7 +251,7 @@ def load_file(
         return outcome
     first = members[0][1]
     stamp = resolve_as_of(path, as_of, first.as_of)
-    outcome.kind = first.kind if not bundle else "bundle"
+    outcome.kind = first.kind if len(members) == 1 else "bundle"
     outcome.format = first.format if not bundle else "salesforce-data-export"
     outcome.source = source or first.source
     outcome.as_of = stamp
@@ -257,7 +270,9 @@ def load_file(
                     as_of=stamp,
                     source_name=name if not bundle else f"{path.name}/{name}",
                     format=result.format,
-                    content_hash=digest if not bundle else _member_hash(digest, name),
+                    content_hash=batch_hash(digest, result)
+                    if not bundle
+                    else _member_hash(digest, name),
                     rejects=result.rejects,
                     warnings=result.warnings + (skipped if name == members[0][0] else []),
                     rows_read=result.rows_read,
@@ -268,7 +283,14 @@ def load_file(
         # The same file loaded by another process at the same moment: its batch won the unique
         # (hash, kind) key; this load changes nothing, and the archive is that batch's.
         _discard(part)
-        if _already_loaded(engine, digest, outcome, at_once=True):
+        if _already_loaded(
+            engine,
+            digest if bundle else batch_hash(digest, first),
+            outcome,
+            at_once=True,
+            kind=None if bundle else first.kind,
+            bundle=bundle,
+        ):
             return outcome
         raise
     except BaseException:
@@ -277,10 +299,9 @@ def load_file(
     publish_archive(part, archived)
     outcome.status = "loaded"
     outcome.batch_id = batches[0].id
-    main = [not r.extra.get(_ALSO_OF) for _, r in members]
-    outcome.rows_read = sum(r.rows_read for (_, r), m in zip(members, main, strict=True) if m)
+    outcome.rows_read = sum(r.rows_read for _, r in members)
     # the batches' counts: a writer may reject rows the reader kept (a call for no roster person)
-    outcome.rows_loaded = sum(b.rows_loaded for b, m in zip(batches, main, strict=True) if m)
+    outcome.rows_loaded = sum(b.rows_loaded for b in batches)
     outcome.rows_rejected = sum(b.rows_rejected for b in batches)
     read_warnings = [w for _, r in members for w in r.warnings] + skipped
     # and what the writers found (a snapshot replaced, calls already kept)
@@ -290,60 +311,68 @@ def load_file(
         outcome.warnings.insert(
             0, "read " + ", ".join(f"{n} ({r.kind}, {len(r.frame):,} rows)" for n, r in members)
         )
-    else:
-        outcome.warnings[:0] = [
-            f"also stored from the same file: {b.rows_loaded:,} {b.kind} rows (batch {b.id})"
-            for b, m in zip(batches, main, strict=True)
-            if not m
-        ]
     return outcome
 
 
-# marks a result made from another one's extra frames (``loaders.formats.common.ALSO``)
-_ALSO_OF = "also_of"
+def batch_hash(digest: str, result) -> str:
+    """What a batch read from a file is known by: the file's hash when a built-in format read it
+    (as every batch was before mappings were kept), else a hash of the file's and the mapping's
+    (``ReadResult.extra["mapping"]``) with the kind, so one file read by two mappings is two
+    batches and read by the same one again is the same."""
+    mapping = result.extra.get("mapping") if result is not None else None
+    if not mapping:
+        return digest
+    return hashlib.sha256(f"{digest}|{result.kind}|{mapping}".encode()).hexdigest()
 
 
-def _with_also(members: list[tuple[str, object]]) -> list[tuple[str, object]]:
-    """Each read result followed by the other frames its file gave (a HubSpot deals export's
-    stage history): each is stored as a batch of its own kind in the same transaction, under the
-    same content hash (batches are unique by hash and kind)."""
-    from loaders.formats import ReadResult
-    from loaders.formats.common import ALSO
+def _requested_way(
+    digest: str, *, format: str | None, kind: str | None, mapping: Path | None
+) -> tuple[str, str | None, str | None]:
+    """(hash, kind, format) a stored batch of this file read the way the caller asks would have;
+    kind and format None where the file decides. A mapping file decides both before reading.
 
-    out = []
-    for name, result in members:
-        out.append((name, result))
-        for kind, frame in result.extra.get(ALSO, ()):
-            also = ReadResult(
-                kind=kind,
-                format=result.format,
-                source=result.source,
-                frame=frame,
-                rows_read=len(frame),
-                as_of=result.as_of,
-                extra={
-                    _ALSO_OF: result.kind,
-                    **{k: v for k, v in result.extra.items() if k == "member"},
-                },
-            )
-            out.append((name, also))
-    return out
+    Raises:
+        LoadError: the mapping file does not read.
+    """
+    if mapping is None:
+        return digest, kind, format
+    from loaders.formats.mapping import load_mapping
+
+    fmt = load_mapping(Path(mapping))
+    return (
+        hashlib.sha256(f"{digest}|{fmt.kind}|{fmt.fingerprint}".encode()).hexdigest(),
+        fmt.kind,
+        None,
+    )
+
+
+def _saved(engine: Engine):
+    from loaders.store.mappings import saved_mappings
+
+    return saved_mappings(engine)
 
 
 def _already_loaded(
-    engine: Engine, digest: str, outcome: LoadOutcome, at_once: bool = False
+    engine: Engine,
+    digest: str,
+    outcome: LoadOutcome,
+    at_once: bool = False,
+    *,
+    kind: str | None = None,
+    format: str | None = None,
+    bundle: bool = False,
 ) -> bool:
-    """Fill ``outcome`` as "unchanged" when a batch with this content is stored already."""
+    """Fill ``outcome`` as "unchanged" when a batch of this content read this way (``kind``,
+    ``format`` when given) is stored already."""
     with session_scope(engine) as session:
-        # a bundle's batches carry member hashes; its archive name carries the bundle's own
-        prior = session.scalar(
-            select(ImportBatch)
-            .where(
-                (ImportBatch.content_hash == digest)
-                | ImportBatch.archived_path.like(f"%{digest[:16]}-%")
-            )
-            .limit(1)
-        )
+        same = ImportBatch.content_hash == digest
+        if kind is not None:
+            same &= ImportBatch.kind == kind
+        if format is not None:
+            same &= ImportBatch.format == format
+        if bundle:  # a bundle's batches carry member hashes; its archive name the bundle's own
+            same |= ImportBatch.archived_path.like(f"%{digest[:16]}-%")
+        prior = session.scalar(select(ImportBatch).where(same).limit(1))
     if prior is None:
         return False
     outcome.status = "unchanged"

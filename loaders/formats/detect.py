@@ -1,8 +1,9 @@
 """Which format an export is in, from its header.
 
 Every built-in format (``FORMATS``, in detection order) scores a header row; the best score wins.
-When none scores, the error lists the columns found, the closest format and what it lacks, and the
-known formats; a Data Export lookup file gets its own message (it is read beside the others).
+When none scores, the error says in two lines what was found, the closest format and what it lacks,
+and how to draft a mapping (``teamcar map FILE``); a Data Export lookup file gets its own message
+(it is read beside the others).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ FORMATS: dict[str, Format] = {
         hubspot.CALLS,
         hubspot.EMAILS,
         hubspot.MEETINGS,
+        hubspot.NOTES,
         people.ROSTER,
         people.QUOTAS,
         people.READINESS,
@@ -111,18 +113,20 @@ def unknown(table: RawTable, formats: Sequence[Format], chosen: bool) -> LoadErr
             f"columns found (line {table.header_line}): {header}"
         )
     close = sorted(((f.closeness(table.header), f) for f in formats), key=lambda t: -t[0])
+    shown = [h for h in table.header if h]
+    cols = ", ".join(repr(h) for h in shown[:6]) or "(none)"
+    if len(shown) > 6:
+        cols += f" and {len(shown) - 6} more"
     hint = ""
     if close and close[0][0] >= 0.5:
         f = close[0][1]
-        hint = (
-            f" It looks like {f.title} but lacks "
-            f"{', '.join(repr(m) for m in f.missing(table.header)) or 'some key columns'}."
-        )
-    known = "; ".join(f"{f.name} ({', '.join(f.key_columns()[:4])})" for f in formats)
+        lacks = ", ".join(repr(m) for m in f.missing(table.header)) or "some key columns"
+        hint = f"; it looks like {f.title} but lacks {lacks}"
     return UnknownFormatError(
-        f"{table.name}: not an export Team Car recognises. Columns found (line "
-        f"{table.header_line}): {header}.{hint} Known formats: {known}. "
-        "Name one with --format, or describe the columns in a mapping file (--mapping)."
+        f"{table.name}: no format Team Car knows reads these columns (line {table.header_line}: "
+        f"{cols}){hint}.\n"
+        f"Draft a mapping for it with `teamcar map {table.name}` (then load with --mapping, or "
+        "save it with --save NAME to have it read by itself)."
     )
 
 

@@ -7,7 +7,10 @@ date format and the decimal mark. The built-in Pipedrive and Zoho formats are ma
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,8 +40,9 @@ from loaders.parsing.errors import LoadError
 # Fields a mapping may name, per kind; the first group must all be mapped.
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pipeline": (
-        ("deal_name", "stage"),
+        ("stage",),
         (
+            "deal_name",
             "deal_id",
             "account",
             "owner",
@@ -60,6 +64,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "is_lost",
             "won_date",
             "lost_date",
+            "last_stage_change_date",
         ),
     ),
     "activity": (
@@ -117,8 +122,12 @@ _DATES = {
     "completed_date",
     "won_date",
     "lost_date",
+    "last_stage_change_date",
     "submitted",
 }
+# A pipeline mapping names at least one of these: a deal without a name is named by its account,
+# else by its id.
+PIPELINE_NAMES = ("deal_name", "account", "deal_id")
 _LOCALES_COMMA = {
     "de",
     "fr",
@@ -161,9 +170,30 @@ class MappedFormat(Format):
     stages: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
     constants: dict = field(default_factory=dict)
+    strict: bool = False
+    """Every column the mapping names must be in the file (a user's mapping; the built-in ones
+    list spellings that may be absent)."""
+    fingerprint: str = ""
+    """A hash of the mapping's content: with the file's, what identifies a batch read with it."""
 
     def __hash__(self) -> int:
         return hash(self.name)
+
+    def absent_columns(self, header: Sequence[str]) -> list[tuple[str, str]]:
+        """(field, header text) of each mapped column the header lacks (none of its spellings)."""
+        keys = {normalize_header(h) for h in header}
+        return [(f.name, f.title) for f in self.fields if not set(f.keys) & keys]
+
+
+@dataclass(frozen=True)
+class SavedFormat:
+    """A mapping kept in the store (``loaders.store.mappings``), as the readers use it: its name,
+    the header it was saved for, that header's ``header_fingerprint`` and the format."""
+
+    name: str
+    header: tuple[str, ...]
+    key: str
+    format: MappedFormat
 
 
 def _decimal(spec: dict, where: str) -> str | None:
@@ -181,11 +211,28 @@ def _decimal(spec: dict, where: str) -> str | None:
     return "," if lang in _LOCALES_COMMA else "."
 
 
-def mapping_from_dict(spec: dict, *, where: str = "mapping", name: str = "mapping") -> MappedFormat:
+def header_fingerprint(header: Sequence[str]) -> str:
+    """A hash of a header's names as compared (``normalize_header``), in order, blanks left out:
+    what a saved mapping is kept by, so a later file with the same columns finds it."""
+    names = [normalize_header(h) for h in header]
+    return hashlib.sha256("\x1f".join(n for n in names if n).encode()).hexdigest()
+
+
+def mapping_from_dict(
+    spec: dict, *, where: str = "mapping", name: str = "mapping", strict: bool = True
+) -> MappedFormat:
     """Build a format from a parsed mapping (the TOML's tables as dicts).
 
+    Args:
+        spec: the mapping's tables.
+        where: how messages name the mapping (its file, or the saved mapping's name).
+        name: the format's name (stored with each batch read with it).
+        strict: every column the mapping names must be in the file (False for the built-in
+            mappings, which list spellings that may be absent).
+
     Raises:
-        LoadError: on an unknown kind or field, a missing required field, or a bad value table.
+        LoadError: on an unknown kind or field, a missing required field, two fields on one
+            column, an unknown stage status, or a bad value table.
     """
     kind = spec.get("kind")
     if kind not in FIELDS:
@@ -210,6 +257,8 @@ def mapping_from_dict(spec: dict, *, where: str = "mapping", name: str = "mappin
     absent = [f for f in must if f not in columns and f not in constants]
     if kind == "readiness" and not ({"rep", "email", "user"} & set(columns)):
         absent.append("rep (or email/user)")
+    if kind == "pipeline" and not (set(PIPELINE_NAMES) & (set(columns) | set(constants))):
+        absent.append("deal_name (or account, or deal_id: deals are then named by it)")
     if absent:
         raise LoadError(f"{where}: [columns] must name {', '.join(absent)} for kind {kind}")
     required = set(spec.get("required", must))
@@ -229,6 +278,7 @@ def mapping_from_dict(spec: dict, *, where: str = "mapping", name: str = "mappin
                 label=headers[0],
             )
         )
+    _one_field_per_column(columns, where)
     date_format = spec.get("date_format")
     day_first = day_first_from_format(str(date_format)) if date_format else None
     scale = spec.get("probability_scale")
@@ -244,10 +294,15 @@ def mapping_from_dict(spec: dict, *, where: str = "mapping", name: str = "mappin
     for stage, info in dict(spec.get("stages", {})).items():
         if isinstance(info, str):
             info = {"status": info}
+        if not isinstance(info, dict):
+            raise LoadError(
+                f'{where}: [stages] {stage!r}: expected {{ status = "open", order = 1 }}'
+            )
         status = info.get("status")
         if status is not None and status not in schema.STATUSES:
             raise LoadError(
-                f"{where}: stages.{stage!r}: status must be one of {', '.join(schema.STATUSES)}"
+                f"{where}: [stages] {stage!r} has status {status!r}; a stage's status must be "
+                f"one of {', '.join(schema.STATUSES)}"
             )
         order = info.get("order")
         if order is not None and not isinstance(order, int):
@@ -290,7 +345,29 @@ def mapping_from_dict(spec: dict, *, where: str = "mapping", name: str = "mappin
         stages=stages,
         values=values,
         constants=constants,
+        strict=strict,
+        fingerprint=hashlib.sha256(
+            json.dumps(spec, sort_keys=True, default=str).encode()
+        ).hexdigest(),
     )
+
+
+def _one_field_per_column(columns: dict, where: str) -> None:
+    """Refuse a mapping that reads one column as two fields.
+
+    Raises:
+        LoadError: naming the column and both fields.
+    """
+    seen: dict[str, str] = {}
+    for fname, headers in columns.items():
+        for h in [headers] if isinstance(headers, str) else headers:
+            key = normalize_header(h)
+            if key in seen and seen[key] != fname:
+                raise LoadError(
+                    f"{where}: column {h!r} is mapped to both {seen[key]} and {fname}; "
+                    "expected one field per column"
+                )
+            seen.setdefault(key, fname)
 
 
 def load_mapping(path: Path) -> MappedFormat:
@@ -361,13 +438,61 @@ def _ids(s: Sheet, name: str) -> np.ndarray:
     return s.text(name)
 
 
+def _deal_names(s: Sheet, account: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
+    """Each deal's name: its own, else its account's, else its id (a row with none is
+    rejected)."""
+    name = np.full(s.n, None, dtype=object)
+    if s.has("deal_name"):
+        name = s.text("deal_name").copy()
+    blank = np.equal(name, None)
+    if not blank.any():
+        return name
+    by_account = blank & ~np.equal(account, None)
+    name[by_account] = account[by_account]
+    by_id = np.zeros(s.n, dtype=bool)
+    if ids is not None:
+        by_id = np.equal(name, None) & ~np.equal(ids, None)
+        name[by_id] = ids[by_id]
+    what = "no deal name column" if not s.has("deal_name") else f"no {s.header('deal_name')!r}"
+    s.warn_count(by_account, f"{what}: the deal is named by its account")
+    s.warn_count(by_id, f"{what}: the deal is named by its id")
+    column = "deal_name" if s.has("deal_name") else ("account" if s.has("account") else None)
+    s.reject(np.equal(name, None), column, "a deal name (or its account or id) is required")
+    return name
+
+
+def _close_dates(s: Sheet, status: np.ndarray) -> np.ndarray:
+    """The close date; a closed deal without one takes the day it was won or lost, else its last
+    stage change (Salesforce ``LastStageChangeDate``)."""
+    close = s.date("close_date")
+    closed = status != "open"
+    for name, which in (("won_date", "won"), ("lost_date", "lost"), ("last_stage_change_date", "")):
+        missing = np.isnat(close) & closed
+        if which:
+            missing &= status == which
+        if not missing.any() or not s.has(name):
+            continue
+        other = s.date(name, on_bad="blank")
+        take = missing & ~np.isnat(other)
+        if take.any():
+            close = close.copy()
+            close[take] = other[take]
+            where = "no close date column" if not s.has("close_date") else "no close date"
+            s.warn_count(take & ~s.bad, f"closed, {where}: closed on its {s.header(name)!r}")
+    left = np.isnat(close) & closed
+    if not s.has("close_date"):
+        s.warn_count(left, "closed deal with no close date column: close date left empty")
+    return close
+
+
 def read_mapped_pipeline(s: Sheet) -> pd.DataFrame:
     fmt = _fmt(s)
     owner = s.owner("owner") if s.has("owner") else np.full(s.n, schema.UNASSIGNED, dtype=object)
-    name = s.text("deal_name", required=True)
     account = s.text("account")
-    if s.has("deal_id"):
-        deal_id = _ids(s, "deal_id")
+    ids = _ids(s, "deal_id") if s.has("deal_id") else None
+    name = _deal_names(s, account, ids)
+    if ids is not None:
+        deal_id = ids
         s.reject(np.equal(deal_id, None), "deal_id", "a deal id is required")
     else:
         deal_id = fallback_deal_keys(name, account, owner)
@@ -422,6 +547,9 @@ def read_mapped_pipeline(s: Sheet) -> pd.DataFrame:
         stage, status, explicit=explicit_order, known=data_export.SALESFORCE_STAGES
     )
     amount = s.amount("amount", currency="currency", decimal=fmt.decimal)
+    if not s.has("amount"):
+        s.warnings.append("no amount column: amounts load empty (deals count, their value is 0)")
+    close_date = _close_dates(s, status)
     reject_duplicates(s, deal_id, "deal_id" if s.has("deal_id") else "deal_name", "deal id")
     return s.frame(
         {
@@ -435,7 +563,7 @@ def read_mapped_pipeline(s: Sheet) -> pd.DataFrame:
             "amount": amount,
             "probability": s.probability("probability", scale=fmt.probability_scale),
             "forecast_category": forecast,
-            "close_date": s.date("close_date"),
+            "close_date": close_date,
             "created_date": s.date("created_date"),
             "next_step": s.text("next_step"),
             "last_activity_date": s.date("last_activity_date", on_bad="blank"),
@@ -603,7 +731,7 @@ required = ["deal_id", "deal_name", "stage", "close_date", "owner"]
 
 
 def _builtin(name: str, text: str) -> MappedFormat:
-    return mapping_from_dict(tomllib.loads(text), where=name, name=name)
+    return mapping_from_dict(tomllib.loads(text), where=name, name=name, strict=False)
 
 
 BUILTIN_MAPPINGS = (

@@ -74,14 +74,16 @@ def test_formats_only_produce_known_kinds():
     assert {f.kind for f in FORMATS.values()} <= set(schema.FRAMES)
 
 
-def test_unknown_layout_lists_formats_and_what_was_found(tmp_path):
+def test_unknown_layout_says_what_was_found_and_how_to_map_it_in_two_lines(tmp_path):
     path = tmp_path / "mystery.csv"
     path.write_text("Foo,Bar,Baz\n1,2,3\n")
     with pytest.raises(LoadError) as err:
         read_export(path)
     msg = str(err.value)
     assert "mystery.csv" in msg and "'Foo', 'Bar', 'Baz'" in msg
-    assert "salesforce-report" in msg and "--mapping" in msg
+    assert "teamcar map mystery.csv" in msg and "--mapping" in msg
+    assert len(msg.splitlines()) == 2  # not the catalogue of every format
+    assert "salesforce-report" not in msg
 
 
 def test_near_miss_names_what_is_lacking(tmp_path):
