@@ -243,6 +243,7 @@ def load_file(
                 engine, read_as, outcome, kind=members[0][1].kind
             ):
                 return outcome
+        members = _with_also(members)
     except LoadError as exc:
         outcome.message = str(exc)
         return outcome
@@ -251,7 +252,7 @@ def load_file(
         return outcome
     first = members[0][1]
     stamp = resolve_as_of(path, as_of, first.as_of)
-    outcome.kind = first.kind if len(members) == 1 else "bundle"
+    outcome.kind = first.kind if not bundle else "bundle"
     outcome.format = first.format if not bundle else "salesforce-data-export"
     outcome.source = source or first.source
     outcome.as_of = stamp
@@ -299,9 +300,10 @@ def load_file(
     publish_archive(part, archived)
     outcome.status = "loaded"
     outcome.batch_id = batches[0].id
-    outcome.rows_read = sum(r.rows_read for _, r in members)
+    main = [not r.extra.get(_ALSO_OF) for _, r in members]
+    outcome.rows_read = sum(r.rows_read for (_, r), m in zip(members, main, strict=True) if m)
     # the batches' counts: a writer may reject rows the reader kept (a call for no roster person)
-    outcome.rows_loaded = sum(b.rows_loaded for b in batches)
+    outcome.rows_loaded = sum(b.rows_loaded for b, m in zip(batches, main, strict=True) if m)
     outcome.rows_rejected = sum(b.rows_rejected for b in batches)
     read_warnings = [w for _, r in members for w in r.warnings] + skipped
     # and what the writers found (a snapshot replaced, calls already kept)
@@ -311,7 +313,44 @@ def load_file(
         outcome.warnings.insert(
             0, "read " + ", ".join(f"{n} ({r.kind}, {len(r.frame):,} rows)" for n, r in members)
         )
+    else:
+        outcome.warnings[:0] = [
+            f"also stored from the same file: {b.rows_loaded:,} {b.kind} rows (batch {b.id})"
+            for b, m in zip(batches, main, strict=True)
+            if not m
+        ]
     return outcome
+
+
+# marks a result made from another one's extra frames (``loaders.formats.common.ALSO``)
+_ALSO_OF = "also_of"
+
+
+def _with_also(members: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """Each read result followed by the other frames its file gave (a HubSpot deals export's
+    stage history): each is stored as a batch of its own kind in the same transaction, under the
+    same content hash (batches are unique by hash and kind)."""
+    from loaders.formats import ReadResult
+    from loaders.formats.common import ALSO
+
+    out = []
+    for name, result in members:
+        out.append((name, result))
+        for kind, frame in result.extra.get(ALSO, ()):
+            also = ReadResult(
+                kind=kind,
+                format=result.format,
+                source=result.source,
+                frame=frame,
+                rows_read=len(frame),
+                as_of=result.as_of,
+                extra={
+                    _ALSO_OF: result.kind,
+                    **{k: v for k, v in result.extra.items() if k == "member"},
+                },
+            )
+            out.append((name, also))
+    return out
 
 
 def batch_hash(digest: str, result) -> str:

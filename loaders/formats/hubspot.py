@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from loaders import clock, schema
 from loaders.formats.base import (
@@ -23,7 +24,7 @@ from loaders.formats.base import (
     reject_duplicates,
     stage_status_code,
 )
-from loaders.formats.common import ALSO, first_of_list
+from loaders.formats.common import ALSO, activity_types, first_of_list
 from loaders.parsing.columns import Distinct, normalize_header, text_values
 from loaders.parsing.dates import DateOrder, date_order, parse_dates
 from loaders.parsing.errors import LoadError
@@ -516,4 +517,55 @@ MEETINGS = Format(
     fields=MEETING_FIELDS,
     reader=read_meetings,
     signature=MEETING_SIGNATURE,
+)
+
+# Notes: `Record ID, Activity type, Title, Body, Activity date, Activity assigned to, Associated
+# Deal IDs`. Note bodies are HTML in HubSpot (``hs_note_body``).
+NOTE_FIELDS = _COMMON + (
+    F("activity_type", "Activity type", "Activity Type", "Engagement type", expected=False),
+    F("title", "Title", "Note title", expected=False),
+    F("body", "Body", "Note body", "Note Body", "Note"),
+)
+NOTE_SIGNATURE = (
+    ("Record ID", "Activity ID", "Engagement ID"),
+    ("Activity date", "Create date"),
+    ("Body", "Note body"),
+)
+_TAG = r"<[^>]*>"
+SUBJECT_CHARS = 200
+
+
+def note_subjects(s: Sheet) -> np.ndarray:
+    """A note's subject: its title, else the start of its body as plain text (tags and entities
+    such as ``&nbsp;`` removed, spaces collapsed, at most ``SUBJECT_CHARS`` characters)."""
+    title = s.text("title")
+    body = s.column("body")
+    plain = pc.replace_substring_regex(body, _TAG, " ")
+    plain = pc.replace_substring_regex(plain, r"&nbsp;|&#160;", " ")
+    for entity, char in (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"')):
+        plain = pc.replace_substring(plain, entity, char)
+    plain = pc.utf8_trim_whitespace(pc.replace_substring_regex(plain, r"\s+", " "))
+    long = pc.greater(pc.utf8_length(plain), SUBJECT_CHARS)
+    cut = pc.binary_join_element_wise(
+        pc.utf8_rtrim_whitespace(pc.utf8_slice_codeunits(plain, 0, SUBJECT_CHARS - 1)), "…", ""
+    )
+    text = text_values(pc.if_else(long, cut, plain))
+    return np.where(np.equal(title, None), text, title)
+
+
+def read_notes(s: Sheet) -> pd.DataFrame:
+    """HubSpot notes export: activities of type ``other`` (an ``Activity type`` column that says
+    Call, Email or Meeting is followed), linked to the first of their ``Associated Deal IDs``."""
+    kind = activity_types(s, None, "activity_type", None) if s.has("activity_type") else "other"
+    return _activity(s, kind, note_subjects(s), np.full(s.n, np.nan), np.ones(s.n, dtype=bool))
+
+
+NOTES = Format(
+    name="hubspot-notes",
+    kind="activity",
+    source="hubspot",
+    title="a HubSpot notes export",
+    fields=NOTE_FIELDS,
+    reader=read_notes,
+    signature=NOTE_SIGNATURE,
 )

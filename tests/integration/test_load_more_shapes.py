@@ -14,7 +14,7 @@ from dashboard.reads import queries
 from loaders.fiscal import quarter_of
 from loaders.ingest import load_file
 from loaders.store.engine import session_scope
-from loaders.store.models import ImportBatch, OpportunityHistory, OpportunitySnapshot
+from loaders.store.models import Activity, ImportBatch, OpportunityHistory, OpportunitySnapshot
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 
@@ -73,3 +73,25 @@ def test_hubspot_deals_with_stage_dates_store_deals_and_their_stage_history(
     assert (stages["502"], statuses["502"]) == ("Contract Sent", "open")
     assert stages["507"] == "Qualified To Buy"
     assert pd.isna(stages["505"])
+
+
+def test_hubspot_notes_are_stored_as_activities_on_their_deal(engine, tmp_path, data_dir):
+    out = load_file(_copy(tmp_path, "hubspot_notes_2026-10-09.csv"), engine=engine)
+    assert out.status == "loaded", out.message
+    assert (out.kind, out.format, out.rows_loaded, out.rows_rejected) == (
+        "activity",
+        "hubspot-notes",
+        3,
+        1,
+    )
+    with session_scope(engine) as s:
+        rows = s.execute(
+            select(Activity.activity_id, Activity.type, Activity.deal_id, Activity.source).order_by(
+                Activity.activity_id
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("80001", "other", "18234001", "hubspot"),
+        ("80002", "other", "18234005", "hubspot"),
+        ("80003", "other", None, "hubspot"),
+    ]

@@ -333,3 +333,43 @@ def test_ambiguous_stage_dates_ask_for_a_date_format(tmp_path):
         read_export(path)
     r = read_export(path, date_format="%d/%m/%Y")
     assert r.extra["also"][0][1]["changed_at"].tolist() == [pd.Timestamp("2026-04-03 10:00")]
+
+
+def test_notes_are_activities_linked_to_their_first_deal():
+    r = read_export(EXPORTS / "hubspot_notes_2026-10-09.csv")
+    assert (r.kind, r.format, r.source) == ("activity", "hubspot-notes", "hubspot")
+    f = r.frame
+    assert f["activity_id"].tolist() == ["80001", "80002", "80003"]
+    assert f["type"].tolist() == ["other"] * 3
+    assert f["owner"].tolist() == ["Mei Chen", "Sam Okafor", schema.UNASSIGNED]
+    assert f["activity_date"].tolist() == [day("2026-10-05"), day("2026-10-06"), day("2026-10-07")]
+    # "18234005;18234003": linked to the first
+    assert f["deal_id"].tolist() == ["18234001", "18234005", None]
+    assert f["subject"].tolist() == [
+        "Pricing call recap",  # the title
+        # no title: the body as plain text (tags, &amp; and the line break gone)
+        "Champion left the company; need a new sponsor & an exec intro. Follow up next week.",
+        "Internal: territory planning",
+    ]
+    assert f["completed"].all() and f["duration_seconds"].isna().all()
+    # 80004's date "yesterday" is unreadable; its body spans two lines, so it is line 6
+    assert [(x.row_number, x.column) for x in r.rejects] == [(6, "Activity date")]
+    assert "1 row: associated with several deals, linked to the first" in r.warnings
+
+
+def test_notes_subject_is_cut_and_an_activity_type_column_is_followed(tmp_path):
+    path = tmp_path / "activities.csv"
+    body = "word " * 100  # 500 characters
+    path.write_text(
+        "Record ID,Activity type,Body,Activity date,Activity assigned to\n"
+        f"1,Note,{body},2026-10-05,Ann\n"
+        "2,Call,Left a voicemail,2026-10-05,Ann\n"
+        "3,Meeting,<b>Demo</b>,2026-10-05,Ann\n"
+    )
+    r = read_export(path)
+    assert r.format == "hubspot-notes"
+    assert r.frame["type"].tolist() == ["other", "call", "meeting"]
+    subject = r.frame["subject"].tolist()[0]
+    # the first 199 characters (39 times "word " and a 40th "word"), then the ellipsis: 200
+    assert len(subject) == 200 and subject.endswith("word word…")
+    assert r.frame["subject"].tolist()[2] == "Demo"
