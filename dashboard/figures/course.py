@@ -38,9 +38,10 @@ MAX_MARKER = 30.0
 ATTAINMENT_CAP = 1.5  # bars longer than 150% of quota are drawn at 150% (text says the truth)
 LANDING_CAP = 2.0  # the column reaches 200% of quota: landing ranges beyond end in an arrow
 BEYOND = 2.0  # deals closing after the finish sit this many days past it
-COLUMNS = (0.66, 0.15, 0.07, 0.06, 0.06)  # road, attainment (+ landing), quota odds, coverage, form
-# The x axis of each column, in COLUMNS' order (the quota-odds column came later: xaxis5).
-COLUMN_AXES = ("x", "x2", "x5", "x3", "x4")
+# road, attainment (+ landing), quota odds, coverage, form, focus share
+COLUMNS = (0.62, 0.15, 0.07, 0.06, 0.05, 0.05)
+# The x axis of each column, in COLUMNS' order (quota odds and focus came later: xaxis5, 6).
+COLUMN_AXES = ("x", "x2", "x5", "x3", "x4", "x6")
 LANDING_OFFSET = 0.31  # the landing whisker sits this far (in lanes) below its lane's bar
 LANDING_COLOUR = "#334155"
 GAP = 0.012
@@ -270,6 +271,12 @@ def _status_hover(
         f"Coverage {s.times(row.get('coverage'))} (open pipeline ÷ quota still to win)",
         f"Form {_form_text(row)}",
     ]
+    if not s.is_missing(row.get("focus_share")):
+        lines.append(
+            f"Focus share {s.pct(row.get('focus_share'))} of the last 14 days' activities on "
+            f"the deals that close the gap (team median {s.pct(row.get('focus_team_median'))})"
+            + (" · <b>busy elsewhere</b>" if _flagged(row.get("busy_elsewhere")) else "")
+        )
     landing = _landing_text(row, method)
     if landing:
         lines.insert(2, landing)
@@ -282,6 +289,11 @@ def _status_hover(
         )
     lines.append(f"<i>{clickable}</i>")
     return "<br>".join(lines) + "<extra></extra>"
+
+
+def _flagged(value: object) -> bool:
+    """A flag set on the lane (a bool True; missing on team rows)."""
+    return isinstance(value, bool | np.bool_) and bool(value)
 
 
 def _form_text(row: dict) -> str:
@@ -444,6 +456,7 @@ def _axes(start: dt.date, days: int, n: int, rows: pd.DataFrame) -> dict:
         xaxis3=dict(domain=dom["x3"], range=[0, 1], showticklabels=False, anchor="y", **fixed),
         xaxis4=dict(domain=dom["x4"], range=[0, 1], showticklabels=False, anchor="y", **fixed),
         xaxis5=dict(domain=dom["x5"], range=[0, 1], showticklabels=False, anchor="y", **fixed),
+        xaxis6=dict(domain=dom["x6"], range=[0, 1], showticklabels=False, anchor="y", **fixed),
         yaxis=dict(
             range=[n - 0.5, -0.5],
             ticks="",
@@ -563,6 +576,7 @@ def _furniture(
         ("x5", "Makes quota"),
         ("x3", "Coverage"),
         ("x4", "Form"),
+        ("x6", "Focus"),
     ):
         annotations.append(
             dict(
@@ -764,7 +778,8 @@ def _status_traces(
         return pd.Series(np.nan, index=rows.index)
 
     att, pace, cov, ready = col("attainment"), col("pace"), col("coverage"), col("readiness_index")
-    odds = col("chance_of_quota")
+    odds, focus = col("chance_of_quota"), col("focus_share")
+    busy = [_flagged(b) for b in _column(rows, "busy_elsewhere")]
     band = _column(rows, "readiness_band").astype("object")
     band = band.where(band.notna(), None)
     traces = [
@@ -827,6 +842,14 @@ def _status_traces(
             y,
             [s.times(c) for c in cov],
             [_coverage_colour(c) for c in cov],
+            custom,
+        ),
+        _text_column(
+            "focus",
+            "x6",
+            y,
+            ["" if s.is_missing(f) else s.pct(f) for f in focus],
+            [s.BEHIND if b else s.MUTED for b in busy],
             custom,
         ),
         dict(

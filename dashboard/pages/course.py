@@ -26,6 +26,7 @@ from dashboard.figures.common import GRAPH_CONFIG, blank_figure
 from dashboard.figures.trace_view import make_trace_body
 from dashboard.models import course as cm
 from dashboard.models import forecast as fm
+from dashboard.models import support
 from dashboard.models.standings import summary_for
 from dashboard.models.trace import figure_trace
 from dashboard.pages import calls
@@ -410,6 +411,9 @@ def _draw(engine, state: urls.ViewState, scope, title: str) -> dict:
             color="info",
         )
     page = cm.course_page(engine, model, state, scope)
+    if page.view == "reps":  # each rider's focus share beside their lane (DESIGN §12)
+        focus = support.focus_for(engine, model.quarter, model.as_of, state.team, scope)
+        page.lanes = support.with_focus(page.lanes, focus)
     strip = make_team_strip(
         model.team,
         pace=model.pace,
