@@ -358,6 +358,9 @@ def load(
     date_format: Annotated[
         str | None, typer.Option(help="strftime format for ambiguous dates, e.g. %d/%m/%Y.")
     ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="The load summary in one table, wider than the terminal.")
+    ] = False,
 ) -> None:
     """Load exports into the store: one import batch per file, all or nothing per file."""
     outcomes = _load(
@@ -368,6 +371,7 @@ def load(
         kind=kind,
         source=source,
         date_format=date_format,
+        wide=wide,
     )
     if any(o.status == "loaded" for o in outcomes):
         _keep_landing()
@@ -400,6 +404,7 @@ def _load(
     source=None,
     date_format=None,
     quiet=False,
+    wide=False,
 ):
     from loaders.ingest import expand_paths, load_file
     from loaders.store import audit
@@ -435,38 +440,16 @@ def _load(
             outcomes.append(outcome)
             audit.record_load(get_engine(config.database_url), outcome, via="cli")
     if not quiet:
-        _print_outcomes(outcomes)
+        _print_outcomes(outcomes, wide=wide)
     return outcomes
 
 
-def _print_outcomes(outcomes) -> None:
-    table = Table(title="Load summary", show_lines=False)
-    for col, justify in (
-        ("file", "left"),
-        ("status", "left"),
-        ("kind", "left"),
-        ("format", "left"),
-        ("as of", "left"),
-        ("read", "right"),
-        ("loaded", "right"),
-        ("rejected", "right"),
-        ("warnings", "right"),
-    ):
-        table.add_column(col, justify=justify)
-    colour = {"loaded": "green", "unchanged": "dim", "failed": "red"}
-    for o in outcomes:
-        table.add_row(
-            o.path.name,
-            f"[{colour[o.status]}]{o.status}[/]",
-            o.kind or "",
-            o.format or "",
-            f"{o.as_of:%Y-%m-%d}" if o.as_of else "",
-            f"{o.rows_read:,}",
-            f"{o.rows_loaded:,}",
-            f"{o.rows_rejected:,}",
-            str(len(o.warnings)),
-        )
-    console.print(table)
+def _print_outcomes(outcomes, wide: bool = False) -> None:
+    from rich.markup import escape
+
+    from dashboard.cli.outcomes import print_load_table
+
+    print_load_table(console, outcomes, wide=wide)
     tally = {
         status: sum(o.status == status for o in outcomes)
         for status in ("loaded", "unchanged", "failed")
@@ -474,9 +457,9 @@ def _print_outcomes(outcomes) -> None:
     console.print(", ".join(f"{n} {status}" for status, n in tally.items()) + ".")
     for o in outcomes:
         if o.status == "failed":
-            err.print(f"[red]error[/] {o.message}")
+            err.print(f"[red]error[/] {escape(o.message)}")
         for w in o.warnings:
-            console.print(f"[yellow]warning[/] {o.path.name}: {w}")
+            console.print(f"[yellow]warning[/] {escape(o.path.name)}: {escape(w)}")
 
 
 @app.command()
@@ -490,6 +473,10 @@ def summary(
     ] = None,
     team: Annotated[str | None, typer.Option(help="One team's name (default: all teams).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="Every figure in full-width tables, wider than the terminal."),
+    ] = False,
 ) -> None:
     """Every figure of the quarter for the team and each rep, as tables or JSON."""
     from dashboard.cli.summary import summary_command
@@ -500,7 +487,7 @@ def summary(
     config = load_config()
     name = quarter or quarter_of(clock.today(), config.fiscal_year_start_month).name
     try:
-        summary_command(name, as_of, since, team, as_json, console=console)
+        summary_command(name, as_of, since, team, as_json, wide=wide, console=console)
     except SummaryError as exc:
         if isinstance(exc.__cause__, PeriodError):
             raise UserError(exc.__cause__.worded(PERIOD_OPTIONS)) from None
@@ -596,67 +583,6 @@ def audit_log(
     for row in df.itertuples(index=False):
         table.add_row(*(Text(str(v)) for v in row))  # names and files as text, never markup
     console.print(table)
-
-
-@app.command("map")
-def map_file(
-    file: Annotated[Path, typer.Argument(help="An export no built-in format reads.")],
-    kind: Annotated[
-        str | None,
-        typer.Option(help="pipeline, activity, history, roster, quota, readiness, calls."),
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Write the mapping to this TOML file (default: print).")
-    ] = None,
-    save: Annotated[
-        str | None,
-        typer.Option(
-            help="Keep it in the store under this name: later files with the same "
-            "columns are read with it by themselves."
-        ),
-    ] = None,
-) -> None:
-    """Draft a mapping for an export: each column matched to a field, with why (docs/mapping.md)."""
-    from loaders.formats.draft import draft_mapping
-    from loaders.parsing.errors import LoadError
-
-    if not file.is_file():
-        raise UserError(f"{file}: no such file")
-    try:
-        draft = draft_mapping(file, kind)
-    except LoadError as exc:
-        raise UserError(str(exc)) from None
-    text = draft.to_toml()
-    if out is not None:
-        out.write_text(text, encoding="utf-8")
-        console.print(f"Wrote {out} ({draft.kind}, {len(draft.chosen())} columns mapped).")
-    elif save is None:
-        print(text, end="")
-    for c in draft.doubtful:
-        err.print(f"[yellow]check[/] {c.field} = {c.column!r}: {c.why}")
-    if save is not None:
-        from loaders.store import audit
-        from loaders.store.engine import get_engine, upgrade
-        from loaders.store.mappings import save_mapping
-
-        config = load_config()
-        upgrade(config.database_url)
-        try:
-            save_mapping(
-                get_engine(config.database_url),
-                name=save,
-                kind=draft.kind,
-                header=draft.header,
-                spec_toml=text,
-                author=audit.local_actor(),
-                via="cli",
-            )
-        except LoadError as exc:
-            raise UserError(str(exc)) from None
-        console.print(
-            f"Saved as {save!r}: files with these {len(draft.header)} columns now load as "
-            f"{draft.kind} by themselves."
-        )
 
 
 @app.command()

@@ -15,11 +15,13 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Engine
 
+from dashboard.cli.tables import Column, make_table, print_at_natural_width, print_fitted
 from dashboard.metrics import FIGURE_KEYS, WATERFALL_KEYS
 from dashboard.metrics.kpis import COUNT_KEYS
 from dashboard.models.standings import DEAL_KEYS, Summary, compute_summary
@@ -117,111 +119,173 @@ def _num(value, fmt="{:,.0f}") -> str:
     return fmt.format(value)
 
 
-def render_summary(summary: Summary, console: Console) -> None:
-    """Print the summary as tables a sales manager can read."""
+# label, key, format: the team's figures, stacked to the terminal's width (all of them with --wide)
+TEAM_FIGURES = (
+    ("Quota", "quota", "money"),
+    ("Won", "won", "money"),
+    ("Attain.", "attainment", "pct"),
+    ("Pace gap", "pace_gap", "money"),
+    ("Open", "open_pipeline", "money"),
+    ("Coverage", "coverage", "times"),
+    ("Commit fc.", "commit_forecast", "money"),
+    ("Best case fc.", "best_case_forecast", "money"),
+    ("Weighted", "weighted_pipeline", "money"),
+    ("Win rate", "win_rate", "pct"),
+    ("Avg won", "avg_won_deal", "money"),
+    ("Cycle d", "cycle_days", "num"),
+    ("Past due", "past_due_deals", "num"),
+    ("Stale", "stale_deals", "num"),
+    ("Need pipe", "needed_pipeline", "money"),
+    ("Need deals", "needed_deals", "num"),
+    ("Readiness", "readiness_index", "num"),
+)
+# The riders' columns after #, Δ, Rep and Team: (header, key, format, priority), priority being the
+# order in which they claim the terminal's width (lower first); the rest go to a continued table.
+RIDER_FIGURES = (
+    ("Quota", "quota", "money", 4),
+    ("Won", "won", "money", 3),
+    ("Attain.", "attainment", "pct", 1),
+    ("Pace gap", "pace_gap", "money", 2),
+    ("Open", "open_pipeline", "money", 6),
+    ("Cover", "coverage", "times", 7),
+    ("Commit fc.", "commit_forecast", "money", 9),
+    ("Win rate", "win_rate", "pct", 10),
+    ("Stale", "stale_deals", "num", 12),
+    ("Need deals", "needed_deals", "num", 13),
+    ("Ready", "readiness_index", "num", 11),
+)
+# With --wide: every figure of docs/metrics.md for each rider.
+WIDE_RIDER_FIGURES = (
+    ("Quota", "quota", "money"),
+    ("Won", "won", "money"),
+    ("Attain.", "attainment", "pct"),
+    ("Pace", "pace", "pct"),
+    ("Pace gap", "pace_gap", "money"),
+    ("Open", "open_pipeline", "money"),
+    ("Past due", "past_due_deals", "num"),
+    ("Commit", "commit", "money"),
+    ("Best case", "best_case", "money"),
+    ("Commit fc.", "commit_forecast", "money"),
+    ("Best case fc.", "best_case_forecast", "money"),
+    ("Weighted", "weighted_pipeline", "money"),
+    ("Cover", "coverage", "times"),
+    ("Win rate", "win_rate", "pct"),
+    ("Avg won", "avg_won_deal", "money"),
+    ("Cycle d", "cycle_days", "num"),
+    ("Velocity/d", "velocity", "money"),
+    ("Stale", "stale_deals", "num"),
+    ("Need pipe", "needed_pipeline", "money"),
+    ("Need deals", "needed_deals", "num"),
+    ("Ready", "readiness_index", "num"),
+)
+FORMATS = {"money": _money, "pct": _pct, "num": _num, "times": lambda v: _num(v, "{:.1f}x")}
+BAND_STYLE = {"green": "green", "amber": "yellow", "red": "red"}
+PAIR_GAP = 3  # spaces between two stacked figures on a line
+
+
+def _figure(value, fmt: str) -> str:
+    return FORMATS[fmt](value)
+
+
+def stacked_figures(pairs: Sequence[tuple[str, str]], width: int) -> list[Text]:
+    """``label value`` pairs laid out in as many columns as fit ``width`` (at least one), each
+    label left and each value right in its column: the team's figures on a narrow terminal."""
+    label_w = max(cell_len(label) for label, _ in pairs)
+    value_w = max(cell_len(value) for _, value in pairs)
+    cell_w = label_w + 1 + value_w
+    per_line = max(1, (width + PAIR_GAP) // (cell_w + PAIR_GAP))
+    lines = []
+    for start in range(0, len(pairs), per_line):
+        line = Text()
+        for n, (label, value) in enumerate(pairs[start : start + per_line]):
+            if n:
+                line.append(" " * PAIR_GAP)
+            line.append(label.ljust(label_w), style="bold")
+            line.append(" " + value.rjust(value_w))
+        lines.append(line)
+    return lines
+
+
+def _rank_delta(change) -> str:
+    if pd.isna(change):
+        return ""
+    change = int(change)
+    return f"▲{change}" if change > 0 else f"▼{-change}" if change < 0 else "="
+
+
+def _rider_rows(
+    summary: Summary, figures: Sequence[tuple], team_headings: bool
+) -> list[list[Text]]:
+    """Cells per rider: Rep, #, Δ, then Team (unless ``team_headings``: a row naming each team
+    above its riders instead), then ``figures``."""
+    rows = []
+    team = None
+    for n, (rep, r) in enumerate(_rep_order(summary.reps).iterrows()):
+        band = r.get("readiness_band")
+        name = str(r["team"] or "Unassigned")
+        if team_headings and (n == 0 or name != team):
+            rows.append([Text(name, style="bold"), *(Text("") for _ in range(2 + len(figures)))])
+        team = name
+        row = [Text(str(rep)), Text(_num(r["rank"])), Text(_rank_delta(r["rank_change"]))]
+        if not team_headings:
+            row.append(Text(name))
+        for _, key, fmt, *_ in figures:
+            if key == "quota" and r["no_quota"]:
+                row.append(Text("no quota"))
+            elif key == "readiness_index":
+                row.append(Text(_figure(r[key], fmt), style=BAND_STYLE.get(band, "")))
+            else:
+                row.append(Text(_figure(r[key], fmt)))
+        rows.append(row)
+    return rows
+
+
+def render_summary(summary: Summary, console: Console, wide: bool = False) -> None:
+    """Print the summary as tables a sales manager can read, within the console's width.
+
+    The team's figures are stacked in as many columns as fit; the riders, under a heading per
+    team, keep the columns that fit (attainment and pace gap first) and continue with the rest
+    in a second table, so no cell is cut and no line is wider than the terminal. With ``wide``
+    the team's figures are one row and the riders' table carries every figure (and a Team
+    column), at its natural width.
+    """
     q, t = summary.quarter, summary.team
     who = escape(", ".join(summary.scope)) if summary.scope else "all teams"
     console.print(
         f"[bold]{q.name}[/] ({q.start} to {q.end}) · as of [bold]{summary.as_of}[/] · "
         f"pace {_pct(t['pace'])} · {who}"
     )
-    head = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    for label in (
-        "Quota",
-        "Won",
-        "Attain.",
-        "Pace gap",
-        "Open",
-        "Coverage",
-        "Commit fc.",
-        "Best case fc.",
-        "Weighted",
-        "Win rate",
-        "Avg won",
-        "Cycle d",
-        "Past due",
-        "Stale",
-        "Need pipe",
-        "Need deals",
-        "Readiness",
-    ):
-        head.add_column(label, justify="right")
-    head.add_row(
-        _money(t["quota"]),
-        _money(t["won"]),
-        _pct(t["attainment"]),
-        _money(t["pace_gap"]),
-        _money(t["open_pipeline"]),
-        _num(t["coverage"], "{:.1f}x"),
-        _money(t["commit_forecast"]),
-        _money(t["best_case_forecast"]),
-        _money(t["weighted_pipeline"]),
-        _pct(t["win_rate"]),
-        _money(t["avg_won_deal"]),
-        _num(t["cycle_days"]),
-        _num(t["past_due_deals"]),
-        _num(t["stale_deals"]),
-        _money(t["needed_pipeline"]),
-        _num(t["needed_deals"]),
-        _num(t["readiness_index"]),
-    )
-    console.print(head)
+    team_cells = [(label, _figure(t[key], fmt)) for label, key, fmt in TEAM_FIGURES]
+    if wide:
+        head = make_table(
+            [Column(label) for label, _ in team_cells], [[value for _, value in team_cells]]
+        )
+        print_at_natural_width(console, head)
+    else:
+        heading = ", ".join(summary.scope) if summary.scope else "All teams"
+        console.print(Text(heading, style="bold underline"))
+        for line in stacked_figures(team_cells, console.width):
+            console.print(line, overflow="fold")
+    console.print()
 
-    table = Table(title="Riders", header_style="bold")
-    for label, justify in (
-        ("#", "right"),
-        ("Δ", "right"),
-        ("Rep", "left"),
-        ("Team", "left"),
-        ("Quota", "right"),
-        ("Won", "right"),
-        ("Attain.", "right"),
-        ("Pace gap", "right"),
-        ("Open", "right"),
-        ("Cover", "right"),
-        ("Commit fc.", "right"),
-        ("Win rate", "right"),
-        ("Stale", "right"),
-        ("Need deals", "right"),
-        ("Ready", "right"),
-    ):
-        table.add_column(label, justify=justify)
-    for rep, r in _rep_order(summary.reps).iterrows():
-        change = r["rank_change"]
-        delta = (
-            ""
-            if pd.isna(change)
-            else (f"▲{change}" if change > 0 else f"▼{-change}" if change < 0 else "=")
-        )
-        quota = "no quota" if r["no_quota"] else _money(r["quota"])
-        band = r.get("readiness_band")
-        colour = {"green": "green", "amber": "yellow", "red": "red"}.get(band, "white")
-        ready = _num(r["readiness_index"])
-        table.add_row(
-            _num(r["rank"]),
-            delta,
-            escape(str(rep)),
-            escape(r["team"] or "Unassigned"),
-            quota,
-            _money(r["won"]),
-            _pct(r["attainment"]),
-            _money(r["pace_gap"]),
-            _money(r["open_pipeline"]),
-            _num(r["coverage"], "{:.1f}x"),
-            _money(r["commit_forecast"]),
-            _pct(r["win_rate"]),
-            _num(r["stale_deals"]),
-            _num(r["needed_deals"]),
-            f"[{colour}]{ready}[/]",
-        )
-    console.print(table)
+    rider_figures = WIDE_RIDER_FIGURES if wide else RIDER_FIGURES
+    columns = [
+        Column("Rep", "left", 0),
+        Column("#", "right", 0),
+        Column("Δ", "right", 5),
+        *([Column("Team", "left", 8)] if wide else []),
+        *(
+            Column(header, "right", spec[0] if spec else 100)
+            for header, _, _, *spec in rider_figures
+        ),
+    ]
+    # Narrow: the riders under a heading row per team (a column fewer); the rep and rank lead
+    # every part of a table split to fit.
+    rows = _rider_rows(summary, rider_figures, team_headings=not wide)
+    print_fitted(console, columns, rows, "Riders", keys=2, wide=wide)
 
     if summary.since is not None:
         w = summary.waterfall
-        fall = Table(title=f"Movement {summary.since} → {summary.as_of}", header_style="bold")
-        fall.add_column("", justify="left")
-        fall.add_column("Amount", justify="right")
-        fall.add_column("Deals", justify="right")
         counts = summary.movement["category"].value_counts()
         signs = {
             "created": "+",
@@ -233,15 +297,26 @@ def render_summary(summary: Summary, console: Console) -> None:
             "pushed_out": "−",
             "removed": "−",
         }
+        rows = []
         for key in WATERFALL_KEYS:
             n = "" if key in ("start", "end") else str(int(counts.get(key, 0)))
-            fall.add_row(f"{signs.get(key, '')} {key.replace('_', ' ')}".strip(), _money(w[key]), n)
-        fall.add_row(
-            "[dim]created and won (apart)[/]",
-            f"[dim]{_money(w['won_new'])}[/]",
-            f"[dim]{int(counts.get('won_new', 0))}[/]",
+            label = f"{signs.get(key, '')} {key.replace('_', ' ')}".strip()
+            rows.append([Text(label), Text(_money(w[key])), Text(n)])
+        rows.append(
+            [
+                Text("created and won (apart)", style="dim"),
+                Text(_money(w["won_new"]), style="dim"),
+                Text(str(int(counts.get("won_new", 0))), style="dim"),
+            ]
         )
-        console.print(fall)
+        console.print()
+        print_fitted(
+            console,
+            [Column("", "left", 0), Column("Amount"), Column("Deals")],
+            rows,
+            f"Movement {summary.since} → {summary.as_of}",
+            wide=wide,
+        )
 
 
 def summary_command(
@@ -251,6 +326,7 @@ def summary_command(
     team: str | None = None,
     as_json: bool = False,
     *,
+    wide: bool = False,
     scope: Sequence[str] | None = None,
     engine: Engine | None = None,
     console: Console | None = None,
@@ -263,6 +339,8 @@ def summary_command(
         since: ``YYYY-MM-DD`` comparison day (adds movement and rank change), or None.
         team: one team's name, or None for all teams in scope.
         as_json: print the JSON object instead of tables.
+        wide: tables with every figure at their natural width, wider than the terminal if need
+            be (default: what fits the console's width, the rest in continued tables).
         scope: teams the caller may see (None: all).
         engine: the store (default: the configured one).
         console: where tables go (default: stdout).
@@ -283,5 +361,5 @@ def summary_command(
         sys.stdout.write(json.dumps(data, ensure_ascii=False, allow_nan=False) + "\n")
         sys.stdout.flush()
     else:
-        render_summary(summary, console or Console())
+        render_summary(summary, console or Console(), wide=wide)
     return data
