@@ -35,6 +35,7 @@ PAGES = (
     "dashboard.pages.rider",
     "dashboard.pages.data",
     "dashboard.pages.support",
+    "dashboard.pages.season",
 )
 # Panels several views place (a layout builder and the panel's own callbacks), executed for each
 # app before the views that import them; they have no route of their own.
@@ -46,6 +47,7 @@ NAV = (
     ("Course", "/", ids.SHELL_NAV_COURSE),
     ("Review", "/review", ids.SHELL_NAV_REVIEW),
     ("Rider", "/rider", ids.SHELL_NAV_RIDER),
+    ("Season", "/season", ids.SHELL_NAV_SEASON),
     ("Support car", "/support", ids.SHELL_NAV_SUPPORT),
     ("Data", "/data", ids.SHELL_NAV_DATA),
 )

@@ -250,8 +250,8 @@ def build_season(
     curves, median, ramp_reps = ms.ramp(stages, riders, quarters, as_of)
 
     # Readiness at each ended quarter end of the year, and on as_of (§5's index, via standings).
-    points = [(q.name + " end", q.end, q) for q in quarters if q.end < as_of]
-    points.append(("As of " + as_of.isoformat(), as_of, current))
+    points = [(f"Q{q.number} end", q.end, q) for q in quarters if q.end < as_of]
+    points.append((f"{as_of:%d %b}", as_of, current))
     ready_parts, team_ready = [], []
     for label, day, q in points:
         s = summary if day == as_of else summary_for(engine, q, day, None, team, scope=scope)
@@ -276,8 +276,10 @@ def build_season(
         ]
     ).join(ramp_reps[["start_date", "tenure_now", "ramping"]])
     stage_att = stages.pivot(index="rep", columns="quarter", values="attainment")
+    stage_won = stages.pivot(index="rep", columns="quarter", values="won")
     for q in quarters:
         gc[f"att_{q.number}"] = stage_att.get(q.name, pd.Series(dtype="float64")).reindex(gc.index)
+        gc[f"won_{q.number}"] = stage_won.get(q.name, pd.Series(dtype="float64")).reindex(gc.index)
     gc = gc.sort_values(["rank", "ytd_won"], ascending=[True, False], na_position="last")
 
     return SeasonModel(

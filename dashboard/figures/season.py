@@ -1,0 +1,434 @@
+"""The season's figures: pure builders, frames or dicts in, a Plotly figure or Dash components out.
+
+- ``gc_table``: the general classification, each rider's stage results as a heat strip.
+- ``team_year_figure``: each stage's won against its quota, and the year so far against the pace.
+- ``generated_figure``: pipeline created per week against what next quarter needs per week.
+- ``readiness_figure``: the team's readiness index at each quarter end and on as_of.
+- ``flow_figure``: where the deals that entered each stage went, stalls marked.
+- ``ramp_figure``: attainment by quarter of tenure against the median of the riders at that tenure.
+"""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import pandas as pd
+import plotly.graph_objects as go
+from dash import html
+
+from dashboard.figures import style as s
+from dashboard.figures.common import say_empty
+from dashboard.figures.trace_view import make_trace_body
+
+OUTCOME_LABEL = {
+    "advanced": "Moved on",
+    "moved_back": "Moved back",
+    "won": "Won",
+    "lost": "Lost",
+    "still_there": "Still there",
+}
+OUTCOME_COLOUR = {
+    "advanced": "#0f766e",
+    "moved_back": "#a855f7",
+    "won": "#16a34a",
+    "lost": "#dc2626",
+    "still_there": "#9ca3af",
+}
+
+
+def heat_colour(attainment: object) -> str:
+    """A stage result's cell colour: red under 50%, amber to 90%, green from 90%, grey without."""
+    if s.is_missing(attainment):
+        return "#f3f4f6"
+    a = float(attainment)
+    if a >= 1.0:
+        return "#15803d"
+    if a >= 0.9:
+        return "#4ade80"
+    if a >= 0.5:
+        return "#fbbf24"
+    return "#f87171"
+
+
+def _ink(attainment: object) -> str:
+    return "#ffffff" if not s.is_missing(attainment) and float(attainment) >= 1.0 else s.INK
+
+
+def _change(value: object) -> html.Span:
+    if s.is_missing(value) or int(value) == 0:
+        return html.Span("–", className="muted")
+    v = int(value)
+    return html.Span(
+        ("▲" if v > 0 else "▼") + f" {abs(v)}", className="tc-up" if v > 0 else "tc-down"
+    )
+
+
+def gc_table(rows: pd.DataFrame, quarters, cell_type: str, rider_href) -> html.Table:
+    """The general classification's rows (one page) as a table with a heat strip per rider.
+
+    Args:
+        rows: ``SeasonModel.gc`` rows (index rep).
+        quarters: the year's four quarters.
+        cell_type: the pattern-matching id type of clickable figures (the rows behind them).
+        rider_href: rep -> the rider page's address.
+    """
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th("#"),
+                html.Th("±", title="Places gained since the comparison day"),
+                html.Th("Rider"),
+                html.Th("Team"),
+                html.Th("Won YTD", className="num"),
+                html.Th("Attainment", className="num"),
+                html.Th("Pace", className="num"),
+                *[html.Th(f"Q{q.number}", className="num stage-head") for q in quarters],
+                html.Th("Next Q cover", className="num"),
+                html.Th("Form", className="num"),
+                html.Th("Flags"),
+            ]
+        )
+    )
+    body = []
+    for rep, r in rows.iterrows():
+        strip = []
+        for q in quarters:
+            att = r.get(f"att_{q.number}")
+            strip.append(
+                html.Td(
+                    html.Button(
+                        s.pct(att) if not s.is_missing(att) else s.MISSING,
+                        id={"type": cell_type, "key": f"stage:{q.name}", "rep": str(rep)},
+                        className="heat-cell",
+                        title=f"{rep} · {q.name}: won {s.money(_won(r, q))} — click for the deals",
+                        style={"background": heat_colour(att), "color": _ink(att)},
+                    ),
+                    className="heat",
+                )
+            )
+        flags = []
+        if r.get("sitting_in"):
+            flags.append(
+                html.Button(
+                    "sitting in",
+                    id={"type": cell_type, "key": "created_4w", "rep": str(rep)},
+                    className="flag-chip flag-red",
+                    title=(
+                        f"Created {s.money(r.get('created'))} in the last 4 weeks (team median "
+                        f"{s.money(r.get('team_created_median'))}); {int(r.get('advances') or 0)} "
+                        f"stage advances (team median {r.get('team_advances_median'):g})"
+                    ),
+                )
+            )
+        if r.get("ramping"):
+            flags.append(html.Span("ramping", className="flag-chip flag-blue"))
+        if r.get("no_quota"):
+            flags.append(html.Span("no quota", className="flag-chip"))
+        body.append(
+            html.Tr(
+                [
+                    html.Td(s.MISSING if s.is_missing(r["rank"]) else str(int(r["rank"]))),
+                    html.Td(_change(r.get("rank_change"))),
+                    html.Td(html.A(str(rep), href=rider_href(str(rep)))),
+                    html.Td(str(r["team"]) if not s.is_missing(r["team"]) else s.MISSING),
+                    html.Td(
+                        html.Button(
+                            s.money(r["ytd_won"]),
+                            id={"type": cell_type, "key": "ytd_won", "rep": str(rep)},
+                            className="link-button",
+                            title="The won deals behind it",
+                        ),
+                        className="num",
+                    ),
+                    html.Td(s.pct(r["attainment"]), className="num"),
+                    html.Td(s.pct(r["pace"]), className="num muted"),
+                    *strip,
+                    html.Td(s.times(r.get("coverage")), className="num"),
+                    html.Td(
+                        s.MISSING
+                        if s.is_missing(r.get("readiness_index"))
+                        else f"{float(r['readiness_index']):.0f}",
+                        className="num",
+                        style={"color": s.BAND_COLOUR.get(r.get("readiness_band"), s.MUTED)},
+                    ),
+                    html.Td(flags),
+                ]
+            )
+        )
+    return html.Table([head, html.Tbody(body)], className="season-gc table table-sm")
+
+
+def _won(row: pd.Series, q) -> object:
+    return row.get(f"won_{q.number}")
+
+
+def team_overview_table(overview: pd.DataFrame) -> html.Table:
+    """Per team: riders, won and quota to date, attainment, riders sitting in and ramping."""
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th("Team"),
+                html.Th("Riders", className="num"),
+                html.Th("Won YTD", className="num"),
+                html.Th("Quota YTD", className="num"),
+                html.Th("Attainment", className="num"),
+                html.Th("Sitting in", className="num"),
+                html.Th("Ramping", className="num"),
+            ]
+        )
+    )
+    rows = [
+        html.Tr(
+            [
+                html.Td(str(r["team"])),
+                html.Td(f"{int(r['riders']):,}", className="num"),
+                html.Td(s.money(r["ytd_won"]), className="num"),
+                html.Td(s.money(r["ytd_quota"]), className="num"),
+                html.Td(s.pct(r["attainment"]), className="num"),
+                html.Td(str(int(r["sitting_in"])), className="num"),
+                html.Td(str(int(r["ramping"])), className="num"),
+            ]
+        )
+        for _, r in overview.iterrows()
+    ]
+    return html.Table([head, html.Tbody(rows)], className="season-teams table table-sm")
+
+
+def team_year_figure(year: dict, height: int = 260) -> go.Figure:
+    """Each stage's won (bars) against its quota (markers), and the year so far in the title."""
+    fig = go.Figure()
+    names = list(year["by_quarter"])
+    won = [year["by_quarter"][n]["won"] for n in names]
+    quota = [year["by_quarter"][n]["quota"] for n in names]
+    state = [year["by_quarter"][n]["state"] for n in names]
+    colour = [
+        s.AHEAD if st == "ended" else (s.NEAR if st == "current" else s.NO_VALUE) for st in state
+    ]
+    fig.add_bar(
+        x=names,
+        y=won,
+        marker_color=colour,
+        name="Won",
+        customdata=[f"stage:{n}" for n in names],
+        hovertemplate="%{x}: won %{y:,.0f}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=names,
+        y=quota,
+        mode="markers",
+        marker=dict(
+            symbol="line-ew-open", size=38, color=s.FINISH, line=dict(width=3, color=s.FINISH)
+        ),
+        name="Quota",
+        hovertemplate="%{x}: quota %{y:,.0f}<extra></extra>",
+    )
+    fig.update_layout(
+        **s.base_layout(height),
+        margin=dict(l=s.MONEY_AXIS_PX + 8, r=10, t=8, b=30),
+        bargap=0.45,
+    )
+    fig.update_yaxes(tickformat="~s", gridcolor=s.GRID, zeroline=False)
+    return fig
+
+
+def generated_figure(weeks: pd.DataFrame, need_per_week: object, height: int = 260) -> go.Figure:
+    """Pipeline created per week, against what next quarter needs per week from now."""
+    fig = go.Figure()
+    if weeks.empty:
+        say_empty(fig, "No deals created this year")
+    else:
+        fig.add_bar(
+            x=weeks["week_start"],
+            y=weeks["amount"],
+            marker_color="#2563eb",
+            customdata=[f"week:{int(w)}" for w in weeks["week"]],
+            hovertemplate="Week of %{x|%d %b}: %{y:,.0f} created<extra></extra>",
+        )
+        if not s.is_missing(need_per_week):
+            fig.add_scatter(
+                x=[weeks["week_start"].iloc[0], weeks["week_start"].iloc[-1]],
+                y=[need_per_week, need_per_week],
+                mode="lines",
+                line=dict(color=s.BEHIND, dash="dash", width=2),
+                hovertemplate="Next quarter needs %{y:,.0f} a week<extra></extra>",
+            )
+    fig.update_layout(**s.base_layout(height), margin=dict(l=s.MONEY_AXIS_PX + 8, r=10, t=8, b=30))
+    fig.update_yaxes(tickformat="~s", gridcolor=s.GRID, zeroline=False)
+    fig.update_xaxes(tickformat="%d %b")
+    return fig
+
+
+def readiness_figure(team: pd.DataFrame, height: int = 220) -> go.Figure:
+    """The team's readiness index at each quarter end and on as_of (bands shaded)."""
+    fig = go.Figure()
+    for lo, hi, band in ((0, 50, "red"), (50, 70, "amber"), (70, 100, "green")):
+        fig.add_hrect(y0=lo, y1=hi, fillcolor=s.BAND_COLOUR[band], opacity=0.08, line_width=0)
+    if team.empty or team["readiness_index"].isna().all():
+        say_empty(fig, "No readiness data")
+    else:
+        fig.add_scatter(
+            x=team["label"],
+            y=team["readiness_index"],
+            mode="lines+markers+text",
+            text=[s.MISSING if pd.isna(v) else f"{v:.0f}" for v in team["readiness_index"]],
+            textposition="top center",
+            line=dict(color=s.INK, width=2),
+            marker=dict(size=9),
+            hovertemplate="%{x}: %{y:.1f}<extra></extra>",
+        )
+    fig.update_layout(**s.base_layout(height), margin=dict(l=s.SMALL_AXIS_PX, r=10, t=8, b=30))
+    fig.update_yaxes(range=[0, 105], gridcolor=s.GRID)
+    return fig
+
+
+def flow_figure(flow: pd.DataFrame, height: int | None = None) -> go.Figure:
+    """Per stage, the entries stacked by where they went; stalls marked beside the stage."""
+    height = height or max(200, 60 + 34 * len(flow))
+    fig = go.Figure()
+    if flow.empty or int(flow["entered"].sum()) == 0:
+        say_empty(fig, "No deal entered a stage in this window")
+        fig.update_layout(**s.base_layout(height))
+        return fig
+    labels = [
+        f"{'⚠ ' if stall else ''}{stage}"
+        for stage, stall in zip(flow["stage"], flow["stall"], strict=True)
+    ]
+    for key, label in OUTCOME_LABEL.items():
+        fig.add_bar(
+            y=labels,
+            x=flow[key],
+            orientation="h",
+            name=label,
+            marker_color=OUTCOME_COLOUR[key],
+            customdata=[[f"flow:{st}:{key}"] for st in flow["stage"]],
+            hovertemplate=f"%{{y}}: %{{x}} {label.lower()}<extra></extra>",
+        )
+    notes = [
+        f"{int(e)} in · {s.MISSING if pd.isna(d) else f'{d:.0f} d'} median · {s.pct(w)} to won"
+        for e, d, w in zip(flow["entered"], flow["median_days"], flow["to_won"], strict=True)
+    ]
+    fig.add_scatter(
+        y=labels,
+        x=flow["entered"],
+        mode="text",
+        text=notes,
+        textposition="middle right",
+        textfont=dict(size=12, color=s.MUTED),
+        hoverinfo="skip",
+        showlegend=False,
+    )
+    width = s.label_px(labels, 13)
+    fig.update_layout(
+        **{**s.base_layout(height), "showlegend": True},
+        barmode="stack",
+        margin=dict(l=width + 12, r=10, t=8, b=30 + s.LEGEND_ROW_PX),
+        legend=dict(orientation="h", y=-0.12, x=0),
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(range=[0, float(flow["entered"].max()) * 1.6], gridcolor=s.GRID)
+    return fig
+
+
+def ramp_figure(
+    curves: pd.DataFrame, median: pd.DataFrame, rep: str | None = None, height: int = 260
+) -> go.Figure:
+    """Attainment by quarter of tenure: every rider's points faint, the median line, one rider."""
+    fig = go.Figure()
+    if median is None or median.empty:
+        say_empty(fig, "No ended stage with a quota and a start date")
+    else:
+        others = curves if rep is None else curves[curves["rep"] != rep]
+        trace = go.Scattergl if len(others) > 1000 else go.Scatter
+        fig.add_trace(
+            trace(
+                x=others["tenure"],
+                y=others["attainment"],
+                mode="markers",
+                marker=dict(color="rgba(107,114,128,0.35)", size=6),
+                text=others["rep"],
+                hovertemplate="%{text}: quarter %{x}, %{y:.0%}<extra></extra>",
+            )
+        )
+        fig.add_scatter(
+            x=median["tenure"],
+            y=median["median"],
+            mode="lines+markers",
+            line=dict(color=s.INK, width=2),
+            hovertemplate="Median at quarter %{x}: %{y:.0%}<extra></extra>",
+        )
+        if rep is not None:
+            mine = curves[curves["rep"] == rep]
+            fig.add_scatter(
+                x=mine["tenure"],
+                y=mine["attainment"],
+                mode="lines+markers",
+                line=dict(color="#2563eb", width=3),
+                marker=dict(size=10),
+                hovertemplate=f"{s.esc(rep)}: quarter %{{x}}, %{{y:.0%}}<extra></extra>",
+            )
+    fig.update_layout(
+        **s.base_layout(height), margin=dict(l=s.PERCENT_AXIS_PX, r=10, t=8, b=s.DATE_AXIS_PX + 14)
+    )
+    fig.update_yaxes(tickformat=".0%", gridcolor=s.GRID, zeroline=False)
+    fig.update_xaxes(title_text="Quarter of tenure", dtick=1, gridcolor=s.GRID)
+    return fig
+
+
+ENTRY_COLUMNS = [
+    {"field": "deal_id", "headerName": "Deal", "minWidth": 160, "flex": 1},
+    {"field": "rep", "headerName": "Rep", "minWidth": 120},
+    {"field": "stage", "headerName": "Stage", "minWidth": 130},
+    {"field": "entered", "headerName": "Entered", "width": 115},
+    {"field": "next_stage", "headerName": "Then", "minWidth": 130},
+    {"field": "days", "headerName": "Days", "width": 85, "type": "numericColumn"},
+    {"field": "outcome", "headerName": "Outcome", "width": 120},
+]
+
+
+def trace_body(trace, grid_id: str) -> html.Div:
+    """The rows behind a season figure: deals as everywhere, stage entries as a list of moves."""
+    if trace.kind != "entries":
+        return make_trace_body(trace, grid_id)
+    rows = trace.rows.head(500)
+    records = []
+    for i, r in enumerate(rows.to_dict("records")):
+        records.append(
+            {
+                "deal_id": str(r.get("deal_id")),
+                "rep": None if pd.isna(r.get("rep")) else str(r.get("rep")),
+                "stage": r.get("stage"),
+                "entered": s.day(r.get("entered")),
+                "next_stage": None if pd.isna(r.get("next_stage")) else r.get("next_stage"),
+                "days": None if pd.isna(r.get("days")) else round(float(r["days"]), 1),
+                "outcome": OUTCOME_LABEL.get(r.get("outcome"), r.get("outcome")),
+                "_key": f"{r.get('source')}|{r.get('deal_id')}|{i}",
+            }
+        )
+    head = f"{trace.count:,} stage entr{'y' if trace.count == 1 else 'ies'}"
+    return html.Div(
+        [
+            html.Div(head, className="trace-summary"),
+            dag.AgGrid(
+                id=grid_id,
+                rowData=records,
+                columnDefs=ENTRY_COLUMNS,
+                defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                dashGridOptions={"suppressCellFocus": True},
+                getRowId="params.data._key",
+                className="trace-grid",
+                style={"height": f"{min(640, 90 + 38 * max(len(records), 1))}px"},
+            ),
+        ]
+    )
+
+
+__all__ = [
+    "flow_figure",
+    "gc_table",
+    "generated_figure",
+    "heat_colour",
+    "ramp_figure",
+    "readiness_figure",
+    "team_overview_table",
+    "team_year_figure",
+    "trace_body",
+]
