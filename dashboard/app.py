@@ -39,7 +39,11 @@ PAGES = (
 )
 # Panels several views place (a layout builder and the panel's own callbacks), executed for each
 # app before the views that import them; they have no route of their own.
-PANELS: tuple[str, ...] = ("dashboard.pages.calls", "dashboard.pages.track_record")
+PANELS: tuple[str, ...] = (
+    "dashboard.pages.calls",
+    "dashboard.pages.track_record",
+    "dashboard.pages.plans",
+)
 ASSETS_DIR = REPO_ROOT / "assets"
 
 # (label, path, id): the views in the order a manager uses them.

@@ -175,6 +175,24 @@ CALLS_MESSAGE = "calls-message"
 CALLS_SAVED = "calls-saved"
 CALLS_AUTHOR_STORE = "calls-author-store"
 
+# deal plans (dashboard/pages/plans.py): types, each id {"type": PLANS_..., "view": "course" |
+# "rider"}; a step's buttons also carry "step": its id
+PLANS_DEAL = "plans-deal"  # the deal the panel shows: {view, source, deal_id, as_of}
+PLANS_VERSION = "plans-version"  # bumped by each edit
+PLANS_SUMMARY = "plans-summary"
+PLANS_STEPS = "plans-steps"
+PLANS_FORM = "plans-form"
+PLANS_KIND = "plans-kind"
+PLANS_TITLE = "plans-title"
+PLANS_OWNER = "plans-owner"
+PLANS_DUE = "plans-due"
+PLANS_NOTE = "plans-note"
+PLANS_ADD = "plans-add"
+PLANS_MESSAGE = "plans-message"
+PLANS_DONE = "plans-done"
+PLANS_DELETE = "plans-delete"
+PLANS_PICK = "rider-plans-pick"  # the Rider's deal picker (a plain id)
+
 # the support car (dashboard/pages/support.py)
 SHELL_NAV_SUPPORT = "shell-nav-support"
 SUPPORT_URL = "support-url"

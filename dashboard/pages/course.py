@@ -29,7 +29,7 @@ from dashboard.models import forecast as fm
 from dashboard.models import support
 from dashboard.models.standings import summary_for
 from dashboard.models.trace import figure_trace
-from dashboard.pages import calls
+from dashboard.pages import calls, plans
 from dashboard.reads import cache
 from dashboard.serve import warm
 from loaders import clock
@@ -122,6 +122,7 @@ def layout(**query):
             dcc.Location(id=ids.COURSE_URL, refresh="callback-nav"),
             dcc.Store(id=ids.COURSE_STATE, data=state.to_dict()),
             dcc.Store(id=ids.COURSE_VIEW),
+            *plans.plan_stores("course"),
             html.Div(
                 [
                     html.Div(
@@ -268,6 +269,7 @@ def layout(**query):
                         size="sm",
                         className="mt-2",
                     ),
+                    plans.plan_panel("course"),
                 ],
             ),
         ],
@@ -350,7 +352,13 @@ def render(state_data, version):
     if not auth.team_allowed(state.team, scope):
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
         return _nothing_drawn(title, "", msg)
-    return _view(engine, state, scope)
+    drawn = _view(engine, state, scope)
+    if isinstance(drawn, dict) and isinstance(drawn.get("map"), dict):
+        # plan steps as ticks, read at each draw: a plan edit changes no data version
+        q = state.quarter_obj()
+        tick = plans.with_ticks(drawn["map"], engine, scope, q.start, q.end, state.as_of_day)
+        drawn = {**drawn, "map": tick}
+    return drawn
 
 
 def _nothing_drawn(title: str, subtitle: str, message) -> dict:

@@ -43,6 +43,12 @@ P = DealPlanStep
 S = OpportunitySnapshot
 
 
+def _now() -> dt.datetime:
+    """Now on the app's day: the time of day on ``clock.today()`` (a pinned demo day keeps its
+    steps made, ticked and matched against evidence on that day)."""
+    return dt.datetime.combine(clock.today(), clock.now().time())
+
+
 def _latest_snapshot(day: dt.date):
     """The deal's snapshot row on its latest snapshot day on or before ``day`` (joined to P)."""
     s2 = aliased(OpportunitySnapshot)
@@ -255,7 +261,7 @@ def add_step(
         PlanError: a deal outside the viewer's scope (nothing is written), an owner not offered
             to them, or a step that cannot be kept (``loaders.store.plans.clean_step``).
     """
-    now = now or clock.now()
+    now = now or _now()
     day = clock.today()
     owner_id = _owner_id(engine, owner, scope, day)
     with session_scope(engine) as s:
@@ -304,7 +310,7 @@ def set_status(
     Raises:
         PlanError: a step on a deal outside the viewer's scope, or gone (nothing changes).
     """
-    now = now or clock.now()
+    now = now or _now()
     with session_scope(engine) as s:
         step, label = _step(s, step_id, scope, clock.today())
         if step is None:
@@ -330,7 +336,7 @@ def edit_step(
     Raises:
         PlanError: as for ``add_step`` and ``set_status``.
     """
-    now = now or clock.now()
+    now = now or _now()
     day = clock.today()
     owner_id = _owner_id(engine, owner, scope, day)
     with session_scope(engine) as s:
