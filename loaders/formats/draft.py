@@ -155,7 +155,10 @@ class Draft:
         if missing:
             out += ["", "# Fields with no column:"]
             for c in missing:
-                out.append(f"#   {c.field}: {_comment(c.why)}")
+                why = c.why
+                if c.field == "status" and self.status_from:
+                    why = f"from {self.status_from!r} (and the other yes/no or date columns)"
+                out.append(f"#   {c.field}: {_comment(why)}")
         if self.left_out:
             out += ["", "# Columns left out:"]
             for column, why in self.left_out:
@@ -1285,8 +1288,7 @@ def _source(path: Path, header: list[str]) -> str:
         "opportunityowner",
         "opportunityname",
         "accountownedby",
-        "opportunityid",
-    } and keys & {"accountname", "stagename", "stage", "opportunityname", "closedate"}:
+    } and keys & {"accountname", "stagename", "stage", "opportunityname"}:
         return "salesforce"
     if keys & {"dealstage", "recordid"} and "hubspot" in path.name.lower():
         return "hubspot"
