@@ -114,6 +114,18 @@ def focus_for(
     return focus_table(engine, quarter, as_of).narrowed(summary.reps.index.tolist())
 
 
+def rider_focus(
+    engine: Engine,
+    quarter: str | Quarter,
+    as_of: dt.date,
+    rep: str,
+    team: str | None,
+    scope: Sequence[str] | None,
+) -> dict | None:
+    """One rider's focus share row (None when they are no rider of the view)."""
+    return focus_for(engine, quarter, as_of, team, scope).row(rep)
+
+
 def with_focus(lanes: pd.DataFrame, table: FocusTable, key: str = "lane") -> pd.DataFrame:
     """``lanes`` (one row per rider under ``key``) with ``focus_share``, ``focus_team_median``
     and ``busy_elsewhere`` (rows that are no rider, such as team lanes, get nothing)."""
@@ -438,6 +450,7 @@ __all__ = [
     "focus_trace",
     "page_of",
     "pages",
+    "rider_focus",
     "support_model",
     "table",
     "totals_trace",

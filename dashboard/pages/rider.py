@@ -24,6 +24,7 @@ from dashboard.figures import forecast as ff
 from dashboard.figures import make_course_figure
 from dashboard.figures import rider as fr
 from dashboard.figures import style as s
+from dashboard.figures import support as fsup
 from dashboard.figures.common import GRAPH_CONFIG, blank_figure
 from dashboard.figures.trace_view import make_trace_body
 from dashboard.metrics import ROWS_BEHIND
@@ -31,9 +32,10 @@ from dashboard.metrics.readiness import COMPONENTS
 from dashboard.models import course as cm
 from dashboard.models import forecast as fm
 from dashboard.models import rider as rdm
+from dashboard.models import support as sup
 from dashboard.models.standings import summary_for
 from dashboard.models.trace import component_trace, figure_trace
-from dashboard.pages import calls, plans
+from dashboard.pages import calls
 from dashboard.reads import notes
 from loaders import clock
 from loaders.store.engine import get_engine
@@ -175,7 +177,7 @@ def layout(rep: str | None = None, **query):
                 "Deals to talk about",
                 dag.AgGrid(
                     id=ids.RIDER_FLAGS,
-                    columnDefs=plans.plan_columns(fr.deal_columns()),
+                    columnDefs=fr.deal_columns(),
                     rowData=[],
                     defaultColDef={"sortable": True, "resizable": True, "filter": True},
                     getRowId="params.data.source + '|' + params.data.deal_id",
@@ -189,7 +191,6 @@ def layout(rep: str | None = None, **query):
                 ),
                 hint_id=ids.RIDER_FLAGS_INFO,
             ),
-            plans.rider_plans_section(),
             dbc.Row(
                 [
                     dbc.Col(
@@ -347,6 +348,12 @@ def _model(data: dict):
     return state, rep, model
 
 
+def _focus(model: rdm.RiderModel) -> dict | None:
+    """The rider's focus share (DESIGN §12), as the Course and the support car show it."""
+    scope = auth.viewer_scope()
+    return sup.rider_focus(get_engine(), model.quarter, model.as_of, model.rep, model.team, scope)
+
+
 def _badges(model: rdm.RiderModel) -> list:
     out = []
     if model.role:
@@ -478,8 +485,6 @@ def render_rider(data, version):
         largest_amount=course.largest,
         quarter_name=course.quarter.name,
     )
-    q = course.quarter
-    fig = plans.with_ticks(fig, engine, scope, q.start, q.end, course.as_of)
     return dict(subtitle=sub, message=None, lane=fig, picker_options=options)
 
 
@@ -522,17 +527,12 @@ def render_details(data, version):
         f"{int(f.get('activity_weeks') or 0)} weeks on track"
     )
     return dict(
-        badges=_badges(model),
+        badges=[*_badges(model), fsup.focus_badge(_focus(model))],
         kpis=fr.make_rider_kpis(f, kind=ids.RIDER_KPI),
         must=fr.must_be_true(
             f, model.days_left, finished=model.quarter.finished(model.as_of, clock.today())
         ),
-        flags=plans.with_plan_state(
-            fr.deal_records(model.deals, rdm.PUSHED_FLAG),
-            get_engine(),
-            auth.viewer_scope(),
-            model.as_of,
-        ),
+        flags=fr.deal_records(model.deals, rdm.PUSHED_FLAG),
         flags_info=fr.flags_summary(model.deals, large),
         activity=fr.make_activity_figure(act),
         activity_info=act_info,
