@@ -86,7 +86,23 @@ def create_app() -> dash.Dash:
     auth.install(app.server)
     upload.register_upload(app.server)
     plotly_js.register(app.server)
+    _register_aliases(app)
     return app
+
+
+def _register_aliases(app: dash.Dash) -> None:
+    """Addresses people type for a view that lives elsewhere: ``/course`` is the home page. The
+    query string (the view's state) goes along; the target is fixed, so this redirects nowhere
+    else."""
+
+    def to_course():
+        query = flask.request.query_string.decode("latin-1")
+        home = app.get_relative_path("/")
+        return flask.redirect(f"{home}?{query}" if query else home, code=308)
+
+    app.server.add_url_rule(
+        app.get_relative_path("/course"), "teamcar_course_alias", to_course, methods=["GET"]
+    )
 
 
 def _register_pages(app: dash.Dash) -> None:

@@ -224,3 +224,11 @@ def test_forged_callback_states_get_no_error(app, store, forged):
             client, deps, output, {f"{state_id}.data": value, "shell-data-version.data": 1}
         )
         assert resp.status_code in (200, 204), (output, resp.data[:500])
+
+
+def test_the_course_by_its_name_is_the_home_page(app):
+    """``/course`` (the view's name, as people type it) lands on the Course, its state kept."""
+    client = app.server.test_client()
+    resp = client.get("/course?quarter=2026-Q4&team=East")
+    assert resp.status_code in (301, 302, 308)
+    assert resp.headers["Location"].endswith("/?quarter=2026-Q4&team=East")
