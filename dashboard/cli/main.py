@@ -585,6 +585,67 @@ def audit_log(
     console.print(table)
 
 
+@app.command("map")
+def map_file(
+    file: Annotated[Path, typer.Argument(help="An export no built-in format reads.")],
+    kind: Annotated[
+        str | None,
+        typer.Option(help="pipeline, activity, history, roster, quota, readiness, calls."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the mapping to this TOML file (default: print).")
+    ] = None,
+    save: Annotated[
+        str | None,
+        typer.Option(
+            help="Keep it in the store under this name: later files with the same "
+            "columns are read with it by themselves."
+        ),
+    ] = None,
+) -> None:
+    """Draft a mapping for an export: each column matched to a field, with why (docs/mapping.md)."""
+    from loaders.formats.draft import draft_mapping
+    from loaders.parsing.errors import LoadError
+
+    if not file.is_file():
+        raise UserError(f"{file}: no such file")
+    try:
+        draft = draft_mapping(file, kind)
+    except LoadError as exc:
+        raise UserError(str(exc)) from None
+    text = draft.to_toml()
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {out} ({draft.kind}, {len(draft.chosen())} columns mapped).")
+    elif save is None:
+        print(text, end="")
+    for c in draft.doubtful:
+        err.print(f"[yellow]check[/] {c.field} = {c.column!r}: {c.why}")
+    if save is not None:
+        from loaders.store import audit
+        from loaders.store.engine import get_engine, upgrade
+        from loaders.store.mappings import save_mapping
+
+        config = load_config()
+        upgrade(config.database_url)
+        try:
+            save_mapping(
+                get_engine(config.database_url),
+                name=save,
+                kind=draft.kind,
+                header=draft.header,
+                spec_toml=text,
+                author=audit.local_actor(),
+                via="cli",
+            )
+        except LoadError as exc:
+            raise UserError(str(exc)) from None
+        console.print(
+            f"Saved as {save!r}: files with these {len(draft.header)} columns now load as "
+            f"{draft.kind} by themselves."
+        )
+
+
 @app.command()
 def watch(
     folder: Annotated[Path, typer.Argument(help="Folder where exports land.")],
