@@ -126,7 +126,9 @@ def make_expert_figure(
         barmode="stack",
         margin=dict(l=left, r=24, t=36, b=36),
         showlegend=True,
-        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", font=dict(size=11)),
+        legend=dict(
+            orientation="h", x=0, y=1.0, yanchor="bottom", font=dict(size=11), traceorder="normal"
+        ),
         xaxis=dict(title=dict(text="activities", font=dict(size=11)), gridcolor=s.GRID),
         yaxis=dict(autorange="reversed", tickfont=dict(size=12)),
         hovermode="closest",

@@ -296,6 +296,8 @@ def expert_work(work: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     ]
     out = per.merge(flags[fields], on=DEAL_KEY, how="left")
     out["open_in_quarter"] = out["open_in_quarter"].fillna(False).astype(bool)
+    # a deal outside this quarter's deals (neither closing in it nor closed in the last year)
+    out["deal_name"] = out["deal_name"].where(out["deal_name"].notna(), out["deal_id"])
     out["cents"] = out["cents"].fillna(0).astype("int64")
     for col in (*weeks, "activities"):
         out[col] = out[col].astype("int64")

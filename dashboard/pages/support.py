@@ -143,7 +143,7 @@ def layout(**query):
                             ],
                             className="panel h-100",
                         ),
-                        lg=5,
+                        lg=4,
                     ),
                     dbc.Col(
                         _section(
@@ -160,7 +160,7 @@ def layout(**query):
                             "experts",
                             ids.SUPPORT_EXPERTS_PAGER,
                         ),
-                        lg=7,
+                        lg=8,
                     ),
                 ],
                 className="g-3 mb-3",

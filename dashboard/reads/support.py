@@ -61,10 +61,10 @@ def load_rep_deal_activity(
         [tuple(r) for r in rows], columns=["owner_key", "owner", "source", "deal_id", "n"]
     )
     out["n"] = out["n"].astype("int64")
-    for col in ("owner_key", "owner", "source", "deal_id"):
-        out[col] = out[col].astype("object")
     # An activity on no deal belongs to no source's deal either.
     out.loc[out["deal_id"].isna(), "source"] = None
+    for col in ("owner_key", "owner", "source", "deal_id"):
+        out[col] = out[col].astype("object").where(out[col].notna(), None)
     return out
 
 
