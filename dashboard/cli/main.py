@@ -522,6 +522,48 @@ def forecast(
         raise UserError(str(exc)) from None
 
 
+class DigestFormat(StrEnum):
+    markdown = "markdown"
+    html = "html"
+    slack = "slack"
+
+
+@app.command()
+def digest(
+    since: Annotated[
+        str | None,
+        typer.Option(help="Compare with this day (default: the snapshot before the latest)."),
+    ] = None,
+    team: Annotated[
+        list[str] | None, typer.Option(help="Only this team (repeat for several; default: all).")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(help="The day, YYYY-MM-DD (default: today).")] = None,
+    format: Annotated[
+        DigestFormat, typer.Option("--format", help="markdown, html (e-mail) or slack (JSON).")
+    ] = DigestFormat.markdown,
+    post: Annotated[
+        str | None,
+        typer.Option("--post", help="Send it to this incoming webhook (http or https) instead."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds to wait for the webhook.")
+    ] = 10.0,
+) -> None:
+    """The day's glance for a chat channel or an e-mail: position against pace, what moved, the
+    deals that decide the quarter, who needs help."""
+    from dashboard.cli.digest import PostError, digest_command
+    from dashboard.models.digest import DigestError
+    from loaders.store.engine import get_engine
+
+    day, before = _date(as_of, "--as-of"), _date(since, "--since")
+    try:
+        digest_command(
+            get_engine(load_config().database_url), day, before, team, format.value, post, timeout
+        )
+    except (DigestError, PostError) as exc:
+        raise UserError(str(exc)) from None
+
+
 class AuditFormat(StrEnum):
     table = "table"
     csv = "csv"
