@@ -43,6 +43,7 @@ PANELS: tuple[str, ...] = (
     "dashboard.pages.calls",
     "dashboard.pages.track_record",
     "dashboard.pages.plans",
+    "dashboard.pages.import_step",
 )
 ASSETS_DIR = REPO_ROOT / "assets"
 

@@ -193,6 +193,30 @@ PLANS_DONE = "plans-done"
 PLANS_DELETE = "plans-delete"
 PLANS_PICK = "rider-plans-pick"  # the Rider's deal picker (a plain id)
 
+# the Data page's import step (dashboard/pages/import_step.py) and saved mappings
+IMPORT_PANEL = "data-import-panel"
+IMPORT_STATE = "data-import-state"  # {token, file, queue}: the kept upload shown, those after it
+IMPORT_DRAFT = "data-import-draft"  # the draft shown: fields, columns, stages
+IMPORT_TITLE = "data-import-title"
+IMPORT_KIND = "data-import-kind"
+IMPORT_SOURCE = "data-import-source"
+IMPORT_NAME = "data-import-name"
+IMPORT_FIELDS = "data-import-fields"
+IMPORT_FIELD = "data-import-field"  # pattern-matching type: {"type": ..., "field": name}
+IMPORT_STAGES = "data-import-stages"
+IMPORT_STAGE_ORDER = "data-import-stage-order"  # pattern-matching: {"type": ..., "index": i}
+IMPORT_STAGE_STATUS = "data-import-stage-status"  # pattern-matching: {"type": ..., "index": i}
+IMPORT_PREVIEW = "data-import-preview"
+IMPORT_PREVIEW_NOTE = "data-import-preview-note"
+IMPORT_MESSAGE = "data-import-message"
+IMPORT_LOAD = "data-import-load"
+IMPORT_CANCEL = "data-import-cancel"
+DATA_MAPPINGS = "data-mappings-grid"
+DATA_MAPPINGS_TITLE = "data-mappings-title"
+DATA_MAPPINGS_DELETE = "data-mappings-delete"
+DATA_MAPPINGS_MESSAGE = "data-mappings-message"
+DATA_MAPPINGS_CHANGED = "data-mappings-changed"
+
 # the support car (dashboard/pages/support.py)
 SHELL_NAV_SUPPORT = "shell-nav-support"
 SUPPORT_URL = "support-url"

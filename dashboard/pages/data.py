@@ -6,6 +6,9 @@
 - Upload from the browser: drop a file on the zone (or choose one). ``assets/upload.js`` posts it
   to ``/api/upload`` (``dashboard.serve.upload``: size limit, the CLI's loader and rules) and puts the
   JSON answer in ``data-upload-result``; the page shows it and redraws from the store.
+- The import step (``dashboard.pages.import_step``): a file no format knows opens a panel to map
+  its columns, preview the rows, confirm the stages and load it; the mapping is saved by name.
+- Saved mappings (name, kind, columns, author, when), and deleting one (audited).
 - The audit log (administrators only, checked in the callbacks): who loaded what, changed users,
   made calls, edited mappings or plans, backed up or restored the store, newest first, by kind,
   downloadable as CSV or XLSX.
@@ -24,10 +27,13 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dashboard import auth, exports, ids, urls
 from dashboard.figures import style as s
 from dashboard.models import data as data_model
+from dashboard.pages import import_step
 from dashboard.reads import audit as audit_reads
+from dashboard.reads import mappings as mapping_reads
 from dashboard.serve.upload import SUFFIXES, UPLOAD_PATH
 from loaders import clock
 from loaders.config import load_config
+from loaders.store import mappings as saved_store
 from loaders.store.engine import get_engine
 
 # The route, registered by the app factory (dashboard.app.create_app).
@@ -101,6 +107,32 @@ AUDIT_COLUMNS = [
     },
 ]
 AUDIT_HEADERS = {c["field"]: c["headerName"] for c in AUDIT_COLUMNS}
+MAPPING_COLUMNS = [
+    {
+        "field": "name",
+        "headerName": "Name",
+        "width": 200,
+        "tooltipField": "name",
+        "checkboxSelection": True,
+    },
+    {"field": "kind", "headerName": "Kind", "width": 105},
+    {
+        "field": "columns",
+        "headerName": "Columns it fits",
+        "flex": 2,
+        "minWidth": 260,
+        "tooltipField": "columns",
+    },
+    {
+        "field": "fields",
+        "headerName": "Reads",
+        "flex": 2,
+        "minWidth": 220,
+        "tooltipField": "fields",
+    },
+    {"field": "author", "headerName": "Saved by", "width": 150, "tooltipField": "author"},
+    {"field": "updated_at", "headerName": "When (UTC)", "width": 150},
+]
 AUDIT_KIND_WORD = {
     "load": "Loads",
     "user": "Users",
@@ -238,6 +270,7 @@ def layout(**query):
                         ],
                         className="g-3 mb-3",
                     ),
+                    import_step.step_section(),
                     html.Section(
                         [
                             html.Div(
@@ -307,11 +340,60 @@ def layout(**query):
                         ],
                         className="panel",
                     ),
+                    mappings_section(),
                     audit_section(),
                 ],
             ),
         ],
         className="data-page",
+    )
+
+
+def mappings_section() -> html.Section:
+    """The saved mappings' panel: each with the columns it fits, and a way to delete one."""
+    return html.Section(
+        [
+            dcc.Store(id=ids.DATA_MAPPINGS_CHANGED),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.H2("Saved mappings", className="section-title"),
+                            html.Span(id=ids.DATA_MAPPINGS_TITLE, className="section-hint"),
+                        ]
+                    ),
+                    dbc.Button(
+                        "Delete selected",
+                        id=ids.DATA_MAPPINGS_DELETE,
+                        size="sm",
+                        color="danger",
+                        outline=True,
+                        disabled=True,
+                    ),
+                ],
+                className="section-head review-section-head",
+            ),
+            html.Div(id=ids.DATA_MAPPINGS_MESSAGE, **{"aria-live": "polite"}),
+            dag.AgGrid(
+                id=ids.DATA_MAPPINGS,
+                columnDefs=MAPPING_COLUMNS,
+                rowData=[],
+                defaultColDef=GRID_DEFAULTS,
+                getRowId="params.data.name",
+                dashGridOptions={
+                    "rowSelection": "single",
+                    "suppressCellFocus": True,
+                    "tooltipShowDelay": 400,
+                    "localeText": {
+                        "noRowsToShow": "No saved mappings: a file no format knows opens the "
+                        "import step, which saves one"
+                    },
+                },
+                className="data-grid",
+                style={"height": "220px"},
+            ),
+        ],
+        className="panel",
     )
 
 
@@ -639,9 +721,28 @@ def upload_alert(r: dict) -> dbc.Alert:
         ]
         if rejected:
             parts += [html.Br(), "The rejected rows and their reasons are listed below."]
+        if r.get("mapping"):
+            parts += [
+                html.Br(),
+                f"Read with the mapping “{r['mapping']}”, now saved: later files with the same "
+                "columns load by themselves.",
+            ]
         for w in r.get("warnings") or []:
             parts += [html.Br(), html.Small(f"Note: {w}")]
         return dbc.Alert(parts, color="warning" if rejected else "success", className="upload-ok")
+    if status == "needs_mapping":
+        return dbc.Alert(
+            [
+                html.B("Needs a mapping: "),
+                name,
+                html.Br(),
+                str(r.get("message") or "no format Team Car knows reads this layout yet")
+                + " Nothing is stored until you load it.",
+            ]
+            + ([html.Br(), html.Small(str(r["reason"]))] if r.get("reason") else []),
+            color="info",
+            className="upload-needs-mapping",
+        )
     if status == "unchanged":
         return dbc.Alert(
             [
@@ -649,7 +750,12 @@ def upload_alert(r: dict) -> dbc.Alert:
                 name,
                 html.Br(),
                 f"{r.get('message') or ''}. Nothing changed.",
-            ],
+            ]
+            + (
+                [html.Br(), f"The mapping “{r['mapping']}” is saved for files with these columns."]
+                if r.get("mapping")
+                else []
+            ),
             color="info",
             className="upload-same",
         )
@@ -674,3 +780,75 @@ def split_message(message: str, file: str) -> tuple[str, str]:
     if not sep:
         return message, ""
     return head, "Known formats: " + tail
+
+
+def mapping_records(engine) -> list[dict]:
+    """Rows for the saved mappings' grid (times as text)."""
+    df = mapping_reads.saved_mappings(engine, None)
+    if df.empty:
+        return []
+    df["updated_at"] = _text_time(df["updated_at"])
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for row in df.drop(columns=["created_at"]).to_dict("records")
+    ]
+
+
+@callback(
+    Output(ids.DATA_MAPPINGS, "rowData"),
+    Output(ids.DATA_MAPPINGS_TITLE, "children"),
+    Input(ids.SHELL_DATA_VERSION, "data"),
+    Input(ids.DATA_UPLOAD_RESULT, "data"),
+    Input(ids.DATA_MAPPINGS_CHANGED, "data"),
+)
+def render_mappings(_version, _result, _changed):
+    """The saved mappings, for administrators only (checked here, on the server)."""
+    if not auth.may_manage_data():
+        return [], "shown to administrators only"
+    rows = mapping_records(get_engine())
+    n = len(rows)
+    return rows, (
+        f"{n} mapping{'s' if n != 1 else ''} · each loads files with exactly its columns by itself"
+    )
+
+
+@callback(
+    Output(ids.DATA_MAPPINGS_DELETE, "disabled"),
+    Input(ids.DATA_MAPPINGS, "selectedRows"),
+)
+def pick_mapping(selected):
+    """Delete is offered once a mapping is picked."""
+    return not selected
+
+
+@callback(
+    Output(ids.DATA_MAPPINGS_MESSAGE, "children"),
+    Output(ids.DATA_MAPPINGS_CHANGED, "data"),
+    Input(ids.DATA_MAPPINGS_DELETE, "n_clicks"),
+    State(ids.DATA_MAPPINGS, "selectedRows"),
+    prevent_initial_call=True,
+)
+def delete_mapping(n_clicks, selected):
+    """Delete the picked saved mapping (recorded in the audit log); files it read stay loaded."""
+    if not n_clicks or not selected:
+        return no_update, no_update
+    if not auth.may_manage_data():
+        return dbc.Alert("Only an administrator may delete a mapping.", color="danger"), no_update
+    name = str((selected[0] or {}).get("name") or "")
+    viewer = auth.current_viewer()
+    actor = viewer.name if viewer is not None else "local (no sign-in)"
+    if not saved_store.delete_mapping(get_engine(), name, actor=actor, via="browser"):
+        return (
+            dbc.Alert(f"No saved mapping is called “{name}” (deleted already?).", color="warning"),
+            n_clicks,
+        )
+    return (
+        dbc.Alert(
+            f"Deleted the mapping “{name}”. Files it read stay loaded; a new file with its "
+            "columns opens the import step again.",
+            color="success",
+            dismissable=True,
+            className="mappings-deleted",
+        ),
+        n_clicks,
+    )

@@ -16,13 +16,25 @@ so the browser's console stays clean); a request refused before reading (no file
 too large, not allowed) gets a 4xx. Either way ``message`` says what happened in words. Uploads
 go into the whole store, so only an administrator (or the local demo, which has no accounts) may
 upload; the sign-in guard (``dashboard.auth``) has already answered 401 to nobody signed in.
+
+A file no format recognises, but whose columns a drafted mapping can fill
+(``loaders.formats.draft``), is not thrown away: it is kept in the staging area
+(``<data dir>/uploads/staged/<token>/``, the token random, never a path from the browser) and
+answered ``status: needs_mapping`` with its token. The Data page's import step
+(``dashboard.pages.import_step``) shows the draft, and ``load_staged`` loads the kept file with the
+mapping confirmed there. A staged file is removed once loaded, when the step is cancelled, or after
+``STAGED_TTL``; at most ``STAGED_MAX`` are kept (the oldest go first).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import shutil
+import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,6 +48,11 @@ from loaders.store import audit
 UPLOAD_PATH = "/api/upload"
 UPLOAD_DIR = "uploads"
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".zip")
+STAGED_DIR = "staged"
+STAGED_TTL = 2 * 60 * 60  # seconds a staged upload waits for its mapping
+STAGED_MAX = 20  # staged uploads kept at once (each within the upload limit)
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+_META = "staged.json"
 log = logging.getLogger(__name__)
 
 
@@ -143,24 +160,52 @@ def upload_view():
             )
         if target.stat().st_size == 0:
             return _answer(400, file=original, message=f"“{original}” is empty.")
-        return _load(target, original, config)
+        code, body, outcome = _load(target, original, config)
+        if outcome is None:
+            return _answer(code, **body)
+        if outcome.status != "failed" or not _offer_mapping(target, config):
+            _record(config, outcome, original, body)
+            return _answer(code, **body)
+        kept = stage_file(target, original, config)
+        _record_held(config, original)
+        why = str(body.get("message") or "")
+        body = {
+            "status": "needs_mapping",
+            "file": original,
+            "token": kept.token,
+            "message": "No format Team Car knows reads this layout yet: check the columns "
+            "it found below, then load it.",
+            # a saved mapping made for an earlier version of this layout says what changed
+            "reason": why if "saved mapping" in why else None,
+        }
+        return _answer(code, **body)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _load(path: Path, original: str, config: Config):
+def _load(
+    path: Path, original: str, config: Config, mapping: Path | None = None
+) -> tuple[int, dict, object]:
+    """Load one saved upload (with ``mapping``, a TOML file, when given); return the HTTP code,
+    the answer's body and the loader's outcome (None after a server fault)."""
     from loaders.ingest import load_file
     from loaders.store.engine import get_engine
 
     try:
-        outcome = load_file(path, engine=get_engine(config.database_url), config=config)
+        outcome = load_file(
+            path, engine=get_engine(config.database_url), config=config, mapping=mapping
+        )
     except Exception:  # noqa: BLE001 - a server fault, reported without a traceback in the page
         log.exception("upload of %s failed", original)
-        return _answer(
+        return (
             500,
-            file=original,
-            message="The store could not take this file (a server error; see the "
-            "server's log). Nothing was changed.",
+            {
+                "status": "failed",
+                "file": original,
+                "message": "The store could not take this file (a server error; see the "
+                "server's log). Nothing was changed.",
+            },
+            None,
         )
     body = {
         "status": outcome.status,
@@ -180,6 +225,13 @@ def _load(path: Path, original: str, config: Config):
     if outcome.status == "failed":
         # The loader's message names the file by its stored name; the person knows it by theirs.
         body["message"] = outcome.message.replace(str(path), original).replace(path.name, original)
+    return 200, body, outcome
+
+
+def _record(config: Config, outcome, original: str, body: dict) -> None:
+    """What came of a browser load, in the audit log."""
+    from loaders.store.engine import get_engine
+
     audit.record_load(
         get_engine(config.database_url),
         outcome,
@@ -188,7 +240,171 @@ def _load(path: Path, original: str, config: Config):
         subject=original,
         message=body["message"],
     )
-    return _answer(200, **body)
+
+
+def _record_held(config: Config, original: str) -> None:
+    """An upload kept for the import step, in the audit log (nothing is stored yet)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from loaders.store.engine import get_engine
+
+    try:
+        audit.record(
+            get_engine(config.database_url),
+            audit.LOAD,
+            "needs mapping",
+            actor=_who(),
+            via="browser",
+            subject=original,
+            detail="no format reads its layout; kept for the import step",
+        )
+    except SQLAlchemyError:
+        log.warning("could not add a held upload to the audit log", exc_info=True)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """An upload kept between the import step's screens."""
+
+    token: str
+    path: Path  # the file, under the staging area
+    file: str  # its name as the person knows it
+    at: float  # when it was kept (seconds since the epoch)
+
+
+def staged_root(config: Config) -> Path:
+    """The staging area: one folder per kept upload, named by its token."""
+    return upload_root(config) / STAGED_DIR
+
+
+def _staged_folders(config: Config) -> list[tuple[float, Path]]:
+    root = staged_root(config)
+    if not root.is_dir():
+        return []
+    out = []
+    for folder in root.iterdir():
+        try:
+            out.append((folder.stat().st_mtime, folder))
+        except OSError:
+            continue
+    return sorted(out)
+
+
+def sweep_staged(config: Config, *, room: int = 0, now: float | None = None) -> None:
+    """Remove staged uploads older than ``STAGED_TTL``, and the oldest past ``STAGED_MAX - room``."""
+    now = time.time() if now is None else now
+    folders = _staged_folders(config)
+    keep = []
+    for at, folder in folders:
+        if now - at > STAGED_TTL or not folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            keep.append(folder)
+    for folder in keep[: max(0, len(keep) - (STAGED_MAX - room))]:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def stage_file(path: Path, original: str, config: Config) -> Staged:
+    """Keep an uploaded file for the import step under a new random token (the file is moved)."""
+    sweep_staged(config, room=1)
+    token = uuid.uuid4().hex
+    folder = staged_root(config) / token
+    folder.mkdir(parents=True, mode=0o700)
+    target = folder / path.name
+    shutil.move(str(path), target)
+    at = time.time()
+    meta = {"file": original, "name": path.name, "at": at}
+    (folder / _META).write_text(json.dumps(meta), encoding="utf-8")
+    return Staged(token=token, path=target, file=original, at=at)
+
+
+def staged(token: object, config: Config | None = None) -> Staged | None:
+    """The upload kept under ``token``; None for anything else (a malformed or unknown token, a
+    file past ``STAGED_TTL``). A token is only ever a folder name under the staging area."""
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        return None
+    config = config or load_config()
+    root = staged_root(config).resolve()
+    folder = root / token
+    try:
+        meta = json.loads((folder / _META).read_text(encoding="utf-8"))
+        name, file, at = str(meta["name"]), str(meta["file"]), float(meta["at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    path = (folder / name).resolve()
+    if path.parent != folder or name == _META or not path.is_file():
+        return None
+    if time.time() - at > STAGED_TTL:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return Staged(token=token, path=path, file=file, at=at)
+
+
+def discard_staged(token: object, config: Config | None = None) -> None:
+    """Remove the upload kept under ``token`` (nothing for a token that names none)."""
+    kept = staged(token, config)
+    if kept is not None:
+        shutil.rmtree(kept.path.parent, ignore_errors=True)
+
+
+def load_staged(token: object, mapping_toml: str, config: Config | None = None) -> dict:
+    """Load the upload kept under ``token`` with a mapping (TOML text) as an upload is loaded
+    (audited, via the browser), and answer as the route does. The kept file is removed once
+    loaded (or found loaded before); after a failure it stays, for another try."""
+    config = config or load_config()
+    kept = staged(token, config)
+    if kept is None:
+        return {
+            "status": "failed",
+            "file": None,
+            "message": "The uploaded file is no longer kept (it waited more than "
+            f"{STAGED_TTL // 3600} hours, or was loaded or cancelled): drop it again.",
+        }
+    mapping = kept.path.parent / "mapping.toml"
+    mapping.write_text(mapping_toml, encoding="utf-8")
+    try:
+        _, body, outcome = _load(kept.path, kept.file, config, mapping=mapping)
+    finally:
+        mapping.unlink(missing_ok=True)
+    if outcome is not None:
+        _record(config, outcome, kept.file, body)
+    if body.get("status") in ("loaded", "unchanged"):
+        shutil.rmtree(kept.path.parent, ignore_errors=True)
+    return body
+
+
+def _offer_mapping(path: Path, config: Config) -> bool:
+    """Whether a file that failed to load goes to the import step: no built-in format recognises
+    its header, no saved mapping was made for exactly this header (its load failed for another
+    reason, which the message says), and the drafted mapping reads as a mapping (a column for
+    each field its kind needs); a file with nothing to map keeps its plain error."""
+    from loaders.formats.detect import UnknownFormatError, detect_format
+    from loaders.formats.draft import draft_mapping
+    from loaders.formats.mapping import mapping_from_dict
+    from loaders.ingest import is_bundle
+    from loaders.parsing.errors import LoadError
+    from loaders.store.engine import get_engine
+    from loaders.store.mappings import saved_formats
+
+    if is_bundle(path):
+        return False
+    try:
+        detect_format(path)
+    except UnknownFormatError as exc:
+        if "Data Export lookup" in str(exc):
+            return False
+    except LoadError:
+        return False
+    else:
+        return False
+    try:
+        draft = draft_mapping(path)
+        if saved_formats(get_engine(config.database_url), draft.header):
+            return False
+        mapping_from_dict(draft.spec(), where=path.name)
+    except LoadError:
+        return False
+    return True
 
 
 def _who() -> str:
@@ -221,10 +437,19 @@ def _refused(config: Config, why: str) -> None:
 
 
 __all__ = [
+    "STAGED_MAX",
+    "STAGED_TTL",
     "SUFFIXES",
     "UPLOAD_PATH",
+    "Staged",
+    "discard_staged",
     "limit_bytes",
+    "load_staged",
     "register_upload",
+    "stage_file",
+    "staged",
+    "staged_root",
+    "sweep_staged",
     "upload_root",
     "upload_view",
 ]
