@@ -14,7 +14,13 @@ from dashboard.reads import queries
 from loaders.fiscal import quarter_of
 from loaders.ingest import load_file
 from loaders.store.engine import session_scope
-from loaders.store.models import Activity, ImportBatch, OpportunityHistory, OpportunitySnapshot
+from loaders.store.models import (
+    Activity,
+    ImportBatch,
+    OpportunityHistory,
+    OpportunitySnapshot,
+    RejectedRow,
+)
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 
@@ -95,3 +101,22 @@ def test_hubspot_notes_are_stored_as_activities_on_their_deal(engine, tmp_path, 
         ("80002", "other", "18234005", "hubspot"),
         ("80003", "other", None, "hubspot"),
     ]
+
+
+def test_salesforce_summary_report_is_stored_with_owners_filled_and_rejects_by_line(
+    engine, tmp_path, data_dir
+):
+    out = load_file(_copy(tmp_path, "salesforce_summary_report_2026-10-09.csv"), engine=engine)
+    assert out.status == "loaded", out.message
+    # 6 detail rows read (subtotals and the total are not rows), 4 loaded, Tailspin rejected
+    assert (out.rows_loaded, out.rows_rejected) == (4, 1)
+    with session_scope(engine) as s:
+        owners = s.execute(
+            select(OpportunitySnapshot.owner, func.sum(OpportunitySnapshot.amount))
+            .group_by(OpportunitySnapshot.owner)
+            .order_by(OpportunitySnapshot.owner)
+        ).all()
+        reject = s.execute(select(RejectedRow.row_number, RejectedRow.column)).all()
+    # Ann Lee: 48,500 + 1,932 + 12,000 = 62,432 (the file's own subtotal); Luis Ortega: 5,000
+    assert [tuple(o) for o in owners] == [("Ann Lee", 62432.0), ("Luis Ortega", 5000.0)]
+    assert [tuple(x) for x in reject] == [(9, "Amount")]

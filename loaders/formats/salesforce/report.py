@@ -8,8 +8,12 @@ says otherwise.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from loaders import schema
 from loaders.formats.base import (
@@ -34,6 +38,7 @@ from loaders.parsing.categories import forecast_categories
 from loaders.parsing.columns import map_distinct, normalize_header, text_values
 from loaders.parsing.dates import date_order, parse_dates
 from loaders.parsing.errors import LoadError
+from loaders.parsing.tables import RawTable
 
 # ---------------------------------------------------------------------------------------------
 # Report export: "Opportunities" report, Details Only, CSV or XLSX
@@ -202,8 +207,224 @@ REPORT_FIELDS = (
 )
 
 
+# ---------------------------------------------------------------------------------------------
+# Summary-format reports ("Formatted Report" exports, or a summary report saved as a sheet)
+
+# A group row: one filled cell `Opportunity Owner: Ann Lee` (maybe `(3 records)` after it).
+_GROUP_ROW = re.compile(r"^\s*(?P<label>[^:]{1,80}?)\s*:\s*(?P<value>.*?)\s*$")
+# A count Salesforce writes after a group's value: `Ann Lee (3)`, `Ann Lee (3 records)`.
+_GROUP_COUNT = re.compile(r"\s*\(\s*\d[\d,.]*(\s+[^\W\d]+)?\s*\)\s*$")
+# A subtotal row's label: `Subtotal`, `Sum`, `Count`, `Total (3 records)`, `Average: 1,200`...
+_SUBTOTAL = (
+    r"(?i)^\s*(grand\s+totals?|totals?|sub-?totals?|sum|count|average|avg|max|min|median|"
+    r"record\s+count|subtotal|summe|anzahl|soma|contagem|suma|recuento|somme|nombre)"
+    r"\s*(\(.*\))?\s*:?\s*[-+\d.,$%\s"
+    "\u20ac\u00a3"
+    r"]*$"
+)
+
+
+def _filled(col: pa.Array) -> np.ndarray:
+    return pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(col)), 0).to_numpy(
+        zero_copy_only=False
+    )
+
+
+def _column_of(table: RawTable, fmt: Format, label: str) -> int | None:
+    """The column a group row's label names: a header cell of that text, else the column of the
+    format's field that answers to it (``Owner`` for ``Opportunity Owner``)."""
+    key = normalize_header(label)
+    keys = [normalize_header(h) for h in table.header]
+    if key in keys:
+        return keys.index(key)
+    for f in fmt.fields:
+        if key in f.keys:
+            for k in f.keys:
+                if k in keys:
+                    return keys.index(k)
+    return None
+
+
+def _fill_down_columns(
+    table: RawTable, filled: list[np.ndarray], rows: np.ndarray, evidence: bool
+) -> list[int]:
+    """The leading columns a summary layout fills only on each group's first row.
+
+    A column qualifies when, over the detail ``rows``, its first cell is filled, some are blank,
+    and no filled cell repeats the filled cell before it within the same outer group (a details
+    export repeats the owner on every row). Without ``evidence`` (subtotal or group rows) at least
+    half of its cells must be blank, over two groups or more.
+    """
+    out: list[int] = []
+    parent = np.zeros(len(rows), dtype=np.int64)
+    for j in range(len(table.columns) - 1):
+        mine = filled[j][rows]
+        if not len(mine) or not mine[0] or mine.all():
+            break
+        values = np.asarray(table.columns[j].take(pa.array(rows)).to_pylist(), dtype=object)
+        starts = np.flatnonzero(mine)
+        same = (values[starts][1:] == values[starts][:-1]) & (
+            parent[starts][1:] == parent[starts][:-1]
+        )
+        if same.any():
+            break
+        if not evidence and (mine.mean() > 0.5 or len(starts) < 2):
+            break
+        out.append(j)
+        parent = parent * (len(rows) + 1) + np.cumsum(mine)
+    return out
+
+
+def unfold_summary(table: RawTable, fmt: Format) -> tuple[RawTable, list[str]] | None:
+    """A summary-format report as a details table; None when the table is not one.
+
+    * Group rows (one filled cell, ``Opportunity Owner: Ann Lee (3 records)``) are left out and
+      their value fills the column they name (by header or by field) on the rows below them, up
+      to the next group row of that label.
+    * Leading columns filled only on each group's first row (a formatted export's merged group
+      cells) are filled down; a count after the value (``Ann Lee (3)``) is removed.
+    * Subtotal rows (a cell reading ``Subtotal``, ``Sum``, ``Count``, ``Total (3 records)``...,
+      or, in a summary layout, rows with neither an opportunity name nor a stage) are left out.
+
+    Rows keep their physical line numbers, so rejects still name the file's lines.
+    """
+    n = len(table)
+    if n == 0 or not table.columns:
+        return None
+    # every summary layout leaves the first column blank on some rows or puts `Label: value`
+    # group rows in it: a details report (most files, some of a million rows) stops here
+    first_col = table.columns[0]
+    if not (
+        pc.any(pc.equal(pc.utf8_length(first_col), 0)).as_py()
+        or pc.any(pc.match_substring(first_col, ":")).as_py()
+    ):
+        return None
+    filled = [_filled(c) for c in table.columns]
+    count = np.sum(filled, axis=0)
+    group = np.zeros(n, dtype=bool)
+    lone = np.flatnonzero(count == 1)
+    if len(lone):
+        first = np.argmax(np.vstack(filled)[:, lone], axis=0)
+        for i, j in zip(lone, first, strict=True):
+            text = table.columns[int(j)][int(i)].as_py()
+            m = _GROUP_ROW.match(text)
+            if m and m["value"] and not re.fullmatch(r"[\d\s:.,/-]+", text):
+                group[i] = True
+    subtotal = np.zeros(n, dtype=bool)
+    for col in table.columns:
+        subtotal |= np.asarray(
+            pc.fill_null(pc.match_substring_regex(col, _SUBTOTAL), False).to_numpy(
+                zero_copy_only=False
+            ),
+            dtype=bool,
+        ) & _filled(col)
+    keys = [normalize_header(h) for h in table.header]
+    name_col = next(
+        (keys.index(k) for f in fmt.fields if f.name == "deal_name" for k in f.keys if k in keys),
+        None,
+    )
+    subtotal &= ~group
+    detail = np.flatnonzero(~group & ~subtotal)
+    evidence = bool(group.any() or subtotal.any())
+    fill = _fill_down_columns(table, filled, detail, evidence)
+    if not evidence and not fill:
+        return None
+    columns = list(table.columns)
+    notes: list[str] = []
+    # group rows: their value down their column
+    placed: dict[int, str] = {}
+    unplaced: set[str] = set()
+    group_rows = np.flatnonzero(group)
+    if len(group_rows):
+        by_column: dict[int, list[tuple[int, str]]] = {}
+        for i in group_rows:
+            text = next(
+                c[int(i)].as_py() for c, f in zip(table.columns, filled, strict=True) if f[i]
+            )
+            m = _GROUP_ROW.match(text)
+            j = _column_of(table, fmt, m["label"])
+            if j is None:
+                unplaced.add(m["label"])
+                continue
+            placed[j] = m["label"]
+            by_column.setdefault(j, []).append((int(i), _GROUP_COUNT.sub("", m["value"])))
+        for j, marks in by_column.items():
+            value = np.full(n, None, dtype=object)
+            for i, v in marks:
+                value[i] = v
+            carried = pd.Series(value, dtype=object).ffill().to_numpy(dtype=object)
+            own = np.asarray(columns[j].to_pylist(), dtype=object)
+            use = ~filled[j] & ~np.equal(carried, None)
+            own[use] = carried[use]
+            columns[j] = pa.array(own.tolist(), pa.string())
+    # merged group cells: filled down within the detail rows
+    for j in fill:
+        if j in placed:
+            continue
+        values = np.asarray(columns[j].to_pylist(), dtype=object)
+        mine = filled[j].copy()
+        mine[~np.isin(np.arange(n), detail)] = False
+        carried = pd.Series(np.where(mine, values, None), dtype=object).ffill()
+        carried = carried.map(lambda v: _GROUP_COUNT.sub("", v) if isinstance(v, str) else v)
+        values[detail] = carried.to_numpy(dtype=object)[detail]
+        values[np.equal(values, None)] = ""
+        columns[j] = pa.array(values.tolist(), pa.string())
+    # rows with no name and no stage in a summary layout: unlabelled subtotals
+    stage_col = next(
+        (keys.index(k) for f in fmt.fields if f.name == "stage" for k in f.keys if k in keys),
+        None,
+    )
+    if name_col is not None and stage_col is not None:
+        blank = ~filled[name_col] & ~filled[stage_col] & ~group
+        subtotal |= blank
+    keep = ~group & ~subtotal
+    out = RawTable(
+        name=table.name,
+        header=table.header,
+        columns=columns,
+        line_numbers=table.line_numbers,
+        header_line=table.header_line,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        sheet=table.sheet,
+        matched=table.matched,
+        problems={k: v for k, v in table.problems.items() if not group[k]},
+        skipped_lines=table.skipped_lines,
+        parser=table.parser,
+    ).take(keep)
+    what = []
+    if group.any():
+        what.append(f"{int(group.sum())} group row{'s' if group.sum() != 1 else ''}")
+    if subtotal.any():
+        what.append(f"{int(subtotal.sum())} subtotal row{'s' if subtotal.sum() != 1 else ''}")
+    filled_names = [table.header[j] for j in sorted(set(fill) | set(placed))]
+    notes.append(
+        "summary-format report: "
+        + (" and ".join(what) + " left out" if what else "no subtotal rows")
+        + (
+            "; " + ", ".join(repr(h) for h in filled_names) + " filled down from each group"
+            if filled_names
+            else ""
+        )
+    )
+    if unplaced:
+        notes.append(
+            f"group rows by {', '.join(sorted(map(repr, unplaced)))}: no such column, "
+            "their values are not kept"
+        )
+    return out, notes
+
+
 def read_report(s: Sheet) -> pd.DataFrame:
-    """Salesforce opportunity report export ("Details Only")."""
+    """Salesforce opportunity report export ("Details Only", or a summary-format report whose
+    groups are unfolded by ``unfold_summary``)."""
+    unfolded = unfold_summary(s.table, s.format)
+    if unfolded is not None:
+        table, notes = unfolded
+        dropped = len(s.table) - len(table)
+        s.__init__(table, s.format, s.options)  # the same sheet, over the details table
+        s.warnings.extend(notes)
+        s.dropped = dropped
     owner = s.owner("owner")
     name = s.text("deal_name")
     account = s.text("account")
