@@ -274,3 +274,17 @@ def test_teamcar_map_prints_writes_saves_and_the_load_uses_it(store, tmp_path):
         assert s.scalar(select(ImportBatch.format)) == "mapping:maven teams"
     missing = teamcar("map", str(tmp_path / "nope.csv"), check=False)
     assert missing.returncode == 2 and "nope.csv: no such file" in missing.stderr
+
+
+def test_the_watcher_loads_a_file_a_saved_mapping_fits(store, tmp_path):
+    from loaders.watch import Watcher
+
+    _save(store, DRAFTS / "sales_pipeline.csv", "maven deals")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _copy(inbox, DRAFTS / "sales_pipeline.csv", "sales_pipeline_2026-10-09.csv")
+    w = Watcher(inbox, settle=1.0, load=lambda p: load_file(p, engine=store))
+    assert w.poll(now=0) == []  # first seen: waits until the file is still
+    (out,) = w.poll(now=5)
+    assert (out.status, out.format, out.rows_loaded) == ("loaded", "mapping:maven deals", 30)
+    assert (inbox / "processed" / "sales_pipeline_2026-10-09.csv").exists()
