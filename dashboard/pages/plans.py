@@ -511,9 +511,9 @@ def plan_column() -> dict:
     }
 
 
-def plan_columns(columns: list[dict]) -> list[dict]:
-    """A grid's columns with ``plan_column`` after its ``flags`` column (else at the end)."""
-    at = next((i + 1 for i, c in enumerate(columns) if c.get("field") == "flags"), len(columns))
+def plan_columns(columns: list[dict], after: str = "flags") -> list[dict]:
+    """A grid's columns with ``plan_column`` after its ``after`` column (else at the end)."""
+    at = next((i + 1 for i, c in enumerate(columns) if c.get("field") == after), len(columns))
     return [*columns[:at], plan_column(), *columns[at:]]
 
 

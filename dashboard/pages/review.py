@@ -42,7 +42,7 @@ from dashboard.metrics import ROWS_BEHIND
 from dashboard.metrics.movement import WATERFALL_KEYS
 from dashboard.models import review as rm
 from dashboard.models.trace import figure_trace, waterfall_trace
-from dashboard.pages import calls, track_record
+from dashboard.pages import calls, plans, track_record
 from dashboard.reads import cache
 from dashboard.serve import warm
 from loaders import clock
@@ -321,7 +321,7 @@ def layout(**query):
                             dbc.Col(
                                 dag.AgGrid(
                                     id=ids.REVIEW_FOCUS,
-                                    columnDefs=fr.focus_columns(),
+                                    columnDefs=plans.plan_columns(fr.focus_columns(), "rep"),
                                     rowData=[],
                                     defaultColDef={**GRID_DEFAULTS, "filter": False},
                                     getRowId=ROW_ID,
@@ -435,6 +435,9 @@ def render(data, version):
     # The roll-up's total row is pinned below the grid through the grid's options, sent whole: a
     # Patch that lands after the manager has left the page fails on the unmounted grid.
     options = {**ROLLUP_OPTIONS, "pinnedBottomRowData": drawn.pop("rollup_total")}
+    # each focus deal's plan, read at each draw (a plan edit changes no data version)
+    now = _days(data)[1]
+    drawn["focus"] = plans.with_plan_state(drawn["focus"], get_engine(), scope, now)
     return {**drawn, "rollup_options": options}
 
 

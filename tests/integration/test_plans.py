@@ -359,3 +359,110 @@ def test_a_plans_file_loads_as_one_batch_with_rejects(planned, tmp_path: Path):
     assert set(steps["author"]) == {"file plans_2026-11-22.csv"}
     # loading the same file again changes nothing
     assert load_file(path, engine=engine, config=config).status == "unchanged"
+
+
+# --- the panel's callbacks, called as functions ---------------------------------------------
+
+
+@pytest.fixture
+def as_east(planned, monkeypatch):
+    """The plan panel's callbacks on the fixture's store, for a manager of East."""
+    from dashboard import auth
+    from dashboard.pages import plans as panel
+
+    engine, ids = planned
+    monkeypatch.setattr(panel, "get_engine", lambda: engine)
+    monkeypatch.setattr(auth, "viewer_scope", lambda: EAST)
+    return engine, ids, panel
+
+
+def _deal(deal_id: str, source: str = "salesforce") -> dict:
+    return {"view": "course", "source": source, "deal_id": deal_id, "as_of": "2026-11-22"}
+
+
+def test_the_panel_shows_the_plan_its_risk_and_evidence(as_east):
+    from tests.support.callbacks import texts
+
+    _engine, _ids, panel = as_east
+    out = panel.render_plan(_deal("A4"), 0, 1)
+    assert texts(out["summary"]) == ["4 steps, 2 at risk"]
+    words = [w for item in out["steps"] for w in texts(item)]
+    assert "at risk: due after the close date (15 Dec)" in words
+    assert "at risk: overdue since 20 Nov" in words
+    assert "Security questionnaire review — AE Bob Ray, 18 Nov" in words
+    assert "Meeting — SE Sam Se, 15 Nov" in words  # the book's T3, no subject: its type
+    assert out["form_hidden"] is False
+    assert {o["label"] for o in out["owners"]} == {
+        "Ann Lee · AE",
+        "Bob Ray · AE",
+        "Sam Se · SE",
+        "Dan New · AE",
+    }
+    # another team's deal: nothing of it, and no form
+    west = panel.render_plan(_deal("C1", "hubspot"), 0, 1)
+    assert west["form_hidden"] is True and "Bring the reseller in" not in str(west["steps"])
+
+
+def test_the_panels_actions_and_a_forged_one(as_east):
+    engine, ids, panel = as_east
+    from dashboard import ids as cid
+
+    clicked = [{"prop_id": "x.n_clicks", "value": 1}]
+    add = {"type": cid.PLANS_ADD, "view": "course"}
+    sam = plans.owner_options(engine, EAST, AS_OF).set_index("name").at["Sam Se", "id"]
+    out = panel.act(
+        add, clicked, "partner", "Reseller intro", str(int(sam)), "2026-12-03", None, _deal("B2"), 4
+    )
+    assert out["version"] == 5 and out["title"] == ""
+    step = plans.load_steps(engine, EAST, AS_OF, deals=[("salesforce", "B2")]).iloc[-1]
+    assert (step["title"], step["owner"]) == ("Reseller intro", "Sam Se")
+    done = {"type": cid.PLANS_DONE, "view": "course", "step": int(step["id"])}
+    assert panel.act(done, clicked, None, None, None, None, None, _deal("B2"), 5)["version"] == 6
+    again = plans.load_steps(engine, EAST, AS_OF, deals=[("salesforce", "B2")])
+    assert again.set_index("id").at[int(step["id"]), "status"] == "done"
+    # a forged tick on West's step: refused in words, nothing bumped, nothing changed
+    forged = {"type": cid.PLANS_DONE, "view": "course", "step": ids["s5"]}
+    out = panel.act(forged, clicked, None, None, None, None, None, _deal("C1", "hubspot"), 6)
+    assert out["version"] is panel.no_update and "not on a deal you can plan" in str(out["message"])
+    steps = plans.load_steps(engine, None, AS_OF, deals=[("hubspot", "C1")])
+    assert steps["status"].tolist() == ["open"]
+    # a button drawn anew (n_clicks 0) is not a click
+    assert (
+        panel.act(done, [{"prop_id": "x", "value": 0}], *[None] * 5, _deal("B2"), 6)["version"]
+        is panel.no_update
+    )
+    panel.act(
+        {"type": cid.PLANS_DELETE, "view": "course", "step": int(step["id"])},
+        clicked,
+        *[None] * 5,
+        _deal("B2"),
+        6,
+    )
+    assert plans.load_steps(engine, EAST, AS_OF, deals=[("salesforce", "B2")]).empty
+
+
+def test_ticks_and_plan_state_for_the_views(planned):
+    from dashboard.pages import plans as panel
+
+    engine, _ids = planned
+    rows = [{"source": "salesforce", "deal_id": "A4"}, {"source": "salesforce", "deal_id": "B1"}]
+    got = panel.with_plan_state(rows, engine, EAST, AS_OF)
+    assert [(r["plan"], r["plan_at_risk"]) for r in got] == [("4 steps, 2 at risk", 2), ("", 0)]
+    # a map with A4 on lane 3 (y 3.0): its 4 steps as ticks in one trace, s2 and s3 red
+    figure = {
+        "data": [
+            {
+                "mode": "markers",
+                "x": [70.5],
+                "y": [3.0],
+                "customdata": [["deal", "salesforce", "A4", "Deal A4"]],
+            }
+        ]
+    }
+    start, end = dt.date(2026, 10, 1), dt.date(2026, 12, 31)
+    out = panel.with_ticks(figure, engine, EAST, start, end, AS_OF)
+    assert len(out["data"]) == 2 and len(figure["data"]) == 1  # the drawn figure is left as is
+    tick = out["data"][1]
+    # due 11-01, 11-20, 12-01, 12-20 -> days 31, 50, 61, 80 from 1 Oct, at noon (+0.5)
+    assert tick["x"].tolist() == [31.5, 50.5, 61.5, 80.5]
+    assert tick["marker"]["line"]["color"] == ["#9ca3af", "#dc2626", "#1d2430", "#dc2626"]
