@@ -655,6 +655,17 @@ def map_file(
         draft = draft_mapping(file, kind)
     except LoadError as exc:
         raise UserError(str(exc)) from None
+    try:
+        from loaders.formats import detect_format
+
+        known = detect_format(file, kind=kind)
+    except LoadError:
+        known = None
+    if known is not None:
+        err.print(
+            f"[yellow]note[/] {file.name} is already read by the built-in format {known!r}; "
+            "`teamcar load` needs no mapping for it."
+        )
     text = draft.to_toml()
     if out is not None:
         out.write_text(text, encoding="utf-8")
