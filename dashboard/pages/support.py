@@ -15,8 +15,6 @@ rows behind them; each table exports whole to CSV or XLSX.
 
 from __future__ import annotations
 
-import json
-
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
@@ -35,8 +33,9 @@ from loaders.store.engine import get_engine
 # The route, registered by the app factory (dashboard.app.create_app).
 PAGE = {"path": "/support", "name": "Support car", "title": "Team Car · Support car"}
 
-DEAL_ROW_ID = "JSON.stringify([params.data.source, params.data.deal_id])"
-WORK_ROW_ID = "JSON.stringify([params.data.source, params.data.deal_id, params.data.expert])"
+# Row ids "source|deal_id" (and "|expert" on the work grid): source names hold no "|".
+DEAL_ROW_ID = "params.data.source + '|' + params.data.deal_id"
+WORK_ROW_ID = "params.data.source + '|' + params.data.deal_id + '|' + params.data.expert"
 
 
 def _export_buttons(table: str) -> html.Div:
@@ -420,13 +419,11 @@ def pick_expert(cell):
 
 
 def _deal_key(row_id) -> tuple[str, str] | None:
-    try:
-        key = json.loads(row_id)
-    except (TypeError, ValueError):
+    """``(source, deal_id)`` from a grid's row id (``source|deal_id[|expert]``)."""
+    if not isinstance(row_id, str) or "|" not in row_id or len(row_id) > 1024:
         return None
-    if isinstance(key, list) and len(key) >= 2 and all(isinstance(k, str) for k in key[:2]):
-        return key[0], key[1]
-    return None
+    source, rest = row_id.split("|", 1)
+    return source, rest.split("|", 1)[0]
 
 
 @callback(

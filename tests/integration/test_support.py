@@ -205,7 +205,7 @@ def test_a_forged_team_gets_nothing(page):
     out = page.render(state, 1)
     assert out["head"] is None and out["message"] is not None
     # a forged deal id from another team opens no deal
-    cell = {"colId": "deal_name", "rowId": '["hubspot", "C1"]', "value": "Deal C1"}
+    cell = {"colId": "deal_name", "rowId": "hubspot|C1", "value": "Deal C1"}
     opened = run(
         page.open_deal,
         f"{ids.SUPPORT_UNSUPPORTED}.cellClicked",
