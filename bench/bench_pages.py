@@ -54,6 +54,7 @@ READY_SELECTORS = {
     "review": GRAPH,
     "rider": GRAPH,
     "data": "#data-batches .ag-center-cols-container .ag-row",
+    "support": "#support-focus-grid .ag-center-cols-container .ag-row",
 }
 
 
@@ -112,6 +113,7 @@ def measure(base: str, bare: str, rep: str, runs: int, pages: list[str]) -> dict
         "review": "/review",
         "rider": "/rider/" + quote(rep, safe=""),
         "data": "/data",
+        "support": "/support",
     }
     out: dict = {}
     with sync_playwright() as pw:

@@ -53,7 +53,7 @@ NAV = (
     ("Review", "/review", ids.SHELL_NAV_REVIEW),
     ("Rider", "/rider", ids.SHELL_NAV_RIDER),
     ("Season", "/season", ids.SHELL_NAV_SEASON),
-    ("Support car", "/support", ids.SHELL_NAV_SUPPORT),
+    ("Support", "/support", ids.SHELL_NAV_SUPPORT),
     ("Data", "/data", ids.SHELL_NAV_DATA),
 )
 
