@@ -96,6 +96,13 @@ def _times(value) -> str:
     return s.MISSING if s.is_missing(value) else f"{float(value):.1f}x"
 
 
+def _new_words(account: object, name: object) -> bool:
+    """Whether ``account`` adds to a deal ``name`` (names often start with their account)."""
+    if not account:
+        return False
+    return str(account).casefold() not in str(name or "").casefold()
+
+
 def _who(glance: Glance) -> str:
     return ", ".join(glance.teams) if glance.teams else "all teams"
 
@@ -121,6 +128,18 @@ def _pace_words(figures: dict) -> list[Seg]:
     ]
 
 
+def _team_words(figures: dict) -> list[Seg]:
+    """One team's line (the pace is the view's, said above)."""
+    if not figures.get("quota"):
+        return [_t(f"no quota loaded · won {_money(figures.get('won'))}")]
+    return [
+        _t("attainment "),
+        _t(s.pct(figures.get("attainment")), bold=True),
+        _t(f" · won {_money(figures.get('won'))} of {_money(figures.get('quota'))} · pace gap "),
+        _t(_signed(figures.get("pace_gap")), bold=True),
+    ]
+
+
 def sections(glance: Glance) -> list[Section]:
     """The glance laid out: position, what moved, the deals that decide, who needs help."""
     p = glance.position
@@ -136,7 +155,7 @@ def sections(glance: Glance) -> list[Section]:
         ]
     )
     for row in glance.by_team:
-        position.items.append([_d(row["team"]), _t(": "), *_pace_words(row)])
+        position.items.append([_d(row["team"]), _t(": "), *_team_words(row)])
     if glance.teams_more:
         position.after.append(
             [_t(f"… and {glance.teams_more} more teams (teamcar digest --team NAME).")]
@@ -195,7 +214,14 @@ def sections(glance: Glance) -> list[Section]:
             [
                 _t("Gap to quota "),
                 _t(_money(gap), bold=True),
-                _t(f": winning the top {reach} of {total} open deals closes it."),
+                _t(
+                    f": winning the top {reach} of {total} open deals closes it"
+                    + (
+                        f" (the first {len(glance.focus)} here)."
+                        if reach > len(glance.focus)
+                        else "."
+                    )
+                ),
             ]
         )
     else:
@@ -214,8 +240,12 @@ def sections(glance: Glance) -> list[Section]:
         focus.items.append(
             [
                 _d(d["deal_name"]),
-                _t(" · "),
-                _d(d["account"]),
+                # the account when the deal's name does not already say it
+                *(
+                    [_t(" · "), _d(d["account"])]
+                    if _new_words(d["account"], d["deal_name"])
+                    else []
+                ),
                 _t(" · "),
                 _d(d["rep"]),
                 _t(" · "),
