@@ -139,6 +139,10 @@ def with_plan_ticks(figure: dict, steps: pd.DataFrame, quarter_start: dt.date, d
     trace = plan_tick_trace(steps, deal_positions(figure), quarter_start, days)
     if trace is None:
         return figure
+    # the deals' own trace type: WebGL markers are drawn above SVG ones, so ticks in SVG would
+    # hide under a large deal; in the same layer, drawn last, they sit on top
+    if any(t.get("type") == "scattergl" for t in figure.get("data") or []):
+        trace = {**trace, "type": "scattergl"}
     return {**figure, "data": [*(figure.get("data") or []), trace]}
 
 
