@@ -15,8 +15,28 @@ from dash import html
 
 from dashboard.figures import style as s
 
-# Columns a reader derives even when no column maps to them: worth seeing before loading.
-DERIVED = {"pipeline": ("status", "stage_order"), "activity": ("type", "completed")}
+# Columns a reader fills even when no column maps to them (a deal without a name is named by its
+# account; a closed deal without a close date takes its last stage change; no amount is empty):
+# worth seeing before loading.
+DERIVED = {
+    "pipeline": ("deal_name", "stage", "status", "stage_order", "amount", "close_date"),
+    "activity": ("type", "completed"),
+}
+# Shown first, in this order (what a person checks); ids last (long, and rarely wrong).
+FIRST = (
+    "deal_name",
+    "account",
+    "owner",
+    "stage",
+    "status",
+    "amount",
+    "close_date",
+    "rep",
+    "person",
+    "activity_date",
+    "type",
+)
+LAST = ("deal_id", "activity_id", "crm_user_id")
 # How a canonical column is written in the preview.
 MONEY = {"amount", "quota", "commit", "best_case"}
 PERCENT = {"probability"}
@@ -55,14 +75,17 @@ def cell_text(column: str, value: object) -> str:
 
 
 def preview_columns(frame: pd.DataFrame, kind: str, mapped: Sequence[str]) -> list[str]:
-    """The frame's columns worth showing: those mapped, and those the reader derives, in the
-    frame's (canonical) order."""
+    """The frame's columns worth showing: those mapped and those the reader fills by itself,
+    what a person checks first (``FIRST``), ids last."""
     wanted = set(mapped) | set(DERIVED.get(kind, ()))
     if "duration" in wanted:
         wanted.add("duration_seconds")
     if "rep" in wanted or "email" in wanted or "user" in wanted:
         wanted.add("rep")
-    return [c for c in frame.columns if c in wanted]
+    present = [c for c in frame.columns if c in wanted]
+    first = [c for c in FIRST if c in present]
+    last = [c for c in LAST if c in present]
+    return first + [c for c in present if c not in first and c not in last] + last
 
 
 def preview_table(frame: pd.DataFrame, kind: str, mapped: Sequence[str]) -> html.Div:

@@ -114,7 +114,9 @@ def step_section() -> html.Section:
                                 maxLength=SOURCE_MAX,
                                 debounce=True,
                             ),
-                            dbc.FormText("stored with every row; deals are kept by source and id"),
+                            dbc.FormText(
+                                "stored with every row; deals and activities are kept by source and id"
+                            ),
                         ],
                         md=3,
                     ),
