@@ -55,6 +55,7 @@ READY_SELECTORS = {
     "rider": GRAPH,
     "data": "#data-batches .ag-center-cols-container .ag-row",
     "support": "#support-focus-grid .ag-center-cols-container .ag-row",
+    "season": "#season-gc table",
 }
 
 
@@ -114,6 +115,7 @@ def measure(base: str, bare: str, rep: str, runs: int, pages: list[str]) -> dict
         "rider": "/rider/" + quote(rep, safe=""),
         "data": "/data",
         "support": "/support",
+        "season": "/season",
     }
     out: dict = {}
     with sync_playwright() as pw:

@@ -105,7 +105,7 @@ SIZES = {
         "request_timeout": 300,
     },
 }
-PAGES = ("course", "review", "rider", "data")
+PAGES = ("course", "review", "rider", "data", "season")
 TARGETS = {
     "usable_s": 2.0,
     # against the bare Dash page in the same run (issue 14): the first visit after the server
