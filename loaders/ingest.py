@@ -49,6 +49,7 @@ _KIND_ORDER = {
     "roster": 0,
     "quota": 1,
     "readiness": 2,
+    "rates": 2,  # currency rates before the amounts they convert
     "pipeline": 3,
     "history": 4,
     "activity": 5,
@@ -147,6 +148,8 @@ def load_order(path: Path) -> tuple:
     name = path.name.lower()
     rank = 9
     for word, kind in (
+        ("currency", "rates"),
+        ("rates", "rates"),
         ("roster", "roster"),
         ("quota", "quota"),
         ("enablement", "readiness"),
@@ -211,7 +214,13 @@ def load_file(
         return outcome
     if _already_loaded(engine, way[0], outcome, kind=way[1], format=way[2], bundle=bundle):
         return outcome
+    if not bundle and format is None and mapping is None and kind in (None, "rates"):
+        from loaders.formats.currency import is_rates_file
+
+        if is_rates_file(path):
+            return _load_rates(engine, config, path, digest, as_of, source, outcome)
     saved = () if bundle or format or mapping else _saved(engine)
+    rates_options, rates_note = (None, None) if bundle else _stored_rates(engine, path)
     try:
         if bundle:
             read = read_bundle(path, date_format=date_format, progress=progress)
@@ -234,6 +243,7 @@ def load_file(
                         date_format=date_format,
                         progress=progress,
                         saved=saved,
+                        options=rates_options,
                     ),
                 )
             ]
@@ -319,7 +329,102 @@ def load_file(
             for b, m in zip(batches, main, strict=True)
             if not m
         ]
+    if rates_note:
+        outcome.warnings.append(rates_note)
     return outcome
+
+
+def _load_rates(
+    engine: Engine,
+    config: Config,
+    path: Path,
+    digest: str,
+    as_of: dt.datetime | None,
+    source: str | None,
+    outcome: LoadOutcome,
+) -> LoadOutcome:
+    """Keep a currency rates file (``loaders.formats.currency``): an import batch of kind
+    ``rates`` and the original in the archive, which later loads read the rates from."""
+    from loaders.formats import LoadError
+    from loaders.formats.currency import FORMAT, KIND, describe, read_rates
+
+    try:
+        rates = read_rates(path)
+    except LoadError as exc:
+        outcome.message = str(exc)
+        return outcome
+    stamp = resolve_as_of(path, as_of, None)
+    sweep_archive(engine, config)
+    archived, part = stage_archive(path, digest, config)
+    note = describe(rates)
+    try:
+        with session_scope(engine) as session:
+            wait_for_other_writers(session)
+            batch = ImportBatch(
+                source_name=path.name,
+                source=source or "rates",
+                kind=KIND,
+                format=FORMAT,
+                content_hash=digest,
+                as_of=stamp,
+                rows_read=rates.rows_read,
+                rows_loaded=len(rates.rates),
+                rows_rejected=len(rates.rejects),
+                warnings=note,
+                status="loaded",
+                archived_path=str(archived),
+                loaded_at=clock.now(),
+            )
+            session.add(batch)
+            session.flush()
+            store_rejects(session, batch.id, rates.rejects)
+            bump_data_version(session)
+            batch_id = batch.id
+    except IntegrityError:
+        _discard(part)
+        if _already_loaded(engine, digest, outcome, at_once=True, kind=KIND):
+            return outcome
+        raise
+    except BaseException:
+        _discard(part)
+        raise
+    publish_archive(part, archived)
+    outcome.status, outcome.kind, outcome.format = "loaded", KIND, FORMAT
+    outcome.source, outcome.as_of, outcome.batch_id = source or "rates", stamp, batch_id
+    outcome.rows_read, outcome.rows_loaded = rates.rows_read, len(rates.rates)
+    outcome.rows_rejected = len(rates.rejects)
+    outcome.warnings = [note, *rates.warnings]
+    return outcome
+
+
+def _stored_rates(engine: Engine, path: Path):
+    """Options carrying the latest loaded rates file's rates (None when none was loaded), with the
+    lookups beside ``path`` read over them (an export's own ``CurrencyType.csv`` wins); and a
+    warning when those rates cannot be read."""
+    from loaders.formats import LoadError, Options
+    from loaders.formats.currency import KIND, read_rates
+    from loaders.formats.salesforce.lookups import load_siblings
+
+    with session_scope(engine) as session:
+        batch = session.scalar(
+            select(ImportBatch)
+            .where(ImportBatch.kind == KIND, ImportBatch.status == "loaded")
+            .order_by(ImportBatch.id.desc())
+            .limit(1)
+        )
+        if batch is None:
+            return None, None
+        archived, name, batch_id = batch.archived_path, batch.source_name, batch.id
+    try:
+        rates = read_rates(Path(archived or ""), name=name)
+    except (LoadError, OSError):
+        return None, (
+            f"the currency rates of batch {batch_id} ({name}) cannot be read from the archive; "
+            "amounts in other currencies are converted only with the export's own rates"
+        )
+    options = Options(rates=dict(rates.rates), corporate_currency=rates.corporate)
+    load_siblings(path, options)
+    return options, None
 
 
 # marks a result made from another one's extra frames (``loaders.formats.common.ALSO``)

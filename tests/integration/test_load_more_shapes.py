@@ -120,3 +120,40 @@ def test_salesforce_summary_report_is_stored_with_owners_filled_and_rejects_by_l
     # Ann Lee: 48,500 + 1,932 + 12,000 = 62,432 (the file's own subtotal); Luis Ortega: 5,000
     assert [tuple(o) for o in owners] == [("Ann Lee", 62432.0), ("Luis Ortega", 5000.0)]
     assert [tuple(x) for x in reject] == [(9, "Amount")]
+
+
+def test_a_rates_file_loaded_alone_converts_later_pipeline_rows(engine, tmp_path, data_dir):
+    report = _copy(tmp_path, "salesforce_report_multicurrency_2026-10-09.csv")
+    rates = load_file(_copy(tmp_path, "currency_rates.csv"), engine=engine)
+    assert rates.status == "loaded", rates.message
+    assert (rates.kind, rates.format, rates.rows_loaded, rates.rows_rejected) == (
+        "rates",
+        "currency-rates",
+        3,
+        1,  # "Euro" is no currency code
+    )
+    assert rates.warnings[0].startswith("currency rates for 3 currencies against USD")
+    assert load_file(tmp_path / "currency_rates.csv", engine=engine).status == "unchanged"
+    out = load_file(report, engine=engine)
+    assert out.status == "loaded", out.message
+    with session_scope(engine) as s:
+        amounts = s.execute(
+            select(OpportunitySnapshot.deal_name, OpportunitySnapshot.amount).order_by(
+                OpportunitySnapshot.deal_name
+            )
+        ).all()
+        rejects = s.execute(
+            select(RejectedRow.row_number, RejectedRow.reason).where(
+                RejectedRow.batch_id == out.batch_id
+            )
+        ).all()
+    # EUR 9,200 / 0.92 = 10,000 USD; GBP 8,000 / 0.8 = 10,000 USD; USD 10,000 as it is
+    assert [tuple(a) for a in amounts] == [
+        ("Contoso - EU Rollout", 10000.0),
+        ("Fabrikam - London", 10000.0),
+        ("Northwind - Expansion", 10000.0),
+    ]
+    # JPY has no rate: rejected with that reason, never summed as dollars
+    assert len(rejects) == 1 and rejects[0][0] == 5
+    assert "in a currency other than USD with no conversion rate" in rejects[0][1]
+    assert "2 rows: converted to USD with the export's rates" in out.warnings
