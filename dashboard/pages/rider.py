@@ -35,7 +35,7 @@ from dashboard.models import rider as rdm
 from dashboard.models import support as sup
 from dashboard.models.standings import summary_for
 from dashboard.models.trace import component_trace, figure_trace
-from dashboard.pages import calls
+from dashboard.pages import calls, plans
 from dashboard.reads import notes
 from loaders import clock
 from loaders.store.engine import get_engine
@@ -177,7 +177,7 @@ def layout(rep: str | None = None, **query):
                 "Deals to talk about",
                 dag.AgGrid(
                     id=ids.RIDER_FLAGS,
-                    columnDefs=fr.deal_columns(),
+                    columnDefs=plans.plan_columns(fr.deal_columns()),
                     rowData=[],
                     defaultColDef={"sortable": True, "resizable": True, "filter": True},
                     getRowId="params.data.source + '|' + params.data.deal_id",
@@ -191,6 +191,7 @@ def layout(rep: str | None = None, **query):
                 ),
                 hint_id=ids.RIDER_FLAGS_INFO,
             ),
+            plans.rider_plans_section(),
             dbc.Row(
                 [
                     dbc.Col(
@@ -485,6 +486,8 @@ def render_rider(data, version):
         largest_amount=course.largest,
         quarter_name=course.quarter.name,
     )
+    q = course.quarter
+    fig = plans.with_ticks(fig, engine, scope, q.start, q.end, course.as_of)
     return dict(subtitle=sub, message=None, lane=fig, picker_options=options)
 
 
@@ -532,7 +535,12 @@ def render_details(data, version):
         must=fr.must_be_true(
             f, model.days_left, finished=model.quarter.finished(model.as_of, clock.today())
         ),
-        flags=fr.deal_records(model.deals, rdm.PUSHED_FLAG),
+        flags=plans.with_plan_state(
+            fr.deal_records(model.deals, rdm.PUSHED_FLAG),
+            get_engine(),
+            auth.viewer_scope(),
+            model.as_of,
+        ),
         flags_info=fr.flags_summary(model.deals, large),
         activity=fr.make_activity_figure(act),
         activity_info=act_info,
