@@ -157,3 +157,42 @@ def content_ids(s: Sheet, fields: list[str]) -> np.ndarray:
     if len(again):
         ids[again] = [f"{ids[i]}-{repeat[i]}" for i in again]
     return ids
+
+
+# ``activities.participants`` holds at most this many characters.
+PARTICIPANTS_CHARS = 1024
+
+
+def participants_of(s: Sheet, fields: list[str], owner: np.ndarray | None = None) -> np.ndarray:
+    """Who else took part in each activity, from the export's attendee or participant columns.
+
+    The cells of ``fields`` (each a ``;``-separated list, HubSpot's way of writing several values)
+    are joined with ``"; "``, each name once, leaving out the activity's own ``owner``; None when
+    nobody else is listed. Cut at a name boundary to ``PARTICIPANTS_CHARS``.
+    """
+    present = [f for f in fields if s.has(f)]
+    if not present:
+        return np.full(s.n, None, dtype=object)
+    cells = [s.text(f) for f in present]
+    owners = owner if owner is not None else np.full(s.n, None, dtype=object)
+    cache: dict[tuple, str | None] = {}
+    out = np.full(s.n, None, dtype=object)
+    for i in range(s.n):
+        key = (owners[i], *(c[i] for c in cells))
+        if key[1:] == (None,) * len(cells):
+            continue
+        if key not in cache:
+            seen: dict[str, str] = {}
+            mine = normalize_header(owners[i]) if owners[i] else None
+            for text in key[1:]:
+                for name in (text or "").split(";"):
+                    name = name.strip()
+                    folded = normalize_header(name)
+                    if folded and folded != mine and folded not in seen:
+                        seen[folded] = name
+            joined = "; ".join(seen.values())
+            if len(joined) > PARTICIPANTS_CHARS:
+                joined = joined[: joined.rfind("; ", 0, PARTICIPANTS_CHARS)]
+            cache[key] = joined or None
+        out[i] = cache[key]
+    return out

@@ -24,7 +24,7 @@ from loaders.formats.base import (
     reject_duplicates,
     stage_status_code,
 )
-from loaders.formats.common import ALSO, activity_types, first_of_list
+from loaders.formats.common import ALSO, activity_types, first_of_list, participants_of
 from loaders.parsing.columns import Distinct, normalize_header, text_values
 from loaders.parsing.dates import DateOrder, date_order, parse_dates
 from loaders.parsing.errors import LoadError
@@ -350,6 +350,18 @@ _COMMON = (
         "Associated Company (Primary)",
         expected=False,
     ),
+    # who else took part: attendees (names, or owner ids the roster's CRM User ID matches) and
+    # the deal's contacts
+    F(
+        "attendees",
+        "Attendees",
+        "Meeting attendees",
+        "Participants",
+        "Attendee owner IDs",
+        "Attendee owners",
+        expected=False,
+    ),
+    F("contacts", "Associated Contact", "Associated Contacts", expected=False),
 )
 
 
@@ -369,17 +381,18 @@ def _activity(
     s.warn_count(several, "associated with several deals, linked to the first")
     account, _ = first_of_list(s.text("account"))
     reject_duplicates(s, activity_id, "activity_id", "Record ID")
+    owner = s.owner("owner")
     return s.frame(
         {
             "activity_id": activity_id,
-            "owner": s.owner("owner"),
+            "owner": owner,
             "activity_date": date,
             "type": kind,
             "deal_id": deal_id,
             "account": account,
             "duration_seconds": duration,
             "subject": subject,
-            "participants": None,
+            "participants": participants_of(s, ["attendees", "contacts"], owner),
             "completed": completed,
         }
     )

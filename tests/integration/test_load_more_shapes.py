@@ -157,3 +157,28 @@ def test_a_rates_file_loaded_alone_converts_later_pipeline_rows(engine, tmp_path
     assert len(rejects) == 1 and rejects[0][0] == 5
     assert "in a currency other than USD with no conversion rate" in rejects[0][1]
     assert "2 rows: converted to USD with the export's rates" in out.warnings
+
+
+def test_participants_are_stored_with_the_activities(engine, tmp_path, data_dir):
+    folder = Path(shutil.copytree(EXPORTS / "salesforce-event-relations", tmp_path / "export"))
+    out = load_file(folder / "Event.csv", engine=engine)
+    assert out.status == "loaded", out.message
+    meetings = load_file(
+        _copy(tmp_path, "hubspot_meetings_attendees_2026-10-09.csv"), engine=engine
+    )
+    assert meetings.status == "loaded", meetings.message
+    with session_scope(engine) as s:
+        rows = s.execute(
+            select(Activity.source, Activity.activity_id, Activity.participants).order_by(
+                Activity.source, Activity.activity_id
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("hubspot", "91001", "Raj Patel; Dana Pike"),
+        ("hubspot", "91002", "Lena Frost; Raj Patel"),
+        ("hubspot", "91003", None),
+        ("salesforce", "00UHp00000Ev001MAA", "Sam Eng"),
+        ("salesforce", "00UHp00000Ev002MAA", "Maria Gomez"),
+        ("salesforce", "00UHp00000Ev003MAA", "Dana Whitfield"),
+        ("salesforce", "00UHp00000Ev004MAA", None),
+    ]

@@ -373,3 +373,17 @@ def test_notes_subject_is_cut_and_an_activity_type_column_is_followed(tmp_path):
     # the first 199 characters (39 times "word " and a 40th "word"), then the ellipsis: 200
     assert len(subject) == 200 and subject.endswith("word word…")
     assert r.frame["subject"].tolist()[2] == "Demo"
+
+
+def test_meeting_attendees_and_contacts_are_participants(monkeypatch):
+    monkeypatch.setenv("TEAMCAR_TODAY", "2026-10-09")
+    r = read_export(EXPORTS / "hubspot_meetings_attendees_2026-10-09.csv")
+    assert r.format == "hubspot-meetings"
+    assert r.frame["participants"].tolist() == [
+        "Raj Patel; Dana Pike",  # the owner Mei Chen left out; then the deal's contact
+        "Lena Frost; Raj Patel",
+        None,
+    ]
+    # the notes export's Associated Contact column is read the same way
+    notes = read_export(EXPORTS / "hubspot_notes_2026-10-09.csv")
+    assert notes.frame["participants"].tolist() == ["Dana Pike", None, None]

@@ -779,3 +779,29 @@ def test_a_details_report_with_one_blank_owner_is_not_filled_down(tmp_path):
     r = read_export(path)
     assert r.frame["owner"].tolist() == ["Ann Lee", schema.UNASSIGNED, "Bo Park"]
     assert not any(w.startswith("summary-format") for w in r.warnings)
+
+
+# --- participants --------------------------------------------------------------------------
+
+
+def test_event_relations_beside_event_csv_are_participants():
+    """Data Export EventRelation.csv (EventId, RelationId): the invited users, named by
+    User.csv, minus the owner; contacts and deleted relations left out."""
+    r = read_export(EXPORTS / "salesforce-event-relations" / "Event.csv")
+    assert r.frame[["activity_id", "owner", "participants"]].values.tolist() == [
+        ["00UHp00000Ev001MAA", "Dana Whitfield", "Sam Eng"],  # and a contact (003...)
+        ["00UHp00000Ev002MAA", "Dana Whitfield", "Maria Gomez"],  # Sam Eng's relation deleted
+        ["00UHp00000Ev003MAA", "Sam Eng", "Dana Whitfield"],  # Sam Eng is the owner
+        ["00UHp00000Ev004MAA", "Dana Whitfield", None],
+    ]
+
+
+def test_activity_report_attendees_are_participants(tmp_path):
+    path = tmp_path / "activities.csv"
+    path.write_text(
+        "Assigned,Date,Subject,Activity Type,Status,Attendees\n"
+        "Ann Lee,10/15/2026,Demo,Event,Completed,Ann Lee; Sam Eng;sam eng\n"
+        "Ann Lee,10/16/2026,Call,Task,Completed,\n"
+    )
+    r = read_export(path)
+    assert r.frame["participants"].tolist() == ["Sam Eng", None]

@@ -7,6 +7,8 @@ counted; a file's as-of is its latest ``SystemModstamp`` (or ``LastModifiedDate`
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -27,8 +29,10 @@ from loaders.formats.common import (
     latest,
     lookup_names,
 )
-from loaders.parsing.categories import forecast_categories
-from loaders.parsing.columns import text_values
+from loaders.formats.salesforce.ids import salesforce_ids
+from loaders.formats.salesforce.lookups import lookup_table
+from loaders.parsing.categories import forecast_categories, parse_bools
+from loaders.parsing.columns import normalize_header, text_values
 
 # Salesforce's standard opportunity stages in their default sort order.
 SALESFORCE_STAGES = (
@@ -421,6 +425,48 @@ EVENT_FIELDS = (
 EVENT_SIGNATURE = (("Id",), ("OwnerId",), ("ActivityDateTime", "DurationInMinutes"))
 
 
+def event_attendees(s: Sheet, event_ids: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """Who else was invited to each event, from the Data Export's ``EventRelation.csv`` beside the
+    file (``EventId, RelationId``): the users among them (ids ``005...``), named through
+    ``User.csv``, other than the event's owner, ``"; "``-joined; None where nobody is listed.
+    Contacts and leads (``003``/``00Q``) are the customer's side and left out."""
+    out = np.full(s.n, None, dtype=object)
+    path = s.options.path
+    if path is None or not Path(path).is_file():  # a bundle member: no folder to look in
+        return out
+    try:
+        sibling = next(
+            (p for p in Path(path).parent.iterdir() if p.name.lower() == "eventrelation.csv"),
+            None,
+        )
+    except OSError:
+        return out
+    if sibling is None:
+        return out
+    table = lookup_table(sibling.name, None, sibling, ("eventid", "relationid"))
+    if table is None:
+        return out
+    keys = [normalize_header(h) for h in table.header]
+    events = salesforce_ids(table.columns[keys.index("eventid")])
+    people = salesforce_ids(table.columns[keys.index("relationid")])
+    deleted = (
+        np.asarray(parse_bools(table.columns[keys.index("isdeleted")]).values == True)  # noqa: E712
+        if "isdeleted" in keys
+        else np.zeros(len(table), dtype=bool)
+    )
+    users = s.options.users or {}
+    invited: dict[str, list[str]] = {}
+    for event, person, gone in zip(events, people, deleted, strict=True):
+        if event and person and person.startswith("005") and not gone:
+            invited.setdefault(event, []).append(users.get(person, person))
+    for i, (event, owner) in enumerate(zip(event_ids, owners, strict=True)):
+        names = [n for n in dict.fromkeys(invited.get(event, ())) if n != owner]
+        if names:
+            out[i] = "; ".join(names)[:1024]
+    s.extra["event_relations"] = len(table)
+    return out
+
+
 def read_event(s: Sheet) -> pd.DataFrame:
     """Data Export ``Event.csv``: meetings, with duration from ``DurationInMinutes``.
 
@@ -443,17 +489,18 @@ def read_event(s: Sheet) -> pd.DataFrame:
     _data_export_as_of(s)
     cutoff = np.datetime64(clock.today(), "D") + np.timedelta64(1, "D")
     reject_duplicates(s, activity_id, "activity_id", "Id")
+    owners = _owners(s)
     return s.frame(
         {
             "activity_id": activity_id,
-            "owner": _owners(s),
+            "owner": owners,
             "activity_date": date,
             "type": kind,
             "deal_id": _deal_from_what(s, what),
             "account": _account_for(s, what),
             "duration_seconds": s.number("duration", on_bad="blank") * 60.0,
             "subject": subject,
-            "participants": None,
+            "participants": event_attendees(s, activity_id, owners),
             "completed": ~np.isnat(date) & (date < cutoff),
         },
         drop=deleted,

@@ -31,6 +31,7 @@ from loaders.formats.common import (
     content_ids,
     format_dates,
     format_numbers,
+    participants_of,
 )
 from loaders.formats.salesforce.data_export import SALESFORCE_STAGES, history_changes
 from loaders.parsing.amounts import parse_amounts, parse_probabilities
@@ -772,6 +773,16 @@ ACTIVITY_REPORT_FIELDS = (
     F("task_type", "Task Type", "Type", expected=False),
     F("duration", "Call Duration", "Duration", "Call Duration (seconds)", expected=False),
     F("created_date", "Created Date", type="date", expected=False),
+    F(
+        "participants",
+        "Attendees",
+        "Participants",
+        "Invitees",
+        "Event Attendees",
+        "Participantes",
+        "Teilnehmer",
+        expected=False,
+    ),
 )
 ACTIVITY_REPORT_SIGNATURE = (
     ("Assigned", "Assigned To", "Assigned: Full Name"),
@@ -828,7 +839,7 @@ def read_activity_report(s: Sheet) -> pd.DataFrame:
             "account": s.text("account"),
             "duration_seconds": s.duration("duration"),
             "subject": subject,
-            "participants": None,
+            "participants": participants_of(s, ["participants"], owner),
             "completed": completed,
         }
     )
