@@ -285,7 +285,7 @@ def _kpis(model: sm.SeasonModel) -> list:
         _kpi("Year attainment", s.pct(y["attainment"]), f"pace {s.pct(y['pace'])}"),
         _kpi(
             "Against pace",
-            s.money(y["pace_gap"], signed=True),
+            s.money(y["pace_gap"], signed=True) if y["year_quota"] > 0 else s.MISSING,
             f"due by now {s.money(y['due'])}",
         ),
         _kpi(
