@@ -42,6 +42,7 @@ from dashboard.metrics.frames import (
     conform,
 )
 from dashboard.metrics.kpis import WIN_RATE_DAYS
+from loaders.identity import name_key
 from loaders.schema import EXPERT_ROLES
 from loaders.store.models import (
     Activity,
@@ -483,19 +484,48 @@ def load_expert_support(
         S.batch_id.in_(pick.batch_ids or [-1]),
         _owner_in_scope(S.owner_key, scope, team_day or as_of),
     )
+    on_deals = [
+        Activity.completed.is_(True),
+        Activity.activity_date <= as_of,
+        tuple_(Activity.source, Activity.deal_id).in_(deals),
+    ]
+    if start is not None:
+        on_deals.append(Activity.activity_date >= start)
     stmt = (
         select(Activity.source, Activity.deal_id, func.count())
-        .where(
-            Activity.completed.is_(True),
-            Activity.activity_date <= as_of,
-            Activity.owner_key.in_(experts),
-            tuple_(Activity.source, Activity.deal_id).in_(deals),
-        )
+        .where(*on_deals, Activity.owner_key.in_(experts))
         .group_by(Activity.source, Activity.deal_id)
     )
-    if start is not None:
-        stmt = stmt.where(Activity.activity_date >= start)
-    return _read(engine, stmt, ["source", "deal_id", "experts"])
+    by_owner = _read(engine, stmt, ["source", "deal_id", "experts"])
+    # An expert who took part without owning the activity (an SE on the rep's call, where the
+    # export lists participants) supports the deal too (DESIGN §9). Participants are names as
+    # exported, "; "-joined: matched to the experts' aliases here, not in SQL.
+    joined = _read(
+        engine,
+        select(Activity.source, Activity.deal_id, Activity.participants).where(
+            *on_deals,
+            Activity.participants.is_not(None),
+            Activity.owner_key.not_in(experts),
+        ),
+        ["source", "deal_id", "participants"],
+    )
+    if joined.empty:
+        return by_owner
+    with engine.connect() as conn:
+        aliases = set(conn.scalars(experts))
+    took_part = joined["participants"].map(
+        lambda names: any(name_key(n) in aliases for n in str(names).split(";"))
+    )
+    extra = (
+        joined[took_part.astype(bool)]
+        .groupby(["source", "deal_id"], as_index=False)
+        .size()
+        .rename(columns={"size": "experts"})
+    )
+    if extra.empty:
+        return by_owner
+    both = pd.concat([by_owner, extra], ignore_index=True)
+    return both.groupby(["source", "deal_id"], as_index=False)["experts"].sum()
 
 
 # --- readiness ------------------------------------------------------------------------------

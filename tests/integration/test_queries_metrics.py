@@ -17,7 +17,7 @@ from dashboard.models.standings import compute_summary
 from dashboard.reads import queries
 from loaders.fiscal import parse_quarter
 from loaders.ingest import store_frame
-from tests.support.book import AS_OF, QUARTER, SINCE, frame
+from tests.support.book import AS_OF, QUARTER, SINCE, frame, seed_book
 
 Q = parse_quarter(QUARTER, 1)
 
@@ -94,6 +94,50 @@ def test_expert_support(book_engine):
     support = queries.load_expert_support(book_engine, None, AS_OF)
     assert support.to_dict("records") == [{"source": "salesforce", "deal_id": "A4", "experts": 1}]
     assert queries.load_expert_support(book_engine, ["West"], AS_OF).empty
+
+
+def test_an_expert_who_took_part_supports_the_deal(engine):
+    """DESIGN §9: expert support is an activity on the deal by an expert, or with one among its
+    participants where the export lists them. The book has T3 (Sam Se's own meeting on A4);
+    added: T4, Ann's call on A3 with Sam among its participants (counts: A3 1); T5, Ann's call
+    on A3 with only a customer (does not); T6, Sam's own call on A4 naming himself too (counts
+    once, as his: A4 1 + 1 = 2); T7, Ann's call on A3 with Sam, not completed (does not)."""
+    seed_book(engine)
+    rows = [
+        ("T4", "Ann Lee", "A3", "Sam Se; Pat Customer", True),
+        ("T5", "Ann Lee", "A3", "Pat Customer", True),
+        ("T6", "Sam Se", "A4", "Sam Se", True),
+        ("T7", "Ann Lee", "A3", "Sam Se", False),
+    ]
+    store_frame(
+        engine,
+        "activity",
+        frame(
+            "activity",
+            [
+                dict(
+                    activity_id=a,
+                    owner=owner,
+                    activity_date="2026-11-16",
+                    type="call",
+                    deal_id=deal,
+                    participants=people,
+                    completed=done,
+                )
+                for a, owner, deal, people, done in rows
+            ],
+        ),
+        source="salesforce",
+        as_of=dt.datetime(2026, 11, 21, 6),
+        source_name="calls.csv",
+    )
+    support = queries.load_expert_support(engine, None, AS_OF)
+    got = dict(zip(support["deal_id"], support["experts"], strict=True))
+    assert got == {"A3": 1, "A4": 2}
+    assert queries.load_expert_support(engine, ["West"], AS_OF).empty
+    # before the calls, only T3 (15 Nov) supported anything
+    early = queries.load_expert_support(engine, None, dt.date(2026, 11, 15))
+    assert dict(zip(early["deal_id"], early["experts"], strict=True)) == {"A4": 1}
 
 
 def test_push_counts_from_the_store(book_engine):
