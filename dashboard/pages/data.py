@@ -111,7 +111,7 @@ MAPPING_COLUMNS = [
     {
         "field": "name",
         "headerName": "Name",
-        "width": 200,
+        "width": 230,
         "tooltipField": "name",
         "checkboxSelection": True,
     },
@@ -797,19 +797,22 @@ def mapping_records(engine) -> list[dict]:
 @callback(
     Output(ids.DATA_MAPPINGS, "rowData"),
     Output(ids.DATA_MAPPINGS_TITLE, "children"),
+    Output(ids.DATA_MAPPINGS, "selectedRows"),
     Input(ids.SHELL_DATA_VERSION, "data"),
     Input(ids.DATA_UPLOAD_RESULT, "data"),
     Input(ids.DATA_MAPPINGS_CHANGED, "data"),
 )
 def render_mappings(_version, _result, _changed):
-    """The saved mappings, for administrators only (checked here, on the server)."""
+    """The saved mappings, for administrators only (checked here, on the server); nothing picked
+    once they are drawn again (a deleted one cannot stay picked)."""
     if not auth.may_manage_data():
-        return [], "shown to administrators only"
+        return [], "shown to administrators only", []
     rows = mapping_records(get_engine())
     n = len(rows)
-    return rows, (
+    title = (
         f"{n} mapping{'s' if n != 1 else ''} · each loads files with exactly its columns by itself"
     )
+    return rows, title, []
 
 
 @callback(

@@ -114,9 +114,7 @@ def step_section() -> html.Section:
                                 maxLength=SOURCE_MAX,
                                 debounce=True,
                             ),
-                            dbc.FormText(
-                                "stored with every row; deals and activities are kept by source and id"
-                            ),
+                            dbc.FormText("stored with every row; ids are unique per source"),
                         ],
                         md=3,
                     ),
@@ -665,6 +663,7 @@ def _choices(record, values, field_ids, orders, statuses, source):
 @callback(
     Output(ids.IMPORT_PREVIEW, "children"),
     Output(ids.IMPORT_PREVIEW_NOTE, "children"),
+    Output(ids.IMPORT_MESSAGE, "children", allow_duplicate=True),
     Input({"type": ids.IMPORT_FIELD, "field": ALL}, "value"),
     Input({"type": ids.IMPORT_STAGE_ORDER, "index": ALL}, "value"),
     Input({"type": ids.IMPORT_STAGE_STATUS, "index": ALL}, "value"),
@@ -675,7 +674,12 @@ def _choices(record, values, field_ids, orders, statuses, source):
     prevent_initial_call=True,
 )
 def preview_step(values, orders, statuses, source, record, field_ids, state):
-    """The first rows as the current choices read them (read again on every change)."""
+    """The first rows as the current choices read them (read again on every change; a message
+    from an earlier Load goes, since the choices it was about changed)."""
+    return (*_preview(values, orders, statuses, source, record, field_ids, state), None)
+
+
+def _preview(values, orders, statuses, source, record, field_ids, state):
     if not auth.may_manage_data() or not record or not state:
         return None, None
     kept = upload.staged(state.get("token"))

@@ -178,7 +178,8 @@ def test_the_step_maps_previews_loads_and_saves(store, app, step, data_page):
     screen.source, screen.name = source, "Teaching CRM deals"
 
     # The preview reads the first rows as a load would: amounts, days, statuses.
-    table, note = screen.preview()
+    table, note, message = screen.preview()
+    assert message is None  # a change clears what an earlier Load said
     words = texts(table)
     assert note is None
     for cell in ("Acme renewal", "12,500.00", "4,200.50", "15 Dec 2026", "won", "lost"):
@@ -222,7 +223,9 @@ def test_the_step_maps_previews_loads_and_saves(store, app, step, data_page):
     assert upload.staged(body["token"]) is None
     assert not files_under(data_dir / "uploads")
     assert audit_actions(engine, "mapping") == ["created"]
-    rows, title = run(data_page.render_mappings, f"{ids.DATA_MAPPINGS_CHANGED}.data", 1, 1, None, 1)
+    rows, title, _ = run(
+        data_page.render_mappings, f"{ids.DATA_MAPPINGS_CHANGED}.data", 1, 1, None, 1
+    )
     assert [r["name"] for r in rows] == ["Teaching CRM deals"]
     assert rows[0]["kind"] == "pipeline" and rows[0]["author"] == "local (no sign-in)"
     assert rows[0]["columns"].startswith("Ref · Deal Title · Customer")
@@ -264,7 +267,7 @@ def test_bad_choices_get_one_message_and_change_nothing(store, app, step):
 
     # One column for two fields: said in the preview and on Load.
     screen.columns["deal_name"] = "Value"
-    _, note = screen.preview()
+    _, note, _ = screen.preview()
     assert "“Value” is chosen for Deal name and Amount" in " ".join(texts(note))
     refused("The column “Value” is chosen for Deal name and Amount")
     screen.columns["deal_name"] = "Deal Title"
@@ -360,11 +363,13 @@ def test_only_an_administrator_maps_and_deletes(store, app, step, data_page, mon
         step.draw_step, f"{ids.IMPORT_STATE}.data", 1, screen.state, "pipeline", [], [], None
     )
     assert drawn == ([], None, None)
-    assert screen.preview() == (None, None)
+    assert screen.preview() == (None, None, None)
     out, message = screen.load()
     assert "Only an administrator may load data." in texts(message)
     assert counts(engine) == before and saved_store.list_mappings(engine) == []
-    rows, title = run(data_page.render_mappings, f"{ids.DATA_MAPPINGS_CHANGED}.data", 1, 1, None, 1)
+    rows, title, _ = run(
+        data_page.render_mappings, f"{ids.DATA_MAPPINGS_CHANGED}.data", 1, 1, None, 1
+    )
     assert rows == [] and title == "shown to administrators only"
     message, _ = run(
         data_page.delete_mapping, f"{ids.DATA_MAPPINGS_DELETE}.n_clicks", 1, 1, [{"name": "x"}]
