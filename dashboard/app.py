@@ -44,6 +44,7 @@ PANELS: tuple[str, ...] = (
     "dashboard.pages.track_record",
     "dashboard.pages.plans",
     "dashboard.pages.import_step",
+    "dashboard.pages.review_deal",
 )
 ASSETS_DIR = REPO_ROOT / "assets"
 

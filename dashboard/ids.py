@@ -286,3 +286,9 @@ SEASON_TRACE = "season-trace"
 SEASON_TRACE_BODY = "season-trace-body"
 SEASON_TRACE_GRID = "season-trace-grid"
 SHELL_NAV_SEASON = "shell-nav-season"
+
+# the Review's deal panel (dashboard/pages/review_deal.py): a deal clicked in the focus list or
+# the moved deals, with its plan (the plan panel's view "review")
+REVIEW_DEAL = "review-deal"
+REVIEW_DEAL_BODY = "review-deal-body"
+REVIEW_DEAL_RIDER = "review-deal-rider"

@@ -2,6 +2,8 @@
 
 * On the Course, in the deal panel (``plan_panel("course")``): the plan of the deal clicked on
   the map (or on one of its plan's ticks).
+* On the Review, in its deal panel (``dashboard.pages.review_deal``): the plan of the deal
+  clicked in the focus list or the moved deals.
 * On the Rider (``rider_plans_section``): a picker of the rider's open deals (a click on a row of
   "Deals to talk about" picks it too) and that deal's plan.
 * Each plan lists its steps (kind, title, owner, due day, what puts it at risk, the note and the
@@ -35,13 +37,17 @@ from loaders import clock
 from loaders.schema import PLAN_KIND_LABELS, PLAN_KINDS
 from loaders.store.engine import get_engine
 
-VIEWS = ("course", "rider")
+VIEWS = ("course", "rider", "review")
 KIND_OPTIONS = [{"label": PLAN_KIND_LABELS[k], "value": k} for k in PLAN_KINDS]
 EVIDENCE_SHOWN = 3  # per step; "and N more" beyond
 
 
-def _id(kind: str, view: str, **more) -> dict:
+def plan_id(kind: str, view: str, **more) -> dict:
+    """The id of one of a view's panel parts: ``{"type": kind, "view": view, ...}``."""
     return {"type": kind, "view": view, **more}
+
+
+_id = plan_id
 
 
 # --- the panel --------------------------------------------------------------------------------
@@ -539,6 +545,7 @@ __all__ = [
     "act",
     "plan_column",
     "plan_columns",
+    "plan_id",
     "plan_panel",
     "plan_states",
     "plan_stores",

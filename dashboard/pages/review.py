@@ -42,7 +42,7 @@ from dashboard.metrics import ROWS_BEHIND
 from dashboard.metrics.movement import WATERFALL_KEYS
 from dashboard.models import review as rm
 from dashboard.models.trace import figure_trace, waterfall_trace
-from dashboard.pages import calls, plans, track_record
+from dashboard.pages import calls, plans, review_deal, track_record
 from dashboard.reads import cache
 from dashboard.serve import warm
 from loaders import clock
@@ -351,6 +351,7 @@ def layout(**query):
                 className="trace-panel",
                 children=html.Div(id=ids.REVIEW_TRACE_BODY),
             ),
+            review_deal.deal_panel(),
         ],
         id=ids.REVIEW_PAGE,
         className="review-page" + (" present-mode" if present else ""),
@@ -602,7 +603,7 @@ def _moved_info(total: int, shown: int) -> str:
     more = f" · the {shown:,} largest shown, the export has all" if shown < total else ""
     return (
         f"{total:,} deal{'s' if total != 1 else ''}{more} · sort, filter or group; the "
-        "export follows the filters"
+        "export follows the filters · click a deal for its details and plan"
     )
 
 

@@ -466,3 +466,74 @@ def test_ticks_and_plan_state_for_the_views(planned):
     # due 11-01, 11-20, 12-01, 12-20 -> days 31, 50, 61, 80 from 1 Oct, at noon (+0.5)
     assert tick["x"].tolist() == [31.5, 50.5, 61.5, 80.5]
     assert tick["marker"]["line"]["color"] == ["#9ca3af", "#dc2626", "#1d2430", "#dc2626"]
+
+
+# --- the Review's deal panel ------------------------------------------------------------------
+
+
+def _review_state(team: str | None = None) -> dict:
+    from dashboard import urls
+
+    query = {"quarter": "2026-Q4", **({"team": team} if team else {})}
+    return {
+        "view": urls.resolve(query).to_dict(),
+        "as_of": "2026-11-22",
+        "since": "2026-11-01",
+        "group": "none",
+        "present": False,
+    }
+
+
+def test_a_deal_clicked_in_the_review_opens_its_panel_with_its_plan(as_east, monkeypatch):
+    from dashboard.pages import review_deal
+    from tests.support.callbacks import texts
+
+    engine, _ids, panel = as_east
+    monkeypatch.setattr(review_deal, "get_engine", lambda: engine)
+    # a click on A4's row of the focus list (any cell): the deal, its rider and its plan
+    cell = {"rowId": "salesforce|A4", "colId": "amount", "value": 40000}
+    out = review_deal.open_deal_for(cell, _review_state(), {"search": "?quarter=2026-Q4"})
+    assert out["is_open"] is True and out["title"] == "Deal A4"
+    words = texts(out["body"])
+    assert "Acct A4" in words and "40,000" in " ".join(words)
+    assert out["rider_href"] == "/rider/Ann%20Lee?quarter=2026-Q4"
+    assert out["plan"] == {
+        "view": "review",
+        "source": "salesforce",
+        "deal_id": "A4",
+        "as_of": "2026-11-22",
+    }
+    plan = panel.render_plan(out["plan"], 0, 1)
+    assert texts(plan["summary"]) == ["4 steps, 2 at risk"] and plan["form_hidden"] is False
+    # the step's buttons are the Review's own (MATCH on view "review")
+    assert {item.children[0].id["view"] for item in plan["steps"]} == {"review"}
+    # X1 was removed between the days (in the moved deals, not on "now"): its fields as they were
+    gone = review_deal.open_deal_for(
+        {"rowId": "salesforce|X1", "colId": "deal_name"}, _review_state(), None
+    )
+    assert gone["title"] == "Deal X1" and "5,000" in " ".join(texts(gone["body"]))
+    assert gone["plan"]["deal_id"] == "X1"
+    # West's deal named by a forged row id: not in East's review, no plan store written
+    forged = review_deal.open_deal_for(
+        {"rowId": "hubspot|C1", "colId": "deal_name"}, _review_state(), None
+    )
+    assert "not in this review" in str(forged["body"]) and forged["plan"] is review_deal.no_update
+    # a review of West asked for by East's manager: nothing
+    west = review_deal.open_deal_for(cell, _review_state("West"), None)
+    assert west["is_open"] is review_deal.no_update
+    # no row id, or one of no deal's shape
+    assert review_deal.open_deal_for({"colId": "x"}, _review_state(), None)["plan"] is (
+        review_deal.no_update
+    )
+    assert review_deal.deal_key("no-bar") is None and review_deal.deal_key("a|") is None
+    # after an edit in the panel, the focus list's Plan column is read again (B1 has no plan)
+    rows = [
+        {"source": "salesforce", "deal_id": "A4", "plan": "", "plan_at_risk": 0, "rank": 1},
+        {"source": "salesforce", "deal_id": "B1", "plan": "stale", "plan_at_risk": 1, "rank": 2},
+    ]
+    again = review_deal.plan_words(rows, out["plan"])
+    assert [(r["rank"], r["plan"], r["plan_at_risk"]) for r in again] == [
+        (1, "4 steps, 2 at risk", 2),
+        (2, "", 0),
+    ]
+    assert review_deal.plan_words([], out["plan"]) is review_deal.no_update

@@ -1,0 +1,202 @@
+"""The Review's deal panel (DESIGN §12): in the weekly meeting, a click on a deal of the focus
+list or of the moved deals opens the same panel the Course opens from its map (the deal's fields
+on "now", its snapshots, a link to its rider) with the deal's plan (``plans.plan_panel("review")``),
+so the manager adds and ticks off steps without leaving the meeting; the focus list's Plan
+column follows each edit at once.
+
+The deal is looked up in the viewer's own review (scoped, as the page draws it): an id from the
+browser reaches no other row. A panel (``dashboard.app.PANELS``): the Review places
+``deal_panel()``; the callbacks live here so the Review's own module stays as it was.
+"""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, no_update
+
+from dashboard import auth, ids, urls
+from dashboard.figures import make_deal_details
+from dashboard.models import course as cm
+from dashboard.models import review as rm
+from dashboard.pages import plans
+from loaders.store.engine import get_engine
+
+VIEW = "review"
+
+
+def deal_panel() -> dbc.Offcanvas:
+    """The deal panel the Review places (closed until a deal is clicked)."""
+    from dash import html
+
+    return dbc.Offcanvas(
+        id=ids.REVIEW_DEAL,
+        is_open=False,
+        placement="end",
+        title="Deal",
+        scrollable=True,
+        className="deal-panel",
+        children=[
+            html.Div(id=ids.REVIEW_DEAL_BODY),
+            dbc.Button(
+                "Open this rider",
+                id=ids.REVIEW_DEAL_RIDER,
+                href="/rider",
+                color="secondary",
+                outline=True,
+                size="sm",
+                className="mt-2",
+            ),
+            *plans.plan_stores(VIEW),
+            plans.plan_panel(VIEW),
+        ],
+    )
+
+
+def review_for(data: dict | None):
+    """The viewer's review for the page's state (``REVIEW_STATE``): ``(model, state)``, or None
+    for a team outside their scope or no state."""
+    if not isinstance(data, dict) or not isinstance(data.get("view"), dict):
+        return None
+    state = urls.ViewState.from_dict(data["view"])
+    scope = auth.viewer_scope()
+    if not auth.team_allowed(state.team, scope):
+        return None
+    engine = get_engine()
+    days = rm.snapshot_days(engine)
+    now, since = rm.resolve_days(
+        {"as_of": data.get("as_of"), "since": data.get("since")}, days, state.quarter
+    )
+    return rm.review_model(engine, state.quarter, now, since, state.team, scope), state
+
+
+def deal_key(row_id: object) -> tuple[str, str] | None:
+    """``(source, deal_id)`` from a grid's row id (``source|deal_id``), text of a sane length."""
+    if not isinstance(row_id, str) or "|" not in row_id or len(row_id) > 200:
+        return None
+    source, deal_id = row_id.split("|", 1)
+    return (source, deal_id) if source and deal_id else None
+
+
+def deal_record(model: rm.ReviewModel, source: str, deal_id: str) -> dict | None:
+    """One deal of the review as the deal panel shows it: its row on "now" (the review's deals
+    on that day), else, for a deal gone by then (removed), its movement row with its fields as
+    they were. None when the deal is not in this viewer's review."""
+    f = model.flags
+    hit = f[(f["source"].astype(str) == source) & (f["deal_id"].astype(str) == deal_id)]
+    if len(hit):
+        return hit.iloc[0].to_dict()
+    m = model.movement
+    hit = m[(m["source"].astype(str) == source) & (m["deal_id"].astype(str) == deal_id)]
+    if hit.empty:
+        return None
+    row = hit.iloc[0]
+    now = bool(row.get("in_sb"))
+    pick = lambda a, b: row.get(a) if now else row.get(b)  # noqa: E731
+    return {
+        "deal_name": row.get("deal_name"),
+        "account": row.get("account"),
+        "rep": row.get("rep"),
+        "team": row.get("team"),
+        "amount": pick("amount_now", "amount_since"),
+        "stage": pick("stage_now", "stage_since"),
+        "forecast_category": pick("forecast_category_now", "forecast_category_since"),
+        "status": pick("status_now", "status_since"),
+        "close_date": pick("close_date_now", "close_date_since"),
+        "source": row.get("source"),
+        "deal_id": row.get("deal_id"),
+    }
+
+
+@callback(
+    output=dict(
+        is_open=Output(ids.REVIEW_DEAL, "is_open"),
+        title=Output(ids.REVIEW_DEAL, "title"),
+        body=Output(ids.REVIEW_DEAL_BODY, "children"),
+        rider_href=Output(ids.REVIEW_DEAL_RIDER, "href"),
+        plan=Output(plans.plan_id(ids.PLANS_DEAL, VIEW), "data"),
+    ),
+    inputs=[Input(ids.REVIEW_FOCUS, "cellClicked"), Input(ids.REVIEW_MOVED, "cellClicked")],
+    state=[State(ids.REVIEW_STATE, "data"), State(ids.SHELL_CANONICAL, "data")],
+    prevent_initial_call=True,
+)
+def open_deal(focus_cell, moved_cell, data, canonical):
+    """A deal clicked in the focus list or the moved deals: its details and its plan."""
+    cell = focus_cell if ctx.triggered_id == ids.REVIEW_FOCUS else moved_cell
+    return open_deal_for(cell, data, canonical)
+
+
+def open_deal_for(cell, data, canonical) -> dict:
+    """``open_deal``'s work, callable with the clicked cell as an argument (tests)."""
+    unchanged = dict(
+        is_open=no_update, title=no_update, body=no_update, rider_href=no_update, plan=no_update
+    )
+    if not isinstance(cell, dict):
+        return unchanged
+    key = deal_key(cell.get("rowId"))
+    if key is None:
+        return unchanged
+    found = review_for(data)
+    if found is None:
+        return unchanged
+    model, _state = found
+    deal = deal_record(model, *key)
+    if deal is None:
+        return dict(
+            unchanged,
+            is_open=True,
+            title="Deal",
+            body=dbc.Alert("This deal is not in this review any more.", color="warning"),
+        )
+    scope = auth.viewer_scope()
+    trail = cm.deal_trail(get_engine(), key[0], key[1], model.as_of, model.quarter, scope=scope)
+    rep = deal.get("rep")
+    return dict(
+        is_open=True,
+        title=str(deal.get("deal_name") or deal.get("deal_id")),
+        body=make_deal_details(deal, trail),
+        rider_href=urls.rider_path(rep, urls.search_of(canonical))
+        if isinstance(rep, str) and rep
+        else no_update,
+        plan={
+            "view": VIEW,
+            "source": key[0],
+            "deal_id": key[1],
+            "as_of": model.as_of.isoformat(),
+        },
+    )
+
+
+@callback(
+    Output(ids.REVIEW_FOCUS, "rowData", allow_duplicate=True),
+    Input(plans.plan_id(ids.PLANS_VERSION, VIEW), "data"),
+    State(ids.REVIEW_FOCUS, "rowData"),
+    State(plans.plan_id(ids.PLANS_DEAL, VIEW), "data"),
+    prevent_initial_call=True,
+)
+def refresh_plans(_edits, rows, deal):
+    """After a step is added, ticked or removed in the panel, the focus list's Plan column says
+    so at once (a plan edit changes no data version, so the page does not redraw)."""
+    return plan_words(rows, deal)
+
+
+def plan_words(rows, deal) -> list | object:
+    """``refresh_plans``' work: the grid's rows with each deal's plan read again on the panel's
+    day (only ``plan`` and ``plan_at_risk`` change; the steps are read in the viewer's scope)."""
+    if not isinstance(rows, list) or not rows or not isinstance(deal, dict):
+        return no_update
+    as_of = urls.parse_day(deal.get("as_of"))
+    if as_of is None:
+        return no_update
+    kept = [r for r in rows if isinstance(r, dict)]
+    return plans.with_plan_state(kept, get_engine(), auth.viewer_scope(), as_of)
+
+
+__all__ = [
+    "VIEW",
+    "deal_key",
+    "deal_panel",
+    "deal_record",
+    "open_deal_for",
+    "plan_words",
+    "review_for",
+]
