@@ -23,7 +23,8 @@ A file no format recognises, but whose columns a drafted mapping can fill
 answered ``status: needs_mapping`` with its token. The Data page's import step
 (``dashboard.pages.import_step``) shows the draft, and ``load_staged`` loads the kept file with the
 mapping confirmed there. A staged file is removed once loaded, when the step is cancelled, or after
-``STAGED_TTL``; at most ``STAGED_MAX`` are kept (the oldest go first).
+``STAGED_TTL`` (swept at every upload); at most ``STAGED_MAX`` are kept, in at most ``STAGED_SIZES``
+times the upload limit (the oldest go first).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ UPLOAD_DIR = "uploads"
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".zip")
 STAGED_DIR = "staged"
 STAGED_TTL = 2 * 60 * 60  # seconds a staged upload waits for its mapping
-STAGED_MAX = 20  # staged uploads kept at once (each within the upload limit)
+STAGED_MAX = 20  # staged uploads kept at once
+STAGED_SIZES = 4  # and in at most this many times the upload limit (TEAMCAR_MAX_UPLOAD_MB)
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 _META = "staged.json"
 log = logging.getLogger(__name__)
@@ -144,6 +146,7 @@ def upload_view():
             message=f"“{original}” is not an export Team Car reads: upload a CSV, TSV, "
             "TXT, XLSX or ZIP file.",
         )
+    sweep_staged(config)
     root = upload_root(config).resolve()
     folder = root / uuid.uuid4().hex
     try:
@@ -290,23 +293,42 @@ def _staged_folders(config: Config) -> list[tuple[float, Path]]:
     return sorted(out)
 
 
-def sweep_staged(config: Config, *, room: int = 0, now: float | None = None) -> None:
-    """Remove staged uploads older than ``STAGED_TTL``, and the oldest past ``STAGED_MAX - room``."""
+def staged_bytes_limit(config: Config) -> int:
+    """The most the staging area holds, in bytes: ``STAGED_SIZES`` uploads of the largest size."""
+    return STAGED_SIZES * limit_bytes(config)
+
+
+def _size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+
+
+def sweep_staged(
+    config: Config, *, room: int = 0, room_bytes: int = 0, now: float | None = None
+) -> None:
+    """Remove staged uploads older than ``STAGED_TTL``, then the oldest until at most
+    ``STAGED_MAX - room`` are kept in at most ``staged_bytes_limit - room_bytes`` bytes."""
     now = time.time() if now is None else now
-    folders = _staged_folders(config)
     keep = []
-    for at, folder in folders:
+    for at, folder in _staged_folders(config):
         if now - at > STAGED_TTL or not folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
         else:
-            keep.append(folder)
-    for folder in keep[: max(0, len(keep) - (STAGED_MAX - room))]:
+            try:
+                keep.append((folder, _size(folder)))
+            except OSError:
+                continue
+    budget = staged_bytes_limit(config) - room_bytes
+    total = sum(size for _, size in keep)
+    while keep and (len(keep) > STAGED_MAX - room or total > budget):
+        folder, size = keep.pop(0)
         shutil.rmtree(folder, ignore_errors=True)
+        total -= size
 
 
 def stage_file(path: Path, original: str, config: Config) -> Staged:
-    """Keep an uploaded file for the import step under a new random token (the file is moved)."""
-    sweep_staged(config, room=1)
+    """Keep an uploaded file for the import step under a new random token (the file is moved);
+    the oldest kept files make room (``sweep_staged``)."""
+    sweep_staged(config, room=1, room_bytes=path.stat().st_size)
     token = uuid.uuid4().hex
     folder = staged_root(config) / token
     folder.mkdir(parents=True, mode=0o700)
@@ -438,6 +460,7 @@ def _refused(config: Config, why: str) -> None:
 
 __all__ = [
     "STAGED_MAX",
+    "STAGED_SIZES",
     "STAGED_TTL",
     "SUFFIXES",
     "UPLOAD_PATH",
@@ -448,6 +471,7 @@ __all__ = [
     "register_upload",
     "stage_file",
     "staged",
+    "staged_bytes_limit",
     "staged_root",
     "sweep_staged",
     "upload_root",

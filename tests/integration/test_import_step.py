@@ -417,15 +417,51 @@ def test_staging_is_bounded_and_expires(store, monkeypatch, tmp_path):
 
     config = load_config()
     monkeypatch.setattr(upload, "STAGED_MAX", 3)
-    tokens = []
-    for i in range(5):
+
+    def stage(i: int, size: int = 8) -> str:
         f = tmp_path / f"f{i}.csv"
-        f.write_text("a,b\n1,2\n")
+        f.write_bytes(b"a,b\n1,2\n".ljust(size, b" "))
         kept = upload.stage_file(f, f.name, config)
-        tokens.append(kept.token)
         at = time.time() - 100 + i  # distinct folder times, so "oldest" is well defined
         os.utime(kept.path.parent, (at, at))
-    kept = [t for t in tokens if upload.staged(t, config) is not None]
-    assert kept == tokens[-3:]  # the oldest went first
+        return kept.token
+
+    def still() -> list[str]:
+        return [t for t in tokens if upload.staged(t, config) is not None]
+
+    tokens = [stage(i) for i in range(5)]
+    assert still() == tokens[-3:]  # at most 3: the oldest went first
+    # At most STAGED_SIZES (4) times the upload limit in bytes: with a 1 MB limit, 3 files of
+    # 1.5 MB are 4.5 MB, so the oldest of them makes room for the third.
+    monkeypatch.setenv("TEAMCAR_MAX_UPLOAD_MB", "1")
+    config = load_config()
+    big = 3 * 1024 * 1024 // 2
+    tokens = [stage(10 + i, big) for i in range(3)]
+    assert still() == tokens[1:]
     upload.sweep_staged(config, now=time.time() + upload.STAGED_TTL + 1)
-    assert [t for t in tokens if upload.staged(t, config) is not None] == []
+    assert still() == []
+    assert upload.staged_root(config).is_dir() and not any(upload.staged_root(config).iterdir())
+
+
+def test_several_files_wait_their_turn(store, app, step):
+    engine, _ = store
+    first = needs_mapping(app)
+    second = needs_mapping(app, NEXT_WEEK, "teaching_crm_deals_2026-11-29.csv")
+    out = run(
+        step.open_step,
+        f"{ids.DATA_UPLOAD_RESULT}.data",
+        1,
+        {"results": [first, second]},
+        None,
+        None,
+    )
+    state, title = out[0], out[2]
+    assert state["token"] == first["token"]
+    assert state["queue"] == [{"token": second["token"], "file": second["file"]}]
+    assert title[1] == " · 1 more file after this one"
+    screen = Screen(step, state, "pipeline")
+    screen.source, screen.name = "teaching", "Teaching deals"
+    result, _ = screen.load()
+    # The load's outcome, then the file still waiting: the step opens for it next.
+    assert [r["status"] for r in result["results"]] == ["loaded", "needs_mapping"]
+    assert opened(step, result["results"][1])[0]["token"] == second["token"]
