@@ -2,7 +2,8 @@
 day; at-risk steps in red, done ones grey.
 
 Pure builders: a drawn course figure (as Plotly's plain dict) and the plans' steps in, the same
-figure with ONE more trace out (all ticks in one trace, however many steps). The deals' rows are
+figure with ONE more trace out (all ticks in one trace, however many steps, always the figure's
+last: an edit replaces that trace alone, ``plan_tick_slot``). The deals' rows are
 read from the figure's own deal markers (customdata ``["deal", source, deal_id, ...]``), so the
 ticks land on the lanes the figure drew, and a click on a tick opens its deal like a click on
 the deal does.
@@ -133,17 +134,50 @@ def plan_tick_trace(
     )
 
 
-def with_plan_ticks(figure: dict, steps: pd.DataFrame, quarter_start: dt.date, days: int) -> dict:
-    """``figure`` with the ticks of its deals' plans added (a new dict: the drawn figure is
-    shared by the cache and left as it was); the figure itself when no tick falls on it."""
-    trace = plan_tick_trace(steps, deal_positions(figure), quarter_start, days)
-    if trace is None:
-        return figure
+def no_ticks() -> dict:
+    """The tick trace with no tick in it: it keeps the ticks' place (the figure's last trace), so
+    an edit can replace that one trace in the browser (``plan_tick_slot``)."""
+    return dict(
+        type="scatter",
+        x=[],
+        y=[],
+        mode="markers",
+        name=TICK_NAME,
+        legendgroup="plans",
+        showlegend=False,
+        hoverinfo="skip",
+        xaxis="x",
+        yaxis="y",
+    )
+
+
+def plan_tick_slot(
+    figure: dict, steps: pd.DataFrame, quarter_start: dt.date, days: int
+) -> tuple[int, dict]:
+    """Where the ticks go on a drawn course figure (without ticks) and what goes there: the
+    index after its traces and the tick trace (``no_ticks`` when no step falls on it)."""
+    trace = plan_tick_trace(steps, deal_positions(figure), quarter_start, days) or no_ticks()
+    data = figure.get("data") or []
     # the deals' own trace type: WebGL markers are drawn above SVG ones, so ticks in SVG would
     # hide under a large deal; in the same layer, drawn last, they sit on top
-    if any(t.get("type") == "scattergl" for t in figure.get("data") or []):
+    if any(t.get("type") == "scattergl" for t in data):
         trace = {**trace, "type": "scattergl"}
+    return len(data), trace
+
+
+def with_plan_ticks(figure: dict, steps: pd.DataFrame, quarter_start: dt.date, days: int) -> dict:
+    """``figure`` with the ticks of its deals' plans added as its last trace (a new dict: the
+    drawn figure is shared by the cache and left as it was); with no tick on it, that trace is
+    ``no_ticks()``, so the ticks always have their place."""
+    _at, trace = plan_tick_slot(figure, steps, quarter_start, days)
     return {**figure, "data": [*(figure.get("data") or []), trace]}
 
 
-__all__ = ["TICK_NAME", "deal_positions", "plan_tick_trace", "with_plan_ticks"]
+__all__ = [
+    "TICK_NAME",
+    "deal_positions",
+    "no_ticks",
+    "plan_tick_slot",
+    "plan_tick_trace",
+    "with_plan_ticks",
+]

@@ -26,11 +26,11 @@ import datetime as dt
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, MATCH, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, MATCH, Input, Output, Patch, State, callback, ctx, html, no_update
 
 from dashboard import auth, ids, urls
 from dashboard.figures import style as s
-from dashboard.figures.plans import with_plan_ticks
+from dashboard.figures.plans import plan_tick_slot
 from dashboard.metrics import plans as mp
 from dashboard.reads import plans as plan_reads
 from loaders import clock
@@ -493,17 +493,57 @@ def plan_states(engine, scope, as_of: dt.date) -> pd.DataFrame:
     return mp.plan_states(plan_reads.load_steps(engine, scope, as_of), as_of)
 
 
+def _ticks_of(figure: dict, engine, scope, start: dt.date, end: dt.date, as_of: dt.date):
+    steps = _with_risk(plan_reads.load_steps(engine, scope, as_of), as_of)
+    return plan_tick_slot(figure, steps, start, (end - start).days + 1)
+
+
 def with_ticks(figure, engine, scope, quarter_start: dt.date, quarter_end: dt.date, as_of: dt.date):
-    """A drawn course map (dict or figure) with its deals' plan steps as ticks."""
+    """A drawn course map (dict or figure) with its deals' plan steps as ticks: one trace, the
+    figure's last, there even with no tick (so ``course_ticks`` can replace it)."""
     if hasattr(figure, "to_plotly_json"):
         figure = figure.to_plotly_json()
     if not isinstance(figure, dict):
         return figure
-    steps = plan_reads.load_steps(engine, scope, as_of)
-    if steps.empty:
-        return figure
-    days = (quarter_end - quarter_start).days + 1
-    return with_plan_ticks(figure, _with_risk(steps, as_of), quarter_start, days)
+    _at, trace = _ticks_of(figure, engine, scope, quarter_start, quarter_end, as_of)
+    return {**figure, "data": [*(figure.get("data") or []), trace]}
+
+
+@callback(
+    Output(ids.COURSE_MAP, "figure", allow_duplicate=True),
+    Input(_id(ids.PLANS_VERSION, "course"), "data"),
+    State(ids.COURSE_STATE, "data"),
+    prevent_initial_call=True,
+)
+def course_ticks(_edits, state_data):
+    """After a step is added, ticked or removed in the Course's deal panel, the map's ticks at
+    once: only the tick trace is sent (a Patch), the map itself is the cached drawing."""
+    return course_tick_patch(state_data)
+
+
+def course_tick_patch(state_data) -> Patch | object:
+    """``course_ticks``' work: a Patch replacing the map's tick trace, read again in the
+    viewer's scope; nothing when the view is not one they may see or drew no map."""
+    # the Course's cached drawing, as its render took it (a page imports this panel, so the page
+    # is imported here, when called)
+    from dashboard.pages import course
+
+    if not isinstance(state_data, dict) or not state_data:
+        return no_update
+    state = urls.ViewState.from_dict(state_data)
+    scope = auth.viewer_scope()
+    if not auth.team_allowed(state.team, scope):
+        return no_update
+    engine = get_engine()
+    drawn = course._view(engine, state, scope)  # noqa: SLF001 (the page's cached drawing)
+    figure = drawn.get("map") if isinstance(drawn, dict) else None
+    if not isinstance(figure, dict):
+        return no_update
+    q = state.quarter_obj()
+    at, trace = _ticks_of(figure, engine, scope, q.start, q.end, state.as_of_day)
+    patch = Patch()
+    patch["data"][at] = trace
+    return patch
 
 
 def plan_column() -> dict:
@@ -543,6 +583,7 @@ def with_plan_state(rows: list[dict], engine, scope, as_of: dt.date) -> list[dic
 
 __all__ = [
     "act",
+    "course_tick_patch",
     "plan_column",
     "plan_columns",
     "plan_id",

@@ -537,3 +537,56 @@ def test_a_deal_clicked_in_the_review_opens_its_panel_with_its_plan(as_east, mon
         (2, "", 0),
     ]
     assert review_deal.plan_words([], out["plan"]) is review_deal.no_update
+
+
+# --- the Course's map follows the panel's edits -----------------------------------------------
+
+
+def test_an_edit_in_the_course_panel_redraws_the_maps_ticks_alone(as_east):
+    """The map's last trace is its ticks (empty without any); after an edit the Patch replaces
+    that trace alone, read again, over the Course's cached drawing."""
+    import numpy as np
+
+    from dashboard import ids as cid
+    from dashboard import urls
+    from dashboard.figures.plans import TICK_NAME
+    from dashboard.pages import course
+
+    engine, _ids, panel = as_east
+    state = urls.resolve({"quarter": "2026-Q4", "as_of": "2026-11-22"})
+    q = state.quarter_obj()
+    drawn = course._view(engine, state, EAST)["map"]
+    k = len(drawn["data"])
+
+    def a4_ticks(trace) -> list[float]:
+        custom = np.asarray(trace["customdata"], dtype=object)
+        return sorted(float(x) for x, c in zip(trace["x"], custom, strict=True) if c[2] == "A4")
+
+    shown = panel.with_ticks(drawn, engine, EAST, q.start, q.end, AS_OF)
+    assert len(shown["data"]) == k + 1 and shown["data"][k]["name"] == TICK_NAME
+    # A4's 4 steps (due 11-01, 11-20, 12-01, 12-20: days 31, 50, 61, 80 from 1 Oct, +0.5)
+    assert a4_ticks(shown["data"][k]) == [31.5, 50.5, 61.5, 80.5]
+    # a viewer with no plan in sight: the ticks' place is kept, empty and out of the legend
+    bare = panel.with_ticks(drawn, engine, [], q.start, q.end, AS_OF)["data"][k]
+    assert (list(bare["x"]), bare["showlegend"], bare["name"]) == ([], False, TICK_NAME)
+
+    clicked = [{"prop_id": "x.n_clicks", "value": 1}]
+    add = {"type": cid.PLANS_ADD, "view": "course"}
+    out = panel.act(add, clicked, "legal", "Order form", None, "2026-12-10", None, _deal("A4"), 0)
+    assert out["version"] == 1
+    try:
+        patch = panel.course_tick_patch(state.to_dict()).to_plotly_json()
+        (op,) = patch["operations"]
+        assert (op["operation"], op["location"]) == ("Assign", ["data", k])
+        # 12-10 is day 70 from 1 Oct: the fifth tick, the map's other traces untouched
+        assert a4_ticks(op["params"]["value"]) == [31.5, 50.5, 61.5, 70.5, 80.5]
+        assert len(course._view(engine, state, EAST)["map"]["data"]) == k
+    finally:
+        new = plans.load_steps(engine, EAST, AS_OF, deals=[("salesforce", "A4")])
+        plans.delete_step(
+            engine, EAST, int(new.loc[new["title"] == "Order form", "id"].iloc[0]), "t"
+        )
+    # West's course asked for by East's manager, or no state: nothing sent
+    west = urls.resolve({"quarter": "2026-Q4", "team": "West"}).to_dict()
+    assert panel.course_tick_patch(west) is panel.no_update
+    assert panel.course_tick_patch(None) is panel.no_update
