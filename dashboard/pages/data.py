@@ -487,7 +487,7 @@ def freshness_cards(engine, scope) -> html.Div:
         age = r.age_days
         when = (
             "today"
-            if age == 0
+            if age is not None and age <= 0  # newer than the app day (a pinned clock)
             else "yesterday"
             if age == 1
             else f"{age} days old"
