@@ -500,12 +500,16 @@ def _ticks_of(figure: dict, engine, scope, start: dt.date, end: dt.date, as_of: 
 
 def with_ticks(figure, engine, scope, quarter_start: dt.date, quarter_end: dt.date, as_of: dt.date):
     """A drawn course map (dict or figure) with its deals' plan steps as ticks: one trace, the
-    figure's last, there even with no tick (so ``course_ticks`` can replace it)."""
+    figure's last. A map drawn as a dict (the Course's) keeps that trace even with no tick (so
+    ``course_ticks`` can replace it); a figure object with no tick is returned as it was."""
+    drawn = figure
     if hasattr(figure, "to_plotly_json"):
         figure = figure.to_plotly_json()
     if not isinstance(figure, dict):
         return figure
     _at, trace = _ticks_of(figure, engine, scope, quarter_start, quarter_end, as_of)
+    if drawn is not figure and len(trace["x"]) == 0:
+        return drawn
     return {**figure, "data": [*(figure.get("data") or []), trace]}
 
 
