@@ -764,22 +764,19 @@ def upload_alert(r: dict) -> dbc.Alert:
     )
     parts = [html.B("Not loaded: "), name, html.Br(), head]
     if more:
-        parts.append(
-            html.Details([html.Summary("What Team Car can read"), more], className="upload-more")
-        )
+        parts.append(html.Details([html.Summary("What to do"), more], className="upload-more"))
     parts += [html.Small("Nothing was changed in the store.", className="d-block mt-1")]
     return dbc.Alert(parts, color="danger", className="upload-error")
 
 
 def split_message(message: str, file: str) -> tuple[str, str]:
-    """A loader's message as (what went wrong, the long list after it): the file name the alert
-    already shows is dropped, and a list of known formats goes behind a disclosure."""
+    """A loader's message as (what went wrong, what to do about it): the file name the alert
+    already shows is dropped; the lines after the first (an unknown layout's advice on drafting
+    a mapping) go behind a disclosure."""
     if file and message.startswith(file + ": "):
         message = message[len(file) + 2 :]
-    head, sep, tail = message.partition(" Known formats: ")
-    if not sep:
-        return message, ""
-    return head, "Known formats: " + tail
+    head, _, tail = message.partition("\n")
+    return head, tail.strip()
 
 
 def mapping_records(engine) -> list[dict]:
