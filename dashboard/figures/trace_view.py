@@ -91,6 +91,22 @@ COLUMNS = {
         },
         {"field": "counted", "headerName": "Counts", **YES_NO},
     ],
+    # a deal plan's steps (dashboard.models.plans.plan_trace)
+    "steps": [
+        {"field": "step", "headerName": "Step", "minWidth": 170, "flex": 2, "tooltipField": "step"},
+        {"field": "owner", "headerName": "Owner", "width": 115, "tooltipField": "owner"},
+        {"field": "due", "headerName": "Due", "width": 108},
+        {"field": "status", "headerName": "Status", "width": 82},
+        {
+            "field": "risk",
+            "headerName": "At risk",
+            "minWidth": 130,
+            "flex": 1,
+            "tooltipField": "risk",
+            "cellClassRules": {"tc-down": "params.data && params.data.at_risk"},
+        },
+        {"field": "evidence", "headerName": "Evidence", "width": 92, "type": "numericColumn"},
+    ],
 }
 
 
@@ -142,7 +158,13 @@ def trace_records(trace: Trace, limit: int = ROWS_SHOWN) -> list[dict]:
             row["week"] = (
                 f"{s.day(row.get('week_start'), '%d %b')} – {s.day(row.get('week_end'), '%d %b')}"
             )
+        if trace.kind == "steps":  # "Legal / contract · MSA redlines" (the kind alone if no more)
+            kind, title = row.get("kind_label") or "", row.get("title") or ""
+            row["step"] = title if title == kind or not kind else f"{kind} · {title}"
+            row["risk"] = row.get("risk") or ""
         rec = {f: row.get(f) for f in fields}
+        if trace.kind == "steps":
+            rec["at_risk"] = bool(row.get("at_risk"))
         rec["_key"] = f"{row.get('source', '')}|{row.get('deal_id', '')}|{len(out)}"
         out.append(rec)
     return out
@@ -150,7 +172,13 @@ def trace_records(trace: Trace, limit: int = ROWS_SHOWN) -> list[dict]:
 
 def trace_summary(trace: Trace) -> str:
     """``14 deals · adding up to 1,052,500`` (or the note, for figures that are not sums)."""
-    what = {"movement": "deal", "deals": "deal", "events": "record", "weeks": "week"}[trace.kind]
+    what = {
+        "movement": "deal",
+        "deals": "deal",
+        "events": "record",
+        "weeks": "week",
+        "steps": "step",
+    }[trace.kind]
     head = f"{trace.count:,} {what}{'s' if trace.count != 1 else ''}"
     if trace.total is not None:
         head += f" · adding up to {s.money_full(trace.total)}"

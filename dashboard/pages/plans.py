@@ -28,10 +28,14 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, MATCH, Input, Output, Patch, State, callback, ctx, html, no_update
 
-from dashboard import auth, ids, urls
+from dashboard import auth, exports, ids, urls
 from dashboard.figures import style as s
 from dashboard.figures.plans import plan_tick_slot
+from dashboard.figures.trace_view import make_trace_body
 from dashboard.metrics import plans as mp
+from dashboard.models import plans as plan_model
+from dashboard.models import rider as rdm
+from dashboard.models.trace import Trace
 from dashboard.reads import plans as plan_reads
 from loaders import clock
 from loaders.schema import PLAN_KIND_LABELS, PLAN_KINDS
@@ -151,12 +155,20 @@ def rider_plans_section() -> html.Section:
                             ),
                         ]
                     ),
-                    dbc.Select(
-                        id=ids.PLANS_PICK,
-                        options=[],
-                        placeholder="Pick a deal…",
-                        size="sm",
-                        className="since-select plan-deal-pick",
+                    html.Div(
+                        [
+                            dbc.Select(
+                                id=ids.PLANS_PICK,
+                                options=[],
+                                placeholder="Pick a deal…",
+                                size="sm",
+                                className="since-select plan-deal-pick",
+                            ),
+                            export_buttons(
+                                ids.RIDER_PLANS_CSV, ids.RIDER_PLANS_XLSX, ids.RIDER_PLANS_DOWNLOAD
+                            ),
+                        ],
+                        className="plan-tools",
                     ),
                 ],
                 className="section-head review-section-head",
@@ -165,6 +177,42 @@ def rider_plans_section() -> html.Section:
             plan_panel("rider"),
         ],
         className="panel",
+    )
+
+
+def export_buttons(csv_id: str, xlsx_id: str, download_id: str) -> html.Div:
+    """ "Plans CSV" and "Plans XLSX": the steps a view may see, as a file (``plans_file``)."""
+    from dash import dcc
+
+    button = {"size": "sm", "color": "secondary", "outline": True}
+    return html.Div(
+        [
+            dbc.Button(
+                "Plans CSV", id=csv_id, title="Download the deal plans' steps as CSV", **button
+            ),
+            dbc.Button(
+                "Plans XLSX",
+                id=xlsx_id,
+                title="Download the deal plans' steps as an Excel workbook",
+                **button,
+            ),
+            dcc.Download(id=download_id),
+        ],
+        className="plan-export",
+    )
+
+
+def plans_file(rows: pd.DataFrame, fmt: str, stem: tuple, title: str) -> dict:
+    """The steps (``models.plans.plan_rows``) as a download: CSV or XLSX, formulas neutralised
+    (``dashboard.exports``)."""
+    from dash import dcc
+
+    table = plan_model.export_table(rows)
+    if fmt == "csv":
+        return dcc.send_bytes(exports.to_csv_bytes(table), exports.safe_filename(*stem, ext="csv"))
+    return dcc.send_bytes(
+        exports.to_xlsx_bytes(table, sheet="Deal plans", title=title),
+        exports.safe_filename(*stem, ext="xlsx"),
     )
 
 
@@ -485,6 +533,94 @@ def rider_deal(value, data):
     return {"view": "rider", "source": source, "deal_id": deal_id, "as_of": as_of.isoformat()}
 
 
+def _rider(data) -> rdm.RiderModel | None:
+    """The viewer's model of the rider the page names (None for nobody, or a forged name)."""
+    rep = data.get("rep") if isinstance(data, dict) else None
+    view = data.get("view") if isinstance(data, dict) else None
+    if not isinstance(rep, str) or not rep.strip() or len(rep) > 255 or not isinstance(view, dict):
+        return None
+    state = urls.ViewState.from_dict(view)
+    return rdm.rider_model(
+        get_engine(),
+        rep.strip(),
+        state.quarter,
+        state.as_of_day,
+        state.since_day,
+        auth.viewer_scope(),
+    )
+
+
+def rider_plan_rows(data, deal: tuple[str, str] | None = None) -> pd.DataFrame | None:
+    """The steps on the rider's deals this quarter (or on ``deal``, one of them) the viewer may
+    see, with risk and evidence; None when the page names no rider they can see."""
+    model = _rider(data)
+    if model is None or model.flags.empty:
+        return None
+    mine = model.flags[model.flags["rep"].astype("object") == model.rep]
+    keys = sorted(set(zip(mine["source"].astype(str), mine["deal_id"].astype(str), strict=True)))
+    if deal is not None:
+        keys = [k for k in keys if k == deal]
+    return plan_model.load_plan_rows(get_engine(), auth.viewer_scope(), model.as_of, keys)
+
+
+@callback(
+    Output(ids.RIDER_PLANS_DOWNLOAD, "data"),
+    Input(ids.RIDER_PLANS_CSV, "n_clicks"),
+    Input(ids.RIDER_PLANS_XLSX, "n_clicks"),
+    State(ids.RIDER_STATE, "data"),
+    prevent_initial_call=True,
+)
+def export_rider_plans(_csv, _xlsx, data):
+    """The steps on the rider's deals as CSV or XLSX."""
+    fmt = {ids.RIDER_PLANS_CSV: "csv", ids.RIDER_PLANS_XLSX: "xlsx"}.get(ctx.triggered_id)
+    return rider_plans_export(fmt, data) if fmt else no_update
+
+
+def rider_plans_export(fmt: str, data) -> dict | object:
+    """``export_rider_plans``' work (tests call it): the file, or nothing for no rider."""
+    rows = rider_plan_rows(data)
+    if rows is None:
+        return no_update
+    rep, view = data["rep"].strip(), urls.ViewState.from_dict(data["view"])
+    stem = ("plans", rep, view.quarter, view.as_of_day.isoformat())
+    title = (
+        f"Deal plans · {rep} · {view.quarter} · as of {view.as_of_day.isoformat()} · generated "
+        f"{clock.today().isoformat()}"
+    )
+    return plans_file(rows, fmt, stem, title)
+
+
+def plan_rows_trace(rows: pd.DataFrame | None, row_id: object) -> Trace | None:
+    """The rows behind the plan's words of the grid row ``row_id`` (``source|deal_id``)."""
+    if rows is None or not isinstance(row_id, str) or "|" not in row_id or len(row_id) > 200:
+        return None
+    source, deal_id = row_id.split("|", 1)
+    return plan_model.plan_trace(rows, source, deal_id)
+
+
+@callback(
+    output=dict(
+        is_open=Output(ids.RIDER_TRACE, "is_open", allow_duplicate=True),
+        title=Output(ids.RIDER_TRACE, "title", allow_duplicate=True),
+        body=Output(ids.RIDER_TRACE_BODY, "children", allow_duplicate=True),
+    ),
+    inputs=[Input(ids.RIDER_FLAGS, "cellClicked")],
+    state=[State(ids.RIDER_STATE, "data")],
+    prevent_initial_call=True,
+)
+def rider_plan_trace(cell, data):
+    """A deal's Plan cell in "Deals to talk about": its steps, the rows behind the words."""
+    if not isinstance(cell, dict) or cell.get("colId") != "plan" or not cell.get("value"):
+        return no_update
+    key = cell.get("rowId")
+    if not isinstance(key, str) or "|" not in key:
+        return no_update
+    trace = plan_rows_trace(rider_plan_rows(data, tuple(key.split("|", 1))), key)
+    if trace is None:
+        return no_update
+    return dict(is_open=True, title=trace.title, body=make_trace_body(trace, ids.RIDER_TRACE_GRID))
+
+
 # --- the plan elsewhere: ticks on the course, the plan's words in grids ------------------------
 
 
@@ -588,6 +724,11 @@ def with_plan_state(rows: list[dict], engine, scope, as_of: dt.date) -> list[dic
 __all__ = [
     "act",
     "course_tick_patch",
+    "export_buttons",
+    "plan_rows_trace",
+    "plans_file",
+    "rider_plan_rows",
+    "rider_plans_export",
     "plan_column",
     "plan_columns",
     "plan_id",

@@ -303,7 +303,13 @@ def layout(**query):
                                     html.Span(id=ids.REVIEW_FOCUS_INFO, className="section-hint"),
                                 ]
                             ),
-                            _png_button(ids.REVIEW_FOCUS_PNG),
+                            html.Div(
+                                [
+                                    review_deal.plans_export_tools(),
+                                    _png_button(ids.REVIEW_FOCUS_PNG),
+                                ],
+                                className="plan-tools",
+                            ),
                         ],
                         className="section-head review-section-head",
                     ),

@@ -4,6 +4,10 @@ on "now", its snapshots, a link to its rider) with the deal's plan (``plans.plan
 so the manager adds and ticks off steps without leaving the meeting; the focus list's Plan
 column follows each edit at once.
 
+A click on a Plan cell with words ("4 steps, 2 at risk") lists that deal's steps in the Review's
+trace panel instead: the rows behind those words. "Plans CSV" / "Plans XLSX" beside the focus
+list export every step in the review's view (its team, else the viewer's teams).
+
 The deal is looked up in the viewer's own review (scoped, as the page draws it): an id from the
 browser reaches no other row. A panel (``dashboard.app.PANELS``): the Review places
 ``deal_panel()``; the callbacks live here so the Review's own module stays as it was.
@@ -16,12 +20,22 @@ from dash import Input, Output, State, callback, ctx, no_update
 
 from dashboard import auth, ids, urls
 from dashboard.figures import make_deal_details
+from dashboard.figures.trace_view import make_trace_body
 from dashboard.models import course as cm
+from dashboard.models import plans as pmodel
 from dashboard.models import review as rm
 from dashboard.pages import plans
+from loaders import clock
 from loaders.store.engine import get_engine
 
 VIEW = "review"
+
+
+def plans_export_tools():
+    """ "Plans CSV" and "Plans XLSX" for the Review's focus list: every step in the view."""
+    return plans.export_buttons(
+        ids.REVIEW_PLANS_CSV, ids.REVIEW_PLANS_XLSX, ids.REVIEW_PLANS_DOWNLOAD
+    )
 
 
 def deal_panel() -> dbc.Offcanvas:
@@ -120,9 +134,17 @@ def deal_record(model: rm.ReviewModel, source: str, deal_id: str) -> dict | None
     prevent_initial_call=True,
 )
 def open_deal(focus_cell, moved_cell, data, canonical):
-    """A deal clicked in the focus list or the moved deals: its details and its plan."""
-    cell = focus_cell if ctx.triggered_id == ids.REVIEW_FOCUS else moved_cell
-    return open_deal_for(cell, data, canonical)
+    """A deal clicked in the focus list or the moved deals: its details and its plan (a Plan
+    cell with words opens its rows behind instead: ``show_plan_rows``)."""
+    if ctx.triggered_id == ids.REVIEW_FOCUS:
+        if _plan_cell(focus_cell):
+            return dict.fromkeys(("is_open", "title", "body", "rider_href", "plan"), no_update)
+        return open_deal_for(focus_cell, data, canonical)
+    return open_deal_for(moved_cell, data, canonical)
+
+
+def _plan_cell(cell) -> bool:
+    return isinstance(cell, dict) and cell.get("colId") == "plan" and bool(cell.get("value"))
 
 
 def open_deal_for(cell, data, canonical) -> dict:
@@ -191,6 +213,72 @@ def plan_words(rows, deal) -> list | object:
     return plans.with_plan_state(kept, get_engine(), auth.viewer_scope(), as_of)
 
 
+# --- the plans' rows: the export and the rows behind a Plan cell --------------------------------
+
+
+def review_plan_rows(data, deal: tuple[str, str] | None = None):
+    """The steps in the review's view (its team, else every team the viewer may see) on its
+    "now" day, with risk and evidence; ``deal``'s only when given. None for a view the viewer
+    may not see."""
+    found = review_for(data)
+    if found is None:
+        return None
+    model, state = found
+    scope = [state.team] if state.team else auth.viewer_scope()
+    rows = pmodel.load_plan_rows(get_engine(), scope, model.as_of, [deal] if deal else None)
+    return rows, model, state
+
+
+@callback(
+    Output(ids.REVIEW_PLANS_DOWNLOAD, "data"),
+    Input(ids.REVIEW_PLANS_CSV, "n_clicks"),
+    Input(ids.REVIEW_PLANS_XLSX, "n_clicks"),
+    State(ids.REVIEW_STATE, "data"),
+    prevent_initial_call=True,
+)
+def export_plans(_csv, _xlsx, data):
+    """Every step in the review's view as CSV or XLSX."""
+    fmt = {ids.REVIEW_PLANS_CSV: "csv", ids.REVIEW_PLANS_XLSX: "xlsx"}.get(ctx.triggered_id)
+    return plans_export(fmt, data) if fmt else no_update
+
+
+def plans_export(fmt: str, data) -> dict | object:
+    """``export_plans``' work (tests call it): the file, or nothing for a view not theirs."""
+    found = review_plan_rows(data)
+    if found is None:
+        return no_update
+    rows, model, state = found
+    who = state.team or "all-teams"
+    stem = ("plans", state.quarter, who, model.as_of.isoformat())
+    title = (
+        f"Deal plans · {state.team or 'All teams'} · {state.quarter} · as of "
+        f"{model.as_of.isoformat()} · generated {clock.today().isoformat()}"
+    )
+    return plans.plans_file(rows, fmt, stem, title)
+
+
+@callback(
+    output=dict(
+        is_open=Output(ids.REVIEW_TRACE, "is_open", allow_duplicate=True),
+        title=Output(ids.REVIEW_TRACE, "title", allow_duplicate=True),
+        body=Output(ids.REVIEW_TRACE_BODY, "children", allow_duplicate=True),
+    ),
+    inputs=[Input(ids.REVIEW_FOCUS, "cellClicked")],
+    state=[State(ids.REVIEW_STATE, "data")],
+    prevent_initial_call=True,
+)
+def show_plan_rows(cell, data):
+    """A focus deal's Plan cell ("4 steps, 2 at risk"): its steps, the rows behind the words."""
+    if not _plan_cell(cell):
+        return no_update
+    key = deal_key(cell.get("rowId"))
+    found = review_plan_rows(data, key) if key else None
+    trace = plans.plan_rows_trace(found[0], cell.get("rowId")) if found else None
+    if trace is None:
+        return no_update
+    return dict(is_open=True, title=trace.title, body=make_trace_body(trace, ids.REVIEW_TRACE_GRID))
+
+
 __all__ = [
     "VIEW",
     "deal_key",
@@ -198,5 +286,8 @@ __all__ = [
     "deal_record",
     "open_deal_for",
     "plan_words",
+    "plans_export",
+    "plans_export_tools",
+    "review_plan_rows",
     "review_for",
 ]

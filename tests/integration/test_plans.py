@@ -590,3 +590,158 @@ def test_an_edit_in_the_course_panel_redraws_the_maps_ticks_alone(as_east):
     west = urls.resolve({"quarter": "2026-Q4", "team": "West"}).to_dict()
     assert panel.course_tick_patch(west) is panel.no_update
     assert panel.course_tick_patch(None) is panel.no_update
+
+
+# --- exports and the rows behind a plan's words ------------------------------------------------
+
+
+def _download(sent: dict) -> bytes:
+    import base64
+
+    assert sent["base64"] is True
+    return base64.b64decode(sent["content"])
+
+
+def test_plan_rows_count_evidence_and_re_add_to_the_words(planned):
+    from dashboard.models import plans as pm
+
+    engine, ids = planned
+    rows = pm.load_plan_rows(engine, EAST, AS_OF, [("salesforce", "A4")])
+    by = rows.set_index("id")
+    # evidence by hand (module docstring): s1 T3+E3, s2 E1+E3, s3 E3; s4 (Bob's, made 11-10)
+    # E1 (Bob's, 11-18)
+    assert [int(by.at[ids[k], "evidence"]) for k in ("s1", "s2", "s3", "s4")] == [2, 2, 1, 1]
+    assert by.at[ids["s3"], "risk"] == "overdue since 20 Nov" and by.at[ids["s3"], "at_risk"]
+    trace = pm.plan_trace(rows, "salesforce", "A4")
+    words = mp.plan_states(plans.load_steps(engine, EAST, AS_OF), AS_OF)
+    a4 = words.set_index("deal_id").at["A4", "plan"]
+    # the rows re-add to the figure: 4 rows, 2 of them at risk, 1 done -> the same words
+    assert (trace.count, int(trace.rows["at_risk"].sum())) == (4, 2)
+    assert mp.plan_text(trace.count, 2, int((trace.rows["status"] == "done").sum())) == a4
+    assert trace.title == "Deal A4 · plan: 4 steps, 2 at risk"
+    assert pm.plan_trace(rows, "hubspot", "C1") is None
+
+
+def test_the_reviews_plans_export_is_scoped_and_neutralised(as_east, monkeypatch):
+    import csv
+    import io
+
+    from dashboard.pages import review_deal
+
+    engine, _ids, panel = as_east
+    monkeypatch.setattr(review_deal, "get_engine", lambda: engine)
+    bob = plans.owner_options(engine, EAST, AS_OF).set_index("name").at["Bob Ray", "id"]
+    risky = plans.add_step(
+        engine,
+        EAST,
+        source="salesforce",
+        deal_id="B2",
+        kind="other",
+        title="=cmd|' /C calc'!A0",
+        owner=str(int(bob)),
+        due="2026-12-01",
+        note="@SUM(1)",
+        author="Maria Manager",
+    )
+    try:
+        sent = review_deal.plans_export("csv", _review_state())
+        assert sent["filename"] == "plans-2026-Q4-all-teams-2026-11-22.csv"
+        table = list(csv.DictReader(io.StringIO(_download(sent).decode("utf-8-sig"))))
+        a4 = [r for r in table if r["Deal ID"] == "A4"]
+        assert [r["Step"] for r in a4] == [
+            "Discount",
+            "MSA redlines",
+            "Demo for IT",
+            "Security review",
+        ]
+        assert [(r["At risk"], r["Why at risk"]) for r in a4] == [
+            ("no", ""),
+            ("yes", "overdue since 20 Nov"),
+            ("no", ""),
+            ("yes", "due after the close date (15 Dec)"),
+        ]
+        assert [r["Evidence (activities)"] for r in a4] == ["1", "1", "2", "2"]
+        assert a4[0]["Status"] == "done" and a4[2]["Owner"] == "Sam Se"
+        assert a4[0]["Due"] == "2026-11-01" and a4[0]["Close date"] == "2026-12-15"
+        # West's step (C1) is not East's to export
+        assert "C1" not in {r["Deal ID"] for r in table}
+        b2 = next(r for r in table if r["Deal ID"] == "B2")
+        assert (b2["Step"], b2["Note"]) == ("'=cmd|' /C calc'!A0", "'@SUM(1)")
+        # XLSX: the same rows under a title line, the formula inert there too
+        from openpyxl import load_workbook
+
+        book = load_workbook(
+            io.BytesIO(_download(review_deal.plans_export("xlsx", _review_state())))
+        )
+        cells = [c for row in book.active.iter_rows(values_only=True) for c in row]
+        assert "'=cmd|' /C calc'!A0" in cells and "Security review" in cells
+        # a review of West, asked for by East's manager: no file
+        assert review_deal.plans_export("csv", _review_state("West")) is review_deal.no_update
+    finally:
+        plans.delete_step(engine, EAST, risky, "t")
+
+
+def test_a_plan_cell_opens_its_steps_and_the_riders_export(as_east, monkeypatch):
+    from dashboard import ids as cid
+    from dashboard import urls
+    from dashboard.pages import review_deal
+    from tests.support.callbacks import run, texts
+
+    engine, _ids, panel = as_east
+    monkeypatch.setattr(review_deal, "get_engine", lambda: engine)
+    cell = {"colId": "plan", "value": "4 steps, 2 at risk", "rowId": "salesforce|A4"}
+    out = review_deal.show_plan_rows(cell, _review_state())
+    assert out["is_open"] is True and out["title"] == "Deal A4 · plan: 4 steps, 2 at risk"
+    assert texts(out["body"])[0] == "4 steps"
+    grid = out["body"].children[2]
+    assert [r["step"] for r in grid.rowData] == [
+        "Pricing approval · Discount",
+        "Legal / contract · MSA redlines",
+        "Technical win · Demo for IT",
+        "Security review",  # the kind's own words: said once
+    ]
+    assert [r["at_risk"] for r in grid.rowData] == [False, True, False, True]
+    # the same click does not open the deal panel; a click on another cell does
+    got = run(
+        review_deal.open_deal,
+        f"{cid.REVIEW_FOCUS}.cellClicked",
+        cell,
+        cell,
+        None,
+        _review_state(),
+        None,
+    )
+    assert got["is_open"] is review_deal.no_update
+    # a forged row of West's deal: nothing
+    forged = dict(cell, rowId="hubspot|C1")
+    assert review_deal.show_plan_rows(forged, _review_state()) is review_deal.no_update
+
+    # the Rider: Ann's deals' steps (A4's four; B2 is Bob's), its Plan cell and the XLSX
+    data = {
+        "rep": "Ann Lee",
+        "view": urls.resolve({"quarter": "2026-Q4", "as_of": "2026-11-22"}).to_dict(),
+    }
+    rows = panel.rider_plan_rows(data)
+    assert set(rows["deal_id"]) == {"A4"} and len(rows) == 4
+    assert (
+        panel.plan_rows_trace(
+            panel.rider_plan_rows(data, ("salesforce", "A4")), "salesforce|A4"
+        ).count
+        == 4
+    )
+    trace = panel.rider_plan_trace(cell, data)
+    assert trace["title"] == "Deal A4 · plan: 4 steps, 2 at risk"
+    sent = panel.rider_plans_export("xlsx", data)
+    assert sent["filename"] == "plans-Ann-Lee-2026-Q4-2026-11-22.xlsx"
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(_download(sent)))
+    values = list(book.active.iter_rows(values_only=True))
+    header = next(i for i, r in enumerate(values) if r and r[0] == "Deal")
+    assert len([r for r in values[header + 1 :] if r and r[0]]) == 4
+    # a forged rider name: nothing
+    assert (
+        panel.rider_plans_export("csv", {"rep": "x" * 300, "view": data["view"]}) is panel.no_update
+    )
