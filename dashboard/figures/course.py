@@ -27,6 +27,7 @@ import plotly.graph_objects as go
 
 from dashboard.figures import style as s
 from dashboard.figures.common import with_scatter_type
+from dashboard.figures.season import sitting_words
 from dashboard.models.kinds import marker_kind
 
 LANE_PX = 34
@@ -38,10 +39,10 @@ MAX_MARKER = 30.0
 ATTAINMENT_CAP = 1.5  # bars longer than 150% of quota are drawn at 150% (text says the truth)
 LANDING_CAP = 2.0  # the column reaches 200% of quota: landing ranges beyond end in an arrow
 BEYOND = 2.0  # deals closing after the finish sit this many days past it
-# road, attainment (+ landing), quota odds, coverage, form, focus share
-COLUMNS = (0.62, 0.15, 0.07, 0.06, 0.05, 0.05)
-# The x axis of each column, in COLUMNS' order (quota odds and focus came later: xaxis5, 6).
-COLUMN_AXES = ("x", "x2", "x5", "x3", "x4", "x6")
+# road, attainment (+ landing), quota odds, coverage, form, focus share, sitting in
+COLUMNS = (0.57, 0.15, 0.07, 0.06, 0.05, 0.05, 0.05)
+# The x axis of each column, in COLUMNS' order (quota odds, focus, sitting in came later).
+COLUMN_AXES = ("x", "x2", "x5", "x3", "x4", "x6", "x7")
 LANDING_OFFSET = 0.31  # the landing whisker sits this far (in lanes) below its lane's bar
 LANDING_COLOUR = "#334155"
 GAP = 0.012
@@ -277,6 +278,17 @@ def _status_hover(
             f"the deals that close the gap (team median {s.pct(row.get('focus_team_median'))})"
             + (" · <b>busy elsewhere</b>" if _flagged(row.get("busy_elsewhere")) else "")
         )
+    if not s.is_missing(row.get("sit_created")):
+        words = sitting_words(
+            row.get("sit_created"),
+            row.get("sit_created_median"),
+            row.get("sit_advances"),
+            row.get("sit_advances_median"),
+        )
+        if _flagged(row.get("sitting_in")):
+            lines.append(f"<b>Sitting in</b>: {words}: both under half the team's median")
+        else:
+            lines.append(f"{words[0].upper()}{words[1:]}")
     landing = _landing_text(row, method)
     if landing:
         lines.insert(2, landing)
@@ -457,6 +469,7 @@ def _axes(start: dt.date, days: int, n: int, rows: pd.DataFrame) -> dict:
         xaxis4=dict(domain=dom["x4"], range=[0, 1], showticklabels=False, anchor="y", **fixed),
         xaxis5=dict(domain=dom["x5"], range=[0, 1], showticklabels=False, anchor="y", **fixed),
         xaxis6=dict(domain=dom["x6"], range=[0, 1], showticklabels=False, anchor="y", **fixed),
+        xaxis7=dict(domain=dom["x7"], range=[0, 1], showticklabels=False, anchor="y", **fixed),
         yaxis=dict(
             range=[n - 0.5, -0.5],
             ticks="",
@@ -577,6 +590,7 @@ def _furniture(
         ("x3", "Coverage"),
         ("x4", "Form"),
         ("x6", "Focus"),
+        ("x7", "Sits in"),
     ):
         annotations.append(
             dict(
@@ -780,6 +794,7 @@ def _status_traces(
     att, pace, cov, ready = col("attainment"), col("pace"), col("coverage"), col("readiness_index")
     odds, focus = col("chance_of_quota"), col("focus_share")
     busy = [_flagged(b) for b in _column(rows, "busy_elsewhere")]
+    sitting = [_flagged(b) for b in _column(rows, "sitting_in")]
     band = _column(rows, "readiness_band").astype("object")
     band = band.where(band.notna(), None)
     traces = [
@@ -850,6 +865,14 @@ def _status_traces(
             y,
             ["" if s.is_missing(f) else s.pct(f) for f in focus],
             [s.BEHIND if b else s.MUTED for b in busy],
+            custom,
+        ),
+        _text_column(
+            "sitting in",
+            "x7",
+            y,
+            ["sits in" if b else "" for b in sitting],
+            [s.BEHIND] * len(sitting),
             custom,
         ),
         dict(

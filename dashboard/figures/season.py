@@ -6,6 +6,8 @@
 - ``readiness_figure``: the team's readiness index at each quarter end and on as_of.
 - ``flow_figure``: where the deals that entered each stage went, stalls marked.
 - ``ramp_figure``: attainment by quarter of tenure against the median of the riders at that tenure.
+- ``sitting_words`` / ``sitting_badge``: the two numbers of sitting in, for the Course's hover and
+  the Rider's head.
 """
 
 from __future__ import annotations
@@ -155,6 +157,37 @@ def gc_table(rows: pd.DataFrame, quarters, cell_type: str, rider_href) -> html.T
             )
         )
     return html.Table([head, html.Tbody(body)], className="season-gc table table-sm")
+
+
+def sitting_words(
+    created: object, created_median: object, advances: object, advances_median: object
+) -> str:
+    """The two numbers of sitting in against the team's medians, in words (plain text)."""
+    n = 0 if s.is_missing(advances) else int(advances)
+    m = s.MISSING if s.is_missing(advances_median) else f"{float(advances_median):g}"
+    return (
+        f"created {s.money_full(created)} in the last 4 weeks (team median "
+        f"{s.money_full(created_median)}) and {n} stage advance{'' if n == 1 else 's'} "
+        f"(team median {m})"
+    )
+
+
+def sitting_badge(row: dict | None) -> html.Span | None:
+    """A 'Sitting in' badge for the Rider's head (None unless the rider is sitting in), its
+    title the two numbers that raised it."""
+    if not row or not bool(row.get("sitting_in")):
+        return None
+    words = sitting_words(
+        row.get("created"),
+        row.get("team_created_median"),
+        row.get("advances"),
+        row.get("team_advances_median"),
+    )
+    return html.Span(
+        "Sitting in",
+        className="rider-badge tone-behind",
+        title=f"Sitting in: {words}: both under half the team's median (DESIGN §11)",
+    )
 
 
 def _won(row: pd.Series, q) -> object:

@@ -128,6 +128,7 @@ class SeasonModel:
     ramp_curves: pd.DataFrame | None = None
     ramp_median: pd.DataFrame | None = None
     history_sources: tuple[str, ...] = ()
+    sitting: SittingIn | None = None  # the rows behind sitting in's two numbers
 
     @property
     def current(self) -> Quarter:
@@ -142,6 +143,153 @@ class SeasonModel:
         start = flow_window(window, self.quarters, self.as_of)
         reps = self.riders["rep"].tolist() if reps is None else list(reps)
         return ms.stage_flow(self.classified, self.order, start, self.as_of, reps)
+
+
+def _stage_entries(
+    engine: Engine, view: Sequence[str] | None, as_of: dt.date, since: dt.date | None = None
+) -> tuple[pd.DataFrame, dict[str, float], list[str]]:
+    """Stage entries with where each went (``ms.classify_entries``), the stage order and the
+    sources read from field history: field history where a source has stage changes, else its
+    snapshots. With ``since``, only what the stage moves from that day on need (each with the
+    stage it left): the deals whose stage changed since then, the snapshots from the last one
+    before it."""
+    catalog = rs.load_stage_catalog(engine, as_of, since)
+    known = stage_status_map(catalog.assign(status=catalog["status"]))
+    # One pipeline after another (each source's stages in its own order), not interleaved.
+    order = ms.stage_order(
+        catalog.sort_values(["source", "stage_order", "stage"], na_position="last").assign(
+            stage_order=None
+        )
+    )
+    hist_sources = sorted(rs.history_stage_sources(engine))
+    parts = []
+    if hist_sources:
+        changes = rs.load_stage_history(engine, view, as_of, hist_sources, active_since=since)
+        parts.append(ms.entries_from_history(changes, known))
+    parts.append(
+        ms.entries_from_snapshots(
+            rs.load_snapshot_stage_changes(
+                engine, view, as_of, skip_sources=hist_sources, since=since
+            )
+        )
+    )
+    entries = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True)
+        if any(len(p) for p in parts)
+        else parts[-1]
+    )
+    for stage in entries["stage"].dropna().unique():
+        order.setdefault(stage, max(order.values(), default=0.0) + 1.0)
+    classified = ms.classify_entries(
+        entries.sort_values(["source", "deal_id", "entered", "seq"], kind="stable"), order, as_of
+    )
+    return classified, order, hist_sources
+
+
+# --- sitting in: one all-teams table, narrowed per view ---------------------------------------
+
+
+@dataclass
+class SittingIn:
+    """§11 sitting in for every rider on one day, and the rows behind its two numbers."""
+
+    as_of: dt.date
+    table: pd.DataFrame  # index rep: ms.sitting_in's columns
+    created: pd.DataFrame  # the deals created in the last 4 weeks (ms.generated_rows), with rep
+    advances: pd.DataFrame  # the stage advances in the last 4 weeks (ms.advance_rows), with rep
+
+    def narrowed(self, reps: Sequence[str]) -> SittingIn:
+        """The same table for ``reps`` only (team medians stay the whole team's)."""
+        keep = list(dict.fromkeys(r for r in reps if r in self.table.index))
+        return SittingIn(
+            self.as_of,
+            self.table.loc[keep],
+            self.created[self.created["rep"].isin(keep).to_numpy()],
+            self.advances[self.advances["rep"].isin(keep).to_numpy()],
+        )
+
+    def row(self, rep: str) -> dict | None:
+        """One rider's sitting-in row as a dict (None when the rider is not in the table)."""
+        if rep not in self.table.index:
+            return None
+        return {"rep": rep, **self.table.loc[rep].to_dict()}
+
+
+def build_sitting_in(engine: Engine, quarter: Quarter, as_of: dt.date) -> SittingIn:
+    """Sitting in for every rider of every team (uncached; see ``sitting_table``).
+
+    Reads only what the last 4 weeks need: the as-of deals created in them (or with no created
+    date), the stage moves in them with the stage each left, and the as-of owners; the riders
+    are the all-teams summary's (the one the Course is drawn from).
+    """
+    summary = summary_for(engine, quarter, as_of)
+    riders = summary.riders[summary.riders["rep"].isin(summary.reps.index)][["rep", "team"]]
+    reps = riders["rep"].tolist()
+    lo = as_of - dt.timedelta(days=ms.SITTING_IN_DAYS - 1)
+    reps_frame, aliases = queries.load_reps(engine, None, as_of)
+    deals = attach_reps(
+        rs.load_year_deals(engine, None, as_of, created_since=lo), aliases, reps_frame
+    )
+    classified, _order, _sources = _stage_entries(engine, None, as_of, since=lo)
+    moves = ms.advance_rows(classified, as_of)
+    owners = attach_reps(rs.load_deal_owners(engine, None, as_of), aliases, reps_frame)
+    owners = owners[["source", "deal_id", "rep", "team"]].drop_duplicates(["source", "deal_id"])
+    moves = moves.merge(owners, on=["source", "deal_id"], how="left")
+    table = ms.sitting_in(deals, moves, riders.reset_index(drop=True), as_of)
+    return SittingIn(
+        as_of,
+        table,
+        ms.generated_rows(deals, lo, as_of, reps).reset_index(drop=True),
+        ms.advance_rows(moves, as_of, reps).reset_index(drop=True),
+    )
+
+
+def sitting_table(engine: Engine, quarter: Quarter, as_of: dt.date) -> SittingIn:
+    """``build_sitting_in`` cached under the store's data version (read-only)."""
+    from dashboard.reads import cache
+
+    return cache.cached(
+        "season-sitting",
+        engine,
+        (quarter.name, quarter.start_month, as_of.isoformat()),
+        lambda: build_sitting_in(engine, quarter, as_of),
+    )
+
+
+def sitting_for(
+    engine: Engine,
+    quarter: Quarter,
+    as_of: dt.date,
+    team: str | None,
+    scope: Sequence[str] | None,
+) -> SittingIn:
+    """Sitting in for the riders of a view (``team`` or the viewer's teams), narrowed from the
+    all-teams table with no further store read."""
+    summary = summary_for(engine, quarter, as_of, None, team, scope=scope)
+    return sitting_table(engine, quarter, as_of).narrowed(summary.reps.index.tolist())
+
+
+def with_sitting(lanes: pd.DataFrame, sitting: SittingIn, key: str = "lane") -> pd.DataFrame:
+    """``lanes`` (one row per rider under ``key``) with ``sitting_in`` and its two numbers
+    (``sit_created``, ``sit_advances``) against the team medians (``sit_created_median``,
+    ``sit_advances_median``); rows that are no rider, such as team lanes, get nothing."""
+    t = sitting.table
+    names = lanes[key].astype("object")
+    return lanes.assign(
+        sitting_in=names.map(t["sitting_in"])
+        .astype("boolean")
+        .fillna(False)
+        .astype(bool)
+        .to_numpy(),
+        sit_created=names.map(t["created"]).astype("float64").to_numpy(),
+        sit_advances=names.map(t["advances"]).astype("float64").to_numpy(),
+        sit_created_median=names.map(t["team_created_median"]).astype("float64").to_numpy(),
+        sit_advances_median=names.map(t["team_advances_median"]).astype("float64").to_numpy(),
+    )
+
+
+# What an all-teams season kept in the store may hold (``dashboard.reads.kept``).
+KEPT_TYPES = (SeasonModel, SittingIn, Quarter)
 
 
 def _team_readiness(values: pd.Series) -> float | None:
@@ -213,40 +361,13 @@ def build_season(
     next_team["needed"] = need
     next_team["need_per_week"] = None if need is None else need / weeks_left
 
-    # Stage entries: field history where a source has stage changes, else its snapshots.
-    catalog = rs.load_stage_catalog(engine, as_of)
-    known = stage_status_map(catalog.assign(status=catalog["status"]))
-    # One pipeline after another (each source's stages in its own order), not interleaved.
-    order = ms.stage_order(
-        catalog.sort_values(["source", "stage_order", "stage"], na_position="last").assign(
-            stage_order=None
-        )
-    )
-    hist_sources = sorted(rs.history_stage_sources(engine))
-    parts = []
-    if hist_sources:
-        parts.append(
-            ms.entries_from_history(rs.load_stage_history(engine, view, as_of, hist_sources), known)
-        )
-    parts.append(
-        ms.entries_from_snapshots(
-            rs.load_snapshot_stage_changes(engine, view, as_of, skip_sources=hist_sources)
-        )
-    )
-    entries = (
-        pd.concat([p for p in parts if len(p)], ignore_index=True)
-        if any(len(p) for p in parts)
-        else parts[-1]
-    )
-    for stage in entries["stage"].dropna().unique():
-        order.setdefault(stage, max(order.values(), default=0.0) + 1.0)
-    classified = ms.classify_entries(
-        entries.sort_values(["source", "deal_id", "entered", "seq"], kind="stable"), order, as_of
-    )
+    classified, order, hist_sources = _stage_entries(engine, view, as_of)
     owners = year_deals[["source", "deal_id", "rep", "team"]].drop_duplicates(["source", "deal_id"])
     classified = classified.merge(owners, on=["source", "deal_id"], how="left")
 
-    sitting = ms.sitting_in(year_deals, classified, riders, as_of)
+    # Sitting in: the all-teams table the Course and the Rider show too, narrowed to the riders.
+    sitting_in = sitting_table(engine, current, as_of).narrowed(riders["rep"].tolist())
+    sitting = sitting_in.table
     curves, median, ramp_reps = ms.ramp(stages, riders, quarters, as_of)
 
     # Readiness at each ended quarter end of the year, and on as_of (§5's index, via standings).
@@ -305,6 +426,7 @@ def build_season(
         ramp_curves=curves,
         ramp_median=median,
         history_sources=tuple(hist_sources),
+        sitting=sitting_in,
     )
 
 
@@ -406,13 +528,14 @@ def season_trace(
         title = f"Entered {stage}" + (f" · {outcome.replace('_', ' ')}" if outcome else "")
         return Trace(key, f"{title} · {who}", "entries", rows, None, len(rows))
     if key == "created_4w":
-        lo = model.as_of - dt.timedelta(days=ms.SITTING_IN_DAYS - 1)
-        rows = ms.generated_rows(model.year_deals, lo, model.as_of, reps)
+        made = model.sitting.created
+        rows = made[made["rep"].isin(reps).to_numpy()]
         return Trace(
             key, f"Created in the last 4 weeks · {who}", "deals", rows, _money(rows), len(rows)
         )
     if key == "advances_4w":
-        rows = ms.advance_rows(model.classified, model.as_of, reps)
+        moves = model.sitting.advances
+        rows = moves[moves["rep"].isin(reps).to_numpy()]
         return Trace(
             key, f"Stage advances in the last 4 weeks · {who}", "entries", rows, None, len(rows)
         )
@@ -496,7 +619,9 @@ __all__ = [
     "WINDOWS",
     "SeasonDays",
     "SeasonModel",
+    "SittingIn",
     "build_season",
+    "build_sitting_in",
     "export_table",
     "flow_window",
     "gc_page",
@@ -504,5 +629,8 @@ __all__ = [
     "search_riders",
     "season_model",
     "season_trace",
+    "sitting_for",
+    "sitting_table",
     "team_overview",
+    "with_sitting",
 ]

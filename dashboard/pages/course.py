@@ -26,6 +26,7 @@ from dashboard.figures.common import GRAPH_CONFIG, blank_figure
 from dashboard.figures.trace_view import make_trace_body
 from dashboard.models import course as cm
 from dashboard.models import forecast as fm
+from dashboard.models import season as sm
 from dashboard.models import support
 from dashboard.models.standings import summary_for
 from dashboard.models.trace import figure_trace
@@ -422,6 +423,9 @@ def _draw(engine, state: urls.ViewState, scope, title: str) -> dict:
     if page.view == "reps":  # each rider's focus share beside their lane (DESIGN §12)
         focus = support.focus_for(engine, model.quarter, model.as_of, state.team, scope)
         page.lanes = support.with_focus(page.lanes, focus)
+        # and whether they sit in (DESIGN §11): the season's all-teams table, narrowed
+        sitting = sm.sitting_for(engine, model.quarter, model.as_of, state.team, scope)
+        page.lanes = sm.with_sitting(page.lanes, sitting)
     strip = make_team_strip(
         model.team,
         pace=model.pace,

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, or_, select, tuple_
+from sqlalchemy import Engine, and_, case, func, or_, select, tuple_
 
 from dashboard.metrics.frames import conform
 from dashboard.reads import queries
@@ -83,6 +83,20 @@ def _as_of_batches(engine: Engine, as_of: dt.date) -> list[int]:
     return sorted(pick.base.values())
 
 
+def _recent_batches(engine: Engine, as_of: dt.date, since: dt.date | None) -> pd.DataFrame:
+    """Live snapshot batches up to ``as_of``; with ``since``, per source only those from the last
+    one before ``since`` on (that one holds each deal's stage as the window opens)."""
+    batches = queries.pipeline_batches(engine)
+    batches = batches[batches["as_of"].dt.normalize() <= pd.Timestamp(as_of)]
+    if since is None or batches.empty:
+        return batches
+    day = batches["as_of"].dt.normalize()
+    before = day.where(day < pd.Timestamp(since))
+    base = before.groupby(batches["source"].to_numpy()).transform("max")
+    keep = base.isna() | (day >= base)
+    return batches[keep.to_numpy()]
+
+
 def _in_scope_deals(batch_ids: list[int], scope: Scope, team_day: dt.date):
     """(source, deal_id) of the as-of snapshot's deals owned in scope."""
     return select(S.source, S.deal_id).where(
@@ -91,12 +105,18 @@ def _in_scope_deals(batch_ids: list[int], scope: Scope, team_day: dt.date):
 
 
 def load_year_deals(
-    engine: Engine, scope: Scope, as_of: dt.date, team_day: dt.date | None = None
+    engine: Engine,
+    scope: Scope,
+    as_of: dt.date,
+    team_day: dt.date | None = None,
+    created_since: dt.date | None = None,
 ) -> pd.DataFrame:
     """Every deal of the snapshots in force on ``as_of`` owned in scope (``DEAL_COLUMNS``).
 
     ``first_seen`` is the first live snapshot day that held the deal, read only for deals without
-    a created date (pipeline generation falls back to it).
+    a created date (pipeline generation falls back to it). ``created_since`` keeps only deals
+    created on or after that day, and those without a created date (the pipeline created in a
+    window needs no more).
     """
     team_day = team_day or as_of
     batch_ids = _as_of_batches(engine, as_of)
@@ -117,6 +137,8 @@ def load_year_deals(
     stmt = select(*cols).where(
         S.batch_id.in_(batch_ids), queries._owner_in_scope(S.owner_key, scope, team_day)
     )
+    if created_since is not None:
+        stmt = stmt.where(or_(S.created_date.is_(None), S.created_date >= created_since))
     out = queries._read(engine, stmt, [c for c in DEAL_COLUMNS if c != "first_seen"])
     out["first_seen"] = pd.NaT
     missing = out.loc[out["created_date"].isna(), ["source", "deal_id"]]
@@ -141,13 +163,30 @@ def load_year_deals(
     return conform(out, DEAL_COLUMNS)
 
 
-def load_stage_catalog(engine: Engine, as_of: dt.date) -> pd.DataFrame:
-    """Stage names with their status and order, as the live snapshots up to ``as_of`` use them.
+def load_deal_owners(
+    engine: Engine, scope: Scope, as_of: dt.date, team_day: dt.date | None = None
+) -> pd.DataFrame:
+    """``source, deal_id, owner, owner_key`` of the deals in force on ``as_of`` owned in scope."""
+    team_day = team_day or as_of
+    cols = ["source", "deal_id", "owner", "owner_key"]
+    batch_ids = _as_of_batches(engine, as_of)
+    if not batch_ids:
+        return pd.DataFrame(columns=cols, dtype="object")
+    stmt = select(S.source, S.deal_id, S.owner, S.owner_key).where(
+        S.batch_id.in_(batch_ids), queries._owner_in_scope(S.owner_key, scope, team_day)
+    )
+    return queries._read(engine, stmt, cols)
+
+
+def load_stage_catalog(
+    engine: Engine, as_of: dt.date, since: dt.date | None = None
+) -> pd.DataFrame:
+    """Stage names with their status and order, as the live snapshots up to ``as_of`` use them
+    (with ``since``: the snapshots from the last one before ``since``, ``_recent_batches``).
 
     Not scoped: stage names and their order are the pipeline's, not any team's data.
     """
-    live = queries.pipeline_batches(engine)
-    live = live[live["as_of"].dt.normalize() <= pd.Timestamp(as_of)]["id"].tolist()
+    live = _recent_batches(engine, as_of, since)["id"].tolist()
     if not live:
         return conform(pd.DataFrame(columns=list(CATALOG_COLUMNS)), CATALOG_COLUMNS)
     stmt = (
@@ -171,19 +210,30 @@ def load_stage_history(
     as_of: dt.date,
     sources: Sequence[str],
     team_day: dt.date | None = None,
+    active_since: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Stage changes on or before ``as_of`` (field history) of the in-scope deals of ``sources``."""
+    """Stage changes on or before ``as_of`` (field history) of the in-scope deals of ``sources``
+    (with ``active_since``: every change of the deals whose stage changed from that day on)."""
     team_day = team_day or as_of
     batch_ids = _as_of_batches(engine, as_of)
     if not batch_ids or not sources:
         return conform(pd.DataFrame(columns=list(STAGE_HISTORY_COLUMNS)), STAGE_HISTORY_COLUMNS)
     deals = _in_scope_deals(batch_ids, scope, team_day)
+    end = dt.datetime.combine(as_of, dt.time()) + dt.timedelta(days=1)
     stmt = select(H.source, H.deal_id, H.changed_at, H.field, H.old_value, H.new_value).where(
         H.field == "stage",
         H.source.in_(list(sources)),
-        H.changed_at < dt.datetime.combine(as_of, dt.time()) + dt.timedelta(days=1),
+        H.changed_at < end,
         tuple_(H.source, H.deal_id).in_(deals),
     )
+    if active_since is not None:
+        active = select(H.source, H.deal_id).where(
+            H.field == "stage",
+            H.source.in_(list(sources)),
+            H.changed_at >= dt.datetime.combine(active_since, dt.time()),
+            H.changed_at < end,
+        )
+        stmt = stmt.where(tuple_(H.source, H.deal_id).in_(active))
     return conform(queries._read(engine, stmt, list(STAGE_HISTORY_COLUMNS)), STAGE_HISTORY_COLUMNS)
 
 
@@ -193,13 +243,17 @@ def load_snapshot_stage_changes(
     as_of: dt.date,
     skip_sources: Sequence[str] = (),
     team_day: dt.date | None = None,
+    since: dt.date | None = None,
 ) -> pd.DataFrame:
     """Per in-scope deal, its first snapshot row and each row whose stage differs from the
     deal's previous snapshot (live snapshots up to ``as_of``), for sources not in ``skip_sources``.
+
+    With ``since``, only the snapshots from the last one before ``since`` (``_recent_batches``):
+    a deal's first row there is its stage as the window opens, so each stage it entered from
+    ``since`` on comes with the stage it left.
     """
     team_day = team_day or as_of
-    batches = queries.pipeline_batches(engine)
-    batches = batches[batches["as_of"].dt.normalize() <= pd.Timestamp(as_of)]
+    batches = _recent_batches(engine, as_of, since)
     batches = batches[~batches["source"].isin(list(skip_sources))]
     batch_ids = _as_of_batches(engine, as_of)
     if batches.empty or not batch_ids:
@@ -215,19 +269,23 @@ def load_snapshot_stage_changes(
         .where(S.batch_id.in_(batches["id"].tolist()), tuple_(S.source, S.deal_id).in_(deals))
         .subquery()
     )
-    stmt = select(
-        inner.c.source,
-        inner.c.deal_id,
-        inner.c.snapshot_date,
-        inner.c.stage,
-        inner.c.status,
-        inner.c.created_date,
-    ).where(
-        or_(
-            inner.c.prev.is_(None),
-            and_(inner.c.stage.is_not(None), inner.c.stage != inner.c.prev),
-        )
-    )
+    moved = and_(inner.c.stage.is_not(None), inner.c.stage != inner.c.prev)
+    cols = ["source", "deal_id", "snapshot_date", "stage", "status", "created_date"]
+    if since is not None:
+        # Only the deals whose stage moved from ``since`` on (the rest add no entry there).
+        in_window = case((and_(moved, inner.c.snapshot_date >= since), 1), else_=0)
+        marked = select(
+            *[inner.c[c] for c in cols],
+            inner.c.prev,
+            func.max(in_window)
+            .over(partition_by=(inner.c.source, inner.c.deal_id))
+            .label("moved_since"),
+        ).subquery()
+        inner, extra = marked, [marked.c.moved_since == 1]
+        moved = and_(inner.c.stage.is_not(None), inner.c.stage != inner.c.prev)
+    else:
+        extra = []
+    stmt = select(*[inner.c[c] for c in cols]).where(or_(inner.c.prev.is_(None), moved), *extra)
     return conform(queries._read(engine, stmt, list(CHANGE_COLUMNS)), CHANGE_COLUMNS)
 
 
@@ -236,6 +294,7 @@ __all__ = [
     "CHANGE_COLUMNS",
     "DEAL_COLUMNS",
     "history_stage_sources",
+    "load_deal_owners",
     "load_snapshot_stage_changes",
     "load_stage_catalog",
     "load_stage_history",
