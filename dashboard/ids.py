@@ -292,6 +292,10 @@ SHELL_NAV_SEASON = "shell-nav-season"
 REVIEW_DEAL = "review-deal"
 REVIEW_DEAL_BODY = "review-deal-body"
 REVIEW_DEAL_RIDER = "review-deal-rider"
+# the Rider's season (issue 16): their stage flow and ramp, drawn apart
+RIDER_SEASON_FLOW = "rider-season-flow"
+RIDER_SEASON_RAMP = "rider-season-ramp"
+RIDER_SEASON_INFO = "rider-season-info"
 # deal plans' exports (CSV, XLSX) from the Review and the Rider
 REVIEW_PLANS_CSV = "review-plans-csv"
 REVIEW_PLANS_XLSX = "review-plans-xlsx"

@@ -23,6 +23,7 @@ from dashboard import auth, ids, urls
 from dashboard.figures import forecast as ff
 from dashboard.figures import make_course_figure
 from dashboard.figures import rider as fr
+from dashboard.figures import season as fseason
 from dashboard.figures import style as s
 from dashboard.figures import support as fsup
 from dashboard.figures.common import GRAPH_CONFIG, blank_figure
@@ -32,8 +33,9 @@ from dashboard.metrics.readiness import COMPONENTS
 from dashboard.models import course as cm
 from dashboard.models import forecast as fm
 from dashboard.models import rider as rdm
+from dashboard.models import season as sm
 from dashboard.models import support as sup
-from dashboard.models.standings import summary_for
+from dashboard.models.standings import SummaryError, summary_for
 from dashboard.models.trace import component_trace, figure_trace
 from dashboard.pages import calls, plans
 from dashboard.reads import notes
@@ -226,6 +228,31 @@ def layout(rep: str | None = None, **query):
                 ],
                 className="g-3 mb-3",
             ),
+            _section(
+                "Their season",
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            dcc.Graph(
+                                id=ids.RIDER_SEASON_FLOW,
+                                figure=blank_figure(240),
+                                config=GRAPH_CONFIG,
+                            ),
+                            lg=7,
+                        ),
+                        dbc.Col(
+                            dcc.Graph(
+                                id=ids.RIDER_SEASON_RAMP,
+                                figure=blank_figure(240),
+                                config=GRAPH_CONFIG,
+                            ),
+                            lg=5,
+                        ),
+                    ],
+                    className="g-3",
+                ),
+                hint_id=ids.RIDER_SEASON_INFO,
+            ),
             calls.rider_calls_panel(name, state),
             _section(
                 "Coaching notes",
@@ -353,6 +380,13 @@ def _focus(model: rdm.RiderModel) -> dict | None:
     """The rider's focus share (DESIGN §12), as the Course and the support car show it."""
     scope = auth.viewer_scope()
     return sup.rider_focus(get_engine(), model.quarter, model.as_of, model.rep, model.team, scope)
+
+
+def _sitting(model: rdm.RiderModel) -> dict | None:
+    """Whether the rider sits in (DESIGN §11), from the season's all-teams table."""
+    scope = auth.viewer_scope()
+    table = sm.sitting_for(get_engine(), model.quarter, model.as_of, model.team, scope)
+    return table.row(model.rep)
 
 
 def _badges(model: rdm.RiderModel) -> list:
@@ -530,7 +564,15 @@ def render_details(data, version):
         f"{int(f.get('activity_weeks') or 0)} weeks on track"
     )
     return dict(
-        badges=[*_badges(model), fsup.focus_badge(_focus(model))],
+        badges=[
+            b
+            for b in (
+                *_badges(model),
+                fsup.focus_badge(_focus(model)),
+                fseason.sitting_badge(_sitting(model)),
+            )
+            if b is not None
+        ],
         kpis=fr.make_rider_kpis(f, kind=ids.RIDER_KPI),
         must=fr.must_be_true(
             f, model.days_left, finished=model.quarter.finished(model.as_of, clock.today())
@@ -571,6 +613,51 @@ def render_trend(data, version):
             trend, quarter_start=q.start, quarter_end=q.end, as_of=model.as_of
         ),
         readiness_trend=fr.make_readiness_trend(trend),
+    )
+
+
+@callback(
+    output=dict(
+        flow=Output(ids.RIDER_SEASON_FLOW, "figure"),
+        ramp=Output(ids.RIDER_SEASON_RAMP, "figure"),
+        info=Output(ids.RIDER_SEASON_INFO, "children"),
+    ),
+    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+)
+def render_season(data, version):
+    """The rider's season (DESIGN §11): their stage flow this year and their ramp against the
+    median of the riders at the same tenure, from the Season page's cached model of the view
+    (drawn apart: the rest of the page does not wait for it)."""
+    if version is None or not data or not _rider_name(data):
+        return no_update
+    state, rep, model = _model(data)
+    if model is None:
+        return dict(flow=blank_figure(60), ramp=blank_figure(60), info="")
+    days = sm.resolve_days(as_of=model.as_of.isoformat(), start_month=model.quarter.start_month)
+    try:
+        season = sm.season_model(
+            get_engine(), days.year, days.as_of, days.since, state.team, auth.viewer_scope()
+        )
+    except SummaryError:
+        return dict(flow=blank_figure(60), ramp=blank_figure(60), info="")
+    if rep not in season.gc.index:
+        return dict(flow=blank_figure(60), ramp=blank_figure(60), info="")
+    row = season.gc.loc[rep]
+    tenure = row.get("tenure_now")
+    where = (
+        f"quarter {int(tenure)} of tenure" + (" · ramping" if bool(row.get("ramping")) else "")
+        if not s.is_missing(tenure)
+        else "no start date"
+    )
+    info = (
+        f"{days.year} to {s.day(days.as_of, '%d %b')} · where the deals that entered each stage "
+        f"went, median days, stalls marked ⚠ · attainment by quarter of tenure against the "
+        f"median of riders at the same tenure ({where})"
+    )
+    return dict(
+        flow=fseason.flow_figure(season.flow("ytd", [rep])),
+        ramp=fseason.ramp_figure(season.ramp_curves, season.ramp_median, rep, height=260),
+        info=info,
     )
 
 
