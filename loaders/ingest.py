@@ -144,7 +144,8 @@ def is_bundle(path: Path) -> bool:
 def load_order(path: Path) -> tuple:
     """Sort key of files loaded together: rosters, quotas and readiness first (by a word in the
     name), then the rest; each by the date in its name, then by name. A calls file after the
-    roster that names its people (a call for a person not yet on the roster is rejected)."""
+    roster that names its people (a call for a person not yet on the roster is rejected); deal
+    plans last, after the deals their steps name (``_is_plans_file``)."""
     name = path.name.lower()
     rank = 9
     for word, kind in (
@@ -159,8 +160,35 @@ def load_order(path: Path) -> tuple:
         if word in name:
             rank = _KIND_ORDER[kind]
             break
+    if rank == 9 and _is_plans_file(path):
+        rank = _PLANS_RANK
     stamp = date_in_name(path.name) or dt.datetime.min
     return (rank, stamp, name)
+
+
+# Deal plans after everything else: a step names a deal, and a deal not loaded yet is a reject.
+_PLANS_RANK = 10
+
+
+def _is_plans_file(path: Path) -> bool:
+    """A deal plans file (``loaders.formats.plans``): "plan" in its name, or a text file whose
+    first line is a plans header (a deal column, Step and Owner)."""
+    if "plan" in path.name.lower():
+        return True
+    if path.suffix.lower() not in (".csv", ".txt", ".tsv") or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    lines = head.decode("utf-8-sig", errors="replace").splitlines()
+    if not lines:
+        return False
+    delimiter = max((",", ";", "\t", "|"), key=lines[0].count)
+    from loaders.formats.plans import PLANS
+
+    return PLANS.match([c.strip().strip('"') for c in lines[0].split(delimiter)]) is not None
 
 
 def load_file(

@@ -745,3 +745,46 @@ def test_a_plan_cell_opens_its_steps_and_the_riders_export(as_east, monkeypatch)
     assert (
         panel.rider_plans_export("csv", {"rep": "x" * 300, "view": data["view"]}) is panel.no_update
     )
+
+
+# --- a folder with deals and plans --------------------------------------------------------------
+
+
+def test_a_folder_loads_its_deals_before_the_plans_that_name_them(tmp_path: Path):
+    """The steps file sorts first by its date (1 Oct before 9 Oct) and has no "plan" in its
+    name: it is known by its header and loaded after the pipeline, so its step finds its deal."""
+    import shutil
+
+    from loaders.ingest import expand_paths
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    shutil.copy(fixtures / "roster.csv", folder / "roster.csv")
+    shutil.copy(fixtures / "salesforce_opportunities_2026-10-09.csv", folder)
+    (folder / "next_steps_2026-10-01.csv").write_text(
+        "Deal ID,Step,Owner,Due,Status,Note\n"
+        "006Hp00001AbCdEIAV,Send the MSA redlines,Dana Whitfield,2026-11-15,,legal has it\n",
+        encoding="utf-8",
+    )
+    (folder / "deal_plans_2026-10-02.txt").write_text("ignored header\n", encoding="utf-8")
+    order = [p.name for p in expand_paths([folder])]
+    assert order == [
+        "roster.csv",
+        "salesforce_opportunities_2026-10-09.csv",
+        "next_steps_2026-10-01.csv",
+        "deal_plans_2026-10-02.txt",  # "plan" in its name is enough
+    ]
+    url, drop = make_store("sqlite", tmp_path / "db")
+    try:
+        engine = get_engine(url)
+        config = dataclasses.replace(load_config(), data_dir=tmp_path / "data", database_url=url)
+        outs = [load_file(folder / name, engine=engine, config=config) for name in order[:3]]
+        assert [o.status for o in outs] == ["loaded", "loaded", "loaded"]
+        assert (outs[2].kind, outs[2].rows_loaded, outs[2].rows_rejected) == ("plans", 1, 0)
+        steps = plans.load_steps(engine, None, dt.date(2026, 10, 9))
+        assert steps[["deal_name", "title", "owner"]].values.tolist() == [
+            ["Northwind - Platform Expansion", "Send the MSA redlines", "Dana Whitfield"]
+        ]
+    finally:
+        drop()
