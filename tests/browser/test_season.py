@@ -1,0 +1,64 @@
+"""The Season page in real Chromium, on the demo's data (today pinned to 2026-11-22).
+
+One page load of /season on 15 Nov (the day the demo has a rider sitting in): the general
+classification shows every rider with the sitting-in flag where the model has it; a heat-strip
+cell opens the deals won in that stage, which add up to it; the stage flow and the ramp charts
+draw; the console stays clean.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.figures import style
+from dashboard.models import season as sm
+from loaders.store.engine import dispose_engines, get_engine
+from tests.support.browser import screenshot
+from tests.support.demo import TODAY, demo_copy, pinned_today
+
+pytestmark = pytest.mark.browser
+DAY = "2026-11-15"
+
+
+@pytest.fixture
+def season_store(tmp_path, data_dir):
+    return demo_copy(tmp_path / "db")
+
+
+def test_season_journey(serve_store, season_store, data_dir, page, console_errors):
+    with pinned_today():
+        days = sm.resolve_days(year="2026", as_of=DAY, today=TODAY)
+        model = sm.build_season(get_engine(season_store), 2026, days.as_of, days.since, None, None)
+    gc = model.gc
+    leader = str(gc.index[0])
+    won_q3 = float(gc.loc[leader, "won_3"])
+    sitting = sorted(str(r) for r in gc.index[gc["sitting_in"].astype(bool)])
+    dispose_engines()
+    base = serve_store(season_store, data_dir)
+
+    page.goto(f"{base}/season?year=2026&as_of={DAY}")
+    cells = page.locator("#season-gc .heat-cell")
+    cells.first.wait_for(timeout=40_000)
+    # the classification: one page of riders (up to 50), the leader first, the flags the model's
+    first = page.locator("#season-gc tbody tr").first.inner_text()
+    assert leader in first
+    assert page.locator("#season-gc .flag-red").count() == len(sitting) > 0
+    assert page.locator("#season-gc tbody tr").count() == min(len(gc), sm.PAGE_SIZE)
+
+    # the stage flow and the ramp have drawn
+    page.wait_for_function(
+        "() => ['season-flow-chart', 'season-ramp-chart'].every(id => {"
+        " const gd = document.querySelector('#' + id + ' .js-plotly-plot');"
+        " return gd && gd.data && gd.data.length > 0; })",
+        timeout=30_000,
+    )
+    assert page.locator("#season-flow-chart .barlayer .point").count() > 0
+    screenshot(page, "season-demo")
+
+    # the leader's Q3 cell opens the deals won in Q3, which add up to it
+    page.locator(f"#season-gc button.heat-cell[id*='stage:2026-Q3'][id*='{leader}']").first.click()
+    panel = page.locator("#season-trace")
+    panel.wait_for(state="visible", timeout=15_000)
+    assert leader in page.locator("#season-trace .offcanvas-title").inner_text()
+    assert style.money_full(won_q3) in page.locator("#season-trace-body").inner_text()
+    assert console_errors == []
