@@ -10,7 +10,8 @@ record) and their line breaks folded.
 
 ``post`` sends the message with the standard library (``urllib.request``): one JSON POST, a
 timeout, no redirects followed, and errors in one line naming only ``scheme://host/…`` (an
-incoming webhook's path is its secret).
+incoming webhook's path is its secret). ``--post-env VAR`` reads the address from an environment
+variable (``webhook_from_env``), so it is never in the process list as ``--post URL`` is.
 """
 
 from __future__ import annotations
@@ -469,6 +470,32 @@ def check_url(url: str) -> None:
         )
     if not parts.hostname:
         raise PostError("--post: the address has no host")
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def webhook_from_env(name: str, environ=None) -> str:
+    """The webhook address kept in the environment variable ``name`` (``--post-env``): cron
+    and the shell pass it to Team Car without it ever being a command-line argument, which
+    every user of the machine can read in the process list.
+
+    Raises:
+        PostError: a name that is no variable's, or a variable unset or empty (the message names
+            the variable, never its value).
+    """
+    import os
+
+    environ = os.environ if environ is None else environ
+    if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
+        raise PostError(
+            "--post-env: give the name of an environment variable (letters, digits and _), "
+            "not the address"
+        )
+    value = (environ.get(name) or "").strip()
+    if not value:
+        raise PostError(f"--post-env {name}: that environment variable is not set or is empty")
+    return value
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

@@ -545,18 +545,31 @@ def digest(
         str | None,
         typer.Option("--post", help="Send it to this incoming webhook (http or https) instead."),
     ] = None,
+    post_env: Annotated[
+        str | None,
+        typer.Option(
+            "--post-env",
+            metavar="VAR",
+            help="Send it to the webhook whose address is in this environment variable (kept "
+            "out of the process list, where --post URL shows).",
+        ),
+    ] = None,
     timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds to wait for the webhook.")
     ] = 10.0,
 ) -> None:
     """The day's glance for a chat channel or an e-mail: position against pace, what moved, the
     deals that decide the quarter, who needs help."""
-    from dashboard.cli.digest import PostError, digest_command
+    from dashboard.cli.digest import PostError, digest_command, webhook_from_env
     from dashboard.models.digest import DigestError
     from loaders.store.engine import get_engine
 
     day, before = _date(as_of, "--as-of"), _date(since, "--since")
     try:
+        if post is not None and post_env is not None:
+            raise PostError("give --post URL or --post-env VAR, not both")
+        if post_env is not None:
+            post = webhook_from_env(post_env)
         digest_command(
             get_engine(load_config().database_url), day, before, team, format.value, post, timeout
         )

@@ -376,3 +376,33 @@ def test_the_command_posts_and_fails_in_one_line(book_engine, receiver):
         f"error http://127.0.0.1:{port}/… answered 500 Internal Server Error: invalid_payload"
     ]
     _no_secret(failed.stdout + failed.stderr)
+
+
+def test_the_command_reads_the_webhook_from_the_environment(book_engine, receiver):
+    """``--post-env VAR``: the address never is an argument (the process list shows arguments
+    to every user of the machine), only the variable's name is."""
+    env = {
+        "TEAMCAR_DATABASE_URL": book_engine.url.render_as_string(hide_password=False),
+        "COLUMNS": "80",
+        "DIGEST_WEBHOOK": receiver.url,
+    }
+    args = ("digest", "--as-of", "2026-11-22", "--format", "markdown", "--post-env")
+    run = teamcar(*args, "DIGEST_WEBHOOK", env=env)
+    port = receiver.server.server_port
+    assert run.stdout == f"Posted the digest (markdown) to http://127.0.0.1:{port}/…: 200 OK.\n"
+    ((path, _headers, body),) = receiver.posts
+    assert path == TOKEN_PATH and body["text"].startswith("#")
+    assert cli_digest.webhook_from_env("HOOK", {"HOOK": f" {receiver.url}\n"}) == receiver.url
+    # unset, empty, not a variable's name, or with --post as well: one line, nothing posted
+    for extra, said in (
+        (("--post-env", "NO_SUCH_HOOK"), "--post-env NO_SUCH_HOOK: that environment variable"),
+        (("--post-env", "EMPTY_HOOK"), "--post-env EMPTY_HOOK: that environment variable"),
+        (("--post-env", receiver.url), "give the name of an environment variable"),
+        (("--post-env", "DIGEST_WEBHOOK", "--post", receiver.url), "not both"),
+    ):
+        failed = teamcar(*args[:-1], *extra, env={**env, "EMPTY_HOOK": " "}, check=False)
+        assert failed.returncode == 2 and "Traceback" not in failed.stderr
+        (line,) = failed.stderr.strip().splitlines()
+        assert said in line
+        _no_secret(line)
+    assert len(receiver.posts) == 1
