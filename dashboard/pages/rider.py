@@ -649,13 +649,14 @@ def render_season(data, version):
         if not s.is_missing(tenure)
         else "no start date"
     )
+    flow = season.flow("ytd", [rep])  # the stages their deals entered (other pipelines' left out)
     info = (
         f"{days.year} to {s.day(days.as_of, '%d %b')} · where the deals that entered each stage "
         f"went, median days, stalls marked ⚠ · attainment by quarter of tenure against the "
         f"median of riders at the same tenure ({where})"
     )
     return dict(
-        flow=fseason.flow_figure(season.flow("ytd", [rep])),
+        flow=fseason.flow_figure(flow[flow["entered"] > 0]),
         ramp=fseason.ramp_figure(season.ramp_curves, season.ramp_median, rep, height=260),
         info=info,
     )
