@@ -295,11 +295,14 @@ def test_shell_keeps_pickers_and_url_in_step(store, pages):
         "/?quarter=2026-Q4&team=East",
         "/review?quarter=2026-Q4&team=East",
         "/rider?quarter=2026-Q4&team=East",
+        "/season?quarter=2026-Q4&team=East",
         "/support?quarter=2026-Q4&team=East",
         "/data?quarter=2026-Q4&team=East",
     ]
-    assert out["active"] == [True, False, False, False, False]
-    assert shell.sync_url("", "/rider/Ann%20Lee")["active"] == [False, False, True, False, False]
+    assert out["active"] == [True, False, False, False, False, False]
+    rider = shell.sync_url("", "/rider/Ann%20Lee")["active"]
+    assert rider == [False, False, True, False, False, False]
+    assert shell.sync_url("", "/season")["active"] == [False, False, False, True, False, False]
     # Pickers set from the URL agree with it: nothing is written.
     assert shell.pick("2026-Q4", "East", "?team=East&page=2", "/") is no_update
     assert shell.pick("2026-Q4", urls.ALL_TEAMS, "", "/") is no_update
