@@ -1,7 +1,8 @@
 """Benchmark the Season page (issue 16) on a store: its model's pieces timed one by one, cold and
 warm, and the page in Chromium against the bare Dash page.
 
-    .venv/bin/python bench/bench_season.py --url sqlite:///bench/out/cache/full/store.db --forget
+    .venv/bin/python bench/bench_season.py --url sqlite:///bench/out/cache/full/store.db \
+        --forget --forget-batches                                      # nothing kept at all
     .venv/bin/python bench/bench_season.py --url sqlite:///... --keep          # as after a load
     .venv/bin/python bench/bench_season.py --first-visit sqlite:///... --repeat 5 --keep
 
@@ -9,9 +10,11 @@ warm, and the page in Chromium against the bare Dash page.
 and each metric ``build_season`` calls wrapped in a timer (the model is unchanged; the wrappers
 only add up seconds per piece), then again (*warm*: the worker's cache), then for one team (a
 manager: narrowed from what is kept), and times drawing the page's figures from the model.
-``--forget`` first deletes every result kept per data version (nothing kept: the first visitor
-after a server start on new data pays for everything); ``--keep`` first runs ``warm.keep`` in its
-own process, as ``teamcar load`` does after a load (its seconds reported).
+``--forget`` first deletes every result kept per data version (the first visitor after a server
+start on new data pays for everything), ``--forget-batches`` also the season's frames kept per
+snapshot batch (``reads.stage_changes``: as on a store where they were never made);
+``--keep`` first runs ``warm.keep`` in its own process, as ``teamcar load`` does after a load
+(its seconds reported).
 
 ``--first-visit URL`` starts the bare Dash page and ``teamcar serve --workers 2`` on the store,
 opens ``/season`` as soon as the server answers (*cold*: the first visit after the server
@@ -47,8 +50,6 @@ READS = (
     "history_stage_sources",
     "load_stage_history",
     "load_snapshot_stage_changes",
-    "snapshot_stage_changes",
-    "season_inputs",
 )
 METRICS = (
     "stage_results",
@@ -92,13 +93,17 @@ def _instrument(steps: dict) -> list:
         day = args[2] if len(args) > 2 else kwargs.get("as_of")
         return f"summary_for {day}"
 
+    from dashboard.reads import stage_changes as sc
+
     for name in READS:
         wrap(rs, name)
+    for name in ("snapshot_stage_changes", "stage_catalog"):
+        wrap(sc, name, lambda args, kwargs, n=name: f"kept {n}")
     for name in METRICS:
         wrap(ms, name)
     wrap(queries, "load_reps")
     wrap(sm, "summary_for", summary_label)
-    for helper in ("_readiness_points", "_stage_entries"):
+    for helper in ("_stage_entries", "sitting_table"):
         wrap(sm, helper)
     return undo
 
@@ -296,7 +301,14 @@ def main() -> None:
     parser.add_argument("--team", help="the team timed as a manager's view (default: the first)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the landing views first")
-    parser.add_argument("--forget", action="store_true", help="delete kept results first")
+    parser.add_argument(
+        "--forget", action="store_true", help="delete results kept per data version first"
+    )
+    parser.add_argument(
+        "--forget-batches",
+        action="store_true",
+        help="also delete the season's frames kept per snapshot batch (stage changes, catalog)",
+    )
     parser.add_argument("--port", type=int, default=18212, help="Team Car's port (bare: one less)")
     args = parser.parse_args()
     url = args.first_visit or args.url
@@ -304,7 +316,9 @@ def main() -> None:
         parser.error("--url or --first-visit")
     report: dict = {}
     if args.forget:
-        report["forgotten"] = _forget(url) + _forget_season(url)
+        report["forgotten"] = _forget(url)
+    if args.forget_batches:
+        report["forgotten_batches"] = _forget_season(url)
     if args.keep:
         report["keep_s"] = _keep(url)
     if args.first_visit:

@@ -28,6 +28,7 @@ from dashboard.models.standings import SummaryError, summary_for
 from dashboard.models.trace import Trace
 from dashboard.reads import queries
 from dashboard.reads import season as rs
+from dashboard.reads import stage_changes as sc
 from loaders import clock
 from loaders.config import Config, load_config
 from loaders.fiscal import Quarter, make_quarter, quarter_of
@@ -146,14 +147,21 @@ class SeasonModel:
 
 
 def _stage_entries(
-    engine: Engine, view: Sequence[str] | None, as_of: dt.date, since: dt.date | None = None
+    engine: Engine,
+    view: Sequence[str] | None,
+    as_of: dt.date,
+    since: dt.date | None = None,
+    deals: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float], list[str]]:
     """Stage entries with where each went (``ms.classify_entries``), the stage order and the
     sources read from field history: field history where a source has stage changes, else its
     snapshots. With ``since``, only what the stage moves from that day on need (each with the
     stage it left): the deals whose stage changed since then, the snapshots from the last one
-    before it."""
-    catalog = rs.load_stage_catalog(engine, as_of, since)
+    before it. The catalog and, with ``deals`` (``source, deal_id``: the as-of snapshot's deals
+    in the view, as ``rs.load_year_deals`` reads them) or for all teams, the snapshots' stage
+    changes come from the frames kept per snapshot batch (``reads.stage_changes``: the same
+    rows, without scanning every snapshot again)."""
+    catalog = sc.stage_catalog(engine, as_of, since)
     known = stage_status_map(catalog.assign(status=catalog["status"]))
     # One pipeline after another (each source's stages in its own order), not interleaved.
     order = ms.stage_order(
@@ -166,13 +174,15 @@ def _stage_entries(
     if hist_sources:
         changes = rs.load_stage_history(engine, view, as_of, hist_sources, active_since=since)
         parts.append(ms.entries_from_history(changes, known))
-    parts.append(
-        ms.entries_from_snapshots(
-            rs.load_snapshot_stage_changes(
-                engine, view, as_of, skip_sources=hist_sources, since=since
-            )
+    if deals is not None or view is None:
+        rows = sc.snapshot_stage_changes(
+            engine, as_of, deals, skip_sources=hist_sources, since=since
         )
-    )
+    else:
+        rows = rs.load_snapshot_stage_changes(
+            engine, view, as_of, skip_sources=hist_sources, since=since
+        )
+    parts.append(ms.entries_from_snapshots(rows))
     entries = (
         pd.concat([p for p in parts if len(p)], ignore_index=True)
         if any(len(p) for p in parts)
@@ -245,7 +255,8 @@ def build_sitting_in(engine: Engine, quarter: Quarter, as_of: dt.date) -> Sittin
 
 
 def sitting_table(engine: Engine, quarter: Quarter, as_of: dt.date) -> SittingIn:
-    """``build_sitting_in`` cached under the store's data version (read-only)."""
+    """``build_sitting_in`` cached under the store's data version (read-only); all teams, so it
+    is kept in the store too (``reads.kept``): a new worker reads it instead of building it."""
     from dashboard.reads import cache
 
     return cache.cached(
@@ -253,6 +264,7 @@ def sitting_table(engine: Engine, quarter: Quarter, as_of: dt.date) -> SittingIn
         engine,
         (quarter.name, quarter.start_month, as_of.isoformat()),
         lambda: build_sitting_in(engine, quarter, as_of),
+        keep=(SittingIn,),
     )
 
 
@@ -340,7 +352,8 @@ def build_season(
     gc["rank_since"] = then["rank"].reindex(gc.index)
 
     reps_frame, aliases = queries.load_reps(engine, view, as_of)
-    year_deals = attach_reps(rs.load_year_deals(engine, view, as_of), aliases, reps_frame)
+    in_scope = rs.load_year_deals(engine, view, as_of)
+    year_deals = attach_reps(in_scope, aliases, reps_frame)
     generated = ms.pipeline_generated(year_deals, riders, quarters[0].start, as_of)
     weeks = (
         generated.groupby(["week", "week_start"], as_index=False)[["amount_cents", "deals"]]
@@ -361,7 +374,9 @@ def build_season(
     next_team["needed"] = need
     next_team["need_per_week"] = None if need is None else need / weeks_left
 
-    classified, order, hist_sources = _stage_entries(engine, view, as_of)
+    classified, order, hist_sources = _stage_entries(
+        engine, view, as_of, deals=in_scope[["source", "deal_id"]]
+    )
     owners = year_deals[["source", "deal_id", "rep", "team"]].drop_duplicates(["source", "deal_id"])
     classified = classified.merge(owners, on=["source", "deal_id"], how="left")
 
@@ -441,6 +456,11 @@ def season_model(
 ) -> SeasonModel:
     """``build_season``'s answer, cached per data version (read-only).
 
+    The all-teams season (no team, no scope) is also kept in the store per data version
+    (``reads.kept``; prepared by ``prepare`` when data lands), so a new process reads it instead
+    of building it. A view of some teams is built for them, from the reads kept all-teams and
+    narrowed on the server (the summaries, the stage changes and catalog per snapshot batch).
+
     Raises:
         SummaryError: for a team outside the viewer's scope.
     """
@@ -467,7 +487,18 @@ def season_model(
         engine,
         key,
         lambda: build_season(engine, year, as_of, since, team, scope, config),
+        keep=KEPT_TYPES if team is None and scope is None else None,
     )
+
+
+def prepare(engine: Engine, config: Config | None = None) -> SeasonModel:
+    """The all-teams season on the page's default days (this year, as of today, since the end
+    of the previous stage) for the store's current data, computed and kept in the store with the
+    reads under it (``teamcar load`` and ``teamcar watch`` through ``warm.keep``, a server's
+    warming thread through ``warm.warm``)."""
+    config = config or load_config()
+    days = resolve_days(start_month=config.fiscal_year_start_month)
+    return season_model(engine, days.year, days.as_of, days.since, None, None, config)
 
 
 # --- the rows behind each figure ---------------------------------------------------------------
@@ -625,6 +656,7 @@ __all__ = [
     "export_table",
     "flow_window",
     "gc_page",
+    "prepare",
     "resolve_days",
     "search_riders",
     "season_model",

@@ -102,40 +102,125 @@ def pair_rows(
     return derived.stored(engine, PAIR_NAME, key, lambda: _pair_rows(engine, prev, batch))
 
 
-def snapshot_stage_changes(
-    engine: Engine,
-    as_of: dt.date,
-    deals: pd.DataFrame | None,
-    skip_sources: Sequence[str] = (),
-) -> pd.DataFrame:
-    """The rows ``season.load_snapshot_stage_changes`` returns, for the deals in ``deals``
-    (``source, deal_id``: the as-of snapshot's deals owned in the viewer's scope; None: every
-    deal), from the kept pair frames.
+def recent(batches: pd.DataFrame, since: dt.date | None) -> pd.DataFrame:
+    """``batches`` (``live_batches``) per source from the last one before ``since`` on (all of
+    them when none is before it), as ``season._recent_batches`` picks them."""
+    if since is None or batches.empty:
+        return batches
+    day = batches["day"]
+    before = day.where(day < pd.Timestamp(since))
+    base = before.groupby(batches["source"].to_numpy()).transform("max")
+    return batches[(base.isna() | (day >= base)).to_numpy()]
 
-    Per deal: its first snapshot row (live snapshots up to ``as_of``, sources not in
-    ``skip_sources``) and each row whose stage differs from the deal's previous row's (a row
-    after one without a stage counts too), as ``CHANGE_COLUMNS``, sorted by deal and day.
-    """
-    batches = live_batches(engine, as_of, skip_sources)
-    if batches.empty or (deals is not None and deals.empty):
-        return conform(pd.DataFrame(columns=list(CHANGE_COLUMNS)), CHANGE_COLUMNS)
-    hashes = _hashes(engine)
-    parts = [pair_rows(engine, prev, batch, hashes) for prev, batch in chain(batches)]
-    rows = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
-    if deals is not None:
-        wanted = pd.MultiIndex.from_frame(deals[["source", "deal_id"]].astype(object))
-        have = pd.MultiIndex.from_arrays(
-            [rows["source"].astype(object), rows["deal_id"].astype(object)]
+
+def _keys(frame: pd.DataFrame) -> pd.MultiIndex:
+    return pd.MultiIndex.from_arrays(
+        [frame["source"].astype(object), frame["deal_id"].astype(object)]
+    )
+
+
+def _as_of_deals(engine: Engine, as_of: dt.date) -> pd.DataFrame:
+    """``source, deal_id`` of every deal of the snapshots in force on ``as_of``."""
+    pick = queries.pick_snapshots(queries.pipeline_batches(engine), as_of)
+    ids = sorted(pick.base.values())
+    if not ids:
+        return pd.DataFrame(columns=["source", "deal_id"])
+    return queries._read(
+        engine, select(S.source, S.deal_id).where(S.batch_id.in_(ids)), ["source", "deal_id"]
+    )
+
+
+def _head_rows(engine: Engine, batch: int, deal_ids: list[str]) -> pd.DataFrame:
+    """The rows of ``batch`` of the deals named (primary-key lookups, in chunks)."""
+    cols = (S.source, S.deal_id, S.snapshot_date, S.stage, S.status, S.created_date)
+    parts = [
+        queries._read(
+            engine,
+            select(*cols).where(S.batch_id == batch, S.deal_id.in_(deal_ids[i : i + 900])),
+            list(CHANGE_COLUMNS),
         )
-        rows = rows[have.isin(wanted)]
+        for i in range(0, len(deal_ids), 900)
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else _pair_rows_empty()
+
+
+def _pair_rows_empty() -> pd.DataFrame:
+    return conform(pd.DataFrame(columns=list(CHANGE_COLUMNS)), CHANGE_COLUMNS)
+
+
+def _with_prev(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """``rows`` sorted by deal and day, and each row's previous row's stage (NaN for a deal's
+    first): the window function's ``LAG`` when ``rows`` are kept pair rows."""
     rows = conform(rows, CHANGE_COLUMNS)
     rows = rows.sort_values(["source", "deal_id", "snapshot_date"], kind="stable")
     stage = rows["stage"].astype(object)
     deal = rows["source"].astype(object) + "\x1f" + rows["deal_id"].astype(object)
     same = (deal.shift(1) == deal).to_numpy()
-    prev = stage.shift(1).where(same)
-    keep = prev.isna() | (stage.notna() & (stage != prev))
-    return _as_read(rows[keep.to_numpy()], CHANGE_COLUMNS)
+    return rows, stage.shift(1).where(same)
+
+
+def snapshot_stage_changes(
+    engine: Engine,
+    as_of: dt.date,
+    deals: pd.DataFrame | None,
+    skip_sources: Sequence[str] = (),
+    since: dt.date | None = None,
+) -> pd.DataFrame:
+    """The rows ``season.load_snapshot_stage_changes`` returns, for the deals in ``deals``
+    (``source, deal_id``: the as-of snapshot's deals owned in the viewer's scope; None: every
+    deal of the as-of snapshot, as for no scope), from the kept pair frames.
+
+    Per deal: its first snapshot row (live snapshots up to ``as_of``, sources not in
+    ``skip_sources``) and each row whose stage differs from the deal's previous row's (a row
+    after one without a stage counts too), as ``CHANGE_COLUMNS``, sorted by deal and day.
+
+    With ``since``: the snapshots from the last one before ``since`` (``recent``), and only the
+    deals whose stage moved from ``since`` on. The first of those snapshots is read for those
+    deals only (its rows open the window: what each deal's stage was); the rest are kept pairs.
+    """
+    batches = live_batches(engine, as_of, skip_sources)
+    if deals is None and not batches.empty:
+        deals = _as_of_deals(engine, as_of)
+    if batches.empty or deals.empty:
+        return _pair_rows_empty()
+    wanted = _keys(deals)
+    hashes = _hashes(engine)
+    window = recent(batches, since)
+    firsts = set(window.groupby("source")["id"].first().astype(int))
+    pairs = chain(batches)
+    if since is not None:
+        inside = set(window["id"].astype(int))
+        # pairs inside the window, and a first snapshot of the chain whole (a kept pair too)
+        pairs = [(a, b) for a, b in pairs if b in inside and (b not in firsts or a is None)]
+    parts = [pair_rows(engine, prev, batch, hashes) for prev, batch in pairs]
+    rows = pd.concat([p for p in parts if len(p)] or [_pair_rows_empty()], ignore_index=True)
+    rows = conform(rows[_keys(rows).isin(wanted)], CHANGE_COLUMNS)
+    if since is None:
+        rows, prev = _with_prev(rows)
+        keep = prev.isna() | (rows["stage"].astype(object).notna() & (rows["stage"] != prev))
+        return _as_read(rows[keep.to_numpy()], CHANGE_COLUMNS)
+    # The deals seen from ``since`` on (every deal that moved then is among them), with their
+    # rows of the window's first snapshot where that is not a whole kept pair already.
+    later = rows[(rows["snapshot_date"] >= pd.Timestamp(since)).to_numpy()]
+    seen = _keys(later).unique()
+    rows = rows[_keys(rows).isin(seen)]
+    heads = []
+    for batch in sorted(firsts):
+        if (None, batch) in pairs:
+            continue
+        source = window.loc[window["id"] == batch, "source"].iloc[0]
+        ids = sorted({d for s, d in seen if s == source})
+        if ids:
+            heads.append(conform(_head_rows(engine, batch, ids), CHANGE_COLUMNS))
+    rows = pd.concat([*heads, rows], ignore_index=True) if heads else rows
+    rows, prev = _with_prev(rows)
+    stage = rows["stage"].astype(object)
+    moved = stage.notna() & prev.notna() & (stage != prev)
+    moved_since = moved & (rows["snapshot_date"] >= pd.Timestamp(since))
+    deal = rows["source"].astype(object) + "\x1f" + rows["deal_id"].astype(object)
+    active = moved_since.groupby(deal.to_numpy()).transform("any").to_numpy()
+    keep = (prev.isna() | moved).to_numpy() & active
+    return _as_read(rows[keep], CHANGE_COLUMNS)
 
 
 def _as_read(frame: pd.DataFrame, spec: dict[str, str]) -> pd.DataFrame:
@@ -157,11 +242,12 @@ def _batch_catalog(engine: Engine, batch: int) -> pd.DataFrame:
     return queries._read(engine, stmt, list(CATALOG_COLUMNS))
 
 
-def stage_catalog(engine: Engine, as_of: dt.date) -> pd.DataFrame:
+def stage_catalog(engine: Engine, as_of: dt.date, since: dt.date | None = None) -> pd.DataFrame:
     """``season.load_stage_catalog``'s frame from one kept catalog per batch: stage names with
-    their status and smallest order, over the live snapshots up to ``as_of``, ordered by source,
-    stage and status (as SQLite's GROUP BY gives them)."""
-    batches = live_batches(engine, as_of)
+    their status and smallest order, over the live snapshots up to ``as_of`` (with ``since``:
+    from the last one before it, ``recent``), ordered by source, stage and status (as SQLite's
+    GROUP BY gives them)."""
+    batches = recent(live_batches(engine, as_of), since)
     if batches.empty:
         return conform(pd.DataFrame(columns=list(CATALOG_COLUMNS)), CATALOG_COLUMNS)
     hashes = _hashes(engine)
@@ -198,6 +284,7 @@ def prepare(engine: Engine, as_of: dt.date) -> int:
 
 __all__ = [
     "chain",
+    "recent",
     "live_batches",
     "pair_rows",
     "prepare",

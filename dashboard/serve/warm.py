@@ -65,7 +65,17 @@ def keep(engine: Engine) -> dict[str, float]:
     now, since = rm.resolve_days({}, days, quarter)
     rm.review_model(engine, state.quarter, now, since, None, None)
     took["review"] = time.perf_counter() - started
+    _season(engine, took)
     return took
+
+
+def _season(engine: Engine, took: dict[str, float]) -> None:
+    """The all-teams season on its default days, kept in the store (``season.prepare``)."""
+    from dashboard.models import season as sm
+
+    started = time.perf_counter()
+    sm.prepare(engine)
+    took["season"] = time.perf_counter() - started
 
 
 def warm(engine: Engine) -> dict[str, float]:
@@ -95,6 +105,7 @@ def warm(engine: Engine) -> dict[str, float]:
             started = time.perf_counter()
             hook(engine)
             took[name] = time.perf_counter() - started
+    _season(engine, took)
     return took
 
 

@@ -189,3 +189,41 @@ def test_once_kept_no_snapshot_row_is_read_again(engine, monkeypatch):
         .sort_values(["source", "deal_id", "snapshot_date"])
         .reset_index(drop=True),
     )
+
+
+def test_since_the_window_opens_on_the_last_snapshot_before_it(engine):
+    """With ``since`` (the 4 weeks of sitting in): the same rows as the window function over the
+    snapshots from the last one before ``since``, for the deals whose stage moved from then."""
+    for since in (dt.date(2026, 11, 10), DAYS[2], DAYS[0], dt.date(2026, 10, 1), AS_OF):
+        for scope in (None, ["East"]):
+            deals = None if scope is None else rs.load_year_deals(engine, scope, AS_OF)
+            got = sc.snapshot_stage_changes(engine, AS_OF, deals, since=since)
+            want = rs.load_snapshot_stage_changes(engine, scope, AS_OF, since=since)
+            want = want.sort_values(["source", "deal_id", "snapshot_date"]).reset_index(drop=True)
+            pd.testing.assert_frame_equal(got, want, obj=f"since {since}, scope {scope}")
+        cat = rs.load_stage_catalog(engine, AS_OF, since)
+        if engine.dialect.name != "sqlite":
+            cat = cat.sort_values(["source", "stage", "status"])
+        pd.testing.assert_frame_equal(
+            sc.stage_catalog(engine, AS_OF, since), cat.reset_index(drop=True)
+        )
+    # By hand, since 10 Nov (the window opens on the 8 Nov snapshot): D1 moved on 15 and 22 Nov,
+    # D2 on 22 Nov, D3 on 22 Nov ("Qualify " is another text than "Qualify" in the store; the
+    # entries strip it later), D4 on 22 Nov (back to Qualify); D5 first shows on 15 Nov and never
+    # moves: not listed; hubspot D1 moved on 22 Nov. Each listed deal comes with its 8 Nov row
+    # (D2 has none: it missed that snapshot, so its 15 Nov row opens its window).
+    got = sc.snapshot_stage_changes(engine, AS_OF, None, since=dt.date(2026, 11, 10))
+    rows = {
+        (s, d): [
+            (str(t.date())[5:], None if pd.isna(g) else g)
+            for t, g in zip(r["snapshot_date"], r["stage"], strict=True)
+        ]
+        for (s, d), r in got.groupby(["source", "deal_id"])
+    }
+    assert rows == {
+        ("crm", "D1"): [("11-08", "Qualify"), ("11-15", "Propose"), ("11-22", "Closed Won")],
+        ("crm", "D2"): [("11-15", "Qualify"), ("11-22", "Propose")],
+        ("crm", "D3"): [("11-08", None), ("11-15", "Qualify"), ("11-22", "Qualify ")],
+        ("crm", "D4"): [("11-08", "Propose"), ("11-22", "Qualify")],
+        ("hubspot", "D1"): [("11-08", "contract"), ("11-22", "closedwon")],
+    }
