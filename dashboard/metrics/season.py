@@ -498,15 +498,19 @@ def stage_flow(
         the longest median days, or where at least half the entries are still there).
     """
     w = window_entries(classified, start, as_of, reps)
+    # numpy object arrays, not the columns: iterating a text column value by value is slow
+    stages = classified["stage"].to_numpy(dtype=object)
+    statuses = classified["status"].to_numpy(dtype=object)
+    entered = w["stage"].to_numpy(dtype=object)
+    in_window = set(entered)
     open_stages = sorted(
-        {s for s, st in zip(classified["stage"], classified["status"], strict=True) if st == "open"}
-        | {s for s in w["stage"]},
+        {s for s, st in zip(stages, statuses, strict=True) if st == "open"} | {s for s in entered},
         key=lambda s: order.get(s, np.inf),
     )
     rows = []
     for stage in open_stages:
         s = w[w["stage"] == stage]
-        if s.empty and stage not in set(w["stage"]):
+        if s.empty and stage not in in_window:
             counts = dict.fromkeys(OUTCOMES, 0)
         else:
             counts = s["outcome"].value_counts().reindex(OUTCOMES, fill_value=0).to_dict()
@@ -525,7 +529,7 @@ def stage_flow(
         return pd.DataFrame(
             columns=["stage", "entered", *OUTCOMES, "median_days", "to_won", "deals", "stall"]
         )
-    out = out[[r in set(w["stage"]) or r in open_stages for r in out["stage"]]]
+    out = out[[r in in_window or r in open_stages for r in out["stage"]]]
     med = out["median_days"].astype("float64")
     longest = med.notna() & (med == med.max())
     still = out["still_there_share"].astype("float64").fillna(0.0) >= STALL_SHARE
