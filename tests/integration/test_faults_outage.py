@@ -65,8 +65,15 @@ def _callback(base: str, dep: dict, inputs: dict, state: dict | None = None) -> 
         return exc.code, {"error": exc.read().decode()[:500]}
 
 
-def _dep(deps: list[dict], output_part: str) -> dict:
-    return next(d for d in deps if output_part in d["output"])
+def _dep(deps: list[dict], output_part: str, input_id: str | None = None) -> dict:
+    """The callback writing ``output_part`` (and reading ``input_id`` when given: the course
+    map has a second writer, the deal plans' tick patch)."""
+    return next(
+        d
+        for d in deps
+        if output_part in d["output"]
+        and (input_id is None or any(i["id"] == input_id for i in d["inputs"]))
+    )
 
 
 @pytest.fixture(params=[1, 2], ids=["one-process", "two-gunicorn-workers"])
@@ -135,7 +142,7 @@ def test_the_server_survives_a_database_outage_and_recovers(served):
     deps = json.loads(_get(base + "/_dash-dependencies")[1])
     poll = _dep(deps, "shell-freshness.children")
     retry = _dep(deps, "shell-outage.is_open")
-    course = _dep(deps, "course-map.figure")
+    course = _dep(deps, "course-map.figure", "course-state")
     state = {
         "quarter": "2026-Q4",
         "team": None,
