@@ -29,6 +29,10 @@ READY = {
     " return !!(gd && gd.data && gd.data.length > 0"
     " && document.querySelector('#rider-kpis .kpi-value')); }",
     "data": "() => !!document.querySelector('#data-batches .ag-center-cols-container .ag-row')",
+    # the classification drawn and every graph drawn (bench_pages.READY_SELECTORS' season)
+    "season": "() => !!document.querySelector('#season-gc table') &&"
+    " [...document.querySelectorAll('.js-plotly-plot')].every(g => g.querySelector('.main-svg'))"
+    " && !document.querySelector('[data-dash-is-loading=\"true\"]')",
 }
 
 # The baseline: Dash's shell drawn (the top bar's pickers filled in by the first callback),
