@@ -194,36 +194,49 @@ def _won(row: pd.Series, q) -> object:
     return row.get(f"won_{q.number}")
 
 
-def team_overview_table(overview: pd.DataFrame) -> html.Table:
-    """Per team: riders, won and quota to date, attainment, riders sitting in and ramping."""
-    head = html.Thead(
-        html.Tr(
-            [
-                html.Th("Team"),
-                html.Th("Riders", className="num"),
-                html.Th("Won YTD", className="num"),
-                html.Th("Quota YTD", className="num"),
-                html.Th("Attainment", className="num"),
-                html.Th("Sitting in", className="num"),
-                html.Th("Ramping", className="num"),
-            ]
-        )
-    )
+_OVERVIEW_MONEY = {"function": "params.value == null ? '' : d3.format(',.0f')(params.value)"}
+_OVERVIEW_PCT = {"function": "params.value == null ? '—' : d3.format('.0%')(params.value)"}
+
+
+def team_overview_table(overview: pd.DataFrame, grid_id: str) -> dag.AgGrid:
+    """Per team: riders, won and quota to date, attainment, riders sitting in and ramping.
+
+    One grid, not an HTML table: at 2,000 reps (100 teams) the table's 800 cells were each a
+    component for Dash's renderer to draw, about 4 s of the page's main thread (bench/
+    RESULTS-season.md); the grid draws the rows on screen and sorts them all.
+    """
     rows = [
-        html.Tr(
-            [
-                html.Td(str(r["team"])),
-                html.Td(f"{int(r['riders']):,}", className="num"),
-                html.Td(s.money(r["ytd_won"]), className="num"),
-                html.Td(s.money(r["ytd_quota"]), className="num"),
-                html.Td(s.pct(r["attainment"]), className="num"),
-                html.Td(str(int(r["sitting_in"])), className="num"),
-                html.Td(str(int(r["ramping"])), className="num"),
-            ]
-        )
+        {
+            "team": str(r["team"]),
+            "riders": int(r["riders"]),
+            "ytd_won": float(r["ytd_won"]),
+            "ytd_quota": float(r["ytd_quota"]),
+            "attainment": None if pd.isna(r["attainment"]) else float(r["attainment"]),
+            "sitting_in": int(r["sitting_in"]),
+            "ramping": int(r["ramping"]),
+        }
         for _, r in overview.iterrows()
     ]
-    return html.Table([head, html.Tbody(rows)], className="season-teams table table-sm")
+    num = {"type": "numericColumn", "width": 120}
+    columns = [
+        {"field": "team", "headerName": "Team", "flex": 2, "minWidth": 180, "tooltipField": "team"},
+        {"field": "riders", "headerName": "Riders", **num},
+        {"field": "ytd_won", "headerName": "Won YTD", "valueFormatter": _OVERVIEW_MONEY, **num},
+        {"field": "ytd_quota", "headerName": "Quota YTD", "valueFormatter": _OVERVIEW_MONEY, **num},
+        {"field": "attainment", "headerName": "Attainment", "valueFormatter": _OVERVIEW_PCT, **num},
+        {"field": "sitting_in", "headerName": "Sitting in", **num},
+        {"field": "ramping", "headerName": "Ramping", **num},
+    ]
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns,
+        rowData=rows,
+        defaultColDef={"sortable": True, "resizable": True},
+        getRowId="params.data.team",
+        dashGridOptions={"suppressCellFocus": True, "tooltipShowDelay": 400},
+        className="season-teams-grid",
+        style={"height": f"{min(12, max(len(rows), 1)) * 42 + 50}px"},
+    )
 
 
 def team_year_figure(year: dict, height: int = 260) -> go.Figure:

@@ -392,7 +392,9 @@ def render(data, _version):
     )
     overview = None
     if model.team is None and len(model.gc) > OVERVIEW_RIDERS:
-        overview = _card("Teams", fs.team_overview_table(sm.team_overview(model)))
+        overview = _card(
+            "Teams", fs.team_overview_table(sm.team_overview(model), ids.SEASON_TEAMS_GRID)
+        )
     return dict(
         title=f"Season {model.year} · {who}",
         subtitle=(
