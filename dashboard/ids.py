@@ -264,6 +264,7 @@ SEASON_SEARCH = "season-search"
 SEASON_PAGER = "season-pager"
 SEASON_GC = "season-gc"
 SEASON_GC_INFO = "season-gc-info"
+SEASON_GC_GRID = "season-gc-grid"  # the general classification (one page of riders)
 SEASON_CELL = "season-cell"  # pattern-matching: {"type": SEASON_CELL, "key": ..., "rep": ...}
 SEASON_YEAR = "season-year-chart"
 SEASON_YEAR_PNG = "season-year-png"

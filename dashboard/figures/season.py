@@ -1,6 +1,7 @@
 """The season's figures: pure builders, frames or dicts in, a Plotly figure or Dash components out.
 
-- ``gc_table``: the general classification, each rider's stage results as a heat strip.
+- ``gc_grid`` / ``gc_rows``: the general classification as one grid, each rider's stage results
+  as a heat strip.
 - ``team_year_figure``: each stage's won against its quota, and the year so far against the pace.
 - ``generated_figure``: pipeline created per week against what next quarter needs per week.
 - ``readiness_figure``: the team's readiness index at each quarter end and on as_of.
@@ -37,126 +38,231 @@ OUTCOME_COLOUR = {
 }
 
 
+# A stage result's heat: (lowest attainment, background) from the top; under the last, red.
+HEAT_STEPS = ((1.0, "#15803d"), (0.9, "#4ade80"), (0.5, "#fbbf24"))
+HEAT_LOW = "#f87171"
+HEAT_NONE = "#f3f4f6"
+
+
 def heat_colour(attainment: object) -> str:
     """A stage result's cell colour: red under 50%, amber to 90%, green from 90%, grey without."""
     if s.is_missing(attainment):
-        return "#f3f4f6"
+        return HEAT_NONE
     a = float(attainment)
-    if a >= 1.0:
-        return "#15803d"
-    if a >= 0.9:
-        return "#4ade80"
-    if a >= 0.5:
-        return "#fbbf24"
-    return "#f87171"
+    for low, colour in HEAT_STEPS:
+        if a >= low:
+            return colour
+    return HEAT_LOW
 
 
 def _ink(attainment: object) -> str:
     return "#ffffff" if not s.is_missing(attainment) and float(attainment) >= 1.0 else s.INK
 
 
-def _change(value: object) -> html.Span:
+def _heat_style(field: str) -> dict:
+    """The grid's cellStyle for one stage column: ``heat_colour`` and ``_ink`` as conditions on
+    the row's number ``field`` (first match wins, as in ``heat_colour``)."""
+    value = f"params.data.{field}"
+    conditions = [
+        {"condition": f"{value} == null", "style": {"backgroundColor": HEAT_NONE}},
+    ]
+    for low, colour in HEAT_STEPS:
+        ink = _ink(low)
+        conditions.append(
+            {"condition": f"{value} >= {low}", "style": {"backgroundColor": colour, "color": ink}}
+        )
+    return {
+        "styleConditions": conditions,
+        "defaultStyle": {"backgroundColor": HEAT_LOW, "color": s.INK},
+    }
+
+
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~&")
+
+
+def _md_text(text: str) -> str:
+    """Plain text for the grid's markdown renderer: every markdown character escaped."""
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
+
+
+def _change_text(value: object) -> str:
     if s.is_missing(value) or int(value) == 0:
-        return html.Span("–", className="muted")
+        return "–"
     v = int(value)
-    return html.Span(
-        ("▲" if v > 0 else "▼") + f" {abs(v)}", className="tc-up" if v > 0 else "tc-down"
-    )
+    return ("▲" if v > 0 else "▼") + f" {abs(v)}"
 
 
-def gc_table(rows: pd.DataFrame, quarters, cell_type: str, rider_href) -> html.Table:
-    """The general classification's rows (one page) as a table with a heat strip per rider.
+def _flags(r: pd.Series) -> list[str]:
+    words = []
+    if r.get("sitting_in"):
+        words.append("sitting in")
+    if r.get("ramping"):
+        words.append("ramping")
+    if r.get("no_quota"):
+        words.append("no quota")
+    return words
+
+
+def gc_rows(rows: pd.DataFrame, quarters, rider_href) -> list[dict]:
+    """The general classification's rows (one page) as the grid's rowData: display text, and the
+    numbers the heat strip and the classes are drawn from.
 
     Args:
         rows: ``SeasonModel.gc`` rows (index rep).
         quarters: the year's four quarters.
-        cell_type: the pattern-matching id type of clickable figures (the rows behind them).
         rider_href: rep -> the rider page's address.
     """
-    head = html.Thead(
-        html.Tr(
-            [
-                html.Th("#"),
-                html.Th("±", title="Places gained since the comparison day"),
-                html.Th("Rider"),
-                html.Th("Team"),
-                html.Th("Won YTD", className="num"),
-                html.Th("Attainment", className="num"),
-                html.Th("Pace", className="num"),
-                *[html.Th(f"Q{q.number}", className="num stage-head") for q in quarters],
-                html.Th("Next Q cover", className="num"),
-                html.Th("Form", className="num"),
-                html.Th("Flags"),
-            ]
-        )
-    )
-    body = []
+    out = []
     for rep, r in rows.iterrows():
-        strip = []
+        rep = str(rep)
+        change = r.get("rank_change")
+        row = {
+            "rep": rep,
+            "rank": s.MISSING if s.is_missing(r["rank"]) else str(int(r["rank"])),
+            "change": _change_text(change),
+            "change_v": 0 if s.is_missing(change) else int(change),
+            "rider": f"[{_md_text(rep)}]({rider_href(rep)})",
+            "team": str(r["team"]) if not s.is_missing(r["team"]) else s.MISSING,
+            "ytd_won": s.money(r["ytd_won"]),
+            "attainment": s.pct(r["attainment"]),
+            "pace": s.pct(r["pace"]),
+            "coverage": s.times(r.get("coverage")),
+            "form": s.MISSING
+            if s.is_missing(r.get("readiness_index"))
+            else f"{float(r['readiness_index']):.0f}",
+            "band": r.get("readiness_band") if isinstance(r.get("readiness_band"), str) else None,
+            "sitting_in": bool(r.get("sitting_in")),
+            "ramping": bool(r.get("ramping")),
+            "flags": " · ".join(_flags(r)),
+            "flags_tip": (
+                f"Created {s.money(r.get('created'))} in the last 4 weeks (team median "
+                f"{s.money(r.get('team_created_median'))}); {int(r.get('advances') or 0)} "
+                f"stage advances (team median {float(r.get('team_advances_median') or 0):g})"
+                " — click for the rows behind"
+                if r.get("sitting_in")
+                else None
+            ),
+        }
         for q in quarters:
             att = r.get(f"att_{q.number}")
-            strip.append(
-                html.Td(
-                    html.Button(
-                        s.pct(att) if not s.is_missing(att) else s.MISSING,
-                        id={"type": cell_type, "key": f"stage:{q.name}", "rep": str(rep)},
-                        className="heat-cell",
-                        title=f"{rep} · {q.name}: won {s.money(_won(r, q))} — click for the deals",
-                        style={"background": heat_colour(att), "color": _ink(att)},
-                    ),
-                    className="heat",
-                )
+            row[f"att_{q.number}"] = s.MISSING if s.is_missing(att) else s.pct(att)
+            row[f"att_{q.number}_v"] = None if s.is_missing(att) else float(att)
+            row[f"att_{q.number}_tip"] = (
+                f"{rep} · {q.name}: won {s.money(_won(r, q))} — click for the deals"
             )
-        flags = []
-        if r.get("sitting_in"):
-            flags.append(
-                html.Button(
-                    "sitting in",
-                    id={"type": cell_type, "key": "created_4w", "rep": str(rep)},
-                    className="flag-chip flag-red",
-                    title=(
-                        f"Created {s.money(r.get('created'))} in the last 4 weeks (team median "
-                        f"{s.money(r.get('team_created_median'))}); {int(r.get('advances') or 0)} "
-                        f"stage advances (team median {r.get('team_advances_median'):g})"
-                    ),
-                )
-            )
-        if r.get("ramping"):
-            flags.append(html.Span("ramping", className="flag-chip flag-blue"))
-        if r.get("no_quota"):
-            flags.append(html.Span("no quota", className="flag-chip"))
-        body.append(
-            html.Tr(
-                [
-                    html.Td(s.MISSING if s.is_missing(r["rank"]) else str(int(r["rank"]))),
-                    html.Td(_change(r.get("rank_change"))),
-                    html.Td(html.A(str(rep), href=rider_href(str(rep)))),
-                    html.Td(str(r["team"]) if not s.is_missing(r["team"]) else s.MISSING),
-                    html.Td(
-                        html.Button(
-                            s.money(r["ytd_won"]),
-                            id={"type": cell_type, "key": "ytd_won", "rep": str(rep)},
-                            className="link-button",
-                            title="The won deals behind it",
-                        ),
-                        className="num",
-                    ),
-                    html.Td(s.pct(r["attainment"]), className="num"),
-                    html.Td(s.pct(r["pace"]), className="num muted"),
-                    *strip,
-                    html.Td(s.times(r.get("coverage")), className="num"),
-                    html.Td(
-                        s.MISSING
-                        if s.is_missing(r.get("readiness_index"))
-                        else f"{float(r['readiness_index']):.0f}",
-                        className="num",
-                        style={"color": s.BAND_COLOUR.get(r.get("readiness_band"), s.MUTED)},
-                    ),
-                    html.Td(flags),
-                ]
-            )
-        )
-    return html.Table([head, html.Tbody(body)], className="season-gc table table-sm")
+        out.append(row)
+    return out
+
+
+def gc_columns(quarters) -> list[dict]:
+    """The general classification grid's columns: the heat strip as four coloured columns."""
+    num = {"type": "rightAligned", "cellClass": "num"}
+    band_style = {
+        "styleConditions": [
+            {"condition": f"params.data.band == '{band}'", "style": {"color": colour}}
+            for band, colour in s.BAND_COLOUR.items()
+        ],
+        "defaultStyle": {"color": s.MUTED},
+    }
+    clickable = {"cellClass": "num gc-click", "type": "rightAligned"}
+    return [
+        {"field": "rank", "headerName": "#", "width": 62, **num},
+        {
+            "field": "change",
+            "headerName": "±",
+            "headerTooltip": "Places gained since the comparison day",
+            "width": 66,
+            "cellClassRules": {
+                "tc-up": "params.data.change_v > 0",
+                "tc-down": "params.data.change_v < 0",
+            },
+        },
+        {
+            "field": "rider",
+            "headerName": "Rider",
+            "cellRenderer": "markdown",
+            "tooltipField": "rep",
+            "flex": 1,
+            "minWidth": 150,
+        },
+        {"field": "team", "headerName": "Team", "tooltipField": "team", "minWidth": 170, "flex": 1},
+        {
+            "field": "ytd_won",
+            "headerName": "Won YTD",
+            "headerTooltip": "Click a figure for the won deals behind it",
+            "width": 110,
+            **clickable,
+        },
+        {"field": "attainment", "headerName": "Attainment", "width": 124, **num},
+        {
+            "field": "pace",
+            "headerName": "Pace",
+            "width": 80,
+            "type": "rightAligned",
+            "cellClass": "num muted",
+        },
+        *[
+            {
+                "field": f"att_{q.number}",
+                "headerName": f"Q{q.number}",
+                "headerTooltip": f"{q.name}: attainment; click a cell for its won deals",
+                "headerClass": "stage-head",
+                "tooltipField": f"att_{q.number}_tip",
+                "width": 72,
+                "cellClass": "heat-cell",
+                "cellStyle": _heat_style(f"att_{q.number}_v"),
+            }
+            for q in quarters
+        ],
+        {"field": "coverage", "headerName": "Next Q cover", "width": 134, **num},
+        {"field": "form", "headerName": "Form", "width": 76, **num, "cellStyle": band_style},
+        {
+            "field": "flags",
+            "headerName": "Flags",
+            "tooltipField": "flags_tip",
+            "minWidth": 110,
+            "flex": 1,
+            "cellClassRules": {
+                "gc-flag gc-flag-sitting gc-click": "params.data.sitting_in",
+                "gc-flag gc-flag-ramping": "!params.data.sitting_in && params.data.ramping",
+            },
+        },
+    ]
+
+
+def gc_grid(grid_id: str, quarters=None) -> dag.AgGrid:
+    """The general classification as one grid (one page of rows; ``gc_rows`` fills it).
+
+    One grid, not an HTML table: at 2,000 reps the table's ~50 rows x 15 cells were each a Dash
+    component (the heat strip buttons with pattern-matching ids), ~3.5 s of the page's main
+    thread (bench/RESULTS-season.md); the grid draws its cells itself.
+    """
+    quarters = quarters or [_Quarter(n) for n in range(1, 5)]
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=gc_columns(quarters),
+        rowData=[],
+        defaultColDef={"sortable": False, "resizable": True, "suppressMovable": True},
+        getRowId="params.data.rep",
+        dashGridOptions={
+            "suppressCellFocus": True,
+            "tooltipShowDelay": 400,
+            "domLayout": "autoHeight",
+            "suppressColumnVirtualisation": True,
+            "rowHeight": 34,
+            "headerHeight": 36,
+        },
+        className="season-gc-grid",
+        style={"width": "100%"},
+    )
+
+
+class _Quarter:
+    """A stage's number and name for the grid's headers before the year is known."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.name = f"Q{number}"
 
 
 def sitting_words(
@@ -469,7 +575,9 @@ def trace_body(trace, grid_id: str) -> html.Div:
 
 __all__ = [
     "flow_figure",
-    "gc_table",
+    "gc_columns",
+    "gc_grid",
+    "gc_rows",
     "generated_figure",
     "heat_colour",
     "ramp_figure",

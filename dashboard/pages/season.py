@@ -178,7 +178,11 @@ def layout(**query):
                             ],
                             className="season-gc-controls",
                         ),
-                        html.Div(id=ids.SEASON_GC, className="season-gc-wrap"),
+                        html.Div(
+                            fs.gc_grid(ids.SEASON_GC_GRID),
+                            id=ids.SEASON_GC,
+                            className="season-gc-wrap",
+                        ),
                     ]
                 ),
             ),
@@ -415,7 +419,8 @@ def render(data, _version):
 
 
 @callback(
-    Output(ids.SEASON_GC, "children"),
+    Output(ids.SEASON_GC_GRID, "rowData"),
+    Output(ids.SEASON_GC_GRID, "columnDefs"),
     Output(ids.SEASON_PAGER, "max_value"),
     Output(ids.SEASON_PAGER, "active_page"),
     Output(ids.SEASON_GC_INFO, "children"),
@@ -425,14 +430,15 @@ def render(data, _version):
     Input(ids.SHELL_DATA_VERSION, "data"),
 )
 def classification(data, text, page, _version):
-    """One page of the general classification (search by rider or team), paged on the server."""
+    """One page of the general classification (search by rider or team), paged on the server:
+    the grid's rows and its columns (the stages' names in the heat strip's headers)."""
     data = clean_state(data or {})
     if not _allowed(data):
-        return None, 1, 1, ""
+        return [], no_update, 1, 1, ""
     try:
         model = _model(data)
     except SummaryError:
-        return None, 1, 1, ""
+        return [], no_update, 1, 1, ""
     if ctx.triggered_id == ids.SEASON_SEARCH:
         page = 1
     elif ctx.triggered_id != ids.SEASON_PAGER:
@@ -442,8 +448,28 @@ def classification(data, text, page, _version):
     found = len(sm.search_riders(model.gc, text or ""))
     start = (page - 1) * sm.PAGE_SIZE
     info = f"{start + 1 if found else 0}–{start + len(rows)} of {found:,} riders"
-    table = fs.gc_table(rows, model.quarters, ids.SEASON_CELL, urls.rider_path)
-    return table, pages, page, info
+    records = fs.gc_rows(rows, model.quarters, urls.rider_path)
+    return records, fs.gc_columns(model.quarters), pages, page, info
+
+
+def gc_click_key(cell: object, model: sm.SeasonModel) -> tuple[str, str] | None:
+    """A click on the classification grid as (rows-behind key, rep), or None where the cell has
+    nothing behind it: a stage cell -> that stage's won deals, Won YTD -> the won deals, the
+    sitting-in flag -> the pipeline created in the last 4 weeks (the first of its two numbers;
+    the Sitting in list below opens both)."""
+    if not isinstance(cell, dict):
+        return None
+    col, rep = cell.get("colId"), cell.get("rowId")
+    if not isinstance(col, str) or not isinstance(rep, str) or rep not in set(model.gc.index):
+        return None
+    if col == "ytd_won":
+        return "ytd_won", rep
+    if col == "flags":
+        return ("created_4w", rep) if bool(model.gc.loc[rep, "sitting_in"]) else None
+    stages = {f"att_{q.number}": f"stage:{q.name}" for q in model.quarters}
+    if col in stages:
+        return stages[col], rep
+    return None
 
 
 @callback(
@@ -498,6 +524,7 @@ def controls_to_url(window, rep, data, canonical):
         Input(ids.SEASON_YEAR, "clickData"),
         Input(ids.SEASON_FLOW, "clickData"),
         Input({"type": ids.SEASON_CELL, "key": ALL, "rep": ALL}, "n_clicks"),
+        Input(ids.SEASON_GC_GRID, "cellClicked"),
     ],
     state=[
         State(ids.SEASON_STATE, "data"),
@@ -506,10 +533,10 @@ def controls_to_url(window, rep, data, canonical):
     ],
     prevent_initial_call=True,
 )
-def show_rows(gen_click, year_click, flow_click, _cells, data, window, rep):
+def show_rows(gen_click, year_click, flow_click, _cells, gc_cell, data, window, rep):
     """A bar, a cell or a figure: the rows it was made of."""
     trigger = ctx.triggered_id
-    key, who = None, None
+    key, who = None, None  # a grid click's key is read from the model (gc_click_key)
     clicks = {
         ids.SEASON_GENERATED: gen_click,
         ids.SEASON_YEAR: year_click,
@@ -528,12 +555,18 @@ def show_rows(gen_click, year_click, flow_click, _cells, data, window, rep):
             return no_update
         key, who = trigger.get("key"), trigger.get("rep") or None
     data = clean_state(data or {})
-    if not isinstance(key, str) or not _allowed(data):
+    from_grid = trigger == ids.SEASON_GC_GRID
+    if not (from_grid or isinstance(key, str)) or not _allowed(data):
         return no_update
     try:
         model = _model(data)
     except SummaryError:
         return no_update
+    if from_grid:
+        clicked = gc_click_key(gc_cell, model)
+        if clicked is None:
+            return no_update
+        key, who = clicked
     if who is not None and who not in set(model.gc.index):
         return no_update
     try:

@@ -1,8 +1,8 @@
 """The Season page in real Chromium, on the demo's data (today pinned to 2026-11-22).
 
 One page load of /season on 15 Nov (the day the demo has a rider sitting in): the general
-classification shows every rider with the sitting-in flag where the model has it; a heat-strip
-cell opens the deals won in that stage, which add up to it; the stage flow and the ramp charts
+classification grid shows every rider with the sitting-in flag where the model has it; a
+heat-strip cell opens the deals won in that stage, which add up to it; the stage flow and the ramp charts
 draw; the console stays clean.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard import urls
+from dashboard.figures import season as fs
 from dashboard.figures import style
 from dashboard.models import season as sm
 from loaders.store.engine import dispose_engines, get_engine
@@ -37,13 +39,20 @@ def test_season_journey(serve_store, season_store, data_dir, page, console_error
     base = serve_store(season_store, data_dir)
 
     page.goto(f"{base}/season?year=2026&as_of={DAY}")
-    cells = page.locator("#season-gc .heat-cell")
-    cells.first.wait_for(timeout=40_000)
-    # the classification: one page of riders (up to 50), the leader first, the flags the model's
-    first = page.locator("#season-gc tbody tr").first.inner_text()
+    grid = "#season-gc-grid .ag-center-cols-container"
+    page.locator(f"{grid} .ag-row [col-id='att_3']").first.wait_for(timeout=40_000)
+    # the classification grid: one page of riders (up to 50), the leader first, the flags the
+    # model's, the heat strip coloured (the leader's Q3 cell in heat_colour's colour)
+    first = page.locator(f"{grid} .ag-row[row-index='0']").inner_text()
     assert leader in first
-    assert page.locator("#season-gc .flag-red").count() == len(sitting) > 0
-    assert page.locator("#season-gc tbody tr").count() == min(len(gc), sm.PAGE_SIZE)
+    assert page.locator(f"{grid} .gc-flag-sitting").count() == len(sitting) > 0
+    assert page.locator(f"{grid} .ag-row").count() == min(len(gc), sm.PAGE_SIZE)
+    q3 = page.locator(f'{grid} .ag-row[row-id="{leader}"] [col-id="att_3"]')
+    colour = q3.evaluate("el => getComputedStyle(el).backgroundColor")
+    hex_colour = fs.heat_colour(gc.loc[leader, "att_3"]).lstrip("#")
+    assert colour == "rgb({}, {}, {})".format(*(int(hex_colour[i : i + 2], 16) for i in (0, 2, 4)))
+    link = page.locator(f'{grid} .ag-row[row-id="{leader}"] [col-id="rider"] a')
+    assert link.get_attribute("href") == urls.rider_path(leader)
 
     # the stage flow and the ramp have drawn
     page.wait_for_function(
@@ -56,7 +65,7 @@ def test_season_journey(serve_store, season_store, data_dir, page, console_error
     screenshot(page, "season-demo")
 
     # the leader's Q3 cell opens the deals won in Q3, which add up to it
-    page.locator(f"#season-gc button.heat-cell[id*='stage:2026-Q3'][id*='{leader}']").first.click()
+    q3.click()
     panel = page.locator("#season-trace")
     panel.wait_for(state="visible", timeout=15_000)
     assert leader in page.locator("#season-trace .offcanvas-title").inner_text()

@@ -12,6 +12,7 @@ import pytest
 from dash import no_update
 
 from dashboard import auth, ids
+from dashboard.figures import style as s
 from dashboard.models import season as sm
 from dashboard.reads import cache
 from loaders.generate.course_store import build_course_store
@@ -58,24 +59,47 @@ def test_render_the_classification_and_the_rows_behind(page, demo):
     assert out["title"] == "Season 2026 · All teams"
     with pinned_today():
         model = sm.season_model(get_engine(), 2026, TODAY, sm.resolve_days(today=TODAY).since)
-    table, pages, active, info = run(
+    rows, columns, pages, active, info = run(
         page.classification, f"{ids.SEASON_STATE}.data", data, data, None, None, 1
     )
     assert (pages, active) == (1, 1)
-    shown = texts(table)
-    assert all(str(rep) in shown for rep in model.gc.index)
+    assert [r["rep"] for r in rows] == [str(r) for r in model.gc.index]
     assert info.endswith(f"of {len(model.gc)} riders")
+    # the heat strip's columns are named after the year's stages
+    stage_cols = [c for c in columns if c["field"].startswith("att_")]
+    assert [c["headerName"] for c in stage_cols] == ["Q1", "Q2", "Q3", "Q4"]
+    assert "2026-Q2" in stage_cols[1]["headerTooltip"]
     # a search narrows the page, on the server
     rep = str(model.gc.index[0])
-    table, *_ = run(page.classification, f"{ids.SEASON_SEARCH}.value", rep, data, rep, 1, 1)
-    assert rep in texts(table)
-    # a heat-strip cell opens the deals of that stage, which add up to the stage's won
-    trigger = f'{{"key":"stage:2026-Q2","rep":"{rep}","type":"season-cell"}}.n_clicks'
-    got = run(page.show_rows, trigger, 1, None, None, None, [1], data, "ytd", None)
+    rows, *_ = run(page.classification, f"{ids.SEASON_SEARCH}.value", rep, data, rep, 1, 1)
+    assert rep in [r["rep"] for r in rows]
+    assert all(rep in r["rep"] or rep in r["team"] for r in rows)
+
+    # a heat-strip cell of the grid opens the deals of that stage, which add up to the stage's won
+    def click(col: str, who: str = rep):
+        cell = {"colId": col, "rowId": who, "rowIndex": 0, "value": "x", "timestamp": 1}
+        trigger = f"{ids.SEASON_GC_GRID}.cellClicked"
+        return run(page.show_rows, trigger, cell, None, None, None, [], cell, data, "ytd", None)
+
+    got = click("att_2")
     assert got["is_open"]
     assert rep in got["title"]
     won = float(model.gc.loc[rep, "won_2"])
     assert sm.season_trace(model, "stage:2026-Q2", rep).total == pytest.approx(won)
+    assert s.money_full(won) in str(got["body"])
+    # Won YTD opens the won deals (their total is the rider's won)
+    got = click("ytd_won")
+    assert got["is_open"] and rep in got["title"]
+    assert s.money_full(float(model.gc.loc[rep, "ytd_won"])) in str(got["body"])
+    # a cell with nothing behind it, an unknown rider, the flags of a rider not sitting in: nothing
+    assert click("attainment") is no_update
+    assert click("att_2", "nobody") is no_update
+    calm = [str(r) for r in model.gc.index[~model.gc["sitting_in"].astype(bool)]]
+    assert click("flags", calm[0]) is no_update
+    # the other pattern-matching buttons (the KPIs) still open their rows
+    trigger = '{"key":"ytd_won","rep":"","type":"season-cell"}.n_clicks'
+    got = run(page.show_rows, trigger, 1, None, None, None, [1], None, data, "ytd", None)
+    assert got["is_open"]
     # the flow and ramp draw for one rider; an unknown rider falls back to the team
     flow, ramp = run(page.flow_and_ramp, f"{ids.SEASON_REP}.value", rep, data, "4w", rep, 1)
     assert flow.data and ramp.data
@@ -100,7 +124,11 @@ def test_a_team_outside_the_scope_gets_nothing(page, demo, monkeypatch):
     assert "not among the teams" in " ".join(texts(out["message"]))
     assert out["kpis"] == []
     trigger = '{"key":"ytd_won","rep":"","type":"season-cell"}.n_clicks'
-    assert run(page.show_rows, trigger, 1, None, None, None, [1], data, "ytd", None) is no_update
+    assert (
+        run(page.show_rows, trigger, 1, None, None, None, [1], None, data, "ytd", None) is no_update
+    )
+    rows, *_ = run(page.classification, f"{ids.SEASON_STATE}.data", data, data, None, None, 1)
+    assert rows == []
 
 
 @pytest.fixture
@@ -124,7 +152,7 @@ def test_a_manager_of_one_team_sees_only_it(app, store):
     resp = dash_call(
         client,
         app,
-        f"{ids.SEASON_GC}.children",
+        f"{ids.SEASON_GC_GRID}.rowData",
         {f"{ids.SEASON_STATE}.data": {}, f"{ids.SHELL_DATA_VERSION}.data": 1},
     )
     assert resp.status_code == 200
