@@ -30,7 +30,7 @@ READY = {
     " && document.querySelector('#rider-kpis .kpi-value')); }",
     "data": "() => !!document.querySelector('#data-batches .ag-center-cols-container .ag-row')",
     # the classification drawn and every graph drawn (bench_pages.READY_SELECTORS' season)
-    "season": "() => !!document.querySelector('#season-gc table') &&"
+    "season": "() => !!document.querySelector('#season-gc-grid .ag-center-cols-container .ag-row') &&"
     " [...document.querySelectorAll('.js-plotly-plot')].every(g => g.querySelector('.main-svg'))"
     " && !document.querySelector('[data-dash-is-loading=\"true\"]')",
 }

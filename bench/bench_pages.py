@@ -55,7 +55,7 @@ READY_SELECTORS = {
     "rider": GRAPH,
     "data": "#data-batches .ag-center-cols-container .ag-row",
     "support": "#support-focus-grid .ag-center-cols-container .ag-row",
-    "season": "#season-gc table",
+    "season": "#season-gc-grid .ag-center-cols-container .ag-row",
 }
 
 
