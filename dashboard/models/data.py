@@ -101,3 +101,13 @@ __all__ = [
     "latest_with_rejects",
     "rejected_rows",
 ]
+
+
+def split_message(message: str, file: str) -> tuple[str, str]:
+    """A loader's message as (what went wrong, what to do about it): the file name the alert
+    already shows is dropped; the lines after the first (an unknown layout's advice on drafting
+    a mapping) go behind a disclosure."""
+    if file and message.startswith(file + ": "):
+        message = message[len(file) + 2 :]
+    head, _, tail = message.partition("\n")
+    return head, tail.strip()

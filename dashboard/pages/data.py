@@ -759,7 +759,7 @@ def upload_alert(r: dict) -> dbc.Alert:
             color="info",
             className="upload-same",
         )
-    head, more = split_message(
+    head, more = data_model.split_message(
         str(r.get("message") or "the upload failed"), str(r.get("file") or "")
     )
     parts = [html.B("Not loaded: "), name, html.Br(), head]
@@ -767,16 +767,6 @@ def upload_alert(r: dict) -> dbc.Alert:
         parts.append(html.Details([html.Summary("What to do"), more], className="upload-more"))
     parts += [html.Small("Nothing was changed in the store.", className="d-block mt-1")]
     return dbc.Alert(parts, color="danger", className="upload-error")
-
-
-def split_message(message: str, file: str) -> tuple[str, str]:
-    """A loader's message as (what went wrong, what to do about it): the file name the alert
-    already shows is dropped; the lines after the first (an unknown layout's advice on drafting
-    a mapping) go behind a disclosure."""
-    if file and message.startswith(file + ": "):
-        message = message[len(file) + 2 :]
-    head, _, tail = message.partition("\n")
-    return head, tail.strip()
 
 
 def mapping_records(engine) -> list[dict]:

@@ -48,12 +48,20 @@ def drop(page, name: str, text: str) -> None:
     page.evaluate(DROP_JS, [name, base64.b64encode(text.encode()).decode()])
 
 
-def preview_statuses(page) -> list[str]:
-    return page.evaluate(
-        "() => { const t = document.querySelector('#data-import-preview table');"
-        " const i = [...t.querySelectorAll('th')].findIndex((h) => h.innerText === 'Status');"
-        " return [...t.querySelectorAll('tbody tr')].map((r) => r.cells[i].innerText); }"
-    )
+STATUSES_JS = (
+    "(want) => { const t = document.querySelector('#data-import-preview table');"
+    " if (!t) return false;"
+    " const i = [...t.querySelectorAll('th')].findIndex((h) => h.innerText === 'Status');"
+    " if (i < 0) return false;"
+    " const got = [...t.querySelectorAll('tbody tr')].map((r) => r.cells[i] && r.cells[i].innerText);"
+    " return JSON.stringify(got) === JSON.stringify(want); }"
+)
+
+
+def wait_for_statuses(page, want: list[str]) -> None:
+    """The preview's Status column reads ``want`` (waited for: the preview is read again and
+    redrawn after each change, and a read in the middle of the redraw sees half a table)."""
+    page.wait_for_function(STATUSES_JS, arg=want, timeout=30_000)
 
 
 def test_import_step_journey(serve_store, data_dir, page, console_errors, tmp_path):
@@ -76,21 +84,16 @@ def test_import_step_journey(serve_store, data_dir, page, console_errors, tmp_pa
     )
     preview = page.locator("#data-import-preview").inner_text()
     assert "12,500.00" in preview and "4,200.50" in preview and "15 Dec 2026" in preview
-    assert preview_statuses(page) == ["open", "open", "won", "lost"]
+    wait_for_statuses(page, ["open", "open", "won", "lost"])
     assert page.locator(".import-stage-table tbody tr").count() == 4
     screenshot(page, "import-step-open")
 
     # Signed as open: the preview reads the rows again.
     signed = page.locator(field('{"index":2,"type":"data-import-stage-status"}'))
     signed.select_option("open")
-    page.wait_for_function(
-        "() => !document.querySelector('#data-import-preview').innerText.includes('won')"
-    )
-    assert preview_statuses(page) == ["open", "open", "open", "lost"]
+    wait_for_statuses(page, ["open", "open", "open", "lost"])
     signed.select_option("won")
-    page.wait_for_function(
-        "() => document.querySelector('#data-import-preview').innerText.includes('won')"
-    )
+    wait_for_statuses(page, ["open", "open", "won", "lost"])
 
     page.fill("#data-import-name", "Teaching CRM deals")
     page.click("#data-import-load")

@@ -1,6 +1,8 @@
-"""How a refused upload's message is split for the Data page's alert."""
+"""How a refused upload's message is split for the Data page's alert (a model function: a unit
+test that imports a page module registers its callbacks outside any app, and the next app built
+in that process then misses them)."""
 
-from dashboard.pages.data import split_message
+from dashboard.models.data import split_message
 
 
 def test_an_unknown_layout_says_what_was_found_and_puts_the_advice_behind_a_disclosure():
