@@ -80,3 +80,30 @@ def make_deal_details(deal: Mapping, trail: pd.DataFrame | None = None) -> html.
             dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="deal-trail"),
         ]
     return html.Div(body)
+
+
+def deal_panel(panel_id: str, body_id: str, rider_id: str, extra: tuple = ()) -> dbc.Offcanvas:
+    """The deal panel a view places (Course, Review, Support car): closed until a deal is
+    clicked, then the deal's details (``body_id``), a button to its rider, and what the view
+    adds below (its plan)."""
+    return dbc.Offcanvas(
+        id=panel_id,
+        is_open=False,
+        placement="end",
+        title="Deal",
+        scrollable=True,
+        className="deal-panel",
+        children=[
+            html.Div(id=body_id),
+            dbc.Button(
+                "Open this rider",
+                id=rider_id,
+                href="/rider",
+                color="secondary",
+                outline=True,
+                size="sm",
+                className="mt-2",
+            ),
+            *extra,
+        ],
+    )

@@ -14,6 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import auth, ids, urls
+from dashboard.figures import details as fd
 from dashboard.figures import forecast as ff
 from dashboard.figures import (
     make_course_figure,
@@ -252,26 +253,11 @@ def layout(**query):
                 className="trace-panel",
                 children=html.Div(id=ids.COURSE_TRACE_BODY),
             ),
-            dbc.Offcanvas(
-                id=ids.COURSE_DEAL,
-                is_open=False,
-                placement="end",
-                title="Deal",
-                scrollable=True,
-                className="deal-panel",
-                children=[
-                    html.Div(id=ids.COURSE_DEAL_BODY),
-                    dbc.Button(
-                        "Open this rider",
-                        id=ids.COURSE_DEAL_RIDER,
-                        href="/rider",
-                        color="secondary",
-                        outline=True,
-                        size="sm",
-                        className="mt-2",
-                    ),
-                    plans.plan_panel("course"),
-                ],
+            fd.deal_panel(
+                ids.COURSE_DEAL,
+                ids.COURSE_DEAL_BODY,
+                ids.COURSE_DEAL_RIDER,
+                (plans.plan_panel("course"),),
             ),
         ],
         className="course-page",

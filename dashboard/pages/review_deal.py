@@ -19,6 +19,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, no_update
 
 from dashboard import auth, ids, urls
+from dashboard.figures import details as fd
 from dashboard.figures import make_deal_details
 from dashboard.figures.trace_view import make_trace_body
 from dashboard.models import course as cm
@@ -40,29 +41,11 @@ def plans_export_tools():
 
 def deal_panel() -> dbc.Offcanvas:
     """The deal panel the Review places (closed until a deal is clicked)."""
-    from dash import html
-
-    return dbc.Offcanvas(
-        id=ids.REVIEW_DEAL,
-        is_open=False,
-        placement="end",
-        title="Deal",
-        scrollable=True,
-        className="deal-panel",
-        children=[
-            html.Div(id=ids.REVIEW_DEAL_BODY),
-            dbc.Button(
-                "Open this rider",
-                id=ids.REVIEW_DEAL_RIDER,
-                href="/rider",
-                color="secondary",
-                outline=True,
-                size="sm",
-                className="mt-2",
-            ),
-            *plans.plan_stores(VIEW),
-            plans.plan_panel(VIEW),
-        ],
+    return fd.deal_panel(
+        ids.REVIEW_DEAL,
+        ids.REVIEW_DEAL_BODY,
+        ids.REVIEW_DEAL_RIDER,
+        (*plans.plan_stores(VIEW), plans.plan_panel(VIEW)),
     )
 
 

@@ -19,6 +19,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import auth, exports, ids, urls
+from dashboard.figures import details as fd
 from dashboard.figures import make_deal_details
 from dashboard.figures import style as s
 from dashboard.figures import support as fs
@@ -198,26 +199,7 @@ def layout(**query):
                 className="trace-panel",
                 children=html.Div(id=ids.SUPPORT_TRACE_BODY),
             ),
-            dbc.Offcanvas(
-                id=ids.SUPPORT_DEAL,
-                is_open=False,
-                placement="end",
-                title="Deal",
-                scrollable=True,
-                className="deal-panel",
-                children=[
-                    html.Div(id=ids.SUPPORT_DEAL_BODY),
-                    dbc.Button(
-                        "Open this rider",
-                        id=ids.SUPPORT_DEAL_RIDER,
-                        href="/rider",
-                        color="secondary",
-                        outline=True,
-                        size="sm",
-                        className="mt-2",
-                    ),
-                ],
-            ),
+            fd.deal_panel(ids.SUPPORT_DEAL, ids.SUPPORT_DEAL_BODY, ids.SUPPORT_DEAL_RIDER),
         ],
         className="support-page",
     )
