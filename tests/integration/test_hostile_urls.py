@@ -109,13 +109,22 @@ def app():
     return create_app()
 
 
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    engine = use_store(demo_copy(tmp_path / "db"), monkeypatch, tmp_path / "data")
-    with engine.connect() as conn:
-        reps = conn.execute(select(Rep.name)).scalars().all()
-        deals = conn.execute(select(func.count()).select_from(OpportunitySnapshot)).scalar()
-    return engine, reps, deals
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One copy of the demo for the module's links and forged requests.
+
+    They only read it (each test checks it is whole afterwards), so its cache is kept from one
+    test to the next, as a server keeps it from one request to the next: a link that resolves
+    to a view already drawn is answered from it, any other (another team, day, page) is
+    computed. A fresh copy and an empty cache per test cost a second each.
+    """
+    folder = tmp_path_factory.mktemp("hostile-urls")
+    with pytest.MonkeyPatch.context() as mp:
+        engine = use_store(demo_copy(folder / "db"), mp, folder / "data")
+        with engine.connect() as conn:
+            reps = conn.execute(select(Rep.name)).scalars().all()
+            deals = conn.execute(select(func.count()).select_from(OpportunitySnapshot)).scalar()
+        yield engine, reps, deals
 
 
 def _find(component, wanted: str):
