@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from loaders.store.engine import get_engine
-from tests.support.stores import make_store
+from tests.support.stores import drop_templates, make_store
 
 TODAY = "2026-11-22"
 # Fixtures that always reach PostgreSQL (the others take the backend as their parameter).
@@ -28,6 +28,12 @@ def pytest_collection_modifyitems(items):
         on_postgres = any(isinstance(v, str) and v == "postgres" for v in params.values())
         if on_postgres or POSTGRES_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.postgres)
+
+
+def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001 - pytest's hook signature
+    """Drop the PostgreSQL template this process's stores were copied from (each xdist worker
+    has its own)."""
+    drop_templates()
 
 
 @pytest.fixture(autouse=True)

@@ -33,6 +33,7 @@ from loaders.store.models import (
     Team,
     TeamMembership,
 )
+from tests.support.stores import make_store
 
 NOV20 = dt.datetime(2026, 11, 20)
 
@@ -47,13 +48,21 @@ def _version(engine) -> int:
         return data_version(s)
 
 
-def test_upgrade_creates_every_table_and_is_repeatable(engine, store_url):
-    tables = set(inspect(engine).get_table_names())
-    assert set(Base.metadata.tables) <= tables
-    head = ScriptDirectory.from_config(alembic_config(store_url)).get_current_head()
-    assert head is not None and current_revision(store_url) == head
-    upgrade(store_url)  # a second upgrade changes nothing
-    assert current_revision(store_url) == head
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_upgrade_creates_every_table_and_is_repeatable(backend, tmp_path):
+    # from an empty database (the tests' other stores are copies of one upgraded once)
+    url, drop = make_store(backend, tmp_path, prefix="fresh", migrate=False)
+    try:
+        assert current_revision(url) is None
+        upgrade(url)
+        tables = set(inspect(get_engine(url)).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+        head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+        assert head is not None and current_revision(url) == head
+        upgrade(url)  # a second upgrade changes nothing
+        assert current_revision(url) == head
+    finally:
+        drop()
 
 
 def test_upgrade_keeps_rows_written_at_the_first_revision(tmp_path):
