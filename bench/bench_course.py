@@ -280,9 +280,10 @@ def _wait_http(url: str, timeout: float) -> float:
     raise TimeoutError(url)
 
 
-def first_visit(url: str, repeat: int, port: int, workers: int = 2) -> dict:
+def first_visit(url: str, repeat: int, port: int, workers: int = 2, timeout_s: float = 180) -> dict:
     """The Course's first visit after ``teamcar serve`` started on ``url``, then ``repeat``
-    visits alternating with the bare Dash page; seconds and ratios to the bare page's median."""
+    visits alternating with the bare Dash page; seconds and ratios to the bare page's median,
+    and each worker's peak resident memory (VmHWM) when the visits were over."""
     from playwright.sync_api import sync_playwright
 
     from bench import _browser
@@ -310,11 +311,12 @@ def first_visit(url: str, repeat: int, port: int, workers: int = 2) -> dict:
                 try:
                     page = ctx.new_page()
                     t0 = time.monotonic()
-                    page.goto(address, wait_until="domcontentloaded", timeout=180_000)
-                    page.wait_for_function(READY, arg=GRAPH, timeout=180_000, polling=50)
+                    wait = timeout_s * 1000
+                    page.goto(address, wait_until="domcontentloaded", timeout=wait)
+                    page.wait_for_function(READY, arg=GRAPH, timeout=wait, polling=50)
                     if course:
-                        page.wait_for_function(lanes, timeout=180_000, polling=50)
-                        page.wait_for_function(READY, arg=GRAPH, timeout=180_000, polling=50)
+                        page.wait_for_function(lanes, timeout=wait, polling=50)
+                        page.wait_for_function(READY, arg=GRAPH, timeout=wait, polling=50)
                     return round(time.monotonic() - t0, 3)
                 finally:
                     ctx.close()
@@ -332,13 +334,16 @@ def first_visit(url: str, repeat: int, port: int, workers: int = 2) -> dict:
                     start_new_session=True,
                     cwd=REPO,
                 )
-                result["server_answers_s"] = round(_wait_http(base + "_dash-layout", 300), 2)
+                result["server_answers_s"] = round(
+                    _wait_http(base + "_dash-layout", max(300, timeout_s)), 2
+                )
                 result["cold_s"] = visit(base, True)
                 result["cold_since_start_s"] = round(time.monotonic() - started, 2)
                 mine, floor = [], []
                 for _ in range(repeat):
                     floor.append(visit(bare_url, False))
                     mine.append(visit(base, True))
+                result["worker_peak_rss_mb"] = _workers_peak_rss(server.pid)
             browser.close()
         z = statistics.median(floor) if floor else None
         result.update(
@@ -358,6 +363,20 @@ def first_visit(url: str, repeat: int, port: int, workers: int = 2) -> dict:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(20)
     return result
+
+
+def _workers_peak_rss(pid: int) -> list[float]:
+    """The peak resident memory (VmHWM, MB) of each gunicorn worker under ``pid``."""
+    import psutil
+
+    peaks = []
+    with contextlib.suppress(psutil.NoSuchProcess):
+        for child in psutil.Process(pid).children() or [psutil.Process(pid)]:
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks.append(round(int(line.split()[1]) / 1024))
+    return peaks
 
 
 def main() -> None:
