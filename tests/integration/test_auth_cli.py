@@ -1,8 +1,8 @@
 """``teamcar users add/remove/list`` as an administrator runs them, on SQLite and PostgreSQL.
 
-Each run is the real console entry point in a subprocess: mistakes end in one clear line and
-exit code 2, never a traceback (checked on the default SQLite store only: they are refused before
-the store matters).
+Each run goes through the console entry point (``tests/support/cli.py``): mistakes end in one
+clear line and exit code 2, never a traceback (checked on the default SQLite store only: they
+are refused before the store matters).
 """
 
 from __future__ import annotations
@@ -17,23 +17,7 @@ PASSWORD = "correct horse battery"
 
 
 def users(*args: str, stdin: str | None = None, check: bool = True):
-    import os
-    import subprocess
-    import sys
-
-    if stdin is None:
-        return teamcar("users", *args, check=check)
-    proc = subprocess.run(
-        [sys.executable, "-m", "dashboard.cli.main", "users", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=120,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"exited {proc.returncode}: {proc.stdout}{proc.stderr}")
-    return proc
+    return teamcar("users", *args, input=stdin, check=check)
 
 
 def test_add_list_and_remove_users(store_url):
