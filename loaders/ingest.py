@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from loaders import clock, schema
 from loaders.config import Config, load_config
+from loaders.store.bulk import build_indexes, defer_indexes, deferred_tables
 from loaders.store.engine import (
     bump_data_version,
     get_engine,
@@ -75,6 +76,9 @@ class LoadOutcome:
     rows_rejected: int = 0
     warnings: list[str] = field(default_factory=list)
     message: str = ""
+    # the second step of a large first load: indexes built after the rows' commit, and how long
+    indexes_built: list[str] = field(default_factory=list)
+    index_seconds: float = 0.0
 
 
 def file_hash(path: Path) -> str:
@@ -299,6 +303,7 @@ def load_file(
     try:
         with session_scope(engine) as session:
             wait_for_other_writers(session)
+            defer_indexes(session)
             batches = []
             for name, result in members:
                 batch_id = _store(
@@ -318,6 +323,7 @@ def load_file(
                     archived_path=str(archived),
                 )
                 batches.append(session.get(ImportBatch, batch_id))
+            deferred = deferred_tables(session)
     except IntegrityError:
         # The same file loaded by another process at the same moment: its batch won the unique
         # (hash, kind) key; this load changes nothing, and the archive is that batch's.
@@ -359,6 +365,7 @@ def load_file(
         ]
     if rates_note:
         outcome.warnings.append(rates_note)
+    _second_step(engine, deferred, outcome)
     return outcome
 
 
@@ -712,7 +719,8 @@ def store_frame(
             + f"{kind}|{source}|{as_of}|{source_name}".encode()
         ).hexdigest()
     with session_scope(engine) as session:
-        return _store(
+        defer_indexes(session)
+        batch_id = _store(
             session,
             kind,
             frame,
@@ -726,6 +734,33 @@ def store_frame(
             rows_read=rows_read,
             archived_path=archived_path,
         )
+        deferred = deferred_tables(session)
+    outcome = LoadOutcome(path=Path(source_name), status="loaded")
+    _second_step(engine, deferred, outcome)
+    return batch_id
+
+
+def _second_step(engine: Engine, tables: list[str], outcome: LoadOutcome) -> None:
+    """After a large first load's commit: build the indexes it left (``bulk.build_indexes``).
+
+    The rows were announced at the commit (the data version moved with them): every query reads
+    them correctly without these indexes, only more slowly until this step ends. When it fails
+    the load stays loaded; the next load into the table builds what is missing first
+    (``bulk.ensure_indexes``), and the outcome says so.
+    """
+    if not tables:
+        return
+    started = time.perf_counter()
+    try:
+        with session_scope(engine) as session:
+            wait_for_other_writers(session)
+            outcome.indexes_built = build_indexes(session, tables)
+    except Exception as exc:  # noqa: BLE001 - the load itself has committed
+        outcome.warnings.append(
+            f"the indexes of {', '.join(tables)} could not be built after the load ({exc}); "
+            "the next load into them builds them first, until then pages read more slowly"
+        )
+    outcome.index_seconds = time.perf_counter() - started
 
 
 def _store(

@@ -30,8 +30,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import DateTime, event, select, text
+from sqlalchemy import DateTime, event, inspect, select, text
 from sqlalchemy.orm import Session
+
+from loaders.store.models import Activity, OpportunitySnapshot
 
 CHUNK = 20_000
 # From this many rows a frame is written through Arrow: staging a file (SQLite) or rendering CSV
@@ -301,18 +303,66 @@ def lock_key(session: Session, key: str) -> None:
         )
 
 
+# A first load of this many rows builds its table's plain indexes after its commit, in a second
+# step (``defer_indexes``/``build_indexes``); smaller ones build them in the load's transaction.
+DEFER_MIN_ROWS = 50_000
+_DEFERRED = "teamcar_deferred_indexes"
+
+
+def defer_indexes(session: Session) -> None:
+    """Let this session's first loads of large frames leave their tables' plain indexes to be
+    built after the commit (``build_indexes``); the caller must then call it."""
+    session.info[_DEFERRED] = set()
+
+
+def deferred_tables(session: Session) -> list[str]:
+    """The tables whose plain indexes this session's loads left to build after the commit."""
+    return sorted(session.info.get(_DEFERRED, ()))
+
+
+def _plain_indexes(table) -> list:
+    return [ix for ix in table.indexes if not ix.unique]
+
+
 @contextlib.contextmanager
-def indexes_rebuilt_after(session: Session, model):
+def indexes_rebuilt_after(session: Session, model, rows: int = 0):
     """Drop ``model``'s plain (non-unique) indexes, run the block, create them again.
 
     For a first load: an index built once over all the rows costs a fraction of keeping it up to
-    date row by row. All inside the caller's transaction, so a failed load leaves them as they were.
+    date row by row. All inside the caller's transaction, so a failed load leaves them as they
+    were. A frame of ``DEFER_MIN_ROWS`` or more in a session that ``defer_indexes`` marked leaves
+    them to ``build_indexes`` after the commit: the rows are then stored and announced without
+    them (every query reads the same rows without an index, only slower), and the indexes are
+    built in a transaction of their own.
     """
     conn = session.connection()
-    indexes = [ix for ix in model.__table__.indexes if not ix.unique]
+    indexes = _plain_indexes(model.__table__)
     for ix in indexes:
-        ix.drop(conn)
+        # checkfirst: a load killed between its commit and its index step left them unbuilt
+        ix.drop(conn, checkfirst=True)
     yield
+    pending = session.info.get(_DEFERRED)
+    if pending is not None and rows >= DEFER_MIN_ROWS:
+        pending.add(model.__table__.name)
+        return
+    _create_indexes(conn, indexes)
+
+
+def ensure_indexes(session: Session, model) -> list[str]:
+    """Create those of ``model``'s plain indexes that are missing, in the caller's transaction
+    (a load killed after its commit, before its index step); their names."""
+    conn = session.connection()
+    table = model.__table__
+    existing = {ix["name"] for ix in inspect(conn).get_indexes(table.name)}
+    missing = [ix for ix in _plain_indexes(table) if ix.name not in existing]
+    if missing:
+        _create_indexes(conn, missing)
+    return [ix.name for ix in missing]
+
+
+def _create_indexes(conn, indexes) -> None:
+    if not indexes:
+        return
     if conn.dialect.name == "sqlite":
         # the sorter behind CREATE INDEX may use helper threads (SQLite's default is none)
         conn.exec_driver_sql(f"PRAGMA threads={INDEX_THREADS}")
@@ -320,6 +370,24 @@ def indexes_rebuilt_after(session: Session, model):
         # sort each index in memory rather than in temporary files (4 MB by default)
         conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{INDEX_SORT_MB}MB'")
     for ix in indexes:
-        ix.create(conn)
+        ix.create(conn, checkfirst=True)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA threads=0")
+
+
+def build_indexes(session: Session, tables: Sequence[str]) -> list[str]:
+    """The second step of a large first load, after its commit: build the plain indexes of
+    ``tables`` that are missing, in this session's transaction; their names.
+
+    On PostgreSQL it takes the table's load lock first (``first_load``), so a load into the
+    table waits for the indexes rather than finding them half built; on SQLite the write lock
+    does that.
+    """
+    conn = session.connection()
+    built = []
+    for name in tables:
+        model = {m.__table__.name: m for m in (Activity, OpportunitySnapshot)}[name]
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[name]})")
+        built += ensure_indexes(session, model)
+    return built

@@ -40,7 +40,13 @@ from sqlalchemy.orm import Session
 
 from loaders.identity import name_key
 from loaders.parsing.columns import surely_unique
-from loaders.store.bulk import bulk_insert, first_load, indexes_rebuilt_after, lock_key
+from loaders.store.bulk import (
+    bulk_insert,
+    ensure_indexes,
+    first_load,
+    indexes_rebuilt_after,
+    lock_key,
+)
 from loaders.store.models import (
     Activity,
     ForecastCall,
@@ -122,9 +128,10 @@ def write_pipeline(session: Session, batch: ImportBatch, frame: pd.DataFrame) ->
     )
     frame = frame.sort_values("deal_id", kind="stable")  # primary-key order: sequential B-tree fill
     if first:
-        with indexes_rebuilt_after(session, OpportunitySnapshot):
+        with indexes_rebuilt_after(session, OpportunitySnapshot, len(frame)):
             bulk_insert(session, OpportunitySnapshot, frame)
         return warnings
+    ensure_indexes(session, OpportunitySnapshot)  # a first load killed before its index step
     bulk_insert(session, OpportunitySnapshot, frame)
     return warnings
 
@@ -164,9 +171,10 @@ def write_activity(session: Session, batch: ImportBatch, frame: pd.DataFrame) ->
     # rows in key order fill the unique index's B-tree in sequence (about a third faster)
     if first_load(session, Activity):
         # no row can conflict with an empty table: a plain insert, indexes built after
-        with indexes_rebuilt_after(session, Activity):
+        with indexes_rebuilt_after(session, Activity, len(frame)):
             bulk_insert(session, Activity, frame)
         return warnings
+    ensure_indexes(session, Activity)  # a first load killed before its index step
     # activities re-exported in a later file are updated in place, keyed by (source, id);
     # rows identical to the stored ones are left alone (a weekly full export rewrites nothing)
     bulk_insert(session, Activity, frame, upsert_keys=("source", "activity_id"))
