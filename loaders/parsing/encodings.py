@@ -4,7 +4,9 @@ Rules:
 
 * A byte-order mark decides (UTF-8, UTF-16 or UTF-32, either endianness).
 * Without one, UTF-8 is assumed when the first ``SCAN_BYTES`` decode as UTF-8 (pyarrow validates the
-  rest while parsing); otherwise the file is Windows-1252, or Latin-1 when that fails.
+  rest while parsing); otherwise the file is Windows-1252, or Latin-1 when it holds a byte that
+  Windows-1252 leaves undefined. Such a file is not transcoded here: the parser reads it in its
+  own encoding block by block (``SINGLE_BYTE``), so no UTF-8 copy of the whole file is made.
 * A NUL byte or many control characters early on is a binary file; an HTML or XML document (a
   report "exported to Excel" from Salesforce Classic) is refused with a hint.
 * A forced encoding is used as given.
@@ -36,12 +38,27 @@ _BOMS = (
 )
 
 
-def to_utf8(data: bytes, name: str, forced: str | None) -> tuple[bytes, int, str]:
-    """The file's text as UTF-8 bytes, the offset where the text starts (after a BOM), and the
-    encoding it was found in.
+# Encodings ``to_utf8`` leaves as they are: one byte per character, decoded as the file is parsed.
+SINGLE_BYTE = ("cp1252", "latin-1")
+# Bytes Windows-1252 does not define (Python refuses to decode them as cp1252).
+_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 
-    A UTF-8 file is returned as is (pyarrow validates it while parsing, which is cheaper than
-    decoding it here); ``read_table`` retries as Windows-1252 when that validation fails.
+
+def single_byte(data: bytes) -> str:
+    """The single-byte encoding a non-UTF-8 export is read in: Windows-1252, or Latin-1 when a
+    byte Windows-1252 does not define is there."""
+    return "latin-1" if any(b in data for b in _CP1252_UNDEFINED) else "cp1252"
+
+
+def to_utf8(data: bytes, name: str, forced: str | None) -> tuple[bytes, int, str]:
+    """The file's text, the offset where the text starts (after a BOM), and the encoding it was
+    found in.
+
+    The text is UTF-8 bytes unless that encoding is one of ``SINGLE_BYTE``: such a file's bytes
+    are returned as they are, for the parser to decode block by block (a transcoded copy of a
+    1 GB export is another 1 GB). A UTF-8 file is returned as is too (pyarrow validates it while
+    parsing, which is cheaper than decoding it here); ``read_table`` retries as Windows-1252 when
+    that validation fails.
     """
     if forced:
         try:
@@ -75,8 +92,7 @@ def to_utf8(data: bytes, name: str, forced: str | None) -> tuple[bytes, int, str
     try:
         scan[:cut].decode("utf-8")
     except UnicodeDecodeError:
-        recoded, enc = transcode(data, name)
-        return recoded, 0, enc
+        return data, 0, single_byte(data)
     return data, 0, "utf-8"
 
 

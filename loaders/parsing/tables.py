@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from loaders.parsing.encodings import SCAN_BYTES, has_text, to_utf8, transcode
+from loaders.parsing.encodings import SCAN_BYTES, SINGLE_BYTE, has_text, single_byte, to_utf8
 from loaders.parsing.errors import LoadError
 
 # Lines a Salesforce report (or a spreadsheet made from one) puts around the table.
@@ -317,8 +317,10 @@ def _footer_start(data: bytes, start: int, end: int, delimiter: str, ncols: int)
 def _read_csv_bytes(
     data: bytes, name: str, encoding: str, match_header: HeaderMatcher | None, start: int = 0
 ) -> RawTable:
+    # a single-byte file (``encodings.SINGLE_BYTE``) is decoded as it is parsed; any other is UTF-8
+    codec = encoding if encoding in SINGLE_BYTE else "utf-8"
     scan = data[start : start + SCAN_BYTES]
-    lines = _split_lines(scan.decode("utf-8", "replace"))
+    lines = _split_lines(scan.decode(codec, "replace"))
     if len(data) - start > SCAN_BYTES and lines:
         lines = lines[:-1]  # maybe cut in the middle
     try:
@@ -326,18 +328,17 @@ def _read_csv_bytes(
     except LoadError:
         raise LoadError(f"{name}: no header line found (the file has no text lines)") from None
     header = [h.lstrip("\ufeff").strip() for h in header]
-    body_start = start + sum(len(line.encode("utf-8")) for line in lines[: hidx + 1])
+    body_start = start + sum(len(line.encode(codec, "replace")) for line in lines[: hidx + 1])
     header_line = hidx + 1
     ncols = len(header)
     body_end, footer_lines = _footer_start(data, body_start, len(data), delim, ncols)
     first_line = header_line + 1
     try:
-        table = _parse_with_arrow(data, body_start, body_end, ncols, delim)
+        table = _parse_with_arrow(data, body_start, body_end, ncols, delim, codec)
     except _Utf8Error:
         if encoding not in ("utf-8", "utf-8-sig"):
             raise LoadError(f"{name}: the text is not valid {encoding}") from None
-        recoded, enc = transcode(data, name, start)
-        return _read_csv_bytes(recoded, name, enc, match_header)
+        return _read_csv_bytes(data, name, single_byte(data), match_header, start)
     columns: list[pa.Array]
     problems: dict[int, str] = {}
     parser = "arrow"
@@ -346,12 +347,11 @@ def _read_csv_bytes(
     else:
         parser = "python"
         try:
-            text = data[body_start:body_end].decode("utf-8")
+            text = data[body_start:body_end].decode(codec)
         except UnicodeDecodeError:
             if encoding not in ("utf-8", "utf-8-sig"):
                 raise LoadError(f"{name}: the text is not valid {encoding}") from None
-            recoded, enc = transcode(data, name, start)
-            return _read_csv_bytes(recoded, name, enc, match_header)
+            return _read_csv_bytes(data, name, single_byte(data), match_header, start)
         columns, line_numbers, problems = _parse_with_python(text, ncols, delim, name, first_line)
     raw = RawTable(
         name=name,
@@ -380,10 +380,11 @@ def _count_lines(data: bytes, start: int, end: int) -> int:
 
 
 def _parse_with_arrow(
-    data: bytes, start: int, end: int, ncols: int, delim: str
+    data: bytes, start: int, end: int, ncols: int, delim: str, encoding: str = "utf-8"
 ) -> tuple[list[pa.ChunkedArray], np.ndarray] | None:
     """Parse ``data[start:end]`` (the table body) with pyarrow; None when the layout needs the
-    careful reader.
+    careful reader. A single-byte ``encoding`` is decoded by pyarrow block by block as it parses
+    (the columns are UTF-8 either way).
 
     The fast path holds when every physical line is exactly one record; when quoted values carry
     line breaks the body is parsed again allowing them, and line numbers are rebuilt from the breaks
@@ -401,7 +402,9 @@ def _parse_with_arrow(
     def parse(newlines: bool) -> pa.Table:
         return pacsv.read_csv(
             body,
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(
+                column_names=names, block_size=1 << 24, encoding=encoding
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, newlines_in_values=newlines, ignore_empty_lines=True
             ),
