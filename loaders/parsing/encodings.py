@@ -101,13 +101,3 @@ def _refuse_binary(head: bytes, name: str) -> None:
     controls = sum(1 for b in head if b < 9 or 13 < b < 32)
     if b"\x00" in head or controls > max(2, len(head) // 100):
         raise LoadError(f"{name}: is a binary file, not a CSV or XLSX export")
-
-
-def transcode(data: bytes, name: str, start: int = 0) -> tuple[bytes, str]:
-    """Bytes that are not UTF-8, read as Windows-1252 (or Latin-1), re-encoded as UTF-8."""
-    for enc in ("cp1252", "latin-1"):
-        try:
-            return data[start:].decode(enc).encode("utf-8"), enc
-        except UnicodeDecodeError:
-            continue
-    raise LoadError(f"{name}: text encoding not recognised")  # unreachable: latin-1 decodes all
