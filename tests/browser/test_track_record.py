@@ -66,7 +66,8 @@ def test_track_record_on_the_review_and_ranges_at_the_finish(
     assert not page.locator(".track-record .track-table").count()
     page.click("#track-record-more-toggle")
     page.wait_for_selector(".track-record .track-table", timeout=60_000)
-    page.locator(".track-record .track-grid").scroll_into_view_if_needed()
+    # grids are built as they come on screen (assets/lazy_grid.js): the element is replaced
+    page.evaluate("document.querySelector('.track-record .track-grid').scrollIntoView()")
     page.wait_for_function(
         "() => /(over-calls|sandbags) by/.test("
         "(document.querySelector('.track-record .track-grid') || {}).innerText || '')",
