@@ -37,7 +37,8 @@ bench: $(VENV)/.installed  ## the benchmarks at a small size on SQLite (what CI 
 	$(PY) bench/bench_generate.py --reps 24 --deals-per-rep 5 --weeks 2
 	$(PY) bench/run.py --size small --store sqlite
 # Single-purpose benchmarks, by hand (each file's docstring gives its sizes): bench/bench_load.py,
-# bench/bench_summary.py, bench/bench_course.py, bench/bench_review.py.
+# bench/bench_summary.py, bench/bench_course.py, bench/bench_review.py, bench/bench_pages.py (the
+# demo's pages against the bare Dash page), bench/bench_growth.py (200 -> 10,000 reps).
 
 bench-full: $(VENV)/.installed  ## full sizes (docs/architecture.md#sizes) on SQLite and PostgreSQL -> bench/RESULTS.md (an hour or more)
 	$(PY) bench/run.py --size full

@@ -3,7 +3,9 @@ wire, and every callback request the page made (its payload, for replaying over 
 
 Bytes are Chromium's own count (CDP ``Network.loadingFinished`` ``encodedDataLength``: headers and
 body as they crossed the wire, compressed where they were). A page is *usable* when its main graph
-or grid shows data (``READY`` below, the same checks the browser tests wait for).
+or grid shows data (``READY`` below, the same checks the browser tests wait for) *and* it is
+settled as the bare Dash page is judged (``SETTLED``: every Plotly graph drawn, no callback
+pending), so Team Car's figures and the bare page's baseline mean the same thing.
 """
 
 from __future__ import annotations
@@ -35,7 +37,33 @@ READY = {
     " && !document.querySelector('[data-dash-is-loading=\"true\"]')",
 }
 
-# The baseline: Dash's shell drawn (the top bar's pickers filled in by the first callback),
+# *Usable* as the issue and the team's pageratio.py define it, for Team Car and the bare Dash page
+# alike: the page's own element present, every Plotly graph drawn and no Dash callback pending.
+SETTLED = """(sel) => {
+  if (!document.querySelector(sel)) return false;
+  const g = document.querySelectorAll('.js-plotly-plot');
+  for (const el of g) if (!el.querySelector('.main-svg')) return false;
+  if (document.querySelector('[data-dash-is-loading="true"]')) return false;
+  // Team Car builds a grid when it comes on screen (assets/lazy_grid.js): one on screen and not
+  // built yet is not usable (the bare page has none, so this changes nothing there).
+  for (const el of document.querySelectorAll('[data-grid-pending]')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.bottom > 0 && r.top < innerHeight) return false;
+  }
+  return true;
+}"""
+GRAPH = ".js-plotly-plot .main-svg"
+# What must be on each page besides (a page without graphs: its main grid has rows).
+READY_SELECTORS = {
+    "course": GRAPH,
+    "review": GRAPH,
+    "rider": GRAPH,
+    "data": "#data-batches .ag-center-cols-container .ag-row",
+    "support": "#support-focus-grid .ag-center-cols-container .ag-row",
+    "season": "#season-gc-grid .ag-center-cols-container .ag-row",
+}
+
+# Dash's shell drawn (the top bar's pickers filled in by the first callback),
 # before any page data. What every page costs before its own callbacks.
 SHELL_READY = (
     "() => { const s = document.querySelector('#shell-quarter');"
@@ -94,8 +122,9 @@ def open_page(
     """Open ``base + path`` in a new tab of ``context`` and measure it.
 
     Returns:
-        ``usable_s`` (navigation start to the main graph/grid showing data), ``shell_s`` (to the
-        top bar drawn, the baseline), ``bytes``, ``callback_bytes`` and ``responses`` (received
+        ``usable_s`` (navigation start to the main graph/grid showing data, every graph drawn
+        and no callback pending), ``main_s`` (to the main graph/grid showing data alone),
+        ``shell_s`` (to the top bar drawn), ``bytes``, ``callback_bytes`` and ``responses`` (received
         until the page's callbacks went quiet), ``console``
         (errors), and ``callbacks``: each ``POST /_dash-update-component`` in the order sent,
         as ``{"label", "body", "path", "status", "response_bytes", "ms", "done_at_s"}``
@@ -150,6 +179,10 @@ def open_page(
             page.wait_for_function(SHELL_READY, timeout=timeout_s * 1000, polling=50)
             shell = time.perf_counter() - started
             page.wait_for_function(READY[page_name], timeout=timeout_s * 1000, polling=50)
+            main = time.perf_counter() - started
+            page.wait_for_function(
+                SETTLED, arg=READY_SELECTORS[page_name], timeout=timeout_s * 1000, polling=50
+            )
         except Exception as exc:  # noqa: BLE001 - say what the page showed instead
             answers = [
                 (_req_label(r), r.response().status if r.response() else "no answer") for r in sent
@@ -206,6 +239,7 @@ def open_page(
             "page": page_name,
             "path": path,
             "shell_s": round(shell, 3),
+            "main_s": round(main, 3),
             "data_answered_s": round(max(answered), 3) if answered else None,
             "usable_s": round(usable, 3),
             "settled_s": round(full, 3),
@@ -226,6 +260,35 @@ def _req_label(req) -> str:
         return callback_label(json.loads(req.post_data or "{}").get("output", "?"))
     except ValueError:
         return "?"
+
+
+def visit(context, url: str, selector: str, timeout_ms: float = 120_000) -> dict:
+    """One visit of ``url`` in a new tab of ``context``: seconds from navigation to ``SETTLED``
+    with ``selector`` (``usable_s``) and the bytes that crossed the wire (``bytes``). The tab
+    closes once the network is idle (at most 30 s more), so no request of this visit runs into
+    the next one's measure."""
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    received = {"bytes": 0}
+
+    def finished(event: dict) -> None:
+        received["bytes"] += int(event.get("encodedDataLength") or 0)
+
+    cdp.on("Network.loadingFinished", finished)
+    try:
+        t0 = time.monotonic()
+        page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+        page.wait_for_function(SETTLED, arg=selector, timeout=timeout_ms, polling=50)
+        took = time.monotonic() - t0
+        # a page still polling never goes idle: the measure is taken already
+        with contextlib.suppress(Exception):
+            page.wait_for_load_state("networkidle", timeout=30_000)
+        return {"usable_s": round(took, 3), "bytes": received["bytes"]}
+    finally:
+        with contextlib.suppress(Exception):
+            cdp.detach()
+        page.close()
 
 
 def new_context(browser):

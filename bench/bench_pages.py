@@ -39,47 +39,27 @@ sys.path.insert(0, str(REPO))
 from bench import _browser  # noqa: E402
 from bench.loadtest import free_port, serve  # noqa: E402
 
-# The same test the team's pageratio.py makes: every graph drawn, no callback pending.
-READY = """(sel) => {
-  if (!document.querySelector(sel)) return false;
-  const g = document.querySelectorAll('.js-plotly-plot');
-  for (const el of g) if (!el.querySelector('.main-svg')) return false;
-  if (document.querySelector('[data-dash-is-loading="true"]')) return false;
-  return true;
-}"""
-GRAPH = ".js-plotly-plot .main-svg"
-# What must be on each page besides (the Data page draws no graph: its imports grid has rows).
-READY_SELECTORS = {
-    "course": GRAPH,
-    "review": GRAPH,
-    "rider": GRAPH,
-    "data": "#data-batches .ag-center-cols-container .ag-row",
-    "support": "#support-focus-grid .ag-center-cols-container .ag-row",
-    "season": "#season-gc-grid .ag-center-cols-container .ag-row",
-}
+# The same test the team's pageratio.py makes (every graph drawn, no callback pending), and what
+# must be on each page besides: kept in ``_browser`` beside the other readiness checks.
+READY = _browser.SETTLED
+GRAPH = _browser.GRAPH
+READY_SELECTORS = _browser.READY_SELECTORS
 
 
 def usable(browser, url: str, selector: str, timeout_ms: int = 120_000) -> float:
     """Seconds from navigation to a usable page, in a fresh context (cold cache)."""
     ctx = _browser.new_context(browser)
     try:
-        page = ctx.new_page()
-        t0 = time.monotonic()
-        page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
-        page.wait_for_function(READY, arg=selector, timeout=timeout_ms, polling=50)
-        took = time.monotonic() - t0
-        # a page still polling never goes idle: the measure is taken already
-        with contextlib.suppress(Exception):
-            page.wait_for_load_state("networkidle", timeout=30_000)
-        return round(took, 3)
+        return _browser.visit(ctx, url, selector, timeout_ms)["usable_s"]
     finally:
         ctx.close()
 
 
 @contextlib.contextmanager
 def bare_page(port: int):
-    """Serve the bare Dash page on ``port`` until the block ends; yields its base URL."""
-    proc = _bare(port)
+    """Serve the bare Dash page on ``port`` until the block ends; yields its base URL once it
+    answers. The process starts on entry, so a server started inside the block boots beside it."""
+    proc = start_bare(port)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -87,22 +67,36 @@ def bare_page(port: int):
         proc.wait(timeout=10)
 
 
-def _bare(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
+def start_bare(port: int) -> subprocess.Popen:
+    """Start the bare Dash page on ``port`` (``wait_bare`` waits for its first answer)."""
+    return subprocess.Popen(
         [sys.executable, str(REPO / "bench" / "bare_dash.py"), str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
+
+
+def wait_bare(port: int, timeout: float = 60) -> None:
+    """Wait until the bare Dash page on ``port`` answers."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             if requests.get(f"http://127.0.0.1:{port}/", timeout=2).ok:
-                return proc
+                return
         except requests.RequestException:
             time.sleep(0.2)
-    proc.kill()
     raise TimeoutError("the bare Dash page did not start")
+
+
+def _bare(port: int) -> subprocess.Popen:
+    proc = start_bare(port)
+    try:
+        wait_bare(port)
+    except TimeoutError:
+        proc.kill()
+        raise
+    return proc
 
 
 def measure(base: str, bare: str, rep: str, runs: int, pages: list[str]) -> dict:
