@@ -1,4 +1,9 @@
-"""The ``teamcar`` command as a user runs it: generate, load, reload, watch, demo, errors."""
+"""The ``teamcar`` command as a user runs it: generate, load, reload, watch, demo, errors.
+
+``teamcar demo`` runs as a real subprocess, twice: the entry point's smoke test (what a new
+user runs first), and a rebuild replaces the store's file under the engines a process keeps.
+The other commands run in the test's process (``tests/support/cli.py``).
+"""
 
 from __future__ import annotations
 
@@ -101,13 +106,13 @@ def test_watch_once_loads_and_files_away(small_exports, store_url, tmp_path):
 def test_demo_builds_its_own_store(tmp_path):
     data = tmp_path / "data"
     env = {"TEAMCAR_DATA_DIR": str(data), "TEAMCAR_DATABASE_URL": ""}
-    run = teamcar("demo", "--no-serve", "--reps", "6", env=env)
+    run = teamcar("demo", "--no-serve", "--reps", "6", env=env, subprocess=True)
     assert "Loaded" in run.stdout
     url = f"sqlite:///{data / 'demo.db'}"
     stats = _stats(url)
     assert stats["batches"] > 10 and stats["snapshots"] > 0
     # a second demo rebuilds, it does not pile snapshots up
-    teamcar("demo", "--no-serve", "--reps", "6", env=env)
+    teamcar("demo", "--no-serve", "--reps", "6", env=env, subprocess=True)
     get_engine(url).dispose()
     assert _stats(url)["batches"] == stats["batches"]
 
