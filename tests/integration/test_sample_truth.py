@@ -13,11 +13,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from dashboard.cli.summary import summary_json
 from dashboard.models.standings import compute_summary
 from loaders.ingest import expand_paths, load_file
-from loaders.store.engine import get_engine
+from loaders.store.engine import get_engine, session_scope
+from loaders.store.models import ImportBatch, Rep
+from tests.support.stores import make_store
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 Q_START, Q_END = dt.date(2026, 10, 1), dt.date(2026, 12, 31)
@@ -76,17 +79,35 @@ def expected_categories() -> dict[str, str]:
     return cats
 
 
-@pytest.fixture
-def sample_store(engine, data_dir):
-    for path in expand_paths([SAMPLE]):
-        outcome = load_file(path, engine=engine)
-        assert outcome.status == "loaded", outcome.message
-        assert outcome.rows_rejected == 0, (path.name, outcome.warnings)
-    return engine
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def sample_store(request, tmp_path_factory):
+    """The committed set loaded once per backend, file by file: every file loads, no row is
+    rejected. The tests only read it."""
+    assert SAMPLE.is_dir(), "data/sample/ must hold the committed demo set"
+    folder = tmp_path_factory.mktemp(f"sample-{request.param}")
+    url, drop = make_store(request.param, folder, prefix="sample")
+    engine = get_engine(url)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("TEAMCAR_DATA_DIR", str(folder / "data"))
+            mp.setenv("TEAMCAR_TODAY", "2026-11-22")
+            for path in expand_paths([SAMPLE]):
+                outcome = load_file(path, engine=engine)
+                assert outcome.status == "loaded", outcome.message
+                assert outcome.rows_rejected == 0, (path.name, outcome.warnings)
+        yield engine
+    finally:
+        drop()
 
 
-def test_movement_from_files_equals_the_generators_log(sample_store, store_url):
-    data = summary_json(compute_summary(get_engine(store_url), "2026-Q4", B, A))
+def test_the_sample_is_a_team_of_reps(sample_store):
+    with session_scope(sample_store) as s:
+        assert s.scalar(select(func.sum(ImportBatch.rows_rejected))) == 0
+        assert s.scalar(select(func.count()).select_from(Rep)) >= 24
+
+
+def test_movement_from_files_equals_the_generators_log(sample_store):
+    data = summary_json(compute_summary(sample_store, "2026-Q4", B, A))
     got = {d["deal_id"]: d["category"] for d in data["movement"]["deals"]}
     want = expected_categories()
     assert got == want
@@ -110,8 +131,8 @@ def test_movement_from_files_equals_the_generators_log(sample_store, store_url):
     ) == pytest.approx(m["end"], abs=0.005)
 
 
-def test_unassigned_owner_is_not_a_rider_with_readiness(sample_store, store_url):
-    data = summary_json(compute_summary(get_engine(store_url), "2026-Q4", B))
+def test_unassigned_owner_is_not_a_rider_with_readiness(sample_store):
+    data = summary_json(compute_summary(sample_store, "2026-Q4", B))
     unassigned = [r for r in data["reps"] if r["rep"] == "Unassigned"]
     assert unassigned and unassigned[0]["readiness_index"] is None and unassigned[0]["team"] is None
     on_team = [
