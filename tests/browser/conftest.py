@@ -6,6 +6,7 @@ the end of every journey (a clean console, as Vizro's integration tests insist).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.demo import TODAY as DEMO_TODAY
+from tests.support.demo import demo_copy
 from tests.support.net import free_port
 
 CHROMIUM = os.environ.get("TEAMCAR_CHROMIUM", "/usr/bin/chromium")
@@ -33,45 +36,92 @@ def _wait_for(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise TimeoutError(f"server did not listen on {port} within {timeout}s")
 
 
-@pytest.fixture
-def serve_store():
-    """Start ``teamcar serve`` on a store URL; yields a function returning the base URL."""
-    procs: list[subprocess.Popen] = []
-
-    def start(database_url: str, data_dir: Path, workers: int = 1) -> str:
-        port = free_port()
-        env = {
-            **os.environ,
-            "TEAMCAR_DATABASE_URL": database_url,
-            "TEAMCAR_DATA_DIR": str(data_dir),
-        }
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dashboard.cli.main",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        procs.append(proc)
+def _start(database_url: str, data_dir: Path, workers: int = 1, env: dict | None = None):
+    """``teamcar serve`` on a free port: (its base URL, its process)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "TEAMCAR_DATABASE_URL": database_url,
+        "TEAMCAR_DATA_DIR": str(data_dir),
+        **(env or {}),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
         _wait_for(port, proc)
-        return f"http://127.0.0.1:{port}"
+    except BaseException:
+        proc.kill()
+        proc.wait(10)
+        raise
+    return f"http://127.0.0.1:{port}", proc
 
-    yield start
+
+@pytest.fixture(scope="session")
+def stopping_servers():
+    """Servers told to stop (SIGTERM), waited for at the end of the session.
+
+    gunicorn takes about a second to stop; each test's server goes away meanwhile instead of
+    holding up the next test (each has its own store and port).
+    """
+    procs: list[subprocess.Popen] = []
+    yield procs
     for proc in procs:
-        proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(10)
+
+
+@pytest.fixture
+def serve_store(stopping_servers):
+    """Start ``teamcar serve`` on a store URL; yields a function returning the base URL."""
+    procs: list[subprocess.Popen] = []
+
+    def start(database_url: str, data_dir: Path, workers: int = 1) -> str:
+        base, proc = _start(database_url, data_dir, workers)
+        procs.append(proc)
+        return base
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        stopping_servers.append(proc)
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoServer:
+    store: str  # the SQLite URL of its copy of the demo (read it, never write it)
+    base: str  # http://127.0.0.1:PORT
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory, stopping_servers):
+    """One server on a copy of the demo per test process (today pinned to 2026-11-22), for the
+    journeys that only read it: each of them starting its own cost a server's start and stop
+    and its first, cold views. Journeys that write (notes, plans, calls, uploads, new data)
+    serve their own copy with ``serve_store``."""
+    folder = tmp_path_factory.mktemp("demo-server")
+    (folder / "data").mkdir()
+    store = demo_copy(folder / "db")
+    base, proc = _start(store, folder / "data", env={"TEAMCAR_TODAY": DEMO_TODAY.isoformat()})
+    yield DemoServer(store, base)
+    proc.terminate()
+    stopping_servers.append(proc)
 
 
 @pytest.fixture(scope="session")

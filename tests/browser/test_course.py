@@ -104,11 +104,11 @@ def lone_deal(points: list[dict], kinds=("Commit", "Best case", "Pipeline")) -> 
     return best
 
 
-def test_course_journey(serve_store, demo_store, data_dir, page, console_errors):
-    engine = get_engine(demo_store)
+def test_course_journey(demo_server, page, console_errors):
+    engine = get_engine(demo_server.store)
     summary = compute_summary(engine, "2026-Q4", TODAY, TODAY - dt.timedelta(days=7))
     dispose_engines()
-    base = serve_store(demo_store, data_dir)
+    base = demo_server.base
 
     page.goto(base + "/")
     wait_for_map(page)

@@ -14,7 +14,7 @@ import pytest
 from dashboard.models.forecast import forecast_for
 from loaders.store.engine import dispose_engines, get_engine
 from tests.support.browser import screenshot
-from tests.support.demo import TODAY, demo_copy
+from tests.support.demo import TODAY
 
 pytestmark = pytest.mark.browser
 
@@ -35,11 +35,6 @@ POINT_JS = """
 """
 
 
-@pytest.fixture
-def demo_store(tmp_path, data_dir):
-    return demo_copy(tmp_path / "db")
-
-
 def _click_point(page, selector, name):
     page.locator(selector).scroll_into_view_if_needed()
     page.wait_for_timeout(200)
@@ -49,13 +44,13 @@ def _click_point(page, selector, name):
     page.mouse.click(x, y)
 
 
-def test_where_we_and_they_will_land(serve_store, demo_store, data_dir, page, console_errors):
-    engine = get_engine(demo_store)
+def test_where_we_and_they_will_land(demo_server, page, console_errors):
+    engine = get_engine(demo_server.store)
     f = forecast_for(engine, "2026-Q4", TODAY)
     rep = f.reps.sort_values("open_deals", ascending=False).index[0]
     open_deals = int(f.reps.loc[rep, "open_deals"])
     dispose_engines()
-    base = serve_store(demo_store, data_dir)
+    base = demo_server.base
 
     # The Course: the scope's trend and fan, the range beside it, the method said plainly.
     page.goto(base + "/?quarter=2026-Q4")

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from dashboard.models.standings import compute_summary
 from loaders.store.engine import dispose_engines, get_engine
 from tests.support.browser import SCREENSHOTS, screenshot
-from tests.support.demo import TODAY, demo_copy
+from tests.support.demo import TODAY
 
 pytestmark = pytest.mark.browser
 SIGNS = {"decreased": -1, "won": -1, "lost": -1, "pushed_out": -1, "removed": -1}
@@ -62,11 +62,6 @@ BAR_POINT_JS = """
 """
 
 
-@pytest.fixture
-def review_store(tmp_path, data_dir):
-    return demo_copy(tmp_path / "db")
-
-
 def view(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
@@ -95,12 +90,12 @@ def wait_rows(page, grid_id: str, n: int) -> None:
     )
 
 
-def test_review_journey(serve_store, review_store, data_dir, page, console_errors, tmp_path):
-    engine = get_engine(review_store)
+def test_review_journey(demo_server, page, console_errors, tmp_path):
+    engine = get_engine(demo_server.store)
     now = compute_summary(engine, "2026-Q4", TODAY, TODAY - dt.timedelta(days=7))
     earlier = compute_summary(engine, "2026-Q4", TODAY, dt.date(2026, 10, 25))
     dispose_engines()
-    base = serve_store(review_store, data_dir)
+    base = demo_server.base
 
     # Since the last review: the last two snapshots a week apart.
     page.goto(base + "/review")

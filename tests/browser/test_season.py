@@ -16,18 +16,14 @@ from dashboard.figures import style
 from dashboard.models import season as sm
 from loaders.store.engine import dispose_engines, get_engine
 from tests.support.browser import screenshot
-from tests.support.demo import TODAY, demo_copy, pinned_today
+from tests.support.demo import TODAY, pinned_today
 
 pytestmark = pytest.mark.browser
 DAY = "2026-11-15"
 
 
-@pytest.fixture
-def season_store(tmp_path, data_dir):
-    return demo_copy(tmp_path / "db")
-
-
-def test_season_journey(serve_store, season_store, data_dir, page, console_errors):
+def test_season_journey(demo_server, page, console_errors):
+    season_store = demo_server.store
     with pinned_today():
         days = sm.resolve_days(year="2026", as_of=DAY, today=TODAY)
         model = sm.build_season(get_engine(season_store), 2026, days.as_of, days.since, None, None)
@@ -36,7 +32,7 @@ def test_season_journey(serve_store, season_store, data_dir, page, console_error
     won_q3 = float(gc.loc[leader, "won_3"])
     sitting = sorted(str(r) for r in gc.index[gc["sitting_in"].astype(bool)])
     dispose_engines()
-    base = serve_store(season_store, data_dir)
+    base = demo_server.base
 
     page.goto(f"{base}/season?year=2026&as_of={DAY}")
     grid = "#season-gc-grid .ag-center-cols-container"

@@ -16,19 +16,14 @@ from dashboard.figures import style
 from dashboard.models import support as sm
 from loaders.store.engine import dispose_engines, get_engine
 from tests.support.browser import screenshot
-from tests.support.demo import TODAY, demo_copy, pinned_today
+from tests.support.demo import TODAY, pinned_today
 
 pytestmark = pytest.mark.browser
 TEAM = "Enterprise West"
 
 
-@pytest.fixture
-def support_store(tmp_path, data_dir):
-    return demo_copy(tmp_path / "db")
-
-
-def test_support_car_journey(serve_store, support_store, data_dir, page, console_errors):
-    engine = get_engine(support_store)
+def test_support_car_journey(demo_server, page, console_errors):
+    engine = get_engine(demo_server.store)
     with pinned_today():
         state = urls.resolve({"quarter": "2026-Q4", "team": TEAM}, TODAY)
         model = sm.build_support(engine, state, None)
@@ -36,7 +31,7 @@ def test_support_car_journey(serve_store, support_store, data_dir, page, console
     expert = model.experts.iloc[0]
     focus = sm.focus_rows(model).iloc[0]
     dispose_engines()
-    base = serve_store(support_store, data_dir)
+    base = demo_server.base
 
     page.goto(base + "/support?quarter=2026-Q4&team=" + TEAM.replace(" ", "+"))
     head = page.locator("#support-head .kpi-value")
