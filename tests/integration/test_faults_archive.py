@@ -48,7 +48,7 @@ def archive_matches_batches(url: str, data_dir: Path) -> tuple[list[str], list[s
 def test_a_load_killed_in_its_transaction_leaves_no_orphan_archive(store, tmp_path, monkeypatch):
     url, data_dir = store
     monkeypatch.setenv("TEAMCAR_DATA_DIR", str(data_dir))
-    big = write_report(tmp_path / "in" / "big_2026-11-20.csv", 60_000, "big")
+    big = write_report(tmp_path / "in" / "big_2026-11-20.csv", 20_000, "big")
     before = stats(url)
     assert kill_when(start_load(url, data_dir, big), url, "writing") == "writing"
     assert stats(url) == before  # nothing of it in the store
