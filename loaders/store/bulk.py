@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import DateTime, event, inspect, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from loaders.store.models import Activity, OpportunitySnapshot
@@ -346,6 +347,49 @@ def indexes_rebuilt_after(session: Session, model, rows: int = 0):
         pending.add(model.__table__.name)
         return
     _create_indexes(conn, indexes)
+
+
+@contextlib.contextmanager
+def foreign_keys_checked_after(session: Session, model, rows: int):
+    """PostgreSQL, a first load of ``DEFER_MIN_ROWS`` or more: drop ``model``'s foreign keys, run
+    the block, add them again.
+
+    ``COPY`` checks a foreign key row by row (a trigger looks the batch up for each row): half
+    the server's work of a first load. Added again after the rows are in, each key is checked
+    once over all of them (one join), in the same transaction, so no row can be stored without
+    its batch. Adding a key locks the table it refers to against writes until the commit; the
+    lock is asked for without waiting (``NOWAIT``, in a savepoint) before anything is dropped, so
+    when another transaction is writing there (another load's batch row) the keys simply stay
+    and are checked row by row: never a deadlock. Other loads then wait for this one's commit to
+    add their batch. SQLite checks nothing here (its foreign keys cost no trigger).
+    """
+    conn = session.connection()
+    if conn.dialect.name != "postgresql" or rows < DEFER_MIN_ROWS:
+        yield
+        return
+    keys = conn.exec_driver_sql(
+        "SELECT conname, pg_get_constraintdef(oid), confrelid::regclass::text "
+        "FROM pg_constraint WHERE conrelid = %(t)s::regclass AND contype = 'f' ORDER BY conname",
+        {"t": model.__table__.name},
+    ).all()
+    if not keys:
+        yield
+        return
+    try:
+        with conn.begin_nested():
+            for referred in sorted({k[2] for k in keys}):
+                conn.exec_driver_sql(f"LOCK TABLE {referred} IN SHARE ROW EXCLUSIVE MODE NOWAIT")
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        yield
+        return
+    table = model.__table__.name
+    for name, _definition, _referred in keys:
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    yield
+    for name, definition, _referred in keys:
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
 
 
 def ensure_indexes(session: Session, model) -> list[str]:

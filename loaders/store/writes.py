@@ -44,6 +44,7 @@ from loaders.store.bulk import (
     bulk_insert,
     ensure_indexes,
     first_load,
+    foreign_keys_checked_after,
     indexes_rebuilt_after,
     lock_key,
 )
@@ -128,7 +129,10 @@ def write_pipeline(session: Session, batch: ImportBatch, frame: pd.DataFrame) ->
     )
     frame = frame.sort_values("deal_id", kind="stable")  # primary-key order: sequential B-tree fill
     if first:
-        with indexes_rebuilt_after(session, OpportunitySnapshot, len(frame)):
+        with (
+            indexes_rebuilt_after(session, OpportunitySnapshot, len(frame)),
+            foreign_keys_checked_after(session, OpportunitySnapshot, len(frame)),
+        ):
             bulk_insert(session, OpportunitySnapshot, frame)
         return warnings
     ensure_indexes(session, OpportunitySnapshot)  # a first load killed before its index step
@@ -171,7 +175,10 @@ def write_activity(session: Session, batch: ImportBatch, frame: pd.DataFrame) ->
     # rows in key order fill the unique index's B-tree in sequence (about a third faster)
     if first_load(session, Activity):
         # no row can conflict with an empty table: a plain insert, indexes built after
-        with indexes_rebuilt_after(session, Activity, len(frame)):
+        with (
+            indexes_rebuilt_after(session, Activity, len(frame)),
+            foreign_keys_checked_after(session, Activity, len(frame)),
+        ):
             bulk_insert(session, Activity, frame)
         return warnings
     ensure_indexes(session, Activity)  # a first load killed before its index step

@@ -109,3 +109,60 @@ def test_small_first_load_builds_indexes_in_its_transaction(engine, tmp_path, mo
     assert out.status == "loaded"
     assert calls == [] and out.indexes_built == []
     assert indexes(engine) >= PLAIN
+
+
+def foreign_keys(engine) -> list[tuple]:
+    return sorted(
+        (tuple(fk["constrained_columns"]), fk["referred_table"], fk["options"].get("ondelete"))
+        for fk in inspect(engine).get_foreign_keys("activities")
+    )
+
+
+KEYS = [(("batch_id",), "import_batches", "CASCADE")]
+
+
+def test_large_first_load_keeps_its_foreign_key_and_its_cascade(engine, tmp_path, deferred):
+    out = load_file(write_tasks(tmp_path / "tasks_2026-11-20.csv", range(40)), engine=engine)
+    assert out.status == "loaded", out.message
+    assert foreign_keys(engine) == KEYS
+    with session_scope(engine) as s:  # the key is there and enforced: deleting the batch cascades
+        s.delete(s.get(ImportBatch, out.batch_id))
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Activity)) == 0
+
+
+def test_a_load_failing_after_its_keys_were_dropped_leaves_them(
+    engine, tmp_path, deferred, monkeypatch
+):
+    seen = []
+
+    def broken(session, model, frame, *args, **kwargs):
+        # inside the load's transaction: PostgreSQL has dropped the key for the write
+        seen.append(len(inspect(session.connection()).get_foreign_keys("activities")))
+        raise RuntimeError("the write failed")
+
+    monkeypatch.setattr("loaders.store.writes.bulk_insert", broken)
+    with pytest.raises(RuntimeError):
+        load_file(write_tasks(tmp_path / "tasks_2026-11-20.csv", range(40)), engine=engine)
+    assert seen == [0 if engine.dialect.name == "postgresql" else 1]
+    assert foreign_keys(engine) == KEYS
+    assert indexes(engine) >= PLAIN
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(ImportBatch)) == 0
+
+
+def test_postgres_load_keeps_its_keys_when_another_transaction_writes_batches(
+    engine, tmp_path, deferred
+):
+    """Another transaction holding a write lock on import_batches (another load's batch row): the
+    large first load does not wait for it (no deadlock), keeps its keys checked row by row."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite drops no key")
+    with engine.connect() as other:
+        other.exec_driver_sql("LOCK TABLE import_batches IN ROW EXCLUSIVE MODE")
+        out = load_file(write_tasks(tmp_path / "tasks_2026-11-20.csv", range(40)), engine=engine)
+        other.rollback()
+    assert out.status == "loaded", out.message
+    assert foreign_keys(engine) == KEYS
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Activity)) == 40
