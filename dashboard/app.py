@@ -177,6 +177,7 @@ def shell() -> html.Div:
     if _layout_request():
         engine = get_engine()
         version = live.check_version(None, engine)
+        live.set_layout_version(version)
         fresh, tone = _freshness(engine)
     for label, path, nav_id in NAV:
         ready = _registered(path)

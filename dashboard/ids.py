@@ -18,6 +18,8 @@ SHELL_NAV_DATA = "shell-nav-data"
 COURSE_URL = "course-url"
 COURSE_STATE = "course-state"
 COURSE_VIEW = "course-view"
+# The (state, live version) the layout drew its first picture for (see course.layout).
+COURSE_DRAWN = "course-drawn"
 COURSE_TITLE = "course-title"
 COURSE_SUBTITLE = "course-subtitle"
 COURSE_SINCE = "course-since"
@@ -61,6 +63,8 @@ DATA_BATCHES = "data-batches"
 # review (meeting mode)
 REVIEW_URL = "review-url"
 REVIEW_STATE = "review-state"
+# The state and live version the Review's layout drew its first picture for (first_picture).
+REVIEW_DRAWN = "review-drawn"
 REVIEW_PAGE = "review-page"
 REVIEW_TITLE = "review-title"
 REVIEW_SUBTITLE = "review-subtitle"

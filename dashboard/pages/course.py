@@ -12,6 +12,7 @@ import html as html_text
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from dashboard import auth, ids, urls
 from dashboard.figures import details as fd
@@ -31,7 +32,7 @@ from dashboard.models import season as sm
 from dashboard.models import support
 from dashboard.models.standings import summary_for
 from dashboard.models.trace import figure_trace
-from dashboard.pages import calls, plans
+from dashboard.pages import calls, first_picture, plans
 from dashboard.reads import cache
 from dashboard.serve import warm
 from loaders import clock
@@ -68,8 +69,9 @@ FORECAST_HINT = (
 )
 
 
-def _forecast_section() -> html.Section:
-    """Where we'll land: the scope's trend with the landing fan, and the range beside it."""
+def _forecast_section(first: dict) -> html.Section:
+    """Where we'll land: the scope's trend with the landing fan, and the range beside it
+    (``first``: the layout's first picture of them, when it drew one)."""
     return html.Section(
         [
             html.Div(
@@ -84,12 +86,12 @@ def _forecast_section() -> html.Section:
                     dbc.Col(
                         dcc.Graph(
                             id=ids.COURSE_FORECAST,
-                            figure=blank_figure(340),
+                            figure=first.get("figure") or blank_figure(340),
                             config=GRAPH_CONFIG,
                         ),
                         lg=8,
                     ),
-                    dbc.Col(html.Div(id=ids.COURSE_FORECAST_RANGE), lg=4),
+                    dbc.Col(html.Div(first.get("range"), id=ids.COURSE_FORECAST_RANGE), lg=4),
                 ],
                 className="g-3",
             ),
@@ -117,20 +119,41 @@ def _forecast_section() -> html.Section:
 
 
 def layout(**query):
-    """A cheap skeleton from the URL's query; callbacks fill it (Dash also calls it bare)."""
+    """The view for the URL's query.
+
+    For a browser's layout request the first picture is drawn into the layout itself (the same
+    outputs ``render`` and ``render_forecast`` give, for the same viewer), marked with what it
+    shows (``first_picture``): the graphs draw as soon as plotly.js is loaded. Otherwise it is
+    a skeleton with no store reads, and the callbacks fill it.
+    """
     state = urls.resolve(query)
+    picture, forecast, drawn = _first_picture(state)
+
+    def first(key, default):
+        value = picture.get(key, default)
+        return default if value is no_update else value
+
     return html.Div(
         [
             dcc.Location(id=ids.COURSE_URL, refresh="callback-nav"),
             dcc.Store(id=ids.COURSE_STATE, data=state.to_dict()),
-            dcc.Store(id=ids.COURSE_VIEW),
+            dcc.Store(id=ids.COURSE_VIEW, data=first("shown_view", None)),
+            dcc.Store(id=ids.COURSE_DRAWN, data=drawn),
             *plans.plan_stores("course"),
             html.Div(
                 [
                     html.Div(
                         [
-                            html.H1(state.quarter, id=ids.COURSE_TITLE, className="course-title"),
-                            html.Div(id=ids.COURSE_SUBTITLE, className="course-subtitle muted"),
+                            html.H1(
+                                first("title", state.quarter),
+                                id=ids.COURSE_TITLE,
+                                className="course-title",
+                            ),
+                            html.Div(
+                                first("subtitle", None),
+                                id=ids.COURSE_SUBTITLE,
+                                className="course-subtitle muted",
+                            ),
                         ]
                     ),
                     html.Div(
@@ -151,11 +174,13 @@ def layout(**query):
                 ],
                 className="course-head",
             ),
-            html.Div(id=ids.COURSE_MESSAGE),
+            html.Div(first("message", None), id=ids.COURSE_MESSAGE),
             dcc.Loading(
-                html.Div(id=ids.COURSE_STRIP, className="strip-holder"), delay_show=400, type="dot"
+                html.Div(first("strip", None), id=ids.COURSE_STRIP, className="strip-holder"),
+                delay_show=400,
+                type="dot",
             ),
-            _forecast_section(),
+            _forecast_section(forecast),
             html.Section(
                 [
                     html.Div(
@@ -171,7 +196,7 @@ def layout(**query):
                     ),
                     dcc.Graph(
                         id=ids.COURSE_PELOTON,
-                        figure=blank_figure(160),
+                        figure=first("peloton", blank_figure(160)),
                         config=GRAPH_CONFIG,
                         className="peloton-graph",
                     ),
@@ -185,7 +210,11 @@ def layout(**query):
                             html.Div(
                                 [
                                     html.H2("The course", className="section-title"),
-                                    html.Span(id=ids.COURSE_LANES_INFO, className="section-hint"),
+                                    html.Span(
+                                        first("lanes_info", None),
+                                        id=ids.COURSE_LANES_INFO,
+                                        className="section-hint",
+                                    ),
                                 ]
                             ),
                             html.Div(
@@ -196,9 +225,10 @@ def layout(**query):
                                             {"label": "Riders", "value": "reps"},
                                             {"label": "Teams", "value": "teams"},
                                         ],
-                                        value=state.lanes
-                                        if state.lanes in urls.LANE_VIEWS
-                                        else None,
+                                        value=first(
+                                            "lanes_view",
+                                            state.lanes if state.lanes in urls.LANE_VIEWS else None,
+                                        ),
                                         inline=True,
                                         className="btn-group lanes-view",
                                         inputClassName="btn-check",
@@ -216,13 +246,13 @@ def layout(**query):
                                     ),
                                     dbc.Pagination(
                                         id=ids.COURSE_PAGER,
-                                        max_value=1,
+                                        max_value=first("pages", 1),
                                         active_page=state.page,
                                         fully_expanded=False,
                                         first_last=True,
                                         previous_next=True,
                                         size="sm",
-                                        className="lane-pager mb-0",
+                                        className=first("pager_class", "lane-pager mb-0"),
                                     ),
                                 ],
                                 className="course-tools",
@@ -233,7 +263,7 @@ def layout(**query):
                     dcc.Loading(
                         dcc.Graph(
                             id=ids.COURSE_MAP,
-                            figure=blank_figure(300),
+                            figure=first("map", blank_figure(300)),
                             config=GRAPH_CONFIG,
                             className="course-graph",
                         ),
@@ -324,17 +354,40 @@ def _lanes_info(page: cm.CoursePage, model: cm.CourseModel, state: urls.ViewStat
         lanes_info=Output(ids.COURSE_LANES_INFO, "children"),
         lanes_view=Output(ids.COURSE_LANES_VIEW, "value"),
         shown_view=Output(ids.COURSE_VIEW, "data"),
+        drawn=Output(ids.COURSE_DRAWN, "data"),
     ),
     inputs=[Input(ids.COURSE_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+    state=[State(ids.COURSE_DRAWN, "data")],
 )
-def render(state_data, version):
-    """Draw the view for the URL's state with the store's current data (outputs by name)."""
+def render(state_data, version, drawn=None):
+    """Draw the view for the URL's state with the store's current data (outputs by name).
+
+    Not when the layout already holds this very picture (``drawn``: its state and version);
+    any draw clears that mark, so a later return to the same state draws again.
+    """
     if version is None or not state_data:
         # The shell's first data-version check is under way; it triggers this again.
         return no_update
+    if first_picture.already_drawn(drawn, state_data, version):
+        raise PreventUpdate
     state = urls.ViewState.from_dict(state_data)
-    engine = get_engine()
-    scope = auth.viewer_scope()
+    return {**_picture(state, get_engine(), auth.viewer_scope()), "drawn": None}
+
+
+def _first_picture(state: urls.ViewState) -> tuple[dict, dict, dict | None]:
+    """The Course's and its forecast's outputs for a browser's layout request and their mark
+    (``first_picture.draw``); ({}, {}, None) when the callbacks are to draw them."""
+
+    def both():
+        scope = auth.viewer_scope()
+        return _picture(state, get_engine(), scope), _forecast_picture(state, scope)
+
+    drawn, mark = first_picture.draw("Course", state.to_dict(), both)
+    return (*drawn, mark) if drawn else ({}, {}, None)
+
+
+def _picture(state: urls.ViewState, engine, scope) -> dict:
+    """``render``'s outputs for ``state`` as ``scope`` may see it."""
     title = state.quarter + (f" · {state.team}" if state.team else "")
     if not auth.team_allowed(state.team, scope):
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")
@@ -592,13 +645,21 @@ def _forecast(state: urls.ViewState, scope):
         range=Output(ids.COURSE_FORECAST_RANGE, "children"),
     ),
     inputs=[Input(ids.COURSE_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+    state=[State(ids.COURSE_DRAWN, "data")],
 )
-def render_forecast(state_data, version):
-    """Where the scope will land: its trend with the landing fan, and the range in numbers."""
+def render_forecast(state_data, version, drawn=None):
+    """Where the scope will land: its trend with the landing fan, and the range in numbers
+    (not when the layout already holds them: see ``render``)."""
     if version is None or not state_data:
         return no_update
-    state = urls.ViewState.from_dict(state_data)
-    f = _forecast(state, auth.viewer_scope())
+    if first_picture.already_drawn(drawn, state_data, version):
+        raise PreventUpdate
+    return _forecast_picture(urls.ViewState.from_dict(state_data), auth.viewer_scope())
+
+
+def _forecast_picture(state: urls.ViewState, scope) -> dict:
+    """``render_forecast``'s outputs for ``state`` as ``scope`` may see it."""
+    f = _forecast(state, scope)
     if f is None or f.reps.empty:
         return dict(figure=blank_figure(60), range=None)
     q = f.quarter

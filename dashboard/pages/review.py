@@ -32,6 +32,7 @@ from dash import (
     html,
     no_update,
 )
+from dash.exceptions import PreventUpdate
 
 from dashboard import auth, exports, ids, urls
 from dashboard.figures import review as fr
@@ -42,7 +43,7 @@ from dashboard.metrics import ROWS_BEHIND
 from dashboard.metrics.movement import WATERFALL_KEYS
 from dashboard.models import review as rm
 from dashboard.models.trace import figure_trace, waterfall_trace
-from dashboard.pages import calls, plans, review_deal, track_record
+from dashboard.pages import calls, first_picture, plans, review_deal, track_record
 from dashboard.reads import cache
 from dashboard.serve import warm
 from loaders import clock
@@ -90,7 +91,9 @@ def _png_button(button_id: str) -> dbc.Button:
 
 
 def layout(**query):
-    """A skeleton from the URL's query; ``render`` fills it (Dash also calls it bare)."""
+    """The review for the URL's query: for a browser's layout request with its first picture
+    drawn in, marked with what it shows (``first_picture``); otherwise a skeleton with no store
+    reads that ``render`` fills (Dash also calls it bare)."""
     state = urls.resolve(query)
     group = _group(query.get("group"))
     present = _present(query.get("present"))
@@ -102,10 +105,18 @@ def layout(**query):
         "present": present,
     }
     picker = {"size": "sm", "className": "since-select review-day"}
+    picture, mark = first_picture.draw("Review", data, lambda: _picture(data))
+    picture = picture or {}
+
+    def first(key, default):
+        value = picture.get(key, default)
+        return default if value is no_update else value
+
     return html.Div(
         [
             dcc.Location(id=ids.REVIEW_URL, refresh="callback-nav"),
             dcc.Store(id=ids.REVIEW_STATE, data=data),
+            dcc.Store(id=ids.REVIEW_DRAWN, data=mark),
             dcc.Store(id=ids.REVIEW_PNG_DONE),
             dcc.Download(id=ids.REVIEW_DOWNLOAD),
             html.Div(
@@ -114,19 +125,36 @@ def layout(**query):
                         [
                             html.Div("Pipeline review", className="kpi-label"),
                             html.H1(
-                                state.quarter + (f" · {state.team}" if state.team else ""),
+                                first(
+                                    "title",
+                                    state.quarter + (f" · {state.team}" if state.team else ""),
+                                ),
                                 id=ids.REVIEW_TITLE,
                                 className="course-title",
                             ),
-                            html.Div(id=ids.REVIEW_SUBTITLE, className="course-subtitle muted"),
+                            html.Div(
+                                first("subtitle", None),
+                                id=ids.REVIEW_SUBTITLE,
+                                className="course-subtitle muted",
+                            ),
                         ]
                     ),
                     html.Div(
                         [
                             html.Label("Since", htmlFor=ids.REVIEW_SINCE, className="since-label"),
-                            dbc.Select(id=ids.REVIEW_SINCE, options=[], value=None, **picker),
+                            dbc.Select(
+                                id=ids.REVIEW_SINCE,
+                                options=first("since_options", []),
+                                value=first("since", None),
+                                **picker,
+                            ),
                             html.Label("Now", htmlFor=ids.REVIEW_NOW, className="since-label"),
-                            dbc.Select(id=ids.REVIEW_NOW, options=[], value=None, **picker),
+                            dbc.Select(
+                                id=ids.REVIEW_NOW,
+                                options=first("now_options", []),
+                                value=first("now", None),
+                                **picker,
+                            ),
                             dbc.Button(
                                 "Exit presentation" if present else "Present",
                                 id=ids.REVIEW_PRESENT,
@@ -141,9 +169,11 @@ def layout(**query):
                 ],
                 className="course-head",
             ),
-            html.Div(id=ids.REVIEW_MESSAGE),
+            html.Div(first("message", None), id=ids.REVIEW_MESSAGE),
             dcc.Loading(
-                html.Div(id=ids.REVIEW_KPIS, className="strip-holder"), delay_show=400, type="dot"
+                html.Div(first("kpis", None), id=ids.REVIEW_KPIS, className="strip-holder"),
+                delay_show=400,
+                type="dot",
             ),
             html.Section(
                 [
@@ -165,11 +195,15 @@ def layout(**query):
                     ),
                     dcc.Graph(
                         id=ids.REVIEW_WATERFALL,
-                        figure=blank_figure(360),
+                        figure=first("waterfall", blank_figure(360)),
                         config=GRAPH_CONFIG,
                         className="review-graph",
                     ),
-                    html.Div(id=ids.REVIEW_WATERFALL_NOTE, className="review-note"),
+                    html.Div(
+                        first("waterfall_note", None),
+                        id=ids.REVIEW_WATERFALL_NOTE,
+                        className="review-note",
+                    ),
                 ],
                 className="panel",
             ),
@@ -180,7 +214,11 @@ def layout(**query):
                             html.Div(
                                 [
                                     html.H2("Moved deals", className="section-title"),
-                                    html.Span(id=ids.REVIEW_MOVED_INFO, className="section-hint"),
+                                    html.Span(
+                                        first("moved_info", None),
+                                        id=ids.REVIEW_MOVED_INFO,
+                                        className="section-hint",
+                                    ),
                                 ]
                             ),
                             html.Div(
@@ -228,7 +266,7 @@ def layout(**query):
                     dag.AgGrid(
                         id=ids.REVIEW_MOVED,
                         columnDefs=fr.moved_columns(None if group == "none" else group, present),
-                        rowData=[],
+                        rowData=first("moved", []),
                         defaultColDef=GRID_DEFAULTS,
                         getRowId=ROW_ID,
                         dashGridOptions={
@@ -267,7 +305,7 @@ def layout(**query):
                             dbc.Col(
                                 dcc.Graph(
                                     id=ids.REVIEW_ROLLUP_CHART,
-                                    figure=blank_figure(300),
+                                    figure=first("rollup_chart", blank_figure(300)),
                                     config=GRAPH_CONFIG,
                                     className="review-graph",
                                 ),
@@ -277,10 +315,10 @@ def layout(**query):
                                 dag.AgGrid(
                                     id=ids.REVIEW_ROLLUP,
                                     columnDefs=fr.rollup_columns(),
-                                    rowData=[],
+                                    rowData=first("rollup", []),
                                     defaultColDef=GRID_DEFAULTS,
                                     getRowId="params.data.rep",
-                                    dashGridOptions=ROLLUP_OPTIONS,
+                                    dashGridOptions=first("rollup_options", ROLLUP_OPTIONS),
                                     className="review-grid",
                                     style={"height": "560px"},
                                 ),
@@ -300,7 +338,11 @@ def layout(**query):
                             html.Div(
                                 [
                                     html.H2("Focus list", className="section-title"),
-                                    html.Span(id=ids.REVIEW_FOCUS_INFO, className="section-hint"),
+                                    html.Span(
+                                        first("focus_info", None),
+                                        id=ids.REVIEW_FOCUS_INFO,
+                                        className="section-hint",
+                                    ),
                                 ]
                             ),
                             html.Div(
@@ -318,7 +360,7 @@ def layout(**query):
                             dbc.Col(
                                 dcc.Graph(
                                     id=ids.REVIEW_FOCUS_CHART,
-                                    figure=blank_figure(300),
+                                    figure=first("focus_chart", blank_figure(300)),
                                     config=GRAPH_CONFIG,
                                     className="review-graph",
                                 ),
@@ -328,7 +370,7 @@ def layout(**query):
                                 dag.AgGrid(
                                     id=ids.REVIEW_FOCUS,
                                     columnDefs=plans.plan_columns(fr.focus_columns(), "rep"),
-                                    rowData=[],
+                                    rowData=first("focus", []),
                                     defaultColDef={**GRID_DEFAULTS, "filter": False},
                                     getRowId=ROW_ID,
                                     dashGridOptions={
@@ -422,14 +464,24 @@ def _counts(model: rm.ReviewModel) -> dict[str, int]:
         focus=Output(ids.REVIEW_FOCUS, "rowData"),
         focus_chart=Output(ids.REVIEW_FOCUS_CHART, "figure"),
         focus_info=Output(ids.REVIEW_FOCUS_INFO, "children"),
+        drawn=Output(ids.REVIEW_DRAWN, "data"),
     ),
     inputs=[Input(ids.REVIEW_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+    state=[State(ids.REVIEW_DRAWN, "data")],
 )
-def render(data, version):
+def render(data, version, drawn=None):
     """Draw the review for the URL's days and team with the store's current data (outputs by
-    name)."""
+    name); not when the layout holds this very picture (``first_picture``), and any draw
+    clears that mark."""
     if version is None or not data:
         return no_update
+    if first_picture.already_drawn(drawn, data, version):
+        raise PreventUpdate
+    return {**_picture(data), "drawn": None}
+
+
+def _picture(data: dict) -> dict:
+    """``render``'s outputs for the review state ``data`` as the viewer may see it."""
     if not _allowed(data):
         state = urls.ViewState.from_dict(data["view"])
         msg = dbc.Alert(auth.not_allowed_text(state.team), color="warning")

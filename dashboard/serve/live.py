@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import flask
 from dash import no_update
 from sqlalchemy import Engine
 
@@ -23,6 +24,20 @@ def check_version(known: int | None, engine: Engine | None = None):
     it differs from ``known``, else ``dash.no_update``."""
     version = live_version(engine)
     return no_update if known == version else version
+
+
+def set_layout_version(version) -> None:
+    """Record the live version the page layout being built starts from (the shell's)."""
+    flask.g.teamcar_layout_version = version
+
+
+def layout_version():
+    """The live version of the layout being built for a browser's layout request, or None
+    (no request, Dash's own check of the layout, or a callback's request): a view that draws
+    its first picture into the layout marks it with this version (``pages.first_picture``)."""
+    if not flask.has_request_context():
+        return None
+    return flask.g.get("teamcar_layout_version")
 
 
 def freshness(latest: dt.date | None, today: dt.date) -> tuple[str, str, str]:

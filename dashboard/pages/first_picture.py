@@ -1,0 +1,51 @@
+"""A view's first picture drawn into its layout, so the page needs no callback to show it.
+
+A view's figures used to arrive by callback: the browser loaded the scripts, asked for the
+layout, rendered it, then asked each callback for its outputs, one more round trip (and, on a
+busy server, one more wait) before anything was drawn. For a browser's layout request the app
+now knows the page and the live version already (``app.page_container``,
+``live.layout_version``), so a view can draw its first picture into the layout with the same
+functions its callbacks use, for the same viewer. The layout then carries a mark (``marker``)
+of the state and version the picture is for; the callbacks' first call, which Dash makes as
+the page starts, sees the mark and changes nothing (``already_drawn``); every later call (other
+state, new data) draws, and clears the mark so that a return to the first state draws too.
+
+When the layout is built by Dash's router (from a callback), for Dash's own check of the
+layout, or when the picture cannot be drawn (the store is down), the layout is the skeleton it
+always was and the callbacks draw it, showing what is wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from dashboard.serve import live
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def marker(state_data: dict, version) -> dict:
+    """What marks a layout drawn for the view state ``state_data`` at live ``version``."""
+    return {"state": state_data, "version": version}
+
+
+def already_drawn(drawn, state_data: dict, version) -> bool:
+    """Whether the layout's picture (its mark ``drawn``) is this state at this version."""
+    return drawn is not None and drawn == marker(state_data, version)
+
+
+def draw(view: str, state_data: dict, picture: Callable[[], T]) -> tuple[T | None, dict | None]:
+    """``picture()`` and its mark, for a browser's layout request; (None, None) otherwise, or
+    when it could not be drawn (logged; the callbacks then draw the view and say why not)."""
+    version = live.layout_version()
+    if version is None:
+        return None, None
+    try:
+        drawn = picture()
+    except Exception:  # the page still opens; its callbacks draw it or show what is wrong
+        log.exception("The %s's first picture could not be drawn into its layout", view)
+        return None, None
+    return drawn, marker(state_data, version)

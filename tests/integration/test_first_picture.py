@@ -1,0 +1,153 @@
+"""The Course's and the Review's first picture is in the layout itself (``first_picture``):
+the same figures and words their callbacks draw, for the same viewer, marked with the state and
+live version they are for; the callbacks' first call then leaves them, and any later call draws.
+Flask's test client on a copy of the demo store; no browser."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dash.exceptions import PreventUpdate
+
+from tests.integration.test_first_view import _find
+from tests.support.demo import demo_copy
+from tests.support.stores import use_store
+
+HOME = "http://localhost/?quarter=2026-Q4"
+
+
+@pytest.fixture
+def client(tmp_path, monkeypatch):
+    from dashboard.app import create_app
+
+    engine = use_store(demo_copy(tmp_path), monkeypatch, tmp_path / "data")
+    app = create_app()
+    with app.server.test_client() as c:
+        c.engine = engine
+        yield c
+
+
+def _layout(client, referrer: str | None) -> dict:
+    resp = client.get("/_dash-layout", headers={"Referer": referrer} if referrer else {})
+    assert resp.status_code == 200
+    return json.loads(resp.data)
+
+
+def _props(layout, wanted: str) -> dict:
+    return _find(layout, wanted)["props"]
+
+
+def _traces(figure: dict) -> list[tuple]:
+    """What a figure draws, trace by trace (name, type, points), comparable across JSON."""
+    return [(t.get("name"), t.get("type"), len(t.get("x") or [])) for t in figure["data"]]
+
+
+def test_the_layout_holds_what_the_callbacks_would_draw(client):
+    from dashboard import ids
+    from dashboard.pages import course
+    from dashboard.reads.catalog import live_version
+
+    layout = _layout(client, HOME)
+    version = live_version(client.engine)
+    state = _props(layout, ids.COURSE_STATE)["data"]
+    assert _props(layout, ids.COURSE_DRAWN)["data"] == {"state": state, "version": version}
+    with client.application.test_request_context("/_dash-update-component"):
+        drawn = json.loads(json.dumps(course.render(state, version), cls=_Encoder))
+        forecast = json.loads(json.dumps(course.render_forecast(state, version), cls=_Encoder))
+    course_map = _props(layout, ids.COURSE_MAP)["figure"]
+    assert _traces(course_map) == _traces(drawn["map"]) and len(course_map["data"]) > 5
+    assert course_map["layout"]["yaxis"]["ticktext"] == drawn["map"]["layout"]["yaxis"]["ticktext"]
+    assert _traces(_props(layout, ids.COURSE_PELOTON)["figure"]) == _traces(drawn["peloton"])
+    assert _traces(_props(layout, ids.COURSE_FORECAST)["figure"]) == _traces(forecast["figure"])
+    assert _props(layout, ids.COURSE_SUBTITLE)["children"] == drawn["subtitle"]
+    assert _props(layout, ids.COURSE_TITLE)["children"] == drawn["title"]
+    assert _props(layout, ids.COURSE_PAGER)["max_value"] == drawn["pages"]
+    assert _props(layout, ids.COURSE_VIEW)["data"] == drawn["shown_view"] == "reps"
+    assert _props(layout, ids.COURSE_STRIP)["children"] is not None
+
+
+def test_the_first_call_leaves_the_layouts_picture_and_later_ones_draw(client):
+    from dashboard import ids
+    from dashboard.pages import course
+    from dashboard.reads.catalog import live_version
+
+    layout = _layout(client, HOME)
+    state = _props(layout, ids.COURSE_STATE)["data"]
+    mark = _props(layout, ids.COURSE_DRAWN)["data"]
+    version = live_version(client.engine)
+    with client.application.test_request_context("/_dash-update-component"):
+        for callback in (course.render, course.render_forecast):
+            with pytest.raises(PreventUpdate):
+                callback(state, version, mark)
+        # new data: drawn again, and the mark cleared so a return to this state draws too
+        newer = course.render(state, f"{version}-newer", mark)
+        assert newer["drawn"] is None and newer["map"]["data"]
+        other = course.render({**state, "since": None}, version, mark)
+        assert other["drawn"] is None
+        assert course.render_forecast(state, f"{version}-newer", mark)["figure"]["data"]
+
+
+@pytest.mark.parametrize("referrer", [None, "http://localhost/review?quarter=2026-Q4"])
+def test_without_the_course_requested_nothing_is_drawn_ahead(client, referrer):
+    from dashboard import ids
+
+    layout = _layout(client, referrer)
+    assert _find(layout, ids.COURSE_DRAWN) is None  # the router or another page: no Course
+
+
+def test_a_layout_built_by_dashs_router_is_a_skeleton(client):
+    """Dash's router calls the page's layout from a callback: no picture, no mark; the
+    callbacks draw it."""
+    from dashboard import ids
+    from dashboard.pages import course
+
+    with client.application.test_request_context("/_dash-update-component"):
+        page = course.layout(quarter="2026-Q4")
+    drawn = _find(json.loads(json.dumps(page, cls=_Encoder)), ids.COURSE_DRAWN)
+    assert drawn is not None and drawn["props"]["data"] is None
+
+
+def test_a_team_the_viewer_may_not_see_is_not_drawn_into_the_layout(client, monkeypatch):
+    from dashboard import auth, ids
+
+    monkeypatch.setattr(auth, "viewer_scope", lambda: ["Enterprise West"])
+    layout = _layout(client, "http://localhost/?quarter=2026-Q4&team=Commercial%20Central")
+    course_map = _props(layout, ids.COURSE_MAP)["figure"]
+    assert not course_map["data"]  # the blank figure of a view with nothing to draw
+    message = json.dumps(_props(layout, ids.COURSE_MESSAGE)["children"])
+    assert "Commercial Central" in message or "not" in message.lower()
+    assert "Caleb Miller" not in json.dumps(layout)  # a Commercial Central rider
+
+
+class _Encoder(json.JSONEncoder):
+    def default(self, o):
+        from plotly.utils import PlotlyJSONEncoder
+
+        return json.loads(json.dumps(o, cls=PlotlyJSONEncoder))
+
+
+def test_the_reviews_layout_holds_its_picture_and_the_first_call_leaves_it(client):
+    from dashboard import ids
+    from dashboard.pages import review
+    from dashboard.reads.catalog import live_version
+
+    layout = _layout(client, "http://localhost/review?quarter=2026-Q4")
+    version = live_version(client.engine)
+    data = _props(layout, ids.REVIEW_STATE)["data"]
+    mark = _props(layout, ids.REVIEW_DRAWN)["data"]
+    assert mark == {"state": data, "version": version}
+    with client.application.test_request_context("/_dash-update-component"):
+        with pytest.raises(PreventUpdate):
+            review.render(data, version, mark)
+        drawn = json.loads(json.dumps(review.render(data, f"{version}-newer", mark), cls=_Encoder))
+    assert drawn["drawn"] is None
+    waterfall = _props(layout, ids.REVIEW_WATERFALL)["figure"]
+    assert waterfall["data"][0]["type"] == "waterfall"
+    assert waterfall["data"][0]["y"] == drawn["waterfall"]["data"][0]["y"]
+    assert _props(layout, ids.REVIEW_MOVED)["rowData"] == drawn["moved"] != []
+    assert _props(layout, ids.REVIEW_ROLLUP)["rowData"] == drawn["rollup"]
+    assert _props(layout, ids.REVIEW_FOCUS)["rowData"] == drawn["focus"]
+    options = _props(layout, ids.REVIEW_ROLLUP)["dashGridOptions"]
+    assert options["pinnedBottomRowData"] == drawn["rollup_options"]["pinnedBottomRowData"]
+    assert _props(layout, ids.REVIEW_SINCE)["value"] == drawn["since"] is not None
