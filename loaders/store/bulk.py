@@ -304,9 +304,18 @@ def lock_key(session: Session, key: str) -> None:
         )
 
 
-# A first load of this many rows builds its table's plain indexes after its commit, in a second
-# step (``defer_indexes``/``build_indexes``); smaller ones build them in the load's transaction.
+# A first load of this many rows builds some of its table's plain indexes after its commit, in a
+# second step (``defer_indexes``/``build_indexes``); smaller ones build them all in the load's
+# transaction.
 DEFER_MIN_ROWS = 50_000
+# The indexes that may wait for that step: a read without them scans the table once (a window's
+# activity counts per owner and day, a batch's rows on its delete). The others serve lookups made
+# once per deal (ix_act_deal_done: a deal's last touch, its activities), where a read without the
+# index would scan the table once per deal; they, and every snapshot index (every page reads the
+# snapshots by batch, owner and deal), are built in the load's transaction.
+DEFERRABLE = {
+    "activities": frozenset({"ix_act_owner_date", "ix_act_done_day", "ix_activities_batch_id"})
+}
 _DEFERRED = "teamcar_deferred_indexes"
 
 
@@ -332,9 +341,9 @@ def indexes_rebuilt_after(session: Session, model, rows: int = 0):
     For a first load: an index built once over all the rows costs a fraction of keeping it up to
     date row by row. All inside the caller's transaction, so a failed load leaves them as they
     were. A frame of ``DEFER_MIN_ROWS`` or more in a session that ``defer_indexes`` marked leaves
-    them to ``build_indexes`` after the commit: the rows are then stored and announced without
-    them (every query reads the same rows without an index, only slower), and the indexes are
-    built in a transaction of their own.
+    the table's ``DEFERRABLE`` ones to ``build_indexes`` after the commit: the rows are then
+    stored and announced without them (every query reads the same rows without them; the reads
+    they serve scan the table once instead), and they are built in a transaction of their own.
     """
     conn = session.connection()
     indexes = _plain_indexes(model.__table__)
@@ -343,9 +352,10 @@ def indexes_rebuilt_after(session: Session, model, rows: int = 0):
         ix.drop(conn, checkfirst=True)
     yield
     pending = session.info.get(_DEFERRED)
-    if pending is not None and rows >= DEFER_MIN_ROWS:
+    later = DEFERRABLE.get(model.__table__.name, frozenset())
+    if pending is not None and rows >= DEFER_MIN_ROWS and later:
         pending.add(model.__table__.name)
-        return
+        indexes = [ix for ix in indexes if ix.name not in later]
     _create_indexes(conn, indexes)
 
 
