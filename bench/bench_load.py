@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", action="store_true", help="20,000 and 50,000 rows")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--files", help="a folder holding the files of an earlier run: reuse them")
+    parser.add_argument("--kinds", default="pipeline,activity", help="which of the files to load")
     args = parser.parse_args(argv)
     if args.small:
         args.pipeline_rows, args.activity_rows = 20_000, 50_000
@@ -190,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, path in files.items():
+        if kind not in args.kinds.split(","):
+            continue
         size_mb = Path(path).stat().st_size / 1e6
         for backend in args.backends.split(","):
             # the floor right before each load, so both see the same machine
