@@ -321,8 +321,12 @@ def _label(name: str, version: int) -> str:
     return f"{name}@{version}"[:64]
 
 
-def _keys(name: str, version: int, args: Hashable, url: str) -> tuple[str, str]:
-    raw = repr(("kept", name, url, version, args))
+def _keys(name: str, version: int, args: Hashable) -> tuple[str, str]:
+    # Not the store's URL: the entries live in the store itself, and the version and the
+    # fingerprint say which data they are of. With the URL in the key, a store reached under
+    # another address (a SQLite file moved or copied, a restored backup, a replica, another
+    # spelling of the same server) computed everything again on its first visits.
+    raw = repr(("kept", name, version, args))
     return (
         hashlib.sha256(raw.encode()).hexdigest(),
         hashlib.sha256((raw + ":claim").encode()).hexdigest(),
@@ -431,8 +435,7 @@ def kept(
     """
     types = tuple(types)
     try:
-        url = engine.url.render_as_string(hide_password=True)
-        key, claim = _keys(name, version, (args, fingerprint(engine)), url)
+        key, claim = _keys(name, version, (args, fingerprint(engine)))
         data = _read(engine, key)
         if data is None and not _claim(engine, claim, name, version):
             deadline = time.monotonic() + wait
