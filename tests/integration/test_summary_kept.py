@@ -142,8 +142,7 @@ def test_two_processes_missing_at_once_compute_once(book):
 
 def test_an_abandoned_claim_is_taken_over(book, monkeypatch):
     monkeypatch.setattr(kept, "CLAIM_SECONDS", 0.0)
-    url = book.url.render_as_string(hide_password=True)
-    _, claim = kept._keys("t", 1, ((), kept.fingerprint(book)), url)
+    _, claim = kept._keys("t", 1, ((), kept.fingerprint(book)))
     with book.begin() as conn:
         conn.execute(
             DerivedFrame.__table__.insert().values(
