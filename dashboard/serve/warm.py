@@ -57,8 +57,9 @@ def keep(engine: Engine) -> dict[str, float]:
     started = time.perf_counter()
     catalog.freshness(engine)  # the top bar of every open page asks next
     state = urls.resolve({})
-    cm.course_model(engine, state, None)
+    model = cm.course_model(engine, state, None)
     took["course"] = time.perf_counter() - started
+    _riders(engine, model, took)
     started = time.perf_counter()
     quarter = parse_quarter(state.quarter)
     days = rm.snapshot_days(engine)
@@ -67,6 +68,18 @@ def keep(engine: Engine) -> dict[str, float]:
     took["review"] = time.perf_counter() - started
     _season(engine, took)
     return took
+
+
+def _riders(engine: Engine, model, took: dict[str, float]) -> None:
+    """The all-teams tables a Rider page (and a team's Course) narrows: each rider's focus share
+    (DESIGN §12) and whether they sit in (§11), kept in the store for the Course's days."""
+    from dashboard.models import season as sm
+    from dashboard.models import support
+
+    started = time.perf_counter()
+    support.focus_table(engine, model.quarter, model.as_of)
+    sm.sitting_table(engine, model.quarter, model.as_of)
+    took["riders"] = time.perf_counter() - started
 
 
 def _season(engine: Engine, took: dict[str, float]) -> None:
@@ -88,6 +101,7 @@ def warm(engine: Engine) -> dict[str, float]:
     model = cm.course_model(engine, state, None)
     cm.course_page(engine, model, state, None)
     took["course"] = time.perf_counter() - started
+    _riders(engine, model, took)
     hooks = sorted(_HOOKS.items(), key=lambda item: not item[0].startswith("course"))
     for name, hook in hooks:
         if name.startswith("course"):

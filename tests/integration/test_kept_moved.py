@@ -34,3 +34,40 @@ def test_a_copied_store_finds_what_was_kept_in_it(tmp_path):
     finally:
         dispose_engines()
         drop()
+
+
+def test_a_load_keeps_the_tables_a_riders_page_narrows(tmp_path, monkeypatch):
+    """The focus share and sitting-in tables (all teams) are kept by ``warm.keep``: a worker
+    started on the data reads them instead of building them (about 10 s at 2,000 reps)."""
+    from sqlalchemy import select
+
+    from dashboard import urls
+    from dashboard.models import course as cm
+    from dashboard.models import season as sm
+    from dashboard.models import support
+    from dashboard.serve import warm
+    from loaders.store.models import DerivedFrame
+    from tests.support.demo import demo_copy
+    from tests.support.stores import use_store
+
+    engine = use_store(demo_copy(tmp_path), monkeypatch, tmp_path / "data")
+    cache.clear_local()
+    took = warm.keep(engine)
+    assert "riders" in took
+    with engine.connect() as conn:
+        names = set(conn.execute(select(DerivedFrame.name)).scalars())
+    assert any(n.startswith("focus-table") for n in names), names
+    assert any(n.startswith("season-sitting") for n in names), names
+    model = cm.course_model(engine, urls.resolve({}), None)
+    built = support.focus_table(engine, model.quarter, model.as_of)
+    cache.clear_local()  # a new worker: nothing in memory
+
+    def refuse(*_a, **_k):
+        raise AssertionError("built again instead of read from the store")
+
+    monkeypatch.setattr(support, "build_focus_table", refuse)
+    monkeypatch.setattr(sm, "build_sitting_in", refuse)
+    read = support.focus_table(engine, model.quarter, model.as_of)
+    assert read.as_of == built.as_of and not read.shares.empty
+    assert read.shares.equals(built.shares) and read.focus.equals(built.focus)
+    sm.sitting_table(engine, model.quarter, model.as_of)
