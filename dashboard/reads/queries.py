@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
     tuple_,
 )
@@ -62,8 +63,18 @@ S = OpportunitySnapshot
 _SNAPSHOT_READ = [c for c in SNAPSHOT_COLUMNS]
 
 
-def _read(engine: Engine, stmt: Select, columns: Sequence[str]) -> pd.DataFrame:
+# PostgreSQL's memory for one hash in a big read. The day states' "(source, deal_id) IN (the
+# other day's open deals)" sits inside an OR, so PostgreSQL can only run it as a hashed subplan,
+# and only while the hash fits in work_mem (default 4 MB): past about 100,000 deals it falls back
+# to scanning the subquery for every row (bench/RESULTS-growth.md: at 10,000 reps the summary's
+# read did not end in 5 minutes; with 64 MB it took 29 s). Set for that transaction only.
+BIG_READ_WORK_MEM = "256MB"
+
+
+def _read(engine: Engine, stmt: Select, columns: Sequence[str], big: bool = False) -> pd.DataFrame:
     with engine.connect() as conn:
+        if big and conn.dialect.name == "postgresql":
+            conn.execute(text(f"SET LOCAL work_mem = '{BIG_READ_WORK_MEM}'"))
         rows = conn.execute(stmt).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
 
@@ -284,7 +295,7 @@ def load_day_states(
                 )
         cols = [S.source, S.deal_id, S.snapshot_date, *(getattr(S, c) for c in _SNAPSHOT_READ[3:])]
         stmt = select(*cols).where(S.batch_id.in_(pick.batch_ids), wanted, visible)
-        rows = _snapshot_frame(_read(engine, stmt, _SNAPSHOT_READ))
+        rows = _snapshot_frame(_read(engine, stmt, _SNAPSHOT_READ, big=bool(other_ids)))
         reach = {s: hist[s] for s in set(pick.base) | set(pick.following) if s in hist}
         history = load_history(engine, scope, rows, pick) if reach else None
         out[day] = deal_state_at(rows, day, history, reach if reach else None)
