@@ -21,6 +21,7 @@ from loaders.generate.course_store import build_course_store
 from loaders.store.engine import get_engine
 from loaders.store.models import CoachingNote, OpportunitySnapshot
 from tests.support.client import PASSWORD, dash_call, sign_in
+from tests.support.stores import seeded_store
 
 
 @pytest.fixture(scope="module")
@@ -30,21 +31,31 @@ def app():
     return create_app()
 
 
-@pytest.fixture
-def store(store_url, monkeypatch):
-    for name in ("TEAMCAR_AUTH_HEADER", "TEAMCAR_TRUSTED_PROXIES", "TEAMCAR_CACHE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    cache.clear_local()
-    engine = get_engine(store_url)
+def _nine_reps_and_two_users(engine) -> dict[str, str]:
     info = build_course_store(engine, reps=9, teams=3, weeks=3)
     auth.add_user(engine, "Mia Manager", "manager", ["East"], PASSWORD)
     auth.add_user(engine, "Lee Leader", "leader", password=PASSWORD)
-    team_of = info["teams"]
-    return {
-        "engine": engine,
-        "east": sorted(r for r, t in team_of.items() if t == "East"),
-        "others": sorted(r for r, t in team_of.items() if t != "East"),
-    }
+    return info["teams"]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path, data_dir, monkeypatch):
+    """Each test's own copy of the store (built once per process: ``seeded_store``)."""
+    for name in ("TEAMCAR_AUTH_HEADER", "TEAMCAR_TRUSTED_PROXIES", "TEAMCAR_CACHE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    url, drop, team_of = seeded_store(
+        request.param, tmp_path, "scope-callbacks", _nine_reps_and_two_users
+    )
+    monkeypatch.setenv("TEAMCAR_DATABASE_URL", url)
+    cache.clear_local()
+    try:
+        yield {
+            "engine": get_engine(url),
+            "east": sorted(r for r, t in team_of.items() if t == "East"),
+            "others": sorted(r for r, t in team_of.items() if t != "East"),
+        }
+    finally:
+        drop()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from loaders.store.engine import get_engine
 from tests.support.callbacks import run, texts
 from tests.support.client import PASSWORD, dash_call, sign_in
 from tests.support.demo import TODAY, demo_copy, pinned_today
-from tests.support.stores import use_store
+from tests.support.stores import seeded_store, use_store
 
 
 @pytest.fixture(scope="module")
@@ -131,19 +131,29 @@ def test_a_team_outside_the_scope_gets_nothing(page, demo, monkeypatch):
     assert rows == []
 
 
-@pytest.fixture
-def store(store_url, monkeypatch):
-    for name in ("TEAMCAR_AUTH_HEADER", "TEAMCAR_TRUSTED_PROXIES", "TEAMCAR_CACHE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    cache.clear_local()
-    engine = get_engine(store_url)
+def _nine_reps_and_a_manager(engine) -> dict[str, str]:
     info = build_course_store(engine, reps=9, teams=3, weeks=3)
     auth.add_user(engine, "Mia Manager", "manager", ["East"], PASSWORD)
-    team_of = info["teams"]
-    return {
-        "east": sorted(r for r, t in team_of.items() if t == "East"),
-        "others": sorted(r for r, t in team_of.items() if t != "East"),
-    }
+    return info["teams"]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path, data_dir, monkeypatch):
+    """Each test's own copy of the store (built once per process: ``seeded_store``)."""
+    for name in ("TEAMCAR_AUTH_HEADER", "TEAMCAR_TRUSTED_PROXIES", "TEAMCAR_CACHE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    url, drop, team_of = seeded_store(
+        request.param, tmp_path, "season-callbacks", _nine_reps_and_a_manager
+    )
+    monkeypatch.setenv("TEAMCAR_DATABASE_URL", url)
+    cache.clear_local()
+    try:
+        yield {
+            "east": sorted(r for r, t in team_of.items() if t == "East"),
+            "others": sorted(r for r, t in team_of.items() if t != "East"),
+        }
+    finally:
+        drop()
 
 
 def test_a_manager_of_one_team_sees_only_it(app, store):

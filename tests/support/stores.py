@@ -24,6 +24,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -66,10 +67,24 @@ def make_store(
             shutil.copyfile(_sqlite_template(), path)
         return url, lambda: get_engine(url).dispose()
     admin = postgres_admin()
+    return _postgres_copy(admin, prefix, _postgres_template(admin) if migrate else None)
+
+
+def _postgres_copy(admin: Engine, prefix: str, template: str | None) -> tuple[str, Callable]:
+    """A new PostgreSQL database (a copy of ``template`` when given): its URL and its drop."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    template = f' TEMPLATE "{_postgres_template(admin)}"' if migrate else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
+        if template:
+            # nothing may be connected to a template while it is copied: none of ours should be
+            conn.execute(
+                text(
+                    "select pg_terminate_backend(pid) from pg_stat_activity"
+                    " where datname = :t and pid <> pg_backend_pid()"
+                ),
+                {"t": template},
+            )
+        clause = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
     url = PG_SERVER + name
 
     def drop() -> None:
@@ -81,7 +96,53 @@ def make_store(
     return url, drop
 
 
+def seeded_store(
+    backend: str, folder: Path, key: str, seed: Callable[[Engine], Any], prefix: str = "seeded"
+) -> tuple[str, Callable[[], None], Any]:
+    """A copy of an upgraded store that ``seed(engine)`` filled once in this process under
+    ``key``, for tests that each need the same rows and may change them.
+
+    Returns:
+        The copy's URL, the function that disposes of it, and what ``seed`` returned.
+    """
+    cached = _SEEDED.get((backend, key))
+    if cached is None:
+        if backend == "sqlite":
+            where = Path(tempfile.mkdtemp(prefix="teamcar-seeded-"))
+            atexit.register(shutil.rmtree, where, True)
+            url, _ = make_store("sqlite", where, prefix="seeded")
+        else:
+            url, _ = make_store("postgres", folder, prefix=f"{SEEDED_PREFIX}{os.getpid()}")
+        value = seed(get_engine(url))
+        get_engine(url).dispose()
+        if backend == "sqlite":
+            path = url.removeprefix("sqlite:///")
+            with sqlite3.connect(path) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cached = (path, value)
+        else:
+            cached = (url.removeprefix(PG_SERVER), value)
+            _SEEDED_POSTGRES.append(cached[0])
+        _SEEDED[(backend, key)] = cached
+    source, value = cached
+    if backend == "sqlite":
+        path = folder / f"{prefix}.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+        url = f"sqlite:///{path}"
+        return url, lambda: get_engine(url).dispose(), value
+    url, drop = _postgres_copy(postgres_admin(), prefix, source)
+    return url, drop, value
+
+
+# Databases a test process keeps for its session, named with its process id: a process killed
+# before its session's end (so before ``drop_templates``) leaves them, and the next process to
+# make a template drops those whose process is gone.
+TEMPLATE_PREFIX = "teamcar_template_"
+SEEDED_PREFIX = "teamcar_seeded_"
 _TEMPLATES: dict[str, str] = {}
+_SEEDED: dict[tuple[str, str], tuple[str, Any]] = {}
+_SEEDED_POSTGRES: list[str] = []  # the seeded PostgreSQL databases, dropped with the templates
 
 
 def _sqlite_template() -> Path:
@@ -105,7 +166,8 @@ def _postgres_template(admin: Engine) -> str:
     Nothing stays connected to it (``CREATE DATABASE ... TEMPLATE`` needs that).
     """
     if "postgres" not in _TEMPLATES:
-        name = f"teamcar_template_{uuid.uuid4().hex[:12]}"
+        _drop_orphans(admin)
+        name = f"{TEMPLATE_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         url = PG_SERVER + name
@@ -115,15 +177,35 @@ def _postgres_template(admin: Engine) -> str:
     return _TEMPLATES["postgres"]
 
 
+def _drop_orphans(admin: Engine) -> None:
+    """Drop templates and seeded stores left by test processes that are gone."""
+    with admin.connect() as conn:
+        names = conn.execute(
+            text("select datname from pg_database where datname like :a or datname like :b"),
+            {
+                "a": TEMPLATE_PREFIX.replace("_", r"\_") + "%",
+                "b": SEEDED_PREFIX.replace("_", r"\_") + "%",
+            },
+        ).scalars()
+        for name in list(names):
+            pid = name.removeprefix(TEMPLATE_PREFIX).removeprefix(SEEDED_PREFIX).split("_")[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 def drop_templates() -> None:
-    """Drop this process's PostgreSQL template (the end of a test session)."""
-    name = _TEMPLATES.pop("postgres", None)
-    if name is None:
+    """Drop this process's PostgreSQL templates and seeded stores (the end of a test session)."""
+    names = [_TEMPLATES.pop("postgres", None), *_SEEDED_POSTGRES]
+    _SEEDED_POSTGRES.clear()
+    _SEEDED.clear()
+    names = [n for n in names if n]
+    if not names:
         return
     admin = create_engine(PG_SERVER + "postgres", isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
 
