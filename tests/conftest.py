@@ -11,9 +11,12 @@ exactly the SQLite side.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from loaders.store.engine import get_engine
+from tests.support import demo
 from tests.support.stores import drop_templates, make_store
 
 TODAY = "2026-11-22"
@@ -28,6 +31,13 @@ def pytest_collection_modifyitems(items):
         on_postgres = any(isinstance(v, str) and v == "postgres" for v in params.values())
         if on_postgres or POSTGRES_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.postgres)
+
+
+def pytest_configure(config):
+    """Under pytest-xdist the workers build the demo once, in the run's temporary folder
+    (each worker's base temporary folder is inside it)."""
+    if hasattr(config, "workerinput") and config.option.basetemp:
+        demo.share_between_workers(Path(config.option.basetemp).parent / "demo")
 
 
 def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001 - pytest's hook signature

@@ -1,10 +1,12 @@
-"""The demo's store for the tests: built once per test process, copied per test.
+"""The demo's store for the tests: built once per test run, copied per test.
 
 ``loaders.demo.build_demo_store`` (what ``teamcar demo`` runs: the generator's exports for 24 reps
 with seed 7, loaded through ``loaders.ingest.load_file``) fills a SQLite file once, with today
 pinned to 2026-11-22; each test that may change the store gets its own copy of that file (a copy
-takes milliseconds, a build seconds). Under pytest-xdist each worker builds its own, in its own
-temporary folder.
+takes milliseconds, a build seconds). Under pytest-xdist the workers share one build in the run's
+temporary folder (``share_between_workers``, called by ``tests/conftest.py``): the first worker to
+need it builds it under a lock, the others wait for it and read it (10 s of a worker each, and
+both used to build it at the same time at the start of a run).
 """
 
 from __future__ import annotations
@@ -55,11 +57,9 @@ def build_demo(root: Path) -> str:
     return url
 
 
-def _build() -> Path:
+def _build(root: Path) -> Path:
     from loaders.store.engine import dispose_engines
 
-    root = Path(tempfile.mkdtemp(prefix="teamcar-review-demo-"))
-    atexit.register(shutil.rmtree, root, True)
     build_demo(root)
     dispose_engines()
     with sqlite3.connect(root / "demo.db") as conn:
@@ -67,10 +67,36 @@ def _build() -> Path:
     return root
 
 
+def share_between_workers(folder: Path) -> None:
+    """Build the demo in ``folder`` (one the run's workers share, removed with the run's
+    temporary files), once for all of them."""
+    _BUILT["shared"] = folder
+
+
+def _shared_build(folder: Path) -> Path:
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    root, done = folder / "demo", folder / "built"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes (or its process dies)
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)  # a build whose worker died
+            root.mkdir()
+            _build(root)
+            done.touch()
+    return root
+
+
 def demo_root() -> Path:
     """The folder holding the built demo (``demo.db`` and ``exports/``); read-only for tests."""
     if "root" not in _BUILT:
-        _BUILT["root"] = _build()
+        if "shared" in _BUILT:
+            _BUILT["root"] = _shared_build(_BUILT["shared"])
+        else:
+            root = Path(tempfile.mkdtemp(prefix="teamcar-review-demo-"))
+            atexit.register(shutil.rmtree, root, True)
+            _BUILT["root"] = _build(root)
     return _BUILT["root"]
 
 
