@@ -50,6 +50,8 @@ COURSE_OVERVIEW = "course-overview"
 # rider
 RIDER_URL = "rider-url"
 RIDER_STATE = "rider-state"
+# The state and live version the Rider's layout drew its first picture for (first_picture).
+RIDER_DRAWN = "rider-drawn"
 RIDER_TITLE = "rider-title"
 RIDER_SUBTITLE = "rider-subtitle"
 RIDER_LANE = "rider-lane"

@@ -8,7 +8,9 @@ now knows the page and the live version already (``app.page_container``,
 functions its callbacks use, for the same viewer. The layout then carries a mark (``marker``)
 of the state and version the picture is for; the callbacks' first call, which Dash makes as
 the page starts, sees the mark and changes nothing (``already_drawn``); every later call (other
-state, new data) draws, and clears the mark so that a return to the first state draws too.
+state, new data) draws, and clears the mark so that a return to the first state draws too. A
+page whose several callbacks draw its first picture (the Rider) checks ``initial_call`` instead
+of clearing the mark, and sets their outputs into its layout with ``fill``.
 
 When the layout is built by Dash's router (from a callback), for Dash's own check of the
 layout, or when the picture cannot be drawn (the store is down), the layout is the skeleton it
@@ -20,6 +22,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import TypeVar
+
+import dash
 
 from dashboard.serve import live
 
@@ -35,6 +39,27 @@ def marker(state_data: dict, version) -> dict:
 def already_drawn(drawn, state_data: dict, version) -> bool:
     """Whether the layout's picture (its mark ``drawn``) is this state at this version."""
     return drawn is not None and drawn == marker(state_data, version)
+
+
+def initial_call() -> bool:
+    """Whether the running callback is Dash's first call of it for the page (no input changed;
+    also True outside a callback, as in a test calling it directly)."""
+    try:
+        return dash.ctx.triggered_id is None
+    except Exception:  # no callback context
+        return True
+
+
+def fill(page, outputs: dict, values) -> None:
+    """Set a callback's ``values`` (by output name, as ``outputs`` names them) as the initial
+    props of the components of ``page``; ``no_update`` values are left as the layout has them."""
+    if values is dash.no_update or not isinstance(values, dict):
+        return
+    found = {c.id: c for c in page._traverse() if isinstance(getattr(c, "id", None), str)}
+    for name, output in outputs.items():
+        value = values.get(name, dash.no_update)
+        if value is not dash.no_update:
+            setattr(found[output.component_id], output.component_property, value)
 
 
 def draw(view: str, state_data: dict, picture: Callable[[], T]) -> tuple[T | None, dict | None]:

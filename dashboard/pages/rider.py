@@ -18,6 +18,7 @@ from __future__ import annotations
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from dashboard import auth, ids, urls
 from dashboard.figures import forecast as ff
@@ -37,8 +38,9 @@ from dashboard.models import season as sm
 from dashboard.models import support as sup
 from dashboard.models.standings import SummaryError, summary_for
 from dashboard.models.trace import component_trace, figure_trace
-from dashboard.pages import calls, plans
+from dashboard.pages import calls, first_picture, plans
 from dashboard.reads import notes
+from dashboard.serve import live
 from loaders import clock
 from loaders.store.engine import get_engine
 
@@ -130,9 +132,34 @@ def _forecast_section() -> html.Section:
 
 
 def layout(rep: str | None = None, **query):
-    """A skeleton for ``rep`` (or the picker when there is none); Dash also calls it bare."""
+    """The page for ``rep`` (or the picker when there is none): for a browser's layout request
+    with its first picture drawn in (``_first_picture``), otherwise a skeleton that the
+    callbacks fill (Dash also calls it bare)."""
     state = urls.resolve(query)
     name = urls.rep_from_path(rep)
+    data = {"rep": name, "view": state.to_dict()}
+    page = _skeleton(name, state, data)
+    drawn, mark = first_picture.draw("Rider", data, lambda: _first_picture(data))
+    if drawn:
+        for outputs, values in drawn:
+            first_picture.fill(page, outputs, values)
+        first_picture.fill(page, {"mark": Output(ids.RIDER_DRAWN, "data")}, {"mark": mark})
+    return page
+
+
+def _first_picture(data: dict) -> list[tuple[dict, dict]]:
+    """What the callbacks' first calls give, by their outputs (the trend is left to its own)."""
+    version = live.layout_version()
+    return [
+        (RIDER_OUT, render_rider(data, version)),
+        (DETAILS_OUT, render_details(data, version)),
+        (FORECAST_OUT, render_forecast(data, version)),
+        (SEASON_OUT, render_season(data, version)),
+    ]
+
+
+def _skeleton(name: str | None, state: urls.ViewState, data: dict) -> html.Div:
+    """The page's components, empty."""
     body = html.Div(
         [
             dcc.Loading(
@@ -309,7 +336,8 @@ def layout(rep: str | None = None, **query):
     return html.Div(
         [
             dcc.Location(id=ids.RIDER_URL, refresh="callback-nav"),
-            dcc.Store(id=ids.RIDER_STATE, data={"rep": name, "view": state.to_dict()}),
+            dcc.Store(id=ids.RIDER_STATE, data=data),
+            dcc.Store(id=ids.RIDER_DRAWN),
             dcc.Store(id=ids.RIDER_NOTE_EDITING),
             dcc.Store(id=ids.RIDER_NOTES_VERSION, data=0),
             dcc.Store(id=ids.RIDER_AUTHOR_STORE, storage_type="local"),
@@ -450,19 +478,34 @@ def _directory(lanes, state: urls.ViewState) -> html.Div:
     return html.Div(teams, className="rider-directory")
 
 
-@callback(
-    output=dict(
-        subtitle=Output(ids.RIDER_SUBTITLE, "children"),
-        message=Output(ids.RIDER_MESSAGE, "children"),
-        lane=Output(ids.RIDER_LANE, "figure"),
-        picker_options=Output(ids.RIDER_PICK, "options"),
-    ),
-    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+RIDER_OUT = dict(
+    subtitle=Output(ids.RIDER_SUBTITLE, "children"),
+    message=Output(ids.RIDER_MESSAGE, "children"),
+    lane=Output(ids.RIDER_LANE, "figure"),
+    picker_options=Output(ids.RIDER_PICK, "options"),
 )
-def render_rider(data, version):
+# What the page's first picture is: Dash's first call of each of these callbacks, drawn into
+# the layout of a browser's layout request (``first_picture``); the trend, the slow part, is
+# left to its callback.
+_DRAWN = State(ids.RIDER_DRAWN, "data")
+
+
+def _leave_first(data, version, drawn) -> bool:
+    """Whether the layout already holds this callback's first picture."""
+    return first_picture.initial_call() and first_picture.already_drawn(drawn, data, version)
+
+
+@callback(
+    output=RIDER_OUT,
+    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+    state=[_DRAWN],
+)
+def render_rider(data, version, drawn=None):
     """The rider's team, standing and lane (from the Course's cached model), and the picker."""
     if version is None or not data:
         return no_update
+    if _leave_first(data, version, drawn):
+        raise PreventUpdate
     state = urls.ViewState.from_dict(data["view"])
     rep = _rider_name(data)
     engine = get_engine()
@@ -525,23 +568,29 @@ def render_rider(data, version):
     return dict(subtitle=sub, message=None, lane=fig, picker_options=options)
 
 
-@callback(
-    output=dict(
-        badges=Output(ids.RIDER_BADGES, "children"),
-        kpis=Output(ids.RIDER_KPIS, "children"),
-        must=Output(ids.RIDER_MUST, "children"),
-        flags=Output(ids.RIDER_FLAGS, "rowData"),
-        flags_info=Output(ids.RIDER_FLAGS_INFO, "children"),
-        activity=Output(ids.RIDER_ACTIVITY, "figure"),
-        activity_info=Output(ids.RIDER_ACTIVITY_INFO, "children"),
-        readiness=Output(ids.RIDER_READINESS, "children"),
-    ),
-    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+DETAILS_OUT = dict(
+    badges=Output(ids.RIDER_BADGES, "children"),
+    kpis=Output(ids.RIDER_KPIS, "children"),
+    must=Output(ids.RIDER_MUST, "children"),
+    flags=Output(ids.RIDER_FLAGS, "rowData"),
+    flags_info=Output(ids.RIDER_FLAGS_INFO, "children"),
+    activity=Output(ids.RIDER_ACTIVITY, "figure"),
+    activity_info=Output(ids.RIDER_ACTIVITY_INFO, "children"),
+    readiness=Output(ids.RIDER_READINESS, "children"),
 )
-def render_details(data, version):
+
+
+@callback(
+    output=DETAILS_OUT,
+    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+    state=[_DRAWN],
+)
+def render_details(data, version, drawn=None):
     """What the 1:1 walks through: figures, what must be true, flagged deals, activity, form."""
     if version is None or not data or not _rider_name(data):
         return no_update
+    if _leave_first(data, version, drawn):
+        raise PreventUpdate
     _state, _rep, model = _model(data)
     if model is None:
         return dict(
@@ -616,20 +665,26 @@ def render_trend(data, version):
     )
 
 
-@callback(
-    output=dict(
-        flow=Output(ids.RIDER_SEASON_FLOW, "figure"),
-        ramp=Output(ids.RIDER_SEASON_RAMP, "figure"),
-        info=Output(ids.RIDER_SEASON_INFO, "children"),
-    ),
-    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+SEASON_OUT = dict(
+    flow=Output(ids.RIDER_SEASON_FLOW, "figure"),
+    ramp=Output(ids.RIDER_SEASON_RAMP, "figure"),
+    info=Output(ids.RIDER_SEASON_INFO, "children"),
 )
-def render_season(data, version):
+
+
+@callback(
+    output=SEASON_OUT,
+    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+    state=[_DRAWN],
+)
+def render_season(data, version, drawn=None):
     """The rider's season (DESIGN §11): their stage flow this year and their ramp against the
     median of the riders at the same tenure, from the Season page's cached model of the view
     (drawn apart: the rest of the page does not wait for it)."""
     if version is None or not data or not _rider_name(data):
         return no_update
+    if _leave_first(data, version, drawn):
+        raise PreventUpdate
     state, rep, model = _model(data)
     if model is None:
         return dict(flow=blank_figure(60), ramp=blank_figure(60), info="")
@@ -687,20 +742,26 @@ def _rider_forecast(data: dict):
     return state, rep, forecast
 
 
-@callback(
-    output=dict(
-        figure=Output(ids.RIDER_FORECAST, "figure"),
-        range=Output(ids.RIDER_FORECAST_RANGE, "children"),
-        info=Output(ids.RIDER_FORECAST_INFO, "children"),
-        rates=Output(ids.RIDER_FORECAST_RATES, "children"),
-        deals=Output(ids.RIDER_FORECAST_DEALS, "children"),
-    ),
-    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+FORECAST_OUT = dict(
+    figure=Output(ids.RIDER_FORECAST, "figure"),
+    range=Output(ids.RIDER_FORECAST_RANGE, "children"),
+    info=Output(ids.RIDER_FORECAST_INFO, "children"),
+    rates=Output(ids.RIDER_FORECAST_RATES, "children"),
+    deals=Output(ids.RIDER_FORECAST_DEALS, "children"),
 )
-def render_forecast(data, version):
+
+
+@callback(
+    output=FORECAST_OUT,
+    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+    state=[_DRAWN],
+)
+def render_forecast(data, version, drawn=None):
     """Where the rider will land: their trend and fan, the range, the rates and deals × rate."""
     if version is None or not data or not _rider_name(data):
         return no_update
+    if _leave_first(data, version, drawn):
+        raise PreventUpdate
     _state, rep, f = _rider_forecast(data)
     if f is None:
         return dict(figure=blank_figure(60), range=None, info="", rates=None, deals=None)

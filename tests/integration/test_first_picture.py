@@ -1,4 +1,4 @@
-"""The Course's and the Review's first picture is in the layout itself (``first_picture``):
+"""The Course's, the Review's and the Rider's first picture is in the layout (``first_picture``):
 the same figures and words their callbacks draw, for the same viewer, marked with the state and
 live version they are for; the callbacks' first call then leaves them, and any later call draws.
 Flask's test client on a copy of the demo store; no browser."""
@@ -151,3 +151,58 @@ def test_the_reviews_layout_holds_its_picture_and_the_first_call_leaves_it(clien
     options = _props(layout, ids.REVIEW_ROLLUP)["dashGridOptions"]
     assert options["pinnedBottomRowData"] == drawn["rollup_options"]["pinnedBottomRowData"]
     assert _props(layout, ids.REVIEW_SINCE)["value"] == drawn["since"] is not None
+
+
+def test_the_riders_layout_holds_its_first_picture_and_first_calls_leave_it(client):
+    from dashboard import ids
+    from dashboard.pages import rider
+    from dashboard.reads.catalog import live_version
+
+    layout = _layout(client, "http://localhost/rider/Caleb%20Miller?quarter=2026-Q4")
+    version = live_version(client.engine)
+    data = _props(layout, ids.RIDER_STATE)["data"]
+    mark = _props(layout, ids.RIDER_DRAWN)["data"]
+    assert data["rep"] == "Caleb Miller" and mark == {"state": data, "version": version}
+    with client.application.test_request_context("/_dash-update-component"):
+        for callback in (
+            rider.render_rider,
+            rider.render_details,
+            rider.render_forecast,
+            rider.render_season,
+        ):
+            with pytest.raises(PreventUpdate):
+                callback(data, version, mark)  # Dash's first call: the layout has it
+        head = json.loads(json.dumps(rider.render_rider(data, f"{version}-newer"), cls=_Encoder))
+        details = json.loads(json.dumps(rider.render_details(data, version), cls=_Encoder))
+    lane = _props(layout, ids.RIDER_LANE)["figure"]
+    assert _traces(lane) == _traces(head["lane"]) and lane["data"]
+    assert _props(layout, ids.RIDER_SUBTITLE)["children"] == head["subtitle"]
+    assert _props(layout, ids.RIDER_FLAGS)["rowData"] == details["flags"]
+    assert _props(layout, ids.RIDER_KPIS)["children"] is not None
+    assert _props(layout, ids.RIDER_FORECAST)["figure"]["data"]
+    assert _props(layout, ids.RIDER_SEASON_RAMP)["figure"] is not None
+
+
+def test_a_callback_triggered_by_a_change_draws_even_with_the_mark(client, monkeypatch):
+    """Only Dash's first call leaves the layout's picture: a call an input triggered (new data
+    with the same numbers, the same state again) draws."""
+    from dashboard import ids
+    from dashboard.pages import first_picture, rider
+    from dashboard.reads.catalog import live_version
+
+    layout = _layout(client, "http://localhost/rider/Caleb%20Miller?quarter=2026-Q4")
+    data = _props(layout, ids.RIDER_STATE)["data"]
+    mark = _props(layout, ids.RIDER_DRAWN)["data"]
+    monkeypatch.setattr(first_picture, "initial_call", lambda: False)
+    with client.application.test_request_context("/_dash-update-component"):
+        out = rider.render_rider(data, live_version(client.engine), mark)
+    assert out["lane"] is not None
+
+
+def test_the_rider_picker_page_draws_its_directory_into_the_layout(client):
+    from dashboard import ids
+
+    layout = _layout(client, "http://localhost/rider?quarter=2026-Q4")
+    assert _props(layout, ids.RIDER_STATE)["data"]["rep"] is None
+    assert len(_props(layout, ids.RIDER_PICK)["options"]) > 20  # every rider of the demo
+    assert _props(layout, ids.RIDER_MESSAGE)["children"] is not None  # the directory
