@@ -35,10 +35,13 @@ serve: $(VENV)/.installed
 	$(VENV)/bin/teamcar serve
 
 # CI's proof that the benchmarks run, kept short: SQLite only (the PostgreSQL path is the same code
-# with another store; the test suite covers PostgreSQL, make bench-full measures it).
+# with another store; the test suite covers PostgreSQL, make bench-full measures it), every part
+# of run.py once (load, pages, callbacks, concurrent load, memory) with the shortest replays and
+# load that still go through each: one replay, 10 managers for 1 s, the baseline for 0.5 s.
 bench: $(VENV)/.installed  ## the benchmarks at a small size on SQLite (what CI runs; proves they work)
 	$(PY) bench/bench_generate.py --reps 24 --deals-per-rep 5 --weeks 2
-	$(PY) bench/run.py --size small --store sqlite
+	$(PY) bench/run.py --size small --store sqlite --repeat 1 --managers 10 --duration 1 \
+	  --baseline-duration 0.5
 # Single-purpose benchmarks, by hand (each file's docstring gives its sizes): bench/bench_load.py,
 # bench/bench_summary.py, bench/bench_course.py, bench/bench_review.py, bench/bench_pages.py (the
 # demo's pages against the bare Dash page), bench/bench_growth.py (200 -> 10,000 reps).
