@@ -24,14 +24,15 @@ from loaders import schema
 from loaders.ingest import store_frame
 from loaders.store.engine import get_engine
 from loaders.store.models import DerivedFrame
-from tests.support.book import AS_OF, QUARTER, SINCE, make_store, seed_book
+from tests.support.book import AS_OF, QUARTER, SINCE, seed_book
+from tests.support.stores import seeded_store
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def book(request, tmp_path):
-    url, drop = make_store(request.param, tmp_path)
+    """Each test's own copy of the book (seeded once per process: ``seeded_store``)."""
+    url, drop, _ = seeded_store(request.param, tmp_path, "book", seed_book)
     engine = get_engine(url)
-    seed_book(engine)
     cache.clear_local()
     try:
         yield engine
