@@ -1,6 +1,8 @@
 """Two gunicorn workers on one PostgreSQL store serve the same data, and fresh data after a load.
 
-``teamcar serve --workers 2`` runs against a throwaway database holding the demo's exports. Each
+``teamcar serve --workers 2`` runs against a throwaway database holding some of the demo's exports
+(its roster, quotas and last four Salesforce pipeline snapshots: what is served is not the point
+here, and the whole demo made each worker's warming and each answer after the load slower). Each
 check sends the same callback to *both* workers, deterministically: a request's headers go out on
 two connections while their bodies are held back, so the first worker to take one is busy reading
 it and the other worker must take the second (a sync worker serves one request at a time); which
@@ -38,15 +40,17 @@ NEW_FILE = "salesforce_opportunities_2026-11-22_late.csv"
 
 @pytest.fixture
 def demo_postgres(tmp_path, data_dir):
-    """A throwaway PostgreSQL database holding the demo's exports (dropped after)."""
+    """A throwaway PostgreSQL database holding the demo's roster, quotas and last four
+    Salesforce pipeline snapshots (dropped after)."""
     url, drop = make_store("postgres", tmp_path, prefix="teamcar_multiworker")
     try:
         engine = get_engine(url)
         config = load_config()
-        outcomes = [
-            load_file(p, engine=engine, config=config)
-            for p in expand_paths([demo_root() / "exports"])
-        ]
+        exports = demo_root() / "exports"
+        files = [exports / "roster.csv", exports / "quotas.csv"]
+        files += sorted(exports.glob("salesforce_opportunities_*.csv"))[-4:]
+        outcomes = [load_file(p, engine=engine, config=config) for p in expand_paths(files)]
+        assert len(outcomes) == 6
         assert not [o.message for o in outcomes if o.status == "failed"]
         dispose_engines()
         yield url
