@@ -130,8 +130,7 @@ def layout(**query):
     picture, forecast, drawn = _first_picture(state)
 
     def first(key, default):
-        value = picture.get(key, default)
-        return default if value is no_update else value
+        return first_picture.initial(picture, key, default)
 
     return html.Div(
         [

@@ -50,6 +50,13 @@ def initial_call() -> bool:
         return True
 
 
+def initial(picture: dict, key: str, default):
+    """The layout's first value of output ``key`` from a drawn ``picture`` ({} when none was
+    drawn), or ``default`` (also for an output the picture leaves as ``no_update``)."""
+    value = picture.get(key, default)
+    return default if value is dash.no_update else value
+
+
 def fill(page, outputs: dict, values) -> None:
     """Set a callback's ``values`` (by output name, as ``outputs`` names them) as the initial
     props of the components of ``page``; ``no_update`` values are left as the layout has them."""

@@ -109,8 +109,7 @@ def layout(**query):
     picture = picture or {}
 
     def first(key, default):
-        value = picture.get(key, default)
-        return default if value is no_update else value
+        return first_picture.initial(picture, key, default)
 
     return html.Div(
         [

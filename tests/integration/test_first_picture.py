@@ -10,7 +10,7 @@ import json
 import pytest
 from dash.exceptions import PreventUpdate
 
-from tests.integration.test_first_view import _find
+from tests.integration.test_first_view import _find, _layout
 from tests.support.demo import demo_copy
 from tests.support.stores import use_store
 
@@ -26,12 +26,6 @@ def client(tmp_path, monkeypatch):
     with app.server.test_client() as c:
         c.engine = engine
         yield c
-
-
-def _layout(client, referrer: str | None) -> dict:
-    resp = client.get("/_dash-layout", headers={"Referer": referrer} if referrer else {})
-    assert resp.status_code == 200
-    return json.loads(resp.data)
 
 
 def _props(layout, wanted: str) -> dict:
