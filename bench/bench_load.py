@@ -13,7 +13,9 @@ ids. Every step runs in its own process so its peak memory is its own; the store
 in a process of its own before the load is timed, and the modules both sides use (pyarrow; the
 loaders) are imported before their clocks start, so each time is the work on the file alone.
 On a shared machine wall times swing with what else runs; each side's CPU seconds (its own
-process, all threads) are shown beside them, and their ratio, which swings far less.
+process, all threads) are shown beside them, and their ratio, which swings far less; on PostgreSQL
+also the server's (its backends for the load's database, read from /proc when the server runs
+on this machine), where most of a load's work is.
 Writes a Markdown table to bench/out/load.md.
 """
 
@@ -125,11 +127,13 @@ def load_into(path: str, url: str, data_dir: str) -> dict:
     from loaders.ingest import load_file
     from loaders.store.engine import get_engine
 
+    engine = get_engine(url)
     cpu = time.process_time()
     wall = time.perf_counter()
-    outcome = load_file(Path(path), engine=get_engine(url), config=load_config())
+    outcome = load_file(Path(path), engine=engine, config=load_config())
     if outcome.status != "loaded":
         raise RuntimeError(outcome.message)
+    server_cpu = _server_cpu(engine)
     # this process's CPU seconds (all its threads; not the database server's on PostgreSQL)
     cpu = time.process_time() - cpu
     wall = time.perf_counter() - wall
@@ -143,14 +147,37 @@ def load_into(path: str, url: str, data_dir: str) -> dict:
         "commit_s": wall - index_s,
         "commit_cpu_s": cpu - index_cpu,
         "index_s": index_s,
+        "server_cpu_s": server_cpu,
     }
 
 
-def _pg_database() -> tuple[str, object]:
+def _server_cpu(engine) -> float | None:
+    """CPU seconds of the PostgreSQL backends serving this database (the load's connections, still
+    in its pool; a parallel index build's workers have ended and are not counted), when the
+    server runs on this machine; None on SQLite (its work is the load's own process)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None  # a server elsewhere
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _pg_database(prefix: str = "teamcar_bench_") -> tuple[str, object]:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(PG_SERVER + "postgres", isolation_level="AUTOCOMMIT")
-    name = f"teamcar_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
 
@@ -169,6 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--files", help="a folder holding the files of an earlier run: reuse them")
     parser.add_argument("--kinds", default="pipeline,activity", help="which of the files to load")
+    parser.add_argument(
+        "--db-prefix",
+        default="teamcar_bench_",
+        help="name prefix of the PostgreSQL databases made (and dropped) for each load",
+    )
     args = parser.parse_args(argv)
     if args.small:
         args.pipeline_rows, args.activity_rows = 20_000, 50_000
@@ -187,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "| file | rows | MB | pyarrow parse s (CPU s) | backend | teamcar load s (CPU s) "
         "| of which rows committed s (CPU s) | then indexes s | ratio to pyarrow: committed "
-        "(all) | CPU ratio: committed (all) | peak RSS MB |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "(all) | CPU ratio: committed (all) | server CPU s | peak RSS MB | load avg |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, path in files.items():
         if kind not in args.kinds.split(","):
@@ -201,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             if backend == "sqlite":
                 url = f"sqlite:///{work / f'{kind}.db'}"
             else:
-                url, drop = _pg_database()
+                url, drop = _pg_database(args.db_prefix)
             try:
                 measure("bench.bench_load:make_schema", url=url)
                 run = measure(
@@ -217,12 +249,14 @@ def main(argv: list[str] | None = None) -> int:
             rows = res["rows"]
             floor_s, floor_cpu, cpu = floor["seconds"], floor["result"]["cpu_s"], res["cpu_s"]
             commit_s, commit_cpu = res.get("commit_s", run["seconds"]), res.get("commit_cpu_s", cpu)
+            server = "–" if res.get("server_cpu_s") is None else f"{res['server_cpu_s']:.1f}"
             line = (
                 f"| {kind} | {rows:,} | {size_mb:,.0f} | {floor_s:.1f} ({floor_cpu:.1f}) "
                 f"| {backend} | {run['seconds']:.1f} ({cpu:.1f}) | {commit_s:.1f} ({commit_cpu:.1f}) "
                 f"| {res.get('index_s', 0.0):.1f} | {commit_s / floor_s:.1f}x "
                 f"({run['seconds'] / floor_s:.1f}x) | {commit_cpu / floor_cpu:.1f}x "
-                f"({cpu / floor_cpu:.1f}x) | {run['peak_rss_mb']:,.0f} |"
+                f"({cpu / floor_cpu:.1f}x) | {server} | {run['peak_rss_mb']:,.0f} "
+                f"| {os.getloadavg()[0]:.1f} |"
             )
             print(line, flush=True)
             lines.append(line)
