@@ -28,7 +28,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     true,
     tuple_,
 )
@@ -63,18 +62,8 @@ S = OpportunitySnapshot
 _SNAPSHOT_READ = [c for c in SNAPSHOT_COLUMNS]
 
 
-# PostgreSQL's memory for one hash in a big read. The day states' "(source, deal_id) IN (the
-# other day's open deals)" sits inside an OR, so PostgreSQL can only run it as a hashed subplan,
-# and only while the hash fits in work_mem (default 4 MB): past about 100,000 deals it falls back
-# to scanning the subquery for every row (bench/RESULTS-growth.md: at 10,000 reps the summary's
-# read did not end in 5 minutes; with 64 MB it took 29 s). Set for that transaction only.
-BIG_READ_WORK_MEM = "256MB"
-
-
-def _read(engine: Engine, stmt: Select, columns: Sequence[str], big: bool = False) -> pd.DataFrame:
+def _read(engine: Engine, stmt: Select, columns: Sequence[str]) -> pd.DataFrame:
     with engine.connect() as conn:
-        if big and conn.dialect.name == "postgresql":
-            conn.execute(text(f"SET LOCAL work_mem = '{BIG_READ_WORK_MEM}'"))
         rows = conn.execute(stmt).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
 
@@ -254,7 +243,6 @@ def load_day_states(
     batches = pipeline_batches(engine)
     hist = history_sources(engine)
     picks = {day: pick_snapshots(batches, day, hist) for day in days}
-    qs, qe = quarter.start, quarter.end
     out = {}
     for day in days:
         pick = picks[day]
@@ -263,43 +251,68 @@ def load_day_states(
             continue
         others = [picks[o].base.values() for o in days if o != day]
         other_ids = sorted({b for ids in others for b in ids})
-        wanted = or_(
-            and_(S.close_date >= qs, S.close_date <= qe),
-            and_(
-                S.status.in_(("won", "lost")),
-                S.close_date >= day - dt.timedelta(days=WIN_RATE_DAYS - 1),
-                S.close_date <= day,
-            ),
-            S.source.in_(list(hist)),
-        )
-        visible = _owner_in_scope(S.owner_key, scope, team_day)
-        if other_ids:
-            other = OpportunitySnapshot.__table__.alias("other")
-            wanted = or_(
-                wanted,
-                tuple_(S.source, S.deal_id).in_(
-                    select(other.c.source, other.c.deal_id).where(
-                        other.c.batch_id.in_(other_ids), _open_in_quarter(other.c, qs, qe)
-                    )
-                ),
-            )
-            if scope is not None:
-                visible = or_(
-                    visible,
-                    tuple_(S.source, S.deal_id).in_(
-                        select(other.c.source, other.c.deal_id).where(
-                            other.c.batch_id.in_(other_ids),
-                            _owner_in_scope(other.c.owner_key, scope, team_day),
-                        )
-                    ),
-                )
-        cols = [S.source, S.deal_id, S.snapshot_date, *(getattr(S, c) for c in _SNAPSHOT_READ[3:])]
-        stmt = select(*cols).where(S.batch_id.in_(pick.batch_ids), wanted, visible)
-        rows = _snapshot_frame(_read(engine, stmt, _SNAPSHOT_READ, big=bool(other_ids)))
+        stmt = _day_rows(day, pick.batch_ids, other_ids, list(hist), quarter, scope, team_day)
+        rows = _snapshot_frame(_read(engine, stmt, _SNAPSHOT_READ))
         reach = {s: hist[s] for s in set(pick.base) | set(pick.following) if s in hist}
         history = load_history(engine, scope, rows, pick) if reach else None
         out[day] = deal_state_at(rows, day, history, reach if reach else None)
     return out
+
+
+def _day_rows(
+    day: dt.date,
+    batch_ids: Sequence[int],
+    other_ids: Sequence[int],
+    history_sources: Sequence[str],
+    quarter,
+    scope: Scope,
+    team_day: dt.date,
+) -> Select:
+    """The snapshot rows ``load_day_states`` reads for ``day`` from ``batch_ids``.
+
+    The deals of the other days' batches (``other_ids``) that a row may need (open in the
+    quarter there; owned in scope there) are outer-joined as key sets, not tested with
+    ``(source, deal_id) IN (subquery)`` beside the other conditions: inside an OR, PostgreSQL
+    can only run such a subquery as a subplan, hashed while it fits in ``work_mem`` and
+    otherwise rescanned for every row (at 10,000 reps it did not end in 5 minutes; see
+    bench/RESULTS-growth.md). A join's hash spills to disk by batches instead, so the plan is
+    linear whatever the memory. ``source, deal_id`` are never null, so a key is in a set if
+    and only if its joined ``deal_id`` is not null; each set is distinct, so no row doubles.
+    """
+    qs, qe = quarter.start, quarter.end
+    wanted = or_(
+        and_(S.close_date >= qs, S.close_date <= qe),
+        and_(
+            S.status.in_(("won", "lost")),
+            S.close_date >= day - dt.timedelta(days=WIN_RATE_DAYS - 1),
+            S.close_date <= day,
+        ),
+        S.source.in_(list(history_sources)),
+    )
+    visible = _owner_in_scope(S.owner_key, scope, team_day)
+    cols = [S.source, S.deal_id, S.snapshot_date, *(getattr(S, c) for c in _SNAPSHOT_READ[3:])]
+    stmt = select(*cols).select_from(S)
+    if other_ids:
+        other = OpportunitySnapshot.__table__.alias("other")
+
+        def keys(name: str, where: ColumnElement[bool]):
+            found = (
+                select(other.c.source, other.c.deal_id)
+                .where(other.c.batch_id.in_(list(other_ids)), where)
+                .distinct()
+                .subquery(name)
+            )
+            on = and_(found.c.source == S.source, found.c.deal_id == S.deal_id)
+            return found, on
+
+        moving, on = keys("moving", _open_in_quarter(other.c, qs, qe))
+        stmt = stmt.outerjoin(moving, on)
+        wanted = or_(wanted, moving.c.deal_id.is_not(None))
+        if scope is not None:
+            owned, on = keys("owned", _owner_in_scope(other.c.owner_key, scope, team_day))
+            stmt = stmt.outerjoin(owned, on)
+            visible = or_(visible, owned.c.deal_id.is_not(None))
+    return stmt.where(S.batch_id.in_(list(batch_ids)), wanted, visible)
 
 
 def load_history(
