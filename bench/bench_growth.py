@@ -144,8 +144,11 @@ class Watchdog:
 # --- stores ----------------------------------------------------------------------------------
 
 
+DB_PREFIX = "bench_growth_"  # --db-prefix: the stores' names (PostgreSQL databases, SQLite files)
+
+
 def store_url(store: str, reps: int, snapshots: int, folder: Path) -> str:
-    name = f"bench_growth_{reps}_{snapshots}"
+    name = f"{DB_PREFIX}{reps}_{snapshots}"
     if store == "sqlite":
         return f"sqlite:///{folder / (name + '.db')}"
     return PG_SERVER + name
@@ -162,10 +165,21 @@ def _admin(sql: str) -> None:
         admin.dispose()
 
 
-def ensure_store(store: str, reps: int, snapshots: int, folder: Path, timeout: float) -> dict:
+def _marker(store: str, reps: int, snapshots: int, folder: Path) -> Path:
+    return folder / f"{DB_PREFIX}{store}-{reps}-{snapshots}.seed.json"
+
+
+def ensure_store(
+    store: str,
+    reps: int,
+    snapshots: int,
+    folder: Path,
+    timeout: float,
+    activities_per_rep: int = ACTIVITIES_PER_REP,
+) -> dict:
     """The seeded store (seeded now, or the marker of an earlier seed)."""
     url = store_url(store, reps, snapshots, folder)
-    marker = folder / f"{store}-{reps}-{snapshots}.seed.json"
+    marker = _marker(store, reps, snapshots, folder)
     if marker.exists():
         return {**json.loads(marker.read_text()), "url": url, "reused": True}
     name = url.rsplit("/", 1)[-1]
@@ -183,7 +197,7 @@ def ensure_store(store: str, reps: int, snapshots: int, folder: Path, timeout: f
         reps=reps,
         deals_per_rep=DEALS_PER_REP,
         snapshots=snapshots,
-        activities=reps * ACTIVITIES_PER_REP,
+        activities=reps * activities_per_rep,
         activity_chunk=ACTIVITY_CHUNK,
     )
     started = time.perf_counter()
@@ -193,6 +207,7 @@ def ensure_store(store: str, reps: int, snapshots: int, folder: Path, timeout: f
         "analyze_s": round(time.perf_counter() - started, 1),
         "seed_peak_rss_mb": round(run["peak_rss_mb"]),
         "seeded": _now(),
+        "activities_per_rep": activities_per_rep,
     }
     marker.write_text(json.dumps(info, indent=2))
     return {**info, "url": url, "reused": False}
@@ -200,7 +215,7 @@ def ensure_store(store: str, reps: int, snapshots: int, folder: Path, timeout: f
 
 def drop_store(store: str, reps: int, snapshots: int, folder: Path) -> None:
     url = store_url(store, reps, snapshots, folder)
-    (folder / f"{store}-{reps}-{snapshots}.seed.json").unlink(missing_ok=True)
+    _marker(store, reps, snapshots, folder).unlink(missing_ok=True)
     if store == "sqlite":
         for suffix in ("", "-wal", "-shm"):
             Path(f"{url.removeprefix('sqlite:///')}{suffix}").unlink(missing_ok=True)
@@ -239,7 +254,8 @@ def measure_size(store: str, reps: int, snapshots: int, args, dog: Watchdog) -> 
             log(f"{store}:{reps}: {name} broke: {entry['broke'][name][:300]}")
         entry.setdefault("wall_s", {})[name] = round(time.perf_counter() - started, 1)
 
-    step("seed", lambda: ensure_store(store, reps, snapshots, args.dir, args.timeout))
+    per_rep = args.activities.get(reps, ACTIVITIES_PER_REP)
+    step("seed", lambda: ensure_store(store, reps, snapshots, args.dir, args.timeout, per_rep))
     if "seed" not in entry:
         return entry
     url = entry["seed"].pop("url")
@@ -438,6 +454,7 @@ def write_results(raw: dict, results: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global DB_PREFIX
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"default {DEFAULT_SIZES}")
     parser.add_argument("--snapshots", type=int, default=50)
@@ -447,6 +464,18 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="REPS=N",
         help="fewer snapshots at one size (e.g. 10000=12)",
+    )
+    parser.add_argument(
+        "--activities-for",
+        action="append",
+        default=[],
+        metavar="REPS=N",
+        help=f"activities per rep at one size (default {ACTIVITIES_PER_REP}; e.g. 10000=1000)",
+    )
+    parser.add_argument(
+        "--db-prefix",
+        default=DB_PREFIX,
+        help=f"the stores' names start with this (default {DB_PREFIX})",
     )
     parser.add_argument("--repeat", type=int, default=3, help="alternating visits per size")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/teamcar-growth"))
@@ -462,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ["TEAMCAR_TODAY"] = TODAY
     per = {int(k): int(v) for k, v in (x.split("=") for x in args.snapshots_for)}
+    args.activities = {int(k): int(v) for k, v in (x.split("=") for x in args.activities_for)}
+    DB_PREFIX = args.db_prefix
     sizes = []
     for item in args.sizes.split(","):
         store, reps = item.strip().split(":")
@@ -480,7 +511,9 @@ def main(argv: list[str] | None = None) -> int:
     with Watchdog(args.max_rss_mb) as dog:
         for store, reps, snaps in sizes:
             if args.seed_only:
-                log(f"{store}:{reps}: {ensure_store(store, reps, snaps, args.dir, args.timeout)}")
+                per_rep = args.activities.get(reps, ACTIVITIES_PER_REP)
+                seeded = ensure_store(store, reps, snaps, args.dir, args.timeout, per_rep)
+                log(f"{store}:{reps}: {seeded}")
                 continue
             entry = measure_size(store, reps, snaps, args, dog)
             raw["sizes"][f"{store}:{reps}:{snaps}"] = entry
