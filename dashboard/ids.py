@@ -180,6 +180,7 @@ CALLS_SAVE = "calls-save"
 CALLS_MESSAGE = "calls-message"
 CALLS_SAVED = "calls-saved"
 CALLS_AUTHOR_STORE = "calls-author-store"
+CALLS_SEEN = "calls-seen"  # the panel came near the screen (assets/lazy_panel.js)
 
 # deal plans (dashboard/pages/plans.py): types, each id {"type": PLANS_..., "view": "course" |
 # "rider"}; a step's buttons also carry "step": its id

@@ -23,6 +23,7 @@ changes nothing). A call bumps the calls' version, so every open page redraws on
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 
@@ -456,13 +457,20 @@ def _form(view: str) -> html.Div:
     )
 
 
-def _panel(view: str, state: urls.ViewState, rep: str | None, title: str, columns) -> html.Section:
+def _panel(
+    view: str, state: urls.ViewState, rep: str | None, title: str, columns, lazy: bool = False
+) -> html.Section:
+    # A lazy panel is drawn when it first comes near the screen: assets/lazy_panel.js sets its
+    # CALLS_SEEN store, named in the section's data-lazy-seen attribute.
+    seen = _id(ids.CALLS_SEEN, view)
+    marks = {"data-lazy-seen": json.dumps(seen, separators=(",", ":"))} if lazy else {}
     return html.Section(
         [
             dcc.Store(
                 id=_id(ids.CALLS_STATE, view),
                 data={"panel": view, "view": state.to_dict(), "rep": rep},
             ),
+            dcc.Store(id=seen, data=not lazy),
             dcc.Store(id=_id(ids.CALLS_EXPANDED, view)),
             dcc.Store(id=_id(ids.CALLS_SAVED, view), data=0),
             dcc.Store(id=_id(ids.CALLS_AUTHOR_STORE, view), storage_type="local"),
@@ -505,15 +513,21 @@ def _panel(view: str, state: urls.ViewState, rep: str | None, title: str, column
             ),
         ],
         className=f"panel calls-panel calls-{view}",
+        **marks,
     )
 
 
-def calls_panel(view: str, state: urls.ViewState) -> html.Section:
+def calls_panel(view: str, state: urls.ViewState, lazy: bool = False) -> html.Section:
     """The calls of the view's people and the form, for the Course (``view="course"``) or the
-    Review (``"review"``); ``state`` is the view's resolved URL state."""
+    Review (``"review"``); ``state`` is the view's resolved URL state.
+
+    ``lazy``: the panel is filled when it first comes near the screen, not as the page opens (at
+    2,000 reps its tree and the form's list of people are the page's largest answer, below the
+    fold; computing them held up the callbacks that draw what is on screen).
+    """
     if view not in VIEW_PATHS:
         raise ValueError(f"calls_panel is for {sorted(VIEW_PATHS)}, not {view!r}")
-    return _panel(view, state, None, "Forecast calls", tree_columns())
+    return _panel(view, state, None, "Forecast calls", tree_columns(), lazy)
 
 
 def rider_calls_panel(rep: str | None, state: urls.ViewState) -> html.Section:
@@ -680,17 +694,19 @@ def _nothing(message, hint: str = "") -> dict:
 
 @callback(
     output=PANEL_OUTPUTS,
-    inputs=[
-        Input(_id(ids.CALLS_STATE, MATCH), "data"),
-        Input(ids.SHELL_DATA_VERSION, "data"),
-        Input(_id(ids.CALLS_SAVED, MATCH), "data"),
-        Input(_id(ids.CALLS_EXPANDED, MATCH), "data"),
-    ],
-    state=[State(_id(ids.CALLS_PERSON, MATCH), "value")],
+    inputs=dict(
+        data=Input(_id(ids.CALLS_STATE, MATCH), "data"),
+        version=Input(ids.SHELL_DATA_VERSION, "data"),
+        _saved=Input(_id(ids.CALLS_SAVED, MATCH), "data"),
+        expanded=Input(_id(ids.CALLS_EXPANDED, MATCH), "data"),
+        seen=Input(_id(ids.CALLS_SEEN, MATCH), "data"),
+    ),
+    state=dict(person=State(_id(ids.CALLS_PERSON, MATCH), "value")),
 )
-def render_calls(data, version, _saved, expanded, person):
-    """The view's calls in force (a tree, or the rider's own), who has not called, and the form."""
-    if version is None or not isinstance(data, dict):
+def render_calls(data, version, _saved, expanded, person, seen=True):
+    """The view's calls in force (a tree, or the rider's own), who has not called, and the form
+    (a lazy panel once it has come near the screen: ``seen``)."""
+    if version is None or not isinstance(data, dict) or not seen:
         return no_update
     view, state, rep = _read_state(data)
     scope = auth.viewer_scope()

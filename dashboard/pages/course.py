@@ -272,7 +272,7 @@ def layout(**query):
                 ],
                 className="panel",
             ),
-            calls.calls_panel("course", state),
+            calls.calls_panel("course", state, lazy=True),
             dbc.Offcanvas(
                 id=ids.COURSE_TRACE,
                 is_open=False,

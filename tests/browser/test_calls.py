@@ -1,6 +1,6 @@
 """Forecast calls in real Chromium, on the demo's data (today pinned to 2026-11-22, week 8).
 
-Open the Course for one team: the calls panel lists the team's calls in force as the store has
+Open the Course for one team: the calls panel, filled once scrolled to, lists the team's calls in force as the store has
 them; a bad amount is said beside its field; a call made through the form is kept and the
 person's status becomes "submitted this week". The console stays clean.
 """
@@ -35,6 +35,13 @@ async (n) => {
   return out.length === n && out.every((r) => r) ? out : null;
 }
 """.replace("GRID", GRID)
+
+
+# The page's graphs drawn and no callback pending.
+SETTLED_JS = """
+() => document.querySelector('#course-map .main-svg') &&
+      !document.querySelector('[data-dash-is-loading="true"]')
+"""
 
 
 CALLED_JS = """
@@ -74,6 +81,11 @@ def test_calls_journey(serve_store, calls_store, data_dir, page, console_errors)
 
     page.goto(base + f"/?quarter=2026-Q4&team={TEAM.replace(' ', '+')}")
     panel = page.locator(".calls-course")
+    # Below the fold, the panel is filled only once it comes near the screen (lazy_panel.js).
+    page.wait_for_function(SETTLED_JS, timeout=30_000)
+    page.wait_for_timeout(500)
+    assert panel.evaluate("e => e.getBoundingClientRect().top") > page.viewport_size["height"] + 300
+    assert panel.locator(".section-hint").inner_text() == ""
     panel.scroll_into_view_if_needed()
     found = poll(page, ROWS_JS, len(expected))
     rows = {r["person"]: r for r in found}

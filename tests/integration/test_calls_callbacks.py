@@ -276,6 +276,56 @@ def test_a_past_day_or_an_ended_quarter_takes_no_call(store, calls):
     assert kept(store) == before
 
 
+def test_the_courses_panel_is_drawn_once_it_has_been_seen(store, calls):
+    """The Course places its panel lazily (filled when it comes near the screen: the browser
+    sets its seen store, assets/lazy_panel.js); until then the callback draws nothing, then the
+    same tree as any panel."""
+    import json
+
+    from dash.development.base_component import Component
+
+    from dashboard.pages import course, review
+
+    def seen_store(layout: Component, view: str):
+        found = [
+            c
+            for c in layout._traverse()
+            if getattr(c, "id", None) == {"type": ids.CALLS_SEEN, "view": view}
+        ]
+        assert len(found) == 1
+        return found[0]
+
+    def section(layout: Component, view: str):
+        (found,) = [
+            c
+            for c in layout._traverse()
+            if f"calls-{view}" in (getattr(c, "className", None) or "").split()
+        ]
+        return found
+
+    lazy, eager = course.layout(quarter=QUARTER), review.layout(quarter=QUARTER)
+    assert seen_store(lazy, "course").data is False
+    marked = getattr(section(lazy, "course"), "data-lazy-seen")
+    assert json.loads(marked) == {"type": ids.CALLS_SEEN, "view": "course"}
+    assert seen_store(eager, "review").data is True
+    assert getattr(section(eager, "review"), "data-lazy-seen", None) is None
+
+    version = current_version(store)
+    assert calls.render_calls(panel(), version, 0, None, None, seen=False) is no_update
+    drawn = calls.render_calls(panel(), version, 0, None, None, seen=True)
+    always = calls.render_calls(panel(), version, 0, None, None)
+    assert drawn["rows"] == always["rows"] and drawn["options"] == always["options"]
+    assert texts(drawn["summary"]) == texts(always["summary"])
+    assert set(rows_by_person(drawn)) == {
+        "Dave Diaz",
+        "Mia Park",
+        "Ann Lee",
+        "Bob Ray",
+        "Max Moss",
+        "Cy Chen",
+    }
+
+
 def test_a_large_tree_opens_its_first_levels_and_a_click_opens_a_manager(calls, monkeypatch):
     import pandas as pd
 

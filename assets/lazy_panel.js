@@ -1,0 +1,128 @@
+/* Team Car: a panel is filled when it comes near the screen, not as the page opens.
+ *
+ * An element with a data-lazy-seen attribute (the JSON id of a dcc.Store) is a panel whose
+ * callback waits for that store to say it has been seen (dashboard/pages/calls.py, lazy=True).
+ * When the element comes on screen, or within AHEAD pixels below it, the store's data is set to
+ * true through Dash's own set_props, and its callback draws the panel. At 2,000 reps the Course's
+ * forecast calls (a tree of every person and the form's list of them) were the page's largest
+ * answer and its slowest callback, below the fold, holding up what is on screen.
+ *
+ * As for lazy_grid.js, whether a panel is near is decided once the page's callbacks have
+ * answered (before that, sections above it have not their final height). Where
+ * IntersectionObserver is missing, every panel is filled at once; printing fills them all.
+ */
+(function () {
+  "use strict";
+  if (window.teamcarLazyPanels) {
+    return;
+  }
+  window.teamcarLazyPanels = true;
+  var AHEAD = 300;
+  var ATTR = "data-lazy-seen";
+  var watched = typeof window.WeakSet === "function" ? new window.WeakSet() : null;
+
+  function settled() {
+    return !document.querySelector('[data-dash-is-loading="true"]');
+  }
+
+  function near(el) {
+    var box = el.getBoundingClientRect();
+    var height = window.innerHeight || document.documentElement.clientHeight;
+    return box.bottom > 0 && box.top < height + AHEAD && box.width > 0;
+  }
+
+  function mark(el) {
+    var api = window.dash_clientside;
+    if (!api || typeof api.set_props !== "function") {
+      return false;
+    }
+    var id;
+    try {
+      id = JSON.parse(el.getAttribute(ATTR));
+    } catch (e) {
+      return true; /* not ours to fill */
+    }
+    api.set_props(id, { data: true });
+    return true;
+  }
+
+  function watch(el) {
+    if (!watched || typeof window.IntersectionObserver !== "function") {
+      mark(el);
+      return;
+    }
+    if (watched.has(el)) {
+      return;
+    }
+    watched.add(el);
+    var timer = null;
+    var done = false;
+    function decide() {
+      timer = null;
+      if (done || !document.body.contains(el)) {
+        seen.disconnect();
+        return;
+      }
+      if (!settled()) {
+        timer = window.setTimeout(decide, 60);
+      } else if (near(el) && mark(el)) {
+        done = true;
+        seen.disconnect();
+      }
+    }
+    var seen = new window.IntersectionObserver(
+      function (entries) {
+        if (entries[entries.length - 1].isIntersecting && timer === null) {
+          decide();
+        }
+      },
+      { rootMargin: "0px 0px " + AHEAD + "px 0px" }
+    );
+    seen.observe(el);
+    el.teamcarFill = function () {
+      if (!done && mark(el)) {
+        done = true;
+        seen.disconnect();
+      }
+    };
+  }
+
+  function scan() {
+    var found = document.querySelectorAll("[" + ATTR + "]");
+    for (var i = 0; i < found.length; i++) {
+      watch(found[i]);
+    }
+  }
+
+  // Dash renders pages after this script runs, and again on every navigation: look for new
+  // panels after the DOM changes (at most once per animation frame).
+  var queued = false;
+  function queue() {
+    if (!queued) {
+      queued = true;
+      window.requestAnimationFrame(function () {
+        queued = false;
+        scan();
+      });
+    }
+  }
+  function start() {
+    scan();
+    new window.MutationObserver(queue).observe(document.body, { childList: true, subtree: true });
+  }
+  if (document.body) {
+    start();
+  } else {
+    document.addEventListener("DOMContentLoaded", start);
+  }
+  window.addEventListener("beforeprint", function () {
+    var found = document.querySelectorAll("[" + ATTR + "]");
+    for (var i = 0; i < found.length; i++) {
+      if (found[i].teamcarFill) {
+        found[i].teamcarFill();
+      } else {
+        mark(found[i]);
+      }
+    }
+  });
+})();
