@@ -151,6 +151,46 @@ def load_into(path: str, url: str, data_dir: str) -> dict:
     }
 
 
+def read_only(path: str) -> dict:
+    """The reading alone: the file into its canonical frame (``read_export``), nothing stored."""
+    from loaders.formats import read_export
+
+    cpu = time.process_time()
+    result = read_export(Path(path))
+    return {"rows": len(result.frame), "cpu_s": time.process_time() - cpu}
+
+
+def write_only(path: str, url: str, data_dir: str) -> dict:
+    """The storing alone: the file is read into its canonical frame before the clock starts, then
+    stored as one batch by the load's own writer (``ingest.store_frame``: the writer, the bulk
+    path, keys, indexes, the commit and the index step after it), no archive."""
+    os.environ["TEAMCAR_DATA_DIR"] = data_dir
+    from loaders.formats import read_export
+    from loaders.ingest import store_frame
+    from loaders.store.engine import get_engine
+
+    result = read_export(Path(path))
+    engine = get_engine(url)
+    cpu = time.process_time()
+    wall = time.perf_counter()
+    store_frame(
+        engine,
+        result.kind,
+        result.frame,
+        source=result.source,
+        as_of=dt.datetime(2026, 11, 20),
+        source_name=Path(path).name,
+        format=result.format,
+        content_hash=f"bench-write-only-{uuid.uuid4().hex}",
+    )
+    return {
+        "rows": len(result.frame),
+        "cpu_s": time.process_time() - cpu,
+        "wall_s": time.perf_counter() - wall,
+        "server_cpu_s": _server_cpu(engine),
+    }
+
+
 def _server_cpu(engine) -> float | None:
     """CPU seconds of the PostgreSQL backends serving this database (the load's connections, still
     in its pool; a parallel index build's workers have ended and are not counted), when the
@@ -201,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         default="teamcar_bench_",
         help="name prefix of the PostgreSQL databases made (and dropped) for each load",
     )
+    parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="also time the reading alone and the storing alone (a frame read before the clock)",
+    )
     args = parser.parse_args(argv)
     if args.small:
         args.pipeline_rows, args.activity_rows = 20_000, 50_000
@@ -216,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"making files in {work} ...", file=sys.stderr)
         files = make_files(work, args.pipeline_rows, args.activity_rows)
+    parts: list[str] = []
     lines = [
         "| file | rows | MB | pyarrow parse s (CPU s) | backend | teamcar load s (CPU s) "
         "| of which rows committed s (CPU s) | then indexes s | ratio to pyarrow: committed "
@@ -260,11 +306,51 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(line, flush=True)
             lines.append(line)
+            if args.parts:
+                parts.append(_parts(kind, path, backend, work, args.db_prefix, floor))
+    if parts:
+        lines += [
+            "",
+            "| file | backend | pyarrow parse s (CPU s) | reading alone s (CPU s) "
+            "| storing alone s (CPU s) | server CPU s | ratio to pyarrow: reading, storing "
+            "| peak RSS MB: reading, storing |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+            *parts,
+        ]
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "load.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
+
+
+def _parts(kind: str, path: str, backend: str, work: Path, prefix: str, floor: dict) -> str:
+    """A row of the reading alone and the storing alone, beside the same parse of the file."""
+    read = measure("bench.bench_load:read_only", path=path)
+    drop = None
+    if backend == "sqlite":
+        url = f"sqlite:///{work / f'{kind}-write-only.db'}"
+    else:
+        url, drop = _pg_database(prefix)
+    try:
+        measure("bench.bench_load:make_schema", url=url)
+        write = measure(
+            "bench.bench_load:write_only", path=path, url=url, data_dir=str(work / "data-parts")
+        )
+    finally:
+        if drop:
+            drop()
+    floor_s, res = floor["seconds"], write["result"]
+    server = "–" if res.get("server_cpu_s") is None else f"{res['server_cpu_s']:.1f}"
+    line = (
+        f"| {kind} | {backend} | {floor_s:.1f} ({floor['result']['cpu_s']:.1f}) "
+        f"| {read['seconds']:.1f} ({read['result']['cpu_s']:.1f}) "
+        f"| {res['wall_s']:.1f} ({res['cpu_s']:.1f}) | {server} "
+        f"| {read['seconds'] / floor_s:.1f}x, {res['wall_s'] / floor_s:.1f}x "
+        f"| {read['peak_rss_mb']:,.0f}, {write['peak_rss_mb']:,.0f} |"
+    )
+    print(line, flush=True)
+    return line
 
 
 if __name__ == "__main__":

@@ -106,6 +106,10 @@ def arrow_rows(table, frame: pd.DataFrame) -> pa.Table | None:
             columns[col] = pa.Array.from_pandas(s)
         elif pd.api.types.is_integer_dtype(s):
             columns[col] = pa.array(s.to_numpy(dtype="int64"))
+        elif isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+            # pandas' own Arrow strings (a key or a label the writer added): taken as they are,
+            # not turned into a million Python strings and back
+            columns[col] = pa.array(s.array).cast(pa.string())
         else:
             try:
                 columns[col] = pa.array(

@@ -33,6 +33,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import delete, select, tuple_, update
@@ -189,9 +190,13 @@ def write_activity(session: Session, batch: ImportBatch, frame: pd.DataFrame) ->
 
 
 def _name_keys(names: pd.Series) -> pd.Series:
-    """identity.name_key over a column, computed once per distinct name."""
-    uniques = names.dropna().unique()
-    return names.map(dict(zip(uniques, map(name_key, uniques), strict=True))).fillna("")
+    """identity.name_key over a column, computed once per distinct name ("" for none).
+
+    The names are hashed once (``factorize``) and each row takes its key by position.
+    """
+    codes, uniques = pd.factorize(names.to_numpy(dtype=object), use_na_sentinel=True)
+    keys = np.array([name_key(u) for u in uniques] + [""], dtype=object)
+    return pd.Series(keys[codes], index=names.index, dtype=object, copy=False)
 
 
 def _rep_for(session: Session, name: str, cache: dict[str, Rep]) -> Rep:
