@@ -15,9 +15,12 @@ from dashboard.figures import style as s
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-# Plotly Express's rule (``render_mode="auto"``): WebGL above 1,000 points. Below it SVG draws
-# faster, above all on the first view, where each WebGL chart first has to create its context.
-WEBGL_MIN_POINTS = 1000
+# SVG up to 5,000 points, WebGL from there. Plotly Express switches at 1,000, but in Chromium
+# without a GPU (software WebGL, as on many office machines and in the benchmarks) the Course's
+# charts at 2,000 reps drew 3-4x faster as SVG: the peloton's 2,000 riders 0.18 s against 0.75 s,
+# the course map's 1,930 markers 0.64 s against 2.4 s (median of 5 draws each, the same figure);
+# at 5,000 riders the two are about even.
+WEBGL_MIN_POINTS = 5000
 
 
 def scatter_type(points: int) -> str:

@@ -111,7 +111,7 @@ def _set_up_now(app: dash.Dash) -> None:
 CSP_DIRECTIVES: tuple[tuple[str, str], ...] = (
     ("default-src", "'self'"),
     # 'unsafe-eval' is for one trace type: scattergl. The course map and the peloton draw as
-    # scattergl (WebGL) from 1,000 points, lane lines and trails included, and scattergl draws
+    # scattergl (WebGL) from 5,000 points, lane lines and trails included, and scattergl draws
     # through regl, which writes its draw calls as code and compiles them with Function() on
     # first use. The bundle in assets/vendor/plotly holds plotly.js's ordinary scattergl (its
     # table of precompiled draw calls is empty): checked in Chromium, on a Course of 1,080

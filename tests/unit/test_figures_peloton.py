@@ -123,9 +123,11 @@ def test_no_riders():
     go.Figure(fig.to_dict())
 
 
-@pytest.mark.parametrize(("count", "kind"), [(4, "scatter"), (999, "scatter"), (1000, "scattergl")])
+@pytest.mark.parametrize(
+    ("count", "kind"), [(4, "scatter"), (4999, "scatter"), (5000, "scattergl")]
+)
 def test_the_peloton_uses_webgl_only_for_a_large_company(count, kind):
-    """SVG below 1,000 riders (faster to first draw), WebGL from 1,000 (Plotly Express's rule)."""
+    """SVG below 5,000 riders (faster to draw in Chromium without a GPU), WebGL from 5,000."""
     base = riders().iloc[[0]]
     many = pd.concat([base] * count, ignore_index=True)
     many["rep"] = [f"Rep {i}" for i in range(count)]
