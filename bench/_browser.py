@@ -44,9 +44,9 @@ SETTLED = """(sel) => {
   const g = document.querySelectorAll('.js-plotly-plot');
   for (const el of g) if (!el.querySelector('.main-svg')) return false;
   if (document.querySelector('[data-dash-is-loading="true"]')) return false;
-  // Team Car builds a grid when it comes on screen (assets/lazy_grid.js): one on screen and not
-  // built yet is not usable (the bare page has none, so this changes nothing there).
-  for (const el of document.querySelectorAll('[data-grid-pending]')) {
+  // Team Car builds a grid or draws a graph when it comes on screen (assets/lazy.js): one on
+  // screen and not built yet is not usable (the bare page has none: this changes nothing there).
+  for (const el of document.querySelectorAll('[data-grid-pending], [data-graph-pending]')) {
     const r = el.getBoundingClientRect();
     if (r.width > 0 && r.bottom > 0 && r.top < innerHeight) return false;
   }

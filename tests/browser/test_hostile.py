@@ -20,7 +20,7 @@ from dashboard.figures import style
 from loaders.config import load_config
 from loaders.ingest import expand_paths, load_file
 from loaders.store.engine import dispose_engines, get_engine, upgrade
-from tests.support.browser import DEAL_POINTS_JS, wait_for_map
+from tests.support.browser import DEAL_POINTS_JS, scroll_through, wait_for_map
 
 pytestmark = pytest.mark.browser
 HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
@@ -76,6 +76,7 @@ def hostile_store(tmp_path, data_dir):
 
 
 def clean(page, dialogs: list[str], where: str) -> None:
+    scroll_through(page)  # every grid and graph on the page built, with the names in it
     assert dialogs == [], f"{where}: a dialog opened: {dialogs}"
     injected = page.evaluate(INJECTED_JS)
     assert injected == [], f"{where}: injected elements {injected}"

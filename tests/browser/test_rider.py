@@ -142,3 +142,40 @@ def test_rider_journey(serve_store, rider_store, data_dir, page, console_errors)
     page.locator("#rider-notes").scroll_into_view_if_needed()
     screenshot(page, "rider-demo-notes")
     assert console_errors == []
+
+
+def test_graphs_below_the_fold_are_drawn_as_they_come_on_screen(demo_server, page, console_errors):
+    """The Rider's first screen is drawn at once; the season's graphs further down are empty boxes
+    of their figure's height until the manager scrolls to them, then drawn with the figure the
+    server sent (assets/lazy.js, lazy_graph.js). Nothing on the page moves when they are drawn."""
+    rep = "Alex Nuñez"
+    page.goto(demo_server.base + "/rider/" + rep.replace(" ", "%20") + "?quarter=2026-Q4")
+    page.wait_for_function(
+        "() => !!document.querySelector('#rider-forecast-trend .js-plotly-plot .main-svg')"
+        " && !document.querySelector('[data-dash-is-loading=\"true\"]')",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(300)
+    flow = page.locator("#rider-season-flow")
+    assert flow.get_attribute("data-graph-pending") == "true"
+    assert page.locator("#rider-season-flow .js-plotly-plot").count() == 0
+    below = page.evaluate("() => document.querySelector('#rider-season-flow').offsetTop")
+    height = flow.bounding_box()["height"]
+    assert below > 900 and height > 100  # below a laptop's first screen, and holding its place
+
+    flow.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#rider-season-flow .js-plotly-plot');"
+        " return gd && gd.querySelector('.main-svg') && gd.data && gd.data.length > 0; }",
+        timeout=20_000,
+    )
+    assert page.locator("#rider-season-flow").get_attribute("data-graph-pending") is None
+    assert abs(flow.bounding_box()["height"] - height) <= 2
+    assert page.evaluate("() => document.querySelector('#rider-season-flow').offsetTop") == below
+    # printing holds every graph and grid
+    page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-graph-pending], [data-grid-pending]').length === 0",
+        timeout=20_000,
+    )
+    assert console_errors == []

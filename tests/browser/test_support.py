@@ -41,6 +41,8 @@ def test_support_car_journey(demo_server, page, console_errors):
     rows = page.locator("#support-experts-grid .ag-center-cols-container .ag-row")
     rows.first.wait_for(timeout=20_000)
     assert rows.count() == len(model.experts)
+    # below the fold: built when it comes on screen (assets/lazy.js), as a manager scrolls to it
+    page.locator("#support-focus-grid").scroll_into_view_if_needed()
     page.locator("#support-focus-grid .ag-row").first.wait_for(timeout=20_000)
     first_rider = page.locator(
         "#support-focus-grid .ag-pinned-left-cols-container .ag-row, "

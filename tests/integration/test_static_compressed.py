@@ -63,12 +63,15 @@ def test_pages_and_callbacks_are_never_kept(served):
     assert list(_cache(served)._kept) == [f"gzip;{PLOTLY}"]
 
 
-def test_the_grid_wrapper_is_on_every_page(served):
-    """assets/lazy_grid.js (grids built when they come on screen) loads after the grid's bundle
-    and before Dash's renderer, which reads the components."""
+def test_the_lazy_wrappers_are_on_every_page(served):
+    """assets/lazy.js (grids and graphs built when they come on screen) loads before the two
+    wrappers that use it, lazy_grid.js after the grid's bundle, and both before Dash's renderer
+    reads the components (lazy_graph.js wraps dash_core_components as it is assigned: Dash 4
+    loads it after the renderer's script, before the renderer starts)."""
     html = served.server.test_client().get("/").data.decode()
     scripts = re.findall(r'<script src="([^"]+)"', html)
     names = [s.rsplit("/", 1)[-1].split("?")[0] for s in scripts]
     grid = next(i for i, n in enumerate(names) if n.startswith("dash_ag_grid"))
     renderer = next(i for i, n in enumerate(names) if n.startswith("dash_renderer"))
-    assert grid < names.index("lazy_grid.js") < renderer
+    assert grid < names.index("lazy.js") < names.index("lazy_grid.js") < renderer
+    assert names.index("lazy.js") < names.index("lazy_graph.js") < renderer

@@ -30,7 +30,9 @@ DEAL_POINTS_JS = """
 
 
 def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot under bench/out/screenshots/ for people to look at."""
+    """Save a full-page screenshot under bench/out/screenshots/ for people to look at (every grid
+    and graph on it built first)."""
+    scroll_through(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
@@ -46,3 +48,27 @@ def wait_for_map(page, timeout: float = 30_000) -> None:
         timeout=timeout,
     )
     page.wait_for_timeout(300)
+
+
+# A grid or graph not built yet that a reader could scroll to (not inside a closed panel).
+PENDING_JS = """
+() => Array.from(document.querySelectorAll('[data-grid-pending], [data-graph-pending]'))
+  .filter((e) => e.getBoundingClientRect().width > 0).map((e) => e.id)
+"""
+
+
+def scroll_through(page, timeout: float = 20_000) -> None:
+    """Scroll the page top to bottom as a reader does, until every grid and graph on it is built.
+
+    Grids and graphs are built when they come near the screen (assets/lazy.js); a test that reads
+    one below the fold, or checks everything the page renders, scrolls to it first. The page is
+    left where it was.
+    """
+    start = page.evaluate("() => window.scrollY")
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    step = page.evaluate("() => window.innerHeight")
+    for y in range(0, height + step, step):
+        page.evaluate("(y) => window.scrollTo(0, y)", y)
+        page.wait_for_timeout(50)
+    page.wait_for_function(f"() => ({PENDING_JS})().length === 0", timeout=timeout)
+    page.evaluate("(y) => window.scrollTo(0, y)", start)
