@@ -364,62 +364,45 @@ def indexes_rebuilt_after(session: Session, model, rows: int = 0):
 
 
 @contextlib.contextmanager
-def keys_checked_after(session: Session, model, rows: int):
-    """PostgreSQL, a first load of ``DEFER_MIN_ROWS`` or more: drop ``model``'s foreign keys and
-    unique constraints, run the block, add them again.
+def foreign_keys_checked_after(session: Session, model, rows: int):
+    """PostgreSQL, a first load of ``DEFER_MIN_ROWS`` or more: drop ``model``'s foreign keys, run
+    the block, add them again.
 
     ``COPY`` checks a foreign key row by row (a trigger looks the batch up for each row): half
     the server's work of a first load. Added again after the rows are in, each key is checked
     once over all of them (one join), in the same transaction, so no row can be stored without
     its batch. Adding a key locks the table it refers to against writes until the commit; the
     lock is asked for without waiting (``NOWAIT``, in a savepoint) before anything is dropped, so
-    when another transaction is writing there (another load's batch row) the foreign keys simply
-    stay and are checked row by row: never a deadlock. Other loads then wait for this one's
-    commit to add their batch.
-
-    A unique constraint (``uq_activity_source_id``) is likewise maintained row by row by
-    ``COPY``, one B-tree insertion per row; added back after the rows it is built by one sort
-    (PostgreSQL's parallel index build) and checked over all of them, still in the load's
-    transaction: a repeated key fails the load as it did, and the table is never committed
-    without it, so a later load's upsert always finds its conflict target. The table itself is
-    already locked by the plain indexes' drop (``indexes_rebuilt_after``) until the commit.
-    SQLite checks nothing here (its foreign keys cost no trigger; its unique constraints are
-    part of the table and cannot be dropped).
+    when another transaction is writing there (another load's batch row) the keys simply stay
+    and are checked row by row: never a deadlock. Other loads then wait for this one's commit to
+    add their batch. SQLite checks nothing here (its foreign keys cost no trigger).
     """
     conn = session.connection()
     if conn.dialect.name != "postgresql" or rows < DEFER_MIN_ROWS:
         yield
         return
-    table = model.__table__.name
-    found = conn.exec_driver_sql(
-        "SELECT conname, pg_get_constraintdef(oid), contype, confrelid::regclass::text "
-        "FROM pg_constraint WHERE conrelid = %(t)s::regclass AND contype IN ('f', 'u') "
-        "ORDER BY contype DESC, conname",
-        {"t": table},
+    keys = conn.exec_driver_sql(
+        "SELECT conname, pg_get_constraintdef(oid), confrelid::regclass::text "
+        "FROM pg_constraint WHERE conrelid = %(t)s::regclass AND contype = 'f' ORDER BY conname",
+        {"t": model.__table__.name},
     ).all()
-    uniques = [(name, definition) for name, definition, kind, _ in found if kind == "u"]
-    keys = [
-        (name, definition, referred) for name, definition, kind, referred in found if kind == "f"
-    ]
-    if keys:
-        try:
-            with conn.begin_nested():
-                for referred in sorted({k[2] for k in keys}):
-                    conn.exec_driver_sql(
-                        f"LOCK TABLE {referred} IN SHARE ROW EXCLUSIVE MODE NOWAIT"
-                    )
-        except OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
-                raise
-            keys = []
-    dropped = [(name, definition) for name, definition, _ in keys] + uniques
-    for name, _definition in dropped:
+    if not keys:
+        yield
+        return
+    try:
+        with conn.begin_nested():
+            for referred in sorted({k[2] for k in keys}):
+                conn.exec_driver_sql(f"LOCK TABLE {referred} IN SHARE ROW EXCLUSIVE MODE NOWAIT")
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        yield
+        return
+    table = model.__table__.name
+    for name, _definition, _referred in keys:
         conn.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
     yield
-    if uniques:
-        # sort the unique key's index in memory rather than in temporary files (4 MB by default)
-        conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{INDEX_SORT_MB}MB'")
-    for name, definition in uniques + [(n, d) for n, d, _ in keys]:
+    for name, definition, _referred in keys:
         conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
 
 

@@ -45,8 +45,8 @@ from loaders.store.bulk import (
     bulk_insert,
     ensure_indexes,
     first_load,
+    foreign_keys_checked_after,
     indexes_rebuilt_after,
-    keys_checked_after,
     lock_key,
 )
 from loaders.store.models import (
@@ -132,7 +132,7 @@ def write_pipeline(session: Session, batch: ImportBatch, frame: pd.DataFrame) ->
     if first:
         with (
             indexes_rebuilt_after(session, OpportunitySnapshot, len(frame)),
-            keys_checked_after(session, OpportunitySnapshot, len(frame)),
+            foreign_keys_checked_after(session, OpportunitySnapshot, len(frame)),
         ):
             bulk_insert(session, OpportunitySnapshot, frame)
         return warnings
@@ -178,7 +178,7 @@ def write_activity(session: Session, batch: ImportBatch, frame: pd.DataFrame) ->
         # no row can conflict with an empty table: a plain insert, indexes built after
         with (
             indexes_rebuilt_after(session, Activity, len(frame)),
-            keys_checked_after(session, Activity, len(frame)),
+            foreign_keys_checked_after(session, Activity, len(frame)),
         ):
             bulk_insert(session, Activity, frame)
         return warnings

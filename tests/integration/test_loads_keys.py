@@ -1,10 +1,10 @@
-"""A large first load into PostgreSQL builds its unique key after the rows (``bulk.keys_checked_after``).
+"""A large first load keeps the activities' unique key (source, id) whatever it drops for the write.
 
-``COPY`` would maintain ``uq_activity_source_id`` row by row; the load drops it for the write and
-adds it back, checked over all the rows, in the same transaction. So the committed table always
-has it (a later load's upsert finds its conflict target), and a load that fails leaves it as it
-was. ``DEFER_MIN_ROWS`` is lowered so a small file takes the first-load path. SQLite keeps its
-unique constraints in the table itself: the same checks hold there with nothing dropped.
+The first-load path drops plain indexes (and, on PostgreSQL, the foreign key) for its write; the
+unique key ``uq_activity_source_id`` stays, so the committed table always has it (a later load's
+upsert finds its conflict target), a load that fails leaves it, and rows repeating a key fail the
+whole load. (Dropping it for the COPY and adding it back by one sort was measured and gave no
+gain: bench/RESULTS-loads.md.) ``DEFER_MIN_ROWS`` is lowered so a small file takes the path.
 """
 
 from __future__ import annotations
@@ -51,32 +51,27 @@ def test_large_first_load_keeps_its_unique_key_and_a_later_load_upserts_by_it(
         assert demo == 30
 
 
-def test_a_load_failing_after_its_unique_key_was_dropped_leaves_it(
-    engine, tmp_path, first_path, monkeypatch
-):
+def test_a_failed_first_load_leaves_the_unique_key(engine, tmp_path, first_path, monkeypatch):
     seen = []
 
     def broken(session, model, frame, *args, **kwargs):
-        # inside the load's transaction: PostgreSQL has dropped the key for the write
+        # inside the load's transaction, while its write runs
         seen.append(uniques(session.connection()))
         raise RuntimeError("the write failed")
 
     monkeypatch.setattr("loaders.store.writes.bulk_insert", broken)
     with pytest.raises(RuntimeError):
         load_file(write_tasks(tmp_path / "tasks_2026-11-20.csv", range(40)), engine=engine)
-    assert seen == [[] if engine.dialect.name == "postgresql" else UNIQUE]
+    assert seen == [UNIQUE]
     assert uniques(engine) == UNIQUE
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(ImportBatch)) == 0
         assert s.scalar(select(func.count()).select_from(Activity)) == 0
 
 
-@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)  # SQLite drops no key
-def test_rows_repeating_a_key_fail_the_load_when_the_key_is_added_back(
-    engine, tmp_path, first_path, monkeypatch
-):
-    """The writer drops repeated ids before it writes; were one to reach the table, adding the
-    key back fails the whole load, as COPY into the keyed table did: nothing is stored."""
+def test_rows_repeating_a_key_fail_the_whole_load(engine, tmp_path, first_path, monkeypatch):
+    """The writer drops repeated ids before it writes; were one to reach the table, the key fails
+    the whole load: nothing is stored."""
     monkeypatch.setattr("loaders.store.writes._repeated", lambda ids: None)
     real = bulk.bulk_insert
 
@@ -85,7 +80,7 @@ def test_rows_repeating_a_key_fail_the_load_when_the_key_is_added_back(
         real(session, model, frame.iloc[:1], *args, **kwargs)
 
     monkeypatch.setattr("loaders.store.writes.bulk_insert", twice)
-    with pytest.raises(Exception, match="uq_activity_source_id"):
+    with pytest.raises(Exception, match="uq_activity_source_id|UNIQUE constraint"):
         load_file(write_tasks(tmp_path / "tasks_2026-11-20.csv", range(40)), engine=engine)
     assert uniques(engine) == UNIQUE
     with session_scope(engine) as s:
