@@ -373,6 +373,13 @@ class _Utf8Error(Exception):
     pass
 
 
+# pyarrow parses the body in blocks of this size, one per thread at a time. A row longer than a
+# block is still read whole. 2 MB rather than 16: a single-byte file is decoded block by block
+# as it is parsed, and 16 MB blocks made that decoding about twice as slow (1M rows, 213 MB of
+# Windows-1252: 1.0 s CPU against 0.57 s); UTF-8 files parse alike with either.
+_BLOCK_BYTES = 2 << 20
+
+
 def _count_lines(data: bytes, start: int, end: int) -> int:
     if end <= start:
         return 0
@@ -403,7 +410,7 @@ def _parse_with_arrow(
         return pacsv.read_csv(
             body,
             read_options=pacsv.ReadOptions(
-                column_names=names, block_size=1 << 24, encoding=encoding
+                column_names=names, block_size=_BLOCK_BYTES, encoding=encoding
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim, newlines_in_values=newlines, ignore_empty_lines=True
