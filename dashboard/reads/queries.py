@@ -249,9 +249,8 @@ def load_day_states(
         if not pick.batch_ids:
             out[day] = _snapshot_frame(pd.DataFrame(columns=_SNAPSHOT_READ))
             continue
-        others = [picks[o].base.values() for o in days if o != day]
-        other_ids = sorted({b for ids in others for b in ids})
-        stmt = _day_rows(day, pick.batch_ids, other_ids, list(hist), quarter, scope, team_day)
+        others = [sorted(picks[o].base.values()) for o in days if o != day and picks[o].base]
+        stmt = _day_rows(day, pick.batch_ids, others, list(hist), quarter, scope, team_day)
         rows = _snapshot_frame(_read(engine, stmt, _SNAPSHOT_READ))
         reach = {s: hist[s] for s in set(pick.base) | set(pick.following) if s in hist}
         history = load_history(engine, scope, rows, pick) if reach else None
@@ -262,25 +261,27 @@ def load_day_states(
 def _day_rows(
     day: dt.date,
     batch_ids: Sequence[int],
-    other_ids: Sequence[int],
+    others: Sequence[Sequence[int]],
     history_sources: Sequence[str],
     quarter,
     scope: Scope,
     team_day: dt.date,
 ) -> Select:
-    """The snapshot rows ``load_day_states`` reads for ``day`` from ``batch_ids``.
+    """The snapshot rows ``load_day_states`` reads for ``day`` from ``batch_ids``; ``others``
+    holds the batches in force on each other day (one per source).
 
-    The deals of the other days' batches (``other_ids``) that a row may need (open in the
-    quarter there; owned in scope there) are outer-joined as key sets, not tested with
-    ``(source, deal_id) IN (subquery)`` beside the other conditions: inside an OR, PostgreSQL
-    can only run such a subquery as a subplan, hashed while it fits in ``work_mem`` and
-    otherwise rescanned for every row (at 10,000 reps it did not end in 5 minutes; see
-    bench/RESULTS-growth.md). A join's hash spills to disk by batches instead, so the plan is
-    linear whatever the memory. ``source, deal_id`` are never null, so a key is in a set if
-    and only if its joined ``deal_id`` is not null; each set is distinct, so no row doubles.
+    A row's deal on another day (open in the quarter there; owned in scope there) is found by
+    outer-joining that day's batches on ``(source, deal_id)``, not by ``(source, deal_id) IN
+    (subquery)`` beside the other conditions: inside an OR, PostgreSQL can only run such a
+    subquery as a subplan, hashed while it fits in ``work_mem`` and otherwise rescanned for
+    every row (at 10,000 reps it did not end in 5 minutes: bench/RESULTS-growth.md). A join is
+    hashed in batches that spill to disk, merged, or looked up in the primary key (SQLite), so
+    the plan stays linear whatever the memory. One join per other day: a day holds one batch
+    per source and a batch a deal once, so a join matches a row at most once and no row
+    doubles; ``deal_id`` is never null, so a joined one says the deal was found.
     """
     qs, qe = quarter.start, quarter.end
-    wanted = or_(
+    wanted = [
         and_(S.close_date >= qs, S.close_date <= qe),
         and_(
             S.status.in_(("won", "lost")),
@@ -288,31 +289,36 @@ def _day_rows(
             S.close_date <= day,
         ),
         S.source.in_(list(history_sources)),
-    )
-    visible = _owner_in_scope(S.owner_key, scope, team_day)
+    ]
+    visible = [_owner_in_scope(S.owner_key, scope, team_day)]
     cols = [S.source, S.deal_id, S.snapshot_date, *(getattr(S, c) for c in _SNAPSHOT_READ[3:])]
     stmt = select(*cols).select_from(S)
-    if other_ids:
-        other = OpportunitySnapshot.__table__.alias("other")
-
-        def keys(name: str, where: ColumnElement[bool]):
-            found = (
-                select(other.c.source, other.c.deal_id)
-                .where(other.c.batch_id.in_(list(other_ids)), where)
-                .distinct()
-                .subquery(name)
-            )
-            on = and_(found.c.source == S.source, found.c.deal_id == S.deal_id)
-            return found, on
-
-        moving, on = keys("moving", _open_in_quarter(other.c, qs, qe))
-        stmt = stmt.outerjoin(moving, on)
-        wanted = or_(wanted, moving.c.deal_id.is_not(None))
+    for k, ids in enumerate(others):
+        stmt, found = _join_other_day(
+            stmt, f"moving_{k}", ids, lambda o: _open_in_quarter(o, qs, qe)
+        )
+        wanted.append(found)
         if scope is not None:
-            owned, on = keys("owned", _owner_in_scope(other.c.owner_key, scope, team_day))
-            stmt = stmt.outerjoin(owned, on)
-            visible = or_(visible, owned.c.deal_id.is_not(None))
-    return stmt.where(S.batch_id.in_(list(batch_ids)), wanted, visible)
+            stmt, found = _join_other_day(
+                stmt, f"owned_{k}", ids, lambda o: _owner_in_scope(o.owner_key, scope, team_day)
+            )
+            visible.append(found)
+    return stmt.where(S.batch_id.in_(list(batch_ids)), or_(*wanted), or_(*visible))
+
+
+def _join_other_day(
+    stmt: Select, name: str, ids: Sequence[int], condition
+) -> tuple[Select, ColumnElement[bool]]:
+    """``stmt`` outer-joined to the rows of batches ``ids`` that have ``condition`` (a function
+    of their columns), by ``(source, deal_id)``; and the test that a row's deal was found."""
+    other = OpportunitySnapshot.__table__.alias(name)
+    on = and_(
+        other.c.batch_id.in_(list(ids)),
+        other.c.source == S.source,
+        other.c.deal_id == S.deal_id,
+        condition(other.c),
+    )
+    return stmt.outerjoin(other, on), other.c.deal_id.is_not(None)
 
 
 def load_history(

@@ -37,8 +37,9 @@ SF_DAYS = [dt.date(2026, 10, 25), SINCE, dt.date(2026, 11, 8), dt.date(2026, 11,
 HS_DAYS = [dt.date(2026, 10, 30), dt.date(2026, 11, 12), dt.date(2026, 11, 27)]
 
 
-def _or_in_rows(day, batch_ids, other_ids, history_sources, quarter, scope, team_day):
+def _or_in_rows(day, batch_ids, others, history_sources, quarter, scope, team_day):
     """The statement ``load_day_states`` read with until the rewrite (the reference)."""
+    other_ids = sorted({b for ids in others for b in ids})
     qs, qe = quarter.start, quarter.end
     wanted = or_(
         and_(S.close_date >= qs, S.close_date <= qe),
@@ -295,10 +296,10 @@ def test_the_other_days_deals_are_joined_not_a_subplan(transfers, scope):
     batches = queries.pipeline_batches(transfers)
     hist = queries.history_sources(transfers)
     pick = queries.pick_snapshots(batches, AS_OF, hist)
-    other_ids = sorted(queries.pick_snapshots(batches, SINCE, hist).base.values())
+    others = [sorted(queries.pick_snapshots(batches, SINCE, hist).base.values())]
 
     def subplans(build) -> list[str]:
-        stmt = build(AS_OF, pick.batch_ids, other_ids, list(hist), Q, scope, AS_OF)
+        stmt = build(AS_OF, pick.batch_ids, others, list(hist), Q, scope, AS_OF)
         sql = stmt.compile(transfers, compile_kwargs={"render_postcompile": True})
         with transfers.connect() as conn:
             conn.execute(text("SET LOCAL work_mem = '64kB'"))
