@@ -162,19 +162,22 @@ def test_the_riders_layout_holds_its_first_picture_and_first_calls_leave_it(clie
             rider.render_rider,
             rider.render_details,
             rider.render_forecast,
-            rider.render_season,
         ):
             with pytest.raises(PreventUpdate):
                 callback(data, version, mark)  # Dash's first call: the layout has it
         head = json.loads(json.dumps(rider.render_rider(data, f"{version}-newer"), cls=_Encoder))
         details = json.loads(json.dumps(rider.render_details(data, version), cls=_Encoder))
+        season = json.loads(json.dumps(rider.render_season(data, version), cls=_Encoder))
     lane = _props(layout, ids.RIDER_LANE)["figure"]
     assert _traces(lane) == _traces(head["lane"]) and lane["data"]
     assert _props(layout, ids.RIDER_SUBTITLE)["children"] == head["subtitle"]
     assert _props(layout, ids.RIDER_FLAGS)["rowData"] == details["flags"]
     assert _props(layout, ids.RIDER_KPIS)["children"] is not None
     assert _props(layout, ids.RIDER_FORECAST)["figure"]["data"]
-    assert _props(layout, ids.RIDER_SEASON_RAMP)["figure"] is not None
+    # the trend and the season (the foot of the page) are their own callbacks' first answers
+    assert not _props(layout, ids.RIDER_SEASON_RAMP)["figure"].get("data")
+    assert not _props(layout, ids.RIDER_TREND)["figure"].get("data")
+    assert season["ramp"]["data"] and season["info"]
 
 
 def test_a_callback_triggered_by_a_change_draws_even_with_the_mark(client, monkeypatch):
