@@ -26,6 +26,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
     true,
@@ -95,6 +96,24 @@ def _owner_in_scope(column, scope: Scope, day: dt.date) -> ColumnElement[bool]:
     if not list(scope):
         return false()
     return column.in_(scoped_aliases(scope, day))
+
+
+# SQLite keeps no planner statistics (nothing runs ANALYZE: a full one took 22 s at 5M
+# activities) and without them reads completed activities in a date range through the covering
+# ix_act_done_day (every owner's activities of those days) even when a few owners are asked for.
+# For a scope of up to this many teams, ``_completed_for`` writes ``+completed``, which takes
+# the term off that index (SQLite's documented way to steer its planner), so ix_act_owner_date
+# reads the scope's own owners. Measured at 5M activities, 8 weeks, teams of 20: one team
+# 0.78 -> 0.24 s; ten teams 1.32 -> 2.79 s (the owner index is not covering: beyond a few teams
+# its row lookups cost more than scanning the days). PostgreSQL plans from its own statistics.
+FEW_TEAMS = 3
+
+
+def _completed_for(engine: Engine, scope: Scope) -> ColumnElement[bool]:
+    """An activity is completed, written so that SQLite reads a small scope by owner."""
+    if scope is not None and 0 < len(list(scope)) <= FEW_TEAMS and engine.dialect.name == "sqlite":
+        return literal_column(f"+{Activity.__tablename__}.completed") == 1
+    return Activity.completed == true()
 
 
 # --- reps, aliases, quotas ------------------------------------------------------------------
@@ -408,7 +427,7 @@ def load_activity_counts(
     stmt = (
         select(Activity.owner_key, Activity.activity_date, func.count(), func.min(Activity.owner))
         .where(
-            Activity.completed == true(),
+            _completed_for(engine, scope),
             Activity.activity_date >= start,
             Activity.activity_date <= end,
             _owner_in_scope(Activity.owner_key, scope, team_day or end),
@@ -431,7 +450,7 @@ def load_activity_by_type(
     A = Activity
     stmt = (
         select(A.owner_key, func.min(A.owner), A.activity_date, A.type, func.count())
-        .where(A.completed.is_(True), A.activity_date >= start, A.activity_date <= end)
+        .where(_completed_for(engine, scope), A.activity_date >= start, A.activity_date <= end)
         .group_by(A.owner_key, A.activity_date, A.type)
     )
     if scope is not None:
@@ -470,7 +489,7 @@ def load_activity_week_counts(
             func.min(A.owner).label("owner"),
         )
         .where(
-            A.completed == true(),
+            _completed_for(engine, scope),
             A.activity_date >= first,
             A.activity_date <= as_of,
             _owner_in_scope(A.owner_key, scope, team_day or as_of),

@@ -13,7 +13,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from dashboard.metrics import attach_reps
 from dashboard.metrics.readiness import WEEKS, activity_consistency
@@ -21,6 +21,7 @@ from dashboard.reads import queries
 from loaders.fiscal import parse_quarter
 from loaders.ingest import store_frame
 from loaders.store.engine import get_engine
+from loaders.store.models import Activity
 from tests.support.book import QUARTER, frame, make_store
 
 AS_OF = dt.date(2026, 11, 22)
@@ -167,3 +168,41 @@ def test_deal_touches_match_the_activity_rows(activity_engine, as_of):
     assert got.to_dict() == expected.to_dict()
     east = queries.load_deal_touches(activity_engine, ["East"], as_of, Q)
     assert set(east["deal_id"]) == {"D0", "D1", "D4"}
+
+
+@pytest.mark.parametrize("scope", [["East"], ["East", "West"], None])
+def test_a_small_scope_reads_the_same_rows_by_owner(activity_engine, scope, monkeypatch):
+    """``_completed_for`` only changes how SQLite finds the rows: the counts of a scope of a few
+    teams are the same with it as without it, and SQLite reads them by owner."""
+    first = AS_OF - dt.timedelta(days=7 * WEEKS - 1)
+
+    def reads():
+        return (
+            queries.load_activity_counts(activity_engine, scope, first, AS_OF, team_day=AS_OF),
+            queries.load_activity_by_type(activity_engine, scope, first, AS_OF),
+            queries.load_activity_week_counts(activity_engine, scope, AS_OF, WEEKS, AS_OF),
+        )
+
+    def ordered(f: pd.DataFrame) -> pd.DataFrame:
+        return f.sort_values(list(f.columns)).reset_index(drop=True)
+
+    steered = reads()
+    monkeypatch.setattr(queries, "FEW_TEAMS", 0)  # never steered
+    plain = reads()
+    for a, b in zip(steered, plain, strict=True):
+        assert not a.empty
+        pd.testing.assert_frame_equal(ordered(a), ordered(b))
+    monkeypatch.undo()
+    if activity_engine.dialect.name == "sqlite":
+        stmt = select(func.count()).where(
+            queries._completed_for(activity_engine, scope),
+            Activity.activity_date >= first,
+            queries._owner_in_scope(Activity.owner_key, scope, AS_OF),
+        )
+        sql = str(stmt.compile(activity_engine, compile_kwargs={"literal_binds": True}))
+        with activity_engine.connect() as conn:
+            plan = " ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        index = "ix_act_owner_date" if scope is not None else "ix_act_done_day"
+        assert f"activities USING COVERING INDEX {index}" in plan or (
+            f"activities USING INDEX {index}" in plan
+        ), plan
