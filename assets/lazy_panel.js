@@ -7,8 +7,9 @@
  * forecast calls (a tree of every person and the form's list of them) were the page's largest
  * answer and its slowest callback, below the fold, holding up what is on screen.
  *
- * As for lazy_grid.js, whether a panel is near is decided once the page's callbacks have
- * answered (before that, sections above it have not their final height). Where
+ * As for lazy_grid.js, whether a panel is near is decided once the page has settled: its
+ * callbacks answered and its graphs drawn (before that, sections above it may not have their
+ * final height: a graph waiting for plotly.js is an empty box). Where
  * IntersectionObserver is missing, every panel is filled at once; printing fills them all.
  */
 (function () {
@@ -21,8 +22,19 @@
   var ATTR = "data-lazy-seen";
   var watched = typeof window.WeakSet === "function" ? new window.WeakSet() : null;
 
+  // No callback pending and no graph waiting for plotly.js or drawing: until then a graph above
+  // the panel may not have its height yet, and the panel looks nearer than it is.
   function settled() {
-    return !document.querySelector('[data-dash-is-loading="true"]');
+    if (document.querySelector('[data-dash-is-loading="true"], .dash-graph--pending')) {
+      return false;
+    }
+    var graphs = document.querySelectorAll(".js-plotly-plot");
+    for (var i = 0; i < graphs.length; i++) {
+      if (!graphs[i].querySelector(".main-svg")) {
+        return false;
+      }
+    }
+    return true;
   }
 
   function near(el) {
