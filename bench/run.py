@@ -295,6 +295,14 @@ def make_load_files(folder: str, pipeline_rows: int, activity_rows: int) -> dict
     return make_files(Path(folder), pipeline_rows, activity_rows)
 
 
+def keep_store(url: str) -> dict:
+    """``warm.keep`` on ``url`` (what ``teamcar load`` does after a load), on the run's today."""
+    from dashboard.serve import warm
+    from loaders.store.engine import get_engine
+
+    return {k: round(v, 1) for k, v in warm.keep(get_engine(url)).items()}
+
+
 def make_schema(url: str) -> None:
     """An empty store at the latest schema."""
     from loaders.store.engine import upgrade
@@ -693,6 +701,11 @@ def render_markdown(report: dict) -> str:
         for part, name in (("loads_from", "load"), ("server_from", "server")):
             if meta.get(part):
                 lines.append(f"*{s}: {name} figures from an earlier run ({meta[part]}).*")
+        if meta.get("keep_seconds") is not None:
+            lines.append(
+                f"*{s}: the landing views were kept first (`warm.keep`, as `teamcar load` does): "
+                f"{meta['keep_seconds']:.0f} s.*"
+            )
         if meta.get("error"):
             lines.append(f"*{s}: the run failed: `{_one_line(meta['error'], 300)}`*")
         for page, data in (meta.get("server") or {}).get("pages", {}).items():
@@ -1065,6 +1078,10 @@ def main(argv: list[str] | None = None) -> int:
                     entry["loads"] = earlier["loads"]
                     entry["loads_from"] = earlier.get("date")
                 if "server" in parts:
+                    # The store as `teamcar load` leaves it: the landing views kept (warm.keep).
+                    log(f"{store}: keeping the landing views (warm.keep) ...")
+                    kept = child("bench.run:keep_store", p["step_timeout"], url=url)
+                    entry["keep_seconds"] = round(kept["seconds"], 1)
                     entry["server"] = measure_server(url, store, p, work)
                     if entry["server"].get("errors"):  # a page could not be measured
                         failed = True
