@@ -55,6 +55,7 @@ DEALS_PER_REP = 100  # open deals (bench_summary.seed adds a quarter as many clo
 ACTIVITIES_PER_REP = 2_500  # 5,000,000 at 2,000 reps
 ACTIVITY_CHUNK = 2_500_000  # rows per activity batch: 25M activities in one frame need ~19 GB
 BEGIN, END = "<!-- growth:begin -->", "<!-- growth:end -->"
+STEPS = ("keep", "summary", "first_visit")
 
 
 def keep_views(url: str) -> dict:
@@ -270,23 +271,26 @@ def measure_size(store: str, reps: int, snapshots: int, args, dog: Watchdog) -> 
             "peak_rss_mb": round(run["peak_rss_mb"]),
         }
 
-    step("keep", keep)
+    if "keep" in args.steps:
+        step("keep", keep)
     log(f"{store}:{reps}: keep {entry.get('keep')}")
 
     def summary():
         run = child("bench.bench_summary:summarize", args.timeout, url=url, repeat=1)
         return {**run["result"], "child_peak_rss_mb": round(run["peak_rss_mb"])}
 
-    step("summary", summary)
+    if "summary" in args.steps:
+        step("summary", summary)
     log(f"{store}:{reps}: summary {entry.get('summary')}")
 
     def visit():
-        port = free_port()
-        while port < 1100 or _busy(port - 1):
+        port = args.port or free_port()
+        while not args.port and (port < 1100 or _busy(port - 1)):
             port = free_port()
         return first_visit(url, args.repeat, port, workers=2, timeout_s=args.page_timeout)
 
-    step("first_visit", visit)
+    if "first_visit" in args.steps:
+        step("first_visit", visit)
     log(f"{store}:{reps}: first visit {entry.get('first_visit')}")
     entry["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     return entry
@@ -310,7 +314,7 @@ def render(raw: dict) -> str:
     lines = [
         BEGIN,
         "",
-        f"*Tables made by `bench/bench_growth.py` (raw: `bench/out/growth.json`); last run "
+        f"*Tables made by `bench/bench_growth.py` (raw: `bench/out/{RAW.name}`); last run "
         f"{max((e['date'] for e in sizes), default='—')}.*",
         "",
         "| store | reps | snapshots | open deals | snapshot rows | activities | store MB | "
@@ -329,15 +333,15 @@ def render(raw: dict) -> str:
         "What a load computes (`warm.keep`: Course, Review, Season for all teams, kept in the "
         "store) and the summary (`teamcar summary`'s compute and JSON), each in its own process:",
         "",
-        "| store | reps | keep s (course / review / season) | keep peak RSS MB | summary s "
+        "| store | reps | keep s (course / riders / review / season) | keep peak RSS MB | summary s "
         "(compute + JSON) | summary JSON MB | summary peak RSS MB |",
         "|---|---:|---|---:|---|---:|---:|",
     ]
     for e in sizes:
         k, s = e.get("keep") or {}, e.get("summary") or {}
+        parts = [k.get(x) for x in ("course", "riders", "review", "season")]
         keep = (
-            f"{k['seconds']:.1f} ({k.get('course', 0):.1f} / {k.get('review', 0):.1f} / "
-            f"{k.get('season', 0):.1f})"
+            f"{k['seconds']:.1f} ({' / '.join('—' if x is None else f'{x:.1f}' for x in parts)})"
             if k
             else _broke(e, "keep")
         )
@@ -355,8 +359,9 @@ def render(raw: dict) -> str:
         "",
         "The Course's first visit after `teamcar serve --workers 2` starts on the kept store, and "
         "cold-cache visits alternating with the bare Dash page (headless Chromium, a fresh "
-        "context each visit; *usable* = every graph drawn, no callback pending, the map's "
-        "lanes shown); ratios to the bare page's median in the same run (targets: first "
+        "context each visit; *usable* = every graph on screen drawn, no callback pending, the "
+        "map's lanes shown when the map is on the first screen); ratios to the bare page's "
+        "median in the same run (targets: first "
         "≤ 1.5×, median ≤ 1.2×):",
         "",
         "| store | reps | server answers s | first visit s | bare median s | first / bare | "
@@ -445,12 +450,15 @@ def _now() -> str:
 
 
 def write_results(raw: dict, results: Path) -> None:
+    """The tables between the markers of ``results`` (appended, with their markers, to a file
+    that has none: an earlier run's tables under other markers are left as they are)."""
     tables = render(raw)
-    if results.exists() and BEGIN in (text := results.read_text()) and END in text:
+    text = results.read_text() if results.exists() else "# Growth\n"
+    if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
         results.write_text(head + tables + rest.split(END, 1)[1])
     else:
-        results.write_text("# Growth\n\n" + tables + "\n")
+        results.write_text(text.rstrip("\n") + "\n\n" + tables + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -477,6 +485,19 @@ def main(argv: list[str] | None = None) -> int:
         default=DB_PREFIX,
         help=f"the stores' names start with this (default {DB_PREFIX})",
     )
+    parser.add_argument(
+        "--tag",
+        help="a run of its own: raw figures in bench/out/growth-TAG.json and its tables between "
+        "growth-TAG markers (default: growth.json, the growth markers)",
+    )
+    parser.add_argument(
+        "--port", type=int, help="the server's port for the first visit (the bare page: PORT-1)"
+    )
+    parser.add_argument(
+        "--steps",
+        default=",".join(STEPS),
+        help="the steps to measure (the others keep their figures from the raw file)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="alternating visits per size")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/teamcar-growth"))
     parser.add_argument("--timeout", type=float, default=3 * 3600, help="seconds per step")
@@ -489,6 +510,13 @@ def main(argv: list[str] | None = None) -> int:
         "--seed-only", action="store_true", help="seed the stores of --sizes (no measures)"
     )
     args = parser.parse_args(argv)
+    args.steps = [x.strip() for x in args.steps.split(",")]
+    if unknown := set(args.steps) - set(STEPS):
+        parser.error(f"unknown steps {sorted(unknown)}")
+    if args.tag:
+        global RAW, BEGIN, END
+        RAW = OUT / f"growth-{args.tag}.json"
+        BEGIN, END = f"<!-- growth-{args.tag}:begin -->", f"<!-- growth-{args.tag}:end -->"
     os.environ["TEAMCAR_TODAY"] = TODAY
     per = {int(k): int(v) for k, v in (x.split("=") for x in args.snapshots_for)}
     args.activities = {int(k): int(v) for k, v in (x.split("=") for x in args.activities_for)}
@@ -516,6 +544,11 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{store}:{reps}: {seeded}")
                 continue
             entry = measure_size(store, reps, snaps, args, dog)
+            earlier = raw["sizes"].get(f"{store}:{reps}:{snaps}", {})
+            for name in STEPS:
+                if name not in args.steps and name in earlier:
+                    entry[name] = earlier[name]
+                    entry.setdefault("measured_apart", {})[name] = earlier["date"]
             raw["sizes"][f"{store}:{reps}:{snaps}"] = entry
             OUT.mkdir(parents=True, exist_ok=True)
             RAW.write_text(json.dumps(raw, indent=2, default=str) + "\n")
