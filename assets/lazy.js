@@ -16,7 +16,8 @@
  *
  * options.placeholder(props) -> the box's own props besides ref (id, className, style, and a
  * data-*-pending attribute that bench/_browser.SETTLED counts: a box on screen and not built yet
- * is not a usable page).
+ * is not a usable page). A component whose className holds "build-now" (a page's main chart,
+ * which a manager opens the page for even when it starts below the fold) is built at once.
  */
 (function () {
   "use strict";
@@ -28,6 +29,7 @@
   // Builders of the boxes not built yet, by key: printing builds them all.
   var waiting = {};
   var serial = 0;
+  var NOW = /(^|\s)build-now(\s|$)/;
 
   function settled() {
     return !document.querySelector('[data-dash-is-loading="true"]');
@@ -120,6 +122,13 @@
     var Real = lib[name];
 
     function Lazy(props) {
+      if (NOW.test(props.className || "")) {
+        return React.createElement(Real, props);
+      }
+      return React.createElement(Deferred, props);
+    }
+
+    function Deferred(props) {
       var box = React.useRef(null);
       var state = React.useState(typeof window.IntersectionObserver !== "function");
       var shown = state[0];

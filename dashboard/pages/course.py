@@ -264,7 +264,7 @@ def layout(**query):
                             id=ids.COURSE_MAP,
                             figure=first("map", blank_figure(300)),
                             config=GRAPH_CONFIG,
-                            className="course-graph",
+                            className="course-graph build-now",  # the page's main chart (assets/lazy.js)
                         ),
                         delay_show=400,
                         type="dot",

@@ -197,7 +197,7 @@ def _skeleton(name: str | None, state: urls.ViewState, data: dict) -> html.Div:
                 dcc.Graph(
                     id=ids.RIDER_LANE,
                     config=LANE_CONFIG,
-                    className="course-graph",
+                    className="course-graph build-now",  # the page's main chart (assets/lazy.js)
                     figure=blank_figure(120),
                 ),
                 "each deal at its close date, sized by amount; trails show close dates moved "

@@ -156,6 +156,8 @@ def test_graphs_below_the_fold_are_drawn_as_they_come_on_screen(demo_server, pag
         timeout=30_000,
     )
     page.wait_for_timeout(300)
+    # the page's main chart is built at once wherever it sits ("build-now")
+    assert page.locator("#rider-lane").get_attribute("data-graph-pending") is None
     flow = page.locator("#rider-season-flow")
     assert flow.get_attribute("data-graph-pending") == "true"
     assert page.locator("#rider-season-flow .js-plotly-plot").count() == 0
