@@ -19,6 +19,7 @@
   }
   window.teamcarLazyPanels = true;
   var AHEAD = 300;
+  var WAIT_MS = 10000;
   var ATTR = "data-lazy-seen";
   var watched = typeof window.WeakSet === "function" ? new window.WeakSet() : null;
 
@@ -69,13 +70,17 @@
     watched.add(el);
     var timer = null;
     var done = false;
+    var waited = 0;
     function decide() {
       timer = null;
       if (done || !document.body.contains(el)) {
         seen.disconnect();
         return;
       }
-      if (!settled()) {
+      // a graph that never draws (plotly.js failed to load) does not hold the panel back for
+      // more than WAIT_MS
+      if (!settled() && waited < WAIT_MS) {
+        waited += 60;
         timer = window.setTimeout(decide, 60);
       } else if (near(el) && mark(el)) {
         done = true;
