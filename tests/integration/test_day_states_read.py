@@ -242,6 +242,7 @@ DAYS = [
     [AS_OF],
     [SINCE, AS_OF],
     [dt.date(2026, 11, 5), dt.date(2026, 11, 18)],
+    [SINCE, dt.date(2026, 11, 12), AS_OF],  # two other days: one join each, no row twice
     [dt.date(2026, 10, 20)],
 ]
 
