@@ -289,14 +289,7 @@ def first_visit(url: str, repeat: int, port: int, workers: int = 2, timeout_s: f
     from bench import _browser
     from bench.bench_pages import GRAPH, READY
 
-    # The map's lanes shown, unless the map is below the first screen: a graph there is drawn
-    # when it comes near (assets/lazy_graph.js), so it never is without scrolling (at 10,000
-    # reps the map starts 1,428 px down a 900 px window); then usable is READY alone.
-    lanes = (
-        "() => { const m = document.querySelector('#course-map');"
-        " if (m && m.getBoundingClientRect().top >= window.innerHeight) return true;"
-        f" return ({_browser.READY['course']})(); }}"
-    )
+    lanes = _browser.READY["course"]
     OUT.mkdir(parents=True, exist_ok=True)
     log = OUT / f"first-visit-{port}.log"
     env = {**os.environ, "TEAMCAR_DATABASE_URL": url, "TEAMCAR_DATA_DIR": str(OUT / "data")}

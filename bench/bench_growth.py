@@ -9,8 +9,9 @@ by default). Its store is seeded by ``bench_summary.seed`` scaled per rep as doc
 (DESIGN §7) scales it: 100 open deals and 2,500 activities per rep, ``--snapshots`` weekly
 snapshots (50; ``--snapshots-for REPS=N`` gives one size fewer). SQLite stores are files in
 ``--dir`` (default ``/tmp/teamcar-growth``); PostgreSQL gets a database ``bench_growth_<reps>_<n>``
-on ``TEAMCAR_TEST_POSTGRES_URL``'s server. A seeded store is reused by later runs (a marker file
-beside it) until ``--drop`` removes it and its database.
+on ``TEAMCAR_TEST_POSTGRES_URL``'s server (``--db-prefix`` changes ``bench_growth_``;
+``--activities-for REPS=N`` gives one size N activities per rep). A seeded store is reused by
+later runs (a marker file beside it) until ``--drop`` removes it and its database.
 
 For each size, each step in a process of its own (so its peak RSS is its own):
 
@@ -26,8 +27,10 @@ For each size, each step in a process of its own (so its peak RSS is its own):
 
 A watchdog kills any process of the run above ``--max-rss-mb`` (the machine is shared: a size that
 does not fit is reported as broken there, not left to the kernel's OOM killer). Raw figures go to
-``bench/out/growth.json`` (merged by size, so sizes can be run apart) and the tables to
-``--results`` (bench/RESULTS-growth.md, between its ``growth:begin`` / ``growth:end`` markers).
+``bench/out/growth.json`` (merged by size, so sizes can be run apart; ``--steps`` measures only
+some steps again) and the tables to ``--results`` (bench/RESULTS-growth.md, between its
+``growth:begin`` / ``growth:end`` markers, appended with them when it has none); ``--tag T``
+makes a run of its own: ``bench/out/growth-T.json`` and ``growth-T`` markers.
 """
 
 from __future__ import annotations
@@ -359,9 +362,8 @@ def render(raw: dict) -> str:
         "",
         "The Course's first visit after `teamcar serve --workers 2` starts on the kept store, and "
         "cold-cache visits alternating with the bare Dash page (headless Chromium, a fresh "
-        "context each visit; *usable* = every graph on screen drawn, no callback pending, the "
-        "map's lanes shown when the map is on the first screen); ratios to the bare page's "
-        "median in the same run (targets: first "
+        "context each visit; *usable* = every graph drawn, no callback pending, the map's "
+        "lanes shown); ratios to the bare page's median in the same run (targets: first "
         "≤ 1.5×, median ≤ 1.2×):",
         "",
         "| store | reps | server answers s | first visit s | bare median s | first / bare | "
