@@ -655,10 +655,12 @@ class Sheet:
         """
         kind = kind or self.format.kind
         keep = ~self._bad
-        everything = drop is None and keep.all()
         if drop is not None:
             keep = keep & ~np.asarray(drop, dtype=bool)
             self.dropped = int((np.asarray(drop, dtype=bool) & ~self._bad).sum())
+        # every row kept (the usual case, also when a reader passes a ``drop`` that drops none):
+        # the columns go in as they are, without a copy of each
+        everything = bool(keep.all())
         data = {}
         for col, values in columns.items():
             if values is None or np.isscalar(values):
