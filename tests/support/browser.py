@@ -61,14 +61,26 @@ def scroll_through(page, timeout: float = 20_000) -> None:
     """Scroll the page top to bottom as a reader does, until every grid and graph on it is built.
 
     Grids and graphs are built when they come near the screen (assets/lazy.js); a test that reads
-    one below the fold, or checks everything the page renders, scrolls to it first. The page is
-    left where it was.
+    one below the fold, or checks everything the page renders, scrolls to it first. The pass
+    starts once the page's callbacks have answered (what comes near before that is decided when
+    they have), and anything still not built is then scrolled to one by one. The page is left
+    where it was.
     """
+    page.wait_for_function(
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=timeout
+    )
     start = page.evaluate("() => window.scrollY")
     height = page.evaluate("() => document.documentElement.scrollHeight")
     step = page.evaluate("() => window.innerHeight")
     for y in range(0, height + step, step):
         page.evaluate("(y) => window.scrollTo(0, y)", y)
-        page.wait_for_timeout(50)
+        page.wait_for_timeout(100)
+    for _ in range(3):
+        left = page.evaluate(PENDING_JS)
+        if not left:
+            break
+        for element_id in left:
+            page.evaluate("(id) => document.getElementById(id)?.scrollIntoView()", element_id)
+            page.wait_for_timeout(150)
     page.wait_for_function(f"() => ({PENDING_JS})().length === 0", timeout=timeout)
     page.evaluate("(y) => window.scrollTo(0, y)", start)
