@@ -112,8 +112,9 @@ def test_course_journey(demo_server, page, console_errors):
 
     page.goto(base + "/")
     wait_for_map(page)
-    # The address bar carries the full state, so the link can be pasted as is.
-    assert re.search(r"\?quarter=2026-Q4$", page.url)
+    # The address bar carries the full state, so the link can be pasted as is (the shell writes
+    # it by callback; the map is drawn into the page's first answer, so it can come first).
+    page.wait_for_url(re.compile(r"\?quarter=2026-Q4$"), timeout=10_000)
     assert page.locator("#shell-freshness").inner_text().startswith("Data as of 22 Nov 2026")
 
     # Lanes are the store's riders; the strip is the engine's team figures.
