@@ -369,8 +369,11 @@ def focus_records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
-def grid(grid_id: str, columns: list[dict], empty: str, height: int = 330) -> dag.AgGrid:
-    """A grid filled by a callback, one page at a time (cells are text, never HTML)."""
+def grid(
+    grid_id: str, columns: list[dict], empty: str, height: int = 330, now: bool = False
+) -> dag.AgGrid:
+    """A grid filled by a callback, one page at a time (cells are text, never HTML); ``now``:
+    built at once, wherever it sits (the page's main grid; assets/lazy.js)."""
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
@@ -381,7 +384,7 @@ def grid(grid_id: str, columns: list[dict], empty: str, height: int = 330) -> da
             "tooltipShowDelay": 400,
             "localeText": {"noRowsToShow": empty},
         },
-        className="support-grid",
+        className="support-grid build-now" if now else "support-grid",
         style={"height": f"{height}px"},
     )
 

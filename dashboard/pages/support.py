@@ -184,7 +184,13 @@ def layout(**query):
                 "Focus share",
                 ids.SUPPORT_FOCUS_INFO,
                 _keyed(
-                    fs.grid(ids.SUPPORT_FOCUS, fs.focus_columns(), "No riders in this view", 420),
+                    fs.grid(
+                        ids.SUPPORT_FOCUS,
+                        fs.focus_columns(),
+                        "No riders in this view",
+                        420,
+                        now=True,
+                    ),
                     "params.data.rep",
                 ),
                 "focus",
