@@ -147,10 +147,14 @@ def test_the_reviews_layout_holds_its_picture_and_the_first_call_leaves_it(clien
     assert _props(layout, ids.REVIEW_SINCE)["value"] == drawn["since"] is not None
 
 
-def test_the_riders_layout_holds_its_first_picture_and_first_calls_leave_it(client):
+def test_the_riders_layout_holds_its_first_picture_and_first_calls_leave_it(client, monkeypatch):
     from dashboard import ids
-    from dashboard.pages import rider
+    from dashboard.pages import first_picture, rider
     from dashboard.reads.catalog import live_version
+
+    # Dash's first call of each callback (no input changed). Read from Dash's callback context,
+    # which another test in the same process can leave set: the next test takes the other case.
+    monkeypatch.setattr(first_picture, "initial_call", lambda: True)
 
     layout = _layout(client, "http://localhost/rider/Caleb%20Miller?quarter=2026-Q4")
     version = live_version(client.engine)
