@@ -27,6 +27,7 @@ from dashboard.metrics.readiness import COMPONENTS, WEEKS
 from dashboard.models.review import snapshot_days
 from dashboard.models.standings import Summary, compute_summary, summary_for
 from dashboard.reads import cache, queries
+from loaders.config import load_config
 from loaders.fiscal import Quarter, parse_quarter
 
 if TYPE_CHECKING:
@@ -118,29 +119,6 @@ def rider_team(
     team = r["team"] if isinstance(r["team"], str) else None
     role = r["role"] if isinstance(r["role"], str) else None
     return True, team, role, start
-
-
-def _summary(
-    engine: Engine,
-    quarter: Quarter,
-    day: dt.date,
-    since: dt.date | None,
-    team: str | None,
-    scope: Sequence[str] | None,
-) -> Summary:
-    args = (
-        quarter.name,
-        day.isoformat(),
-        since.isoformat() if since else None,
-        team,
-        tuple(scope) if scope is not None else None,
-    )
-    return cache.cached(
-        "rider-summary",
-        engine,
-        args,
-        lambda: compute_summary(engine, quarter, day, since, team, scope=scope),
-    )
 
 
 # --- the model --------------------------------------------------------------------------------
@@ -249,7 +227,9 @@ def rider_deals(
         counts[[*DEAL_KEY, "push_count"]], on=DEAL_KEY, how="left"
     )
     own["push_count"] = own["push_count"].fillna(0).astype("int64")
-    experts = queries.load_expert_support(engine, view, summary.as_of, team_day=summary.as_of)
+    experts = queries.load_expert_support(
+        engine, view, summary.as_of, team_day=summary.as_of, deal_ids=ids
+    )
     own = own.merge(experts, on=DEAL_KEY, how="left")
     own["experts"] = own["experts"].fillna(0).astype("int64")
     avg = summary.team.get("avg_won_deal")
@@ -336,6 +316,56 @@ def trend_days(days: Sequence[dt.date], quarter: Quarter, as_of: dt.date) -> lis
     return [*inside, as_of]
 
 
+TREND_KEYS = (
+    "attainment",
+    "pace",
+    "won",
+    "quota",
+    "pace_gap",
+    "open_pipeline",
+    "readiness_index",
+    *COMPONENTS,
+)
+
+
+def trend_day(engine: Engine, quarter: Quarter, day: dt.date) -> pd.DataFrame:
+    """Every rider's trend figures on ``day``: ``rep, team`` and ``TREND_KEYS``, one row per rep
+    of the all-teams summary on that day.
+
+    Cached per data version and kept in the store (``reads.kept``): it is computed once for the
+    whole company (an all-teams ``compute_summary``, about 3 s at 2,000 reps) when data lands
+    (``warm.keep``), and every Rider's trend is read from it. Before, each worker computed the
+    rider's team summary on every snapshot day on the team's first visit (10 s cold at 2,000 reps).
+    Per-rep figures do not depend on who else is shown (``standings.restrict``), so a row is the
+    figure the rider's team summary on that day shows.
+    """
+    config = load_config()
+    settings = (
+        config.fiscal_year_start_month,
+        config.stale_days,
+        tuple(sorted(config.readiness_weights.items())),
+    )
+
+    def compute() -> pd.DataFrame:
+        summary = compute_summary(engine, quarter, day, None, config=config)
+        figures = summary.reps.reindex(columns=list(TREND_KEYS)).astype("float64")
+        team = summary.riders.set_index("rep")["team"].reindex(figures.index)
+        out = figures.reset_index(names="rep")
+        out.insert(1, "team", team.astype("object").where(team.notna(), None).to_numpy())
+        return out
+
+    args = (quarter.name, day.isoformat(), settings)
+    return cache.cached("rider-trend-day", engine, args, compute, keep=())
+
+
+def trend_table(engine: Engine, quarter: str | Quarter, as_of: dt.date) -> list[pd.DataFrame]:
+    """``trend_day`` on each day of the trend up to ``as_of`` (what ``warm.keep`` computes)."""
+    quarter = parse_quarter(quarter) if isinstance(quarter, str) else quarter
+    return [
+        trend_day(engine, quarter, d) for d in trend_days(snapshot_days(engine), quarter, as_of)
+    ]
+
+
 def rider_trend(
     engine: Engine,
     rep: str,
@@ -346,51 +376,28 @@ def rider_trend(
 ) -> pd.DataFrame:
     """The rider's attainment, pace and readiness on each snapshot day of the quarter.
 
-    Each point is ``compute_summary`` for the rider's team on that day (cached per team and day,
-    so every rider of a team shares them).
+    Each point is what ``compute_summary`` for the rider's team (or the viewer's scope when the
+    rider has none) shows for the rider on that day, read from the all-teams ``trend_day`` and
+    narrowed as ``standings.restrict`` narrows: on a day the rider sat in another team, or
+    outside the view, the point is left out.
 
     Returns:
-        ``day, attainment, pace, won, quota, pace_gap, open_pipeline, readiness_index`` and the
-        readiness components, one row per day (days without the rider in the view left out).
+        ``day`` and ``TREND_KEYS``, one row per day (days without the rider in the view left out).
     """
     quarter = parse_quarter(quarter) if isinstance(quarter, str) else quarter
-    args = (rep, quarter.name, as_of.isoformat(), team, tuple(scope) if scope is not None else None)
-
-    def compute() -> pd.DataFrame:
-        rows = []
-        for day in trend_days(snapshot_days(engine), quarter, as_of):
-            summary = _summary(engine, quarter, day, None, team, scope)
-            if rep not in summary.reps.index:
-                continue
-            r = summary.reps.loc[rep]
-            row = {"day": day}
-            for key in (
-                "attainment",
-                "pace",
-                "won",
-                "quota",
-                "pace_gap",
-                "open_pipeline",
-                "readiness_index",
-                *COMPONENTS,
-            ):
-                value = r.get(key)
-                row[key] = None if value is None or pd.isna(value) else float(value)
-            rows.append(row)
-        cols = [
-            "day",
-            "attainment",
-            "pace",
-            "won",
-            "quota",
-            "pace_gap",
-            "open_pipeline",
-            "readiness_index",
-            *COMPONENTS,
-        ]
-        return pd.DataFrame(rows, columns=cols)
-
-    return cache.cached("rider-trend", engine, args, compute)
+    view = [team] if team is not None else (list(scope) if scope is not None else None)
+    cols = ["day", *TREND_KEYS]
+    rows = []
+    for day in trend_days(snapshot_days(engine), quarter, as_of):
+        table = trend_day(engine, quarter, day)
+        hit = table[table["rep"].to_numpy() == rep]
+        if view is not None:
+            hit = hit[hit["team"].isin(view).to_numpy()]
+        if hit.empty:
+            continue
+        r = hit.iloc[0]
+        rows.append({"day": day, **{k: None if pd.isna(r[k]) else float(r[k]) for k in TREND_KEYS}})
+    return pd.DataFrame(rows, columns=cols)
 
 
 __all__ = [
@@ -407,5 +414,7 @@ __all__ = [
     "rider_team",
     "rider_trend",
     "tenure_words",
+    "trend_day",
     "trend_days",
+    "trend_table",
 ]

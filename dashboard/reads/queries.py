@@ -514,12 +514,15 @@ def load_expert_support(
     team_day: dt.date | None = None,
     roles: Sequence[str] = EXPERT_ROLES,
     start: dt.date | None = None,
+    deal_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Deals (``source, deal_id``) with a completed activity on or before ``as_of`` (and on or
     after ``start`` when given: the support car's four weeks) by a roster member whose role is
     an expert one, with ``experts`` (how many such activities).
 
-    Deals owned by reps in scope (in the snapshot in force on ``as_of``).
+    Deals owned by reps in scope (in the snapshot in force on ``as_of``), optionally only
+    ``deal_ids`` (a rider's own deals: at 2,000 reps a team's deals took 0.5 s to read, every
+    activity of 1,000 deals looked up, where the rider's 30 took a twentieth of it).
     """
     batches = pipeline_batches(engine)
     pick = pick_snapshots(batches, as_of)
@@ -533,6 +536,8 @@ def load_expert_support(
         S.batch_id.in_(pick.batch_ids or [-1]),
         _owner_in_scope(S.owner_key, scope, team_day or as_of),
     )
+    if deal_ids is not None:
+        deals = deals.where(S.deal_id.in_(list(deal_ids)))
     on_deals = [
         Activity.completed.is_(True),
         Activity.activity_date <= as_of,

@@ -67,6 +67,7 @@ def keep(engine: Engine) -> dict[str, float]:
     rm.review_model(engine, state.quarter, now, since, None, None)
     took["review"] = time.perf_counter() - started
     _season(engine, took)
+    _trend(engine, model, took)
     return took
 
 
@@ -80,6 +81,17 @@ def _riders(engine: Engine, model, took: dict[str, float]) -> None:
     support.focus_table(engine, model.quarter, model.as_of)
     sm.sitting_table(engine, model.quarter, model.as_of)
     took["riders"] = time.perf_counter() - started
+
+
+def _trend(engine: Engine, model, took: dict[str, float]) -> None:
+    """Every rider's figures on each day of the Course's quarter so far, kept in the store: a
+    Rider's trend reads them (``rider.trend_day``) instead of summarising the rider's team on
+    every snapshot day on its first visit."""
+    from dashboard.models import rider
+
+    started = time.perf_counter()
+    rider.trend_table(engine, model.quarter, model.as_of)
+    took["trend"] = time.perf_counter() - started
 
 
 def _season(engine: Engine, took: dict[str, float]) -> None:
@@ -120,6 +132,7 @@ def warm(engine: Engine) -> dict[str, float]:
             hook(engine)
             took[name] = time.perf_counter() - started
     _season(engine, took)
+    _trend(engine, model, took)
     return took
 
 

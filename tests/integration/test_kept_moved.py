@@ -37,12 +37,14 @@ def test_a_copied_store_finds_what_was_kept_in_it(tmp_path):
 
 
 def test_a_load_keeps_the_tables_a_riders_page_narrows(tmp_path, monkeypatch):
-    """The focus share and sitting-in tables (all teams) are kept by ``warm.keep``: a worker
-    started on the data reads them instead of building them (about 10 s at 2,000 reps)."""
+    """The focus share, sitting-in and trend-day tables (all teams) are kept by ``warm.keep``: a
+    worker started on the data reads them instead of building them (about 10 s, 10 s and 25 s at
+    2,000 reps)."""
     from sqlalchemy import select
 
     from dashboard import urls
     from dashboard.models import course as cm
+    from dashboard.models import rider as rdm
     from dashboard.models import season as sm
     from dashboard.models import support
     from dashboard.serve import warm
@@ -53,12 +55,14 @@ def test_a_load_keeps_the_tables_a_riders_page_narrows(tmp_path, monkeypatch):
     engine = use_store(demo_copy(tmp_path), monkeypatch, tmp_path / "data")
     cache.clear_local()
     took = warm.keep(engine)
-    assert "riders" in took
+    assert "riders" in took and "trend" in took
     with engine.connect() as conn:
-        names = set(conn.execute(select(DerivedFrame.name)).scalars())
+        names = list(conn.execute(select(DerivedFrame.name)).scalars())
     assert any(n.startswith("focus-table") for n in names), names
     assert any(n.startswith("season-sitting") for n in names), names
     model = cm.course_model(engine, urls.resolve({}), None)
+    days = rdm.trend_days(rdm.snapshot_days(engine), model.quarter, model.as_of)
+    assert sum(n.startswith("rider-trend-day") for n in names) == len(days) >= 6, names
     built = support.focus_table(engine, model.quarter, model.as_of)
     cache.clear_local()  # a new worker: nothing in memory
 
@@ -67,7 +71,11 @@ def test_a_load_keeps_the_tables_a_riders_page_narrows(tmp_path, monkeypatch):
 
     monkeypatch.setattr(support, "build_focus_table", refuse)
     monkeypatch.setattr(sm, "build_sitting_in", refuse)
+    monkeypatch.setattr(rdm, "compute_summary", refuse)
     read = support.focus_table(engine, model.quarter, model.as_of)
     assert read.as_of == built.as_of and not read.shares.empty
     assert read.shares.equals(built.shares) and read.focus.equals(built.focus)
     sm.sitting_table(engine, model.quarter, model.as_of)
+    rep = model.lanes["lane"].iloc[0]
+    team = model.lanes["team"].iloc[0]
+    assert len(rdm.rider_trend(engine, rep, model.quarter, model.as_of, team, None)) == len(days)
