@@ -409,6 +409,28 @@ def _release(engine: Engine, claim: str) -> None:
         pass  # the claim expires on its own
 
 
+def _read_or_claim(
+    engine: Engine, key: str, claim: str, name: str, version: int, wait: float
+) -> bytes | None:
+    """The kept data; or None when this process is to compute it: it holds the claim, or another
+    process held one for longer than ``wait``."""
+    deadline = time.monotonic() + wait
+    while True:
+        data = _read(engine, key)
+        if data is not None:
+            return data
+        if _claim(engine, claim, name, version):
+            # The computer may have kept its result (dropping its claim with it) between the read
+            # above and this claim: read again, or a second process computes it all again.
+            data = _read(engine, key)
+            if data is not None:
+                _release(engine, claim)
+            return data
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(POLL_SECONDS)
+
+
 def kept(
     engine: Engine,
     name: str,
@@ -436,14 +458,7 @@ def kept(
     types = tuple(types)
     try:
         key, claim = _keys(name, version, (args, fingerprint(engine)))
-        data = _read(engine, key)
-        if data is None and not _claim(engine, claim, name, version):
-            deadline = time.monotonic() + wait
-            while data is None and time.monotonic() < deadline:
-                time.sleep(POLL_SECONDS)
-                data = _read(engine, key)
-                if data is None and _claim(engine, claim, name, version):
-                    break  # its computer gave up or died: compute it here
+        data = _read_or_claim(engine, key, claim, name, version, wait)
     except SQLAlchemyError as exc:  # an older store without the table, or a passing failure
         log.warning("kept %s not read (%s); computing it", name, exc)
         return compute()
