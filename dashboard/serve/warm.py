@@ -60,6 +60,7 @@ def keep(engine: Engine) -> dict[str, float]:
     model = cm.course_model(engine, state, None)
     took["course"] = time.perf_counter() - started
     _riders(engine, model, took)
+    _support(engine, state, took)
     started = time.perf_counter()
     quarter = parse_quarter(state.quarter)
     days = rm.snapshot_days(engine)
@@ -81,6 +82,16 @@ def _riders(engine: Engine, model, took: dict[str, float]) -> None:
     support.focus_table(engine, model.quarter, model.as_of)
     sm.sitting_table(engine, model.quarter, model.as_of)
     took["riders"] = time.perf_counter() - started
+
+
+def _support(engine: Engine, state: urls.ViewState, took: dict[str, float]) -> None:
+    """The support car's all-teams reads (experts' work and support, four weeks), kept in the
+    store: each worker otherwise read them (14 s at 2,000 reps) as it started."""
+    from dashboard.models import support
+
+    started = time.perf_counter()
+    support.support_model(engine, state, None)
+    took["support"] = time.perf_counter() - started
 
 
 def _trend(engine: Engine, model, took: dict[str, float]) -> None:

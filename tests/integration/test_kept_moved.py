@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
+
 from dashboard.reads import cache, kept
 from loaders.store.engine import dispose_engines, get_engine
 from tests.support.book import make_store, seed_book
@@ -55,7 +57,7 @@ def test_a_load_keeps_the_tables_a_riders_page_narrows(tmp_path, monkeypatch):
     engine = use_store(demo_copy(tmp_path), monkeypatch, tmp_path / "data")
     cache.clear_local()
     took = warm.keep(engine)
-    assert "riders" in took and "trend" in took
+    assert {"riders", "support", "trend"} <= set(took)
     with engine.connect() as conn:
         names = list(conn.execute(select(DerivedFrame.name)).scalars())
     assert any(n.startswith("focus-table") for n in names), names
@@ -63,6 +65,10 @@ def test_a_load_keeps_the_tables_a_riders_page_narrows(tmp_path, monkeypatch):
     model = cm.course_model(engine, urls.resolve({}), None)
     days = rdm.trend_days(rdm.snapshot_days(engine), model.quarter, model.as_of)
     assert sum(n.startswith("rider-trend-day") for n in names) == len(days) >= 6, names
+    assert any(n.startswith("support-expert-work") for n in names), names
+    assert any(n.startswith("support-expert-support") for n in names), names
+    state = urls.resolve({})
+    support_built = support.build_support(engine, state, None)
     built = support.focus_table(engine, model.quarter, model.as_of)
     cache.clear_local()  # a new worker: nothing in memory
 
@@ -72,6 +78,8 @@ def test_a_load_keeps_the_tables_a_riders_page_narrows(tmp_path, monkeypatch):
     monkeypatch.setattr(support, "build_focus_table", refuse)
     monkeypatch.setattr(sm, "build_sitting_in", refuse)
     monkeypatch.setattr(rdm, "compute_summary", refuse)
+    monkeypatch.setattr(support.reads, "load_expert_work", refuse)
+    monkeypatch.setattr(support.queries, "load_expert_support", refuse)
     read = support.focus_table(engine, model.quarter, model.as_of)
     assert read.as_of == built.as_of and not read.shares.empty
     assert read.shares.equals(built.shares) and read.focus.equals(built.focus)
@@ -79,3 +87,8 @@ def test_a_load_keeps_the_tables_a_riders_page_narrows(tmp_path, monkeypatch):
     rep = model.lanes["lane"].iloc[0]
     team = model.lanes["team"].iloc[0]
     assert len(rdm.rider_trend(engine, rep, model.quarter, model.as_of, team, None)) == len(days)
+    support_read = support.support_model(engine, state, None)
+    for name in ("experts", "work", "unsupported"):
+        got, want = getattr(support_read, name), getattr(support_built, name)
+        assert len(want) > 0, name
+        pd.testing.assert_frame_equal(got, want)

@@ -122,6 +122,8 @@ def test_a_load_prepares_the_season(store, monkeypatch):
     monkeypatch.setattr(warm.cm, "course_model", lambda *a, **k: None)
     monkeypatch.setattr(warm.rm, "review_model", lambda *a, **k: None)
     monkeypatch.setattr(warm, "_riders", lambda *a, **k: None)  # it reads the course model
+    monkeypatch.setattr(warm, "_support", lambda *a, **k: None)
+    monkeypatch.setattr(warm, "_trend", lambda *a, **k: None)  # it reads the course model
     monkeypatch.setattr(sm, "prepare", lambda engine: prepared.append(engine))
     with pinned_today():
         took = warm.keep(get_engine())
