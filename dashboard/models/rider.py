@@ -150,10 +150,8 @@ def build_rider(
     )
     events = events[events["rep"].astype("object") == rep].reset_index(drop=True)
     first = as_of - dt.timedelta(days=7 * WEEKS - 1)
-    counts = attach_reps(
-        queries.load_activity_counts(engine, view, first, as_of, team_day=as_of), aliases, reps
-    )
     by_type = queries.load_activity_by_type(engine, view, first, as_of)
+    counts = attach_reps(queries.counts_of_types(by_type), aliases, reps)
     by_type = attach_reps(by_type, aliases, reps)
     activity = activity_weeks_by_type(by_type, counts, riders, rep, as_of)
     return RiderModel(

@@ -41,7 +41,7 @@ def _activities() -> list[dict]:
                         activity_id=f"T{back}-{k}-{j}",
                         owner=owner,
                         activity_date=day.isoformat(),
-                        type="call",
+                        type=("call", "email", "meeting")[(back + j) % 3],
                         deal_id=f"D{(back + j) % 5}" if (back + k) % 3 else None,
                         completed=(back + j + k) % 7 != 0,
                     )
@@ -145,6 +145,21 @@ def test_week_counts_give_the_daily_counts_consistency(activity_engine, scope, a
         .sort_index()
     )
     pd.testing.assert_series_equal(by_day, by_week, check_names=False)
+
+
+@pytest.mark.parametrize("scope", [None, ["East"], ["East", "West"], []])
+def test_counts_of_types_are_the_daily_counts(activity_engine, scope):
+    """The Rider reads activity by type once and sums the types for its daily counts."""
+    first = AS_OF - dt.timedelta(days=7 * WEEKS - 1)
+    daily = queries.load_activity_counts(activity_engine, scope, first, AS_OF, team_day=AS_OF)
+    by_type = queries.load_activity_by_type(activity_engine, scope, first, AS_OF)
+    assert scope == [] or by_type.groupby(["owner_key", "activity_date"]).size().max() > 1
+    got = queries.counts_of_types(by_type)
+    assert list(got.columns) == list(daily.columns)
+    pd.testing.assert_frame_equal(
+        got.sort_values(["owner_key", "activity_date"]).reset_index(drop=True),
+        daily.sort_values(["owner_key", "activity_date"]).reset_index(drop=True),
+    )
 
 
 @pytest.mark.parametrize("as_of", [AS_OF, dt.date(2026, 11, 3)])
