@@ -6,7 +6,8 @@
  * with every prop it has by then. Dash is not affected: the component's id, props and callbacks
  * are the same (callbacks update props whether or not it is built yet), so a component scrolled
  * to shows its latest state at once. Used for AG Grids (lazy_grid.js) and Plotly graphs
- * (lazy_graph.js); the Course's calls panel has its own (lazy_panel.js).
+ * (lazy_graph.js). window.teamcarLazy.whenNear(el, settled, then, waitMs) is the deciding part
+ * alone, for anything else filled as it comes near: the Course's calls panel (lazy_panel.js).
  *
  * When: a box inside the screen when it first appears is built at once (what a manager sees
  * first is never held back). A box below the screen is decided once the page's callbacks have
@@ -26,6 +27,8 @@
   }
   // A box this close below the screen is built too (the next scroll shows it ready).
   var AHEAD = 300;
+  // How often a decision held back by a page not settled yet is tried again.
+  var POLL_MS = 60;
   // Builders of the boxes not built yet, by key: printing builds them all.
   var waiting = {};
   var serial = 0;
@@ -47,6 +50,52 @@
   function onScreen(el) {
     var box = el.getBoundingClientRect();
     return box.bottom > 0 && box.top < viewportHeight() && box.width > 0;
+  }
+
+  // Calls then() once el is near the screen, decided only when isSettled() says the page has its
+  // final geometry (before that, sections above el may not have their height and everything
+  // looks near). waitMs, when given, is how long isSettled() may hold the decision back; after
+  // that el's geometry decides as it is. then() returning false (it could not act yet) keeps the
+  // watch; an element taken out of the page ends it. Where IntersectionObserver is missing,
+  // then() is called at once. Returns a function that ends the watch.
+  function whenNear(el, isSettled, then, waitMs) {
+    if (typeof window.IntersectionObserver !== "function") {
+      then();
+      return function () {};
+    }
+    var limit = waitMs === undefined ? Infinity : waitMs;
+    var waited = 0;
+    var timer = null;
+    var stopped = false;
+    function stop() {
+      stopped = true;
+      seen.disconnect();
+      if (timer !== null) {
+        window.clearTimeout(timer);
+        timer = null;
+      }
+    }
+    function decide() {
+      timer = null;
+      if (stopped || !document.body.contains(el)) {
+        stop();
+      } else if (!isSettled() && waited < limit) {
+        waited += POLL_MS;
+        timer = window.setTimeout(decide, POLL_MS);
+      } else if (near(el) && then() !== false) {
+        stop();
+      }
+    }
+    var seen = new window.IntersectionObserver(
+      function (entries) {
+        if (entries[entries.length - 1].isIntersecting && timer === null && !stopped) {
+          decide();
+        }
+      },
+      { rootMargin: "0px 0px " + AHEAD + "px 0px" }
+    );
+    seen.observe(el);
+    return stop;
   }
 
   // Dash's string form of an id (a pattern-matching id's keys sorted).
@@ -150,34 +199,14 @@
           if (shown || !el) {
             return undefined;
           }
-          waiting[key] = function () {
+          function showReal() {
             show(true);
-          };
-          var timer = null;
-          function decide() {
-            timer = null;
-            if (!settled()) {
-              timer = window.setTimeout(decide, 60);
-            } else if (near(el)) {
-              seen.disconnect();
-              show(true);
-            }
           }
-          var seen = new window.IntersectionObserver(
-            function (entries) {
-              if (entries[entries.length - 1].isIntersecting && timer === null) {
-                decide();
-              }
-            },
-            { rootMargin: "0px 0px " + AHEAD + "px 0px" }
-          );
-          seen.observe(el);
+          waiting[key] = showReal;
+          var stop = whenNear(el, settled, showReal);
           return function () {
-            seen.disconnect();
+            stop();
             delete waiting[key];
-            if (timer !== null) {
-              window.clearTimeout(timer);
-            }
           };
         },
         [shown, key]
@@ -220,6 +249,7 @@
     domId: domId,
     settled: settled,
     near: near,
+    whenNear: whenNear,
   };
   // A printed page holds everything.
   window.addEventListener("beforeprint", function () {

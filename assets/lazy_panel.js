@@ -2,14 +2,15 @@
  *
  * An element with a data-lazy-seen attribute (the JSON id of a dcc.Store) is a panel whose
  * callback waits for that store to say it has been seen (dashboard/pages/calls.py, lazy=True).
- * When the element comes on screen, or within AHEAD pixels below it, the store's data is set to
+ * When the element comes on screen, or within 300 pixels below it, the store's data is set to
  * true through Dash's own set_props, and its callback draws the panel. At 2,000 reps the Course's
  * forecast calls (a tree of every person and the form's list of them) were the page's largest
  * answer and its slowest callback, below the fold, holding up what is on screen.
  *
- * As for lazy_grid.js, whether a panel is near is decided once the page has settled: its
- * callbacks answered and its graphs drawn (before that, sections above it may not have their
- * final height: a graph waiting for plotly.js is an empty box). Where
+ * As for grids and graphs, whether a panel is near is decided by assets/lazy.js's whenNear
+ * (loaded before this file: Dash loads assets in alphabetical order), once the page has settled:
+ * here its callbacks answered and its graphs drawn (before that, sections above it may not have
+ * their final height: a graph waiting for plotly.js is an empty box). Where
  * IntersectionObserver is missing, every panel is filled at once; printing fills them all.
  */
 (function () {
@@ -18,7 +19,7 @@
     return;
   }
   window.teamcarLazyPanels = true;
-  var AHEAD = 300;
+  // a graph that never draws (plotly.js failed to load) does not hold a panel back longer
   var WAIT_MS = 10000;
   var ATTR = "data-lazy-seen";
   var watched = typeof window.WeakSet === "function" ? new window.WeakSet() : null;
@@ -38,12 +39,6 @@
     return true;
   }
 
-  function near(el) {
-    var box = el.getBoundingClientRect();
-    var height = window.innerHeight || document.documentElement.clientHeight;
-    return box.bottom > 0 && box.top < height + AHEAD && box.width > 0;
-  }
-
   function mark(el) {
     var api = window.dash_clientside;
     if (!api || typeof api.set_props !== "function") {
@@ -60,7 +55,8 @@
   }
 
   function watch(el) {
-    if (!watched || typeof window.IntersectionObserver !== "function") {
+    var lazy = window.teamcarLazy;
+    if (!watched || !lazy || typeof window.IntersectionObserver !== "function") {
       mark(el);
       return;
     }
@@ -68,38 +64,18 @@
       return;
     }
     watched.add(el);
-    var timer = null;
     var done = false;
-    var waited = 0;
-    function decide() {
-      timer = null;
-      if (done || !document.body.contains(el)) {
-        seen.disconnect();
-        return;
-      }
-      // a graph that never draws (plotly.js failed to load) does not hold the panel back for
-      // more than WAIT_MS
-      if (!settled() && waited < WAIT_MS) {
-        waited += 60;
-        timer = window.setTimeout(decide, 60);
-      } else if (near(el) && mark(el)) {
-        done = true;
-        seen.disconnect();
-      }
-    }
-    var seen = new window.IntersectionObserver(
-      function (entries) {
-        if (entries[entries.length - 1].isIntersecting && timer === null) {
-          decide();
-        }
-      },
-      { rootMargin: "0px 0px " + AHEAD + "px 0px" }
-    );
-    seen.observe(el);
-    el.teamcarFill = function () {
+    // false while Dash cannot set the store yet: the watch goes on
+    function fill() {
       if (!done && mark(el)) {
         done = true;
-        seen.disconnect();
+      }
+      return done;
+    }
+    var stop = lazy.whenNear(el, settled, fill, WAIT_MS);
+    el.teamcarFill = function () {
+      if (!done && fill()) {
+        stop();
       }
     };
   }

@@ -67,7 +67,8 @@ def test_the_lazy_wrappers_are_on_every_page(served):
     """assets/lazy.js (grids and graphs built when they come on screen) loads before the two
     wrappers that use it, lazy_grid.js after the grid's bundle, and both before Dash's renderer
     reads the components (lazy_graph.js wraps dash_core_components as it is assigned: Dash 4
-    loads it after the renderer's script, before the renderer starts)."""
+    loads it after the renderer's script, before the renderer starts); and before lazy_panel.js,
+    whose panels it decides (``whenNear``)."""
     html = served.server.test_client().get("/").data.decode()
     scripts = re.findall(r'<script src="([^"]+)"', html)
     names = [s.rsplit("/", 1)[-1].split("?")[0] for s in scripts]
@@ -75,3 +76,4 @@ def test_the_lazy_wrappers_are_on_every_page(served):
     renderer = next(i for i, n in enumerate(names) if n.startswith("dash_renderer"))
     assert grid < names.index("lazy.js") < names.index("lazy_grid.js") < renderer
     assert names.index("lazy.js") < names.index("lazy_graph.js") < renderer
+    assert names.index("lazy.js") < names.index("lazy_panel.js")
