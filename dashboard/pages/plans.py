@@ -533,14 +533,14 @@ def rider_deal(value, data):
     return {"view": "rider", "source": source, "deal_id": deal_id, "as_of": as_of.isoformat()}
 
 
-def _rider(data) -> rdm.RiderModel | None:
-    """The viewer's model of the rider the page names (None for nobody, or a forged name)."""
+def _rider(data) -> rdm.RiderView | None:
+    """The viewer's view of the rider the page names (None for nobody, or a forged name)."""
     rep = data.get("rep") if isinstance(data, dict) else None
     view = data.get("view") if isinstance(data, dict) else None
     if not isinstance(rep, str) or not rep.strip() or len(rep) > 255 or not isinstance(view, dict):
         return None
     state = urls.ViewState.from_dict(view)
-    return rdm.rider_model(
+    return rdm.rider_view(
         get_engine(),
         rep.strip(),
         state.quarter,
@@ -553,14 +553,15 @@ def _rider(data) -> rdm.RiderModel | None:
 def rider_plan_rows(data, deal: tuple[str, str] | None = None) -> pd.DataFrame | None:
     """The steps on the rider's deals this quarter (or on ``deal``, one of them) the viewer may
     see, with risk and evidence; None when the page names no rider they can see."""
-    model = _rider(data)
-    if model is None or model.flags.empty:
+    who = _rider(data)
+    if who is None or who.summary.flags.empty:
         return None
-    mine = model.flags[model.flags["rep"].astype("object") == model.rep]
+    flags = who.summary.flags
+    mine = flags[flags["rep"].astype("object") == who.rep]
     keys = sorted(set(zip(mine["source"].astype(str), mine["deal_id"].astype(str), strict=True)))
     if deal is not None:
         keys = [k for k in keys if k == deal]
-    return plan_model.load_plan_rows(get_engine(), auth.viewer_scope(), model.as_of, keys)
+    return plan_model.load_plan_rows(get_engine(), auth.viewer_scope(), who.as_of, keys)
 
 
 @callback(

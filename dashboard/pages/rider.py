@@ -405,6 +405,21 @@ def _model(data: dict):
     return state, rep, model
 
 
+def _who(data: dict):
+    """The rider in the viewer's view without the rider's own reads (``rider_view``): what the
+    trend and the season need, so a worker that has not built the model answers them at once."""
+    state = urls.ViewState.from_dict(data["view"])
+    rep = _rider_name(data)
+    who = (
+        rdm.rider_view(
+            get_engine(), rep, state.quarter, state.as_of_day, state.since_day, auth.viewer_scope()
+        )
+        if rep
+        else None
+    )
+    return state, rep, who
+
+
 def _focus(model: rdm.RiderModel) -> dict | None:
     """The rider's focus share (DESIGN §12), as the Course and the support car show it."""
     scope = auth.viewer_scope()
@@ -651,7 +666,7 @@ def render_trend(data, version):
     """Attainment against pace and readiness on each snapshot day (the slow part, drawn apart)."""
     if version is None or not data or not _rider_name(data):
         return no_update
-    state, rep, model = _model(data)
+    state, rep, model = _who(data)
     if model is None:
         return no_update
     trend = rdm.rider_trend(
@@ -684,7 +699,7 @@ def render_season(data, version):
     picture: at 2,000 reps its stage flow alone took 0.26 s of the layout's answer)."""
     if version is None or not data or not _rider_name(data):
         return no_update
-    state, rep, model = _model(data)
+    state, rep, model = _who(data)
     if model is None:
         return dict(flow=blank_figure(60), ramp=blank_figure(60), info="")
     days = sm.resolve_days(as_of=model.as_of.isoformat(), start_month=model.quarter.start_month)
