@@ -30,7 +30,7 @@ import re
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
+from dash import MATCH, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard import auth, ids, urls
 from dashboard.figures import style as s
@@ -979,17 +979,23 @@ def make_call(clicks, person, commit, best_case, note, author, data, saved):
     )
 
 
-@callback(
+# In the local mode, the caller's name is remembered in this browser between calls (local
+# storage). In the browser: a round trip to the server for it was one more of the requests a
+# page sends as it opens, which queue six at a time.
+clientside_callback(
+    """
+    function(_ts, stored, current) {
+        if (current || !stored || typeof stored !== "string") {
+            return window.dash_clientside.no_update;
+        }
+        return stored;
+    }
+    """,
     Output(_id(ids.CALLS_AUTHOR, MATCH), "value"),
     Input(_id(ids.CALLS_AUTHOR_STORE, MATCH), "modified_timestamp"),
     State(_id(ids.CALLS_AUTHOR_STORE, MATCH), "data"),
     State(_id(ids.CALLS_AUTHOR, MATCH), "value"),
 )
-def remember_author(_ts, stored, current):
-    """In the local mode, the caller's name is remembered in this browser between calls."""
-    if current or not stored or not isinstance(stored, str):
-        return no_update
-    return stored
 
 
 __all__ = [

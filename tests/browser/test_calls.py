@@ -121,6 +121,15 @@ def test_calls_journey(serve_store, calls_store, data_dir, page, console_errors)
     )
     assert not page.locator(cid("calls-commit")).evaluate("e => e.classList.contains('is-invalid')")
     screenshot(page, "calls-course-called")
+    # the author is remembered in this browser: the form has it again after a reload
+    page.reload()
+    page.wait_for_function(SETTLED_JS, timeout=30_000)
+    panel.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "(sel) => { const e = document.querySelector(sel); return e && e.value === 'Andre Lopez'; }",
+        arg=cid("calls-author"),
+        timeout=15_000,
+    )
     engine = get_engine(calls_store)
     from dashboard.reads.calls import load_calls
 

@@ -236,8 +236,6 @@ def test_the_local_mode_takes_the_author_from_the_form_and_remembers_it(store, c
     assert newest(store)["author"] == "Lee Leader"
     nobody = calls.make_call(1, "Dave Diaz", "70000", "100000", "", "", panel(), 1)
     assert "author is empty" in texts(nobody["message"])[0]
-    assert calls.remember_author(1, "Lee Leader", None) == "Lee Leader"
-    assert calls.remember_author(1, "Lee Leader", "Someone") is no_update
 
 
 @pytest.mark.parametrize(
