@@ -21,10 +21,17 @@ def test_warm_fills_the_landing_views(tmp_path, monkeypatch):
     engine = use_store(demo_copy(tmp_path), monkeypatch, tmp_path / "data")
     create_app()  # the pages register their landing views
     took = warm.warm(engine)
-    assert {"course", "review", "course-view", "review-view"} <= set(took)
-    assert {"summary", "course-model", "review-model", "course-render", "review-render"} <= _keys(
-        current_version(engine)
-    )
+    assert {"course", "review", "course-view", "review-view", "trend", "a-rider"} <= set(took)
+    assert {
+        "summary",
+        "course-model",
+        "review-model",
+        "course-render",
+        "review-render",
+        "rider-trend-day",  # every rider's trend, for all teams
+        "rider-view",  # the Rider's code run once, with the standings' leader
+        "rider-model",
+    } <= _keys(current_version(engine))
 
 
 def test_the_warming_thread_follows_new_data(tmp_path, monkeypatch):
