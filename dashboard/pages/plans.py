@@ -320,6 +320,10 @@ def _with_risk(steps: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
         Input(_id(ids.PLANS_VERSION, MATCH), "data"),
         Input(ids.SHELL_DATA_VERSION, "data"),
     ],
+    # As a page opens no deal is named (the layout shows the empty panel this would draw); a
+    # deal named by the view, an edit or new data still draws it. On the Rider the first call
+    # was the last of a chain of three round trips (picker, deal, panel) after the first ones.
+    prevent_initial_call=True,
 )
 def render_plan(data, _edits, version):
     """The deal's steps with their risk and evidence, and the form (for a deal in scope)."""
@@ -515,13 +519,16 @@ def rider_deals(data, version, cell, rows, current):
         if isinstance(row_id, str) and row_id in values:
             key = row_id
         return options, key or no_update
-    return options, current if current in values else None
+    picked = current if current in values else None
+    # An unchanged pick is not set again: that would start the deal's chain for nothing.
+    return options, no_update if picked == current else picked
 
 
 @callback(
     Output(_id(ids.PLANS_DEAL, "rider"), "data"),
     Input(ids.PLANS_PICK, "value"),
     State(ids.RIDER_STATE, "data"),
+    prevent_initial_call=True,  # nothing is picked as the page opens
 )
 def rider_deal(value, data):
     """The picked deal's plan (the server checks the deal is the viewer's before showing it)."""
