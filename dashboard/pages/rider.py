@@ -403,32 +403,24 @@ def _rider_name(data: dict | None) -> str | None:
     return rep if isinstance(rep, str) and 0 < len(rep) <= 255 else None
 
 
-def _model(data: dict):
+def _read(data: dict, read):
+    """(state, rider's name, ``read(engine, rep, quarter, as_of, since, scope)``) for the page's
+    state, the read None when the page names nobody."""
     state = urls.ViewState.from_dict(data["view"])
     rep = _rider_name(data)
-    model = (
-        rdm.rider_model(
-            get_engine(), rep, state.quarter, state.as_of_day, state.since_day, auth.viewer_scope()
-        )
-        if rep
-        else None
-    )
-    return state, rep, model
+    args = (state.quarter, state.as_of_day, state.since_day, auth.viewer_scope())
+    return state, rep, read(get_engine(), rep, *args) if rep else None
+
+
+def _model(data: dict):
+    """The page's rider model (``rider_model``)."""
+    return _read(data, rdm.rider_model)
 
 
 def _who(data: dict):
     """The rider in the viewer's view without the rider's own reads (``rider_view``): what the
     trend and the season need, so a worker that has not built the model answers them at once."""
-    state = urls.ViewState.from_dict(data["view"])
-    rep = _rider_name(data)
-    who = (
-        rdm.rider_view(
-            get_engine(), rep, state.quarter, state.as_of_day, state.since_day, auth.viewer_scope()
-        )
-        if rep
-        else None
-    )
-    return state, rep, who
+    return _read(data, rdm.rider_view)
 
 
 def _focus(model: rdm.RiderModel) -> dict | None:
