@@ -860,7 +860,12 @@ def render_markdown(report: dict) -> str:
     for page, label in labels:
 
         def find(d, page=page, label=label):
-            return next(c for c in d["server"]["callbacks"][page] if c["label"] == label)
+            # A store whose page opened with other callbacks (another run, other code) has none
+            # of this label: its cell is "—", as for a figure not measured at this size.
+            hit = next((c for c in d["server"]["callbacks"][page] if c["label"] == label), None)
+            if hit is None:
+                raise KeyError(label)
+            return hit
 
         row(
             f"{page.capitalize()} callback `{label}`: p95 (median) ms; baseline: live check median",
