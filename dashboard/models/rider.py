@@ -25,7 +25,7 @@ from dashboard.metrics import attach_reps, push_counts
 from dashboard.metrics.frames import DEAL_KEY, ts
 from dashboard.metrics.readiness import COMPONENTS, WEEKS
 from dashboard.models.review import snapshot_days
-from dashboard.models.standings import Summary, compute_summary, summary_for
+from dashboard.models.standings import Summary, compute_summary, settings_key, summary_for
 from dashboard.reads import cache, queries
 from loaders.config import load_config
 from loaders.fiscal import Quarter, parse_quarter
@@ -402,11 +402,7 @@ def trend_day(engine: Engine, quarter: Quarter, day: dt.date) -> pd.DataFrame:
     figure the rider's team summary on that day shows.
     """
     config = load_config()
-    settings = (
-        config.fiscal_year_start_month,
-        config.stale_days,
-        tuple(sorted(config.readiness_weights.items())),
-    )
+    settings = settings_key(config)
 
     def compute() -> pd.DataFrame:
         summary = compute_summary(engine, quarter, day, None, config=config)

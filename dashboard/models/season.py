@@ -24,7 +24,7 @@ import pandas as pd
 from dashboard.metrics import season as ms
 from dashboard.metrics.frames import cents, ts
 from dashboard.metrics.state import attach_reps, stage_status_map
-from dashboard.models.standings import SummaryError, summary_for
+from dashboard.models.standings import SummaryError, settings_key, summary_for
 from dashboard.models.trace import Trace
 from dashboard.reads import queries
 from dashboard.reads import season as rs
@@ -469,11 +469,7 @@ def season_model(
     config = config or load_config()
     if team is not None and scope is not None and team not in scope:
         raise SummaryError(f"team {team!r} is not among the teams you may see")
-    settings = (
-        config.fiscal_year_start_month,
-        config.stale_days,
-        tuple(sorted(config.readiness_weights.items())),
-    )
+    settings = settings_key(config)
     key = (
         year,
         as_of.isoformat(),

@@ -283,6 +283,16 @@ def restrict(
     )
 
 
+def settings_key(config: Config) -> tuple:
+    """The settings a summary's figures depend on, for a cache key (fiscal start month, stale
+    days, readiness weights): a result computed under other settings is another entry."""
+    return (
+        config.fiscal_year_start_month,
+        config.stale_days,
+        tuple(sorted(config.readiness_weights.items())),
+    )
+
+
 def summary_for(
     engine: Engine,
     quarter: str | Quarter,
@@ -307,11 +317,7 @@ def summary_for(
     config = config or load_config()
     quarter, as_of, since = _days(quarter, as_of, since, config)
     _scope(team, scope)  # refuse a team outside the scope before any work
-    settings = (
-        config.fiscal_year_start_month,
-        config.stale_days,
-        tuple(sorted(config.readiness_weights.items())),
-    )
+    settings = settings_key(config)
     args = (quarter.name, as_of.isoformat(), since.isoformat() if since else None, settings)
     everyone = cache.cached(
         "summary",

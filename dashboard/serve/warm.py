@@ -157,9 +157,10 @@ def _a_rider(engine: Engine, state: urls.ViewState, took: dict[str, float]) -> N
     from dashboard.models.standings import summary_for
 
     started = time.perf_counter()
-    summary = summary_for(engine, state.quarter, state.as_of_day, state.since_day)
-    if not summary.reps.empty:
-        rep = str(summary.reps["rank"].idxmin())
+    ranked = summary_for(engine, state.quarter, state.as_of_day, state.since_day).reps["rank"]
+    ranked = ranked.dropna()  # a store without quotas ranks nobody: no Rider is built
+    if not ranked.empty:
+        rep = str(ranked.idxmin())
         model = rider.rider_model(
             engine, rep, state.quarter, state.as_of_day, state.since_day, None
         )
