@@ -52,6 +52,7 @@ RIDER_URL = "rider-url"
 RIDER_STATE = "rider-state"
 # The state and live version the Rider's layout drew its first picture for (first_picture).
 RIDER_DRAWN = "rider-drawn"
+RIDER_NEED = "rider-need"  # set by the browser when the layout holds no first picture
 RIDER_TITLE = "rider-title"
 RIDER_SUBTITLE = "rider-subtitle"
 RIDER_LANE = "rider-lane"

@@ -9,8 +9,15 @@ functions its callbacks use, for the same viewer. The layout then carries a mark
 of the state and version the picture is for; the callbacks' first call, which Dash makes as
 the page starts, sees the mark and changes nothing (``already_drawn``); every later call (other
 state, new data) draws, and clears the mark so that a return to the first state draws too. A
-page whose several callbacks draw its first picture (the Rider) checks ``initial_call`` instead
-of clearing the mark, and sets their outputs into its layout with ``fill``.
+page whose several callbacks draw its first picture (the Rider) sets their outputs into its
+layout with ``fill``.
+
+A callback that answers its first call with "no change" still costs the browser a round trip,
+and at full size those requests queue behind the page's others (a browser opens six
+connections to one host). A page whose state only ever comes from its layout (the Rider) asks
+the browser instead (``gate``): a clientside callback compares the mark with the live version
+as the page starts and fires the page's drawing callbacks, which skip Dash's first call, only
+when the layout holds no picture for it.
 
 When the layout is built by Dash's router (from a callback), for Dash's own check of the
 layout, or when the picture cannot be drawn (the store is down), the layout is the skeleton it
@@ -24,7 +31,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import dash
+from dash import Input, Output, State, clientside_callback
 
+from dashboard import ids
 from dashboard.serve import live
 
 log = logging.getLogger(__name__)
@@ -39,15 +48,6 @@ def marker(state_data: dict, version) -> dict:
 def already_drawn(drawn, state_data: dict, version) -> bool:
     """Whether the layout's picture (its mark ``drawn``) is this state at this version."""
     return drawn is not None and drawn == marker(state_data, version)
-
-
-def initial_call() -> bool:
-    """Whether the running callback is Dash's first call of it for the page (no input changed;
-    also True outside a callback, as in a test calling it directly)."""
-    try:
-        return dash.ctx.triggered_id is None
-    except Exception:  # no callback context
-        return True
 
 
 def initial(picture: dict, key: str, default):
@@ -81,3 +81,26 @@ def draw(view: str, state_data: dict, picture: Callable[[], T]) -> tuple[T | Non
         log.exception("The %s's first picture could not be drawn into its layout", view)
         return None, None
     return drawn, marker(state_data, version)
+
+
+def gate(state_id: str, drawn_id: str, need_id: str) -> None:
+    """Register the browser's check that sets ``need_id``'s data (the drawing callbacks' input)
+    when the layout's mark (``drawn_id``) is not a picture of the live version: the layout came
+    from Dash's router, the picture could not be drawn, or the version moved. When it is, the
+    page's drawing callbacks are not called at all as it starts. ``state_id`` is the page's
+    state store, which only its layout sets: it makes the check run once per layout."""
+    clientside_callback(
+        """
+        function(_state, drawn, version) {
+            if (drawn && version !== null && version !== undefined
+                    && JSON.stringify(drawn.version) === JSON.stringify(version)) {
+                return window.dash_clientside.no_update;
+            }
+            return Date.now();
+        }
+        """,
+        Output(need_id, "data"),
+        Input(state_id, "data"),
+        State(drawn_id, "data"),
+        State(ids.SHELL_DATA_VERSION, "data"),
+    )

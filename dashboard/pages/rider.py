@@ -29,7 +29,6 @@ from dash import (
     html,
     no_update,
 )
-from dash.exceptions import PreventUpdate
 
 from dashboard import auth, ids, urls
 from dashboard.figures import forecast as ff
@@ -350,6 +349,7 @@ def _skeleton(name: str | None, state: urls.ViewState, data: dict) -> html.Div:
             dcc.Location(id=ids.RIDER_URL, refresh="callback-nav"),
             dcc.Store(id=ids.RIDER_STATE, data=data),
             dcc.Store(id=ids.RIDER_DRAWN),
+            dcc.Store(id=ids.RIDER_NEED),
             dcc.Store(id=ids.RIDER_NOTE_EDITING),
             dcc.Store(id=ids.RIDER_NOTES_VERSION, data=0),
             dcc.Store(id=ids.RIDER_AUTHOR_STORE, storage_type="local"),
@@ -503,28 +503,23 @@ RIDER_OUT = dict(
     lane=Output(ids.RIDER_LANE, "figure"),
     picker_options=Output(ids.RIDER_PICK, "options"),
 )
-# What the page's first picture is: Dash's first call of each of these callbacks, drawn into
-# the layout of a browser's layout request (``first_picture``); the trend, the slow part, is
-# left to its callback.
-_DRAWN = State(ids.RIDER_DRAWN, "data")
+# What the page's first picture is: these three callbacks' outputs, drawn into the layout of a
+# browser's layout request (``first_picture``); the trend, the slow part, is left to its callback.
+# They skip Dash's first call: the browser fires them (``RIDER_NEED``) when the layout holds no
+# picture for the live version, and a new data version fires them again.
+_DRAW = [
+    Input(ids.RIDER_STATE, "data"),
+    Input(ids.SHELL_DATA_VERSION, "data"),
+    Input(ids.RIDER_NEED, "data"),
+]
+first_picture.gate(ids.RIDER_STATE, ids.RIDER_DRAWN, ids.RIDER_NEED)
 
 
-def _leave_first(data, version, drawn) -> bool:
-    """Whether the layout already holds this callback's first picture."""
-    return first_picture.initial_call() and first_picture.already_drawn(drawn, data, version)
-
-
-@callback(
-    output=RIDER_OUT,
-    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
-    state=[_DRAWN],
-)
-def render_rider(data, version, drawn=None):
+@callback(output=RIDER_OUT, inputs=_DRAW, prevent_initial_call=True)
+def render_rider(data, version, _need=None):
     """The rider's team, standing and lane (from the Course's cached model), and the picker."""
     if version is None or not data:
         return no_update
-    if _leave_first(data, version, drawn):
-        raise PreventUpdate
     state = urls.ViewState.from_dict(data["view"])
     rep = _rider_name(data)
     engine = get_engine()
@@ -599,17 +594,11 @@ DETAILS_OUT = dict(
 )
 
 
-@callback(
-    output=DETAILS_OUT,
-    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
-    state=[_DRAWN],
-)
-def render_details(data, version, drawn=None):
+@callback(output=DETAILS_OUT, inputs=_DRAW, prevent_initial_call=True)
+def render_details(data, version, _need=None):
     """What the 1:1 walks through: figures, what must be true, flagged deals, activity, form."""
     if version is None or not data or not _rider_name(data):
         return no_update
-    if _leave_first(data, version, drawn):
-        raise PreventUpdate
     _state, _rep, model = _model(data)
     if model is None:
         return dict(
@@ -768,17 +757,11 @@ FORECAST_OUT = dict(
 )
 
 
-@callback(
-    output=FORECAST_OUT,
-    inputs=[Input(ids.RIDER_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
-    state=[_DRAWN],
-)
-def render_forecast(data, version, drawn=None):
+@callback(output=FORECAST_OUT, inputs=_DRAW, prevent_initial_call=True)
+def render_forecast(data, version, _need=None):
     """Where the rider will land: their trend and fan, the range, the rates and deals × rate."""
     if version is None or not data or not _rider_name(data):
         return no_update
-    if _leave_first(data, version, drawn):
-        raise PreventUpdate
     _state, rep, f = _rider_forecast(data)
     if f is None:
         return dict(figure=blank_figure(60), range=None, info="", rates=None, deals=None)

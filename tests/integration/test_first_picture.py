@@ -147,14 +147,10 @@ def test_the_reviews_layout_holds_its_picture_and_the_first_call_leaves_it(clien
     assert _props(layout, ids.REVIEW_SINCE)["value"] == drawn["since"] is not None
 
 
-def test_the_riders_layout_holds_its_first_picture_and_first_calls_leave_it(client, monkeypatch):
+def test_the_riders_layout_holds_its_first_picture_and_its_callbacks_skip_the_first_call(client):
     from dashboard import ids
-    from dashboard.pages import first_picture, rider
+    from dashboard.pages import rider
     from dashboard.reads.catalog import live_version
-
-    # Dash's first call of each callback (no input changed). Read from Dash's callback context,
-    # which another test in the same process can leave set: the next test takes the other case.
-    monkeypatch.setattr(first_picture, "initial_call", lambda: True)
 
     layout = _layout(client, "http://localhost/rider/Caleb%20Miller?quarter=2026-Q4")
     version = live_version(client.engine)
@@ -162,14 +158,7 @@ def test_the_riders_layout_holds_its_first_picture_and_first_calls_leave_it(clie
     mark = _props(layout, ids.RIDER_DRAWN)["data"]
     assert data["rep"] == "Caleb Miller" and mark == {"state": data, "version": version}
     with client.application.test_request_context("/_dash-update-component"):
-        for callback in (
-            rider.render_rider,
-            rider.render_details,
-            rider.render_forecast,
-        ):
-            with pytest.raises(PreventUpdate):
-                callback(data, version, mark)  # Dash's first call: the layout has it
-        head = json.loads(json.dumps(rider.render_rider(data, f"{version}-newer"), cls=_Encoder))
+        head = json.loads(json.dumps(rider.render_rider(data, version), cls=_Encoder))
         details = json.loads(json.dumps(rider.render_details(data, version), cls=_Encoder))
         season = json.loads(json.dumps(rider.render_season(data, version), cls=_Encoder))
     lane = _props(layout, ids.RIDER_LANE)["figure"]
@@ -184,20 +173,35 @@ def test_the_riders_layout_holds_its_first_picture_and_first_calls_leave_it(clie
     assert season["ramp"]["data"] and season["info"]
 
 
-def test_a_callback_triggered_by_a_change_draws_even_with_the_mark(client, monkeypatch):
-    """Only Dash's first call leaves the layout's picture: a call an input triggered (new data
-    with the same numbers, the same state again) draws."""
-    from dashboard import ids
-    from dashboard.pages import first_picture, rider
-    from dashboard.reads.catalog import live_version
+def _dependencies(client) -> list[dict]:
+    return json.loads(client.get("/_dash-dependencies").data)
 
-    layout = _layout(client, "http://localhost/rider/Caleb%20Miller?quarter=2026-Q4")
-    data = _props(layout, ids.RIDER_STATE)["data"]
-    mark = _props(layout, ids.RIDER_DRAWN)["data"]
-    monkeypatch.setattr(first_picture, "initial_call", lambda: False)
-    with client.application.test_request_context("/_dash-update-component"):
-        out = rider.render_rider(data, live_version(client.engine), mark)
-    assert out["lane"] is not None
+
+def test_the_riders_drawing_callbacks_wait_for_the_browsers_gate(client):
+    """Dash does not call the three callbacks of the Rider's first picture as the page starts
+    (no round trip that answers "no change"); the browser's gate, which runs as the page starts,
+    fires them when the layout holds no picture for the live version (``first_picture.gate``),
+    and so does a new data version."""
+    from dashboard import ids
+
+    deps = _dependencies(client)
+    drawing = [
+        d
+        for d in deps
+        if any(o in d["output"] for o in (ids.RIDER_LANE, ids.RIDER_KPIS, ids.RIDER_FORECAST))
+    ]
+    assert len(drawing) == 3
+    for d in drawing:
+        assert d["prevent_initial_call"] is True
+        inputs = {(i["id"], i["property"]) for i in d["inputs"]}
+        assert (ids.RIDER_NEED, "data") in inputs and (ids.SHELL_DATA_VERSION, "data") in inputs
+    (gate,) = [d for d in deps if d["output"] == f"{ids.RIDER_NEED}.data"]
+    assert gate["clientside_function"] and not gate["prevent_initial_call"]
+    assert [(i["id"], i["property"]) for i in gate["inputs"]] == [(ids.RIDER_STATE, "data")]
+    assert {(s["id"], s["property"]) for s in gate["state"]} == {
+        (ids.RIDER_DRAWN, "data"),
+        (ids.SHELL_DATA_VERSION, "data"),
+    }
 
 
 def test_the_rider_picker_page_draws_its_directory_into_the_layout(client):
