@@ -23,7 +23,7 @@ from dash.dash import _ID_CONTENT, _ID_DUMMY, _ID_LOCATION, _ID_STORE  # Dash's 
 
 from dashboard import auth, ids, urls
 from dashboard.reads import catalog
-from dashboard.serve import live, outage, plotly_js, polyfill, upload
+from dashboard.serve import early, live, outage, plotly_js, polyfill, upload
 from loaders import clock
 from loaders.config import REPO_ROOT
 from loaders.store.engine import get_engine
@@ -60,7 +60,13 @@ NAV = (
 
 
 class TeamCarDash(dash.Dash):
-    """Dash, with regenerator's runtime where Dash's babel polyfill was (``serve.polyfill``)."""
+    """Dash, with regenerator's runtime where Dash's babel polyfill was (``serve.polyfill``) and
+    the layout asked for as the page starts, not once its scripts have run (``serve.early``)."""
+
+    def interpolate_index(self, **kwargs) -> str:
+        early_fetch = early.script_html(self.config.requests_pathname_prefix)
+        kwargs["metas"] = kwargs.get("metas", "") + early_fetch  # before the stylesheets
+        return super().interpolate_index(**kwargs)
 
     def _generate_scripts_html(self) -> str:
         return polyfill.scripts_html(
