@@ -64,14 +64,34 @@ class TeamCarDash(dash.Dash):
     the layout asked for as the page starts, not once its scripts have run (``serve.early``)."""
 
     def interpolate_index(self, **kwargs) -> str:
-        early_fetch = early.script_html(self.config.requests_pathname_prefix)
-        kwargs["metas"] = kwargs.get("metas", "") + early_fetch  # before the stylesheets
+        base = self.config.requests_pathname_prefix
+        head = early.script_html(base)
+        if _draws_charts(flask.request.path if flask.has_request_context() else None):
+            head += early.preload_html([base + p for p in CHART_SCRIPTS])
+        kwargs["metas"] = kwargs.get("metas", "") + head  # before the stylesheets
         return super().interpolate_index(**kwargs)
 
     def _generate_scripts_html(self) -> str:
         return polyfill.scripts_html(
             super()._generate_scripts_html(), self.get_asset_url(polyfill.RUNTIME)
         )
+
+
+# What a page with charts fetches once its layout has rendered: Dash's graph (a chunk of Dash's
+# core components) and plotly.js (``serve.plotly_js``); under the app's path prefix.
+CHART_SCRIPTS = (
+    "_dash-component-suites/dash/dcc/async-graph.js",
+    plotly_js.PATH.lstrip("/"),
+)
+
+
+def _draws_charts(path: str | None) -> bool:
+    """Whether the page at ``path`` draws charts (a registered page unless it says
+    ``"charts": False``, as the Data page does)."""
+    if path is None:
+        return False
+    page, _variables = _path_to_page(path.strip("/"))
+    return bool(page) and page.get("charts", True)
 
 
 def create_app() -> dash.Dash:

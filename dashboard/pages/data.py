@@ -37,7 +37,7 @@ from loaders.store import mappings as saved_store
 from loaders.store.engine import get_engine
 
 # The route, registered by the app factory (dashboard.app.create_app).
-PAGE = {"path": "/data", "name": "Data", "title": "Team Car · Data"}
+PAGE = {"path": "/data", "name": "Data", "title": "Team Car · Data", "charts": False}
 
 COLUMNS = [
     {"field": "id", "headerName": "Batch", "width": 105, "type": "numericColumn", "sort": "desc"},

@@ -46,6 +46,13 @@ _SCRIPT = """(function () {
 })();"""
 
 
+def preload_html(urls: list[str]) -> str:
+    """``<link rel="preload">`` tags for the scripts a page with charts fetches once its layout
+    has rendered (Dash's graph, then plotly.js): fetched while the page's other scripts load
+    instead, and run when the graph asks for them."""
+    return "".join(f'<link rel="preload" href="{url}" as="script">' for url in urls)
+
+
 def script_html(base: str) -> str:
     """The inline ``<script>`` for an app served under ``base`` (Dash's
     ``requests_pathname_prefix``, ``/`` at the root). Its hash joins the page's
@@ -53,4 +60,4 @@ def script_html(base: str) -> str:
     return "<script>" + _SCRIPT % json.dumps(base) + "</script>"
 
 
-__all__ = ["script_html"]
+__all__ = ["preload_html", "script_html"]

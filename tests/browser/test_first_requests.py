@@ -2,7 +2,8 @@
 
 - The layout and the callback graph are asked for once each, as the page's HTML is read, not
   after the scripts have run (``dashboard.serve.early``); a failed early request is asked again
-  by the renderer.
+  by the renderer. A page with charts fetches Dash's graph and plotly.js with its other scripts
+  (preloaded), once; the Data page, which has none, fetches neither.
 - The Rider's first picture is in its layout, and its three drawing callbacks are not called as
   the page opens (``first_picture.gate``); when the layout holds no picture (Dash's router built
   it: another rider picked on the page) the browser's gate has them draw it.
@@ -72,6 +73,19 @@ def test_the_layout_is_asked_for_once_before_the_scripts(demo_server, page, cons
     assert calls  # the trend, the season, the notes... still come by callback
     assert not [b for b in calls if any(out in b for out in DRAWING)]
     assert page.locator("#rider-kpis").inner_text().strip()
+    # the chart scripts, preloaded from the <head>, are fetched once, with the page's scripts
+    for script in ("/dcc/async-graph.js", "/plotly/package_data/plotly.min.js"):
+        (fetched,) = _index(seen, script)
+        assert seen[fetched]["order"] < renderer_done[0]
+    assert console_errors == []
+
+
+def test_a_page_without_charts_preloads_no_chart_scripts(demo_server, page, console_errors):
+    seen = _record(page)
+    page.goto(demo_server.base + "/data")
+    page.wait_for_selector("#data-batches .ag-center-cols-container .ag-row", timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    assert _index(seen, "/_dash-layout") and not _index(seen, "plotly.min.js")
     assert console_errors == []
 
 
