@@ -200,35 +200,41 @@ def shell() -> html.Div:
     # Dash also calls the shell to check it (when the app is built, and on the first request
     # of any kind): no store read then.
     version, fresh, tone = None, [html.Span(className="freshness-dot")], "freshness tone-stale"
+    first, synced = None, None
     if _layout_request():
         engine = get_engine()
         version = live.check_version(None, engine)
         live.set_layout_version(version)
         fresh, tone = _freshness(engine)
-    for label, path, nav_id in NAV:
+        # What sync_url would answer for the page's address, so the browser need not ask.
+        first = _first_view()
+        synced = sync_url(first[1], first[0]) if first else None
+    for i, (label, path, nav_id) in enumerate(NAV):
         ready = _registered(path)
         # The Data desk is an administrator's: others keep the link (callbacks write it) unseen.
         hidden = "d-none" if nav_id == ids.SHELL_NAV_DATA and not admin else None
-        links.append(
-            dbc.NavItem(
-                dbc.NavLink(label, href=path, id=nav_id, disabled=not ready), className=hidden
-            )
-        )
+        href, active = (synced["hrefs"][i], synced["active"][i]) if synced else (path, False)
+        link = dbc.NavLink(label, href=href, id=nav_id, disabled=not ready, active=active)
+        links.append(dbc.NavItem(link, className=hidden))
     pickers = html.Div(
         [
             html.Label("Quarter", htmlFor=ids.SHELL_QUARTER, className="visually-hidden"),
             dbc.Select(
                 id=ids.SHELL_QUARTER,
-                options=[],
-                value=None,
+                options=synced["quarter_options"] if synced else [],
+                value=synced["quarter"] if synced else None,
                 size="sm",
                 className="shell-picker shell-quarter",
             ),
             html.Label("Team", htmlFor=ids.SHELL_TEAM, className="visually-hidden"),
             dbc.Select(
                 id=ids.SHELL_TEAM,
-                options=[{"label": "All teams", "value": urls.ALL_TEAMS}],
-                value=urls.ALL_TEAMS,
+                options=(
+                    synced["team_options"]
+                    if synced
+                    else [{"label": "All teams", "value": urls.ALL_TEAMS}]
+                ),
+                value=synced["team"] if synced else urls.ALL_TEAMS,
                 size="sm",
                 className="shell-picker shell-team",
             ),
@@ -259,8 +265,15 @@ def shell() -> html.Div:
     )
     return html.Div(
         [
-            dcc.Location(id=ids.SHELL_URL, refresh="callback-nav"),
-            dcc.Store(id=ids.SHELL_CANONICAL),
+            # Filled in: the Location starts at the page's address, so it reports no change.
+            dcc.Location(
+                id=ids.SHELL_URL,
+                refresh="callback-nav",
+                **({"pathname": first[0], "search": first[1]} if synced else {}),
+            ),
+            dcc.Store(id=ids.SHELL_CANONICAL, data=synced["canonical"] if synced else None),
+            dcc.Store(id=ids.SHELL_FILLED, data=bool(synced)),
+            dcc.Store(id=ids.SHELL_NEED),
             dcc.Store(id=ids.SHELL_DATA_VERSION, data=version),
             dcc.Interval(id=ids.SHELL_POLL, interval=live.POLL_MS),
             bar,
@@ -345,12 +358,21 @@ def _team_options(selected: str | None) -> list[dict]:
         hrefs=[Output(nav_id, "href") for _, _, nav_id in NAV],
         active=[Output(nav_id, "active") for _, _, nav_id in NAV],
     ),
-    inputs=[Input(ids.SHELL_URL, "search"), Input(ids.SHELL_URL, "pathname")],
+    inputs=[
+        Input(ids.SHELL_URL, "search"),
+        Input(ids.SHELL_URL, "pathname"),
+        Input(ids.SHELL_NEED, "data"),
+    ],
+    prevent_initial_call=True,
 )
-def sync_url(search, pathname):
+def sync_url(search, pathname, _need=None):
     """The URL sets the pickers and the nav links (which carry the shared state).
 
     The full query (defaults made explicit) goes to the address bar without a history entry.
+    For a browser's layout request the shell is built with this answer already in it
+    (``shell``), so Dash does not call it as the page starts; the browser asks (``SHELL_NEED``)
+    only when the layout could not fill it in (no ``Referer``), and the address changing (a
+    link followed inside the app) calls it as before.
     """
     query = urls.parse(search)
     scope = viewer_scope()
@@ -399,8 +421,21 @@ def pick(quarter, team, search, pathname):
     return (pathname or "/") + urls.merge(search, **changes)
 
 
+# The browser asks sync_url for the shell when its layout did not fill it in.
+clientside_callback(
+    """
+    function(filled) {
+        return filled ? window.dash_clientside.no_update : Date.now();
+    }
+    """,
+    Output(ids.SHELL_NEED, "data"),
+    Input(ids.SHELL_FILLED, "data"),
+)
+
+
 # The address bar shows the full state; replaceState adds no history entry and starts no
-# navigation (the page on screen already shows this state).
+# navigation (the page on screen already shows this state). Also as the page starts: a shell
+# filled in by its layout carries the canonical address.
 clientside_callback(
     """
     function(canonical) {
@@ -414,7 +449,7 @@ clientside_callback(
     """,
     Output(ids.SHELL_CANONICAL, "data", allow_duplicate=True),
     Input(ids.SHELL_CANONICAL, "data"),
-    prevent_initial_call=True,
+    prevent_initial_call="initial_duplicate",
 )
 
 

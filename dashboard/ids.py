@@ -3,6 +3,9 @@
 # shell (top bar, live check)
 SHELL_URL = "shell-url"
 SHELL_CANONICAL = "shell-canonical"
+# The address the shell was filled in for by its layout (None: the browser asks sync_url).
+SHELL_FILLED = "shell-filled"
+SHELL_NEED = "shell-need"  # set by the browser when the layout did not fill the shell in
 SHELL_QUARTER = "shell-quarter"
 SHELL_TEAM = "shell-team"
 SHELL_DATA_VERSION = "shell-data-version"
@@ -20,6 +23,7 @@ COURSE_STATE = "course-state"
 COURSE_VIEW = "course-view"
 # The (state, live version) the layout drew its first picture for (see course.layout).
 COURSE_DRAWN = "course-drawn"
+COURSE_NEED = "course-need"  # set by the browser when the layout holds no first picture
 COURSE_TITLE = "course-title"
 COURSE_SUBTITLE = "course-subtitle"
 COURSE_SINCE = "course-since"
@@ -68,6 +72,7 @@ REVIEW_URL = "review-url"
 REVIEW_STATE = "review-state"
 # The state and live version the Review's layout drew its first picture for (first_picture).
 REVIEW_DRAWN = "review-drawn"
+REVIEW_NEED = "review-need"  # set by the browser when the layout holds no first picture
 REVIEW_PAGE = "review-page"
 REVIEW_TITLE = "review-title"
 REVIEW_SUBTITLE = "review-subtitle"

@@ -138,6 +138,7 @@ def layout(**query):
             dcc.Store(id=ids.COURSE_STATE, data=state.to_dict()),
             dcc.Store(id=ids.COURSE_VIEW, data=first("shown_view", None)),
             dcc.Store(id=ids.COURSE_DRAWN, data=drawn),
+            dcc.Store(id=ids.COURSE_NEED),
             *plans.plan_stores("course"),
             html.Div(
                 [
@@ -340,6 +341,17 @@ def _lanes_info(page: cm.CoursePage, model: cm.CourseModel, state: urls.ViewStat
     )
 
 
+# The Course's first picture is in the layout of a browser's layout request: its two drawing
+# callbacks skip Dash's first call, and the browser fires them (``COURSE_NEED``) only when the
+# layout holds no picture for the live version (``first_picture.gate``); new data fires them too.
+_DRAW = [
+    Input(ids.COURSE_STATE, "data"),
+    Input(ids.SHELL_DATA_VERSION, "data"),
+    Input(ids.COURSE_NEED, "data"),
+]
+first_picture.gate(ids.COURSE_STATE, ids.COURSE_DRAWN, ids.COURSE_NEED)
+
+
 @callback(
     output=dict(
         title=Output(ids.COURSE_TITLE, "children"),
@@ -355,10 +367,11 @@ def _lanes_info(page: cm.CoursePage, model: cm.CourseModel, state: urls.ViewStat
         shown_view=Output(ids.COURSE_VIEW, "data"),
         drawn=Output(ids.COURSE_DRAWN, "data"),
     ),
-    inputs=[Input(ids.COURSE_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+    inputs=_DRAW,
     state=[State(ids.COURSE_DRAWN, "data")],
+    prevent_initial_call=True,
 )
-def render(state_data, version, drawn=None):
+def render(state_data, version, _need=None, drawn=None):
     """Draw the view for the URL's state with the store's current data (outputs by name).
 
     Not when the layout already holds this very picture (``drawn``: its state and version);
@@ -643,10 +656,11 @@ def _forecast(state: urls.ViewState, scope):
         figure=Output(ids.COURSE_FORECAST, "figure"),
         range=Output(ids.COURSE_FORECAST_RANGE, "children"),
     ),
-    inputs=[Input(ids.COURSE_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+    inputs=_DRAW,
     state=[State(ids.COURSE_DRAWN, "data")],
+    prevent_initial_call=True,
 )
-def render_forecast(state_data, version, drawn=None):
+def render_forecast(state_data, version, _need=None, drawn=None):
     """Where the scope will land: its trend with the landing fan, and the range in numbers
     (not when the layout already holds them: see ``render``)."""
     if version is None or not state_data:
@@ -739,6 +753,7 @@ def toggle_math(_clicks, click, is_open):
     Input(ids.COURSE_FORECAST_MATH, "is_open"),
     Input(ids.COURSE_STATE, "data"),
     Input(ids.SHELL_DATA_VERSION, "data"),
+    prevent_initial_call=True,  # the math starts closed: nothing to fill as the page opens
 )
 def render_math(is_open, state_data, version):
     """The scope's math, when open: each team's bucket rates with their counts, and the open

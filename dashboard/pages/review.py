@@ -116,6 +116,7 @@ def layout(**query):
             dcc.Location(id=ids.REVIEW_URL, refresh="callback-nav"),
             dcc.Store(id=ids.REVIEW_STATE, data=data),
             dcc.Store(id=ids.REVIEW_DRAWN, data=mark),
+            dcc.Store(id=ids.REVIEW_NEED),
             dcc.Store(id=ids.REVIEW_PNG_DONE),
             dcc.Download(id=ids.REVIEW_DOWNLOAD),
             html.Div(
@@ -465,10 +466,15 @@ def _counts(model: rm.ReviewModel) -> dict[str, int]:
         focus_info=Output(ids.REVIEW_FOCUS_INFO, "children"),
         drawn=Output(ids.REVIEW_DRAWN, "data"),
     ),
-    inputs=[Input(ids.REVIEW_STATE, "data"), Input(ids.SHELL_DATA_VERSION, "data")],
+    inputs=[
+        Input(ids.REVIEW_STATE, "data"),
+        Input(ids.SHELL_DATA_VERSION, "data"),
+        Input(ids.REVIEW_NEED, "data"),
+    ],
     state=[State(ids.REVIEW_DRAWN, "data")],
+    prevent_initial_call=True,  # the browser's gate fires it when the layout holds no picture
 )
-def render(data, version, drawn=None):
+def render(data, version, _need=None, drawn=None):
     """Draw the review for the URL's days and team with the store's current data (outputs by
     name); not when the layout holds this very picture (``first_picture``), and any draw
     clears that mark."""
@@ -477,6 +483,9 @@ def render(data, version, drawn=None):
     if first_picture.already_drawn(drawn, data, version):
         raise PreventUpdate
     return {**_picture(data), "drawn": None}
+
+
+first_picture.gate(ids.REVIEW_STATE, ids.REVIEW_DRAWN, ids.REVIEW_NEED)
 
 
 def _picture(data: dict) -> dict:

@@ -126,3 +126,50 @@ def test_another_rider_picked_on_the_page_is_drawn_by_the_callbacks(
         assert any(out in b for b in calls), out  # the gate had them draw the skeleton
     assert page.locator("#rider-kpis").inner_text() != before
     assert console_errors == []
+
+
+SHELL_CALLS = ("shell-canonical.data", "shell-url.href")
+
+
+def test_the_shell_is_filled_in_by_the_layout(demo_server, page, console_errors):
+    """The top bar (pickers, nav links with the shared state) comes with the layout: neither
+    the shell's URL sync nor the picker's URL writer is called as the page opens, and the
+    address bar still gets the full state (defaults made explicit)."""
+    seen = _record(page)
+    page.goto(demo_server.base + "/review")
+    page.wait_for_selector("#review-waterfall .js-plotly-plot .main-svg", timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    calls = [r["body"] for r in seen if "_dash-update-component" in r["url"]]
+    assert not [b for b in calls if any(out in b for out in SHELL_CALLS)]
+    assert page.locator("#shell-quarter").input_value() == "2026-Q4"
+    assert page.locator("#shell-quarter option").count() > 1
+    assert "quarter=2026-Q4" in page.url  # the canonical address, written as the page started
+    assert "quarter=2026-Q4" in page.locator("#shell-nav-rider").get_attribute("href")
+    assert "active" in page.locator("#shell-nav-review").get_attribute("class")
+    page.select_option("#shell-quarter", "2026-Q3")  # the picker still writes the URL
+    page.wait_for_url("**quarter=2026-Q3**", timeout=30_000)
+    assert console_errors == []
+
+
+def test_a_layout_asked_for_without_a_referer_is_filled_by_the_callbacks(demo_server, page):
+    """A browser that sends no Referer gets Dash's routing and skeletons: the browser's gates
+    have the shell and the Course's drawing callbacks fill them."""
+
+    def no_referer(route):  # the page as served, with a policy that sends no Referer
+        response = route.fetch()
+        headers = {**response.headers, "referrer-policy": "no-referrer"}
+        route.fulfill(response=response, headers=headers)
+
+    page.route(lambda url: "/_dash" not in url and "/assets/" not in url, no_referer)
+    seen = _record(page)
+    page.goto(demo_server.base + "/?quarter=2026-Q4")
+    page.wait_for_function(
+        """() => { const gd = document.querySelector('#course-map .js-plotly-plot');
+                   return !!(gd && gd.data && gd.data.length); }""",
+        timeout=30_000,
+    )
+    page.wait_for_load_state("networkidle")
+    calls = [r["body"] for r in seen if "_dash-update-component" in r["url"]]
+    assert any("shell-canonical.data" in b for b in calls)
+    assert any("course-map.figure" in b for b in calls)
+    assert page.locator("#shell-quarter").input_value() == "2026-Q4"

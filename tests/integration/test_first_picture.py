@@ -73,13 +73,13 @@ def test_the_first_call_leaves_the_layouts_picture_and_later_ones_draw(client):
     with client.application.test_request_context("/_dash-update-component"):
         for callback in (course.render, course.render_forecast):
             with pytest.raises(PreventUpdate):
-                callback(state, version, mark)
+                callback(state, version, drawn=mark)
         # new data: drawn again, and the mark cleared so a return to this state draws too
-        newer = course.render(state, f"{version}-newer", mark)
+        newer = course.render(state, f"{version}-newer", drawn=mark)
         assert newer["drawn"] is None and newer["map"]["data"]
-        other = course.render({**state, "since": None}, version, mark)
+        other = course.render({**state, "since": None}, version, drawn=mark)
         assert other["drawn"] is None
-        assert course.render_forecast(state, f"{version}-newer", mark)["figure"]["data"]
+        assert course.render_forecast(state, f"{version}-newer", drawn=mark)["figure"]["data"]
 
 
 @pytest.mark.parametrize("referrer", [None, "http://localhost/review?quarter=2026-Q4"])
@@ -133,8 +133,10 @@ def test_the_reviews_layout_holds_its_picture_and_the_first_call_leaves_it(clien
     assert mark == {"state": data, "version": version}
     with client.application.test_request_context("/_dash-update-component"):
         with pytest.raises(PreventUpdate):
-            review.render(data, version, mark)
-        drawn = json.loads(json.dumps(review.render(data, f"{version}-newer", mark), cls=_Encoder))
+            review.render(data, version, drawn=mark)
+        drawn = json.loads(
+            json.dumps(review.render(data, f"{version}-newer", drawn=mark), cls=_Encoder)
+        )
     assert drawn["drawn"] is None
     waterfall = _props(layout, ids.REVIEW_WATERFALL)["figure"]
     assert waterfall["data"][0]["type"] == "waterfall"
@@ -177,29 +179,46 @@ def _dependencies(client) -> list[dict]:
     return json.loads(client.get("/_dash-dependencies").data)
 
 
-def test_the_riders_drawing_callbacks_wait_for_the_browsers_gate(client):
-    """Dash does not call the three callbacks of the Rider's first picture as the page starts
-    (no round trip that answers "no change"); the browser's gate, which runs as the page starts,
-    fires them when the layout holds no picture for the live version (``first_picture.gate``),
-    and so does a new data version."""
+GATES = {  # page: (state store, mark, the gate's store, an output of each drawing callback)
+    "course": (
+        "course-state",
+        "course-drawn",
+        "course-need",
+        ("course-map", "course-forecast-trend"),
+    ),
+    "review": ("review-state", "review-drawn", "review-need", ("review-waterfall",)),
+    "rider": (
+        "rider-state",
+        "rider-drawn",
+        "rider-need",
+        ("rider-lane", "rider-kpis", "rider-forecast-trend"),
+    ),
+}
+
+
+@pytest.mark.parametrize("page", sorted(GATES))
+def test_the_drawing_callbacks_wait_for_the_browsers_gate(client, page):
+    """Dash does not call the callbacks of a page's first picture as the page starts (no round
+    trip that answers "no change"); the browser's gate, which runs as the page starts, fires
+    them when the layout holds no picture for the live version (``first_picture.gate``), and
+    so does a new data version."""
     from dashboard import ids
 
-    deps = _dependencies(client)
-    drawing = [
-        d
-        for d in deps
-        if any(o in d["output"] for o in (ids.RIDER_LANE, ids.RIDER_KPIS, ids.RIDER_FORECAST))
-    ]
-    assert len(drawing) == 3
+    state, mark, need, outputs = GATES[page]
+    deps = json.loads(client.get("/_dash-dependencies").data)
+    drawing = [d for d in deps if {"id": need, "property": "data"} in d["inputs"]]
+    assert len(drawing) == len(outputs)  # one callback for each output named
+    for output in outputs:
+        assert any(f"{output}." in d["output"] for d in drawing), output
     for d in drawing:
         assert d["prevent_initial_call"] is True
         inputs = {(i["id"], i["property"]) for i in d["inputs"]}
-        assert (ids.RIDER_NEED, "data") in inputs and (ids.SHELL_DATA_VERSION, "data") in inputs
-    (gate,) = [d for d in deps if d["output"] == f"{ids.RIDER_NEED}.data"]
+        assert {(ids.SHELL_DATA_VERSION, "data"), (state, "data")} <= inputs
+    (gate,) = [d for d in deps if d["output"] == f"{need}.data"]
     assert gate["clientside_function"] and not gate["prevent_initial_call"]
-    assert [(i["id"], i["property"]) for i in gate["inputs"]] == [(ids.RIDER_STATE, "data")]
+    assert [(i["id"], i["property"]) for i in gate["inputs"]] == [(state, "data")]
     assert {(s["id"], s["property"]) for s in gate["state"]} == {
-        (ids.RIDER_DRAWN, "data"),
+        (mark, "data"),
         (ids.SHELL_DATA_VERSION, "data"),
     }
 
