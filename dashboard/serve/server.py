@@ -20,6 +20,7 @@ from flask import Flask, Response
 from flask_compress import Compress
 
 from dashboard.app import create_app
+from dashboard.serve import warm
 from loaders.config import load_config
 
 COMPRESS_MIMETYPES = [
@@ -47,6 +48,7 @@ def served_app() -> dash.Dash:
     # registered first): it reads the page as served, before it is compressed.
     security_headers(server, hsts=load_config().secure_cookie)
     _set_up_now(app)
+    server.wsgi_app = warm.serving(server.wsgi_app)  # warming gives way to requests
     return app
 
 

@@ -35,8 +35,36 @@ from loaders.fiscal import parse_quarter
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 2.0
+# Warming gives way to visitors: between its steps it waits while this process is answering a
+# request, at most this long per step, so a worker that has just started (or just seen new
+# data) answers its first visitors with both cores' share it would otherwise take.
+GIVE_WAY_SECONDS = 2.0
 _STARTED: set[int] = set()
 _HOOKS: dict[str, Callable[[Engine], object]] = {}
+_SERVING = [0]  # requests this process is answering (``serving``)
+_SERVING_LOCK = threading.Lock()
+
+
+def serving(wsgi_app):
+    """``wsgi_app`` counting the requests it is answering, for warming to give way to them."""
+
+    def counted(environ, start_response):
+        with _SERVING_LOCK:
+            _SERVING[0] += 1
+        try:
+            return wsgi_app(environ, start_response)
+        finally:
+            with _SERVING_LOCK:
+                _SERVING[0] -= 1
+
+    return counted
+
+
+def _give_way(limit: float = GIVE_WAY_SECONDS) -> None:
+    """Wait while a request is being answered, at most ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while _SERVING[0] > 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def on_new_data(name: str):
@@ -116,21 +144,26 @@ def _season(engine: Engine, took: dict[str, float]) -> None:
 
 def warm(engine: Engine) -> dict[str, float]:
     """Compute and draw the landing views for the store's current data (the Course's first, the
-    page everyone lands on); returns seconds per view."""
+    page everyone lands on); returns seconds per view. Between views it gives way to requests
+    being answered (``_give_way``)."""
     took: dict[str, float] = {}
+    _give_way()
     started = time.perf_counter()
     catalog.freshness(engine)  # the top bar of every open page asks next
     state = urls.resolve({})
     model = cm.course_model(engine, state, None)
     cm.course_page(engine, model, state, None)
     took["course"] = time.perf_counter() - started
+    _give_way()
     _riders(engine, model, took)
     hooks = sorted(_HOOKS.items(), key=lambda item: not item[0].startswith("course"))
     for name, hook in hooks:
         if name.startswith("course"):
+            _give_way()
             started = time.perf_counter()
             hook(engine)
             took[name] = time.perf_counter() - started
+    _give_way()
     started = time.perf_counter()
     quarter = parse_quarter(state.quarter)
     days = rm.snapshot_days(engine)
@@ -139,11 +172,15 @@ def warm(engine: Engine) -> dict[str, float]:
     took["review"] = time.perf_counter() - started
     for name, hook in hooks:
         if not name.startswith("course"):
+            _give_way()
             started = time.perf_counter()
             hook(engine)
             took[name] = time.perf_counter() - started
+    _give_way()
     _season(engine, took)
+    _give_way()
     _trend(engine, model, took)
+    _give_way()
     _a_rider(engine, state, took)
     return took
 
