@@ -497,6 +497,27 @@ def _directory(lanes, state: urls.ViewState) -> html.Div:
     return html.Div(teams, className="rider-directory")
 
 
+# A view with more riders than this lists only the rider's own team in the picker, and a way to
+# the directory of all riders (``/rider``): at 2,000 reps the whole list was half of the page's
+# first response (120 kB) and a select of 2,000 entries nobody scrolls.
+PICKER_RIDERS = 60
+DIRECTORY = "::all riders::"  # the picker's way to the directory (no rider is called that)
+
+
+def _picker_options(lanes, team: str | None = None, limit: int = PICKER_RIDERS) -> list[dict]:
+    """The rider picker's options: every rider of the view (``lanes``), or, when there are more
+    than ``limit``, the riders of ``team`` and the directory of all."""
+    tail = []
+    if team is not None and len(lanes) > limit:
+        lanes = lanes[lanes["team"].astype("object") == team]
+        tail = [{"label": "All riders…", "value": DIRECTORY}]
+    riders = [
+        {"label": f"{r.lane} · {r.team}", "value": r.lane}
+        for r in lanes.sort_values("lane").itertuples(index=False)
+    ]
+    return [{"label": "Choose a rider…", "value": ""}, *riders, *tail]
+
+
 RIDER_OUT = dict(
     subtitle=Output(ids.RIDER_SUBTITLE, "children"),
     message=Output(ids.RIDER_MESSAGE, "children"),
@@ -534,19 +555,16 @@ def render_rider(data, version, _need=None):
         )
     # A rider outside the viewer's teams is in neither model: the page says no such rider.
     course = cm.course_model(engine, state, scope)
-    options = [{"label": "Choose a rider…", "value": ""}] + [
-        {"label": f"{r.lane} · {r.team}", "value": r.lane}
-        for r in course.lanes.sort_values("lane").itertuples(index=False)
-    ]
     if not rep:
         return dict(
             subtitle=f"{state.quarter} · {len(course.lanes):,} riders · pick one for their 1:1",
             message=_directory(course.lanes, state),
             lane=no_update,
-            picker_options=options,
+            picker_options=_picker_options(course.lanes),
         )
     lane, deals = cm.rider_lane(course, rep)
     _state, _rep, model = _model(data)
+    options = _picker_options(course.lanes, model.team if model is not None else None)
     if model is None or (lane.empty and not model.figures):
         msg = dbc.Alert(
             f"No rider called “{rep}” in {state.quarter}"
@@ -752,26 +770,21 @@ FORECAST_OUT = dict(
     figure=Output(ids.RIDER_FORECAST, "figure"),
     range=Output(ids.RIDER_FORECAST_RANGE, "children"),
     info=Output(ids.RIDER_FORECAST_INFO, "children"),
-    rates=Output(ids.RIDER_FORECAST_RATES, "children"),
-    deals=Output(ids.RIDER_FORECAST_DEALS, "children"),
 )
 
 
 @callback(output=FORECAST_OUT, inputs=_DRAW, prevent_initial_call=True)
 def render_forecast(data, version, _need=None):
-    """Where the rider will land: their trend and fan, the range, the rates and deals × rate."""
+    """Where the rider will land: their trend and fan, and the range in numbers."""
     if version is None or not data or not _rider_name(data):
         return no_update
     _state, rep, f = _rider_forecast(data)
     if f is None:
-        return dict(figure=blank_figure(60), range=None, info="", rates=None, deals=None)
+        return dict(figure=blank_figure(60), range=None, info="")
     row = f.reps.loc[rep]
     landing = {k: row[k] for k in ("quota", "won", "p10", "p50", "p90", "mean")}
     landing.update({k: row[k] for k in ("chance_of_quota", "from_open", "from_new")})
     call = {k: row[f"call_{k}"] for k in fm.CALL_KEYS}
-    team = row["team"]
-    rep_rates = f.rep_rates[f.rep_rates["rep"] == rep]
-    team_rates = f.team_rates[f.team_rates["team"].map(lambda t: t == team)]
     q = f.quarter
     return dict(
         figure=ff.make_trend_figure(
@@ -783,6 +796,34 @@ def render_forecast(data, version, _need=None):
         ),
         range=ff.make_range_summary(landing, method=f.method, week=f.week, past=f.past, call=call),
         info=FORECAST_HINT,
+    )
+
+
+@callback(
+    output=dict(
+        rates=Output(ids.RIDER_FORECAST_RATES, "children"),
+        deals=Output(ids.RIDER_FORECAST_DEALS, "children"),
+    ),
+    inputs=[
+        Input(ids.RIDER_FORECAST_MATH, "is_open"),
+        Input(ids.RIDER_STATE, "data"),
+        Input(ids.SHELL_DATA_VERSION, "data"),
+    ],
+    prevent_initial_call=True,  # the math starts closed: nothing to fill as the page opens
+)
+def render_math(is_open, data, version):
+    """The math, when open: the rider's bucket rates beside their team's, with their counts,
+    and each open deal × rate. Filled only when opened: it was a sixth of the page's first
+    response, hidden."""
+    if not is_open or version is None or not data or not _rider_name(data):
+        return no_update
+    _state, rep, f = _rider_forecast(data)
+    if f is None:
+        return dict(rates=None, deals=None)
+    team = f.reps.loc[rep, "team"]
+    rep_rates = f.rep_rates[f.rep_rates["rep"] == rep]
+    team_rates = f.team_rates[f.team_rates["team"].map(lambda t: t == team)]
+    return dict(
         rates=ff.make_rates_table(rep_rates, team_rates, f.method, f.week),
         deals=ff.make_deal_math(f.deals[f.deals["rep"] == rep], ids.RIDER_FORECAST_DEALS_GRID),
     )
@@ -851,9 +892,11 @@ def show_forecast_rows(click, data):
     prevent_initial_call=True,
 )
 def pick_rider(value, data, canonical):
-    """Choosing a rider opens their page."""
+    """Choosing a rider opens their page; "All riders…" the directory."""
     if not value or value == (data or {}).get("rep"):
         return no_update
+    if value == DIRECTORY:
+        return "/rider" + urls.carry(urls.search_of(canonical))
     return urls.rider_path(value, urls.search_of(canonical))
 
 

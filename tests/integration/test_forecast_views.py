@@ -80,7 +80,10 @@ def test_rider_forecast_is_the_models(store, pages):
     assert any(
         w.startswith("Made from 2 past quarters at week 4 (2026-Q2, 2026-Q3)") for w in words
     )
-    # the math: her rates (commit 29/48 ≈ 60%) and her open deals by expected amount
+    # the math, once opened: her rates (commit 29/48 ≈ 60%) and her open deals by expected amount
+    data = {"rep": ANN, "view": view()}
+    assert rider.render_math(False, data, current_version(store)) is no_update  # closed
+    out = rider.render_math(True, data, current_version(store))
     rates = texts(out["rates"])
     assert "1 / 2" in rates and "60%" in rates and "history" in rates
     deals = out["deals"].children[1].rowData
@@ -113,8 +116,9 @@ def test_a_manager_of_east_gets_nothing_of_west(store, pages, monkeypatch):
     monkeypatch.setattr(auth, "viewer_scope", lambda: ["East"])
     version = current_version(store)
     out = rider.render_forecast({"rep": CY, "view": view()}, version)
-    assert out["range"] is None and out["rates"] is None and out["deals"] is None
-    assert out["figure"]["data"] == []
+    assert out["range"] is None and out["figure"]["data"] == []
+    math = rider.render_math(True, {"rep": CY, "view": view()}, version)
+    assert math["rates"] is None and math["deals"] is None
     point = click("won", AS_OF.isoformat())
     assert (
         run(rider.show_forecast_rows, "x", point, point, {"rep": CY, "view": view()}) is no_update
