@@ -4,9 +4,20 @@ of the page's first response)."""
 
 from __future__ import annotations
 
-import pandas as pd
+import sys
 
-from dashboard.pages import rider
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="module")
+def rider():
+    """The Rider page as an app registers it (importing it bare would register its callbacks
+    with no app, and the next app in this process would get them twice)."""
+    from dashboard.app import create_app
+
+    create_app()
+    return sys.modules["dashboard.pages.rider"]
 
 
 def _lanes(teams: int, per_team: int) -> pd.DataFrame:
@@ -19,14 +30,14 @@ def _lanes(teams: int, per_team: int) -> pd.DataFrame:
     )
 
 
-def test_a_few_riders_are_all_listed():
+def test_a_few_riders_are_all_listed(rider):
     options = rider._picker_options(_lanes(3, 8), "Team 01")
     assert options[0] == {"label": "Choose a rider…", "value": ""}
     assert len(options) == 1 + 24 and rider.DIRECTORY not in [o["value"] for o in options]
     assert options[1] == {"label": "Rep 0000 · Team 00", "value": "Rep 0000"}  # by name
 
 
-def test_many_riders_list_the_riders_team_and_the_directory():
+def test_many_riders_list_the_riders_team_and_the_directory(rider):
     options = rider._picker_options(_lanes(20, 10), "Team 07")
     values = [o["value"] for o in options]
     assert values == ["", *[f"Rep 07{i:02d}" for i in range(10)], rider.DIRECTORY]
@@ -35,7 +46,7 @@ def test_many_riders_list_the_riders_team_and_the_directory():
     assert len(rider._picker_options(_lanes(20, 10))) == 1 + 200
 
 
-def test_all_riders_opens_the_directory_with_the_shared_state():
+def test_all_riders_opens_the_directory_with_the_shared_state(rider):
     canonical = {"search": "?quarter=2026-Q4&team=East&page=3"}
     data = {"rep": "Rep 0701"}
     assert rider.pick_rider(rider.DIRECTORY, data, canonical) == "/rider?quarter=2026-Q4&team=East"
