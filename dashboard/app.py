@@ -278,12 +278,12 @@ def shell() -> html.Div:
             dcc.Interval(id=ids.SHELL_POLL, interval=live.POLL_MS),
             bar,
             outage.alert(),
-            dbc.Container(page_container(), fluid=True, className="page"),
+            dbc.Container(page_container(first), fluid=True, className="page"),
         ]
     )
 
 
-def page_container() -> html.Div:
+def page_container(first: tuple[str, str] | None) -> html.Div:
     """Dash's page container, with the requested view already in it when the browser said which.
 
     Dash fills ``_pages_content`` with a callback once its Location mounts: one more round trip
@@ -291,8 +291,9 @@ def page_container() -> html.Div:
     request carries the page's address in its Referer; with it, the view's skeleton (still no
     store reads) is part of the first layout, and the Location starts at that address so Dash's
     router has nothing to do. Without it (a browser that sends no Referer), Dash routes as usual.
+
+    ``first`` is that address, (path, query), as ``shell`` read it (``_first_view``), or None.
     """
-    first = _first_view()
     if first is None:
         return dash.page_container
     path, search = first

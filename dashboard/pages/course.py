@@ -344,12 +344,7 @@ def _lanes_info(page: cm.CoursePage, model: cm.CourseModel, state: urls.ViewStat
 # The Course's first picture is in the layout of a browser's layout request: its two drawing
 # callbacks skip Dash's first call, and the browser fires them (``COURSE_NEED``) only when the
 # layout holds no picture for the live version (``first_picture.gate``); new data fires them too.
-_DRAW = [
-    Input(ids.COURSE_STATE, "data"),
-    Input(ids.SHELL_DATA_VERSION, "data"),
-    Input(ids.COURSE_NEED, "data"),
-]
-first_picture.gate(ids.COURSE_STATE, ids.COURSE_DRAWN, ids.COURSE_NEED)
+_DRAW = first_picture.gate(ids.COURSE_STATE, ids.COURSE_DRAWN, ids.COURSE_NEED)
 
 
 @callback(

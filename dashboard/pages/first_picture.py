@@ -83,12 +83,15 @@ def draw(view: str, state_data: dict, picture: Callable[[], T]) -> tuple[T | Non
     return drawn, marker(state_data, version)
 
 
-def gate(state_id: str, drawn_id: str, need_id: str) -> None:
-    """Register the browser's check that sets ``need_id``'s data (the drawing callbacks' input)
-    when the layout's mark (``drawn_id``) is not a picture of the live version: the layout came
-    from Dash's router, the picture could not be drawn, or the version moved. When it is, the
-    page's drawing callbacks are not called at all as it starts. ``state_id`` is the page's
-    state store, which only its layout sets: it makes the check run once per layout."""
+def gate(state_id: str, drawn_id: str, need_id: str) -> list[Input]:
+    """Register the browser's check that sets ``need_id``'s data when the layout's mark
+    (``drawn_id``) is not a picture of the live version: the layout came from Dash's router, the
+    picture could not be drawn, or the version moved. When it is, the page's drawing callbacks
+    are not called at all as it starts. ``state_id`` is the page's state store, which only its
+    layout sets: it makes the check run once per layout.
+
+    Returns the drawing callbacks' inputs (the state, the live version, ``need_id``), for
+    callbacks registered with ``prevent_initial_call=True``."""
     clientside_callback(
         """
         function(_state, drawn, version) {
@@ -104,3 +107,8 @@ def gate(state_id: str, drawn_id: str, need_id: str) -> None:
         State(drawn_id, "data"),
         State(ids.SHELL_DATA_VERSION, "data"),
     )
+    return [
+        Input(state_id, "data"),
+        Input(ids.SHELL_DATA_VERSION, "data"),
+        Input(need_id, "data"),
+    ]

@@ -466,11 +466,7 @@ def _counts(model: rm.ReviewModel) -> dict[str, int]:
         focus_info=Output(ids.REVIEW_FOCUS_INFO, "children"),
         drawn=Output(ids.REVIEW_DRAWN, "data"),
     ),
-    inputs=[
-        Input(ids.REVIEW_STATE, "data"),
-        Input(ids.SHELL_DATA_VERSION, "data"),
-        Input(ids.REVIEW_NEED, "data"),
-    ],
+    inputs=first_picture.gate(ids.REVIEW_STATE, ids.REVIEW_DRAWN, ids.REVIEW_NEED),
     state=[State(ids.REVIEW_DRAWN, "data")],
     prevent_initial_call=True,  # the browser's gate fires it when the layout holds no picture
 )
@@ -483,9 +479,6 @@ def render(data, version, _need=None, drawn=None):
     if first_picture.already_drawn(drawn, data, version):
         raise PreventUpdate
     return {**_picture(data), "drawn": None}
-
-
-first_picture.gate(ids.REVIEW_STATE, ids.REVIEW_DRAWN, ids.REVIEW_NEED)
 
 
 def _picture(data: dict) -> dict:

@@ -528,12 +528,7 @@ RIDER_OUT = dict(
 # browser's layout request (``first_picture``); the trend, the slow part, is left to its callback.
 # They skip Dash's first call: the browser fires them (``RIDER_NEED``) when the layout holds no
 # picture for the live version, and a new data version fires them again.
-_DRAW = [
-    Input(ids.RIDER_STATE, "data"),
-    Input(ids.SHELL_DATA_VERSION, "data"),
-    Input(ids.RIDER_NEED, "data"),
-]
-first_picture.gate(ids.RIDER_STATE, ids.RIDER_DRAWN, ids.RIDER_NEED)
+_DRAW = first_picture.gate(ids.RIDER_STATE, ids.RIDER_DRAWN, ids.RIDER_NEED)
 
 
 @callback(output=RIDER_OUT, inputs=_DRAW, prevent_initial_call=True)
