@@ -565,7 +565,7 @@ def restrict_forecast(
     everyone = summary if summary is not None else forecast.summary
     if forecast.scope is not None or everyone is None or everyone.scope is not None:
         raise ValueError("restrict_forecast needs an all-teams forecast from compute_forecast")
-    summary = standings.restrict(everyone, team, scope)
+    summary = standings.narrowed(everyone, team, scope)
     riders = summary.riders[["rep", "team"]].copy()
     riders["quota"] = summary.reps["quota"].reindex(riders["rep"]).to_numpy()
     frame = forecast.people_frame

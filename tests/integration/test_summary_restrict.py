@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from dashboard.cli.summary import summary_json
-from dashboard.models.standings import SummaryError, compute_summary, restrict
+from dashboard.models import standings
+from dashboard.models.standings import SummaryError, compute_summary, narrowed, restrict
 from tests.support.book import AS_OF, QUARTER, SINCE
 from tests.support.demo import demo_copy
 
@@ -42,6 +43,27 @@ def _same(narrowed, direct) -> None:
 def test_book_team(book_engine, team, since):
     everyone = compute_summary(book_engine, QUARTER, AS_OF, since)
     _same(restrict(everyone, team), compute_summary(book_engine, QUARTER, AS_OF, since, team))
+
+
+def test_narrowed_is_restrict_remembered_per_summary_and_view(book_engine, monkeypatch):
+    everyone = compute_summary(book_engine, QUARTER, AS_OF, SINCE)
+    east = narrowed(everyone, "East")
+    _same(east, compute_summary(book_engine, QUARTER, AS_OF, SINCE, "East"))
+    assert narrowed(everyone, "East") is east  # the same view again: no second narrowing
+    assert narrowed(everyone, scope=["East"]) is east  # the same teams asked another way
+    west = narrowed(everyone, "West")
+    _same(west, compute_summary(book_engine, QUARTER, AS_OF, SINCE, "West"))
+    assert narrowed(everyone) is everyone
+    with pytest.raises(SummaryError, match="not among the teams"):
+        narrowed(everyone, "West", scope=["East"])
+    # another all-teams summary (a new data version) is narrowed afresh, never answered from
+    # the one before
+    again = compute_summary(book_engine, QUARTER, AS_OF, SINCE)
+    assert narrowed(again, "East") is not east
+    # bounded: the oldest view is forgotten first
+    monkeypatch.setattr(standings, "NARROWED_KEPT", 1)
+    narrowed(again, "West")  # a view not asked before
+    assert narrowed(everyone, "East") is not east
 
 
 def test_book_scope_and_refusals(book_engine):
