@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -109,7 +110,7 @@ def rider_team(
     engine: Engine, rep: str, day: dt.date, scope: Sequence[str] | None
 ) -> tuple[bool, str | None, str | None, dt.date | None]:
     """(known, team on ``day``, role, start date) of ``rep`` in the viewer's scope."""
-    reps, _ = queries.load_reps(engine, scope, day)
+    reps, _ = queries.load_reps(engine, scope, day, names=[rep])
     hit = reps[reps["rep"].astype("object") == rep]
     if hit.empty:
         return False, None, None, None
@@ -205,16 +206,23 @@ def build_rider(
     # A rep on the roster with nothing in this view (an SE, say) gets empty figures.
     figures = summary.reps.loc[rep].to_dict() if rep in summary.reps.index else {}
     view = [team] if team else (list(scope) if scope is not None else None)
-    reps, aliases = queries.load_reps(engine, view, as_of)
+    first = as_of - dt.timedelta(days=7 * WEEKS - 1)
+    # The rider's own reads are independent of each other: run side by side, the store answers
+    # them while Python turns the first answers into frames (0.27 s one after another at 2,000
+    # reps, the team's activity by day and type 0.15 s of it).
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="rider-read") as pool:
+        by_type_read = pool.submit(queries.load_activity_by_type, engine, view, first, as_of)
+        deals_read = pool.submit(rider_deals, engine, summary, rep, view)
+        roster_read = pool.submit(queries.load_reps, engine, view, as_of)
+        events_read = pool.submit(queries.load_readiness_events, engine, view, as_of)
+        reps, aliases = roster_read.result()
+        raw_events = events_read.result()
+        deals = deals_read.result()
+        by_type = by_type_read.result()
     riders = reps[reps["rep"].isin(summary.reps.index)][["rep", "team", "start_date"]]
     riders = riders.reset_index(drop=True)
-    deals = rider_deals(engine, summary, rep, view)
-    events = attach_reps(
-        queries.load_readiness_events(engine, view, as_of), aliases, reps, name="owner_key"
-    )
+    events = attach_reps(raw_events, aliases, reps, name="owner_key")
     events = events[events["rep"].astype("object") == rep].reset_index(drop=True)
-    first = as_of - dt.timedelta(days=7 * WEEKS - 1)
-    by_type = queries.load_activity_by_type(engine, view, first, as_of)
     counts = attach_reps(queries.counts_of_types(by_type), aliases, reps)
     by_type = attach_reps(by_type, aliases, reps)
     activity = activity_weeks_by_type(by_type, counts, riders, rep, as_of)
@@ -281,17 +289,30 @@ def rider_deals(
             flag_count=pd.Series(dtype="int64"),
         )
     ids = sorted(own["deal_id"].astype(str).unique())
-    snaps, history = queries.load_close_date_changes(
-        engine, view, summary.as_of, deal_ids=ids, team_day=summary.as_of
-    )
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="rider-deals") as pool:
+        changes = pool.submit(
+            queries.load_close_date_changes,
+            engine,
+            view,
+            summary.as_of,
+            deal_ids=ids,
+            team_day=summary.as_of,
+        )
+        support = pool.submit(
+            queries.load_expert_support,
+            engine,
+            view,
+            summary.as_of,
+            team_day=summary.as_of,
+            deal_ids=ids,
+        )
+        snaps, history = changes.result()
+        experts = support.result()
     counts = push_counts(snaps, history, summary.as_of, own[[*DEAL_KEY, "push_count"]])
     own = own.drop(columns="push_count").merge(
         counts[[*DEAL_KEY, "push_count"]], on=DEAL_KEY, how="left"
     )
     own["push_count"] = own["push_count"].fillna(0).astype("int64")
-    experts = queries.load_expert_support(
-        engine, view, summary.as_of, team_day=summary.as_of, deal_ids=ids
-    )
     own = own.merge(experts, on=DEAL_KEY, how="left")
     own["experts"] = own["experts"].fillna(0).astype("int64")
     avg = summary.team.get("avg_won_deal")

@@ -119,11 +119,14 @@ def _completed_for(engine: Engine, scope: Scope) -> ColumnElement[bool]:
 # --- reps, aliases, quotas ------------------------------------------------------------------
 
 
-def load_reps(engine: Engine, scope: Scope, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_reps(
+    engine: Engine, scope: Scope, day: dt.date, *, names: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The roster on ``day``: reps (``rep, team, role, start_date``) and their aliases.
 
     With a scope, only the reps in its teams on ``day``; with None, every rep, the ones without a
-    team on ``day`` having ``team`` None.
+    team on ``day`` having ``team`` None. With ``names``, only the reps of those names (one
+    rider's row without reading the whole roster).
     """
     m = (
         select(TeamMembership.rep_id, TeamMembership.team_id, TeamMembership.effective_from)
@@ -138,6 +141,8 @@ def load_reps(engine: Engine, scope: Scope, day: dt.date) -> tuple[pd.DataFrame,
     )
     if scope is not None:
         stmt = stmt.where(Team.name.in_(list(scope)))
+    if names is not None:
+        stmt = stmt.where(Rep.name.in_(list(names)))
     reps = _read(engine, stmt, ["rep", "team", "role", "start_date", "_from"])
     reps = (
         reps.sort_values(["rep", "_from"], na_position="first", kind="stable")
@@ -149,6 +154,8 @@ def load_reps(engine: Engine, scope: Scope, day: dt.date) -> tuple[pd.DataFrame,
     a_stmt = select(RepAlias.alias, Rep.name).join(Rep, Rep.id == RepAlias.rep_id)
     if scope is not None:
         a_stmt = a_stmt.where(Rep.id.in_(scoped_rep_ids(scope, day)))
+    if names is not None:
+        a_stmt = a_stmt.where(Rep.name.in_(list(names)))
     aliases = _read(engine, a_stmt, ["alias", "rep"])
     return reps.reset_index(drop=True), aliases
 

@@ -47,6 +47,16 @@ def test_membership_is_effective_dated(book_engine):
     assert "Dan New" in set(reps["rep"])
     everyone, _ = queries.load_reps(book_engine, None, dt.date(2026, 11, 9))
     assert everyone.set_index("rep").loc["Dan New", "team"] is None
+    # one rep's row (the Rider's who-is-this), the same as in the whole roster
+    for day in (dt.date(2026, 11, 9), dt.date(2026, 11, 10)):
+        whole, _ = queries.load_reps(book_engine, None, day)
+        one, aliases = queries.load_reps(book_engine, None, day, names=["Dan New"])
+        pd.testing.assert_frame_equal(
+            one, whole[whole["rep"] == "Dan New"].reset_index(drop=True), check_dtype=False
+        )
+        assert set(aliases["rep"]) == {"Dan New"}
+    east, _ = queries.load_reps(book_engine, ["East"], AS_OF, names=["Cat Wu", "Ann Lee"])
+    assert east["rep"].tolist() == ["Ann Lee"]  # Cat Wu is in West
 
 
 def test_only_needed_rows_and_snapshots(book_engine):
