@@ -215,7 +215,10 @@ class Activity(Base):
     __tablename__ = "activities"
     __table_args__ = (
         UniqueConstraint("source", "activity_id", name="uq_activity_source_id"),
-        Index("ix_act_owner_date", "owner_key", "activity_date"),
+        # A few owners' activities in a window (a team's Rider, Course, readiness), read from
+        # the index alone: without the last three columns every activity found was looked up in
+        # the table (0.09 of 0.1 s for a team of 20 over 8 weeks at 5M activities on SQLite).
+        Index("ix_act_owner_date", "owner_key", "activity_date", "completed", "type", "owner"),
         # A deal's last completed touch: one seek (summary stale check).
         Index("ix_act_deal_done", "source", "deal_id", "completed", "activity_date"),
         # Completed activities per owner in a window, read from the index alone.

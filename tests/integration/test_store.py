@@ -55,8 +55,15 @@ def test_upgrade_creates_every_table_and_is_repeatable(backend, tmp_path):
     try:
         assert current_revision(url) is None
         upgrade(url)
-        tables = set(inspect(get_engine(url)).get_table_names())
+        inspector = inspect(get_engine(url))
+        tables = set(inspector.get_table_names())
         assert set(Base.metadata.tables) <= tables
+        # every index the models declare, on the same columns (a model changed without its
+        # migration shows here)
+        for name, table in Base.metadata.tables.items():
+            built = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes(name)}
+            for ix in table.indexes:
+                assert built.get(ix.name) == [c.name for c in ix.columns], (name, ix.name)
         head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
         assert head is not None and current_revision(url) == head
         upgrade(url)  # a second upgrade changes nothing
