@@ -4,7 +4,7 @@
   after the scripts have run (``dashboard.serve.early``); a failed early request is asked again
   by the renderer. A page with charts fetches Dash's graph and plotly.js with its other scripts
   (preloaded), once; the Data page, which has none, fetches neither.
-- The Rider's first picture is in its layout, and its three drawing callbacks are not called as
+- The Rider's first picture is in its layout, and its five drawing callbacks are not called as
   the page opens (``first_picture.gate``); when the layout holds no picture (Dash's router built
   it: another rider picked on the page) the browser's gate has them draw it.
 """
@@ -18,7 +18,13 @@ import pytest
 pytestmark = pytest.mark.browser
 
 RIDER = "/rider/Caleb%20Miller?quarter=2026-Q4"
-DRAWING = ("rider-lane.figure", "rider-kpis.children", "rider-forecast-trend.figure")
+DRAWING = (
+    "rider-lane.figure",
+    "rider-kpis.children",
+    "rider-forecast-trend.figure",
+    "rider-trend.figure",
+    "rider-season-flow.figure",
+)
 # The Rider's lane drawn with deals (its scatter has points) and nothing pending.
 LANE_DRAWN_JS = """
 (rep) => {
@@ -70,7 +76,7 @@ def test_the_layout_is_asked_for_once_before_the_scripts(demo_server, page, cons
     renderer_done = [order for order, url in done if "dash_renderer" in url]
     assert renderer_done and seen[layouts[0]]["order"] < renderer_done[0]
     calls = [r["body"] for r in seen if "_dash-update-component" in r["url"]]
-    assert calls  # the trend, the season, the notes... still come by callback
+    assert calls  # the notes, the plans, the calls panel... still come by callback
     assert not [b for b in calls if any(out in b for out in DRAWING)]
     assert page.locator("#rider-kpis").inner_text().strip()
     # the chart scripts, preloaded from the <head>, are fetched once, with the page's scripts

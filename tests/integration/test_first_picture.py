@@ -163,16 +163,19 @@ def test_the_riders_layout_holds_its_first_picture_and_its_callbacks_skip_the_fi
         head = json.loads(json.dumps(rider.render_rider(data, version), cls=_Encoder))
         details = json.loads(json.dumps(rider.render_details(data, version), cls=_Encoder))
         season = json.loads(json.dumps(rider.render_season(data, version), cls=_Encoder))
+        trend = json.loads(json.dumps(rider.render_trend(data, version), cls=_Encoder))
     lane = _props(layout, ids.RIDER_LANE)["figure"]
     assert _traces(lane) == _traces(head["lane"]) and lane["data"]
     assert _props(layout, ids.RIDER_SUBTITLE)["children"] == head["subtitle"]
     assert _props(layout, ids.RIDER_FLAGS)["rowData"] == details["flags"]
     assert _props(layout, ids.RIDER_KPIS)["children"] is not None
     assert _props(layout, ids.RIDER_FORECAST)["figure"]["data"]
-    # the trend and the season (the foot of the page) are their own callbacks' first answers
-    assert not _props(layout, ids.RIDER_SEASON_RAMP)["figure"].get("data")
-    assert not _props(layout, ids.RIDER_TREND)["figure"].get("data")
+    # the trend and the season (the foot of the page) too: no second round after the layout
     assert season["ramp"]["data"] and season["info"]
+    assert _traces(_props(layout, ids.RIDER_SEASON_RAMP)["figure"]) == _traces(season["ramp"])
+    assert _props(layout, ids.RIDER_SEASON_INFO)["children"] == season["info"]
+    assert _traces(_props(layout, ids.RIDER_TREND)["figure"]) == _traces(trend["trend"])
+    assert _props(layout, ids.RIDER_TREND)["figure"]["data"]
 
 
 def _dependencies(client) -> list[dict]:
@@ -191,7 +194,7 @@ GATES = {  # page: (state store, mark, the gate's store, an output of each drawi
         "rider-state",
         "rider-drawn",
         "rider-need",
-        ("rider-lane", "rider-kpis", "rider-forecast-trend"),
+        ("rider-lane", "rider-kpis", "rider-forecast-trend", "rider-trend", "rider-season-ramp"),
     ),
 }
 
