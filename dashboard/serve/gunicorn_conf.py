@@ -3,7 +3,8 @@ default; ``--workers N`` and ``--bind`` come from the command, see ``dashboard.c
 
 Threaded workers (``gthread``): a request that computes a view for seconds after new data does
 not hold up the cheap ones (the live check every few seconds, cached views) queued behind it.
-Each worker starts its warming thread once it is ready (``dashboard.serve.warm``).
+Each worker starts its warming thread before it takes requests and waits, 15 s at most, until it
+has warmed the data that is there (``dashboard.serve.warm``).
 
 Timeouts: ``timeout`` is how long a worker may go without telling the master it is alive before
 it is restarted (a threaded worker keeps telling it while its threads compute, so this bounds a
@@ -31,7 +32,8 @@ forwarded_allow_ips = ",".join(str(net) for net in load_config().trusted_proxies
 
 
 def post_worker_init(worker) -> None:  # noqa: ARG001 - gunicorn's hook signature
-    """Start this worker's warming thread."""
+    """Start this worker's warming thread and wait (``warm.READY_WAIT_SECONDS`` at most) until
+    it has warmed: gunicorn calls this before the worker takes its first request."""
     from dashboard.serve import warm
 
-    warm.start()
+    warm.start(ready_wait=warm.READY_WAIT_SECONDS)
