@@ -15,7 +15,7 @@ Ramp stages (by days since the rep's start date on "now"): ``onboarding`` (first
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -125,6 +125,13 @@ def rider_team(
 # --- the model --------------------------------------------------------------------------------
 
 
+def _side_by_side(*reads: Callable[[], object]) -> list:
+    """Independent store reads run in threads, their answers in order: the store answers some
+    while Python turns the first answers into frames."""
+    with ThreadPoolExecutor(max_workers=len(reads), thread_name_prefix="rider-read") as pool:
+        return [f.result() for f in [pool.submit(read) for read in reads]]
+
+
 @dataclass(frozen=True)
 class RiderView:
     """Who the rider is in one view, and the view's summary: what a drawing that reads only kept
@@ -207,18 +214,14 @@ def build_rider(
     figures = summary.reps.loc[rep].to_dict() if rep in summary.reps.index else {}
     view = [team] if team else (list(scope) if scope is not None else None)
     first = as_of - dt.timedelta(days=7 * WEEKS - 1)
-    # The rider's own reads are independent of each other: run side by side, the store answers
-    # them while Python turns the first answers into frames (0.27 s one after another at 2,000
+    # The rider's own reads are independent of each other (0.27 s one after another at 2,000
     # reps, the team's activity by day and type 0.15 s of it).
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="rider-read") as pool:
-        by_type_read = pool.submit(queries.load_activity_by_type, engine, view, first, as_of)
-        deals_read = pool.submit(rider_deals, engine, summary, rep, view)
-        roster_read = pool.submit(queries.load_reps, engine, view, as_of)
-        events_read = pool.submit(queries.load_readiness_events, engine, view, as_of)
-        reps, aliases = roster_read.result()
-        raw_events = events_read.result()
-        deals = deals_read.result()
-        by_type = by_type_read.result()
+    by_type, deals, (reps, aliases), raw_events = _side_by_side(
+        lambda: queries.load_activity_by_type(engine, view, first, as_of),
+        lambda: rider_deals(engine, summary, rep, view),
+        lambda: queries.load_reps(engine, view, as_of),
+        lambda: queries.load_readiness_events(engine, view, as_of),
+    )
     riders = reps[reps["rep"].isin(summary.reps.index)][["rep", "team", "start_date"]]
     riders = riders.reset_index(drop=True)
     events = attach_reps(raw_events, aliases, reps, name="owner_key")
@@ -289,25 +292,11 @@ def rider_deals(
             flag_count=pd.Series(dtype="int64"),
         )
     ids = sorted(own["deal_id"].astype(str).unique())
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="rider-deals") as pool:
-        changes = pool.submit(
-            queries.load_close_date_changes,
-            engine,
-            view,
-            summary.as_of,
-            deal_ids=ids,
-            team_day=summary.as_of,
-        )
-        support = pool.submit(
-            queries.load_expert_support,
-            engine,
-            view,
-            summary.as_of,
-            team_day=summary.as_of,
-            deal_ids=ids,
-        )
-        snaps, history = changes.result()
-        experts = support.result()
+    day = summary.as_of
+    (snaps, history), experts = _side_by_side(
+        lambda: queries.load_close_date_changes(engine, view, day, deal_ids=ids, team_day=day),
+        lambda: queries.load_expert_support(engine, view, day, team_day=day, deal_ids=ids),
+    )
     counts = push_counts(snaps, history, summary.as_of, own[[*DEAL_KEY, "push_count"]])
     own = own.drop(columns="push_count").merge(
         counts[[*DEAL_KEY, "push_count"]], on=DEAL_KEY, how="left"

@@ -22,7 +22,7 @@ def test_each_version_is_warmed_unfrozen_and_frozen_after(monkeypatch):
             stop.set()
             return 2
 
-    def fake_warm(_engine, _ready=None):
+    def fake_warm(_engine):
         seen_frozen.append(gc.get_freeze_count())
         return {"course": 0.0}
 

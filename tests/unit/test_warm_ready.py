@@ -10,17 +10,12 @@ import time
 from dashboard.serve import warm
 
 
-def _stopper(after: int):
-    calls = [0]
-    stop = threading.Event()
-
-    def version(_engine):
-        calls[0] += 1
-        if calls[0] >= after:
-            stop.set()
-        return 1
-
-    return stop, version
+def _warming_with(monkeypatch, fake_warm) -> None:
+    """A store at data version 1 that ``fake_warm`` warms, in a process that started none."""
+    monkeypatch.setattr(warm, "current_version", lambda _engine: 1)
+    monkeypatch.setattr(warm, "warm", fake_warm)
+    monkeypatch.setattr(warm, "_settle", lambda: None)
+    monkeypatch.setattr(warm, "_STARTED", set())
 
 
 def test_start_returns_once_the_data_there_is_warmed(monkeypatch):
@@ -31,11 +26,7 @@ def test_start_returns_once_the_data_there_is_warmed(monkeypatch):
         warmed.append(time.monotonic())
         return {}
 
-    stop, version = _stopper(after=10**6)
-    monkeypatch.setattr(warm, "current_version", version)
-    monkeypatch.setattr(warm, "warm", quick_warm)
-    monkeypatch.setattr(warm, "_settle", lambda: None)
-    monkeypatch.setattr(warm, "_STARTED", set())
+    _warming_with(monkeypatch, quick_warm)
     stopper = warm.start(object(), every=0.01, ready_wait=5)
     returned = time.monotonic()
     try:
@@ -63,11 +54,7 @@ def test_start_waits_for_ready_at_most_as_long_as_asked(monkeypatch):
         release.wait(5)
         return {}
 
-    stop, version = _stopper(after=10**6)
-    monkeypatch.setattr(warm, "current_version", version)
-    monkeypatch.setattr(warm, "warm", slow_warm)
-    monkeypatch.setattr(warm, "_settle", lambda: None)
-    monkeypatch.setattr(warm, "_STARTED", set())
+    _warming_with(monkeypatch, slow_warm)
     started = time.monotonic()
     stopper = warm.start(object(), every=0.01, ready_wait=0.3)
     waited = time.monotonic() - started
