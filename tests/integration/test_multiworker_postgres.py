@@ -106,12 +106,13 @@ def _holder(pids: list[int], client_port: int, timeout: float = 30) -> int:
 def ask_each_worker(
     server, body: bytes, path: str = "/_dash-update-component", max_connections: int = 40
 ) -> list[tuple[int, dict]]:
-    """Send ``body`` on new connections until every worker holds one; returns every
-    (worker pid, JSON answer).
+    """Send ``body`` on new connections until every worker holds one; returns each worker's
+    (pid, JSON answer).
 
     Each connection gets the request's headers and waits for its body, so it stays with the
     worker that accepted it; which worker that is comes from that worker's socket table. Once
-    each worker holds one, every body is sent and every answer read.
+    each worker holds one, the other connections are closed unanswered (a worker answered the
+    ones it held one after another, 2 s apart), and one body per worker is sent and answered.
     """
     host, port = urlsplit(server.base).hostname, urlsplit(server.base).port
     head = (
@@ -126,8 +127,14 @@ def ask_each_worker(
             sock = socket.create_connection((host, port), timeout=120)
             sock.sendall(head)  # the body waits: the connection stays put
             held.append((_holder(list(workers), sock.getsockname()[1]), sock))
-        answers = []
+        asked = {}
         for pid, sock in held:
+            if pid in asked:
+                sock.close()
+            else:
+                asked[pid] = sock
+        answers = []
+        for pid, sock in asked.items():
             sock.sendall(body)
             raw = b""
             while chunk := sock.recv(65536):
